@@ -1,0 +1,10 @@
+use serde::{Deserialize, Serialize};
+
+use crate::api::Route;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct FirewallState {}
+
+pub fn routes() -> Vec<Route> {
+    Vec::new()
+}

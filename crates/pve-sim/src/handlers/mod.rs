@@ -1,0 +1,26 @@
+//! PVE endpoints, one module per API area. Each module exposes `routes()`; the
+//! dispatcher looks a request's (method, schema template) up in their union.
+
+pub mod access;
+pub mod firewall;
+pub mod network;
+pub mod sdn;
+
+use std::collections::HashMap;
+
+use crate::api::{Handler, Method, Route};
+
+/// Every implemented endpoint, keyed by method and schema template.
+pub fn route_table() -> HashMap<(Method, &'static str), Handler> {
+    let groups: [Vec<Route>; 4] = [
+        access::routes(),
+        firewall::routes(),
+        network::routes(),
+        sdn::routes(),
+    ];
+    groups
+        .into_iter()
+        .flatten()
+        .map(|r| ((r.method, r.template), r.handler))
+        .collect()
+}

@@ -1,0 +1,1 @@
+//! Validation of requests against the official PVE API schema (apidoc.js tree).
