@@ -188,6 +188,10 @@ pub struct Volume {
     pub vmid: Option<u32>,
     pub ctime: i64,
     pub notes: Option<String>,
+    /// For vzdump archives: the guest config embedded in the archive (what
+    /// `vzdump/extractconfig` shows and what a restore recreates the guest from).
+    #[serde(default)]
+    pub backup_config: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
