@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod handlers;
+pub mod metrics;
 pub mod model;
 pub mod schema;
 mod sim;

@@ -1,0 +1,513 @@
+//! Deterministic, plausible metrics: every value is a pure function of the guest or
+//! node (its id, config and state) and a unix time, so `rrddata`, `/cluster/resources`
+//! and `/cluster/metrics/export` agree with each other and across restarts.
+//!
+//! Gauges (cpu, memory, disk) follow a diurnal sine with a per-id phase plus smooth
+//! hash noise. Byte counters are the closed-form integral of a strictly positive rate
+//! curve, so they never decrease while a guest runs.
+//!
+//! Counter semantics follow PVE: a guest's `netin`/`netout` come from its tap/veth
+//! devices and `diskread`/`diskwrite` from the QEMU process or the container's cgroup,
+//! all of which are created when the guest starts. So PVE's counters count *since the
+//! guest started* and a stopped guest reports 0 for all of them (qemu-server and
+//! pve-container `vmstatus` set them to 0 when there is no pid). Within one run they
+//! only grow. Node counters count since the node booted.
+
+use std::f64::consts::TAU;
+
+use proxicloud_types::GuestType;
+
+use crate::model::{Guest, GuestStatus, Node};
+
+const DAY: f64 = 86_400.0;
+const GIB: u64 = 1024 * 1024 * 1024;
+/// Assumed start of a running guest whose start time the model does not know.
+const UNKNOWN_START_EPOCH: i64 = 1_700_000_000;
+
+/// A guest's state at one instant, as `status/current` would report it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GuestSample {
+    /// Fraction of the guest's own vCPUs in use, 0..1.
+    pub cpu: f64,
+    /// Bytes of memory in use.
+    pub mem: u64,
+    /// Bytes used on the root disk (PVE reports 0 for VMs: it has no way to know).
+    pub disk: u64,
+    /// Byte counters since the guest started (0 while stopped, like PVE).
+    pub netin: u64,
+    pub netout: u64,
+    pub diskread: u64,
+    pub diskwrite: u64,
+}
+
+/// A node's state at one instant, as `/nodes/{node}/status` would report it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NodeSample {
+    /// Fraction of all host CPUs in use, 0..1.
+    pub cpu: f64,
+    /// 1, 5 and 15 minute load averages.
+    pub loadavg: [f64; 3],
+    /// Fraction of CPU time waiting for I/O, 0..1.
+    pub iowait: f64,
+    /// Bytes of memory in use.
+    pub mem: u64,
+    pub maxmem: u64,
+    /// Bytes of memory the kernel could hand out; PVE 9 derives `used` as total minus this.
+    pub memavailable: u64,
+    pub swap_used: u64,
+    pub swap_total: u64,
+    pub rootfs_used: u64,
+    pub rootfs_total: u64,
+    /// Byte counters since the node booted.
+    pub netin: u64,
+    pub netout: u64,
+}
+
+/// Average byte rates (bytes per second) over an interval, as RRD `DERIVE` stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IoRates {
+    pub netin: f64,
+    pub netout: f64,
+    pub diskread: f64,
+    pub diskwrite: f64,
+}
+
+/// splitmix64's finaliser: a cheap, well-mixed hash of one word.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A uniform value in [0, 1) for (seed, key).
+fn unit(seed: u64, key: u64) -> f64 {
+    (mix(seed ^ mix(key)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Smooth noise in [-1, 1]: random values at multiples of `period` seconds, cosine-
+/// interpolated between them, so neighbouring samples are correlated like real load.
+fn noise(seed: u64, t: i64, period: i64) -> f64 {
+    let bucket = t.div_euclid(period);
+    let frac = t.rem_euclid(period) as f64 / period as f64;
+    let a = unit(seed, bucket as u64) * 2.0 - 1.0;
+    let b = unit(seed, (bucket + 1) as u64) * 2.0 - 1.0;
+    let w = (1.0 - (frac * std::f64::consts::PI).cos()) / 2.0;
+    a + (b - a) * w
+}
+
+/// A sine with a one-day period; `phase` in turns (0..1) shifts each id's peak hour.
+fn diurnal(t: i64, phase: f64) -> f64 {
+    (TAU * (t.rem_euclid(86_400) as f64 / DAY + phase)).sin()
+}
+
+/// A strictly positive rate curve `base * (1 + a·sin(ω₁t+φ₁) + b·sin(ω₂t+φ₂))` with
+/// `a + b < 1`, whose integral has a closed form — so counters are exact and monotonic.
+#[derive(Debug, Clone, Copy)]
+struct RateCurve {
+    base: f64,
+    daily_amp: f64,
+    daily_phase: f64,
+    fast_amp: f64,
+    fast_period: f64,
+    fast_phase: f64,
+}
+
+impl RateCurve {
+    /// `base` is log-uniform between `low` and `high` bytes/s.
+    fn new(seed: u64, low: f64, high: f64) -> Self {
+        Self {
+            base: low * (high / low).powf(unit(seed, 1)),
+            daily_amp: 0.3 + 0.3 * unit(seed, 2),
+            daily_phase: TAU * unit(seed, 3),
+            fast_amp: 0.1 + 0.2 * unit(seed, 4),
+            fast_period: 1_800.0 + 9_000.0 * unit(seed, 5),
+            fast_phase: TAU * unit(seed, 6),
+        }
+    }
+
+    /// Bytes transferred in (from, to]. Computed from the interval length and bounded
+    /// cosine terms rather than as a difference of two huge antiderivatives, so f64
+    /// rounding cannot make a later counter smaller than an earlier one.
+    fn bytes_between(&self, from: i64, to: i64) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        let w1 = TAU / DAY;
+        let w2 = TAU / self.fast_period;
+        let (f, t) = (from as f64, to as f64);
+        let daily = self.daily_amp / w1
+            * ((w1 * f + self.daily_phase).cos() - (w1 * t + self.daily_phase).cos());
+        let fast = self.fast_amp / w2
+            * ((w2 * f + self.fast_phase).cos() - (w2 * t + self.fast_phase).cos());
+        (self.base * ((to - from) as f64 + daily + fast)).max(0.0)
+    }
+}
+
+/// The per-guest random profile, derived from the vmid alone.
+struct GuestProfile {
+    seed: u64,
+    cpu_level: f64,
+    mem_level: f64,
+    disk_level: f64,
+    phase: f64,
+}
+
+impl GuestProfile {
+    fn of(vmid: u32) -> Self {
+        let seed = mix(u64::from(vmid) ^ 0x005E_ED0F_6E57);
+        let busy = unit(seed, 10);
+        Self {
+            seed,
+            // Most guests idle, a few are busy: square the uniform draw.
+            cpu_level: 0.02 + 0.35 * busy * busy,
+            mem_level: 0.25 + 0.45 * unit(seed, 11),
+            disk_level: 0.12 + 0.5 * unit(seed, 12),
+            phase: unit(seed, 13),
+        }
+    }
+
+    fn curve(&self, which: u64, low: f64, high: f64) -> RateCurve {
+        RateCurve::new(mix(self.seed ^ which), low, high)
+    }
+
+    fn netin(&self) -> RateCurve {
+        self.curve(1, 500.0, 2_000_000.0)
+    }
+    fn netout(&self) -> RateCurve {
+        self.curve(2, 200.0, 1_000_000.0)
+    }
+    fn diskread(&self) -> RateCurve {
+        self.curve(3, 1_000.0, 4_000_000.0)
+    }
+    fn diskwrite(&self) -> RateCurve {
+        self.curve(4, 2_000.0, 3_000_000.0)
+    }
+}
+
+/// When the current run of a running guest began, or `None` if it is stopped.
+fn run_start(guest: &Guest) -> Option<i64> {
+    match guest.status {
+        GuestStatus::Stopped => None,
+        GuestStatus::Running | GuestStatus::Paused => Some(guest.started_at.unwrap_or_else(|| {
+            UNKNOWN_START_EPOCH - (mix(u64::from(guest.vmid)) % (30 * 86_400)) as i64
+        })),
+    }
+}
+
+/// Whether the guest is running at `t` under the model's knowledge: running now, and
+/// `t` is not before its current start.
+pub fn guest_running_at(guest: &Guest, t: i64) -> bool {
+    run_start(guest).is_some_and(|start| t >= start)
+}
+
+/// CPU fraction of a running guest at `t`; paused VMs burn nothing.
+fn guest_cpu(guest: &Guest, profile: &GuestProfile, t: i64) -> f64 {
+    if guest.status == GuestStatus::Paused {
+        return 0.0;
+    }
+    let level = profile.cpu_level
+        * (1.0 + 0.5 * diurnal(t, profile.phase) + 0.35 * noise(profile.seed, t, 300));
+    (level + 0.01 * noise(profile.seed ^ 1, t, 60)).clamp(0.0, 1.0)
+}
+
+/// The guest's state at `t`. Stopped guests (and times before the current start) have
+/// zero cpu, memory, disk usage and counters, like PVE.
+pub fn guest_sample(guest: &Guest, t: i64) -> GuestSample {
+    let profile = GuestProfile::of(guest.vmid);
+    let Some(start) = run_start(guest).filter(|&start| t >= start) else {
+        return GuestSample {
+            cpu: 0.0,
+            mem: 0,
+            // pve-container measures disk usage only inside a running container.
+            disk: 0,
+            netin: 0,
+            netout: 0,
+            diskread: 0,
+            diskwrite: 0,
+        };
+    };
+    let disk = match guest.kind {
+        // qemu-server: "disk = 0; # no info available" without a guest agent.
+        GuestType::Qemu => 0,
+        GuestType::Lxc => {
+            let fraction = profile.disk_level + 0.02 * noise(profile.seed ^ 2, t, 7 * 86_400);
+            (guest.max_disk() as f64 * fraction.clamp(0.01, 0.98)) as u64
+        }
+    };
+    let mem_fraction = profile.mem_level
+        + 0.06 * diurnal(t, profile.phase + 0.1)
+        + 0.03 * noise(profile.seed ^ 3, t, 600);
+    let counter = |curve: RateCurve| curve.bytes_between(start, t) as u64;
+    GuestSample {
+        cpu: guest_cpu(guest, &profile, t),
+        mem: (guest.max_mem() as f64 * mem_fraction.clamp(0.05, 0.97)) as u64,
+        disk,
+        netin: counter(profile.netin()),
+        netout: counter(profile.netout()),
+        diskread: counter(profile.diskread()),
+        diskwrite: counter(profile.diskwrite()),
+    }
+}
+
+/// Average I/O rates of a guest over (from, to], counting only the part of the
+/// interval in which it ran — what RRD's `DERIVE` + `AVERAGE` would store.
+pub fn guest_rates(guest: &Guest, from: i64, to: i64) -> IoRates {
+    let Some(start) = run_start(guest) else {
+        return IoRates::default();
+    };
+    if to <= from {
+        return IoRates::default();
+    }
+    let (lo, len) = (from.max(start), (to - from) as f64);
+    let profile = GuestProfile::of(guest.vmid);
+    let rate = |curve: RateCurve| curve.bytes_between(lo, to) / len;
+    IoRates {
+        netin: rate(profile.netin()),
+        netout: rate(profile.netout()),
+        diskread: rate(profile.diskread()),
+        diskwrite: rate(profile.diskwrite()),
+    }
+}
+
+/// PVE 9's `memhost`: what the guest costs the host. A VM's QEMU process adds its
+/// own overhead to the guest memory; a container's memory is host memory.
+pub fn guest_memhost(guest: &Guest, sample: &GuestSample) -> u64 {
+    match guest.kind {
+        GuestType::Lxc => sample.mem,
+        GuestType::Qemu if sample.mem == 0 => 0,
+        GuestType::Qemu => sample.mem + 96 * 1024 * 1024,
+    }
+}
+
+/// Root filesystem size of a node: the `local` dir storage lives on it in a default
+/// PVE install; 100 GiB when the node has no such storage.
+fn node_rootfs(node: &Node) -> (u64, u64) {
+    let base_used = 5 * GIB + GIB / 2;
+    match node.storages.get("local") {
+        Some(local) => (base_used + local.used(), local.total.max(base_used * 2)),
+        None => (base_used, 100 * GIB),
+    }
+}
+
+fn node_seed(node: &Node) -> u64 {
+    node.name
+        .bytes()
+        .fold(0xC0FF_EE00_D15C_u64, |h, b| mix(h ^ u64::from(b)))
+}
+
+fn node_rate(seed: u64, which: u64) -> RateCurve {
+    RateCurve::new(mix(seed ^ which), 20_000.0, 3_000_000.0)
+}
+
+/// The node's state at `t`, given the guests that live on it. Guests are summed in
+/// with their state at `t`, so busy guests make a busy node.
+pub fn node_sample(node: &Node, guests: &[&Guest], t: i64) -> NodeSample {
+    let seed = node_seed(node);
+    let cpus = node.cpus.max(1) as f64;
+    let (mut busy_cpus, mut guest_mem) = (0.0, 0u64);
+    for guest in guests {
+        let sample = guest_sample(guest, t);
+        busy_cpus += sample.cpu * guest.cpus() as f64;
+        guest_mem += guest_memhost(guest, &sample);
+    }
+    let host_busy = cpus * (0.01 + 0.01 * (1.0 + noise(seed, t, 120)));
+    let busy = (busy_cpus + host_busy).min(cpus);
+    let cpu = (busy / cpus).clamp(0.0, 1.0);
+    let iowait = (0.002 + 0.04 * cpu * (1.0 + noise(seed ^ 1, t, 300)) / 2.0).clamp(0.0, 1.0);
+    let loadavg = [
+        busy * (1.0 + 0.15 * noise(seed ^ 2, t, 60)),
+        busy * (1.0 + 0.07 * noise(seed ^ 3, t, 300)),
+        busy * (1.0 + 0.03 * noise(seed ^ 4, t, 900)),
+    ]
+    .map(|l: f64| (l.max(0.0) * 100.0).round() / 100.0);
+
+    // The host itself (kernel, pmxcfs, pvestatd, page tables, ZFS ARC) uses a base
+    // amount that grows with the machine.
+    let host_mem = GIB + node.maxmem / 50;
+    let mem = (host_mem + guest_mem).min(node.maxmem / 100 * 97);
+    let swap_total = 8 * GIB;
+    let swap_used = if mem > node.maxmem / 10 * 9 {
+        swap_total / 4
+    } else {
+        (64.0 * 1024.0 * 1024.0 * (1.0 + noise(seed ^ 5, t, 3_600))) as u64
+    };
+    let (rootfs_used, rootfs_total) = node_rootfs(node);
+    let boot = node.booted_at.min(t);
+    NodeSample {
+        cpu,
+        loadavg,
+        iowait,
+        mem,
+        maxmem: node.maxmem,
+        memavailable: node.maxmem - mem,
+        swap_used,
+        swap_total,
+        rootfs_used,
+        rootfs_total,
+        netin: node_rate(seed, 1).bytes_between(boot, t) as u64,
+        netout: node_rate(seed, 2).bytes_between(boot, t) as u64,
+    }
+}
+
+/// A node's average network rates over (from, to] in bytes per second.
+pub fn node_net_rates(node: &Node, from: i64, to: i64) -> (f64, f64) {
+    if to <= from {
+        return (0.0, 0.0);
+    }
+    let seed = node_seed(node);
+    let lo = from.max(node.booted_at);
+    let len = (to - from) as f64;
+    (
+        node_rate(seed, 1).bytes_between(lo, to) / len,
+        node_rate(seed, 2).bytes_between(lo, to) / len,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const NOW: i64 = 1_780_000_000;
+
+    fn guest(vmid: u32, kind: GuestType, status: GuestStatus, started_at: Option<i64>) -> Guest {
+        let mut config = BTreeMap::new();
+        config.insert("memory".to_string(), "2048".to_string());
+        config.insert("cores".to_string(), "2".to_string());
+        let disk_key = match kind {
+            GuestType::Lxc => "rootfs",
+            GuestType::Qemu => "scsi0",
+        };
+        config.insert(
+            disk_key.to_string(),
+            format!("local-lvm:vm-{vmid}-disk-0,size=8G"),
+        );
+        Guest {
+            vmid,
+            kind,
+            node: "pve1".to_string(),
+            status,
+            config,
+            snapshots: BTreeMap::new(),
+            started_at,
+        }
+    }
+
+    fn node() -> Node {
+        Node {
+            name: "pve1".to_string(),
+            online: true,
+            ip: "10.0.0.11".to_string(),
+            cpus: 16,
+            maxmem: 64 * GIB,
+            storages: BTreeMap::new(),
+            booted_at: NOW - 30 * 86_400,
+        }
+    }
+
+    #[test]
+    fn same_inputs_give_same_outputs_and_ids_differ() {
+        let a = guest(101, GuestType::Lxc, GuestStatus::Running, Some(NOW - 3_600));
+        let b = guest(102, GuestType::Lxc, GuestStatus::Running, Some(NOW - 3_600));
+        assert_eq!(guest_sample(&a, NOW), guest_sample(&a, NOW));
+        assert_ne!(guest_sample(&a, NOW), guest_sample(&b, NOW));
+    }
+
+    #[test]
+    fn counters_never_decrease_while_running() {
+        let g = guest(
+            4242,
+            GuestType::Qemu,
+            GuestStatus::Running,
+            Some(NOW - 86_400),
+        );
+        let mut previous = guest_sample(&g, NOW - 86_400);
+        for step in 1..5_000 {
+            let sample = guest_sample(&g, NOW - 86_400 + step * 37);
+            assert!(
+                sample.netin >= previous.netin,
+                "netin went back at step {step}"
+            );
+            assert!(sample.netout >= previous.netout);
+            assert!(sample.diskread >= previous.diskread);
+            assert!(sample.diskwrite > previous.diskwrite);
+            previous = sample;
+        }
+        assert!(previous.netin > 0);
+    }
+
+    #[test]
+    fn stopped_guest_reports_zero_like_pve_and_counters_restart_on_start() {
+        let stopped = guest(150, GuestType::Lxc, GuestStatus::Stopped, Some(NOW - 500));
+        let s = guest_sample(&stopped, NOW);
+        assert_eq!((s.cpu, s.mem, s.netin, s.diskwrite), (0.0, 0, 0, 0));
+
+        let restarted = guest(150, GuestType::Lxc, GuestStatus::Running, Some(NOW));
+        assert_eq!(guest_sample(&restarted, NOW).netin, 0);
+        assert!(guest_sample(&restarted, NOW + 60).netin > 0);
+        // Before the current run began the guest counts as stopped.
+        assert_eq!(guest_sample(&restarted, NOW - 10).mem, 0);
+    }
+
+    #[test]
+    fn gauges_stay_within_configured_limits() {
+        let g = guest(
+            777,
+            GuestType::Lxc,
+            GuestStatus::Running,
+            Some(NOW - 7 * 86_400),
+        );
+        for i in 0..2_000 {
+            let s = guest_sample(&g, NOW - i * 300);
+            assert!((0.0..=1.0).contains(&s.cpu));
+            assert!(s.mem > 0 && s.mem <= g.max_mem());
+            assert!(s.disk > 0 && s.disk <= g.max_disk());
+        }
+        let vm = guest(778, GuestType::Qemu, GuestStatus::Running, Some(NOW - 60));
+        assert_eq!(
+            guest_sample(&vm, NOW).disk,
+            0,
+            "PVE has no disk usage for VMs"
+        );
+    }
+
+    #[test]
+    fn rates_are_the_counter_slope() {
+        let g = guest(
+            321,
+            GuestType::Qemu,
+            GuestStatus::Running,
+            Some(NOW - 86_400),
+        );
+        let (from, to) = (NOW - 1_800, NOW);
+        let rates = guest_rates(&g, from, to);
+        let delta = guest_sample(&g, to).netin - guest_sample(&g, from).netin;
+        let expected = delta as f64 / 1_800.0;
+        assert!(
+            (rates.netin - expected).abs() < 1.0,
+            "{} vs {expected}",
+            rates.netin
+        );
+        let stopped = guest(321, GuestType::Qemu, GuestStatus::Stopped, None);
+        assert_eq!(guest_rates(&stopped, from, to), IoRates::default());
+    }
+
+    #[test]
+    fn node_memory_follows_running_guests() {
+        let n = node();
+        let running: Vec<Guest> = (100..110)
+            .map(|id| guest(id, GuestType::Lxc, GuestStatus::Running, Some(NOW - 600)))
+            .collect();
+        let idle = node_sample(&n, &[], NOW);
+        let refs: Vec<&Guest> = running.iter().collect();
+        let busy = node_sample(&n, &refs, NOW);
+        let guest_mem: u64 = running.iter().map(|g| guest_sample(g, NOW).mem).sum();
+        assert_eq!(busy.mem - idle.mem, guest_mem);
+        assert!(busy.cpu > idle.cpu);
+        assert!(busy.mem <= n.maxmem && busy.memavailable == n.maxmem - busy.mem);
+        assert!(busy.loadavg.iter().all(|l| *l > 0.0));
+        assert!(node_sample(&n, &refs, NOW + 60).netin > busy.netin);
+    }
+}
