@@ -9,8 +9,10 @@
 //! 2. [`Resolved::check_api_token`] when the caller authenticated with an API token (403);
 //! 3. [`Schema::check_params`] — 400 `Parameter verification failed.` with per-param messages.
 
+mod formats;
 mod model;
 mod params;
+mod propstring;
 mod recorded;
 mod tree;
 mod value;

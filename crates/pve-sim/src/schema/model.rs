@@ -96,10 +96,6 @@ pub(super) struct Bound {
 }
 
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "object formats are checked with property strings, next"
-)]
 pub(super) enum Format {
     /// A registered format such as `pve-vmid` or `pve-configid-list`.
     Named(String),
@@ -109,15 +105,10 @@ pub(super) enum Format {
 
 /// One property's schema, reduced to what validation needs.
 #[derive(Debug, Clone, Default)]
-#[expect(
-    dead_code,
-    reason = "pattern, default_key and alias serve property strings, next"
-)]
 pub(super) struct PropSchema {
     pub ty: Option<Type>,
     pub optional: bool,
     pub format: Option<Format>,
-    pub pattern: Option<String>,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
     pub minimum: Option<Bound>,
@@ -131,6 +122,8 @@ pub(super) struct PropSchema {
     pub default_key: bool,
     /// Inside property strings: this key is another name for `alias`.
     pub alias: Option<String>,
+    /// Inside property strings: an alias key also sets this key to the alias's own name.
+    pub key_alias: Option<String>,
 }
 
 impl PropSchema {
@@ -229,7 +222,6 @@ pub(super) fn compile_prop(schema: &Value) -> PropSchema {
             || truthy(get("group"))
             || get("instance-types").is_some(),
         format: get("format").and_then(compile_format),
-        pattern: text_of("pattern"),
         min_length: get("minLength").and_then(as_usize),
         max_length: get("maxLength").and_then(as_usize),
         minimum: get("minimum").and_then(bound),
@@ -243,6 +235,7 @@ pub(super) fn compile_prop(schema: &Value) -> PropSchema {
             .map(|items| Box::new(compile_prop(items))),
         default_key: truthy(get("default_key")),
         alias: text_of("alias"),
+        key_alias: text_of("keyAlias"),
     }
 }
 

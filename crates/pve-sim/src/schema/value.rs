@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::formats;
 use super::model::{PropSchema, Type, value_text};
 
 /// Per-key messages; a second message for the same key is appended the way PVE's
@@ -90,7 +91,7 @@ pub(super) fn check_value(key: &str, value: &Value, schema: &PropSchema, errors:
                 // Booleans are exactly 0 or 1; nothing else applies to them.
                 return;
             }
-            if let Err(message) = check_scalar(&value_text(scalar), schema) {
+            if let Err(message) = check_scalar(key, &value_text(scalar), schema) {
                 errors.add(key, message);
             }
         }
@@ -147,8 +148,12 @@ fn check_type(value: &Value, ty: Option<Type>) -> Result<(), String> {
     }
 }
 
-/// Length, range and enumeration checks of a scalar (`check_prop`), first failure wins.
-fn check_scalar(text: &str, schema: &PropSchema) -> Result<(), String> {
+/// Format, length, range and enumeration checks of a scalar (`check_prop`), first failure
+/// wins. `key` is the error path, the prefix of nested property-string keys.
+fn check_scalar(key: &str, text: &str, schema: &PropSchema) -> Result<(), String> {
+    if let Some(format) = &schema.format {
+        formats::check(format, text, key).map_err(|reason| format!("invalid format - {reason}"))?;
+    }
     let length = text.chars().count();
     if let Some(max) = schema.max_length
         && length > max

@@ -10,6 +10,7 @@ use crate::schema::{RecordedRequest, Resolved, Schema, default_schema_path};
 
 mod params;
 mod paths;
+mod propstrings;
 
 /// The official schema, loaded once for all tests. Fails (never skips) when it is missing.
 fn schema() -> Arc<Schema> {

@@ -98,10 +98,10 @@ fn integer_and_range_checks_use_pve_wording() {
         param_error(Method::Post, LXC_CREATE, body, "memory"),
         "type check ('integer') failed - got '1G'"
     );
-    let body = json!({"vmid": "50", "ostemplate": TEMPLATE});
+    let body = lxc_create(json!({"memory": 8}));
     assert_eq!(
-        param_error(Method::Post, LXC_CREATE, body, "vmid"),
-        "value must have a minimum value of 100"
+        param_error(Method::Post, LXC_CREATE, body, "memory"),
+        "value must have a minimum value of 16"
     );
     let body = json!({"port": 6100, "vncticket": "PVEVNC:x"});
     assert_eq!(
@@ -127,6 +127,30 @@ fn params_repeating_a_path_value_must_agree() {
     assert_eq!(
         param_error(Method::Post, path, json!({"node": "pve2"}), "node"),
         "duplicate parameter (already defined in URI) with conflicting values!"
+    );
+}
+
+#[test]
+fn registered_formats_are_checked_before_ranges() {
+    // check_prop runs the format first: a two-digit VMID fails `pve-vmid`, not `minimum`.
+    let body = json!({"vmid": "50", "ostemplate": TEMPLATE});
+    assert_eq!(
+        param_error(Method::Post, LXC_CREATE, body, "vmid"),
+        "invalid format - value does not look like a valid VM ID\n"
+    );
+    let body = json!({"vmid": "100,abc", "mode": "snapshot"});
+    assert_eq!(
+        param_error(Method::Post, "/nodes/pve/vzdump", body, "vmid"),
+        "invalid format - value does not look like a valid VM ID\n"
+    );
+    assert_eq!(
+        param_error(Method::Get, "/nodes/bad_node/lxc", json!({}), "node"),
+        "invalid format - value does not look like a valid node name\n"
+    );
+    let body = json!({"delete": "unused0,9bad"});
+    assert_eq!(
+        param_error(Method::Put, "/nodes/pve/lxc/100/config", body, "delete"),
+        "invalid format - invalid configuration ID '9bad'\n"
     );
 }
 
