@@ -250,16 +250,18 @@ pub fn guest_sample(guest: &Guest, t: i64) -> GuestSample {
     }
 }
 
-/// Average I/O rates of a guest over (from, to], counting only the part of the
-/// interval in which it ran — what RRD's `DERIVE` + `AVERAGE` would store.
+/// Average I/O rates of a guest over the part of (from, to] in which it ran — what
+/// RRD's `DERIVE` + `AVERAGE` stores, since it averages known values only. Zero when
+/// the guest did not run in the interval.
 pub fn guest_rates(guest: &Guest, from: i64, to: i64) -> IoRates {
     let Some(start) = run_start(guest) else {
         return IoRates::default();
     };
-    if to <= from {
+    let lo = from.max(start);
+    if to <= lo {
         return IoRates::default();
     }
-    let (lo, len) = (from.max(start), (to - from) as f64);
+    let len = (to - lo) as f64;
     let profile = GuestProfile::of(guest.vmid);
     let rate = |curve: RateCurve| curve.bytes_between(lo, to) / len;
     IoRates {
@@ -278,6 +280,47 @@ pub fn guest_memhost(guest: &Guest, sample: &GuestSample) -> u64 {
         GuestType::Qemu if sample.mem == 0 => 0,
         GuestType::Qemu => sample.mem + 96 * 1024 * 1024,
     }
+}
+
+/// PVE 9's pressure stall figures (`avg10`, percent of time some/all tasks stalled)
+/// for a guest: `[cpu some, cpu full, io some, io full, memory some, memory full]`.
+/// Contention grows with load, so derive it from the sample.
+pub fn guest_pressure(guest: &Guest, sample: &GuestSample) -> [f64; 6] {
+    let cpu_some = 40.0 * sample.cpu * sample.cpu;
+    let mem_use = sample.mem as f64 / guest.max_mem().max(1) as f64;
+    let mem_some = if mem_use > 0.9 {
+        (mem_use - 0.9) * 50.0
+    } else {
+        0.0
+    };
+    let io_some = (sample.cpu * 3.0).min(100.0);
+    [
+        cpu_some,
+        cpu_some / 3.0,
+        io_some,
+        io_some / 2.0,
+        mem_some,
+        mem_some / 2.0,
+    ]
+    .map(round2)
+}
+
+/// A node's pressure stall figures: `[cpu some, io some, io full, memory some,
+/// memory full]` (the node RRD has no `cpu full`: the kernel reports it as 0).
+pub fn node_pressure(sample: &NodeSample) -> [f64; 5] {
+    let cpu_some = 30.0 * sample.cpu * sample.cpu;
+    let io_some = sample.iowait * 100.0;
+    let mem_use = sample.mem as f64 / sample.maxmem.max(1) as f64;
+    let mem_some = if mem_use > 0.9 {
+        (mem_use - 0.9) * 40.0
+    } else {
+        0.0
+    };
+    [cpu_some, io_some, io_some / 3.0, mem_some, mem_some / 2.0].map(round2)
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 /// Root filesystem size of a node: the `local` dir storage lives on it in a default
@@ -320,7 +363,7 @@ pub fn node_sample(node: &Node, guests: &[&Guest], t: i64) -> NodeSample {
         busy * (1.0 + 0.07 * noise(seed ^ 3, t, 300)),
         busy * (1.0 + 0.03 * noise(seed ^ 4, t, 900)),
     ]
-    .map(|l: f64| (l.max(0.0) * 100.0).round() / 100.0);
+    .map(|l: f64| round2(l.max(0.0)));
 
     // The host itself (kernel, pmxcfs, pvestatd, page tables, ZFS ARC) uses a base
     // amount that grows with the machine.
