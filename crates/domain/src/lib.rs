@@ -1,0 +1,4 @@
+//! ProxiCloud's business logic. Depends on the `pve` client and the `store`
+//! traits, never on axum or sqlx.
+
+pub mod secrets;
