@@ -3,7 +3,6 @@
 
 pub mod access;
 pub mod firewall;
-pub mod guests;
 pub mod metrics;
 pub mod network;
 pub mod sdn;
@@ -14,10 +13,9 @@ use crate::api::{Handler, Method, Route};
 
 /// Every implemented endpoint, keyed by method and schema template.
 pub fn route_table() -> HashMap<(Method, &'static str), Handler> {
-    let groups: [Vec<Route>; 6] = [
+    let groups: [Vec<Route>; 5] = [
         access::routes(),
         firewall::routes(),
-        guests::routes(),
         metrics::routes(),
         network::routes(),
         sdn::routes(),
