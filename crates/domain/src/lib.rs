@@ -1,4 +1,5 @@
 //! ProxiCloud's business logic. Depends on the `pve` client and the `store`
 //! traits, never on axum or sqlx.
 
+pub mod iam;
 pub mod secrets;

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::Sha256;
 
 const SEALED_VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
@@ -98,6 +100,16 @@ impl MasterKey {
         Ok(Self(SecretBox::new(Box::new(key))))
     }
 
+    /// A separate 256-bit key for one purpose (e.g. `"access-token-signing"`),
+    /// derived with HMAC-SHA256 so the master key itself is only used for sealing.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose_secret())
+            .expect("HMAC accepts any key length");
+        mac.update(b"proxicloud/v1/");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.0.expose_secret()))
     }
@@ -162,6 +174,14 @@ mod tests {
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(key.open(&tampered, "cluster:1:secret").is_err());
+    }
+
+    #[test]
+    fn derived_keys_are_stable_per_purpose_and_distinct() {
+        let key = MasterKey::generate();
+        assert_eq!(key.derive("a"), key.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        assert_ne!(key.derive("a"), MasterKey::generate().derive("a"));
     }
 
     #[test]
