@@ -1,8 +1,12 @@
 //! Validation of requests against the official PVE API schema (the apidoc.js tree).
 //!
 //! The rules follow `../shared/pve-api/validate_requests.py` (the reference the test suite
-//! checks recorded requests with) and, for wording and the places where it is stricter,
-//! PVE's own `PVE::JSONSchema`, `PVE::RESTHandler` and `PVE::HTTPServer`.
+//! checks recorded requests with): whatever it rejects is rejected here. Wording comes from
+//! PVE's own `PVE::JSONSchema`, `PVE::RESTHandler` and `PVE::HTTPServer`, and so do the few
+//! checks PVE makes beyond the reference: property strings (`net0=name=eth0,…`), the
+//! `pve-vmid`, `pve-node`, `pve-storage-id` and `pve-configid` formats (and their `-list`
+//! forms), placeholders without whitespace, no zero-padded indexes (`net01`). Not checked:
+//! regex `pattern`s and other named formats (accepted, as the reference does).
 //!
 //! Typical use in the HTTP layer, in PVE's order:
 //! 1. [`Schema::resolve`] — 501 `Method 'GET /x' not implemented` for unknown paths/methods;

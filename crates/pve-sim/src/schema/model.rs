@@ -51,6 +51,8 @@ pub(super) struct ParamSet {
     pub props: HashMap<String, PropSchema>,
     /// Collapsed indexed names by prefix: `net[n]` is stored under `net`.
     pub indexed: HashMap<String, PropSchema>,
+    /// Names of the non-optional plain properties (path placeholders included).
+    pub required: Vec<String>,
     pub additional: Additional,
 }
 
@@ -207,6 +209,12 @@ fn compile_params(parameters: Option<&Value>) -> ParamSet {
             None => set.props.insert(name.clone(), compiled),
         };
     }
+    set.required = set
+        .props
+        .iter()
+        .filter(|(_, schema)| !schema.optional)
+        .map(|(name, _)| name.clone())
+        .collect();
     set
 }
 

@@ -85,8 +85,8 @@ pub(super) fn check(
             Lookup::Unknown => {}
         }
     }
-    for (name, schema) in &set.props {
-        if !schema.optional && !params.contains_key(name) && !path_values.contains_key(name) {
+    for name in &set.required {
+        if !params.contains_key(name) && !path_values.contains_key(name) {
             errors.add(name, MISSING);
         }
     }
