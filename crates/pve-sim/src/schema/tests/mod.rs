@@ -104,6 +104,12 @@ fn every_invalid_sample_fails() {
 }
 
 #[test]
+fn schema_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    shareable(&schema());
+}
+
+#[test]
 fn recorded_request_serialises_as_one_validator_line() {
     let request = RecordedRequest {
         method: Method::Post,
