@@ -1,1 +1,70 @@
-fn main() {}
+//! `proxicloud`: one binary, wiring only. Each subcommand lives in its own module.
+
+mod config;
+mod pve_sim;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "proxicloud",
+    version,
+    about = "A small self-hosted cloud on top of Proxmox VE"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Proxmox VE simulator (for demos, tests and benchmarks).
+    PveSim(pve_sim::PveSimArgs),
+    /// Print the default configuration file (TOML).
+    PrintDefaultConfig,
+    /// Show the effective configuration (defaults, file, environment) and any unknown keys.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PROXICLOUD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::PveSim(args) => runtime.block_on(pve_sim::run(args)),
+        Command::PrintDefaultConfig => {
+            print!("{}", config::Config::default_toml());
+            Ok(())
+        }
+        Command::CheckConfig { config } => check_config(config.as_deref()),
+    }
+}
+
+fn check_config(file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let (config, warnings) = config::Config::load(file, std::env::vars())?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    let shown = config::Config {
+        database_url: config::redact_url_password(&config.database_url),
+        ..config.clone()
+    };
+    println!("{}", toml::to_string_pretty(&shown)?);
+    println!(
+        "# database: {}",
+        config::redact_url_password(&config.database_url())
+    );
+    println!("# master key file: {}", config.master_key_path().display());
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Helpers for tests that run the real `proxicloud` binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The official schema, found the same way the test script finds it.
+pub fn schema_path() -> PathBuf {
+    if let Ok(path) = std::env::var("PROXICLOUD_PVE_SCHEMA") {
+        return PathBuf::from(path);
+    }
+    let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    loop {
+        let candidate = dir.join("shared/pve-api/pve-api-schema.json");
+        if candidate.is_file() {
+            return candidate;
+        }
+        assert!(
+            dir.pop(),
+            "PVE API schema not found: set PROXICLOUD_PVE_SCHEMA (scripts/test.sh does)"
+        );
+    }
+}
+
+/// A `proxicloud pve-sim` process, killed when dropped.
+pub struct SimProcess {
+    child: Child,
+    pub port: u16,
+}
+
+impl SimProcess {
+    pub fn start(extra_args: &[&str]) -> Self {
+        let schema = schema_path();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+            .args(["pve-sim", "--listen", "127.0.0.1:0", "--time-scale", "0.01"])
+            .arg("--schema")
+            .arg(&schema)
+            .args(extra_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting proxicloud pve-sim");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base_url = loop {
+            let line = lines
+                .next()
+                .expect("pve-sim exited before printing its URL")
+                .expect("reading pve-sim output");
+            if let Some(url) = line.strip_prefix("pve-sim listening on ") {
+                break url.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the simulator never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let port = base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in pve-sim URL");
+        Self { child, port }
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `validate_requests.py` over JSON-lines requests; returns its output on failure.
+pub fn validate_with_official_script(requests_jsonl: &Path) -> Result<String, String> {
+    let script = schema_path().with_file_name("validate_requests.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("--schema")
+        .arg(schema_path())
+        .arg(requests_jsonl)
+        .output()
+        .expect("running validate_requests.py");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
