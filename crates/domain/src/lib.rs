@@ -1,5 +1,6 @@
 //! ProxiCloud's business logic. Depends on the `pve` client and the `store`
 //! traits, never on axum or sqlx.
 
+pub mod events;
 pub mod iam;
 pub mod secrets;
