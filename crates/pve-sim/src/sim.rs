@@ -4,14 +4,19 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthKeys;
+use crate::faults::Faults;
 use crate::handlers::{
     access::AccessState, firewall::FirewallState, network::NetworkState, sdn::SdnState,
 };
 use crate::model::{Guest, Node};
+use crate::record::Recorder;
+use crate::schema::Schema;
 use crate::tasks::Task;
 
 #[derive(Debug, Clone)]
@@ -35,6 +40,8 @@ pub struct SimConfig {
     pub record_file: Option<PathBuf>,
     /// Seeds the generated cluster so runs are reproducible.
     pub seed: u64,
+    /// How long a login ticket (and its CSRF token) stays valid; PVE's is 2 hours.
+    pub ticket_lifetime: Duration,
 }
 
 impl Default for SimConfig {
@@ -47,11 +54,12 @@ impl Default for SimConfig {
             tokens: Vec::new(),
             passwords: Vec::new(),
             tls: true,
-            schema_path: None,
+            schema_path: crate::schema::default_schema_path(),
             time_scale: 1.0,
             state_file: None,
             record_file: None,
             seed: 42,
+            ticket_lifetime: Duration::from_secs(2 * 60 * 60),
         }
     }
 }
@@ -75,6 +83,24 @@ pub struct Cluster {
 pub struct SimInner {
     pub config: SimConfig,
     pub cluster: Mutex<Cluster>,
+    /// The official schema requests are validated against; `None` runs unvalidated.
+    pub schema: Option<Arc<Schema>>,
+    /// Every request received, for tests and `/sim/requests`.
+    pub recorder: Recorder,
+    /// Injected faults that live outside the cluster model (latency, outages, 5xx).
+    pub faults: Faults,
+    /// Signs login tickets and CSRF tokens.
+    pub auth_keys: AuthKeys,
+    /// SHA-256 fingerprint of the served certificate (`ssl_fingerprint` in `/nodes`).
+    pub fingerprint: Option<String>,
+}
+
+/// The parts of a simulator that `start` prepares before serving.
+#[derive(Default)]
+pub struct SimParts {
+    pub schema: Option<Arc<Schema>>,
+    pub recorder: Recorder,
+    pub fingerprint: Option<String>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -82,10 +108,20 @@ pub struct SimInner {
 pub struct Sim(Arc<SimInner>);
 
 impl Sim {
+    /// A simulator without schema validation or record file (handler unit tests).
     pub fn new(config: SimConfig, cluster: Cluster) -> Self {
+        Self::with_parts(config, cluster, SimParts::default())
+    }
+
+    pub fn with_parts(config: SimConfig, cluster: Cluster, parts: SimParts) -> Self {
         Self(Arc::new(SimInner {
             config,
             cluster: Mutex::new(cluster),
+            schema: parts.schema,
+            recorder: parts.recorder,
+            faults: Faults::default(),
+            auth_keys: AuthKeys::random(),
+            fingerprint: parts.fingerprint,
         }))
     }
 }

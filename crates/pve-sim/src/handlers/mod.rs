@@ -2,10 +2,15 @@
 //! dispatcher looks a request's (method, schema template) up in their union.
 
 pub mod access;
+pub mod aplinfo;
+pub mod cluster;
 pub mod firewall;
 pub mod metrics;
 pub mod network;
+pub mod nodes;
 pub mod sdn;
+pub mod storage;
+pub mod tasks;
 
 use std::collections::HashMap;
 
@@ -13,12 +18,17 @@ use crate::api::{Handler, Method, Route};
 
 /// Every implemented endpoint, keyed by method and schema template.
 pub fn route_table() -> HashMap<(Method, &'static str), Handler> {
-    let groups: [Vec<Route>; 5] = [
+    let groups: [Vec<Route>; 10] = [
         access::routes(),
+        aplinfo::routes(),
+        cluster::routes(),
         firewall::routes(),
         metrics::routes(),
         network::routes(),
+        nodes::routes(),
         sdn::routes(),
+        storage::routes(),
+        tasks::routes(),
     ];
     groups
         .into_iter()
