@@ -107,7 +107,10 @@ fn resources(sim: &Sim, req: &Req) -> ApiResult {
             let guests = by_node
                 .get(node.name.as_str())
                 .map_or(&[][..], Vec::as_slice);
-            entries.push(node_entry(node, guests, t));
+            let mut entry = node_entry(node, guests, t);
+            // Only the resources view adds the node's static info (cgroup v2 hosts).
+            entry["cgroup-mode"] = json!(2);
+            entries.push(entry);
         }
     }
     if want("storage") {
@@ -187,7 +190,6 @@ pub fn node_entry(node: &Node, guests: &[&Guest], t: i64) -> Value {
         "maxcpu": node.cpus,
         "maxmem": node.maxmem,
         "maxdisk": sample.rootfs_total,
-        "cgroup-mode": 2,
     });
     if node.online {
         entry["uptime"] = json!((t - node.booted_at).max(0));

@@ -7,7 +7,7 @@ use crate::common::{Harness, body, reason};
 #[tokio::test]
 async fn added_latency_delays_api_calls() {
     let harness = Harness::default().await;
-    harness.sim_post("/api/latency?ms=300").await;
+    harness.sim_post("/api/latency?ms=600").await;
     let started = Instant::now();
     assert_eq!(
         harness
@@ -18,12 +18,12 @@ async fn added_latency_delays_api_calls() {
             .status(),
         200
     );
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() >= Duration::from_millis(600));
 
     harness.sim_post("/reset").await;
     let started = Instant::now();
     harness.api(Method::GET, "/version").send().await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(300));
+    assert!(started.elapsed() < Duration::from_millis(600));
 }
 
 #[tokio::test]
