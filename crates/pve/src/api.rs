@@ -185,7 +185,8 @@ pve_trait! {
     fn node_tasks(&self, node: &NodeName, filter: &TaskFilter) -> Vec<TaskSummary> => tasks::node_tasks;
     /// `GET /nodes/{node}/tasks/{upid}/status` (the node comes from the UPID).
     fn task_status(&self, upid: &Upid) -> TaskStatus => tasks::status;
-    /// `GET /nodes/{node}/tasks/{upid}/log` from line `start` (0-based), at most `limit` lines.
+    /// `GET /nodes/{node}/tasks/{upid}/log` from line `start` (0-based), at most `limit`
+    /// lines (`0`: to the end).
     fn task_log(&self, upid: &Upid, start: u64, limit: u64) -> TaskLog => tasks::log;
     /// `DELETE /nodes/{node}/tasks/{upid}`: stop a running task.
     fn stop_task(&self, upid: &Upid) -> () => tasks::stop;

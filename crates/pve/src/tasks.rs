@@ -168,20 +168,18 @@ pub(crate) async fn stop(t: &Transport, upid: &Upid) -> Result<()> {
     t.delete(&path, Params::new()).await
 }
 
-/// The last `count` lines of a task log. PVE pages logs from the start and reports
-/// the total, so a long log costs a second request for its tail.
+/// The last `count` lines of a task log. The whole log is fetched (`limit=0` reads to
+/// the end) rather than paging from PVE's `total`, which not every server reports;
+/// task logs are small enough for that.
 pub async fn log_tail<P: Pve + ?Sized>(pve: &P, upid: &Upid, count: u32) -> Result<Vec<String>> {
-    let count = u64::from(count.max(1));
-    let first_page = 50.max(count);
-    let mut page = pve.task_log(upid, 0, first_page).await?;
-    if let Some(total) = page.total
-        && total > first_page
-    {
-        page = pve.task_log(upid, total - count, count).await?;
-    }
-    let lines: Vec<String> = page.lines.into_iter().map(|line| line.t).collect();
-    let skip = lines.len().saturating_sub(count as usize);
-    Ok(lines.into_iter().skip(skip).collect())
+    let log = pve.task_log(upid, 0, 0).await?;
+    let skip = log.lines.len().saturating_sub(count as usize);
+    Ok(log
+        .lines
+        .into_iter()
+        .skip(skip)
+        .map(|line| line.t)
+        .collect())
 }
 
 /// Polls the task's status until it stops. Success statuses return the warning count;
