@@ -156,8 +156,9 @@ impl Transport {
     }
 
     /// Sends one request, trying each node address in turn while connections fail.
-    /// A connection error means nothing reached PVE, so failing over is safe for
-    /// every method; any answer, even an error status, ends the search.
+    /// A refused connection means nothing reached PVE, so failing over is safe for
+    /// every method; a connection dropped mid-request fails over only for GETs. Any
+    /// answer, even an error status, ends the search.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -196,6 +197,13 @@ impl Transport {
                     return Err(PveError::Timeout {
                         what: format!("{method} {path} on {base}"),
                     });
+                }
+                // The connection broke after the request went out. A GET can safely go
+                // to the next node; a write may have run, so it must not be repeated.
+                Err(err) if method == Method::Get => {
+                    let detail = error_chain(&err);
+                    tracing::warn!(address = %base, error = %detail, "connection dropped");
+                    failures.push(format!("{base}: {detail}"));
                 }
                 Err(err) => {
                     return Err(PveError::Connection {

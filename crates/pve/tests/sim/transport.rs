@@ -119,6 +119,58 @@ async fn fails_over_to_the_next_address_and_stays_there() {
 }
 
 #[tokio::test]
+async fn dropped_connections_fail_over_for_reads_but_not_for_writes() {
+    let down = start_default().await;
+    let healthy = start_default().await;
+    // Two nodes, two self-signed certificates: both fingerprints are pinned.
+    let both: Vec<Fingerprint> = [&down, &healthy]
+        .iter()
+        .map(|sim| sim.fingerprint.as_deref().unwrap().parse().unwrap())
+        .collect();
+    let config = ClusterConfig::new(
+        [down.base_url.as_str(), healthy.base_url.as_str()],
+        Auth::token(TOKEN_ID, TOKEN_SECRET),
+    )
+    .unwrap()
+    .with_tls(TlsMode::Fingerprint(both))
+    .with_retry(fast_retry());
+    let pve = HttpPve::new(config).unwrap();
+    control(&down, Method::POST, "api/down").await;
+
+    // First call, so the client still starts at the dead address.
+    let owner = VmId::new(4242).unwrap();
+    let err = pve
+        .allocate_volume(&node("pve1"), "local-lvm", &disk(owner))
+        .await
+        .expect_err("a write whose connection dropped is not sent elsewhere");
+    assert!(matches!(err, PveError::Connection { .. }), "{err:?}");
+    assert_eq!(
+        pve.current_address().as_str(),
+        format!("{}/", down.base_url)
+    );
+
+    pve.version()
+        .await
+        .expect("a read moves on to the healthy node");
+    assert_eq!(
+        pve.current_address().as_str(),
+        format!("{}/", healthy.base_url)
+    );
+    let healthy_writes = healthy
+        .recorded_entries()
+        .iter()
+        .filter(|e| e.request.path.ends_with("/storage/local-lvm/content"))
+        .count();
+    assert_eq!(
+        healthy_writes, 0,
+        "the failed write never reached the other node"
+    );
+    control(&down, Method::POST, "api/up").await;
+    finish(down).await;
+    finish(healthy).await;
+}
+
+#[tokio::test]
 async fn gets_are_retried_on_server_errors_writes_never() {
     let sim = start_default().await;
     let pve = HttpPve::new(token_config(&sim)).unwrap();
