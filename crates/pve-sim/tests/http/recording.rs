@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use proxicloud_pve_sim::{RecordEntry, SimConfig};
 use reqwest::Method;
 
-use crate::common::{Harness, config, schema_path};
+use crate::common::{Harness, PASSWORD, USER, config, schema_path};
 
 #[tokio::test]
 async fn every_request_is_recorded_with_whether_it_was_accepted() {
@@ -42,6 +42,12 @@ async fn every_request_is_recorded_with_whether_it_was_accepted() {
         .send()
         .await
         .unwrap();
+    harness
+        .anonymous(Method::POST, "/access/ticket")
+        .form(&[("username", USER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
 
     let entries = harness.sim.recorded_entries();
     let summary: Vec<(String, bool, u16)> = entries
@@ -59,11 +65,15 @@ async fn every_request_is_recorded_with_whether_it_was_accepted() {
                 true,
                 200
             ),
+            ("/access/ticket".to_string(), true, 200),
         ]
     );
     assert_eq!(entries[3].request.params["size"], "1G");
     assert!(entries[0].token);
-    assert_eq!(harness.sim.recorded().len(), 2);
+    // Secrets are recorded as sent, not with their value.
+    assert_eq!(entries[4].request.params["username"], USER);
+    assert_eq!(entries[4].request.params["password"], "********");
+    assert_eq!(harness.sim.recorded().len(), 3);
 
     let from_file: Vec<RecordEntry> = std::fs::read_to_string(&record_file)
         .unwrap()
@@ -82,7 +92,7 @@ async fn every_request_is_recorded_with_whether_it_was_accepted() {
         .text()
         .await
         .unwrap();
-    assert_eq!(jsonl.lines().count(), 2);
+    assert_eq!(jsonl.lines().count(), 3);
     let validator = schema_path().with_file_name("validate_requests.py");
     let mut child = Command::new("python3")
         .arg(&validator)
@@ -100,7 +110,7 @@ async fn every_request_is_recorded_with_whether_it_was_accepted() {
     let output = child.wait_with_output().unwrap();
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "validator: {report}");
-    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    assert!(report.contains("3 passed, 0 failed"), "{report}");
 
     harness
         .http
