@@ -1,0 +1,381 @@
+//! `GET/PUT …/config`, QEMU's asynchronous `POST …/config` and `GET …/pending`.
+//!
+//! Changes apply immediately: the simulator has no hotplug limits, so nothing is
+//! ever left pending and `pending` lists current values only.
+
+use std::collections::BTreeMap;
+
+use proxicloud_types::GuestType;
+use serde_json::{Map, Value, json};
+
+use super::common::{
+    Die, check_digest, check_unlocked, digest, kind_of, request_guest, root_only_flag, secs,
+    typed_config, upid_answer,
+};
+use super::propstr::{PropertyString, lxc_net_with_mac, qemu_net_with_mac};
+use super::volumes::{self, find_volume, split_volid};
+use crate::api::{ApiError, ApiResult, Req};
+use crate::model::{Guest, format_size};
+use crate::tasks::{TaskOutcome, TaskSpec};
+use crate::{Cluster, Sim};
+
+/// Parameters of the update calls that are not config options.
+const CONTROL_PARAMS: &[&str] = &[
+    "node",
+    "vmid",
+    "digest",
+    "delete",
+    "revert",
+    "skiplock",
+    "force",
+    "background_delay",
+];
+
+pub(crate) fn get(sim: &Sim, req: &Req) -> ApiResult {
+    let snapshot = req.str("snapshot");
+    if snapshot.is_some() && req.flag("current")? {
+        let message = "cannot use 'snapshot' parameter with 'current'";
+        return Err(ApiError::params(BTreeMap::from([
+            ("snapshot".to_string(), message.to_string()),
+            ("current".to_string(), message.to_string()),
+        ])));
+    }
+    let cluster = sim.cluster.lock();
+    let guest = request_guest(&cluster, req)?;
+    let mut out = match snapshot {
+        Some(name) => snapshot_config(guest, &name).map_err(ApiError::internal)?,
+        None => typed_config(guest.kind, &guest.config),
+    };
+    if guest.kind == GuestType::Qemu && out.contains_key("cipassword") {
+        out.insert("cipassword".into(), json!("**********"));
+    }
+    out.insert("digest".into(), json!(digest(guest)));
+    Ok(Value::Object(out))
+}
+
+/// A snapshot's section of the config file (`load_snapshot_config`).
+pub(crate) fn snapshot_config(guest: &Guest, name: &str) -> Result<Map<String, Value>, Die> {
+    let snap = guest
+        .snapshots
+        .get(name)
+        .ok_or_else(|| format!("snapshot '{name}' does not exist"))?;
+    let mut out = typed_config(guest.kind, &snap.config);
+    if let Some(parent) = &snap.parent {
+        out.insert("parent".into(), json!(parent));
+    }
+    if !snap.description.is_empty() {
+        out.insert("description".into(), json!(snap.description));
+    }
+    out.insert("snaptime".into(), json!(snap.snaptime));
+    if snap.vmstate {
+        out.insert("vmstate".into(), json!(1));
+    }
+    Ok(out)
+}
+
+pub(crate) fn pending(sim: &Sim, req: &Req) -> ApiResult {
+    let cluster = sim.cluster.lock();
+    let guest = request_guest(&cluster, req)?;
+    let mut items: Vec<Value> = typed_config(guest.kind, &guest.config)
+        .into_iter()
+        .map(|(key, value)| json!({ "key": key, "value": value }))
+        .collect();
+    items.push(json!({ "key": "digest", "value": digest(guest) }));
+    Ok(Value::Array(items))
+}
+
+/// `PUT …/config`: synchronous update, answers `null`.
+pub(crate) fn put(sim: &Sim, req: &Req) -> ApiResult {
+    let mut cluster = sim.cluster.lock();
+    let update = prepare(&mut cluster, req)?;
+    let guest = cluster
+        .guests
+        .get_mut(&update.vmid)
+        .expect("checked in prepare");
+    guest.config = update.config;
+    Ok(Value::Null)
+}
+
+/// `POST /qemu/{vmid}/config`: the same update in a `qmconfig` worker.
+pub(crate) fn post(sim: &Sim, req: &Req) -> ApiResult {
+    let mut cluster = sim.cluster.lock();
+    let update = prepare(&mut cluster, req)?;
+    let Update {
+        vmid,
+        node,
+        config,
+        allocated,
+        summary,
+    } = update;
+    let log = vec![format!("update VM {vmid}: {summary}")];
+    let rollback_node = node.clone();
+    let spec = TaskSpec::new(
+        &node,
+        "qmconfig",
+        vmid,
+        secs(1.0),
+        move |c: &mut Cluster| match c.guests.get_mut(&vmid) {
+            Some(guest) => {
+                guest.config = config;
+                TaskOutcome::ok(log)
+            }
+            None => TaskOutcome::failed(log, format!("VM {vmid} vanished during the update")),
+        },
+    )
+    .with_rollback(move |c: &mut Cluster| {
+        for volid in &allocated {
+            volumes::free(c, &rollback_node, volid);
+        }
+        TaskOutcome::ok(Vec::new())
+    });
+    upid_answer(sim.spawn_task(&mut cluster, &req.user, spec))
+}
+
+struct Update {
+    vmid: u32,
+    node: String,
+    config: BTreeMap<String, String>,
+    /// New disks allocated for the update (freed again if its task fails).
+    allocated: Vec<String>,
+    /// `-key value …` as qemu-server logs the update.
+    summary: String,
+}
+
+/// Validate the request and compute the new config; new disks are allocated here.
+fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
+    let kind = kind_of(req);
+    let skiplock = match kind {
+        GuestType::Qemu => root_only_flag(req, "skiplock")?,
+        GuestType::Lxc => false,
+    };
+    let guest = request_guest(cluster, req)?.clone();
+    let sets: BTreeMap<String, String> = req
+        .params
+        .keys()
+        .filter(|k| !CONTROL_PARAMS.contains(&k.as_str()))
+        .filter_map(|k| {
+            req.str(k).map(|v| {
+                (
+                    if k == "cdrom" {
+                        "ide2".to_string()
+                    } else {
+                        k.clone()
+                    },
+                    v,
+                )
+            })
+        })
+        .collect();
+    let deletes = split_list(req.str("delete"));
+    let reverts = split_list(req.str("revert"));
+    if sets.is_empty() && deletes.is_empty() && reverts.is_empty() {
+        return Err(ApiError::internal("no options specified"));
+    }
+    for key in &deletes {
+        if sets.contains_key(key) {
+            return Err(ApiError::param(
+                "delete",
+                format!("you can't use '-{key}' and -delete {key}' at the same time"),
+            ));
+        }
+    }
+    let given_digest = req.str("digest");
+    let ordered_checks = match kind {
+        GuestType::Lxc => {
+            check_unlocked(&guest).and_then(|()| check_digest(given_digest.as_deref(), &guest))
+        }
+        GuestType::Qemu => check_digest(given_digest.as_deref(), &guest).and_then(|()| {
+            if skiplock {
+                Ok(())
+            } else {
+                check_unlocked(&guest)
+            }
+        }),
+    };
+    ordered_checks.map_err(ApiError::internal)?;
+
+    let mut config = guest.config.clone();
+    let mut allocated = Vec::new();
+    let result = apply_sets(cluster, &guest, &mut config, &sets, &mut allocated)
+        .and_then(|()| apply_deletes(cluster, &guest, &mut config, &deletes));
+    if let Err(error) = result {
+        for volid in &allocated {
+            volumes::free(cluster, &guest.node, volid);
+        }
+        return Err(error);
+    }
+    let mut summary: Vec<String> = sets.iter().map(|(k, v)| format!("-{k} {v}")).collect();
+    if !deletes.is_empty() {
+        summary.push(format!("-delete {}", deletes.join(",")));
+    }
+    Ok(Update {
+        vmid: guest.vmid,
+        node: guest.node.clone(),
+        config,
+        allocated,
+        summary: summary.join(" "),
+    })
+}
+
+fn split_list(text: Option<String>) -> Vec<String> {
+    text.map(|t| {
+        t.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if s == "cdrom" {
+                    "ide2".to_string()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn apply_sets(
+    cluster: &mut Cluster,
+    guest: &Guest,
+    config: &mut BTreeMap<String, String>,
+    sets: &BTreeMap<String, String>,
+    allocated: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    for (key, value) in sets {
+        let value = if key.starts_with("net") && key[3..].chars().all(|c| c.is_ascii_digit()) {
+            net_value(guest.kind, value, config.get(key))
+        } else if volumes::is_disk_key(guest.kind, key) {
+            disk_value(cluster, guest, config, key, value, allocated)?
+        } else {
+            value.clone()
+        };
+        config.insert(key.clone(), value);
+    }
+    Ok(())
+}
+
+/// A NIC keeps its MAC when the new value names none (the GUI always resends it).
+fn net_value(kind: GuestType, value: &str, current: Option<&String>) -> String {
+    let old = current.map(|c| PropertyString::parse(c));
+    let mut new = PropertyString::parse(value);
+    match kind {
+        GuestType::Lxc => {
+            if let Some(mac) = old.as_ref().and_then(|o| o.get("hwaddr"))
+                && new.get("hwaddr").is_none()
+            {
+                new.set("hwaddr", mac);
+            }
+            lxc_net_with_mac(&new.print(&["name"]), false)
+        }
+        GuestType::Qemu => {
+            let old_mac = old.as_ref().and_then(|o| {
+                o.pairs
+                    .iter()
+                    .find(|(k, _)| super::propstr::QEMU_NIC_MODELS.contains(&k.as_str()))
+                    .map(|(_, mac)| mac.clone())
+            });
+            // `virtio,bridge=…` names the model without a MAC.
+            match (new.head.take(), old_mac) {
+                (Some(model), Some(mac)) => {
+                    new.set(&model, mac);
+                    qemu_net_with_mac(&new.print(&[model.as_str()]), false)
+                }
+                _ => qemu_net_with_mac(value, false),
+            }
+        }
+    }
+}
+
+/// A disk option: `STORAGE:SIZE` allocates, a volume id attaches (taking it out of
+/// `unused[n]`), and the volume it replaces becomes unused.
+fn disk_value(
+    cluster: &mut Cluster,
+    guest: &Guest,
+    config: &mut BTreeMap<String, String>,
+    key: &str,
+    value: &str,
+    allocated: &mut Vec<String>,
+) -> Result<String, ApiError> {
+    let mut disk = PropertyString::parse_disk(value);
+    let head = disk.head.clone().unwrap_or_default();
+    let is_cdrom = disk.get("media") == Some("cdrom");
+    let first: &[&str] = if guest.kind == GuestType::Lxc && key != "rootfs" {
+        &["mp"]
+    } else {
+        &[]
+    };
+    if !is_cdrom && let Some((sid, size)) = volumes::new_disk_request(&head) {
+        let sid = sid.ok_or_else(|| {
+            ApiError::param(key, "no storage ID specified (and no default storage)")
+        })?;
+        let volid = volumes::allocate(cluster, &guest.node, sid, guest.vmid, guest.kind, size)
+            .map_err(|e| ApiError::param(key, e))?;
+        allocated.push(volid.clone());
+        disk.head = Some(volid);
+        disk.set("size", format_size(size));
+    } else if split_volid(&head).is_some() {
+        let volume = find_volume(cluster, &guest.node, &head)
+            .ok_or_else(|| ApiError::param(key, format!("volume '{head}' does not exist")))?;
+        disk.set("size", format_size(volume.size));
+        let unused: Vec<String> = config
+            .iter()
+            .filter(|(k, v)| k.starts_with("unused") && **v == head)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in unused {
+            config.remove(&k);
+        }
+    }
+    if let Some(old) = config
+        .get(key)
+        .and_then(|old| PropertyString::parse_disk(old).head)
+        && !config.get(key).is_some_and(|v| v.contains("media=cdrom"))
+        && split_volid(&old).is_some()
+        && Some(&old) != disk.head.as_ref()
+    {
+        let slot = volumes::next_unused_key(config);
+        config.insert(slot, old);
+    }
+    Ok(disk.print(first))
+}
+
+/// Deleting a disk detaches it as `unused[n]`; deleting `unused[n]` destroys the volume.
+fn apply_deletes(
+    cluster: &mut Cluster,
+    guest: &Guest,
+    config: &mut BTreeMap<String, String>,
+    deletes: &[String],
+) -> Result<(), ApiError> {
+    for key in deletes {
+        if key == "rootfs" {
+            return Err(ApiError::param("delete", "unable to delete 'rootfs'"));
+        }
+        let Some(value) = config.remove(key) else {
+            continue;
+        };
+        let volume = PropertyString::parse_disk(&value)
+            .head
+            .filter(|h| split_volid(h).is_some());
+        match volume {
+            Some(volid) if key.starts_with("unused") => {
+                let in_snapshot = guest
+                    .snapshots
+                    .values()
+                    .any(|s| s.config.values().any(|v| v.starts_with(&volid)));
+                if in_snapshot {
+                    return Err(ApiError::internal(format!(
+                        "unable to delete '{volid}' - volume is still in use (snapshot?)"
+                    )));
+                }
+                volumes::free(cluster, &guest.node, &volid);
+            }
+            Some(volid)
+                if volumes::is_disk_key(guest.kind, key) && !value.contains("media=cdrom") =>
+            {
+                let slot = volumes::next_unused_key(config);
+                config.insert(slot, volid);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

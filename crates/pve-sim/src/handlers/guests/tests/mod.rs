@@ -1,0 +1,11 @@
+//! Behaviour tests of the guest endpoints, driven through the handlers the way the
+//! HTTP layer calls them, over the small cluster of `testutil`.
+
+mod backup;
+mod clone_migrate;
+mod config;
+mod console;
+mod create;
+mod disks;
+mod lifecycle;
+mod snapshots;
