@@ -53,7 +53,10 @@ pub(crate) fn online_node<'a>(cluster: &'a Cluster, node: &str) -> Result<&'a No
         )));
     };
     if !found.online {
-        return Err(ApiError::new(595, "No route to host"));
+        return Err(ApiError::new(
+            595,
+            "Errors during connection establishment, proxy handshake: No route to host",
+        ));
     }
     Ok(found)
 }

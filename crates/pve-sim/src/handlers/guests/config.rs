@@ -28,6 +28,7 @@ const CONTROL_PARAMS: &[&str] = &[
     "revert",
     "skiplock",
     "force",
+    "import-working-storage",
     "background_delay",
 ];
 
@@ -144,9 +145,9 @@ struct Update {
 /// Validate the request and compute the new config; new disks are allocated here.
 fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
     let kind = kind_of(req);
-    let skiplock = match kind {
-        GuestType::Qemu => root_only_flag(req, "skiplock")?,
-        GuestType::Lxc => false,
+    let (skiplock, force) = match kind {
+        GuestType::Qemu => (root_only_flag(req, "skiplock")?, req.flag("force")?),
+        GuestType::Lxc => (false, false),
     };
     let guest = request_guest(cluster, req)?.clone();
     let sets: BTreeMap<String, String> = req
@@ -197,7 +198,7 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
     let mut config = guest.config.clone();
     let mut allocated = Vec::new();
     let result = apply_sets(cluster, &guest, &mut config, &sets, &mut allocated)
-        .and_then(|()| apply_deletes(cluster, &guest, &mut config, &deletes));
+        .and_then(|()| apply_deletes(cluster, &guest, &mut config, &deletes, force));
     if let Err(error) = result {
         for volid in &allocated {
             volumes::free(cluster, &guest.node, volid);
@@ -338,12 +339,14 @@ fn disk_value(
     Ok(disk.print(first))
 }
 
-/// Deleting a disk detaches it as `unused[n]`; deleting `unused[n]` destroys the volume.
+/// Deleting a disk detaches it as `unused[n]`; deleting `unused[n]` destroys the
+/// volume, as does deleting a VM disk with `force=1` (qemu-server's "physical removal").
 fn apply_deletes(
     cluster: &mut Cluster,
     guest: &Guest,
     config: &mut BTreeMap<String, String>,
     deletes: &[String],
+    force: bool,
 ) -> Result<(), ApiError> {
     for key in deletes {
         if key == "rootfs" {
@@ -356,7 +359,7 @@ fn apply_deletes(
             .head
             .filter(|h| split_volid(h).is_some());
         match volume {
-            Some(volid) if key.starts_with("unused") => {
+            Some(volid) if key.starts_with("unused") || (force && is_disk(guest, key, &value)) => {
                 let in_snapshot = guest
                     .snapshots
                     .values()
@@ -368,9 +371,7 @@ fn apply_deletes(
                 }
                 volumes::free(cluster, &guest.node, &volid);
             }
-            Some(volid)
-                if volumes::is_disk_key(guest.kind, key) && !value.contains("media=cdrom") =>
-            {
+            Some(volid) if is_disk(guest, key, &value) => {
                 let slot = volumes::next_unused_key(config);
                 config.insert(slot, volid);
             }
@@ -378,4 +379,8 @@ fn apply_deletes(
         }
     }
     Ok(())
+}
+
+fn is_disk(guest: &Guest, key: &str, value: &str) -> bool {
+    volumes::is_disk_key(guest.kind, key) && !value.contains("media=cdrom")
 }

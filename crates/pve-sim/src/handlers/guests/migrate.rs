@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use proxicloud_types::GuestType;
 
 use super::common::{
-    Die, check_unlocked, is_running, log_time, noun, request_guest, secs, upid_answer,
+    Die, check_unlocked, is_running, log_time, noun, request_guest, root_only_flag, secs,
+    upid_answer,
 };
 use super::propstr::PropertyString;
 use super::volume_ops;
@@ -45,7 +46,8 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
     let (target_ip, target_online) = (target_node.ip.clone(), target_node.online);
     let guest = request_guest(&cluster, req)?.clone();
     let running = is_running(&guest);
-    let (online, restart) = (req.flag("online")?, req.flag("restart")?);
+    let online = req.flag("online")?;
+    let restart = guest.kind == GuestType::Lxc && req.flag("restart")?;
     match guest.kind {
         GuestType::Lxc if running && !online && !restart => {
             return Err(ApiError::internal(
@@ -59,13 +61,13 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
         }
         _ => {}
     }
-    if req.flag("force")? && req.user != "root@pam" {
-        return Err(ApiError::param("force", "Only root may use this option."));
-    }
-    let storage_map = parse_storage_map(
-        req.str("target-storage")
-            .or_else(|| req.str("targetstorage")),
-    )?;
+    let storage_map = match guest.kind {
+        GuestType::Lxc => parse_storage_map(req.str("target-storage")),
+        GuestType::Qemu => {
+            root_only_flag(req, "force")?;
+            parse_storage_map(req.str("targetstorage"))
+        }
+    };
     let task = if guest.kind == GuestType::Lxc {
         "vzmigrate"
     } else {
@@ -140,7 +142,7 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
 }
 
 /// `target-storage`/`targetstorage`: `SOURCE:TARGET` pairs, or one storage for all.
-fn parse_storage_map(text: Option<String>) -> Result<BTreeMap<String, String>, ApiError> {
+fn parse_storage_map(text: Option<String>) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for pair in text
         .iter()
@@ -152,7 +154,7 @@ fn parse_storage_map(text: Option<String>) -> Result<BTreeMap<String, String>, A
             None => map.insert("*".to_string(), pair.to_string()),
         };
     }
-    Ok(map)
+    map
 }
 
 /// The local volumes to move, with the checks `prepare`/`sync_offline_local_volumes` make.

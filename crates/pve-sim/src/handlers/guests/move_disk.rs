@@ -47,7 +47,7 @@ pub(crate) fn move_disk(sim: &Sim, req: &Req) -> ApiResult {
         &storage,
         delete,
         req.str("digest").as_deref(),
-        req.str("format").as_deref(),
+        if is_lxc { None } else { req.str("format") }.as_deref(),
     )?;
     let vmid = guest.vmid;
     let task = if is_lxc { "move_volume" } else { "qmmove" };

@@ -183,7 +183,9 @@ fn qemu_start_checks(guest: &Guest, skiplock: bool) -> Result<Effect, Die> {
 
 pub(crate) fn stop(sim: &Sim, req: &Req) -> ApiResult {
     let skiplock = root_only_flag(req, "skiplock")?;
-    root_only_flag(req, "keepActive")?;
+    if kind_of(req) == GuestType::Qemu {
+        root_only_flag(req, "keepActive")?;
+    }
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
     let checks = match guest.kind {
@@ -339,10 +341,12 @@ pub(crate) fn suspend(sim: &Sim, req: &Req) -> ApiResult {
 pub(crate) fn resume(sim: &Sim, req: &Req) -> ApiResult {
     let kind = kind_of(req);
     let skiplock = match kind {
-        GuestType::Qemu => root_only_flag(req, "skiplock")?,
+        GuestType::Qemu => {
+            root_only_flag(req, "nocheck")?;
+            root_only_flag(req, "skiplock")?
+        }
         GuestType::Lxc => false,
     };
-    root_only_flag(req, "nocheck")?;
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
     let vmid = guest.vmid;

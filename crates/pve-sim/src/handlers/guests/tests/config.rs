@@ -163,3 +163,47 @@ async fn vm_async_update_runs_in_a_qmconfig_task_and_keeps_the_mac() {
     assert_eq!(config["cores"], "4");
     assert_eq!(config["net0"], "virtio=BC:24:11:00:01:00,bridge=vmbr1");
 }
+
+#[tokio::test]
+async fn vm_disk_delete_detaches_unless_forced() {
+    let sim = sim();
+    call(
+        &sim,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &[("scsi1", "local-lvm:2")],
+    )
+    .unwrap();
+    assert_eq!(
+        config_of(&sim, 100)["scsi1"],
+        "local-lvm:vm-100-disk-1,size=2G"
+    );
+    call(
+        &sim,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &[("delete", "scsi1")],
+    )
+    .unwrap();
+    assert_eq!(config_of(&sim, 100)["unused0"], "local-lvm:vm-100-disk-1");
+    // Re-attaching the unused volume takes it out of `unused[n]` again.
+    call(
+        &sim,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &[("scsi1", "local-lvm:vm-100-disk-1")],
+    )
+    .unwrap();
+    let config = config_of(&sim, 100);
+    assert_eq!(config["scsi1"], "local-lvm:vm-100-disk-1,size=2G");
+    assert!(!config.contains_key("unused0"));
+    call(
+        &sim,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &[("delete", "scsi1"), ("force", "1")],
+    )
+    .unwrap();
+    assert!(!config_of(&sim, 100).contains_key("unused0"));
+    assert!(!has_volume(&sim, "pve1", "local-lvm:vm-100-disk-1"));
+}
