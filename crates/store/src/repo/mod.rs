@@ -1,0 +1,10 @@
+//! Repository traits and the types they exchange, one module per aggregate.
+
+pub mod audit;
+pub mod clusters;
+pub mod guests;
+pub mod inventory;
+pub mod jobs;
+pub mod settings;
+pub mod tokens;
+pub mod users;

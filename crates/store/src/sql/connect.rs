@@ -1,0 +1,123 @@
+//! Opening either backend, applying its migrations, and starting write transactions.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use super::Db;
+use crate::{Result, StoreError};
+
+/// How long a SQLite connection waits for a lock held by another process (e.g. an
+/// `admin` command run next to the server) before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Readers run in parallel on WAL snapshots; more than a few per core buys nothing.
+const SQLITE_READERS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+pub(crate) async fn open(url: &str) -> Result<Db> {
+    if url.starts_with("sqlite:") {
+        open_sqlite(url).await
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        open_postgres(url).await
+    } else {
+        Err(StoreError::InvalidUrl(redact_password(url)))
+    }
+}
+
+async fn open_sqlite(url: &str) -> Result<Db> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options.clone().optimize_on_close(true, None))
+        .await?;
+    sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+
+    let reader = if in_memory {
+        writer.clone()
+    } else {
+        // `query_only` turns a write sent to a reader by mistake into an error instead
+        // of a second writer competing for the lock.
+        SqlitePoolOptions::new()
+            .max_connections(SQLITE_READERS)
+            .connect_with(options.create_if_missing(false).pragma("query_only", "ON"))
+            .await?
+    };
+    Ok(Db::Sqlite { writer, reader })
+}
+
+async fn open_postgres(url: &str) -> Result<Db> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(POSTGRES_CONNECTIONS)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(Db::Postgres(pool))
+}
+
+/// Keeps a password out of error messages (and so out of logs).
+fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Starts a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock
+/// is taken up front, so a transaction that reads before it writes can neither fail
+/// with `SQLITE_BUSY` on lock upgrade nor act on a snapshot another process changed.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Database>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.begin().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_error_messages() {
+        assert_eq!(
+            redact_password("mysql://u:secret@db/x"),
+            "mysql://u:***@db/x"
+        );
+        assert_eq!(redact_password("nonsense"), "nonsense");
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_rejected() {
+        let Err(error) = open("mysql://u:secret@db/x").await else {
+            panic!("mysql accepted")
+        };
+        assert!(matches!(error, StoreError::InvalidUrl(ref u) if !u.contains("secret")));
+    }
+}

@@ -1,0 +1,159 @@
+//! The sqlx implementation of every repository, for SQLite and PostgreSQL at once.
+//!
+//! Each query is written once: both dialects accept `$N` placeholders (sqlx binds
+//! SQLite's `$N` by number), `ON CONFLICT … DO UPDATE`, `RETURNING`, row-value
+//! comparisons and partial indexes. A query body is expanded for both pool types by
+//! [`on_reader!`]/[`on_writer!`], so each arm is compiled against concrete sqlx types.
+//! Where the dialects truly differ, [`Dialect`] supplies the fragment.
+
+#[macro_use]
+mod macros;
+mod args;
+mod audit;
+mod clusters;
+mod codec;
+mod connect;
+mod guests;
+mod inventory;
+mod jobs;
+mod records;
+mod settings;
+mod sync_plan;
+mod tokens;
+mod users;
+
+use async_trait::async_trait;
+use sqlx::{PgPool, SqlitePool};
+
+use crate::repo::audit::AuditRepo;
+use crate::repo::clusters::ClusterRepo;
+use crate::repo::guests::GuestRepo;
+use crate::repo::inventory::InventoryRepo;
+use crate::repo::jobs::JobRepo;
+use crate::repo::settings::SettingsRepo;
+use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
+use crate::repo::users::UserRepo;
+use crate::{Backend, Result, Store};
+
+pub(crate) use codec::DbId;
+
+/// The pools of one store.
+pub(crate) enum Db {
+    /// SQLite allows one writer at a time; funnelling every write through a single
+    /// connection makes that explicit (no `SQLITE_BUSY` between our own writers), while
+    /// readers run in parallel on WAL snapshots. For `:memory:` both are the same
+    /// one-connection pool, since each connection would otherwise see its own database.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The SQL fragments that differ between the two dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row locks for a select inside a write transaction. SQLite needs none: the
+    /// transaction already holds the database's single write lock.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Like `for_update`, but rows another transaction holds are passed over.
+    pub(crate) fn for_update_skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+pub(crate) struct SqlStore {
+    db: Db,
+}
+
+impl SqlStore {
+    pub(crate) async fn connect(url: &str) -> Result<Self> {
+        Ok(Self {
+            db: connect::open(url).await?,
+        })
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self.db {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn users(&self) -> &dyn UserRepo {
+        self
+    }
+
+    fn refresh_tokens(&self) -> &dyn RefreshTokenRepo {
+        self
+    }
+
+    fn api_tokens(&self) -> &dyn ApiTokenRepo {
+        self
+    }
+
+    fn audit(&self) -> &dyn AuditRepo {
+        self
+    }
+
+    fn clusters(&self) -> &dyn ClusterRepo {
+        self
+    }
+
+    fn settings(&self) -> &dyn SettingsRepo {
+        self
+    }
+
+    fn inventory(&self) -> &dyn InventoryRepo {
+        self
+    }
+
+    fn guests(&self) -> &dyn GuestRepo {
+        self
+    }
+
+    fn jobs(&self) -> &dyn JobRepo {
+        self
+    }
+
+    async fn ping(&self) -> Result<()> {
+        on_reader!(&self.db, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}

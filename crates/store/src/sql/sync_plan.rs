@@ -1,0 +1,156 @@
+//! Deciding what a snapshot changes, before any guest row is written. Pure, so the
+//! rules are unit-tested without a database.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+use crate::repo::guests::Guest;
+use crate::repo::inventory::GuestObservation;
+
+pub(crate) struct SyncPlan<'a> {
+    /// Observations to upsert, one per vmid (the last one wins if Proxmox repeated one).
+    pub upserts: Vec<&'a GuestObservation>,
+    /// Live rows to mark removed: gone from the snapshot, or their vmid now holds the
+    /// other kind of guest (a different guest that reused the number).
+    pub removed: Vec<Uuid>,
+    /// Live rows that stay and whose state changed.
+    pub changed: Vec<Uuid>,
+    /// Vmids that stay matched to a live row; an upserted vmid not in here is new.
+    pub kept_vmids: HashSet<u32>,
+}
+
+pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> SyncPlan<'a> {
+    let mut by_vmid: HashMap<u32, &'a GuestObservation> = HashMap::with_capacity(snapshot.len());
+    let mut order = Vec::with_capacity(snapshot.len());
+    for observation in snapshot {
+        if by_vmid
+            .insert(observation.vmid.get(), observation)
+            .is_none()
+        {
+            order.push(observation.vmid.get());
+        }
+    }
+    let upserts = order.iter().map(|vmid| by_vmid[vmid]).collect();
+
+    let mut removed = Vec::new();
+    let mut changed = Vec::new();
+    let mut kept_vmids = HashSet::with_capacity(live.len());
+    for guest in live {
+        let vmid = guest.observed.vmid.get();
+        match by_vmid.get(&vmid) {
+            Some(seen) if seen.kind == guest.observed.kind => {
+                kept_vmids.insert(vmid);
+                // A reservation that Proxmox reports for the first time has changed,
+                // whatever its fields say: it stopped being a placeholder.
+                if guest.seen_at.is_none() || guest.observed.differs_in_state(seen) {
+                    changed.push(guest.id);
+                }
+            }
+            Some(_) => removed.push(guest.id),
+            // Not reported yet: a reservation whose create job is still running.
+            None if guest.seen_at.is_none() => {}
+            None => removed.push(guest.id),
+        }
+    }
+    SyncPlan {
+        upserts,
+        removed,
+        changed,
+        kept_vmids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proxicloud_types::{GuestType, VmId};
+
+    use super::*;
+    use crate::Timestamp;
+
+    fn observation(vmid: u32, kind: GuestType, status: &str) -> GuestObservation {
+        GuestObservation {
+            vmid: VmId::new(vmid).unwrap(),
+            node: "pve1".into(),
+            kind,
+            name: format!("guest-{vmid}"),
+            status: status.into(),
+            cpus: 1.0,
+            maxmem: 512,
+            mem: 100,
+            maxdisk: 1024,
+            disk: 10,
+            uptime: 5,
+            template: false,
+            lock: None,
+            tags: None,
+        }
+    }
+
+    fn live(observed: GuestObservation, seen: bool) -> Guest {
+        Guest {
+            id: Uuid::now_v7(),
+            cluster_id: Uuid::nil(),
+            observed,
+            owner_id: None,
+            managed: false,
+            created_by_job: None,
+            created_at: Timestamp::now(),
+            seen_at: seen.then(Timestamp::now),
+            removed_at: None,
+        }
+    }
+
+    #[test]
+    fn classifies_kept_changed_removed_and_new() {
+        let unchanged = live(observation(100, GuestType::Qemu, "running"), true);
+        let started = live(observation(101, GuestType::Lxc, "stopped"), true);
+        let deleted = live(observation(102, GuestType::Lxc, "stopped"), true);
+        let reused = live(observation(103, GuestType::Lxc, "stopped"), true);
+        let pending = live(observation(104, GuestType::Lxc, "creating"), false);
+        let mut busy = observation(100, GuestType::Qemu, "running");
+        busy.mem = 999_999;
+        busy.uptime = 1000;
+        let snapshot = vec![
+            busy,
+            observation(101, GuestType::Lxc, "running"),
+            observation(103, GuestType::Qemu, "stopped"),
+            observation(105, GuestType::Qemu, "stopped"),
+        ];
+        let guests = [
+            unchanged,
+            started.clone(),
+            deleted.clone(),
+            reused.clone(),
+            pending,
+        ];
+        let plan = plan(&guests, &snapshot);
+        assert_eq!(
+            plan.changed,
+            vec![started.id],
+            "usage alone is not a change"
+        );
+        assert_eq!(plan.removed, vec![deleted.id, reused.id]);
+        assert_eq!(plan.kept_vmids, HashSet::from([100, 101]));
+        assert_eq!(plan.upserts.len(), 4);
+    }
+
+    #[test]
+    fn a_reservation_reported_for_the_first_time_is_changed() {
+        let pending = live(observation(104, GuestType::Lxc, "running"), false);
+        let snapshot = vec![observation(104, GuestType::Lxc, "running")];
+        let plan = plan(std::slice::from_ref(&pending), &snapshot);
+        assert_eq!(plan.changed, vec![pending.id]);
+    }
+
+    #[test]
+    fn repeated_vmids_keep_the_last_observation() {
+        let snapshot = vec![
+            observation(100, GuestType::Lxc, "stopped"),
+            observation(100, GuestType::Lxc, "running"),
+        ];
+        let plan = plan(&[], &snapshot);
+        assert_eq!(plan.upserts.len(), 1);
+        assert_eq!(plan.upserts[0].status, "running");
+    }
+}
