@@ -1,0 +1,77 @@
+//! Small builders shared by the tests.
+
+use std::time::Duration;
+
+use proxicloud_store::{
+    Cluster, ClusterConfig, ClusterCredentials, GuestObservation, InventorySnapshot, NewUser, Role,
+    Store, Timestamp, User,
+};
+use proxicloud_types::{GuestType, VmId};
+
+pub async fn user(store: &dyn Store, username: &str, role: Role) -> User {
+    store
+        .users()
+        .create(NewUser {
+            username: username.into(),
+            password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${username}"),
+            role,
+            disabled: false,
+        })
+        .await
+        .expect("create user")
+}
+
+pub fn cluster_config(name: &str) -> ClusterConfig {
+    ClusterConfig {
+        name: name.into(),
+        addresses: vec!["10.0.0.1:8006".into(), "10.0.0.2".into()],
+        credentials: ClusterCredentials::ApiToken {
+            token_id: "root@pam!proxicloud".into(),
+        },
+        secret_ciphertext: vec![0, 1, 2, 250, 255],
+        tls_fingerprint: Some("AB:CD".into()),
+        ca_pem: None,
+        verify_tls: true,
+    }
+}
+
+pub async fn cluster(store: &dyn Store, name: &str) -> Cluster {
+    store
+        .clusters()
+        .create(cluster_config(name))
+        .await
+        .expect("create cluster")
+}
+
+pub fn guest(vmid: u32, kind: GuestType, name: &str, status: &str) -> GuestObservation {
+    GuestObservation {
+        vmid: VmId::new(vmid).expect("valid vmid"),
+        node: "pve1".into(),
+        kind,
+        name: name.into(),
+        status: status.into(),
+        cpus: 2.0,
+        maxmem: 2 << 30,
+        mem: 1 << 28,
+        maxdisk: 8 << 30,
+        disk: 1 << 30,
+        uptime: 100,
+        template: false,
+        lock: None,
+        tags: Some("web;prod".into()),
+    }
+}
+
+pub fn snapshot(guests: Vec<GuestObservation>) -> InventorySnapshot {
+    InventorySnapshot {
+        observed_at: Timestamp::now(),
+        nodes: Vec::new(),
+        storages: Vec::new(),
+        guests,
+    }
+}
+
+/// A moment clearly after `t`.
+pub fn later(t: Timestamp, seconds: u64) -> Timestamp {
+    t + Duration::from_secs(seconds)
+}

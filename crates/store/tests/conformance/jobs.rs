@@ -1,0 +1,191 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proxicloud_store::{
+    JobFilter, JobStatus, JobStep, NewJob, PageRequest, Role, Store, StoreError, Timestamp,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::fixtures::user;
+
+pub const LEASE: Duration = Duration::from_secs(30);
+
+pub fn new_job(owner_id: Uuid, key: Option<&str>) -> NewJob {
+    NewJob {
+        kind: "instance.create".into(),
+        owner_id,
+        resource_kind: Some("instance".into()),
+        resource_id: None,
+        params: json!({"name": "brave-otter-07", "cores": 2}),
+        steps: vec![
+            JobStep::pending("reserve"),
+            JobStep::pending("create"),
+            JobStep::pending("start"),
+        ],
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+pub async fn created_jobs_are_queued_with_their_steps(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let created = store.jobs().create(new_job(olga.id, None)).await.unwrap();
+    assert!(created.created);
+    let job = created.job;
+    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(job.owner_id, olga.id);
+    assert_eq!(job.params, json!({"name": "brave-otter-07", "cores": 2}));
+    assert_eq!(
+        job.steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["reserve", "create", "start"]
+    );
+    assert_eq!((job.current_step, job.progress, job.attempts), (0, 0, 0));
+    assert_eq!(
+        (job.claimed_by.as_deref(), job.lease_until, job.finished_at),
+        (None, None, None)
+    );
+    assert_eq!(store.jobs().get(job.id).await.unwrap(), job);
+    assert!(matches!(
+        store.jobs().get(Uuid::now_v7()).await,
+        Err(StoreError::NotFound)
+    ));
+    let orphan = store.jobs().create(new_job(Uuid::now_v7(), None)).await;
+    assert!(
+        matches!(orphan, Err(StoreError::MissingReference)),
+        "{orphan:?}"
+    );
+}
+
+pub async fn a_repeated_idempotency_key_returns_the_first_job(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let piotr = user(&*store, "piotr", Role::Operator).await;
+    let first = store
+        .jobs()
+        .create(new_job(olga.id, Some("key-1")))
+        .await
+        .unwrap();
+    let repeat = store
+        .jobs()
+        .create(new_job(olga.id, Some("key-1")))
+        .await
+        .unwrap();
+    assert!(first.created && !repeat.created);
+    assert_eq!(repeat.job, first.job);
+
+    let other_owner = store
+        .jobs()
+        .create(new_job(piotr.id, Some("key-1")))
+        .await
+        .unwrap();
+    assert!(other_owner.created, "keys are per owner");
+    let other_key = store
+        .jobs()
+        .create(new_job(olga.id, Some("key-2")))
+        .await
+        .unwrap();
+    assert!(other_key.created);
+    let no_key = [
+        store.jobs().create(new_job(olga.id, None)).await.unwrap(),
+        store.jobs().create(new_job(olga.id, None)).await.unwrap(),
+    ];
+    assert!(
+        no_key.iter().all(|c| c.created),
+        "without a key every request is a new job"
+    );
+}
+
+pub async fn concurrent_creates_with_one_key_make_one_job(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .jobs()
+                    .create(new_job(olga.id, Some("retry-storm")))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    let mut created = 0;
+    for task in tasks {
+        let result = task.await.unwrap();
+        ids.insert(result.job.id);
+        created += usize::from(result.created);
+    }
+    assert_eq!((ids.len(), created), (1, 1));
+}
+
+pub async fn listing_pages_newest_first_per_owner(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let piotr = user(&*store, "piotr", Role::Operator).await;
+    let mut olgas = Vec::new();
+    for i in 0..7 {
+        olgas.push(
+            store
+                .jobs()
+                .create(new_job(olga.id, None))
+                .await
+                .unwrap()
+                .job
+                .id,
+        );
+        if i % 2 == 0 {
+            store.jobs().create(new_job(piotr.id, None)).await.unwrap();
+        }
+    }
+    olgas.reverse();
+    let filter = JobFilter {
+        owner_id: Some(olga.id),
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    let mut page = store
+        .jobs()
+        .list(&filter, PageRequest::first(3))
+        .await
+        .unwrap();
+    loop {
+        seen.extend(page.items.iter().map(|j| j.id));
+        let Some(next) = page.next.take() else { break };
+        store.jobs().create(new_job(olga.id, None)).await.unwrap(); // newer than every page
+        page = store
+            .jobs()
+            .list(&filter, PageRequest::after(next, 3))
+            .await
+            .unwrap();
+    }
+    assert_eq!(seen, olgas);
+
+    let all = store
+        .jobs()
+        .list(&JobFilter::default(), PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 7 + 4 + 2);
+    store
+        .jobs()
+        .claim_next("w", Timestamp::now(), LEASE)
+        .await
+        .unwrap();
+    let running = JobFilter {
+        status: Some(JobStatus::Running),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .jobs()
+            .list(&running, PageRequest::first(100))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,117 @@
+//! The store conformance suite: one set of behaviours, run against every backend.
+//!
+//! Each test is an `async fn(Arc<dyn Store>)` in a module per repository;
+//! `conformance_tests!` instantiates it once per backend as
+//! `sqlite::<module>::<test>` and `postgres::<module>::<test>`, each on a fresh
+//! database (SQLite: a new file; PostgreSQL: a new schema in the database named by
+//! `PROXICLOUD_TEST_POSTGRES_URL`, which `scripts/postgres.sh` provides).
+
+mod fixtures;
+mod harness;
+
+mod api_tokens;
+mod audit;
+mod clusters;
+mod guest_queries;
+mod guests;
+mod inventory;
+mod job_claims;
+mod jobs;
+mod refresh_tokens;
+mod settings;
+mod sync;
+mod users;
+
+macro_rules! conformance_tests {
+    ($($module:ident: [$($test:ident),* $(,)?]),* $(,)?) => {
+        mod sqlite {
+            $(mod $module {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    crate::harness::run(crate::harness::Backend::Sqlite, crate::$module::$test).await;
+                })*
+            })*
+        }
+        mod postgres {
+            $(mod $module {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    crate::harness::run(crate::harness::Backend::Postgres, crate::$module::$test).await;
+                })*
+            })*
+        }
+    };
+}
+
+conformance_tests! {
+    users: [
+        created_users_are_found_by_id_and_by_username_in_any_case,
+        usernames_are_unique_ignoring_case,
+        updates_change_only_the_given_fields,
+        listing_pages_through_every_user_in_name_order,
+        only_enabled_admins_count_as_active_admins,
+        deleting_a_user_removes_their_tokens_and_unowns_their_guests,
+        missing_users_are_not_found,
+    ],
+    refresh_tokens: [
+        rotation_links_the_new_token_into_the_family,
+        reusing_a_rotated_token_is_refused_and_the_family_can_be_revoked,
+        concurrent_rotations_of_one_token_let_exactly_one_win,
+        revoked_and_expired_refresh_tokens_cannot_rotate,
+        revoking_everything_of_a_user_and_purging_expired_tokens,
+    ],
+    api_tokens: [
+        only_active_api_tokens_are_found_by_hash,
+        api_tokens_are_listed_per_user_and_record_their_last_use,
+        token_hashes_are_unique,
+    ],
+    audit: [
+        appends_get_gapless_seqs_and_link_to_the_previous_hash,
+        concurrent_appends_never_fork_the_chain,
+        queries_filter_and_page_newest_first,
+        scanning_walks_the_whole_log_in_seq_order,
+    ],
+    clusters: [
+        clusters_round_trip_with_their_credentials,
+        cluster_names_are_unique,
+        health_is_recorded_separately_from_the_configuration,
+        deleting_a_cluster_deletes_its_inventory,
+    ],
+    settings: [
+        settings_are_absent_until_written_then_replaced_whole,
+    ],
+    sync: [
+        the_first_sync_reports_every_guest_as_appeared,
+        later_syncs_report_changes_and_disappearances_but_not_usage,
+        ids_and_ownership_survive_every_sync,
+        reservations_wait_for_proxmox_then_become_real,
+        a_vmid_reused_by_another_kind_of_guest_is_a_new_guest,
+    ],
+    inventory: [
+        nodes_and_storages_are_replaced_by_each_snapshot,
+        syncing_an_unknown_cluster_is_not_found,
+        ten_thousand_guests_sync_in_one_go,
+    ],
+    guest_queries: [
+        filters_select_guests_by_every_criterion,
+        pagination_is_stable_for_every_sort_and_direction,
+        cursors_only_work_for_the_query_that_issued_them,
+    ],
+    guests: [
+        reserving_a_taken_vmid_conflicts,
+        owners_can_be_assigned_and_guests_deleted,
+    ],
+    jobs: [
+        created_jobs_are_queued_with_their_steps,
+        a_repeated_idempotency_key_returns_the_first_job,
+        concurrent_creates_with_one_key_make_one_job,
+        listing_pages_newest_first_per_owner,
+    ],
+    job_claims: [
+        workers_claim_the_oldest_job_first_under_a_lease,
+        concurrent_workers_never_claim_the_same_job,
+        an_expired_lease_is_reclaimed_by_another_worker,
+        checkpoints_record_progress_and_extend_the_lease,
+        finishing_releasing_and_cancelling_follow_the_job_state,
+    ],
+}

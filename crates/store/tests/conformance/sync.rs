@@ -1,0 +1,239 @@
+use std::sync::Arc;
+
+use proxicloud_store::{GuestQuery, GuestReservation, PageRequest, Role, STATUS_CREATING, Store};
+use proxicloud_types::{GuestType, VmId};
+
+use crate::fixtures::{cluster, guest, snapshot, user};
+
+pub async fn the_first_sync_reports_every_guest_as_appeared(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let observed = vec![
+        guest(100, GuestType::Qemu, "db", "running"),
+        guest(101, GuestType::Lxc, "web", "stopped"),
+    ];
+    let first = snapshot(observed.clone());
+    let report = store.inventory().sync(lab.id, &first).await.unwrap();
+    assert_eq!(report.appeared.len(), 2);
+    assert!(report.changed.is_empty() && report.disappeared.is_empty());
+
+    for (id, expected) in report.appeared.iter().zip(&observed) {
+        let stored = store.guests().get(*id).await.unwrap();
+        assert_eq!(&stored.observed, expected);
+        assert_eq!(stored.cluster_id, lab.id);
+        assert_eq!(
+            (stored.owner_id, stored.managed, stored.created_by_job),
+            (None, false, None),
+            "found, not ours"
+        );
+        assert_eq!(stored.seen_at, Some(first.observed_at));
+        assert_eq!(stored.created_at, first.observed_at);
+        assert_eq!(stored.removed_at, None);
+    }
+    let again = store
+        .inventory()
+        .sync(lab.id, &snapshot(observed))
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "an identical snapshot changes nothing: {again:?}"
+    );
+}
+
+pub async fn later_syncs_report_changes_and_disappearances_but_not_usage(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let vms: Vec<_> = (100..105)
+        .map(|vmid| guest(vmid, GuestType::Qemu, &format!("vm{vmid}"), "running"))
+        .collect();
+    let ids = store
+        .inventory()
+        .sync(lab.id, &snapshot(vms.clone()))
+        .await
+        .unwrap()
+        .appeared;
+
+    let mut next = vms.clone();
+    next[0].mem += 4096; // usage only
+    next[0].uptime += 10;
+    next[1].status = "stopped".into();
+    next[2].name = "renamed".into();
+    next[3].node = "pve2".into();
+    next.remove(4); // deleted on Proxmox
+    next.push(guest(200, GuestType::Lxc, "new", "running"));
+    let second = snapshot(next.clone());
+    let report = store.inventory().sync(lab.id, &second).await.unwrap();
+    assert_eq!(report.changed, vec![ids[1], ids[2], ids[3]]);
+    assert_eq!(report.disappeared, vec![ids[4]]);
+    assert_eq!(report.appeared.len(), 1);
+
+    let usage = store.guests().get(ids[0]).await.unwrap();
+    assert_eq!(usage.observed, next[0], "usage is still refreshed");
+    assert_eq!(usage.seen_at, Some(second.observed_at));
+    let gone = store.guests().get(ids[4]).await.unwrap();
+    assert_eq!(gone.removed_at, Some(second.observed_at), "history is kept");
+    let live = store
+        .guests()
+        .list(&GuestQuery::default(), PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(live.items.len(), 5);
+    assert!(live.items.iter().all(|g| g.id != ids[4]));
+
+    // The vmid of a removed guest is free for a new one.
+    let back = snapshot(vec![guest(104, GuestType::Qemu, "vm104-again", "running")]);
+    let report = store.inventory().sync(lab.id, &back).await.unwrap();
+    assert_eq!(report.appeared.len(), 1);
+    assert_ne!(report.appeared[0], ids[4]);
+}
+
+pub async fn ids_and_ownership_survive_every_sync(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let owner = user(&*store, "olga", Role::Operator).await;
+    let observed = vec![guest(100, GuestType::Lxc, "ct", "running")];
+    let id = store
+        .inventory()
+        .sync(lab.id, &snapshot(observed.clone()))
+        .await
+        .unwrap()
+        .appeared[0];
+    store.guests().set_owner(id, Some(owner.id)).await.unwrap();
+
+    for status in ["stopped", "running", "stopped"] {
+        let mut changed = observed.clone();
+        changed[0].status = status.into();
+        changed[0].name = format!("ct-{status}");
+        let report = store
+            .inventory()
+            .sync(lab.id, &snapshot(changed))
+            .await
+            .unwrap();
+        assert_eq!(report.changed, vec![id]);
+        let stored = store.guests().get(id).await.unwrap();
+        assert_eq!(stored.owner_id, Some(owner.id));
+        assert_eq!(stored.observed.status, status);
+    }
+    let found = store
+        .guests()
+        .find_by_vmid(lab.id, VmId::new(100).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, id);
+}
+
+pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let owner = user(&*store, "olga", Role::Operator).await;
+    let job = store
+        .jobs()
+        .create(proxicloud_store::NewJob {
+            kind: "instance.create".into(),
+            owner_id: owner.id,
+            resource_kind: Some("instance".into()),
+            resource_id: None,
+            params: serde_json::json!({"vmid": 150}),
+            steps: vec![],
+            idempotency_key: None,
+        })
+        .await
+        .unwrap()
+        .job;
+    let reserved = store
+        .guests()
+        .reserve(GuestReservation {
+            cluster_id: lab.id,
+            vmid: VmId::new(150).unwrap(),
+            node: "pve1".into(),
+            kind: GuestType::Lxc,
+            name: "brave-otter-07".into(),
+            owner_id: owner.id,
+            job_id: job.id,
+            cpus: 2.0,
+            maxmem: 1 << 30,
+            maxdisk: 8 << 30,
+        })
+        .await
+        .unwrap();
+    assert_eq!(reserved.observed.status, STATUS_CREATING);
+    assert_eq!(
+        (reserved.owner_id, reserved.managed, reserved.created_by_job),
+        (Some(owner.id), true, Some(job.id))
+    );
+    assert_eq!(reserved.seen_at, None);
+
+    // Proxmox has not created it yet: the sync leaves the reservation alone.
+    let report = store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![guest(100, GuestType::Qemu, "other", "running")]),
+        )
+        .await
+        .unwrap();
+    assert!(!report.disappeared.contains(&reserved.id));
+    assert_eq!(
+        store.guests().get(reserved.id).await.unwrap().removed_at,
+        None
+    );
+
+    let mut created = guest(150, GuestType::Lxc, "brave-otter-07", "stopped");
+    created.node = "pve2".into();
+    let second = snapshot(vec![
+        guest(100, GuestType::Qemu, "other", "running"),
+        created.clone(),
+    ]);
+    let report = store.inventory().sync(lab.id, &second).await.unwrap();
+    assert_eq!(report.changed, vec![reserved.id]);
+    assert!(
+        report.appeared.is_empty(),
+        "the reservation is the guest, not a new one"
+    );
+    let real = store.guests().get(reserved.id).await.unwrap();
+    assert_eq!(real.observed, created);
+    assert_eq!(
+        (real.owner_id, real.managed, real.created_by_job),
+        (Some(owner.id), true, Some(job.id))
+    );
+    assert_eq!(real.created_at, reserved.created_at);
+    assert_eq!(real.seen_at, Some(second.observed_at));
+
+    // Once Proxmox has reported it, its absence means it is gone.
+    let report = store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![]))
+        .await
+        .unwrap();
+    assert!(report.disappeared.contains(&reserved.id));
+}
+
+pub async fn a_vmid_reused_by_another_kind_of_guest_is_a_new_guest(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let owner = user(&*store, "olga", Role::Operator).await;
+    let old = store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![guest(100, GuestType::Qemu, "vm", "running")]),
+        )
+        .await
+        .unwrap()
+        .appeared[0];
+    store.guests().set_owner(old, Some(owner.id)).await.unwrap();
+
+    let report = store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![guest(100, GuestType::Lxc, "ct", "running")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.disappeared, vec![old]);
+    assert_eq!(report.appeared.len(), 1);
+    let new = store.guests().get(report.appeared[0]).await.unwrap();
+    assert_eq!(
+        new.owner_id, None,
+        "the owner of the old VM does not get the new container"
+    );
+    assert_eq!(new.observed.kind, GuestType::Lxc);
+}
