@@ -15,6 +15,11 @@ step() { printf '\n==> %s\n' "$*"; }
 step "test dependencies"
 bash scripts/install-test-deps.sh
 
+step "PostgreSQL (for the store conformance suite)"
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+echo "PostgreSQL: $PROXICLOUD_TEST_POSTGRES_URL"
+
 # The official Proxmox VE API schema every simulator request is checked against.
 if [ -z "${PROXICLOUD_PVE_SCHEMA:-}" ]; then
   for candidate in "$root/../shared/pve-api/pve-api-schema.json" /work/shared/pve-api/pve-api-schema.json; do
