@@ -70,9 +70,9 @@ async fn every_request_is_recorded_with_whether_it_was_accepted() {
     );
     assert_eq!(entries[3].request.params["size"], "1G");
     assert!(entries[0].token);
-    // Secrets are recorded as sent, not with their value.
+    // Recorded exactly as sent (tests check e.g. that renewal posts the ticket).
     assert_eq!(entries[4].request.params["username"], USER);
-    assert_eq!(entries[4].request.params["password"], "********");
+    assert_eq!(entries[4].request.params["password"], PASSWORD);
     assert_eq!(harness.sim.recorded().len(), 3);
 
     let from_file: Vec<RecordEntry> = std::fs::read_to_string(&record_file)
