@@ -1,6 +1,10 @@
 //! ProxiCloud's business logic. Depends on the `pve` client and the `store`
 //! traits, never on axum or sqlx.
 
+pub mod audit;
+pub mod error;
 pub mod events;
 pub mod iam;
 pub mod secrets;
+
+pub use error::{DomainError, DomainResult, FieldErrors};

@@ -43,17 +43,22 @@ struct Job {
     command_line: String,
 }
 
-fn create_backup(sim: &Sim, req: &Req) -> ApiResult {
-    let node = req.node()?.to_string();
+/// Which guests the request selects (`vmid` list, or `all` minus `exclude`).
+struct Selection {
+    vmids: Option<Vec<u32>>,
+    exclude: Vec<u32>,
+    all: bool,
+}
+
+/// PVE's parameter checks (`verify_vzdump_parameters` and the API's own).
+fn parse_request(req: &Req) -> Result<(Job, Selection), ApiError> {
     if req.flag("stdout")? {
-        return Err(ApiError::param(
-            "stdout",
-            "option is only allowed on the command line interface.",
-        ));
+        let msg = "option is only allowed on the command line interface.";
+        return Err(ApiError::param("stdout", msg));
     }
-    let (vmid_list, all) = (req.str("vmid"), req.flag("all")?);
+    let vmids = req.str("vmid");
     for conflicting in ["all", "exclude", "pool"] {
-        if vmid_list.is_some() && req.str(conflicting).is_some_and(|v| v != "0") {
+        if vmids.is_some() && req.str(conflicting).is_some_and(|v| v != "0") {
             return Err(ApiError::param(
                 conflicting,
                 "option conflicts with option 'vmid'",
@@ -61,27 +66,25 @@ fn create_backup(sim: &Sim, req: &Req) -> ApiResult {
         }
     }
     let exclude = ids(req.str("exclude").as_deref());
-    let all = all || !exclude.is_empty();
-    if !all && vmid_list.is_none() && req.str("pool").is_none() {
-        return Err(ApiError::param("vmid", "property is missing"));
-    }
+    let all = req.flag("all")? || !exclude.is_empty();
     if req.str("pool").is_some() {
         return Err(ApiError::new(
             501,
             "vzdump --pool is not implemented by the simulator",
         ));
     }
+    if !all && vmids.is_none() {
+        return Err(ApiError::param("vmid", "property is missing"));
+    }
     if req.str("dumpdir").is_some() {
-        return Err(ApiError::new(
-            501,
-            "vzdump --dumpdir is not implemented by the simulator; use a backup storage",
-        ));
+        let msg = "vzdump --dumpdir is not implemented by the simulator; use a backup storage";
+        return Err(ApiError::new(501, msg));
     }
     if let Some(template) = req.str("notes-template") {
         verify_notes_template(&template).map_err(|e| ApiError::param("notes-template", e))?;
     }
     let job = Job {
-        node: node.clone(),
+        node: req.node()?.to_string(),
         storage: req.str("storage").unwrap_or_else(|| "local".to_string()),
         mode: req.str("mode").unwrap_or_else(|| "snapshot".to_string()),
         compress: req.str("compress").unwrap_or_else(|| "0".to_string()),
@@ -92,29 +95,40 @@ fn create_backup(sim: &Sim, req: &Req) -> ApiResult {
         )?,
         command_line: command_line(req),
     };
+    let selection = Selection {
+        vmids: vmids.map(|list| ids(Some(&list))),
+        exclude,
+        all,
+    };
+    Ok((job, selection))
+}
 
+/// One guest of the job: its status before the job, or why it cannot be backed up.
+type Plan = (u32, Result<GuestStatus, String>);
+
+fn create_backup(sim: &Sim, req: &Req) -> ApiResult {
+    let (job, selection) = parse_request(req)?;
     let mut cluster = sim.cluster.lock();
-    online_node(&cluster, &node)?;
-    let selected: Vec<u32> = match &vmid_list {
-        Some(list) => ids(Some(list)),
+    online_node(&cluster, &job.node)?;
+    let selected: Vec<u32> = match selection.vmids {
+        Some(list) => list,
         None => cluster
             .guests
             .keys()
             .copied()
-            .filter(|id| !exclude.contains(id))
+            .filter(|id| !selection.exclude.contains(id))
             .collect(),
     };
     let (local, external): (Vec<u32>, Vec<u32>) = selected
         .into_iter()
-        .partition(|id| cluster.guests.get(id).is_none_or(|g| g.node == node));
+        .partition(|id| cluster.guests.get(id).is_none_or(|g| g.node == job.node));
     // PVE answers "OK" (no task) when every selected guest lives on other nodes.
-    if local.is_empty() && !all {
+    if local.is_empty() && !selection.all {
         return Ok(Value::String("OK".to_string()));
     }
-    let task_id = if local.len() == 1 {
-        local[0].to_string()
-    } else {
-        String::new()
+    let task_id = match local.as_slice() {
+        [only] => only.to_string(),
+        _ => String::new(),
     };
     let mut start_log = vec![format!(
         "INFO: starting new backup job: {}",
@@ -124,90 +138,98 @@ fn create_backup(sim: &Sim, req: &Req) -> ApiResult {
         let list: Vec<String> = external.iter().map(u32::to_string).collect();
         start_log.push(format!("INFO: skip external VMs: {}", list.join(", ")));
     }
-    let storage_ok = super::guests::volumes::storage_on(&cluster, &node, &job.storage)
-        .map_err(|e| e.to_string())
-        .and_then(|s| {
-            s.content
-                .iter()
-                .any(|c| c == "backup")
-                .then_some(())
-                .ok_or_else(|| {
-                    format!(
-                        "can't use storage '{}' for backups - wrong content type",
-                        job.storage
-                    )
-                })
-        });
-    if let Err(error) = storage_ok {
-        let spec = TaskSpec::new(&node, "vzdump", task_id, secs(0.5), move |_| {
-            TaskOutcome::failed(Vec::new(), error)
-        })
-        .with_start_log(start_log);
+    let node = job.node.clone();
+    if let Err(error) = check_backup_storage(&cluster, &job) {
+        let work = move |_: &mut Cluster| TaskOutcome::failed(Vec::new(), error);
+        let spec =
+            TaskSpec::new(&node, "vzdump", task_id, secs(0.5), work).with_start_log(start_log);
         return Ok(Value::String(sim.spawn_task(&mut cluster, &req.user, spec)));
     }
-
-    // Lock what can be backed up now; the rest fails in the job like PVE's lock_vm.
-    let mut plans = Vec::new();
-    for vmid in local {
-        let precheck = match cluster.guests.get(&vmid) {
-            None => Err(format!("unable to find VM '{vmid}'")),
-            Some(guest) => super::guests::common::check_unlocked(guest).map(|()| guest.status),
-        };
-        if let (Ok(status), Some(guest)) = (&precheck, cluster.guests.get_mut(&vmid)) {
-            guest.config.insert("lock".into(), "backup".into());
-            if job.mode == "stop" && *status != GuestStatus::Stopped {
-                guest.status = GuestStatus::Stopped;
-            }
-        }
-        plans.push((vmid, precheck));
-    }
-    let duration = secs(5.0 + 15.0 * plans.iter().filter(|(_, p)| p.is_ok()).count() as f64);
+    let plans = lock_guests(&mut cluster, &job, local);
+    let backed_up = plans.iter().filter(|(_, p)| p.is_ok()).count();
     let locked: Vec<(u32, GuestStatus)> = plans
         .iter()
         .filter_map(|(id, p)| p.as_ref().ok().map(|s| (*id, *s)))
         .collect();
     let work = move |c: &mut Cluster| run_job(c, &job, plans);
     let rollback = move |c: &mut Cluster| {
-        release(c, &locked);
+        for (vmid, status) in &locked {
+            release(c, *vmid, *status);
+        }
         TaskOutcome::ok(vec!["ERROR: Backup job failed - interrupted".to_string()])
     };
+    let duration = secs(5.0 + 15.0 * backed_up as f64);
     let spec = TaskSpec::new(&node, "vzdump", task_id, duration, work)
         .with_start_log(start_log)
         .with_rollback(rollback);
     Ok(Value::String(sim.spawn_task(&mut cluster, &req.user, spec)))
 }
 
-/// Unlock the job's guests and restart the ones `stop` mode stopped.
-fn release(cluster: &mut Cluster, locked: &[(u32, GuestStatus)]) {
-    for (vmid, status) in locked {
-        if let Some(guest) = cluster.guests.get_mut(vmid) {
-            guest.config.remove("lock");
-            if guest.status != *status {
-                guest.status = *status;
-                guest.started_at = Some(now());
-            }
-        }
+/// `storage_info`: the target storage exists here and takes backups.
+fn check_backup_storage(cluster: &Cluster, job: &Job) -> Result<(), String> {
+    let storage = super::guests::volumes::storage_on(cluster, &job.node, &job.storage)?;
+    if storage.content.iter().any(|c| c == "backup") {
+        Ok(())
+    } else {
+        Err(format!(
+            "can't use storage '{}' for backups - wrong content type",
+            job.storage
+        ))
     }
 }
 
-fn run_job(
-    cluster: &mut Cluster,
-    job: &Job,
-    plans: Vec<(u32, Result<GuestStatus, String>)>,
-) -> TaskOutcome {
+/// `lock_vm` for every guest that can be backed up (`stop` mode also stops it); the
+/// others fail inside the job, like PVE's per-guest errors.
+fn lock_guests(cluster: &mut Cluster, job: &Job, vmids: Vec<u32>) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    for vmid in vmids {
+        let Some(guest) = cluster.guests.get_mut(&vmid) else {
+            plans.push((vmid, Err(format!("unable to find VM '{vmid}'"))));
+            continue;
+        };
+        let plan = super::guests::common::check_unlocked(guest).map(|()| guest.status);
+        if plan.is_ok() {
+            guest.config.insert("lock".into(), "backup".into());
+            if job.mode == "stop" {
+                guest.status = GuestStatus::Stopped;
+            }
+        }
+        plans.push((vmid, plan));
+    }
+    plans
+}
+
+/// Unlock a guest after its backup and start it again if `stop` mode stopped it.
+fn release(cluster: &mut Cluster, vmid: u32, status: GuestStatus) -> bool {
+    let Some(guest) = cluster.guests.get_mut(&vmid) else {
+        return false;
+    };
+    if guest.lock() == Some("backup") {
+        guest.config.remove("lock");
+    }
+    let restarted = guest.status != status;
+    if restarted {
+        guest.status = status;
+        guest.started_at = Some(now());
+    }
+    restarted
+}
+
+fn run_job(cluster: &mut Cluster, job: &Job, plans: Vec<Plan>) -> TaskOutcome {
     let mut log = Vec::new();
     let mut errors = 0;
     for (vmid, plan) in plans {
-        let result = plan.and_then(|status| backup_guest(cluster, job, vmid, status, &mut log));
+        let result = plan.and_then(|status| {
+            let result = backup_guest(cluster, job, vmid, status, &mut log);
+            if release(cluster, vmid, status) {
+                log.push("INFO: restarting vm".to_string());
+            }
+            result
+        });
         if let Err(error) = result {
             errors += 1;
             log.push(format!("ERROR: Backup of VM {vmid} failed - {error}"));
             log.push(format!("INFO: Failed at {}", log_time(now())));
-        }
-        if let Some(guest) = cluster.guests.get_mut(&vmid)
-            && guest.lock() == Some("backup")
-        {
-            guest.config.remove("lock");
         }
     }
     if errors == 0 {

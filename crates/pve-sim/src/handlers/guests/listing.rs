@@ -139,7 +139,7 @@ pub(crate) fn vmstatus(guest: &Guest, node: &Node, t: i64, full: bool) -> Map<St
     match guest.kind {
         GuestType::Lxc => {
             d.insert("type".into(), json!("lxc"));
-            d.insert("cpus".into(), json!(lxc_cpus(guest, node)));
+            d.insert("cpus".into(), lxc_cpus(guest, node));
             d.insert("maxmem".into(), json!(guest.max_mem()));
             let swap_mib = guest
                 .config
@@ -223,7 +223,9 @@ pub(crate) fn display_name(guest: &Guest) -> String {
     }
 }
 
-fn lxc_cpus(guest: &Guest, node: &Node) -> f64 {
+/// `cores`, else `cpulimit` (which may be fractional), else all host CPUs; whole
+/// numbers go out as JSON integers like PVE's.
+fn lxc_cpus(guest: &Guest, node: &Node) -> Value {
     let get = |k: &str| {
         guest
             .config
@@ -231,9 +233,14 @@ fn lxc_cpus(guest: &Guest, node: &Node) -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|v| *v > 0.0)
     };
-    get("cores")
+    let cpus = get("cores")
         .or_else(|| get("cpulimit"))
-        .unwrap_or(node.cpus as f64)
+        .unwrap_or(node.cpus as f64);
+    if cpus.fract() == 0.0 {
+        json!(cpus as u64)
+    } else {
+        json!(cpus)
+    }
 }
 
 /// A stopped CT reports its rootfs size, 4 GiB when none is configured.

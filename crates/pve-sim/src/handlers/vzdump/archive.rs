@@ -135,20 +135,6 @@ pub(super) fn backup_guest(
         },
     );
     prune(cluster, job, vmid, kind, log);
-    if let Some(guest) = cluster.guests.get_mut(&vmid)
-        && guest.status != status
-    {
-        log.push(format!(
-            "INFO: {}",
-            if kind == GuestType::Qemu {
-                "restarting vm"
-            } else {
-                "restarting guest"
-            }
-        ));
-        guest.status = status;
-        guest.started_at = Some(now());
-    }
     log.push(format!(
         "INFO: Finished Backup of VM {vmid} (00:00:{:02})",
         (now() - started).clamp(0, 59)

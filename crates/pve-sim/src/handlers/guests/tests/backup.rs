@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::handlers::guests::testutil::*;
+use crate::model::GuestStatus;
 use crate::tasks::Task;
 
 /// The archive volume a vzdump task log names.
@@ -296,4 +297,25 @@ async fn forced_vm_restore_replaces_disks_and_a_failure_restores_the_old_guest()
         "the replaced disk is freed"
     );
     assert_eq!(used(&sim, "pve1", "local-lvm"), before);
+}
+
+#[tokio::test]
+async fn stop_mode_stops_a_running_guest_for_the_backup_only() {
+    let sim = sim();
+    let upid = upid(call(
+        &sim,
+        "POST",
+        "/nodes/pve1/vzdump",
+        &[("vmid", "101"), ("mode", "stop")],
+    ));
+    assert_eq!(status_of(&sim, 101), GuestStatus::Stopped);
+    let task = wait(&sim, &upid).await;
+    assert!(exit_ok(&task), "{task:?}");
+    let log = log_text(&task);
+    assert!(
+        log.contains("INFO: backup mode: stop") && log.contains("INFO: restarting vm"),
+        "{log}"
+    );
+    assert_eq!(status_of(&sim, 101), GuestStatus::Running);
+    assert!(!config_of(&sim, 101).contains_key("lock"));
 }

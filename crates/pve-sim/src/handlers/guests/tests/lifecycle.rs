@@ -1,6 +1,6 @@
 //! The power state machine, listing and status, with PVE's error texts.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::handlers::guests::testutil::*;
 use crate::model::GuestStatus;
@@ -133,6 +133,7 @@ async fn lists_report_pve_fields_per_family() {
     assert_eq!(web["name"], "web01");
     assert_eq!(web["status"], "running");
     assert_eq!(web["type"], "lxc");
+    assert_eq!(web["cpus"], json!(2), "whole CPU counts are JSON integers");
     assert_eq!(web["maxmem"], 1024u64 << 20);
     assert_eq!(web["maxdisk"], 8 * GIB);
     assert_eq!(web["maxswap"], 512u64 << 20);
