@@ -70,9 +70,11 @@ pub enum Backend {
 
 /// The whole persistence layer: one accessor per repository.
 ///
-/// A single trait object rather than a struct of repositories so that one connection
-/// pool (and one place to close it) serves them all, and a test double can implement
-/// just the repositories a test needs on one type.
+/// One trait object rather than a struct of repositories: one value to hand around
+/// (`Arc<dyn Store>`), one connection pool behind every repository, and one place to
+/// close it. Each repository call is its own transaction; flows that span several calls
+/// are ordered so that a crash between them is recoverable (e.g. create the job, then
+/// reserve the guest with the job's id).
 #[async_trait]
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;

@@ -46,7 +46,7 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct User {
     pub id: Uuid,
     /// As entered; uniqueness and lookups ignore case.
@@ -59,7 +59,22 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+// Hand-written so that password hashes never reach logs.
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq)]
 pub struct NewUser {
     pub username: String,
     pub password_hash: String,
@@ -67,8 +82,19 @@ pub struct NewUser {
     pub disabled: bool,
 }
 
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
 /// A partial update: `None` leaves the field unchanged.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UserChanges {
     pub username: Option<String>,
     pub password_hash: Option<String>,
@@ -78,6 +104,20 @@ pub struct UserChanges {
 
 /// Users. Naming convention of every repository: `get*` fails with `NotFound`,
 /// `find*` returns `Option` (absence is an ordinary answer there).
+impl fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("username", &self.username)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
 #[async_trait]
 pub trait UserRepo: Send + Sync {
     /// Fails with `Conflict { constraint: USERNAME }` when the name is taken in any case.
@@ -93,4 +133,41 @@ pub trait UserRepo: Send + Sync {
     async fn delete(&self, id: Uuid) -> Result<()>;
     /// Admins that are not disabled: the domain refuses to remove the last one.
     async fn count_active_admins(&self) -> Result<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_contains_the_password_hash() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$secret-hash";
+        let user = User {
+            id: Uuid::nil(),
+            username: "alice".into(),
+            password_hash: hash.into(),
+            role: Role::Admin,
+            disabled: false,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        };
+        let new = NewUser {
+            username: "a".into(),
+            password_hash: hash.into(),
+            role: Role::Admin,
+            disabled: false,
+        };
+        let changes = UserChanges {
+            password_hash: Some(hash.into()),
+            ..Default::default()
+        };
+        for debug in [
+            format!("{user:?}"),
+            format!("{new:?}"),
+            format!("{changes:?}"),
+        ] {
+            assert!(!debug.contains("secret-hash"), "{debug}");
+            assert!(debug.contains("<redacted>"), "{debug}");
+        }
+    }
 }
