@@ -5,6 +5,7 @@ pub mod audit;
 pub mod error;
 pub mod events;
 pub mod iam;
+pub mod jobs;
 pub mod secrets;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

@@ -1,0 +1,209 @@
+//! Test support shared by the engine and instance tests: a fresh SQLite store, and a
+//! store wrapper that "kills the process" at a chosen checkpoint.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use proxicloud_store::{
+    ApiTokenRepo, AuditRepo, Backend, ClusterRepo, CreatedJob, GuestRepo, InventoryRepo, Job,
+    JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, NewUser, Page, PageRequest,
+    RefreshTokenRepo, Result, Role, SettingsRepo, Store, Timestamp, User, UserRepo, Uuid,
+};
+use tokio::sync::Notify;
+
+/// A migrated SQLite store in a temporary directory (kept alive by the returned guard).
+pub(crate) async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("jobs.db").display());
+    let store = proxicloud_store::connect(&url)
+        .await
+        .expect("open SQLite store");
+    (store, dir)
+}
+
+pub(crate) async fn user(store: &dyn Store, name: &str, role: Role) -> User {
+    store
+        .users()
+        .create(NewUser {
+            username: name.into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            role,
+            disabled: false,
+        })
+        .await
+        .expect("create user")
+}
+
+/// Polls until `check` holds for the job, or panics after `timeout`.
+pub(crate) async fn wait_for_job(
+    store: &dyn Store,
+    id: Uuid,
+    timeout: Duration,
+    check: impl Fn(&Job) -> bool,
+) -> Job {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let job = store.jobs().get(id).await.expect("job exists");
+        if check(&job) {
+            return job;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job never reached the expected state: {job:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Delegates to a real store, except that its job repository "dies" at the
+/// `crash_at`-th checkpoint (1-based): that call and every later job call never
+/// return, as if the process had been killed just before the write. `backend` can be
+/// overridden to exercise the PostgreSQL (lease expiry) recovery path on SQLite.
+pub(crate) struct CrashingStore {
+    inner: Arc<dyn Store>,
+    backend: Backend,
+    jobs: CrashingJobs,
+}
+
+struct CrashingJobs {
+    inner: Arc<dyn Store>,
+    crash_at: usize,
+    checkpoints: AtomicUsize,
+    crashed: AtomicBool,
+    on_crash: Arc<Notify>,
+}
+
+impl CrashingStore {
+    pub(crate) fn new(
+        inner: Arc<dyn Store>,
+        backend: Backend,
+        crash_at: usize,
+    ) -> (Arc<Self>, Arc<Notify>) {
+        let on_crash = Arc::new(Notify::new());
+        let jobs = CrashingJobs {
+            inner: inner.clone(),
+            crash_at,
+            checkpoints: AtomicUsize::new(0),
+            crashed: AtomicBool::new(false),
+            on_crash: on_crash.clone(),
+        };
+        (
+            Arc::new(Self {
+                inner,
+                backend,
+                jobs,
+            }),
+            on_crash,
+        )
+    }
+
+    pub(crate) fn crashed(&self) -> bool {
+        self.jobs.crashed.load(Ordering::SeqCst)
+    }
+}
+
+impl CrashingJobs {
+    async fn dead_if_crashed(&self) {
+        if self.crashed.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[async_trait]
+impl Store for CrashingStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+    fn users(&self) -> &dyn UserRepo {
+        self.inner.users()
+    }
+    fn refresh_tokens(&self) -> &dyn RefreshTokenRepo {
+        self.inner.refresh_tokens()
+    }
+    fn api_tokens(&self) -> &dyn ApiTokenRepo {
+        self.inner.api_tokens()
+    }
+    fn audit(&self) -> &dyn AuditRepo {
+        self.inner.audit()
+    }
+    fn clusters(&self) -> &dyn ClusterRepo {
+        self.inner.clusters()
+    }
+    fn settings(&self) -> &dyn SettingsRepo {
+        self.inner.settings()
+    }
+    fn inventory(&self) -> &dyn InventoryRepo {
+        self.inner.inventory()
+    }
+    fn guests(&self) -> &dyn GuestRepo {
+        self.inner.guests()
+    }
+    fn jobs(&self) -> &dyn JobRepo {
+        &self.jobs
+    }
+    async fn ping(&self) -> Result<()> {
+        self.inner.ping().await
+    }
+    async fn close(&self) {}
+}
+
+#[async_trait]
+impl JobRepo for CrashingJobs {
+    async fn create(&self, job: NewJob) -> Result<CreatedJob> {
+        self.inner.jobs().create(job).await
+    }
+    async fn get(&self, id: Uuid) -> Result<Job> {
+        self.inner.jobs().get(id).await
+    }
+    async fn list(&self, filter: &JobFilter, page: PageRequest) -> Result<Page<Job>> {
+        self.inner.jobs().list(filter, page).await
+    }
+    async fn claim_next(
+        &self,
+        worker_id: &str,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Option<Job>> {
+        self.dead_if_crashed().await;
+        self.inner.jobs().claim_next(worker_id, now, lease).await
+    }
+    async fn checkpoint(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        progress: &JobProgress,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<Job> {
+        self.dead_if_crashed().await;
+        if self.checkpoints.fetch_add(1, Ordering::SeqCst) + 1 == self.crash_at {
+            self.crashed.store(true, Ordering::SeqCst);
+            self.on_crash.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.inner
+            .jobs()
+            .checkpoint(id, worker_id, progress, now, lease)
+            .await
+    }
+    async fn finish(
+        &self,
+        id: Uuid,
+        worker_id: &str,
+        outcome: JobOutcome,
+        now: Timestamp,
+    ) -> Result<Job> {
+        self.dead_if_crashed().await;
+        self.inner.jobs().finish(id, worker_id, outcome, now).await
+    }
+    async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
+        self.dead_if_crashed().await;
+        self.inner.jobs().release(id, worker_id, now).await
+    }
+    async fn cancel_queued(&self, id: Uuid, now: Timestamp) -> Result<Job> {
+        self.inner.jobs().cancel_queued(id, now).await
+    }
+}
