@@ -21,6 +21,8 @@ use crate::model::{Guest, GuestStatus, Node};
 
 const DAY: f64 = 86_400.0;
 const GIB: u64 = 1024 * 1024 * 1024;
+/// What a QEMU process needs on top of its guest's memory (PVE 9's `memhost`).
+const QEMU_OVERHEAD: u64 = 96 * 1024 * 1024;
 /// Assumed start of a running guest whose start time the model does not know.
 const UNKNOWN_START_EPOCH: i64 = 1_700_000_000;
 
@@ -211,6 +213,33 @@ fn guest_cpu(guest: &Guest, profile: &GuestProfile, t: i64) -> f64 {
     (level + 0.01 * noise(profile.seed ^ 1, t, 60)).clamp(0.0, 1.0)
 }
 
+/// Memory in use by a running guest at `t`.
+fn guest_mem(guest: &Guest, profile: &GuestProfile, t: i64) -> u64 {
+    let fraction = profile.mem_level
+        + 0.06 * diurnal(t, profile.phase + 0.1)
+        + 0.03 * noise(profile.seed ^ 3, t, 600);
+    (guest.max_mem() as f64 * fraction.clamp(0.05, 0.97)) as u64
+}
+
+/// What a guest takes from its node at `t`: busy host CPUs and host memory. The part
+/// of [`guest_sample`] a node needs, without the disk and counter work, because node
+/// series sum it over every guest at every point.
+fn guest_load(guest: &Guest, t: i64) -> (f64, u64) {
+    if !guest_running_at(guest, t) {
+        return (0.0, 0);
+    }
+    let profile = GuestProfile::of(guest.vmid);
+    let mem = guest_mem(guest, &profile, t);
+    let overhead = match guest.kind {
+        GuestType::Lxc => 0,
+        GuestType::Qemu => QEMU_OVERHEAD,
+    };
+    (
+        guest_cpu(guest, &profile, t) * guest.cpus() as f64,
+        mem + overhead,
+    )
+}
+
 /// The guest's state at `t`. Stopped guests (and times before the current start) have
 /// zero cpu, memory, disk usage and counters, like PVE.
 pub fn guest_sample(guest: &Guest, t: i64) -> GuestSample {
@@ -235,13 +264,10 @@ pub fn guest_sample(guest: &Guest, t: i64) -> GuestSample {
             (guest.max_disk() as f64 * fraction.clamp(0.01, 0.98)) as u64
         }
     };
-    let mem_fraction = profile.mem_level
-        + 0.06 * diurnal(t, profile.phase + 0.1)
-        + 0.03 * noise(profile.seed ^ 3, t, 600);
     let counter = |curve: RateCurve| curve.bytes_between(start, t) as u64;
     GuestSample {
         cpu: guest_cpu(guest, &profile, t),
-        mem: (guest.max_mem() as f64 * mem_fraction.clamp(0.05, 0.97)) as u64,
+        mem: guest_mem(guest, &profile, t),
         disk,
         netin: counter(profile.netin()),
         netout: counter(profile.netout()),
@@ -278,7 +304,7 @@ pub fn guest_memhost(guest: &Guest, sample: &GuestSample) -> u64 {
     match guest.kind {
         GuestType::Lxc => sample.mem,
         GuestType::Qemu if sample.mem == 0 => 0,
-        GuestType::Qemu => sample.mem + 96 * 1024 * 1024,
+        GuestType::Qemu => sample.mem + QEMU_OVERHEAD,
     }
 }
 
@@ -350,9 +376,9 @@ pub fn node_sample(node: &Node, guests: &[&Guest], t: i64) -> NodeSample {
     let cpus = node.cpus.max(1) as f64;
     let (mut busy_cpus, mut guest_mem) = (0.0, 0u64);
     for guest in guests {
-        let sample = guest_sample(guest, t);
-        busy_cpus += sample.cpu * guest.cpus() as f64;
-        guest_mem += guest_memhost(guest, &sample);
+        let (busy, mem) = guest_load(guest, t);
+        busy_cpus += busy;
+        guest_mem += mem;
     }
     let host_busy = cpus * (0.01 + 0.01 * (1.0 + noise(seed, t, 120)));
     let busy = (busy_cpus + host_busy).min(cpus);
