@@ -1,0 +1,222 @@
+//! Every mutating request (any method but GET/HEAD/OPTIONS) to a known route is
+//! written to the audit log with its outcome — whether the handler ran or the
+//! request was refused before it (401, 403, CSRF, 422).
+//!
+//! What is recorded without any handler code:
+//! - `action`: the route's OpenAPI `operationId`, i.e. the handler's function name
+//!   (`create_user`, `revoke_api_token`), so name handlers `verb_noun`;
+//! - `resource`: the request path below `/api/v1/`, cut to `kind/id`
+//!   (`users/0195…`), or the bare kind for collection routes;
+//! - the caller (set by the `Auth` extractor), source address and request id;
+//! - `outcome` from the status (2xx/3xx success, 401/403 denied, else failure) and
+//!   `details.status` / `details.error` (the error code).
+//!
+//! Handlers refine an entry through the [`AuditTrail`] extractor: the resource id of
+//! something just created, the username a login named, extra facts. Never secrets.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use parking_lot::Mutex;
+use proxicloud_domain::audit::{AuditRecord, AuditService};
+use proxicloud_domain::iam::Principal;
+use proxicloud_store::{Outcome, Uuid};
+use serde_json::{Map, Value};
+
+use crate::context::RequestContext;
+use crate::error::ErrorCode;
+
+#[derive(Debug, Default)]
+struct Note {
+    user_id: Option<Uuid>,
+    username: Option<String>,
+    resource: Option<String>,
+    outcome: Option<Outcome>,
+    details: Map<String, Value>,
+}
+
+/// The audit entry being prepared for the current request. Outside mutating
+/// requests it is detached and whatever is set on it is dropped.
+#[derive(Debug, Clone, Default)]
+pub struct AuditTrail(Arc<Mutex<Note>>);
+
+impl AuditTrail {
+    /// The authenticated caller (set by the `Auth` extractor).
+    pub fn actor(&self, principal: &Principal) {
+        let mut note = self.0.lock();
+        note.user_id = Some(principal.user_id);
+        note.username = Some(principal.username.clone());
+    }
+
+    /// The account a login attempt named, known or not, and its id once known.
+    pub fn login_attempt(&self, username: &str, user_id: Option<Uuid>) {
+        let mut note = self.0.lock();
+        note.username = Some(username.to_owned());
+        note.user_id = user_id;
+    }
+
+    /// What the request acted on, as `kind/id` (e.g. `users/0195…`).
+    pub fn resource(&self, resource: impl Into<String>) {
+        self.0.lock().resource = Some(resource.into());
+    }
+
+    /// Overrides the outcome derived from the status.
+    pub fn outcome(&self, outcome: Outcome) {
+        self.0.lock().outcome = Some(outcome);
+    }
+
+    pub fn detail(&self, key: &str, value: impl Into<Value>) {
+        self.0.lock().details.insert(key.to_owned(), value.into());
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditTrail {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(parts
+            .extensions
+            .get::<AuditTrail>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// `(method, route template)` → action name, read from the OpenAPI document.
+#[derive(Debug, Default)]
+pub(crate) struct AuditActions(HashMap<(Method, String), String>);
+
+impl AuditActions {
+    pub(crate) fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let mut actions = HashMap::new();
+        for (path, item) in &spec.paths.paths {
+            let operations = [
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, operation) in operations {
+                if let Some(id) = operation.as_ref().and_then(|op| op.operation_id.clone()) {
+                    actions.insert((method, path.clone()), id);
+                }
+            }
+        }
+        Self(actions)
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AuditLayer {
+    pub(crate) audit: Arc<AuditService>,
+    pub(crate) actions: Arc<AuditActions>,
+}
+
+fn is_mutating(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `/api/v1/users/0195…/disable` → `users/0195…`; `/api/v1/users` → `users`.
+fn resource_of(path: &str) -> String {
+    let below = path
+        .strip_prefix("/api/v1/")
+        .unwrap_or(path.trim_start_matches('/'));
+    below
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn outcome_of(status: StatusCode) -> Outcome {
+    match status {
+        s if s.is_success() || s.is_redirection() => Outcome::Success,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Outcome::Denied,
+        _ => Outcome::Failure,
+    }
+}
+
+/// Route layer (runs after routing, so the matched route is known).
+pub(crate) async fn record_mutations(
+    State(layer): State<AuditLayer>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !is_mutating(request.method()) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let path = request.uri().path().to_owned();
+    let context = request.extensions().get::<RequestContext>().cloned();
+    let trail = AuditTrail::default();
+    request.extensions_mut().insert(trail.clone());
+
+    let response = next.run(request).await;
+    let status = response.status();
+    // No such operation on this route: nothing was attempted.
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let route = route.unwrap_or_else(|| path.clone());
+    let action = layer
+        .actions
+        .0
+        .get(&(method.clone(), route.clone()))
+        .cloned()
+        .unwrap_or(format!("{method} {route}"));
+    let note = std::mem::take(&mut *trail.0.lock());
+    let mut details = note.details;
+    details.insert("status".into(), status.as_u16().into());
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {
+        details.insert("error".into(), code.to_string().into());
+    }
+    let record = AuditRecord {
+        user_id: note.user_id,
+        username: note.username,
+        source_ip: context.as_ref().map(|c| c.source_ip.to_string()),
+        action,
+        resource: Some(note.resource.unwrap_or_else(|| resource_of(&path))),
+        outcome: note.outcome.unwrap_or_else(|| outcome_of(status)),
+        request_id: context.map(|c| c.request_id),
+        details: Value::Object(details),
+    };
+    if let Err(error) = layer.audit.record(record).await {
+        // The action already happened; failing the response now would mislead the client.
+        tracing::error!(%error, "could not write the audit log entry for this request");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_kind_and_id_below_the_api_prefix() {
+        assert_eq!(resource_of("/api/v1/users/abc/disable"), "users/abc");
+        assert_eq!(resource_of("/api/v1/users"), "users");
+        assert_eq!(resource_of("/api/v1/auth/login"), "auth/login");
+        assert_eq!(resource_of("/healthz"), "healthz");
+    }
+
+    #[test]
+    fn outcomes_follow_the_status() {
+        assert_eq!(outcome_of(StatusCode::CREATED), Outcome::Success);
+        assert_eq!(outcome_of(StatusCode::FORBIDDEN), Outcome::Denied);
+        assert_eq!(
+            outcome_of(StatusCode::UNPROCESSABLE_ENTITY),
+            Outcome::Failure
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! ProxiCloud's HTTP API.
+//!
+//! [`build_router`] assembles every resource router (`routes::*`), the OpenAPI
+//! description, and the cross-cutting layers, from the outside in:
+//! request context (id, span, access log) → panic guard → routing (JSON 404/405)
+//! → audit trail (mutating requests, after routing) → handler.
+//! [`serve`] runs it with graceful shutdown.
+
+pub mod audit_trail;
+pub mod auth;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::any::Any;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router, middleware};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState, DatabaseReady, ReadinessCheck};
+
+use crate::audit_trail::{AuditActions, AuditLayer};
+
+/// The whole HTTP application over `state`.
+pub fn build_router(state: AppState) -> Router {
+    let (router, spec) = routes::api_router().split_for_parts();
+    let description = Arc::new(openapi::describe(spec));
+    let audit_layer = AuditLayer {
+        audit: state.audit.clone(),
+        actions: Arc::new(AuditActions::from_spec(&description.spec)),
+    };
+    router
+        .route_layer(middleware::from_fn_with_state(
+            audit_layer,
+            audit_trail::record_mutations,
+        ))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(Extension(description))
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(context::request_context))
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then stops accepting
+/// connections and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not support this method",
+    )
+}
+
+/// A handler panicked: a bug. Logged (inside the request span) and answered like
+/// any internal error.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    ApiError::internal(&format!("handler panicked: {message}")).into_response()
+}

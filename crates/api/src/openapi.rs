@@ -1,0 +1,201 @@
+//! The finished API description: the document collected from the routers, plus
+//! title, security schemes and tags; served as JSON and as a self-contained HTML
+//! reference page (no CDN: the server may run where the internet is not).
+
+use std::fmt::Write as _;
+
+use axum::http::StatusCode;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::tag::Tag;
+use utoipa::openapi::{Components, Info, OpenApi, RefOr};
+
+use crate::auth::cookies::ACCESS_COOKIE;
+
+/// Tags in the order the reference page lists them, with their descriptions. A tag
+/// used by a route but missing here is listed after these, undescribed.
+const TAGS: [(&str, &str); 5] = [
+    ("auth", "Sessions and your own account"),
+    ("users", "User administration (admin)"),
+    ("tokens", "API tokens for the CLI and automation"),
+    ("audit", "The audit log (admin)"),
+    ("system", "Health and this description"),
+];
+
+pub struct ApiDescription {
+    pub spec: OpenApi,
+    pub json: String,
+    pub html: String,
+}
+
+pub fn describe(mut spec: OpenApi) -> ApiDescription {
+    let mut info = Info::new("ProxiCloud API", env!("CARGO_PKG_VERSION"));
+    info.description = Some(
+        "Authenticate with `Authorization: Bearer <access token | pc_… API token>`, or with the \
+         session cookies set by `POST /api/v1/auth/login` with `use_cookies` (writes then need \
+         `X-CSRF-Token`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}`."
+            .to_owned(),
+    );
+    spec.info = info;
+    describe_bare_responses(&mut spec);
+    let components = spec.components.get_or_insert_with(Components::new);
+    let bearer = Http::new(HttpAuthScheme::Bearer);
+    components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    let cookie = ApiKey::Cookie(ApiKeyValue::new(ACCESS_COOKIE));
+    components.add_security_scheme("cookie", SecurityScheme::ApiKey(cookie));
+    spec.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("cookie", Vec::<String>::new()),
+    ]);
+    spec.tags = Some(
+        TAGS.iter()
+            .map(|(name, description)| {
+                let mut tag = Tag::new(name);
+                tag.description = Some((*description).to_owned());
+                tag
+            })
+            .collect(),
+    );
+    let json = spec.to_json().expect("the OpenAPI document serialises");
+    let html = reference_page(&spec);
+    ApiDescription { spec, json, html }
+}
+
+/// OpenAPI requires a description on every response; where a route gave none, the
+/// status's reason phrase ("Created", "Not Found") says what there is to say.
+fn describe_bare_responses(spec: &mut OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if response.description.is_empty() {
+                    let reason = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| StatusCode::from_u16(code).ok());
+                    let reason = reason
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response");
+                    response.description = reason.to_owned();
+                }
+            }
+        }
+    }
+}
+
+/// Every operation of the document with its method and path, in document order.
+pub fn operations(spec: &OpenApi) -> Vec<(&'static str, &str, &Operation)> {
+    let mut all = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let methods = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in methods {
+            if let Some(operation) = operation {
+                all.push((method, path.as_str(), operation));
+            }
+        }
+    }
+    all
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn reference_page(spec: &OpenApi) -> String {
+    let mut html = String::from(concat!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<title>ProxiCloud API reference</title><style>",
+        "body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}",
+        "h2{margin-top:2em;border-bottom:1px solid #ddd}code{background:#f4f4f4;padding:0 .3em}",
+        ".op{margin:.8em 0;padding:.5em .8em;border:1px solid #e4e4e4;border-radius:6px}",
+        ".m{display:inline-block;width:4.5em;font-weight:bold}.r{color:#666;font-size:90%}",
+        "</style></head><body>"
+    ));
+    let _ = write!(
+        html,
+        "<h1>{} <small>{}</small></h1><p>{}</p><p>Machine-readable: <a href=\"/api/v1/openapi.json\">\
+         /api/v1/openapi.json</a> (OpenAPI 3.1).</p>",
+        escape(&spec.info.title),
+        escape(&spec.info.version),
+        escape(spec.info.description.as_deref().unwrap_or_default()),
+    );
+    let all = operations(spec);
+    let mut extra_tags: Vec<&str> = all
+        .iter()
+        .flat_map(|(_, _, op)| op.tags.iter().flatten().map(String::as_str))
+        .filter(|tag| !TAGS.iter().any(|(known, _)| known == tag))
+        .collect();
+    extra_tags.sort_unstable();
+    extra_tags.dedup();
+    let sections = TAGS
+        .iter()
+        .copied()
+        .chain(extra_tags.into_iter().map(|tag| (tag, "")));
+    for (tag, description) in sections {
+        let _ = write!(
+            html,
+            "<h2 id=\"{tag}\">{tag}</h2><p>{}</p>",
+            escape(description)
+        );
+        let tagged = all
+            .iter()
+            .filter(|(_, _, op)| op.tags.as_ref().is_some_and(|t| t.iter().any(|t| t == tag)));
+        for (method, path, operation) in tagged {
+            let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
+            let body = match &operation.request_body {
+                Some(RefOr::T(body)) => body
+                    .content
+                    .values()
+                    .find_map(schema_name)
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            let _ = write!(
+                html,
+                "<div class=\"op\" id=\"{}\"><span class=\"m\">{method}</span><code>{}</code><br>{}{}\
+                 <div class=\"r\">responses: {}</div></div>",
+                escape(operation.operation_id.as_deref().unwrap_or_default()),
+                escape(path),
+                escape(operation.summary.as_deref().unwrap_or_default()),
+                if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — body: <code>{}</code>", escape(&body))
+                },
+                escape(&statuses.join(", ")),
+            );
+        }
+    }
+    html.push_str("</body></html>");
+    html
+}
+
+fn schema_name(content: &RefOr<utoipa::openapi::content::Content>) -> Option<String> {
+    let RefOr::T(content) = content else {
+        return None;
+    };
+    match content.schema.as_ref()? {
+        RefOr::Ref(reference) => reference.ref_location.rsplit('/').next().map(str::to_owned),
+        RefOr::T(_) => None,
+    }
+}

@@ -1,0 +1,85 @@
+//! `AppState`: what every handler can reach. Cheap to clone (a few `Arc`s).
+//!
+//! Adding a service (clusters, inventory, jobs, events…): add a `pub` field holding
+//! an `Arc` of the domain service, build it in [`AppState::new`] (or set it right
+//! after, where the server is wired), and read it in handlers as `state.<field>`.
+//! Handlers reach the domain only through these services, never the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use proxicloud_domain::audit::AuditService;
+use proxicloud_domain::iam::{IamConfig, IamService};
+use proxicloud_domain::secrets::MasterKey;
+use proxicloud_store::Store;
+
+/// Settings of the HTTP layer itself.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Mark session cookies `Secure` (sent over HTTPS only). Browsers also accept
+    /// secure cookies from `http://localhost`; turn this off only for plain-HTTP
+    /// access from other hosts, e.g. behind a TLS-terminating proxy on a trusted link.
+    pub secure_cookies: bool,
+    /// How long the refresh cookie lives in the browser; match the IAM refresh TTL.
+    pub refresh_cookie_max_age: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            refresh_cookie_max_age: IamConfig::default().refresh_token_ttl,
+        }
+    }
+}
+
+/// One dependency `/readyz` checks. Errors are logged, not shown: the response only
+/// names the failing check.
+#[async_trait]
+pub trait ReadinessCheck: Send + Sync {
+    /// Short, stable name shown in the response (`database`, `clusters`).
+    fn name(&self) -> &'static str;
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// The database answers a trivial query.
+pub struct DatabaseReady(pub Arc<dyn Store>);
+
+#[async_trait]
+impl ReadinessCheck for DatabaseReady {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub iam: Arc<IamService>,
+    pub audit: Arc<AuditService>,
+    /// Checked in order by `/readyz`; add one per dependency the server needs.
+    pub readiness: Arc<Vec<Arc<dyn ReadinessCheck>>>,
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// The identity and audit services over `store`, with the database as the first
+    /// readiness check.
+    pub fn new(
+        store: Arc<dyn Store>,
+        master_key: &MasterKey,
+        iam_config: IamConfig,
+        config: ApiConfig,
+    ) -> Self {
+        Self {
+            iam: Arc::new(IamService::new(store.clone(), master_key, iam_config)),
+            audit: Arc::new(AuditService::new(store.clone())),
+            readiness: Arc::new(vec![Arc::new(DatabaseReady(store))]),
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The authorization matrix, generated from the route table: every operation in the
+//! server's OpenAPI document is called as each of five callers, and the status must
+//! be the one in [`rows`]. An operation without a row fails the test, and so does a
+//! row without an operation.
+//!
+//! Adding a route: add one `Row` — method and path exactly as in the document, the
+//! `Target` its `{id}` names (add a variant, and its setup in `Target::prepare`, for
+//! a new kind of resource), a body function, and the five expected statuses in the
+//! order of [`CALLERS`]. Each cell runs in a fresh world (new users, new target), so
+//! rows may be destructive.
+
+use proxicloud_domain::iam::tokens::mint_api_token;
+use proxicloud_store::{NewApiToken, Role, Timestamp};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Session, TestApp, TestUser, USER_PASSWORD, spawn_app};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    /// Acting on its own resource: it may look, not touch.
+    Readonly,
+    /// An operator acting on a resource it owns.
+    OperatorOwner,
+    /// An operator acting on another operator's resource.
+    OperatorOther,
+    Admin,
+}
+
+const CALLERS: [Caller; 5] = [
+    Caller::Anonymous,
+    Caller::Readonly,
+    Caller::OperatorOwner,
+    Caller::OperatorOther,
+    Caller::Admin,
+];
+
+/// What the path's `{id}` names. Created for every cell, owned by the cell's owner.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// The route has no `{id}`.
+    Nothing,
+    /// The owner's own user account.
+    OwnerAccount,
+    /// An API token of the owner.
+    OwnerApiToken,
+}
+
+/// One cell's world: fresh users, and the caller's session.
+struct Cell {
+    /// The calling user (`None` for anonymous).
+    user: Option<TestUser>,
+    session: Option<Session>,
+    /// Owner of the target: the readonly caller itself, else the "owner" operator.
+    owner: TestUser,
+}
+
+impl Cell {
+    /// Whose credentials a login row uses (anonymous logs in as the owner).
+    fn login_user(&self) -> &TestUser {
+        self.user.as_ref().unwrap_or(&self.owner)
+    }
+}
+
+type BodyFn = fn(&Cell) -> Option<Value>;
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    target: Target,
+    body: BodyFn,
+    /// Expected status per caller, in the order of [`CALLERS`].
+    expect: [u16; 5],
+}
+
+const fn row(
+    method: &'static str,
+    path: &'static str,
+    target: Target,
+    body: BodyFn,
+    expect: [u16; 5],
+) -> Row {
+    Row {
+        method,
+        path,
+        target,
+        body,
+        expect,
+    }
+}
+
+const fn admin_only(success: u16) -> [u16; 5] {
+    [401, 403, 403, 403, success]
+}
+
+const fn any_user(success: u16) -> [u16; 5] {
+    [401, success, success, success, success]
+}
+
+const PUBLIC: [u16; 5] = [200; 5];
+
+fn no_body(_: &Cell) -> Option<Value> {
+    None
+}
+
+fn empty_object(_: &Cell) -> Option<Value> {
+    Some(json!({}))
+}
+
+fn own_credentials(cell: &Cell) -> Option<Value> {
+    Some(json!({ "username": cell.login_user().username, "password": USER_PASSWORD }))
+}
+
+fn own_refresh_token(cell: &Cell) -> Option<Value> {
+    Some(
+        cell.session
+            .as_ref()
+            .map_or(json!({}), |s| json!({ "refresh_token": s.refresh })),
+    )
+}
+
+fn password_change(_: &Cell) -> Option<Value> {
+    Some(
+        json!({ "current_password": USER_PASSWORD, "new_password": "a-new-password-for-the-matrix" }),
+    )
+}
+
+fn new_user(_: &Cell) -> Option<Value> {
+    Some(
+        json!({ "username": format!("new-{}", uuid::Uuid::now_v7().simple()), "role": "operator" }),
+    )
+}
+
+fn role_change(_: &Cell) -> Option<Value> {
+    Some(json!({ "role": "readonly" }))
+}
+
+fn new_token(_: &Cell) -> Option<Value> {
+    Some(json!({ "name": "matrix" }))
+}
+
+fn rows() -> Vec<Row> {
+    use Target::*;
+    vec![
+        row("GET", "/healthz", Nothing, no_body, PUBLIC),
+        row("GET", "/readyz", Nothing, no_body, PUBLIC),
+        row("GET", "/api/v1/openapi.json", Nothing, no_body, PUBLIC),
+        row("GET", "/api/docs", Nothing, no_body, PUBLIC),
+        // auth
+        row(
+            "POST",
+            "/api/v1/auth/login",
+            Nothing,
+            own_credentials,
+            PUBLIC,
+        ),
+        row(
+            "POST",
+            "/api/v1/auth/refresh",
+            Nothing,
+            own_refresh_token,
+            any_user(200),
+        ),
+        row(
+            "POST",
+            "/api/v1/auth/logout",
+            Nothing,
+            empty_object,
+            any_user(204),
+        ),
+        row("GET", "/api/v1/auth/me", Nothing, no_body, any_user(200)),
+        row(
+            "POST",
+            "/api/v1/me/password",
+            Nothing,
+            password_change,
+            any_user(200),
+        ),
+        // users
+        row("GET", "/api/v1/users", Nothing, no_body, admin_only(200)),
+        row("POST", "/api/v1/users", Nothing, new_user, admin_only(201)),
+        row(
+            "GET",
+            "/api/v1/users/{id}",
+            OwnerAccount,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "PATCH",
+            "/api/v1/users/{id}",
+            OwnerAccount,
+            role_change,
+            admin_only(200),
+        ),
+        row(
+            "DELETE",
+            "/api/v1/users/{id}",
+            OwnerAccount,
+            no_body,
+            admin_only(204),
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/reset-password",
+            OwnerAccount,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/disable",
+            OwnerAccount,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "POST",
+            "/api/v1/users/{id}/enable",
+            OwnerAccount,
+            no_body,
+            admin_only(200),
+        ),
+        // tokens: personal credentials, every role manages its own
+        row("GET", "/api/v1/tokens", Nothing, no_body, any_user(200)),
+        row("POST", "/api/v1/tokens", Nothing, new_token, any_user(201)),
+        row(
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            OwnerApiToken,
+            no_body,
+            [401, 204, 204, 404, 204],
+        ),
+        // audit
+        row("GET", "/api/v1/audit", Nothing, no_body, admin_only(200)),
+        row(
+            "GET",
+            "/api/v1/audit.csv",
+            Nothing,
+            no_body,
+            admin_only(200),
+        ),
+    ]
+}
+
+impl Target {
+    /// Creates the target for one cell and returns the value of `{id}`.
+    async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
+        match self {
+            Target::Nothing => None,
+            Target::OwnerAccount => Some(owner.id.to_string()),
+            Target::OwnerApiToken => {
+                let minted = mint_api_token();
+                let token = NewApiToken {
+                    user_id: owner.id,
+                    name: "target".into(),
+                    prefix: minted.display_prefix,
+                    token_hash: minted.hash,
+                    expires_at: Some(Timestamp::now() + std::time::Duration::from_secs(3600)),
+                };
+                Some(
+                    app.store
+                        .api_tokens()
+                        .insert(token)
+                        .await
+                        .unwrap()
+                        .id
+                        .to_string(),
+                )
+            }
+        }
+    }
+}
+
+/// The (method, path) of every operation in the served OpenAPI document.
+async fn documented_operations(app: &TestApp) -> Vec<(String, String)> {
+    let spec: Value = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                operations.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
+    let readonly = app.insert_user(Role::Readonly).await;
+    let owner_operator = app.insert_user(Role::Operator).await;
+    let user = match caller {
+        Caller::Anonymous => None,
+        Caller::Readonly => Some(readonly.clone()),
+        Caller::OperatorOwner => Some(owner_operator.clone()),
+        Caller::OperatorOther => Some(app.insert_user(Role::Operator).await),
+        Caller::Admin => Some(app.insert_user(Role::Admin).await),
+    };
+    let owner = if caller == Caller::Readonly {
+        readonly
+    } else {
+        owner_operator
+    };
+    let session = match &user {
+        Some(user) => Some(app.login_user(user).await),
+        None => None,
+    };
+    let cell = Cell {
+        user,
+        session,
+        owner,
+    };
+    let mut path = row.path.to_owned();
+    if let Some(id) = row.target.prepare(app, &cell.owner).await {
+        path = path.replace("{id}", &id);
+    }
+    let mut request = app.request(row.method.parse().unwrap(), &path);
+    if let Some(session) = &cell.session {
+        request = request.bearer_auth(&session.access);
+    }
+    if let Some(body) = (row.body)(&cell) {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_route_answers_each_caller_as_the_table_says() {
+    let app = spawn_app().await;
+    let table = rows();
+    let documented = documented_operations(&app).await;
+
+    let missing: Vec<String> = documented
+        .iter()
+        .filter(|(method, path)| !table.iter().any(|r| r.method == method && r.path == path))
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorization matrix: {missing:?}"
+    );
+    let stale: Vec<String> = table
+        .iter()
+        .filter(|r| {
+            !documented
+                .iter()
+                .any(|(method, path)| r.method == method && r.path == path)
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that do not exist: {stale:?}"
+    );
+
+    let mut wrong = Vec::new();
+    for row in &table {
+        for (caller, expected) in CALLERS.iter().zip(row.expect) {
+            let (status, body) = run_cell(&app, row, *caller).await;
+            if status != expected {
+                wrong.push(format!(
+                    "{} {} as {caller:?}: expected {expected}, got {status} {body}",
+                    row.method, row.path
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        wrong.join("\n")
+    );
+}
