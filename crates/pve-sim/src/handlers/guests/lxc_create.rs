@@ -8,7 +8,7 @@ use proxicloud_types::GuestType;
 
 use super::common::{check_vmid_unused, online_node, secs, spawn_failing, upid_answer};
 use super::propstr::{PropertyString, lxc_net_with_mac};
-use super::provision::{self, Provision};
+use super::provision::{self, NewDisk, Provision};
 use super::volumes::{self, find_volume, split_volid};
 use crate::api::{ApiError, ApiResult, Req};
 use crate::model::format_size;
@@ -166,7 +166,7 @@ pub(crate) fn plan_disks(
     node: &str,
     default_storage: &str,
     mut requested: BTreeMap<String, String>,
-) -> Result<Vec<(String, String, u64, PropertyString)>, ApiError> {
+) -> Result<Vec<NewDisk>, ApiError> {
     if requested.is_empty() {
         requested.insert("rootfs".into(), format!("{default_storage}:4"));
     } else if !requested.contains_key("rootfs") {
@@ -189,7 +189,7 @@ pub(crate) fn plan_disks(
         let sid = sid.unwrap_or(default_storage).to_string();
         volumes::check_disk_storage(cluster, node, &sid, GuestType::Lxc)
             .map_err(|e| ApiError::param("storage", e))?;
-        plan.push((key, sid, size, options));
+        plan.push(NewDisk::new(&key, &sid, size, options));
     }
     Ok(plan)
 }

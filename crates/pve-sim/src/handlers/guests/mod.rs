@@ -7,6 +7,7 @@
 mod clone;
 pub(crate) mod common;
 mod config;
+mod config_disks;
 mod console;
 mod destroy;
 pub(crate) mod listing;
@@ -14,6 +15,7 @@ pub(crate) mod lxc_create;
 mod migrate;
 mod move_disk;
 mod power;
+mod power_effects;
 pub(crate) mod propstr;
 mod provision;
 mod qemu_create;

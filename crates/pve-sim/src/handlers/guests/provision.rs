@@ -10,6 +10,7 @@ use std::time::Duration;
 use proxicloud_types::GuestType;
 
 use super::common::secs;
+use super::propstr::PropertyString;
 use super::volume_ops;
 use super::volumes;
 use crate::model::{Guest, GuestStatus};
@@ -162,20 +163,52 @@ pub(crate) fn spawn(sim: &Sim, cluster: &mut Cluster, user: &str, p: Provision) 
     sim.spawn_task(cluster, user, spec)
 }
 
-/// Allocate every new-disk request in `disks` (`key → (storage, bytes, options)`),
-/// rewriting the config values to the allocated volumes. On the first failure the
-/// volumes allocated so far are freed and the error returned.
+/// A disk the new guest needs allocated: config key, storage, size in bytes, the
+/// other options of the config value, and a special name (`cloudinit`) if any.
+pub(crate) struct NewDisk {
+    pub key: String,
+    pub storage: String,
+    pub size: u64,
+    pub options: PropertyString,
+    pub suffix: Option<&'static str>,
+}
+
+impl NewDisk {
+    pub fn new(key: &str, storage: &str, size: u64, options: PropertyString) -> Self {
+        Self {
+            key: key.to_string(),
+            storage: storage.to_string(),
+            size,
+            options,
+            suffix: None,
+        }
+    }
+}
+
+/// Allocate every requested disk, rewriting the config values to the allocated
+/// volumes. On the first failure the volumes allocated so far are freed and the
+/// error returned.
 pub(crate) fn allocate_disks(
     cluster: &mut Cluster,
     p: &mut Provision,
-    disks: Vec<(String, String, u64, super::propstr::PropertyString)>,
+    disks: Vec<NewDisk>,
     print_first: fn(&str) -> &'static [&'static str],
 ) -> Result<(), String> {
-    for (key, sid, size, mut options) in disks {
-        match volumes::allocate(cluster, &p.node, &sid, p.vmid, p.kind, size) {
+    for disk in disks {
+        let NewDisk {
+            key,
+            storage,
+            size,
+            mut options,
+            suffix,
+        } = disk;
+        match volumes::allocate_named(cluster, &p.node, &storage, p.vmid, p.kind, size, suffix) {
             Ok(volid) => {
                 options.head = Some(volid.clone());
-                options.set("size", crate::model::format_size(size));
+                // qemu-server records no size for cloud-init drives.
+                if suffix.is_none() {
+                    options.set("size", crate::model::format_size(size));
+                }
                 p.config
                     .insert(key.clone(), options.print(print_first(&key)));
                 p.allocated.push(volid);

@@ -11,7 +11,7 @@ use rand::Rng;
 use super::common::{check_vmid_unused, online_node, secs, spawn_failing, upid_answer};
 use super::lxc_create::required_vmid;
 use super::propstr::{PropertyString, qemu_net_with_mac};
-use super::provision::{self, Provision};
+use super::provision::{self, NewDisk, Provision};
 use super::volumes::{self, find_volume, split_volid};
 use crate::api::{ApiError, ApiResult, Req};
 use crate::model::format_size;
@@ -113,7 +113,7 @@ fn vm_options(req: &Req) -> BTreeMap<String, String> {
 }
 
 pub(crate) struct DrivePlan {
-    pub new_disks: Vec<(String, String, u64, PropertyString)>,
+    pub new_disks: Vec<NewDisk>,
     /// Every drive key that was requested (for the "successfully created" log).
     pub keys: Vec<String>,
 }
@@ -142,17 +142,36 @@ pub(crate) fn plan_drives(
         if head.is_empty() || head == "none" || head == "cdrom" {
             continue;
         }
-        if !is_cdrom && let Some((sid, size)) = volumes::new_disk_request(&head) {
-            let sid = sid
-                .or(default_storage)
-                .ok_or_else(|| {
-                    ApiError::internal("no storage ID specified (and no default storage)")
-                })?
-                .to_string();
-            volumes::check_disk_storage(cluster, node, &sid, GuestType::Qemu)
+        let storage_of = |sid: Option<&str>| -> Result<String, ApiError> {
+            let sid = sid.or(default_storage).ok_or_else(|| {
+                ApiError::internal("no storage ID specified (and no default storage)")
+            })?;
+            volumes::check_disk_storage(cluster, node, sid, GuestType::Qemu)
                 .map_err(|e| ApiError::param("storage", e))?;
+            Ok(sid.to_string())
+        };
+        // `STORAGE:cloudinit` creates the cloud-init drive `vm-<vmid>-cloudinit`.
+        if let Some(sid) = head
+            .strip_suffix(":cloudinit")
+            .or((head == "cloudinit").then_some(""))
+        {
+            let sid = storage_of((!sid.is_empty()).then_some(sid))?;
             drive.head = None;
-            plan.new_disks.push((key.clone(), sid, size, drive));
+            drive.set("media", "cdrom");
+            let mut disk = NewDisk::new(&key, &sid, CLOUDINIT_SIZE, drive);
+            disk.suffix = Some("cloudinit");
+            plan.new_disks.push(disk);
+            options.remove(&key);
+            continue;
+        }
+        if !is_cdrom && let Some((sid, size)) = volumes::new_disk_request(&head) {
+            let sid = storage_of(sid)?;
+            let size = match drive.take("import-from") {
+                None => size,
+                Some(source) => import_size(cluster, node, &key, &source, size)?,
+            };
+            drive.head = None;
+            plan.new_disks.push(NewDisk::new(&key, &sid, size, drive));
             options.remove(&key);
             continue;
         }
@@ -167,6 +186,32 @@ pub(crate) fn plan_drives(
         }
     }
     Ok(plan)
+}
+
+/// `PVE::QemuServer::Cloudinit::CLOUDINIT_DISK_SIZE`: 4 MiB.
+pub(crate) const CLOUDINIT_SIZE: u64 = 4 * 1024 * 1024;
+
+/// `STORAGE:0,import-from=<volume>` copies an existing image (a cloud image, another
+/// guest's disk): the new disk gets the source's size.
+pub(crate) fn import_size(
+    cluster: &Cluster,
+    node: &str,
+    key: &str,
+    source: &str,
+    requested: u64,
+) -> Result<u64, ApiError> {
+    if requested != 0 {
+        let msg = "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>";
+        return Err(ApiError::param(key, msg));
+    }
+    find_volume(cluster, node, source)
+        .map(|v| v.size)
+        .ok_or_else(|| {
+            ApiError::param(
+                key,
+                format!("cannot import from '{source}' - volume does not exist"),
+            )
+        })
 }
 
 /// Existing volumes (ISOs, attached disks) get their size recorded; a missing one

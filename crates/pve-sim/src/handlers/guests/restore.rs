@@ -16,7 +16,7 @@ use super::lxc_create::{
     split_params,
 };
 use super::propstr::{PropertyString, lxc_net_with_mac, qemu_net_with_mac};
-use super::provision::{self, Provision};
+use super::provision::{self, NewDisk, Provision};
 use super::volume_ops;
 use super::volumes::{self, find_volume};
 use crate::api::{ApiError, ApiResult, Req};
@@ -237,7 +237,7 @@ pub(crate) fn restore_qemu(sim: &Sim, req: &Req) -> ApiResult {
             .clone()
             .unwrap_or_else(|| head.split(':').next().unwrap_or_default().to_string());
         drive.take("size");
-        disks.push((key.clone(), sid, size, drive));
+        disks.push(NewDisk::new(key, &sid, size, drive));
     }
     if let Err(error) = provision::allocate_disks(&mut cluster, &mut p, disks, |_| &[]) {
         return fail(sim, &mut cluster, error);

@@ -162,8 +162,18 @@ fn take_snapshot(
             .disks()
             .into_iter()
             .find_map(|(_, spec)| spec.split(':').next().map(str::to_string));
+        let suffix = format!("state-{name}");
         if let Some(volid) = storage.and_then(|sid| {
-            volumes::allocate(cluster, &node, &sid, vmid, GuestType::Qemu, size).ok()
+            volumes::allocate_named(
+                cluster,
+                &node,
+                &sid,
+                vmid,
+                GuestType::Qemu,
+                size,
+                Some(&suffix),
+            )
+            .ok()
         }) {
             log.push(format!(
                 "saving VM state and RAM using storage '{}'",

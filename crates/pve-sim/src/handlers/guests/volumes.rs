@@ -150,6 +150,21 @@ pub(crate) fn allocate(
     kind: GuestType,
     size: u64,
 ) -> Result<String, Die> {
+    allocate_named(cluster, node, sid, vmid, kind, size, None)
+}
+
+/// `vdisk_alloc` with PVE's special names: `vm-<vmid>-<suffix>` for cloud-init
+/// drives (`cloudinit`) and saved RAM (`state-<name>`); `None` picks the next
+/// `disk-<n>`.
+pub(crate) fn allocate_named(
+    cluster: &mut Cluster,
+    node: &str,
+    sid: &str,
+    vmid: u32,
+    kind: GuestType,
+    size: u64,
+    suffix: Option<&str>,
+) -> Result<String, Die> {
     check_disk_storage(cluster, node, sid, kind)?;
     let storage = storage_on(cluster, node, sid)?;
     if storage.avail() < size {
@@ -159,20 +174,24 @@ pub(crate) fn allocate(
             format_size(storage.avail())
         ));
     }
-    let index = free_disk_index(storage, vmid);
+    let stem = match suffix {
+        Some(suffix) => format!("vm-{vmid}-{suffix}"),
+        None => format!("vm-{vmid}-disk-{}", free_disk_index(storage, vmid)),
+    };
     // A zero-sized CT volume on a directory storage is a plain subvolume directory.
     let (name, format) = if kind == GuestType::Lxc && size == 0 && is_file_storage(storage) {
-        (
-            format!("{vmid}/subvol-{vmid}-disk-{index}.subvol"),
-            "subvol",
-        )
+        let stem = stem.replacen("vm-", "subvol-", 1);
+        (format!("{vmid}/{stem}.subvol"), "subvol")
     } else if is_file_storage(storage) {
         let format = disk_format(storage, kind);
-        (format!("{vmid}/vm-{vmid}-disk-{index}.{format}"), format)
+        (format!("{vmid}/{stem}.{format}"), format)
     } else {
-        (format!("vm-{vmid}-disk-{index}"), "raw")
+        (stem, "raw")
     };
     let volid = format!("{sid}:{name}");
+    if storage.volumes.contains_key(&volid) {
+        return Err(format!("volume '{volid}' already exists"));
+    }
     let volume = Volume {
         volid: volid.clone(),
         content: disk_content(kind).to_string(),

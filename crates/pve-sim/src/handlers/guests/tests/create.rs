@@ -295,3 +295,47 @@ async fn vm_destroy_checks_running_protection_and_lock() {
         "the ISO is not the VM's to free"
     );
 }
+
+#[tokio::test]
+async fn vm_cloud_init_drives_and_imported_disks_are_allocated() {
+    let sim = sim();
+    let params = [
+        ("vmid", "113"),
+        ("scsi0", "local-lvm:0,import-from=local-lvm:vm-100-disk-0"),
+        ("ide2", "local-lvm:cloudinit"),
+        ("ciuser", "debian"),
+    ];
+    let task = run(&sim, "POST", "/nodes/pve1/qemu", &params).await;
+    assert!(exit_ok(&task), "{task:?}");
+    let config = config_of(&sim, 113);
+    assert_eq!(config["scsi0"], "local-lvm:vm-113-disk-0,size=32G");
+    assert_eq!(config["ide2"], "local-lvm:vm-113-cloudinit,media=cdrom");
+    assert_eq!(config["boot"], "order=scsi0;ide2");
+    assert!(has_volume(&sim, "pve1", "local-lvm:vm-113-cloudinit"));
+
+    let sized = call(
+        &sim,
+        "POST",
+        "/nodes/pve1/qemu",
+        &[
+            ("vmid", "114"),
+            ("scsi0", "local-lvm:8,import-from=local-lvm:vm-100-disk-0"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        sized.errors["scsi0"],
+        "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
+    );
+    call(
+        &sim,
+        "PUT",
+        "/nodes/pve1/qemu/100/config",
+        &[("scsi1", "local-lvm:0,import-from=local-lvm:vm-113-disk-0")],
+    )
+    .unwrap();
+    assert_eq!(
+        config_of(&sim, 100)["scsi1"],
+        "local-lvm:vm-100-disk-1,size=32G"
+    );
+}
