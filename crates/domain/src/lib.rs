@@ -2,10 +2,13 @@
 //! traits, never on axum or sqlx.
 
 pub mod audit;
+pub mod clusters;
 pub mod error;
 pub mod events;
 pub mod iam;
+pub mod inventory;
 pub mod jobs;
 pub mod secrets;
+pub mod settings;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

@@ -46,6 +46,13 @@ impl std::fmt::Debug for MasterKey {
     }
 }
 
+/// Services that seal secrets each keep a copy (zeroised on drop like the original).
+impl Clone for MasterKey {
+    fn clone(&self) -> Self {
+        Self(SecretBox::new(Box::new(*self.0.expose_secret())))
+    }
+}
+
 impl MasterKey {
     /// A fresh random key (tests, and the first start of a server).
     pub fn generate() -> Self {

@@ -1,0 +1,301 @@
+//! Instance reads, answered from the mirror only (never a Proxmox call), with the
+//! freshness of what they show; and owner assignment by administrators.
+//!
+//! Visibility follows `iam::authz`: admins see every instance including unmanaged
+//! ones (no owner); operators and readonly users see only their own, and someone
+//! else's instance is *not found* for them, never *forbidden*.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use proxicloud_pve::GuestType;
+use proxicloud_store::{
+    ClusterHealth, ClusterStatus, Cursor, Guest, GuestFilter, GuestQuery, GuestSort, OwnerFilter,
+    PageRequest, Store, StoreError, Timestamp, Uuid,
+};
+use serde_json::json;
+
+use crate::error::{DomainError, DomainResult};
+use crate::events::{Audience, EventBus};
+use crate::iam::Principal;
+
+/// Largest page a client may ask for.
+pub const MAX_LIST_LIMIT: u32 = 500;
+/// Cluster health is re-read at most this often: reads stay one query each under
+/// load, and an outage shows within a second of the worker noticing it.
+const HEALTH_TTL: Duration = Duration::from_secs(1);
+const RESOURCE: &str = "instance";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerSelector {
+    User(Uuid),
+    /// Unmanaged guests nobody owns (admins only).
+    Unowned,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceListQuery {
+    pub status: Option<String>,
+    pub kind: Option<GuestType>,
+    pub cluster_id: Option<Uuid>,
+    pub node: Option<String>,
+    pub owner: Option<OwnerSelector>,
+    /// Case-insensitive part of the name.
+    pub name_contains: Option<String>,
+    pub sort: GuestSort,
+    pub descending: bool,
+    /// From the previous page's `next`; valid only for the same filters and sort.
+    pub cursor: Option<Cursor>,
+    /// 1..=[`MAX_LIST_LIMIT`].
+    pub limit: u32,
+}
+
+impl Default for InstanceListQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            kind: None,
+            cluster_id: None,
+            node: None,
+            owner: None,
+            name_contains: None,
+            sort: GuestSort::default(),
+            descending: false,
+            cursor: None,
+            limit: 100,
+        }
+    }
+}
+
+/// How current mirrored data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The cluster answered its last poll.
+    Fresh,
+    /// The cluster has been unreachable since then; this is the last data we got.
+    Stale { since: Timestamp },
+}
+
+impl Freshness {
+    pub fn stale_since(self) -> Option<Timestamp> {
+        match self {
+            Freshness::Fresh => None,
+            Freshness::Stale { since } => Some(since),
+        }
+    }
+
+    fn of(health: &ClusterHealth) -> Self {
+        match health.status {
+            ClusterStatus::Offline => Freshness::Stale {
+                since: health
+                    .offline_since
+                    .or(health.last_seen_at)
+                    .unwrap_or_else(Timestamp::now),
+            },
+            ClusterStatus::Online | ClusterStatus::Unknown => Freshness::Fresh,
+        }
+    }
+
+    /// Stale if either is; since the earlier outage.
+    fn combine(self, other: Freshness) -> Freshness {
+        match (self.stale_since(), other.stale_since()) {
+            (Some(a), Some(b)) => Freshness::Stale { since: a.min(b) },
+            (Some(_), None) => self,
+            (None, _) => other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceList {
+    pub items: Vec<Guest>,
+    pub next: Option<Cursor>,
+    /// Stale when any cluster of the listed items (or the filtered cluster) is.
+    pub freshness: Freshness,
+    /// Freshness per cluster of the listed items, for per-row display.
+    pub clusters: HashMap<Uuid, Freshness>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceView {
+    pub guest: Guest,
+    pub freshness: Freshness,
+}
+
+pub struct InstanceDirectory {
+    store: Arc<dyn Store>,
+    events: Arc<EventBus>,
+    /// When the health of every cluster was last read, and what it was.
+    health: Mutex<Option<(Instant, HealthByCluster)>>,
+}
+
+type HealthByCluster = Arc<HashMap<Uuid, ClusterHealth>>;
+
+impl InstanceDirectory {
+    pub fn new(store: Arc<dyn Store>, events: Arc<EventBus>) -> Self {
+        Self {
+            store,
+            events,
+            health: Mutex::new(None),
+        }
+    }
+
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        query: InstanceListQuery,
+    ) -> DomainResult<InstanceList> {
+        if !(1..=MAX_LIST_LIMIT).contains(&query.limit) {
+            return Err(DomainError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIST_LIMIT}"),
+            ));
+        }
+        let Some(owner) = visible_owner(principal, query.owner) else {
+            // Asking for someone else's instances: there are none the caller may see.
+            return Ok(InstanceList {
+                items: Vec::new(),
+                next: None,
+                freshness: Freshness::Fresh,
+                clusters: HashMap::new(),
+            });
+        };
+        let store_query = GuestQuery {
+            filter: GuestFilter {
+                status: query.status,
+                kind: query.kind,
+                cluster_id: query.cluster_id,
+                node: query.node,
+                owner,
+                name_contains: query.name_contains.filter(|q| !q.trim().is_empty()),
+                include_removed: false,
+            },
+            sort: query.sort,
+            descending: query.descending,
+        };
+        let page = PageRequest {
+            after: query.cursor,
+            limit: query.limit,
+        };
+        let page = self.store.guests().list(&store_query, page).await?;
+        let health = self.health().await?;
+        let freshness_of =
+            |cluster: Uuid| health.get(&cluster).map_or(Freshness::Fresh, Freshness::of);
+        let clusters: HashMap<Uuid, Freshness> = page
+            .items
+            .iter()
+            .map(|g| (g.cluster_id, freshness_of(g.cluster_id)))
+            .collect();
+        let freshness = clusters
+            .values()
+            .copied()
+            .chain(query.cluster_id.map(freshness_of))
+            .fold(Freshness::Fresh, Freshness::combine);
+        Ok(InstanceList {
+            items: page.items,
+            next: page.next,
+            freshness,
+            clusters,
+        })
+    }
+
+    pub async fn get(&self, principal: &Principal, id: Uuid) -> DomainResult<InstanceView> {
+        let guest = self.load_visible(principal, id).await?;
+        let freshness = self
+            .health()
+            .await?
+            .get(&guest.cluster_id)
+            .map_or(Freshness::Fresh, Freshness::of);
+        Ok(InstanceView { guest, freshness })
+    }
+
+    /// Gives an instance (typically an unmanaged one found on Proxmox) to `owner`, or
+    /// makes it unowned with `None`. Admin only.
+    pub async fn assign_owner(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        owner: Option<Uuid>,
+    ) -> DomainResult<InstanceView> {
+        principal.require_admin()?;
+        self.load_visible(principal, id).await?;
+        if let Some(owner) = owner {
+            match self.store.users().get(owner).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(DomainError::invalid("owner_id", "no user has this id"));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let guest = self
+            .store
+            .guests()
+            .set_owner(id, owner)
+            .await
+            .map_err(DomainError::not_found_as(RESOURCE))?;
+        tracing::info!(instance = %id, owner = ?owner, "instance owner assigned");
+        self.events.publish(
+            "instance.changed",
+            Audience::Owner(owner.map(|o| o.to_string())),
+            json!({
+                "id": guest.id,
+                "cluster_id": guest.cluster_id,
+                "vmid": guest.observed.vmid,
+                "name": guest.observed.name,
+                "owner_id": guest.owner_id,
+            }),
+        );
+        self.get(principal, id).await
+    }
+
+    /// The live instance if the caller may see it; `NotFound` otherwise, whether it
+    /// does not exist, was removed, or belongs to someone else.
+    async fn load_visible(&self, principal: &Principal, id: Uuid) -> DomainResult<Guest> {
+        let guest = self
+            .store
+            .guests()
+            .get(id)
+            .await
+            .map_err(DomainError::not_found_as(RESOURCE))?;
+        if guest.removed_at.is_some() {
+            return Err(DomainError::NotFound { resource: RESOURCE });
+        }
+        principal.authorize_view(guest.owner_id, RESOURCE)?;
+        Ok(guest)
+    }
+
+    async fn health(&self) -> DomainResult<HealthByCluster> {
+        if let Some((read_at, health)) = self.health.lock().as_ref()
+            && read_at.elapsed() < HEALTH_TTL
+        {
+            return Ok(health.clone());
+        }
+        let clusters = self.store.clusters().list().await?;
+        let health: HealthByCluster =
+            Arc::new(clusters.into_iter().map(|c| (c.id, c.health)).collect());
+        *self.health.lock() = Some((Instant::now(), health.clone()));
+        Ok(health)
+    }
+}
+
+/// The owner filter the store must apply, or `None` when the caller asked for
+/// instances it may not see.
+fn visible_owner(principal: &Principal, wanted: Option<OwnerSelector>) -> Option<OwnerFilter> {
+    if principal.is_admin() {
+        return Some(match wanted {
+            None => OwnerFilter::Any,
+            Some(OwnerSelector::User(user)) => OwnerFilter::Owner(user),
+            Some(OwnerSelector::Unowned) => OwnerFilter::Unowned,
+        });
+    }
+    match wanted {
+        None => Some(OwnerFilter::Owner(principal.user_id)),
+        Some(OwnerSelector::User(user)) if user == principal.user_id => {
+            Some(OwnerFilter::Owner(user))
+        }
+        Some(_) => None,
+    }
+}

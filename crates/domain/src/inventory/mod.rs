@@ -1,0 +1,129 @@
+//! The inventory mirror: Proxmox state copied into our database so that reads never
+//! wait on Proxmox and keep working while a cluster is unreachable.
+//!
+//! - a supervisor keeps one worker per cluster (`supervisor.rs`);
+//! - each worker polls `/cluster/resources` — one call per cycle, however many guests —
+//!   and applies the answer with `InventoryRepo::sync` (`worker.rs`), publishing
+//!   `instance.*` events for what changed (`notify.rs`) and `cluster.status` when the
+//!   cluster goes offline or comes back;
+//! - [`InstanceDirectory`] answers instance reads from the mirror, with the freshness
+//!   of the data (`instances.rs`).
+
+mod instances;
+mod notify;
+mod snapshot;
+mod supervisor;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use proxicloud_store::{Store, Uuid};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use instances::{
+    Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,
+    OwnerSelector,
+};
+
+use crate::clusters::ClusterService;
+use crate::events::EventBus;
+
+#[derive(Debug, Clone, Copy)]
+pub struct InventoryConfig {
+    /// Longest wait between two polls of an unreachable cluster.
+    pub max_backoff: Duration,
+    /// How often the cluster list is re-read to catch clusters changed elsewhere (by
+    /// another replica) and restart workers that ended unexpectedly.
+    pub reconcile_interval: Duration,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            max_backoff: Duration::from_secs(300),
+            reconcile_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the workers share.
+struct Context {
+    store: Arc<dyn Store>,
+    clusters: Arc<ClusterService>,
+    events: Arc<EventBus>,
+    /// The current poll interval (from the settings); a change applies at once.
+    poll_interval: watch::Receiver<Duration>,
+    config: InventoryConfig,
+    stats: Arc<PollStats>,
+}
+
+/// How many `/cluster/resources` calls each worker has completed (answered or failed)
+/// in this process.
+#[derive(Debug, Default)]
+pub struct PollStats {
+    polls: Mutex<HashMap<Uuid, u64>>,
+}
+
+impl PollStats {
+    fn count_poll(&self, cluster: Uuid) {
+        *self.polls.lock().entry(cluster).or_default() += 1;
+    }
+
+    pub fn polls(&self, cluster: Uuid) -> u64 {
+        self.polls.lock().get(&cluster).copied().unwrap_or(0)
+    }
+}
+
+/// The running mirror. Dropping it without [`InventoryHandle::shutdown`] leaves the
+/// workers running until the runtime stops.
+pub struct InventoryHandle {
+    cancel: CancellationToken,
+    supervisor: JoinHandle<()>,
+    stats: Arc<PollStats>,
+}
+
+impl InventoryHandle {
+    pub fn stats(&self) -> Arc<PollStats> {
+        self.stats.clone()
+    }
+
+    /// Stops every worker (an in-flight poll is abandoned; the mirror stays as last
+    /// synced) and waits for them.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        if let Err(error) = self.supervisor.await {
+            tracing::error!(%error, "inventory supervisor ended abnormally");
+        }
+    }
+}
+
+/// Starts the supervisor, which starts a worker for every stored cluster at once.
+pub fn start(
+    store: Arc<dyn Store>,
+    clusters: Arc<ClusterService>,
+    events: Arc<EventBus>,
+    poll_interval: watch::Receiver<Duration>,
+    config: InventoryConfig,
+) -> InventoryHandle {
+    let stats = Arc::new(PollStats::default());
+    let context = Arc::new(Context {
+        store,
+        clusters,
+        events,
+        poll_interval,
+        config,
+        stats: stats.clone(),
+    });
+    let cancel = CancellationToken::new();
+    let supervisor = tokio::spawn(supervisor::run(context, cancel.clone()));
+    InventoryHandle {
+        cancel,
+        supervisor,
+        stats,
+    }
+}

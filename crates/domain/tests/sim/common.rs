@@ -1,0 +1,164 @@
+//! A simulator, a fresh store and the cluster service per test.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use proxicloud_domain::clusters::{AuthInput, ClusterInput, ClusterService, ConnectOptions};
+use proxicloud_domain::events::EventBus;
+use proxicloud_domain::iam::{AuthMethod, Principal};
+use proxicloud_domain::secrets::MasterKey;
+use proxicloud_pve::{RetryPolicy, Timeouts};
+use proxicloud_pve_sim::schema::default_schema_path;
+use proxicloud_pve_sim::{RunningSim, SimConfig};
+use proxicloud_store::{NewUser, Role, Store, Uuid};
+use secrecy::SecretString;
+
+pub const TOKEN_ID: &str = "root@pam!proxicloud";
+pub const TOKEN_SECRET: &str = "5d2c7e1a-planted-token-secret-9f3b";
+pub const USER: &str = "root@pam";
+pub const PASSWORD: &str = "sim-root-password";
+pub const GUESTS: usize = 12;
+
+pub struct Harness {
+    pub sim: RunningSim,
+    pub store: Arc<dyn Store>,
+    pub clusters: Arc<ClusterService>,
+    pub events: Arc<EventBus>,
+}
+
+/// Short limits and quick retries so fault tests stay fast.
+pub fn fast_options() -> ConnectOptions {
+    ConnectOptions {
+        timeouts: Timeouts {
+            connect: Duration::from_secs(2),
+            request: Duration::from_secs(5),
+        },
+        retry: RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+        },
+        test_timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            request: Duration::from_millis(500),
+        },
+    }
+}
+
+pub async fn harness() -> Harness {
+    let sim = proxicloud_pve_sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().expect("static address"),
+        nodes: 3,
+        guests: GUESTS,
+        tokens: vec![(TOKEN_ID.into(), TOKEN_SECRET.into())],
+        passwords: vec![(USER.into(), PASSWORD.into())],
+        schema_path: Some(default_schema_path().expect(
+            "the official PVE API schema was not found: run from the checkout next to shared/pve-api/",
+        )),
+        time_scale: 0.005,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let store = proxicloud_store::connect("sqlite::memory:")
+        .await
+        .expect("in-memory store");
+    let clusters = Arc::new(ClusterService::new(
+        store.clone(),
+        Arc::new(MasterKey::generate()),
+        fast_options(),
+    ));
+    Harness {
+        sim,
+        store,
+        clusters,
+        events: Arc::new(EventBus::new()),
+    }
+}
+
+/// The simulator as an administrator would register it: token auth, pinned certificate.
+pub fn sim_input(sim: &RunningSim) -> ClusterInput {
+    ClusterInput {
+        name: "sim".into(),
+        addresses: vec![sim.base_url.clone()],
+        auth: AuthInput::ApiToken {
+            token_id: TOKEN_ID.into(),
+            secret: Some(SecretString::from(TOKEN_SECRET)),
+        },
+        tls_fingerprint: sim.fingerprint.clone(),
+        ca_pem: None,
+        verify_tls: true,
+    }
+}
+
+/// A user that exists in the store, as the caller of domain operations.
+pub async fn user(store: &dyn Store, username: &str, role: Role) -> Principal {
+    let user = store
+        .users()
+        .create(NewUser {
+            username: username.into(),
+            password_hash: "unused".into(),
+            role,
+            disabled: false,
+        })
+        .await
+        .expect("user created");
+    Principal {
+        user_id: user.id,
+        username: user.username,
+        role,
+        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+    }
+}
+
+/// Calls a `/sim/…` control endpoint (no PVE auth, self-signed certificate).
+pub async fn control(sim: &RunningSim, method: reqwest::Method, path_and_query: &str) {
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client builds");
+    let response = http
+        .request(method, format!("{}/sim/{path_and_query}", sim.base_url))
+        .send()
+        .await
+        .expect("simulator reachable");
+    assert!(
+        response.status().is_success(),
+        "/sim/{path_and_query}: {}",
+        response.status()
+    );
+}
+
+/// Polls `probe` until it yields a value; fails the test after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Every request the simulator accepted must be valid for real Proxmox VE.
+pub fn assert_schema_valid(sim: &RunningSim) {
+    let schema = sim.sim.schema.clone().expect("tests run with the schema");
+    let violations: Vec<String> = sim
+        .recorded_entries()
+        .into_iter()
+        .filter(|e| e.accepted)
+        .filter_map(|e| {
+            schema
+                .check_recorded(&e.request, e.token)
+                .err()
+                .map(|err| format!("{} {}: {err}", e.request.method.as_str(), e.request.path))
+        })
+        .collect();
+    assert!(violations.is_empty(), "schema violations: {violations:#?}");
+}

@@ -1,0 +1,5 @@
+//! Clusters and the inventory mirror against the real simulator over HTTPS.
+
+mod clusters;
+mod common;
+mod inventory;
