@@ -233,3 +233,41 @@ async fn health_readiness_spec_and_reference_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn internal_failures_are_logged_with_the_request_id_and_answered_generically() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.store.close().await;
+
+    let response = app
+        .get("/api/v1/users", &admin.access)
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body,
+        serde_json::json!({ "error": { "code": "internal_error", "message": "internal error" } })
+    );
+
+    let logs =
+        String::from_utf8_lossy(&crate::support::captured_logs().lock().unwrap()).into_owned();
+    let logged = logs
+        .lines()
+        .any(|line| line.contains(&request_id) && line.contains("internal error"));
+    assert!(logged, "the cause is logged under request {request_id}");
+
+    let (status, body) =
+        status_and_json(app.request(Method::GET, "/readyz").send().await.unwrap()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
+    );
+    assert_eq!(body["error"]["fields"]["database"], "unavailable");
+}
