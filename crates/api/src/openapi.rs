@@ -16,11 +16,17 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 5] = [
+const TAGS: [(&str, &str); 8] = [
     ("auth", "Sessions and your own account"),
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
     ("audit", "The audit log (admin)"),
+    ("clusters", "Proxmox VE clusters under management (admin)"),
+    (
+        "instances",
+        "LXC containers and VMs, read from the inventory mirror",
+    ),
+    ("settings", "Global settings (read: everyone; write: admin)"),
     ("system", "Health and this description"),
 ];
 

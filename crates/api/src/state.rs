@@ -10,8 +10,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use proxicloud_domain::audit::AuditService;
+use proxicloud_domain::clusters::{ClusterService, ConnectOptions};
+use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{IamConfig, IamService};
+use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::secrets::MasterKey;
+use proxicloud_domain::settings::{Settings, SettingsService};
 use proxicloud_store::Store;
 
 /// Settings of the HTTP layer itself.
@@ -64,6 +68,14 @@ pub struct AppState {
     /// Checked in order by `/readyz`; add one per dependency the server needs.
     pub readiness: Arc<Vec<Arc<dyn ReadinessCheck>>>,
     pub config: Arc<ApiConfig>,
+    /// Proxmox VE clusters: administration, cached clients, connection tests.
+    pub clusters: Arc<ClusterService>,
+    /// Global settings; the inventory follows its poll interval.
+    pub settings: Arc<SettingsService>,
+    /// Instance reads from the inventory mirror.
+    pub instances: Arc<InstanceDirectory>,
+    /// Job progress, inventory changes and cluster status for `GET /api/v1/events`.
+    pub events: Arc<EventBus>,
 }
 
 impl AppState {
@@ -75,9 +87,20 @@ impl AppState {
         iam_config: IamConfig,
         config: ApiConfig,
     ) -> Self {
+        let events = Arc::new(EventBus::new());
         Self {
             iam: Arc::new(IamService::new(store.clone(), master_key, iam_config)),
             audit: Arc::new(AuditService::new(store.clone())),
+            clusters: Arc::new(ClusterService::new(
+                store.clone(),
+                Arc::new(master_key.clone()),
+                ConnectOptions::default(),
+            )),
+            // Built-in defaults until the server reads the stored settings at boot
+            // (`settings.refresh()`); replace it to start from configured defaults.
+            settings: Arc::new(SettingsService::new(store.clone(), Settings::default())),
+            instances: Arc::new(InstanceDirectory::new(store.clone(), events.clone())),
+            events,
             readiness: Arc::new(vec![Arc::new(DatabaseReady(store))]),
             config: Arc::new(config),
         }

@@ -101,7 +101,9 @@ pub fn authenticate(
     }
 
     if let Some(ticket) = ticket {
+        // Like `check_user_enabled`: a disabled or expired account loses its tickets too.
         let user = verify_ticket(sim, &ticket)
+            .filter(|user| user_enabled(sim, user))
             .ok_or_else(|| AuthFailure::unauthorized("Authentication failed!"))?;
         if method != Method::Get {
             let csrf = header("csrfpreventiontoken").unwrap_or("");
@@ -153,7 +155,9 @@ pub fn extract_auth_value(header: Option<&str>, key: &str) -> Option<String> {
     None
 }
 
-/// `USER@REALM!TOKENID=SECRET` → the token id, if the secret matches a configured token.
+/// `USER@REALM!TOKENID=SECRET` → the token id, if the secret matches a token of an
+/// enabled user. Tokens live in the access state: seeded from `--token`, created or
+/// deleted through `/access/users/{userid}/token/{tokenid}`.
 fn verify_token(sim: &Sim, value: &str) -> Option<String> {
     // PVE splits on the last '=' (`/^(.*)=(.*)$/`), then requires a full token id.
     let (token_id, secret) = value.rsplit_once('=')?;
@@ -161,26 +165,32 @@ fn verify_token(sim: &Sim, value: &str) -> Option<String> {
     if !user.contains('@') || name.is_empty() {
         return None;
     }
-    let known = sim
-        .config
-        .tokens
-        .iter()
-        .any(|(id, s)| id == token_id && constant_time_eq(s.as_bytes(), secret.as_bytes()));
-    known.then(|| token_id.to_string())
+    let valid = sim
+        .cluster
+        .lock()
+        .access
+        .token_secret_valid(token_id, secret);
+    valid.then(|| token_id.to_string())
 }
 
 /// The canonical spelling of a known user (PVE looks user names up case-insensitively).
 fn lookup_user(sim: &Sim, name: &str) -> Option<String> {
-    let password_users = sim.config.passwords.iter().map(|(u, _)| u.as_str());
-    let token_users = sim
-        .config
-        .tokens
-        .iter()
-        .filter_map(|(id, _)| id.split_once('!').map(|(u, _)| u));
-    password_users
-        .chain(token_users)
+    let cluster = sim.cluster.lock();
+    cluster
+        .access
+        .users
+        .keys()
         .find(|known| known.eq_ignore_ascii_case(name))
-        .map(str::to_string)
+        .cloned()
+}
+
+fn user_enabled(sim: &Sim, userid: &str) -> bool {
+    let cluster = sim.cluster.lock();
+    cluster
+        .access
+        .users
+        .get(userid)
+        .is_some_and(|u| u.enable && (u.expire == 0 || u.expire > now()))
 }
 
 pub fn assemble_ticket(sim: &Sim, user: &str, at: i64) -> String {
@@ -254,7 +264,9 @@ fn create_ticket(sim: &Sim, req: &Req) -> ApiResult {
     let password = req.required_str("password")?;
     // PVE hides the reason (unknown user, wrong password, expired ticket) on purpose.
     let failure = || ApiError::new(401, "authentication failure");
-    let user = lookup_user(sim, &username).ok_or_else(failure)?;
+    let user = lookup_user(sim, &username)
+        .filter(|user| user_enabled(sim, user))
+        .ok_or_else(failure)?;
 
     let renewing = verify_ticket(sim, &password)
         .is_some_and(|ticket_user| ticket_user == user || ticket_user == "root@pam");

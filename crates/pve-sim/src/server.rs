@@ -193,7 +193,14 @@ fn initial_cluster(config: &SimConfig) -> anyhow::Result<Cluster> {
     if let Some(path) = &config.state_file
         && path.exists()
     {
-        let cluster = persist::load(path)?;
+        let mut cluster = persist::load(path)?;
+        // The command line's --token/--password log in even if the saved state predates
+        // them (an existing token's secret is replaced by the configured one).
+        crate::handlers::access::seed_access(
+            &mut cluster.access,
+            &config.tokens,
+            &config.passwords,
+        );
         tracing::info!(
             "loaded cluster state from {} ({} nodes, {} guests)",
             path.display(),

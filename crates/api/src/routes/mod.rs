@@ -9,6 +9,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clusters;
+pub mod instances_read;
+pub mod settings;
 pub mod system;
 pub mod tokens;
 pub mod users;
@@ -28,6 +31,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(clusters::router())
+        .merge(settings::router())
+        .merge(instances_read::router())
 }
 
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;

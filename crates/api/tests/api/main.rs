@@ -2,10 +2,14 @@
 //! against its own server and database (`support::spawn_app`).
 
 mod audit;
+mod clusters;
 mod errors;
 mod iam;
+mod instances_read;
 mod logs;
 mod matrix;
 mod sessions;
+mod settings;
+mod sim_support;
 mod support;
 mod tokens;

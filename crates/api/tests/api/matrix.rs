@@ -9,9 +9,13 @@
 //! order of [`CALLERS`]. Each cell runs in a fresh world (new users, new target), so
 //! rows may be destructive.
 
+use proxicloud_domain::clusters::{AuthInput, ClusterInput};
 use proxicloud_domain::iam::tokens::mint_api_token;
+use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
 use proxicloud_store::{NewApiToken, Role, Timestamp};
+use proxicloud_types::{GuestType, VmId};
 use reqwest::Method;
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::support::{Session, TestApp, TestUser, USER_PASSWORD, spawn_app};
@@ -45,6 +49,10 @@ enum Target {
     OwnerAccount,
     /// An API token of the owner.
     OwnerApiToken,
+    /// A registered Proxmox VE cluster (nobody owns clusters).
+    Cluster,
+    /// A mirrored instance owned by the owner.
+    OwnerInstance,
 }
 
 /// One cell's world: fresh users, and the caller's session.
@@ -140,6 +148,22 @@ fn new_token(_: &Cell) -> Option<Value> {
     Some(json!({ "name": "matrix" }))
 }
 
+fn new_cluster(_: &Cell) -> Option<Value> {
+    Some(json!({
+        "name": format!("matrix-{}", uuid::Uuid::now_v7().simple()),
+        "addresses": [UNREACHABLE_NODE],
+        "auth": { "type": "token", "token_id": "root@pam!matrix", "secret": "matrix-secret" },
+    }))
+}
+
+fn settings_document(_: &Cell) -> Option<Value> {
+    Some(serde_json::to_value(proxicloud_domain::settings::Settings::default()).unwrap())
+}
+
+fn no_owner(_: &Cell) -> Option<Value> {
+    Some(json!({ "owner_id": null }))
+}
+
 fn rows() -> Vec<Row> {
     use Target::*;
     vec![
@@ -232,6 +256,68 @@ fn rows() -> Vec<Row> {
             no_body,
             [401, 204, 204, 404, 204],
         ),
+        // clusters (admin only; a connection test answers 200 whatever its outcome)
+        row("GET", "/api/v1/clusters", Nothing, no_body, admin_only(200)),
+        row(
+            "POST",
+            "/api/v1/clusters",
+            Nothing,
+            new_cluster,
+            admin_only(201),
+        ),
+        row(
+            "GET",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "PUT",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            new_cluster,
+            admin_only(200),
+        ),
+        row(
+            "DELETE",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            no_body,
+            admin_only(204),
+        ),
+        row(
+            "POST",
+            "/api/v1/clusters/{id}/test",
+            Cluster,
+            no_body,
+            admin_only(200),
+        ),
+        // settings
+        row("GET", "/api/v1/settings", Nothing, no_body, any_user(200)),
+        row(
+            "PUT",
+            "/api/v1/settings",
+            Nothing,
+            settings_document,
+            admin_only(200),
+        ),
+        // instance reads: someone else's instance does not exist for you
+        row("GET", "/api/v1/instances", Nothing, no_body, any_user(200)),
+        row(
+            "GET",
+            "/api/v1/instances/{id}",
+            OwnerInstance,
+            no_body,
+            [401, 200, 200, 404, 200],
+        ),
+        row(
+            "PUT",
+            "/api/v1/instances/{id}/owner",
+            OwnerInstance,
+            no_owner,
+            admin_only(200),
+        ),
         // audit
         row("GET", "/api/v1/audit", Nothing, no_body, admin_only(200)),
         row(
@@ -244,11 +330,72 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// Nothing listens there: connection tests fail fast, and no poll reaches anything.
+const UNREACHABLE_NODE: &str = "https://127.0.0.1:9";
+
+/// A cluster registered straight through the domain (no API call, no caller).
+async fn matrix_cluster(app: &TestApp) -> Uuid {
+    let input = ClusterInput {
+        name: format!("matrix-{}", Uuid::now_v7().simple()),
+        addresses: vec![UNREACHABLE_NODE.into()],
+        auth: AuthInput::ApiToken {
+            token_id: "root@pam!matrix".into(),
+            secret: Some(SecretString::from("matrix-secret")),
+        },
+        tls_fingerprint: None,
+        ca_pem: None,
+        verify_tls: true,
+    };
+    app.state.clusters.register(input).await.unwrap().id
+}
+
+/// A guest as one inventory sync would mirror it, given to `owner`.
+async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
+    let cluster = matrix_cluster(app).await;
+    let guest = GuestObservation {
+        vmid: VmId::new(100).unwrap(),
+        node: "pve1".into(),
+        kind: GuestType::Lxc,
+        name: "matrix".into(),
+        status: "running".into(),
+        cpus: 1.0,
+        maxmem: 512 << 20,
+        mem: 0,
+        maxdisk: 8 << 30,
+        disk: 0,
+        uptime: 0,
+        template: false,
+        lock: None,
+        tags: None,
+    };
+    let snapshot = InventorySnapshot {
+        observed_at: Timestamp::now(),
+        nodes: Vec::new(),
+        storages: Vec::new(),
+        guests: vec![guest],
+    };
+    let report = app
+        .store
+        .inventory()
+        .sync(cluster, &snapshot)
+        .await
+        .unwrap();
+    let id = report.appeared[0];
+    app.store
+        .guests()
+        .set_owner(id, Some(owner.id))
+        .await
+        .unwrap();
+    id
+}
+
 impl Target {
     /// Creates the target for one cell and returns the value of `{id}`.
     async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
         match self {
             Target::Nothing => None,
+            Target::Cluster => Some(matrix_cluster(app).await.to_string()),
+            Target::OwnerInstance => Some(owned_instance(app, owner).await.to_string()),
             Target::OwnerAccount => Some(owner.id.to_string()),
             Target::OwnerApiToken => {
                 let minted = mint_api_token();

@@ -124,17 +124,34 @@ fn resources(sim: &Sim, req: &Req) -> ApiResult {
     // `type=sdn` filter finds nothing and the unfiltered list carries `network` entries.
     if kind.is_none() {
         for node in &nodes {
-            entries.push(json!({
-                "id": format!("network/{}/zone/localnetwork", node.name),
-                "type": "network",
-                "network-type": "zone",
-                "network": "localnetwork",
-                "node": node.name,
-                "status": "ok",
-            }));
+            entries.extend(network_entries(&cluster, &node.name));
         }
     }
     Ok(Value::Array(entries))
+}
+
+/// A node's networks: the default `localnetwork` zone, then every applied SDN zone
+/// (pvestatd broadcasts the zones' status as `network` entries).
+fn network_entries(cluster: &Cluster, node: &str) -> Vec<Value> {
+    let zone = |id: &str, status: &str| {
+        json!({
+            "id": format!("network/{node}/zone/{id}"),
+            "type": "network",
+            "network-type": "zone",
+            "network": id,
+            "node": node,
+            "status": status,
+        })
+    };
+    let mut entries = vec![zone("localnetwork", "ok")];
+    for (id, options) in &cluster.sdn.running.zones {
+        let mut entry = zone(id, "available");
+        if let Some(kind) = options.get("type") {
+            entry["zone-type"] = kind.clone();
+        }
+        entries.push(entry);
+    }
+    entries
 }
 
 fn guest_entry(guest: &Guest, node_online: bool, t: i64) -> Value {

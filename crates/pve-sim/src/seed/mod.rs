@@ -11,6 +11,8 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::handlers::access::seed_access;
+use crate::handlers::network::seed_node_network;
 use crate::model::{Node, Storage, Volume};
 use crate::tasks::now;
 use crate::{Cluster, SimConfig};
@@ -41,8 +43,10 @@ pub fn seed_cluster(config: &SimConfig) -> Cluster {
     };
     for index in 1..=config.nodes.max(1) {
         let node = seed_node(&mut rng, index, started);
+        seed_node_network(&mut cluster.network, &node.name, &node.ip);
         cluster.nodes.insert(node.name.clone(), node);
     }
+    seed_access(&mut cluster.access, &config.tokens, &config.passwords);
     guests::seed_guests(&mut cluster, config.guests, &mut rng, started);
     size_thin_pools(&mut cluster);
     cluster

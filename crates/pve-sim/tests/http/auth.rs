@@ -187,3 +187,38 @@ async fn api_tokens_are_refused_where_pve_wants_a_ticket() {
         .unwrap();
     assert_eq!(ticket.status(), 403);
 }
+
+#[tokio::test]
+async fn tokens_created_through_the_api_work_until_deleted() {
+    let harness = Harness::default().await;
+    let created = harness
+        .api(Method::POST, "/access/users/root@pam/token/automation")
+        .form(&[("privsep", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let created = body(created).await["data"].take();
+    assert_eq!(created["full-tokenid"], "root@pam!automation");
+    let secret = created["value"].as_str().unwrap().to_string();
+    let with_new_token = || {
+        harness
+            .anonymous(Method::GET, "/version")
+            .header(
+                "Authorization",
+                format!("PVEAPIToken=root@pam!automation={secret}"),
+            )
+            .send()
+    };
+    assert_eq!(with_new_token().await.unwrap().status(), 200);
+
+    let deleted = harness
+        .api(Method::DELETE, "/access/users/root@pam/token/automation")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let refused = with_new_token().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(reason(&refused), "Authentication failed!");
+}

@@ -273,3 +273,48 @@ async fn templates_download_from_aplinfo_as_a_task_with_a_log() {
         .await;
     assert_eq!(unknown, Value::Array(Vec::new()));
 }
+
+#[tokio::test]
+async fn applied_sdn_zones_appear_as_network_resources() {
+    let harness = Harness::default().await;
+    let created = harness
+        .api(Method::POST, "/cluster/sdn/zones")
+        .form(&[("zone", "lab"), ("type", "simple")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let network_ids = |resources: &Value| {
+        resources
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "network" && e["node"] == "pve1")
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = harness.get_data("/cluster/resources").await;
+    assert_eq!(network_ids(&before), ["network/pve1/zone/localnetwork"]);
+
+    let apply = harness
+        .api(Method::PUT, "/cluster/sdn")
+        .send()
+        .await
+        .unwrap();
+    let upid = body(apply).await["data"].as_str().unwrap().to_string();
+    let node = upid.split(':').nth(1).unwrap().to_string();
+    assert_eq!(harness.wait_task(&node, &upid).await["exitstatus"], "OK");
+
+    let after = harness.get_data("/cluster/resources").await;
+    assert_eq!(
+        network_ids(&after),
+        ["network/pve1/zone/localnetwork", "network/pve1/zone/lab"]
+    );
+    let lab = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "network/pve1/zone/lab")
+        .unwrap();
+    assert_eq!(lab["zone-type"], "simple");
+}

@@ -1,0 +1,330 @@
+//! Instance reads — `GET /api/v1/instances`, `GET /api/v1/instances/{id}` — answered
+//! from the inventory mirror only, never by calling Proxmox. `X-Cache-Status` says
+//! `HIT` when the data is current and `STALE` (with `stale_since` in the body) while
+//! the cluster is unreachable. Also `PUT /api/v1/instances/{id}/owner` (admin).
+//!
+//! Someone else's instance is 404 for operators and readonly users, never 403.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use proxicloud_domain::FieldErrors;
+use proxicloud_domain::inventory::{Freshness, InstanceListQuery, InstanceView, OwnerSelector};
+use proxicloud_store::{Cursor, Guest, GuestSort, Timestamp};
+use proxicloud_types::GuestType;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::DEFAULT_PAGE_LIMIT;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub const CACHE_STATUS: &str = "x-cache-status";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_instances))
+        .routes(routes!(get_instance))
+        .routes(routes!(assign_instance_owner))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceType {
+    /// An LXC container.
+    Lxc,
+    /// A QEMU virtual machine.
+    Vm,
+}
+
+impl From<GuestType> for InstanceType {
+    fn from(kind: GuestType) -> Self {
+        match kind {
+            GuestType::Lxc => InstanceType::Lxc,
+            GuestType::Qemu => InstanceType::Vm,
+        }
+    }
+}
+
+impl From<InstanceType> for GuestType {
+    fn from(kind: InstanceType) -> Self {
+        match kind {
+            InstanceType::Lxc => GuestType::Lxc,
+            InstanceType::Vm => GuestType::Qemu,
+        }
+    }
+}
+
+/// An LXC container or VM as last mirrored from Proxmox, with its owner.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceDto {
+    pub id: Uuid,
+    pub cluster_id: Uuid,
+    pub vmid: u32,
+    pub node: String,
+    #[serde(rename = "type")]
+    pub kind: InstanceType,
+    pub name: String,
+    /// As Proxmox says: `running`, `stopped`, `paused`, … (`creating` while a create
+    /// job has not seen it on Proxmox yet; `unknown` while its node is unreachable).
+    pub status: String,
+    pub cpus: f64,
+    pub memory_bytes: u64,
+    pub memory_used_bytes: u64,
+    pub disk_bytes: u64,
+    pub disk_used_bytes: u64,
+    pub uptime_secs: u64,
+    pub template: bool,
+    /// Proxmox's lock (`backup`, `migrate`, …), if any.
+    pub lock: Option<String>,
+    pub tags: Vec<String>,
+    /// `null`: unmanaged (found on Proxmox, visible to admins only).
+    pub owner_id: Option<Uuid>,
+    /// Created through ProxiCloud.
+    pub managed: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// When Proxmox last reported it.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub seen_at: Option<Timestamp>,
+    /// Set while its cluster is unreachable: the data is as of before this time.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stale_since: Option<Timestamp>,
+}
+
+impl InstanceDto {
+    pub fn new(guest: Guest, freshness: Freshness) -> Self {
+        let observed = guest.observed;
+        Self {
+            id: guest.id,
+            cluster_id: guest.cluster_id,
+            vmid: observed.vmid.get(),
+            node: observed.node,
+            kind: observed.kind.into(),
+            name: observed.name,
+            status: observed.status,
+            cpus: observed.cpus,
+            memory_bytes: observed.maxmem,
+            memory_used_bytes: observed.mem,
+            disk_bytes: observed.maxdisk,
+            disk_used_bytes: observed.disk,
+            uptime_secs: observed.uptime,
+            template: observed.template,
+            lock: observed.lock,
+            tags: observed
+                .tags
+                .map(|t| {
+                    t.split([';', ','])
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            owner_id: guest.owner_id,
+            managed: guest.managed,
+            created_at: guest.created_at,
+            seen_at: guest.seen_at,
+            stale_since: freshness.stale_since(),
+        }
+    }
+}
+
+/// A page of instances; pass `next_cursor` back as `cursor` for the next one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceListDto {
+    pub items: Vec<InstanceDto>,
+    pub next_cursor: Option<String>,
+    /// Set when any listed instance's cluster is unreachable: the earliest outage.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stale_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum InstanceSort {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "-created")]
+    CreatedDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+    #[serde(rename = "node")]
+    Node,
+    #[serde(rename = "-node")]
+    NodeDesc,
+    #[serde(rename = "vmid")]
+    VmId,
+    #[serde(rename = "-vmid")]
+    VmIdDesc,
+}
+
+impl InstanceSort {
+    fn key_and_direction(self) -> (GuestSort, bool) {
+        use InstanceSort as S;
+        match self {
+            S::Name => (GuestSort::Name, false),
+            S::NameDesc => (GuestSort::Name, true),
+            S::Created => (GuestSort::Created, false),
+            S::CreatedDesc => (GuestSort::Created, true),
+            S::Status => (GuestSort::Status, false),
+            S::StatusDesc => (GuestSort::Status, true),
+            S::Node => (GuestSort::Node, false),
+            S::NodeDesc => (GuestSort::Node, true),
+            S::VmId => (GuestSort::VmId, false),
+            S::VmIdDesc => (GuestSort::VmId, true),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InstanceListParams {
+    /// `running`, `stopped`, …
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    #[param(value_type = Option<InstanceType>)]
+    pub kind: Option<InstanceType>,
+    pub cluster: Option<Uuid>,
+    pub node: Option<String>,
+    /// A user id, or `none` for unmanaged instances (admins).
+    pub owner: Option<String>,
+    /// Part of the name, case-insensitive.
+    pub q: Option<String>,
+    /// `name` (default), `created`, `status`, `node` or `vmid`; `-` first for descending.
+    #[param(value_type = Option<String>)]
+    pub sort: Option<InstanceSort>,
+    /// 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (same filters and sort).
+    pub cursor: Option<String>,
+}
+
+impl InstanceListParams {
+    fn into_query(self) -> Result<InstanceListQuery, ApiError> {
+        let owner = match self.owner.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("none") => Some(OwnerSelector::Unowned),
+            Some(text) => Some(OwnerSelector::User(text.parse().map_err(|_| {
+                ApiError::validation(FieldErrors::from([(
+                    "owner".to_owned(),
+                    "must be a user id or `none`".to_owned(),
+                )]))
+            })?)),
+        };
+        let (sort, descending) = self.sort.unwrap_or(InstanceSort::Name).key_and_direction();
+        Ok(InstanceListQuery {
+            status: self.status.filter(|s| !s.is_empty()),
+            kind: self.kind.map(GuestType::from),
+            cluster_id: self.cluster,
+            node: self.node.filter(|n| !n.is_empty()),
+            owner,
+            name_contains: self.q,
+            sort,
+            descending,
+            cursor: self.cursor.map(Cursor::new),
+            limit: self.limit.unwrap_or(DEFAULT_PAGE_LIMIT),
+        })
+    }
+}
+
+/// A body with `X-Cache-Status` telling how current it is.
+fn with_cache_status(freshness: Freshness, body: impl IntoResponse) -> Response {
+    let status = match freshness {
+        Freshness::Fresh => "HIT",
+        Freshness::Stale { .. } => "STALE",
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_STATUS, HeaderValue::from_static(status));
+    response
+}
+
+/// List instances you may see (admins: all, including unmanaged ones).
+#[utoipa::path(get, path = "/api/v1/instances", tag = "instances", params(InstanceListParams),
+    responses((status = 200, body = InstanceListDto,
+        headers(("X-Cache-Status" = String, description = "`HIT`, or `STALE` while a cluster is unreachable"))),
+        (status = 422, body = ErrorResponse)))]
+async fn list_instances(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<InstanceListParams>,
+) -> ApiResult<Response> {
+    let list = state
+        .instances
+        .list(&auth.principal, params.into_query()?)
+        .await?;
+    let clusters = list.clusters;
+    let freshness_of = |cluster: Uuid| clusters.get(&cluster).copied().unwrap_or(Freshness::Fresh);
+    let body = InstanceListDto {
+        items: list
+            .items
+            .into_iter()
+            .map(|g| {
+                let freshness = freshness_of(g.cluster_id);
+                InstanceDto::new(g, freshness)
+            })
+            .collect(),
+        next_cursor: list.next.as_ref().map(Cursor::to_string),
+        stale_since: list.freshness.stale_since(),
+    };
+    Ok(with_cache_status(list.freshness, Json(body)))
+}
+
+fn instance_response(view: InstanceView) -> Response {
+    let freshness = view.freshness;
+    with_cache_status(freshness, Json(InstanceDto::new(view.guest, freshness)))
+}
+
+/// Get an instance.
+#[utoipa::path(get, path = "/api/v1/instances/{id}", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = InstanceDto,
+        headers(("X-Cache-Status" = String, description = "`HIT`, or `STALE` while its cluster is unreachable"))),
+        (status = 404, body = ErrorResponse)))]
+async fn get_instance(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    Ok(instance_response(
+        state.instances.get(&auth.principal, id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignOwnerRequest {
+    /// The new owner, or `null` to make the instance unmanaged again.
+    pub owner_id: Option<Uuid>,
+}
+
+/// Give an instance (typically an unmanaged one) to a user (admin).
+#[utoipa::path(put, path = "/api/v1/instances/{id}/owner", tag = "instances", params(("id" = Uuid, Path)),
+    request_body = AssignOwnerRequest,
+    responses((status = 200, body = InstanceDto), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+async fn assign_instance_owner(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<AssignOwnerRequest>,
+) -> ApiResult<Response> {
+    let view = state
+        .instances
+        .assign_owner(&auth.principal, id, request.owner_id)
+        .await?;
+    Ok(instance_response(view))
+}
