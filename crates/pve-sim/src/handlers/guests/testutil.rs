@@ -8,6 +8,7 @@
 //! template with a base volume.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use proxicloud_types::GuestType;
@@ -15,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::api::{ApiError, ApiResult, Method, Req};
 use crate::model::{Guest, GuestStatus, Node, Storage, Volume};
+use crate::schema::{self, Schema};
 use crate::tasks::Task;
 use crate::{Cluster, Sim, SimConfig};
 
@@ -222,7 +224,17 @@ fn routes() -> Vec<crate::api::Route> {
     all
 }
 
-/// Match a concrete path against a schema template, collecting placeholders.
+/// The official schema, when the checkout has it next to it (CI does): every test
+/// request is then resolved and validated exactly like the HTTP layer does.
+fn schema() -> Option<&'static Schema> {
+    static SCHEMA: OnceLock<Option<Schema>> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| schema::default_schema_path().and_then(|p| Schema::load(&p).ok()))
+        .as_ref()
+}
+
+/// Match a concrete path against a route template, collecting placeholders (used
+/// only when the schema file is absent).
 fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
     if t.len() != p.len() {
@@ -246,6 +258,9 @@ pub(crate) fn call(sim: &Sim, method: &str, path: &str, params: &[(&str, &str)])
     call_as(sim, "root@pam", method, path, params)
 }
 
+/// Route and call like the dispatcher: resolve the path in the official schema, reject
+/// schema-invalid parameters (a test sending one is a bug), then run the handler
+/// registered for exactly that schema template.
 pub(crate) fn call_as(
     sim: &Sim,
     user: &str,
@@ -254,18 +269,37 @@ pub(crate) fn call_as(
     params: &[(&str, &str)],
 ) -> ApiResult {
     let method = Method::parse(method).expect("known method");
-    let (route, path_params) = routes()
-        .into_iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_template(r.template, path).map(|p| (r, p)))
-        .unwrap_or_else(|| panic!("no route for {} {path}", method.as_str()));
     let params: Map<String, Value> = params
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
+    let routes = routes();
+    let (template, path_params) = match schema() {
+        Some(schema) => {
+            let resolved = schema
+                .resolve(method, path)
+                .expect("path in the PVE schema");
+            if let Err(error) = schema.check_params(method, &resolved, &params) {
+                panic!(
+                    "schema rejects {} {path} {params:?}: {error:?}",
+                    method.as_str()
+                );
+            }
+            (resolved.template, resolved.path_values)
+        }
+        None => routes
+            .iter()
+            .filter(|r| r.method == method)
+            .find_map(|r| match_template(r.template, path).map(|p| (r.template.to_string(), p)))
+            .unwrap_or_else(|| panic!("no route for {} {path}", method.as_str())),
+    };
+    let route = routes
+        .iter()
+        .find(|r| r.method == method && r.template == template)
+        .unwrap_or_else(|| panic!("no handler for {} {template}", method.as_str()));
     let req = Req {
         method,
-        template: route.template.to_string(),
+        template,
         path: path_params,
         params,
         user: user.to_string(),

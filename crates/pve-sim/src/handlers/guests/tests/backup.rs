@@ -126,7 +126,11 @@ async fn vzdump_reports_per_guest_failures_and_wrong_storage() {
         &sim,
         "POST",
         "/nodes/pve1/vzdump",
-        &[("vmid", "100"), ("notes-template", "{{owner}}")],
+        &[
+            ("vmid", "100"),
+            ("storage", "local"),
+            ("notes-template", "{{owner}}"),
+        ],
     )
     .unwrap_err();
     assert_eq!(

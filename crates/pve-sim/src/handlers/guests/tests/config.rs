@@ -21,7 +21,7 @@ async fn config_is_typed_and_carries_a_digest() {
         &sim,
         "GET",
         "/nodes/pve1/lxc/101/config",
-        &[("snapshot", "x"), ("current", "1")],
+        &[("snapshot", "xx"), ("current", "1")],
     )
     .unwrap_err();
     assert_eq!(both.errors.len(), 2);

@@ -151,7 +151,7 @@ async fn snapshot_names_and_duplicates_are_checked() {
 #[tokio::test]
 async fn deleting_a_snapshot_relinks_its_children() {
     let sim = sim();
-    for name in ["a", "b"] {
+    for name in ["snap_a", "snap_b"] {
         assert!(exit_ok(
             &run(
                 &sim,
@@ -162,18 +162,18 @@ async fn deleting_a_snapshot_relinks_its_children() {
             .await
         ));
     }
-    assert_eq!(config_of(&sim, 100)["parent"], "b");
-    let delete = run(&sim, "DELETE", "/nodes/pve1/qemu/100/snapshot/a", &[]).await;
+    assert_eq!(config_of(&sim, 100)["parent"], "snap_b");
+    let delete = run(&sim, "DELETE", "/nodes/pve1/qemu/100/snapshot/snap_a", &[]).await;
     assert_eq!(delete.kind, "qmdelsnapshot");
     assert!(exit_ok(&delete));
     let list = call(&sim, "GET", "/nodes/pve1/qemu/100/snapshot", &[]).unwrap();
-    assert_eq!(names(&list), ["b", "current"]);
+    assert_eq!(names(&list), ["snap_b", "current"]);
     assert!(
         list[0].get("parent").is_none(),
-        "b's parent 'a' is gone: {list}"
+        "snap_b's parent 'snap_a' is gone: {list}"
     );
     assert_eq!(list[0]["vmstate"], 0);
-    let delete_b = run(&sim, "DELETE", "/nodes/pve1/qemu/100/snapshot/b", &[]).await;
+    let delete_b = run(&sim, "DELETE", "/nodes/pve1/qemu/100/snapshot/snap_b", &[]).await;
     assert!(exit_ok(&delete_b));
     assert!(!config_of(&sim, 100).contains_key("parent"));
 }
@@ -201,7 +201,7 @@ async fn raw_volumes_on_file_storage_cannot_snapshot() {
         &sim,
         "POST",
         "/nodes/pve1/lxc/120/snapshot",
-        &[("snapname", "s")],
+        &[("snapname", "s1")],
     )
     .await;
     assert_eq!(
@@ -219,7 +219,7 @@ async fn a_failed_snapshot_task_releases_the_lock() {
         &sim,
         "POST",
         "/nodes/pve1/lxc/101/snapshot",
-        &[("snapname", "s")],
+        &[("snapname", "s1")],
     )
     .await;
     assert!(!exit_ok(&snap));
