@@ -222,7 +222,7 @@ async fn users_see_only_their_own_instances() {
     );
 
     let (_, _, alices_list) = get(&sim, &alice_session, "/api/v1/instances").await;
-    assert_eq!(ids(&alices_list), [alices.clone()]);
+    assert_eq!(ids(&alices_list), std::slice::from_ref(&alices));
     let (_, _, bobs_list) = get(&sim, &bob_session, "/api/v1/instances").await;
     assert!(ids(&bobs_list).is_empty());
     let (_, _, peeking) = get(
