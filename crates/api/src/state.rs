@@ -90,7 +90,7 @@ impl AppState {
         let events = Arc::new(EventBus::new());
         Self {
             iam: Arc::new(IamService::new(store.clone(), master_key, iam_config)),
-            audit: Arc::new(AuditService::new(store.clone())),
+            audit: Arc::new(AuditService::new(store.clone(), master_key)),
             clusters: Arc::new(ClusterService::new(
                 store.clone(),
                 Arc::new(master_key.clone()),

@@ -1,19 +1,31 @@
 //! The hash chain: how an entry's hash is computed, and how a sequence of stored
 //! entries is checked.
 //!
-//! `hash = SHA-256(canonical JSON of {"prev_hash", "seq", "entry": {fields}})`, where
-//! the canonical JSON has object keys sorted at every level and no whitespace, so
+//! `hash = HMAC-SHA-256(chain key, canonical JSON of {"prev_hash", "seq", "entry": {fields}})`,
+//! keyed with a key derived from the master key so that someone who can write the
+//! database but not read the master key cannot recompute a consistent chain. The
+//! canonical JSON has object keys sorted at every level and no whitespace, so
 //! PostgreSQL's `jsonb` (which reorders keys) and SQLite's text give the same bytes.
 //! The store-assigned `id` is not covered: it identifies a row, it says nothing.
 
 use std::fmt::{self, Write as _};
 
+use hmac::{Hmac, Mac};
 use proxicloud_store::{AuditEntry, AuditHead, NewAuditEntry};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+/// The secret the chain's MACs are keyed with.
+#[derive(Clone)]
+pub(crate) struct ChainKey(pub(crate) [u8; 32]);
 
 /// Hash of an entry at position `seq` following `prev_hash`.
-pub(crate) fn entry_hash(prev_hash: Option<&str>, seq: i64, entry: &NewAuditEntry) -> String {
+pub(crate) fn entry_hash(
+    key: &ChainKey,
+    prev_hash: Option<&str>,
+    seq: i64,
+    entry: &NewAuditEntry,
+) -> String {
     let fields = json!({
         "at": entry.at.to_rfc3339(),
         "user_id": entry.user_id.map(|id| id.to_string()),
@@ -28,7 +40,10 @@ pub(crate) fn entry_hash(prev_hash: Option<&str>, seq: i64, entry: &NewAuditEntr
     let document = json!({ "prev_hash": prev_hash, "seq": seq, "entry": fields });
     let mut canonical = String::new();
     write_canonical(&document, &mut canonical);
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&key.0).expect("HMAC accepts any key length");
+    mac.update(canonical.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn write_canonical(value: &Value, out: &mut String) {
@@ -118,13 +133,21 @@ impl fmt::Display for ChainBreak {
 impl std::error::Error for ChainBreak {}
 
 /// Checks entries fed in ascending seq order, starting at seq 1.
-#[derive(Debug, Default)]
 pub(crate) struct ChainVerifier {
+    key: ChainKey,
     last_seq: i64,
     last_hash: Option<String>,
 }
 
 impl ChainVerifier {
+    pub(crate) fn new(key: ChainKey) -> Self {
+        Self {
+            key,
+            last_seq: 0,
+            last_hash: None,
+        }
+    }
+
     pub(crate) fn check(&mut self, entry: &AuditEntry) -> Result<(), ChainBreak> {
         let expected = self.last_seq + 1;
         let broken = |kind| {
@@ -139,7 +162,13 @@ impl ChainVerifier {
         if entry.prev_hash != self.last_hash {
             return broken(BreakKind::Unlinked);
         }
-        if entry_hash(entry.prev_hash.as_deref(), entry.seq, &as_new(entry)) != entry.hash {
+        if entry_hash(
+            &self.key,
+            entry.prev_hash.as_deref(),
+            entry.seq,
+            &as_new(entry),
+        ) != entry.hash
+        {
             return broken(BreakKind::Altered);
         }
         self.last_seq = entry.seq;
@@ -171,6 +200,8 @@ mod tests {
 
     use super::*;
 
+    const KEY: ChainKey = ChainKey([9; 32]);
+
     fn chain(n: i64) -> Vec<AuditEntry> {
         let mut prev: Option<String> = None;
         (1..=n)
@@ -187,7 +218,7 @@ mod tests {
                     details: json!({"b": 1, "a": {"z": [1, "x"], "y": null}}),
                     hash: String::new(),
                 };
-                new.hash = entry_hash(prev.as_deref(), seq, &new);
+                new.hash = entry_hash(&KEY, prev.as_deref(), seq, &new);
                 let entry = AuditEntry {
                     seq,
                     id: Uuid::now_v7(),
@@ -210,7 +241,7 @@ mod tests {
     }
 
     fn verify(entries: &[AuditEntry], head: &AuditHead) -> Result<u64, ChainBreak> {
-        let mut verifier = ChainVerifier::default();
+        let mut verifier = ChainVerifier::new(KEY);
         entries.iter().try_for_each(|e| verifier.check(e))?;
         verifier.finish(head)
     }
@@ -222,6 +253,16 @@ mod tests {
                 seq: e.seq,
                 hash: Some(e.hash.clone()),
             })
+    }
+
+    #[test]
+    fn chain_rewritten_without_the_key_is_detected() {
+        // An attacker with database access recomputes every hash with a key they
+        // guess: the verifier, holding the real key, still sees the first entry altered.
+        let entries = chain(3);
+        let mut verifier = ChainVerifier::new(ChainKey([8; 32]));
+        let broken = verifier.check(&entries[0]).unwrap_err();
+        assert_eq!(broken.kind, BreakKind::Altered);
     }
 
     #[test]
@@ -289,6 +330,6 @@ mod tests {
         let mut reordered = as_new(entry);
         reordered.details =
             serde_json::from_str(r#"{"a": {"y": null, "z": [1, "x"]}, "b": 1}"#).unwrap();
-        assert_eq!(entry_hash(None, 1, &reordered), entry.hash);
+        assert_eq!(entry_hash(&KEY, None, 1, &reordered), entry.hash);
     }
 }

@@ -14,6 +14,7 @@ pub use chain::{BreakKind, ChainBreak};
 
 use crate::error::DomainResult;
 use crate::iam::authz::Principal;
+use crate::secrets::MasterKey;
 
 /// Entries read per round trip while walking the whole log.
 const SCAN_BATCH: u32 = 1000;
@@ -50,6 +51,7 @@ pub enum ChainVerification {
 
 pub struct AuditService {
     store: Arc<dyn Store>,
+    chain_key: chain::ChainKey,
 }
 
 fn clip(text: Option<String>) -> Option<String> {
@@ -66,12 +68,17 @@ fn clip(text: Option<String>) -> Option<String> {
 }
 
 impl AuditService {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// The chain is keyed with a key derived from `master_key`: verifying needs it too.
+    pub fn new(store: Arc<dyn Store>, master_key: &MasterKey) -> Self {
+        Self {
+            store,
+            chain_key: chain::ChainKey(master_key.derive("audit-chain")),
+        }
     }
 
     /// Appends one entry to the chain.
     pub async fn record(&self, record: AuditRecord) -> DomainResult<AuditEntry> {
+        let key = self.chain_key.clone();
         let build = Box::new(move |head: &proxicloud_store::AuditHead| {
             let mut entry = NewAuditEntry {
                 // Stamped under the chain lock, so times never go backwards along seqs.
@@ -86,7 +93,7 @@ impl AuditService {
                 details: record.details,
                 hash: String::new(),
             };
-            entry.hash = chain::entry_hash(head.hash.as_deref(), head.next_seq(), &entry);
+            entry.hash = chain::entry_hash(&key, head.hash.as_deref(), head.next_seq(), &entry);
             entry
         });
         Ok(self.store.audit().append(build).await?)
@@ -133,7 +140,7 @@ impl AuditService {
         // Read the head first: entries appended while we walk lie beyond it and are
         // simply not part of this check.
         let head = repo.head().await?;
-        let mut verifier = chain::ChainVerifier::default();
+        let mut verifier = chain::ChainVerifier::new(self.chain_key.clone());
         let mut after = 0;
         while after < head.seq {
             let batch = repo.scan(after, SCAN_BATCH).await?;

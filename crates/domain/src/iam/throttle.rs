@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+/// Tracked usernames plus addresses above which expired entries are swept.
+const SWEEP_THRESHOLD: usize = 10_000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
     pub window: Duration,
@@ -84,12 +87,18 @@ impl LoginThrottle {
     fn check_at(&self, username: &str, ip: IpAddr, now: Instant) -> Result<(), Throttled> {
         let mut f = self.failures.lock();
         let window = self.policy.window;
-        let user = f.by_user.entry(username.to_lowercase()).or_default();
-        prune(user, now, window);
-        let user_wait = wait_for(user, self.policy.max_failures_per_user, now, window);
-        let by_ip = f.by_ip.entry(ip).or_default();
-        prune(by_ip, now, window);
-        let ip_wait = wait_for(by_ip, self.policy.max_failures_per_ip, now, window);
+        // Look up without inserting: a check must not grow the maps.
+        let user_wait = f
+            .by_user
+            .get_mut(&username.to_lowercase())
+            .and_then(|times| {
+                prune(times, now, window);
+                wait_for(times, self.policy.max_failures_per_user, now, window)
+            });
+        let ip_wait = f.by_ip.get_mut(&ip).and_then(|times| {
+            prune(times, now, window);
+            wait_for(times, self.policy.max_failures_per_ip, now, window)
+        });
         match user_wait.max(ip_wait) {
             Some(retry_after) => Err(Throttled { retry_after }),
             None => Ok(()),
@@ -102,11 +111,30 @@ impl LoginThrottle {
 
     fn record_failure_at(&self, username: &str, ip: IpAddr, now: Instant) {
         let mut f = self.failures.lock();
+        // Attackers choose usernames freely: sweep out expired entries before the
+        // maps grow, so memory is bounded by the failures of one window.
+        if f.by_user.len() + f.by_ip.len() >= SWEEP_THRESHOLD {
+            let window = self.policy.window;
+            f.by_user.retain(|_, times| {
+                prune(times, now, window);
+                !times.is_empty()
+            });
+            f.by_ip.retain(|_, times| {
+                prune(times, now, window);
+                !times.is_empty()
+            });
+        }
         f.by_user
             .entry(username.to_lowercase())
             .or_default()
             .push_back(now);
         f.by_ip.entry(ip).or_default().push_back(now);
+    }
+
+    #[cfg(test)]
+    fn tracked_keys(&self) -> usize {
+        let f = self.failures.lock();
+        f.by_user.len() + f.by_ip.len()
     }
 
     /// A successful login clears that user's failures (not the address's: one
@@ -165,6 +193,19 @@ mod tests {
         }
         assert!(t.check_at("f", IP, now).is_err());
         assert!(t.check_at("f", OTHER_IP, now).is_ok());
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_random_usernames() {
+        let t = throttle();
+        let start = Instant::now();
+        for i in 0..SWEEP_THRESHOLD {
+            t.record_failure_at(&format!("user{i}"), OTHER_IP, start);
+        }
+        // Once the window has passed, the next failure sweeps everything expired.
+        t.record_failure_at("late", IP, start + Duration::from_secs(61));
+        assert_eq!(t.tracked_keys(), 2);
+        assert!(t.check_at("user1", OTHER_IP, start).is_ok());
     }
 
     #[test]
