@@ -7,12 +7,14 @@ use std::time::{Duration, Instant};
 use proxicloud_domain::clusters::{AuthInput, ClusterInput, ClusterService, ConnectOptions};
 use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{AuthMethod, Principal};
+use proxicloud_domain::inventory::{self, InventoryConfig, InventoryHandle};
 use proxicloud_domain::secrets::MasterKey;
-use proxicloud_pve::{RetryPolicy, Timeouts};
+use proxicloud_pve::{RetryPolicy, Timeouts, VmId};
 use proxicloud_pve_sim::schema::default_schema_path;
 use proxicloud_pve_sim::{RunningSim, SimConfig};
-use proxicloud_store::{NewUser, Role, Store, Uuid};
+use proxicloud_store::{Guest, NewUser, Role, Store, Uuid};
 use secrecy::SecretString;
+use tokio::sync::watch;
 
 pub const TOKEN_ID: &str = "root@pam!proxicloud";
 pub const TOKEN_SECRET: &str = "5d2c7e1a-planted-token-secret-9f3b";
@@ -161,4 +163,51 @@ pub fn assert_schema_valid(sim: &RunningSim) {
         })
         .collect();
     assert!(violations.is_empty(), "schema violations: {violations:#?}");
+}
+
+/// How long an eventually-true condition may take (polls run every 50–100 ms).
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Starts the mirror polling every `every`; the sender changes the interval.
+pub fn start_inventory(h: &Harness, every: Duration) -> (InventoryHandle, watch::Sender<Duration>) {
+    let (interval, receiver) = watch::channel(every);
+    let handle = inventory::start(
+        h.store.clone(),
+        h.clusters.clone(),
+        h.events.clone(),
+        receiver,
+        InventoryConfig {
+            max_backoff: Duration::from_millis(400),
+            reconcile_interval: Duration::from_secs(60),
+        },
+    );
+    (handle, interval)
+}
+
+/// The live guest with this vmid in the mirror.
+pub async fn guest(h: &Harness, cluster: Uuid, vmid: u32) -> Option<Guest> {
+    let vmid = VmId::new(vmid).expect("valid vmid");
+    h.store
+        .guests()
+        .find_by_vmid(cluster, vmid)
+        .await
+        .expect("store reads")
+}
+
+/// Live mirrored guests of the cluster (vmids from 100, as the simulator seeds them).
+pub async fn live_guest_count(h: &Harness, cluster: Uuid) -> usize {
+    let nodes = h
+        .store
+        .inventory()
+        .list_nodes(Some(cluster))
+        .await
+        .expect("reads");
+    if nodes.is_empty() {
+        return 0;
+    }
+    let mut count = 0;
+    for vmid in 100..(100 + GUESTS as u32 + 50) {
+        count += usize::from(guest(h, cluster, vmid).await.is_some());
+    }
+    count
 }

@@ -4,62 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_domain::DomainError;
 use proxicloud_domain::events::{Audience, Event};
-use proxicloud_domain::inventory::{
-    self, Freshness, InstanceDirectory, InstanceListQuery, InventoryConfig, InventoryHandle,
-    OwnerSelector,
-};
-use proxicloud_pve::VmId;
-use proxicloud_store::{ClusterStatus, Guest, Role, Uuid};
-use tokio::sync::{broadcast, watch};
+use proxicloud_domain::inventory::{Freshness, InstanceDirectory, InstanceListQuery};
+use proxicloud_store::{ClusterStatus, Role, Uuid};
+use tokio::sync::broadcast;
 
 use crate::common::{
-    GUESTS, Harness, assert_schema_valid, control, eventually, harness, sim_input, user,
+    GUESTS, WAIT, assert_schema_valid, control, eventually, guest, harness, live_guest_count,
+    sim_input, start_inventory, user,
 };
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn start_inventory(h: &Harness, every: Duration) -> (InventoryHandle, watch::Sender<Duration>) {
-    let (interval, receiver) = watch::channel(every);
-    let handle = inventory::start(
-        h.store.clone(),
-        h.clusters.clone(),
-        h.events.clone(),
-        receiver,
-        InventoryConfig {
-            max_backoff: Duration::from_millis(400),
-            reconcile_interval: Duration::from_secs(60),
-        },
-    );
-    (handle, interval)
-}
-
-async fn guest(h: &Harness, cluster: Uuid, vmid: u32) -> Option<Guest> {
-    let vmid = VmId::new(vmid).expect("valid vmid");
-    h.store
-        .guests()
-        .find_by_vmid(cluster, vmid)
-        .await
-        .expect("store reads")
-}
-
-async fn live_guest_count(h: &Harness, cluster: Uuid) -> usize {
-    let nodes = h
-        .store
-        .inventory()
-        .list_nodes(Some(cluster))
-        .await
-        .expect("reads");
-    if nodes.is_empty() {
-        return 0;
-    }
-    let mut count = 0;
-    for vmid in 100..(100 + GUESTS as u32 + 50) {
-        count += usize::from(guest(h, cluster, vmid).await.is_some());
-    }
-    count
-}
 
 /// Events received so far, without waiting.
 fn drain(events: &mut broadcast::Receiver<Arc<Event>>) -> Vec<Arc<Event>> {
@@ -323,118 +276,5 @@ async fn deleting_a_cluster_stops_its_worker() {
     );
     let stopped = tokio::time::timeout(Duration::from_secs(5), inventory.shutdown()).await;
     assert!(stopped.is_ok(), "shutdown is prompt");
-    h.sim.shutdown().await;
-}
-
-#[tokio::test]
-async fn users_see_only_their_own_instances_and_admins_see_all() {
-    let h = harness().await;
-    let admin = user(&*h.store, "root", Role::Admin).await;
-    let alice = user(&*h.store, "alice", Role::Operator).await;
-    let bob = user(&*h.store, "bob", Role::Readonly).await;
-    let (inventory, _interval) = start_inventory(&h, Duration::from_millis(100));
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
-    inventory.shutdown().await;
-    let directory = InstanceDirectory::new(h.store.clone(), h.events.clone());
-    let alices = guest(&h, cluster, 100).await.expect("mirrored");
-    let bobs = guest(&h, cluster, 101).await.expect("mirrored");
-    directory
-        .assign_owner(&admin, alices.id, Some(alice.user_id))
-        .await
-        .expect("assigned");
-    directory
-        .assign_owner(&admin, bobs.id, Some(bob.user_id))
-        .await
-        .expect("assigned");
-
-    let ids =
-        |list: inventory::InstanceList| -> Vec<Uuid> { list.items.iter().map(|g| g.id).collect() };
-    let all = InstanceListQuery::default();
-    assert_eq!(
-        ids(directory.list(&alice, all.clone()).await.expect("lists")),
-        [alices.id]
-    );
-    assert_eq!(
-        ids(directory.list(&bob, all.clone()).await.expect("lists")),
-        [bobs.id]
-    );
-    assert_eq!(
-        directory
-            .list(&admin, all.clone())
-            .await
-            .expect("lists")
-            .items
-            .len(),
-        GUESTS
-    );
-    let unowned = InstanceListQuery {
-        owner: Some(OwnerSelector::Unowned),
-        ..all.clone()
-    };
-    assert_eq!(
-        directory
-            .list(&admin, unowned.clone())
-            .await
-            .expect("lists")
-            .items
-            .len(),
-        GUESTS - 2
-    );
-    assert!(
-        directory
-            .list(&alice, unowned)
-            .await
-            .expect("lists")
-            .items
-            .is_empty()
-    );
-    let bobs_filter = InstanceListQuery {
-        owner: Some(OwnerSelector::User(bob.user_id)),
-        ..all
-    };
-    assert!(
-        directory
-            .list(&alice, bobs_filter)
-            .await
-            .expect("lists")
-            .items
-            .is_empty()
-    );
-
-    assert!(matches!(
-        directory.get(&alice, bobs.id).await,
-        Err(DomainError::NotFound {
-            resource: "instance"
-        })
-    ));
-    assert_eq!(
-        directory.get(&bob, bobs.id).await.expect("own").guest.id,
-        bobs.id
-    );
-    assert!(matches!(
-        directory.assign_owner(&alice, alices.id, None).await,
-        Err(DomainError::Forbidden(_))
-    ));
-    assert!(matches!(
-        directory.assign_owner(&admin, alices.id, Some(Uuid::now_v7())).await,
-        Err(DomainError::Validation(fields)) if fields.contains_key("owner_id")
-    ));
-    let too_big = InstanceListQuery {
-        limit: 501,
-        ..InstanceListQuery::default()
-    };
-    assert!(matches!(
-        directory.list(&admin, too_big).await,
-        Err(DomainError::Validation(_))
-    ));
     h.sim.shutdown().await;
 }

@@ -2,4 +2,5 @@
 
 mod clusters;
 mod common;
+mod instances;
 mod inventory;
