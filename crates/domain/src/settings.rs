@@ -13,6 +13,7 @@ mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::RwLock;
 use proxicloud_store::{SettingKey, Store};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -120,7 +121,7 @@ pub struct SettingsService {
     store: Arc<dyn Store>,
     /// What a section never written reads as (the built-in defaults, with the
     /// server's configuration file applied on top).
-    defaults: Settings,
+    defaults: RwLock<Settings>,
     current: watch::Sender<Settings>,
     poll_interval: watch::Sender<Duration>,
 }
@@ -133,10 +134,17 @@ impl SettingsService {
         let (current, _) = watch::channel(defaults.clone());
         Self {
             store,
-            defaults,
+            defaults: RwLock::new(defaults),
             current,
             poll_interval,
         }
+    }
+
+    /// Replaces what unwritten sections read as (the server's configuration file, e.g.
+    /// `[inventory] poll_interval_secs`), for a service built before the configuration
+    /// was read. Takes effect at the next read; call [`SettingsService::refresh`].
+    pub fn set_defaults(&self, defaults: Settings) {
+        *self.defaults.write() = defaults;
     }
 
     /// Loads the stored settings (falling back to `defaults` section by section).
@@ -153,7 +161,8 @@ impl SettingsService {
 
     /// The settings as stored now. Any signed-in user may read them.
     pub async fn get(&self) -> DomainResult<Settings> {
-        let settings = read(&*self.store, &self.defaults).await?;
+        let defaults = self.defaults.read().clone();
+        let settings = read(&*self.store, &defaults).await?;
         // Another replica may have written them; keep the watchers in step.
         self.publish(&settings);
         Ok(settings)

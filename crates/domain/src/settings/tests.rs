@@ -135,6 +135,16 @@ async fn unwritten_settings_read_as_the_configured_defaults() {
 }
 
 #[tokio::test]
+async fn configured_defaults_apply_after_a_refresh() {
+    let (service, _) = service().await;
+    let mut defaults = Settings::default();
+    defaults.system.poll_interval_secs = 60;
+    service.set_defaults(defaults.clone());
+    assert_eq!(service.refresh().await.expect("refresh"), defaults);
+    assert_eq!(*service.poll_interval().borrow(), Duration::from_secs(60));
+}
+
+#[tokio::test]
 async fn only_admins_write_and_writes_are_persisted_and_broadcast() {
     let (service, store) = service().await;
     let admin = stored_admin(&*store).await;
