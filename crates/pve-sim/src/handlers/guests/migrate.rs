@@ -19,6 +19,14 @@ use crate::model::{Guest, GuestStatus};
 use crate::tasks::{TaskOutcome, TaskSpec, now};
 use crate::{Cluster, Sim};
 
+/// Request options that shape the migration.
+struct MigrateOptions {
+    /// `target-storage` (CT) / `targetstorage` (VM): source storage → target storage.
+    storage_map: BTreeMap<String, String>,
+    /// `with-local-disks`: live-migrate a VM's local disks too (qemu only).
+    with_local_disks: bool,
+}
+
 struct Plan {
     vmid: u32,
     kind: GuestType,
@@ -61,11 +69,17 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
         }
         _ => {}
     }
-    let storage_map = match guest.kind {
-        GuestType::Lxc => parse_storage_map(req.str("target-storage")),
+    let options = match guest.kind {
+        GuestType::Lxc => MigrateOptions {
+            storage_map: parse_storage_map(req.str("target-storage")),
+            with_local_disks: false,
+        },
         GuestType::Qemu => {
             root_only_flag(req, "force")?;
-            parse_storage_map(req.str("targetstorage"))
+            MigrateOptions {
+                storage_map: parse_storage_map(req.str("targetstorage")),
+                with_local_disks: req.flag("with-local-disks")?,
+            }
         }
     };
     let task = if guest.kind == GuestType::Lxc {
@@ -78,7 +92,7 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
         noun(guest.kind),
         guest.vmid
     ))];
-    let plan = plan(&cluster, &guest, &target, &storage_map, &mut log).and_then(|moves| {
+    let plan = plan(&cluster, &guest, &target, &options, &mut log).and_then(|moves| {
         if !target_online {
             return Err("Can't connect to destination address using public key".to_string());
         }
@@ -157,16 +171,19 @@ fn parse_storage_map(text: Option<String>) -> BTreeMap<String, String> {
     map
 }
 
-/// The local volumes to move, with the checks `prepare`/`sync_offline_local_volumes` make.
+/// The local volumes to move, with the checks of `prepare`/`scan_local_volumes`:
+/// problems are logged one by one, then the migration aborts "- check log".
 fn plan(
     cluster: &Cluster,
     guest: &Guest,
     target: &str,
-    storage_map: &BTreeMap<String, String>,
+    options: &MigrateOptions,
     log: &mut Vec<String>,
 ) -> Result<Vec<(String, String)>, Die> {
     check_unlocked(guest)?;
+    let running = is_running(guest);
     let mut moves = Vec::new();
+    let mut problems = false;
     for (key, value) in &guest.config {
         let is_volume = volumes::is_disk_key(guest.kind, key) || key.starts_with("unused");
         let Some(volid) = PropertyString::parse_disk(value)
@@ -176,42 +193,65 @@ fn plan(
             continue;
         };
         if volume_ops::is_shared(cluster, &guest.node, &volid) {
+            let sid = volid.split(':').next().unwrap_or_default();
             log.push(stamp(&format!(
-                "volume '{volid}' is on shared storage '{}'",
-                volid.split(':').next().unwrap_or_default()
+                "volume '{volid}' is on shared storage '{sid}'"
             )));
             continue;
         }
-        if guest.kind == GuestType::Qemu && value.contains("media=cdrom") {
+        let refused = match guest.kind {
+            GuestType::Qemu if value.contains("media=cdrom") => Some("local cdrom image"),
+            GuestType::Qemu
+                if running && !key.starts_with("unused") && !options.with_local_disks =>
+            {
+                Some("can't live migrate attached local disks without with-local-disks option")
+            }
+            _ if !guest.snapshots.is_empty() && on_lvm(cluster, &guest.node, &volid) => {
+                Some("non-migratable snapshot exists")
+            }
+            _ => None,
+        };
+        if let Some(reason) = refused {
+            let what = if guest.kind == GuestType::Qemu {
+                "disk"
+            } else {
+                "volume"
+            };
             log.push(stamp(&format!(
-                "ERROR: can't migrate local disk '{volid}': local cdrom image"
+                "can't migrate local {what} '{volid}': {reason}"
             )));
-            return Err("can't migrate VM - check log".to_string());
+            problems = true;
+            continue;
         }
         let sid = volid.split(':').next().unwrap_or_default().to_string();
-        let target_sid = storage_map
+        let target_sid = options
+            .storage_map
             .get(&sid)
-            .or_else(|| storage_map.get("*"))
+            .or_else(|| options.storage_map.get("*"))
             .cloned()
-            .unwrap_or_else(|| sid.clone());
+            .unwrap_or(sid);
         volumes::check_disk_storage(cluster, target, &target_sid, guest.kind)
             .map_err(|e| format!("{volid}: {e}"))?;
-        let lvm = cluster.nodes[&guest.node]
-            .storages
-            .get(&sid)
-            .is_some_and(|s| s.kind.starts_with("lvm"));
-        if lvm && !guest.snapshots.is_empty() {
-            log.push(stamp(&format!(
-                "ERROR: can't migrate local volume '{volid}': non-migratable snapshot exists"
-            )));
-            return Err(format!("can't migrate {} - check log", noun(guest.kind)));
-        }
-        log.push(stamp(&format!(
-            "found local volume '{volid}' (in current VM config)"
-        )));
+        log.push(stamp(&match (guest.kind, key.starts_with("unused")) {
+            (GuestType::Lxc, _) => format!("found local volume '{volid}' (in current VM config)"),
+            (GuestType::Qemu, true) => format!("found local disk '{volid}' (unused)"),
+            (GuestType::Qemu, false) => format!("found local disk '{volid}' (attached)"),
+        }));
         moves.push((volid, target_sid));
     }
+    if problems {
+        return Err(format!("can't migrate {} - check log", noun(guest.kind)));
+    }
     Ok(moves)
+}
+
+/// LVM(-thin) cannot move volume snapshots between nodes.
+fn on_lvm(cluster: &Cluster, node: &str, volid: &str) -> bool {
+    let sid = volid.split(':').next().unwrap_or_default();
+    cluster.nodes[node]
+        .storages
+        .get(sid)
+        .is_some_and(|s| s.kind.starts_with("lvm"))
 }
 
 fn finish(cluster: &mut Cluster, plan: Plan) -> TaskOutcome {

@@ -268,7 +268,26 @@ async fn running_guests_need_restart_or_online() {
         &[("target", "pve2"), ("online", "1")],
     )
     .await;
-    assert!(exit_ok(&online), "{online:?}");
+    assert_eq!(online.exitstatus.as_deref(), Some("migration aborted"));
+    assert!(log_text(&online).contains(
+        "can't migrate local disk 'local-lvm:vm-100-disk-0': can't live migrate attached local disks without with-local-disks option"
+    ));
+    let with_disks = run(
+        &sim,
+        "POST",
+        "/nodes/pve1/qemu/100/migrate",
+        &[
+            ("target", "pve2"),
+            ("online", "1"),
+            ("with-local-disks", "1"),
+        ],
+    )
+    .await;
+    assert!(exit_ok(&with_disks), "{with_disks:?}");
+    assert!(
+        log_text(&with_disks).contains("found local disk 'local-lvm:vm-100-disk-0' (attached)")
+    );
+    assert_eq!(sim.cluster.lock().guests[&100].node, "pve2");
     assert_eq!(status_of(&sim, 100), GuestStatus::Running);
 }
 
