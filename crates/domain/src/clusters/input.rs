@@ -357,6 +357,12 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_the_secret() {
+        let printed = format!("{:?}", token_input(&["pve1"]));
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+    }
+
+    #[test]
     fn secrets_with_line_breaks_are_refused() {
         let mut input = token_input(&["pve1"]);
         input.auth = AuthInput::ApiToken {
