@@ -12,7 +12,8 @@ use crate::transport::Transport;
 use crate::upid::Upid;
 
 /// A zone. With `pending` listing, `state` is `new`, `changed` or `deleted` for
-/// objects that differ from the running configuration.
+/// objects that differ from the running configuration, and `pending` holds the
+/// not-yet-applied values (PVE lists a new object's settings only there).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct SdnZone {
@@ -32,6 +33,9 @@ pub struct SdnZone {
     pub dhcp: Option<String>,
     #[serde(deserialize_with = "opt_string")]
     pub state: Option<String>,
+    /// With `pending` listing: the values that differ from the running configuration
+    /// (all of them for a new object; `deleted` for removed keys).
+    pub pending: BTreeMap<String, serde_json::Value>,
     #[serde(deserialize_with = "opt_string")]
     pub digest: Option<String>,
 }
@@ -67,6 +71,9 @@ pub struct SdnVnet {
     pub vlanaware: Option<bool>,
     #[serde(deserialize_with = "opt_string")]
     pub state: Option<String>,
+    /// With `pending` listing: the values that differ from the running configuration
+    /// (all of them for a new object; `deleted` for removed keys).
+    pub pending: BTreeMap<String, serde_json::Value>,
     #[serde(deserialize_with = "opt_string")]
     pub digest: Option<String>,
 }
@@ -100,6 +107,9 @@ pub struct SdnSubnet {
     pub dhcp_range: Vec<serde_json::Value>,
     #[serde(deserialize_with = "opt_string")]
     pub state: Option<String>,
+    /// With `pending` listing: the values that differ from the running configuration
+    /// (all of them for a new object; `deleted` for removed keys).
+    pub pending: BTreeMap<String, serde_json::Value>,
     #[serde(deserialize_with = "opt_string")]
     pub digest: Option<String>,
 }
@@ -210,6 +220,7 @@ mod tests {
         .unwrap();
         assert_eq!(zones[0].nodes, ["pve1", "pve2"]);
         assert_eq!(zones[0].state.as_deref(), Some("new"));
+        assert_eq!(zones[0].pending["mtu"], serde_json::json!(1400));
         let subnets: Vec<SdnSubnet> = serde_json::from_str(
             r#"[{"subnet":"lab-10.20.0.0-24","cidr":"10.20.0.0/24","vnet":"v1","snat":1,
                  "dhcp-range":[{"start-address":"10.20.0.100","end-address":"10.20.0.200"}]}]"#,

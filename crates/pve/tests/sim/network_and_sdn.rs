@@ -34,7 +34,10 @@ async fn node_network_changes_are_staged_until_applied() {
     assert_eq!(vmbr7.cidr.as_deref(), Some("10.77.0.1/24"));
     assert_ne!(vmbr7.active, Some(true), "not active before apply");
 
+    // PVE applies `delete` before the values sent with it, so a key to delete must
+    // not be sent too.
     spec.mtu = Some(9000);
+    spec.comments = None;
     spec.delete = vec!["comments".to_string()];
     pve.update_network_interface(&pve1, &spec)
         .await
@@ -101,10 +104,15 @@ async fn sdn_objects_are_pending_until_applied() {
         .find(|z| z.zone == "tenant1")
         .expect("pending zone listed");
     assert_eq!(listed.state.as_deref(), Some("new"));
+    assert_eq!(
+        listed.pending.get("bridge"),
+        Some(&serde_json::json!("vmbr0"))
+    );
     let subnets = pve.sdn_subnets("t1net", true).await.expect("subnets");
     let id = subnet_id("tenant1", "10.120.0.0/24");
     let created = subnets.iter().find(|s| s.subnet == id).expect("subnet id");
-    assert_eq!(created.dhcp_range.len(), 2, "both ranges kept: {created:?}");
+    assert_eq!(created.state.as_deref(), Some("new"));
+    assert!(created.pending.contains_key("dhcp-range"), "{created:?}");
 
     let upid = pve.apply_sdn().await.expect("apply");
     pve.wait_task(&upid, &wait()).await.expect("apply task");
@@ -121,6 +129,14 @@ async fn sdn_objects_are_pending_until_applied() {
             .iter()
             .any(|v| v.vnet == "t1net" && v.tag == Some(120))
     );
+    let applied = pve.sdn_subnets("t1net", false).await.unwrap();
+    let applied = applied
+        .iter()
+        .find(|s| s.subnet == id)
+        .expect("subnet applied");
+    assert_eq!(applied.dhcp_range.len(), 2, "both ranges kept: {applied:?}");
+    assert_eq!(applied.gateway.as_deref(), Some("10.120.0.1"));
+    assert_eq!(applied.snat, Some(true));
 
     pve.delete_sdn_subnet("t1net", &id)
         .await
