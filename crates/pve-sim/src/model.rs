@@ -157,7 +157,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => return None,
     };
-    (value >= 0.0).then(|| (value * factor) as u64)
+    (value >= 0.0).then_some((value * factor) as u64)
 }
 
 /// Format bytes the way PVE writes disk sizes in configs (`8G`, `512M`).
@@ -169,7 +169,7 @@ pub fn format_size(bytes: u64) -> String {
         (1 << 10, "K"),
     ];
     for (factor, unit) in UNITS {
-        if bytes >= factor && bytes % factor == 0 {
+        if bytes >= factor && bytes.is_multiple_of(factor) {
             return format!("{}{unit}", bytes / factor);
         }
     }

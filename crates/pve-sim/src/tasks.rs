@@ -133,6 +133,17 @@ impl Cluster {
 
     /// Run a finished task's work (or its rollback on injected failure) and record the result.
     fn finish_task(&mut self, upid: &str, work: TaskWork, rollback: Option<TaskWork>) {
+        // Stopped early (`DELETE /nodes/{node}/tasks/{upid}`): the work never happens;
+        // undo what the request already did, as PVE's worker cleanup would.
+        if self.task(upid).is_some_and(|t| !t.is_running()) {
+            if let Some(rollback) = rollback {
+                let outcome = rollback(self);
+                if let Some(task) = self.task_mut(upid) {
+                    task.log.extend(outcome.log);
+                }
+            }
+            return;
+        }
         let injected = self.fail_next_tasks > 0;
         let outcome = if injected {
             self.fail_next_tasks -= 1;
@@ -140,7 +151,8 @@ impl Cluster {
                 Some(rollback) => rollback(self),
                 None => TaskOutcome::ok(Vec::new()),
             };
-            outcome.result = Err("simulated failure (injected by /sim/faults)".to_string());
+            outcome.result =
+                Err("simulated failure (injected by /sim/faults)".to_string());
             outcome
         } else {
             work(self)
