@@ -1,7 +1,10 @@
 //! `proxicloud`: one binary, wiring only. Each subcommand lives in its own module.
 
+mod admin;
 mod config;
+mod demo;
 mod pve_sim;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -20,6 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the control plane: API, console and workers.
+    Serve(serve::ServeArgs),
+    /// Maintenance tasks run against the database (e.g. `verify-audit`).
+    Admin(admin::AdminArgs),
     /// Run the Proxmox VE simulator (for demos, tests and benchmarks).
     PveSim(pve_sim::PveSimArgs),
     /// Print the default configuration file (TOML).
@@ -31,23 +38,45 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Logs go to stderr; `PROXICLOUD_LOG` (a tracing filter) beats the configured level.
+fn init_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PROXICLOUD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(default_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PROXICLOUD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
-        Command::PveSim(args) => runtime.block_on(pve_sim::run(args)),
+        Command::Serve(args) => {
+            let (config, warnings) = args.config.load()?;
+            init_logging(&config.log_level);
+            for warning in warnings {
+                tracing::warn!("{warning}");
+            }
+            runtime.block_on(serve::run(args, config))
+        }
+        Command::Admin(args) => {
+            init_logging("warn");
+            runtime.block_on(admin::run(args))
+        }
+        Command::PveSim(args) => {
+            init_logging("info");
+            runtime.block_on(pve_sim::run(args))
+        }
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())
         }
-        Command::CheckConfig { config } => check_config(config.as_deref()),
+        Command::CheckConfig { config } => {
+            init_logging("info");
+            check_config(config.as_deref())
+        }
     }
 }
 

@@ -1,3 +1,6 @@
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 //! Helpers for tests that run the real `proxicloud` binary.
 
 use std::io::{BufRead, BufReader};
@@ -86,4 +89,69 @@ pub fn validate_with_official_script(requests_jsonl: &Path) -> Result<String, St
     } else {
         Err(text)
     }
+}
+
+/// A `proxicloud serve` process on a free port, killed when dropped.
+pub struct ServeProcess {
+    child: Child,
+    pub url: String,
+}
+
+impl ServeProcess {
+    pub fn start(data_dir: &Path, admin_password: &str, extra_args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("PROXICLOUD_ADMIN_PASSWORD", admin_password)
+            .env("PROXICLOUD_PVE_SCHEMA", schema_path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting proxicloud serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("serve exited before printing its URL")
+                .expect("reading serve output");
+            if let Some(url) = line.strip_prefix("ProxiCloud listening on ") {
+                break url.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, url }
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("sending SIGTERM");
+        self.child.wait().expect("waiting for serve")
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `proxicloud` with arguments to completion.
+pub fn run_cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+        .args(args)
+        .output()
+        .expect("running proxicloud")
 }

@@ -1,0 +1,159 @@
+//! `proxicloud serve`: the control plane — API, background workers and, with
+//! `--demo`, a built-in Proxmox VE simulator to manage.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use proxicloud_api::{ApiConfig, AppState};
+use proxicloud_domain::iam::IamConfig;
+use proxicloud_domain::inventory::{self, InventoryConfig};
+use proxicloud_domain::secrets::MasterKey;
+use proxicloud_domain::settings::Settings;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::demo;
+
+/// Where the configuration comes from; shared by `serve` and `admin`.
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// TOML configuration file (see `proxicloud print-default-config`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the config).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Data directory: SQLite database, object store, master key (overrides the config).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…` (overrides the config).
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Also run a simulated 3-node Proxmox VE cluster and manage it.
+    #[arg(long)]
+    demo: bool,
+}
+
+impl ConfigArgs {
+    /// Defaults, then the file, then `PROXICLOUD_*`, then these flags.
+    pub fn load(&self) -> anyhow::Result<(Config, Vec<String>)> {
+        let (mut config, warnings) = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(url) = &self.database_url {
+            config.database_url = url.clone();
+        }
+        Ok((config, warnings))
+    }
+}
+
+/// The data directory holds the master key and database: owner-only access.
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))
+}
+
+pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
+    prepare_data_dir(&config.data_dir)?;
+    let master_key = MasterKey::load_or_create(&config.master_key_path())?;
+    let store = proxicloud_store::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    let state = AppState::new(
+        store.clone(),
+        &master_key,
+        IamConfig::default(),
+        ApiConfig::default(),
+    );
+
+    // The configuration file's poll interval is the default until an admin sets one.
+    let mut defaults = Settings::default();
+    defaults.system.poll_interval_secs = config.inventory.poll_interval_secs;
+    state.settings.set_defaults(defaults);
+    state.settings.refresh().await?;
+
+    let admin_password = std::env::var("PROXICLOUD_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from);
+    let initial_admin = state.iam.bootstrap_admin(admin_password).await?;
+
+    let demo = if args.demo {
+        let demo = demo::start(&config.data_dir, &master_key).await?;
+        demo.register(&state.clusters).await?;
+        Some(demo)
+    } else {
+        None
+    };
+    let inventory = inventory::start(
+        store.clone(),
+        state.clusters.clone(),
+        state.events.clone(),
+        state.settings.poll_interval(),
+        InventoryConfig {
+            max_backoff: Duration::from_secs(config.inventory.max_backoff_secs),
+            ..InventoryConfig::default()
+        },
+    );
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    // Plain stdout lines: the operator reads them, scripts and tests parse them.
+    println!("ProxiCloud listening on {url}");
+    if let Some(admin) = &initial_admin {
+        if admin.generated {
+            println!(
+                "Initial admin login: {} / {}  (shown once; change it after signing in)",
+                admin.username,
+                admin.password.expose_secret()
+            );
+        } else {
+            println!(
+                "Initial admin login: {} / (PROXICLOUD_ADMIN_PASSWORD)",
+                admin.username
+            );
+        }
+    }
+    if let Some(demo) = &demo {
+        println!("Demo Proxmox VE simulator at {}", demo.sim.base_url);
+    }
+
+    proxicloud_api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("HTTP server stopped; stopping workers");
+    inventory.shutdown().await;
+    if let Some(demo) = demo {
+        demo.sim.shutdown().await;
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown requested");
+}

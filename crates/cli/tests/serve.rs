@@ -1,0 +1,66 @@
+//! The real `proxicloud serve` binary: first start, graceful stop, and the audit
+//! log's tamper detection through `proxicloud admin verify-audit`.
+
+mod common;
+
+use common::{ServeProcess, run_cli};
+
+const ADMIN_PASSWORD: &str = "first-start-password";
+
+fn login(client: &reqwest::blocking::Client, url: &str, password: &str) -> reqwest::StatusCode {
+    client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .expect("login request")
+        .status()
+}
+
+#[test]
+fn first_start_stop_and_audit_tampering_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = ServeProcess::start(&data, ADMIN_PASSWORD, &[]);
+    let client = reqwest::blocking::Client::new();
+    assert_eq!(login(&client, &server.url, "wrong password!!"), 401);
+    assert_eq!(login(&client, &server.url, ADMIN_PASSWORD), 200);
+    let health = client
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(server.stop().success(), "SIGTERM must stop serve cleanly");
+
+    let key_mode = std::fs::metadata(data.join("master.key")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key_mode.permissions()) & 0o777,
+        0o600
+    );
+
+    let data_arg = data.to_str().unwrap();
+    let intact = run_cli(&["admin", "--data-dir", data_arg, "verify-audit"]);
+    let stdout = String::from_utf8_lossy(&intact.stdout);
+    assert!(
+        intact.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(stdout.contains("audit log intact: 2 entries"), "{stdout}");
+
+    // Someone with write access to the database turns the failed login into a success.
+    let db = data.join("proxicloud.db");
+    let tamper = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute(\"UPDATE audit_log SET outcome='success' WHERE seq=1\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(tamper.success());
+    let broken = run_cli(&["admin", "--data-dir", data_arg, "verify-audit"]);
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(!broken.status.success(), "tampering went unnoticed");
+    assert!(stderr.contains("entry 1"), "{stderr}");
+}
