@@ -314,5 +314,17 @@ async fn concurrent_creations_get_distinct_ids() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 4, "{ids:?}");
+    let creates: Vec<u16> = sim
+        .recorded_entries()
+        .iter()
+        .filter(|e| e.request.path == "/nodes/pve1/lxc")
+        .map(|e| e.status)
+        .collect();
+    let conflicts = creates.iter().filter(|status| **status == 500).count();
+    assert!(
+        conflicts >= 1,
+        "the race happened and was retried: {creates:?}"
+    );
+    assert_eq!(creates.len() - conflicts, 4, "{creates:?}");
     finish(sim).await;
 }
