@@ -76,5 +76,14 @@ async fn pve_failures_arrive_as_typed_errors() {
         .await
         .expect_err("already running");
     assert!(matches!(err, PveError::Conflict { .. }), "{err:?}");
+
+    // An offline node: pveproxy cannot reach it and answers 595 with its reason.
+    control(&sim, Method::POST, "nodes/pve2/offline").await;
+    let err = pve.node_status(&node("pve2")).await.expect_err("offline");
+    assert!(
+        matches!(&err, PveError::Server { status: 595, message } if message.contains("No route to host")),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
     finish(sim).await;
 }
