@@ -1,0 +1,321 @@
+//! `instance.create`: reserve → create → await_create → [configure] → [start] → finalize.
+//!
+//! The guest is marked as this job's (`proxicloud-job=<job id>` in its description)
+//! in the very request that creates it, so a job resumed after a crash — even one
+//! that died between Proxmox accepting the request and the UPID being recorded —
+//! recognises its guest and never creates a second one. A vmid that turns out to hold
+//! someone else's guest is given up for another.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use proxicloud_pve::{GuestType, Pve, PveError, Upid, VmId};
+use proxicloud_store::{Guest, Store, StoreError};
+
+use super::clone_config::configure_clone;
+use super::connector::{MirrorRefresh, PveConnector};
+use super::plan::{CreatePlan, Source, description, steps};
+use super::pve_steps::{Power, Presence, Target, inspect, recorded_task, run_power};
+use super::reservation;
+use crate::error::DomainError;
+use crate::jobs::{JobHandler, JobRun, StepError};
+
+pub const KIND: &str = "instance.create";
+
+/// Rounds of "someone else took the vmid" or "a creation is still running there".
+const MAX_CREATE_ROUNDS: u32 = 30;
+
+pub struct CreateHandler {
+    store: Arc<dyn Store>,
+    connector: Arc<dyn PveConnector>,
+    refresh: Option<Arc<dyn MirrorRefresh>>,
+}
+
+/// A cluster that cannot be reached is worth retrying; one that was removed is not.
+pub(super) fn connect_error(error: DomainError) -> StepError {
+    match error {
+        DomainError::NotFound { .. } => {
+            StepError::failed("the instance's cluster is no longer registered")
+        }
+        other => StepError::Transient(other.to_string()),
+    }
+}
+
+impl CreateHandler {
+    pub fn new(
+        store: Arc<dyn Store>,
+        connector: Arc<dyn PveConnector>,
+        refresh: Option<Arc<dyn MirrorRefresh>>,
+    ) -> Self {
+        Self {
+            store,
+            connector,
+            refresh,
+        }
+    }
+
+    async fn reservation(&self, run: &JobRun<'_>, plan: &CreatePlan) -> Result<Guest, StepError> {
+        reservation::find(self.store.as_ref(), run, plan)
+            .await?
+            .ok_or_else(|| StepError::failed("the job's guest reservation has disappeared"))
+    }
+
+    async fn create(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        plan: &CreatePlan,
+    ) -> Result<(), StepError> {
+        let store = self.store.as_ref();
+        let kind = plan.guest_type();
+        let mut guest = reservation::ensure(store, pve, run, plan).await?;
+        for _ in 0..MAX_CREATE_ROUNDS {
+            let vmid = guest.observed.vmid;
+            if creation_task(run, plan, vmid).is_some() {
+                return Ok(());
+            }
+            match inspect(pve, kind, vmid, run.id()).await? {
+                Presence::Ours { .. } => {
+                    run.set_detail(format!(
+                        "guest {vmid} was already created by an earlier attempt"
+                    ));
+                    return Ok(());
+                }
+                Presence::BeingCreated => {
+                    run.set_detail(format!(
+                        "vmid {vmid} is being created; waiting to see whose it is"
+                    ));
+                    run.checkpoint().await?;
+                    run.pause(run.poll_interval()).await?;
+                    continue;
+                }
+                Presence::Foreign => {
+                    guest = reservation::replace(store, pve, run, plan, guest).await?;
+                    continue;
+                }
+                Presence::Absent => {}
+            }
+            match submit(pve, plan, vmid, &description(run.id())).await {
+                Ok(upid) => return run.record_upid(&upid).await,
+                // Taken since we looked: the next round tells ours from someone else's.
+                Err(error) if error.is_already_exists() => {
+                    if inspect(pve, kind, vmid, run.id()).await? == Presence::Absent {
+                        guest = reservation::replace(store, pve, run, plan, guest).await?;
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StepError::failed(
+            "could not find a vmid to create the guest under; the cluster is very busy",
+        ))
+    }
+
+    async fn await_create(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        plan: &CreatePlan,
+    ) -> Result<(), StepError> {
+        let guest = self.reservation(run, plan).await?;
+        let vmid = guest.observed.vmid;
+        if let Some(upid) = creation_task(run, plan, vmid) {
+            run.wait_task(pve, &upid).await?;
+        }
+        for _ in 0..MAX_CREATE_ROUNDS {
+            match inspect(pve, plan.guest_type(), vmid, run.id()).await? {
+                Presence::Ours { locked: false } => {
+                    run.set_detail(format!(
+                        "{} {vmid} created on node {}",
+                        noun(plan.guest_type()),
+                        plan.node
+                    ));
+                    return Ok(());
+                }
+                Presence::Ours { locked: true } | Presence::BeingCreated => {
+                    run.pause(run.poll_interval()).await?
+                }
+                Presence::Absent => {
+                    return Err(StepError::failed(format!(
+                        "Proxmox VE has no guest {vmid} after creating it"
+                    )));
+                }
+                Presence::Foreign => {
+                    return Err(StepError::failed(format!(
+                        "vmid {vmid} holds a guest this job did not create"
+                    )));
+                }
+            }
+        }
+        Err(StepError::Transient(format!(
+            "guest {vmid} is still locked"
+        )))
+    }
+
+    async fn finalize(&self, run: &mut JobRun<'_>, plan: &CreatePlan) -> Result<(), StepError> {
+        let guest = self.reservation(run, plan).await?;
+        self.store
+            .guests()
+            .set_owner(guest.id, Some(run.owner_id()))
+            .await?;
+        if let Some(refresh) = &self.refresh
+            && let Err(error) = refresh.refresh(plan.cluster_id).await
+        {
+            // Not a failure of the job: the next inventory cycle catches up.
+            tracing::warn!(job = %run.id(), %error, "could not refresh the inventory after creating a guest");
+        }
+        run.set_detail(format!(
+            "instance {} ({} {}) is ready on node {}",
+            guest.id,
+            noun(plan.guest_type()),
+            guest.observed.vmid,
+            plan.node
+        ));
+        Ok(())
+    }
+
+    fn target(guest: &Guest, plan: &CreatePlan) -> Target {
+        Target {
+            cluster_id: plan.cluster_id,
+            guest_id: guest.id,
+            node: plan.node.clone(),
+            kind: plan.guest_type(),
+            vmid: guest.observed.vmid,
+            name: plan.name.clone(),
+        }
+    }
+
+    /// After a failed create: remove our guest if it exists (PVE normally rolls a
+    /// failed creation back itself), then the reservation. A guest that is still
+    /// being created keeps its reservation, so it never ends up without an owner.
+    async fn undo_create(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        plan: &CreatePlan,
+    ) -> Result<(), StepError> {
+        let Some(guest) = reservation::find(self.store.as_ref(), run, plan).await? else {
+            return Ok(());
+        };
+        let vmid = guest.observed.vmid;
+        match inspect(pve, plan.guest_type(), vmid, run.id()).await? {
+            Presence::Ours { locked: false } => {
+                let mut target = Self::target(&guest, plan);
+                target.locate(pve).await?;
+                super::pve_steps::destroy(run, pve, &target).await?;
+            }
+            Presence::Ours { locked: true } | Presence::BeingCreated => {
+                return Err(StepError::failed(format!(
+                    "guest {vmid} is still being created; it was kept with its owner"
+                )));
+            }
+            Presence::Absent | Presence::Foreign => {}
+        }
+        match self.store.guests().delete(guest.id).await {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// The recorded task that creates this job's guest at `vmid` (a clone's task is named
+/// after its template).
+fn creation_task(run: &JobRun<'_>, plan: &CreatePlan, vmid: VmId) -> Option<Upid> {
+    match &plan.source {
+        Source::LxcTemplate { .. } => recorded_task(run, "vzcreate", &vmid.to_string()),
+        Source::Iso { .. } => recorded_task(run, "qmcreate", &vmid.to_string()),
+        Source::VmTemplate { vmid: template, .. } => {
+            recorded_task(run, "qmclone", &template.to_string())
+        }
+    }
+}
+
+async fn submit(
+    pve: &dyn Pve,
+    plan: &CreatePlan,
+    vmid: VmId,
+    description: &str,
+) -> Result<Upid, PveError> {
+    let node = plan.node_name().map_err(PveError::InvalidRequest)?;
+    let created = match &plan.source {
+        Source::LxcTemplate { .. } => {
+            let request = plan
+                .lxc_request(vmid, description)
+                .expect("a container plan");
+            pve.create_lxc(&node, &request).await?
+        }
+        Source::Iso { .. } => {
+            let request = plan.qemu_request(vmid, description).expect("an ISO plan");
+            pve.create_qemu(&node, &request).await?
+        }
+        Source::VmTemplate {
+            vmid: template,
+            node: template_node,
+        } => {
+            let request = plan.clone_request(vmid, description).expect("a clone plan");
+            let template_node = proxicloud_pve::NodeName::new(template_node.clone())
+                .map_err(|e| PveError::InvalidRequest(e.to_string()))?;
+            pve.clone_guest(&template_node, GuestType::Qemu, *template, &request)
+                .await?
+        }
+    };
+    Ok(created.upid)
+}
+
+fn noun(kind: GuestType) -> &'static str {
+    match kind {
+        GuestType::Lxc => "CT",
+        GuestType::Qemu => "VM",
+    }
+}
+
+#[async_trait]
+impl JobHandler for CreateHandler {
+    async fn run_step(&self, run: &mut JobRun<'_>, step: &str) -> Result<(), StepError> {
+        let plan: CreatePlan = run.params()?;
+        if step == steps::FINALIZE {
+            return self.finalize(run, &plan).await;
+        }
+        let pve = self
+            .connector
+            .pve(plan.cluster_id)
+            .await
+            .map_err(connect_error)?;
+        let pve = pve.as_ref();
+        match step {
+            steps::RESERVE => reservation::ensure(self.store.as_ref(), pve, run, &plan)
+                .await
+                .map(drop),
+            steps::CREATE => self.create(run, pve, &plan).await,
+            steps::AWAIT_CREATE => self.await_create(run, pve, &plan).await,
+            steps::CONFIGURE => {
+                let guest = self.reservation(run, &plan).await?;
+                configure_clone(run, pve, &plan, guest.observed.vmid).await
+            }
+            steps::START => {
+                let guest = self.reservation(run, &plan).await?;
+                run_power(run, pve, &Self::target(&guest, &plan), Power::Start).await
+            }
+            other => Err(StepError::failed(format!(
+                "unknown step '{other}' of {KIND}"
+            ))),
+        }
+    }
+
+    async fn compensate(&self, run: &mut JobRun<'_>, failed_step: &str) -> Result<(), StepError> {
+        // A guest that failed to start is still a good guest: it stays, owned.
+        if !matches!(
+            failed_step,
+            steps::RESERVE | steps::CREATE | steps::AWAIT_CREATE | steps::CONFIGURE
+        ) {
+            return Ok(());
+        }
+        let plan: CreatePlan = run.params()?;
+        let pve = self
+            .connector
+            .pve(plan.cluster_id)
+            .await
+            .map_err(connect_error)?;
+        self.undo_create(run, pve.as_ref(), &plan).await
+    }
+}

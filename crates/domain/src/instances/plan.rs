@@ -1,0 +1,222 @@
+//! What a create job builds, fully resolved at submission (stored as the job's
+//! parameters), and the Proxmox requests that build it.
+
+use std::collections::BTreeMap;
+
+use proxicloud_pve::{
+    CloneRequest, ConfigUpdate, GuestType, LxcCreate, NodeName, QemuCreate, VmId,
+};
+use proxicloud_store::Uuid;
+use serde::{Deserialize, Serialize};
+
+/// Where the new guest comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// A container from an OS template volume (`local:vztmpl/…`).
+    LxcTemplate { volid: String },
+    /// A VM booting an installer ISO (`local:iso/…`).
+    Iso { volid: String },
+    /// A full clone of a VM template.
+    VmTemplate { vmid: VmId, node: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatePlan {
+    pub cluster_id: Uuid,
+    pub node: String,
+    pub name: String,
+    pub source: Source,
+    pub cores: u32,
+    pub memory_mib: u64,
+    pub disk_gib: u64,
+    /// Where the root disk goes.
+    pub storage: String,
+    pub bridge: String,
+    pub vlan: Option<u16>,
+    pub ssh_public_keys: Vec<String>,
+    pub start: bool,
+}
+
+/// Step names of a create job, in order.
+pub mod steps {
+    pub const RESERVE: &str = "reserve";
+    pub const CREATE: &str = "create";
+    pub const AWAIT_CREATE: &str = "await_create";
+    /// Clones only: apply cores, memory, network, keys and disk size to the copy.
+    pub const CONFIGURE: &str = "configure";
+    pub const START: &str = "start";
+    pub const FINALIZE: &str = "finalize";
+}
+
+impl CreatePlan {
+    pub fn guest_type(&self) -> GuestType {
+        match self.source {
+            Source::LxcTemplate { .. } => GuestType::Lxc,
+            Source::Iso { .. } | Source::VmTemplate { .. } => GuestType::Qemu,
+        }
+    }
+
+    pub fn step_names(&self) -> Vec<&'static str> {
+        let mut names = vec![steps::RESERVE, steps::CREATE, steps::AWAIT_CREATE];
+        if matches!(self.source, Source::VmTemplate { .. }) {
+            names.push(steps::CONFIGURE);
+        }
+        if self.start {
+            names.push(steps::START);
+        }
+        names.push(steps::FINALIZE);
+        names
+    }
+
+    pub fn node_name(&self) -> Result<NodeName, String> {
+        NodeName::new(self.node.clone()).map_err(|e| e.to_string())
+    }
+
+    fn net0(&self) -> String {
+        let tag = self
+            .vlan
+            .map(|tag| format!(",tag={tag}"))
+            .unwrap_or_default();
+        match self.guest_type() {
+            GuestType::Lxc => format!("name=eth0,bridge={}{tag},ip=dhcp,ip6=auto", self.bridge),
+            GuestType::Qemu => format!("virtio,bridge={}{tag}", self.bridge),
+        }
+    }
+
+    fn keys(&self) -> Option<String> {
+        (!self.ssh_public_keys.is_empty()).then(|| self.ssh_public_keys.join("\n"))
+    }
+
+    pub fn lxc_request(&self, vmid: VmId, description: &str) -> Option<LxcCreate> {
+        let Source::LxcTemplate { volid } = &self.source else {
+            return None;
+        };
+        Some(LxcCreate {
+            vmid: Some(vmid),
+            ostemplate: volid.clone(),
+            hostname: Some(self.name.clone()),
+            description: Some(description.to_owned()),
+            memory_mib: Some(self.memory_mib),
+            swap_mib: Some(512.min(self.memory_mib)),
+            cores: Some(self.cores),
+            rootfs: Some(format!("{}:{}", self.storage, self.disk_gib)),
+            nets: BTreeMap::from([(0, self.net0())]),
+            ssh_public_keys: self.keys(),
+            unprivileged: Some(true),
+            ..LxcCreate::default()
+        })
+    }
+
+    pub fn qemu_request(&self, vmid: VmId, description: &str) -> Option<QemuCreate> {
+        let Source::Iso { volid } = &self.source else {
+            return None;
+        };
+        Some(QemuCreate {
+            vmid: Some(vmid),
+            name: Some(self.name.clone()),
+            description: Some(description.to_owned()),
+            memory_mib: Some(self.memory_mib),
+            cores: Some(self.cores),
+            sockets: Some(1),
+            cpu: Some("x86-64-v2-AES".into()),
+            ostype: Some("l26".into()),
+            scsihw: Some("virtio-scsi-single".into()),
+            boot: Some("order=scsi0;ide2;net0".into()),
+            disks: BTreeMap::from([
+                (
+                    "scsi0".to_owned(),
+                    format!("{}:{},iothread=1", self.storage, self.disk_gib),
+                ),
+                ("ide2".to_owned(), format!("{volid},media=cdrom")),
+            ]),
+            nets: BTreeMap::from([(0, self.net0())]),
+            ..QemuCreate::default()
+        })
+    }
+
+    pub fn clone_request(&self, vmid: VmId, description: &str) -> Option<CloneRequest> {
+        let Source::VmTemplate { node, .. } = &self.source else {
+            return None;
+        };
+        Some(CloneRequest {
+            newid: Some(vmid),
+            name: Some(self.name.clone()),
+            description: Some(description.to_owned()),
+            target: (node != &self.node)
+                .then(|| NodeName::new(self.node.clone()).ok())
+                .flatten(),
+            full: Some(true),
+            storage: Some(self.storage.clone()),
+            ..CloneRequest::default()
+        })
+    }
+
+    /// What the copy of a VM template gets after cloning (its disk is resized apart).
+    pub fn clone_config(&self) -> ConfigUpdate {
+        let mut set = BTreeMap::from([("net0".to_owned(), self.net0())]);
+        if let Some(keys) = self.keys() {
+            set.insert("sshkeys".to_owned(), pve_urlencode(&keys));
+        }
+        ConfigUpdate {
+            memory_mib: Some(self.memory_mib),
+            cores: Some(self.cores),
+            set,
+            ..ConfigUpdate::default()
+        }
+    }
+}
+
+/// PVE's `sshkeys` is URL-encoded with only `[-_.!~*'()a-zA-Z0-9]` left as is
+/// (qemu-server's check); `ConfigUpdate::set` sends values verbatim.
+fn pve_urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The mark a create job leaves in the guest's description, so that a resumed job
+/// recognises a guest it created even if it died before recording the task.
+pub fn job_marker(job_id: Uuid) -> String {
+    format!("proxicloud-job={job_id}")
+}
+
+/// The description a new guest gets.
+pub fn description(job_id: Uuid) -> String {
+    format!("Managed by ProxiCloud.\n{}", job_marker(job_id))
+}
+
+/// Whether a guest description carries this job's marker.
+pub fn has_job_marker(description: Option<&str>, job_id: Uuid) -> bool {
+    let marker = job_marker(job_id);
+    description.is_some_and(|text| text.lines().any(|line| line.trim() == marker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_is_recognised_only_for_its_own_job() {
+        let job = Uuid::now_v7();
+        let text = description(job);
+        assert!(has_job_marker(Some(&text), job));
+        assert!(!has_job_marker(Some(&text), Uuid::now_v7()));
+        assert!(!has_job_marker(Some("hand made"), job));
+        assert!(!has_job_marker(None, job));
+    }
+
+    #[test]
+    fn ssh_keys_are_encoded_the_way_qemu_server_decodes_them() {
+        assert_eq!(
+            pve_urlencode("ssh-ed25519 AAAA+/= me@host\nx"),
+            "ssh-ed25519%20AAAA%2B%2F%3D%20me%40host%0Ax"
+        );
+    }
+}

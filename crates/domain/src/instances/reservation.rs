@@ -1,0 +1,131 @@
+//! The guest row a create job reserves before it touches Proxmox: it holds the vmid
+//! (so two jobs never pick the same one), names the owner from the first moment (so
+//! no guest we create is ever unowned), and points back at the job (`created_by_job`),
+//! which is how a resumed job finds it again.
+
+use proxicloud_pve::{Pve, VmId};
+use proxicloud_store::{
+    Guest, GuestFilter, GuestQuery, GuestReservation, GuestSort, OwnerFilter, PageRequest, Store,
+    StoreError, constraints,
+};
+
+use super::plan::CreatePlan;
+use crate::jobs::{JobRun, StepError};
+
+/// vmids tried before giving up on a crowded cluster.
+const MAX_VMID_ATTEMPTS: u32 = 64;
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+/// The live reservation (or, once Proxmox reported it, the guest) this job made.
+pub(super) async fn find(
+    store: &dyn Store,
+    run: &JobRun<'_>,
+    plan: &CreatePlan,
+) -> Result<Option<Guest>, StepError> {
+    // The store has no lookup by job. The reservation was made after the job was, so
+    // scanning the owner's guests in that cluster newest first stops quickly; names
+    // are not used (a sync may have overwritten ours with a foreign guest's).
+    let query = GuestQuery {
+        filter: GuestFilter {
+            cluster_id: Some(plan.cluster_id),
+            owner: OwnerFilter::Owner(run.owner_id()),
+            ..GuestFilter::default()
+        },
+        sort: GuestSort::Created,
+        descending: true,
+    };
+    let mut page = PageRequest::first(100);
+    loop {
+        let found = store.guests().list(&query, page).await?;
+        for guest in found.items {
+            if guest.created_by_job == Some(run.id()) {
+                return Ok(Some(guest));
+            }
+            if guest.created_at < run.job().created_at {
+                return Ok(None);
+            }
+        }
+        match found.next {
+            Some(cursor) => page = PageRequest::after(cursor, 100),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// The job's reservation, made now if it has none: a vmid Proxmox calls free and no
+/// other row holds.
+pub(super) async fn ensure(
+    store: &dyn Store,
+    pve: &dyn Pve,
+    run: &mut JobRun<'_>,
+    plan: &CreatePlan,
+) -> Result<Guest, StepError> {
+    if let Some(guest) = find(store, run, plan).await? {
+        return Ok(guest);
+    }
+    let mut candidate = pve.next_id(None).await?;
+    for _ in 0..MAX_VMID_ATTEMPTS {
+        let reservation = GuestReservation {
+            cluster_id: plan.cluster_id,
+            vmid: candidate,
+            node: plan.node.clone(),
+            kind: plan.guest_type(),
+            name: plan.name.clone(),
+            owner_id: run.owner_id(),
+            job_id: run.id(),
+            cpus: f64::from(plan.cores),
+            maxmem: plan.memory_mib * MIB,
+            maxdisk: plan.disk_gib * GIB,
+        };
+        match store.guests().reserve(reservation).await {
+            Ok(guest) => {
+                run.set_detail(format!(
+                    "instance {}: vmid {candidate} on node {}",
+                    guest.id, plan.node
+                ));
+                run.checkpoint().await?;
+                return Ok(guest);
+            }
+            // Another job reserved it, or the mirror knows a guest there.
+            Err(StoreError::Conflict { constraint }) if constraint == constraints::GUEST_VMID => {
+                candidate = next_free_after(pve, candidate).await?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(StepError::failed("no free vmid found for the new guest"))
+}
+
+/// Gives up a vmid that turned out to hold someone else's guest and reserves another.
+pub(super) async fn replace(
+    store: &dyn Store,
+    pve: &dyn Pve,
+    run: &mut JobRun<'_>,
+    plan: &CreatePlan,
+    taken: Guest,
+) -> Result<Guest, StepError> {
+    tracing::info!(job = %run.id(), vmid = %taken.observed.vmid, "vmid taken by a guest this job did not create; picking another");
+    match store.guests().delete(taken.id).await {
+        Ok(()) | Err(StoreError::NotFound) => {}
+        Err(error) => return Err(error.into()),
+    }
+    ensure(store, pve, run, plan).await
+}
+
+/// The first vmid after `vmid` that Proxmox reports free.
+async fn next_free_after(pve: &dyn Pve, vmid: VmId) -> Result<VmId, StepError> {
+    let mut candidate = vmid.get();
+    for _ in 0..MAX_VMID_ATTEMPTS {
+        candidate += 1;
+        let Ok(hint) = VmId::new(candidate) else {
+            break;
+        };
+        match pve.next_id(Some(hint)).await {
+            Ok(free) => return Ok(free),
+            Err(error) if error.is_already_exists() => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(StepError::failed("no free vmid found for the new guest"))
+}

@@ -1,0 +1,264 @@
+//! `InstanceService`: the write side of instances. Each call checks who may do it,
+//! validates everything before Proxmox is touched, and queues a job — the API answers
+//! `202 {job}` with what this returns.
+
+use std::sync::Arc;
+
+use proxicloud_store::{
+    Guest, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store, Uuid,
+};
+
+use super::connector::{MirrorRefresh, PveConnector};
+use super::create_job::{self, CreateHandler};
+use super::lifecycle_jobs::{
+    PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
+};
+use super::pve_steps::{Power, Target};
+use super::request::CreateInstance;
+use super::resolve::Resolver;
+use crate::error::{DomainError, DomainResult};
+use crate::events::EventBus;
+use crate::iam::Principal;
+use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
+use crate::settings::SettingsService;
+
+const RESOURCE: &str = "instance";
+/// How many of the caller's newest jobs are searched for a repeated idempotency key
+/// before the request is validated again (the store's unique key is the real guard).
+const RECENT_JOBS_FOR_KEY: u32 = 200;
+
+pub struct InstanceService {
+    store: Arc<dyn Store>,
+    queue: JobQueue,
+    connector: Arc<dyn PveConnector>,
+    settings: Arc<SettingsService>,
+}
+
+impl InstanceService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        queue: JobQueue,
+        connector: Arc<dyn PveConnector>,
+        settings: Arc<SettingsService>,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            connector,
+            settings,
+        }
+    }
+
+    /// Queues `instance.create`. Validation failures are one `Validation` error with
+    /// every problem found; a repeated `idempotency_key` returns the first job.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        request: &CreateInstance,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Submitted> {
+        caller.require_create()?;
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+            return Ok(earlier);
+        }
+        let draft = request
+            .check(&self.settings.current().resources)
+            .map_err(DomainError::Validation)?;
+        let resolver = Resolver {
+            store: self.store.as_ref(),
+            connector: self.connector.as_ref(),
+        };
+        let plan = resolver.resolve(draft).await?;
+        let job = NewJob {
+            kind: create_job::KIND.to_owned(),
+            owner_id: caller.user_id,
+            resource_kind: Some(RESOURCE.to_owned()),
+            resource_id: None,
+            params: serde_json::to_value(&plan).expect("plans serialise"),
+            steps: plan
+                .step_names()
+                .into_iter()
+                .map(JobStep::pending)
+                .collect(),
+            idempotency_key: idempotency_key.map(str::to_owned),
+        };
+        self.queue.submit(job).await
+    }
+
+    /// Queues `instance.start|stop|shutdown|reboot`.
+    pub async fn power(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        power: Power,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Submitted> {
+        let guest = self.manageable(caller, id).await?;
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+            return Ok(earlier);
+        }
+        if guest.observed.template {
+            return Err(DomainError::conflict(
+                "instance_is_template",
+                "a template cannot be started or stopped",
+            ));
+        }
+        self.submit(
+            caller,
+            &guest,
+            power_kind(power),
+            &[power.as_str()],
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// Queues `instance.terminate` (stop, destroy with disks, remove from the
+    /// inventory). `confirm` must repeat the instance's name.
+    pub async fn terminate(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        confirm: Option<&str>,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Submitted> {
+        let guest = self.manageable(caller, id).await?;
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+            return Ok(earlier);
+        }
+        let name = &guest.observed.name;
+        if confirm != Some(name.as_str()) {
+            return Err(DomainError::invalid(
+                "confirm",
+                format!("must be the instance's name ('{name}') to confirm termination"),
+            ));
+        }
+        self.submit(
+            caller,
+            &guest,
+            TERMINATE_KIND.to_owned(),
+            &terminate_steps::ALL,
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// Registers every instance job kind.
+    pub fn register_handlers(
+        handlers: &mut JobHandlers,
+        store: Arc<dyn Store>,
+        connector: Arc<dyn PveConnector>,
+        events: Arc<EventBus>,
+        refresh: Option<Arc<dyn MirrorRefresh>>,
+    ) {
+        handlers.register(
+            create_job::KIND,
+            Arc::new(CreateHandler::new(
+                store.clone(),
+                connector.clone(),
+                refresh,
+            )),
+        );
+        for power in Power::ALL {
+            handlers.register(
+                power_kind(power),
+                Arc::new(PowerHandler::new(store.clone(), connector.clone(), power)),
+            );
+        }
+        handlers.register(
+            TERMINATE_KIND,
+            Arc::new(TerminateHandler::new(store, connector, events)),
+        );
+    }
+
+    /// The live guest, if the caller may see it (else 404) and change it (else 403),
+    /// and its create job has ended (else 409).
+    async fn manageable(&self, caller: &Principal, id: Uuid) -> DomainResult<Guest> {
+        let guest = self
+            .store
+            .guests()
+            .get(id)
+            .await
+            .map_err(DomainError::not_found_as(RESOURCE))?;
+        if guest.removed_at.is_some() {
+            return Err(DomainError::NotFound { resource: RESOURCE });
+        }
+        caller.authorize_manage(guest.owner_id, RESOURCE)?;
+        if guest.observed.status == STATUS_CREATING && self.create_job_running(&guest).await? {
+            return Err(DomainError::conflict(
+                "instance_not_ready",
+                "the instance is still being created",
+            ));
+        }
+        Ok(guest)
+    }
+
+    /// A reservation stays `creating` in the mirror until the next inventory poll; what
+    /// counts is whether the job creating it has ended.
+    async fn create_job_running(&self, guest: &Guest) -> DomainResult<bool> {
+        let Some(job_id) = guest.created_by_job else {
+            return Ok(false);
+        };
+        match self.store.jobs().get(job_id).await {
+            Ok(job) => Ok(!job.status.is_terminal()),
+            Err(proxicloud_store::StoreError::NotFound) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn submit(
+        &self,
+        caller: &Principal,
+        guest: &Guest,
+        kind: String,
+        steps: &[&str],
+        key: Option<&str>,
+    ) -> DomainResult<Submitted> {
+        let target = Target {
+            cluster_id: guest.cluster_id,
+            guest_id: guest.id,
+            node: guest.observed.node.clone(),
+            kind: guest.observed.kind,
+            vmid: guest.observed.vmid,
+            name: guest.observed.name.clone(),
+        };
+        let job = NewJob {
+            kind,
+            owner_id: caller.user_id,
+            resource_kind: Some(RESOURCE.to_owned()),
+            resource_id: Some(guest.id.to_string()),
+            params: serde_json::to_value(&target).expect("targets serialise"),
+            steps: steps.iter().map(|name| JobStep::pending(*name)).collect(),
+            idempotency_key: key.map(str::to_owned),
+        };
+        self.queue.submit(job).await
+    }
+
+    /// A retried request (same idempotency key) gets its first job back without being
+    /// validated again — the world has changed since (the first job used the space).
+    async fn earlier_job(
+        &self,
+        caller: &Principal,
+        key: Option<&str>,
+    ) -> DomainResult<Option<Submitted>> {
+        let Some(key) = key else { return Ok(None) };
+        check_idempotency_key(key)?;
+        let filter = JobFilter {
+            owner_id: Some(caller.user_id),
+            status: None,
+        };
+        let recent = self
+            .store
+            .jobs()
+            .list(&filter, PageRequest::first(RECENT_JOBS_FOR_KEY))
+            .await?;
+        Ok(recent
+            .items
+            .iter()
+            .find(|job| job.idempotency_key.as_deref() == Some(key))
+            .map(|job| Submitted {
+                job: job.into(),
+                created: false,
+            }))
+    }
+}

@@ -1,0 +1,282 @@
+//! `instance.create` against the fake Proxmox: the happy path, crashes at every
+//! checkpoint, failing tasks and vmid collisions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use proxicloud_store::{Backend, GuestQuery, JobStatus, PageRequest, StepStatus, Store, Uuid};
+
+use super::fake_pve::TASK_TIME;
+use super::world::{World, engine_config, lxc};
+use crate::instances::job_marker;
+use crate::jobs::tests::support::{CrashingStore, wait_for_job};
+use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
+
+async fn guest_rows(world: &World) -> Vec<proxicloud_store::Guest> {
+    world
+        .store
+        .guests()
+        .list(&GuestQuery::default(), PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+}
+
+/// The guest on the fake Proxmox that carries the job's marker, and how many do.
+fn marked_guests(world: &World, job: Uuid) -> usize {
+    let marker = job_marker(job);
+    world
+        .pve
+        .guests()
+        .values()
+        .filter(|g| {
+            g.config
+                .get("description")
+                .is_some_and(|d| d.contains(&marker))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_container_is_reserved_created_started_and_owned() {
+    let world = World::new().await;
+    let engine = world.engine().await;
+    let submitted = world
+        .service
+        .create(&world.alice, &lxc(Some("web")), None)
+        .await
+        .unwrap();
+    assert_eq!(submitted.job.kind, "instance.create");
+    let job = world.finished(submitted.job.id).await;
+    engine.shutdown().await;
+
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    let steps: Vec<(&str, StepStatus)> = job
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.status))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("reserve", StepStatus::Succeeded),
+            ("create", StepStatus::Succeeded),
+            ("await_create", StepStatus::Succeeded),
+            ("start", StepStatus::Succeeded),
+            ("finalize", StepStatus::Succeeded),
+        ]
+    );
+    let rows = guest_rows(&world).await;
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (row.observed.name.as_str(), row.owner_id, row.managed),
+        ("web", Some(world.alice.user_id), true)
+    );
+    assert_eq!(row.created_by_job, Some(job.id));
+    assert_eq!(
+        row.observed.node, "pve2",
+        "placed on the node with the most free memory"
+    );
+    let guests = world.pve.guests();
+    let created = &guests[&row.observed.vmid.get()];
+    assert!(created.running && created.config["description"].contains(&job_marker(job.id)));
+    assert_eq!(created.config["hostname"], "web");
+    assert_eq!(
+        (world.pve.calls("create_lxc"), world.pve.calls("power")),
+        (1, 1)
+    );
+    assert!(
+        job.steps[4]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains(&row.id.to_string()),
+        "finalize names the instance"
+    );
+}
+
+/// Runs a create job on a store that "dies" at checkpoint `crash_at`, then — `settle`
+/// later — lets a second process (whose clock is past the dead one's lease) finish it.
+async fn crash_then_resume(
+    crash_at: usize,
+    settle: Duration,
+) -> Option<(World, proxicloud_store::Job)> {
+    let world = World::new().await;
+    let (crashing, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, crash_at);
+    let dying_queue = JobQueue::new(crashing.clone(), world.events.clone());
+    let dying = JobEngine::start(
+        &dying_queue,
+        world.handlers_on(crashing.clone()),
+        engine_config(),
+    )
+    .await
+    .unwrap();
+    let id = world
+        .service
+        .create(&world.alice, &lxc(Some("web")), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    // Either the process dies at that checkpoint, or the job has fewer checkpoints.
+    let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
+        crashing.crashed() || j.status.is_terminal()
+    })
+    .await;
+    dying.abort();
+    if !crashing.crashed() {
+        assert_eq!(job.status, JobStatus::Succeeded);
+        return None;
+    }
+    tokio::time::sleep(settle).await;
+    let (replica, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, usize::MAX);
+    let replica: Arc<dyn Store> = replica;
+    let later = EngineConfig {
+        clock: Clock::ahead_by(Duration::from_secs(3600)),
+        ..engine_config()
+    };
+    let queue = JobQueue::new(replica.clone(), world.events.clone());
+    let engine = JobEngine::start(&queue, world.handlers_on(replica), later)
+        .await
+        .unwrap();
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+    Some((world, job))
+}
+
+async fn crash_at_every_checkpoint(settle: Duration) {
+    let mut crash_at = 1;
+    while let Some((world, job)) = crash_then_resume(crash_at, settle).await {
+        let at = format!("crash at checkpoint {crash_at}, resumed after {settle:?}");
+        assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
+        assert_eq!(job.attempts, 2, "{at}");
+        assert_eq!(
+            world.pve.guests().len(),
+            1,
+            "{at}: exactly one guest on Proxmox"
+        );
+        assert_eq!(marked_guests(&world, job.id), 1, "{at}");
+        assert_eq!(
+            world.pve.calls("create_lxc"),
+            1,
+            "{at}: the create request is never repeated"
+        );
+        assert_eq!(
+            world.pve.calls("power"),
+            1,
+            "{at}: the start request is never repeated"
+        );
+        let rows = guest_rows(&world).await;
+        assert_eq!(rows.len(), 1, "{at}: one inventory row");
+        assert_eq!(rows[0].owner_id, Some(world.alice.user_id), "{at}: owned");
+        assert!(
+            world.pve.guests().values().all(|g| g.running),
+            "{at}: started"
+        );
+        crash_at += 1;
+    }
+    assert!(
+        crash_at > 10,
+        "every checkpoint of a create job was tried ({} crash points)",
+        crash_at - 1
+    );
+}
+
+#[tokio::test]
+async fn a_crash_at_any_checkpoint_never_duplicates_or_orphans_the_guest() {
+    // Resumed after Proxmox finished what was in flight…
+    crash_at_every_checkpoint(TASK_TIME * 2).await;
+}
+
+#[tokio::test]
+async fn a_crash_resumed_while_proxmox_is_still_working_waits_for_it() {
+    // …and at once, while the interrupted task still runs.
+    crash_at_every_checkpoint(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_failing_create_task_fails_the_job_with_pves_text_and_leaves_nothing_behind() {
+    let world = World::new().await;
+    world.pve.fail_next_tasks(1);
+    let engine = world.engine().await;
+    let id = world
+        .service
+        .create(&world.alice, &lxc(None), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+
+    assert_eq!(job.status, JobStatus::Failed);
+    let error = job.error.as_deref().unwrap();
+    assert!(
+        error.starts_with("simulated failure (injected)\n"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("TASK ERROR: simulated failure (injected)"),
+        "{error}"
+    );
+    assert_eq!(job.steps[2].status, StepStatus::Failed);
+    assert!(
+        world.pve.guests().is_empty(),
+        "Proxmox rolled the guest back"
+    );
+    assert!(
+        guest_rows(&world).await.is_empty(),
+        "the reservation was released"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_that_fails_to_start_is_kept_with_its_owner() {
+    let world = World::new().await;
+    world.pve.fail_tasks_of_kind("vzstart");
+    let engine = world.engine().await;
+    let id = world
+        .service
+        .create(&world.alice, &lxc(Some("db")), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(job.steps[3].status, StepStatus::Failed);
+    assert!(job.error.as_deref().unwrap().contains("simulated failure"));
+    assert_eq!(world.pve.guests().len(), 1);
+    let rows = guest_rows(&world).await;
+    assert_eq!(rows[0].owner_id, Some(world.alice.user_id));
+}
+
+#[tokio::test]
+async fn a_vmid_taken_by_someone_else_is_given_up_for_another() {
+    let world = World::new().await;
+    world.pve.snipe_next_create(100);
+    let engine = world.engine().await;
+    let id = world
+        .service
+        .create(&world.alice, &lxc(Some("web")), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    let guests = world.pve.guests();
+    assert_eq!(
+        guests[&100].config["hostname"], "sniper",
+        "the other guest is left alone"
+    );
+    assert!(guests[&101].config["description"].contains(&job_marker(id)));
+    let rows = guest_rows(&world).await;
+    assert_eq!(rows.len(), 1, "the abandoned reservation is gone");
+    assert_eq!(rows[0].observed.vmid.get(), 101);
+}

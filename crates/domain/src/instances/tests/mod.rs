@@ -1,0 +1,7 @@
+//! Instance services and jobs against a fake Proxmox VE.
+
+mod create;
+mod fake_pve;
+mod lifecycle;
+mod validation;
+mod world;

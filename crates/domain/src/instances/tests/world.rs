@@ -1,0 +1,208 @@
+//! A fresh world per test: SQLite store with one cluster mirrored (two nodes), users
+//! of every role, the fake Proxmox, and the instance service and job handlers on them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use proxicloud_pve::Pve;
+use proxicloud_store::{
+    ClusterConfig, ClusterCredentials, InventorySnapshot, Job, NodeObservation, Role,
+    StorageObservation, Store, Timestamp, User, Uuid,
+};
+
+use super::fake_pve::{FakePve, TEMPLATE};
+use crate::error::DomainResult;
+use crate::events::EventBus;
+use crate::iam::{AuthMethod, Principal};
+use crate::instances::{CreateInstance, InstanceService, PveConnector};
+use crate::jobs::tests::support::{sqlite_store, user, wait_for_job};
+use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobQueue};
+use crate::settings::{Settings, SettingsService};
+
+pub const GIB: u64 = 1 << 30;
+
+pub struct FakeConnector(pub Arc<FakePve>);
+
+#[async_trait]
+impl PveConnector for FakeConnector {
+    async fn pve(&self, _cluster_id: Uuid) -> DomainResult<Arc<dyn Pve>> {
+        Ok(self.0.clone())
+    }
+}
+
+pub struct World {
+    pub store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    pub pve: Arc<FakePve>,
+    pub cluster_id: Uuid,
+    pub events: Arc<EventBus>,
+    pub queue: JobQueue,
+    pub service: InstanceService,
+    pub alice: Principal,
+    pub bob: Principal,
+    pub reader: Principal,
+    pub root: Principal,
+}
+
+pub fn principal(user: &User) -> Principal {
+    Principal {
+        user_id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+    }
+}
+
+pub fn engine_config() -> EngineConfig {
+    EngineConfig {
+        workers: 2,
+        lease: Duration::from_millis(500),
+        idle_poll: Duration::from_millis(10),
+        task_poll: Duration::from_millis(5),
+        task_timeout: Duration::from_secs(10),
+        transient_retries: 3,
+        retry_backoff: Duration::from_millis(5),
+        ..EngineConfig::default()
+    }
+}
+
+fn node(name: &str, used_gib: u64) -> NodeObservation {
+    NodeObservation {
+        name: name.into(),
+        status: "online".into(),
+        cpu: 0.1,
+        maxcpu: 16,
+        mem: used_gib * GIB,
+        maxmem: 64 * GIB,
+        uptime: 1000,
+    }
+}
+
+fn storage(node: &str, storage: &str, content: &str, avail_gib: u64) -> StorageObservation {
+    StorageObservation {
+        node: node.into(),
+        storage: storage.into(),
+        storage_type: if storage == "local" { "dir" } else { "lvmthin" }.into(),
+        content: content.into(),
+        total: 500 * GIB,
+        used: (500 - avail_gib) * GIB,
+        avail: avail_gib * GIB,
+        shared: false,
+        status: "available".into(),
+    }
+}
+
+impl World {
+    pub async fn new() -> World {
+        let (store, dir) = sqlite_store().await;
+        let cluster = store
+            .clusters()
+            .create(ClusterConfig {
+                name: "lab".into(),
+                addresses: vec!["10.0.0.1:8006".into()],
+                credentials: ClusterCredentials::ApiToken {
+                    token_id: "root@pam!ci".into(),
+                },
+                secret_ciphertext: vec![1, 2, 3],
+                tls_fingerprint: None,
+                ca_pem: None,
+                verify_tls: true,
+            })
+            .await
+            .expect("cluster");
+        let snapshot = InventorySnapshot {
+            observed_at: Timestamp::now(),
+            // pve2 has far more free memory: it is where unplaced instances go.
+            nodes: vec![node("pve1", 60), node("pve2", 8)],
+            storages: ["pve1", "pve2"]
+                .iter()
+                .flat_map(|n| {
+                    [
+                        storage(n, "local", "vztmpl,iso,backup", 100),
+                        storage(n, "local-lvm", "images,rootdir", 200),
+                    ]
+                })
+                .collect(),
+            guests: Vec::new(),
+        };
+        store
+            .inventory()
+            .sync(cluster.id, &snapshot)
+            .await
+            .expect("mirror");
+        let alice = principal(&user(store.as_ref(), "alice", Role::Operator).await);
+        let bob = principal(&user(store.as_ref(), "bob", Role::Operator).await);
+        let reader = principal(&user(store.as_ref(), "reader", Role::Readonly).await);
+        let root = principal(&user(store.as_ref(), "root", Role::Admin).await);
+        let pve = Arc::new(FakePve::default());
+        let events = Arc::new(EventBus::new());
+        let queue = JobQueue::new(store.clone(), events.clone());
+        let settings = Arc::new(
+            SettingsService::load(store.clone(), Settings::default())
+                .await
+                .expect("settings"),
+        );
+        let service = InstanceService::new(
+            store.clone(),
+            queue.clone(),
+            Arc::new(FakeConnector(pve.clone())),
+            settings,
+        );
+        World {
+            store,
+            _dir: dir,
+            pve,
+            cluster_id: cluster.id,
+            events,
+            queue,
+            service,
+            alice,
+            bob,
+            reader,
+            root,
+        }
+    }
+
+    pub fn handlers_on(&self, store: Arc<dyn Store>) -> JobHandlers {
+        let mut handlers = JobHandlers::new();
+        let connector = Arc::new(FakeConnector(self.pve.clone()));
+        InstanceService::register_handlers(
+            &mut handlers,
+            store,
+            connector,
+            self.events.clone(),
+            None,
+        );
+        handlers
+    }
+
+    pub async fn engine(&self) -> JobEngine {
+        JobEngine::start(
+            &self.queue,
+            self.handlers_on(self.store.clone()),
+            engine_config(),
+        )
+        .await
+        .expect("engine")
+    }
+
+    pub async fn finished(&self, id: Uuid) -> Job {
+        wait_for_job(self.store.as_ref(), id, Duration::from_secs(10), |j| {
+            j.status.is_terminal()
+        })
+        .await
+    }
+}
+
+pub fn lxc(name: Option<&str>) -> CreateInstance {
+    CreateInstance {
+        kind: Some("lxc".into()),
+        name: name.map(Into::into),
+        template: Some(TEMPLATE.into()),
+        cores: Some(2),
+        memory: Some(1024),
+        disk: Some(8),
+        ..CreateInstance::default()
+    }
+}

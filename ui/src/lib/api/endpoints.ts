@@ -1,0 +1,41 @@
+// One function per API call the console makes, typed with the generated schema.
+import { get, post, request } from './client';
+import type { ClusterPage, CurrentUser, Instance, InstanceList, JobPage, SessionResponse, UserPage } from './types';
+
+export const login = (username: string, password: string) =>
+  request<SessionResponse>('/api/v1/auth/login', {
+    method: 'POST',
+    body: { username, password, use_cookies: true },
+    noRefresh: true,
+  }).then((r) => r.data);
+
+export const logout = () => post<void>('/api/v1/auth/logout');
+
+/** The signed-in user, or null when there is no (refreshable) session. */
+export async function currentUser(): Promise<CurrentUser | null> {
+  try {
+    return (await request<CurrentUser>('/api/v1/auth/me')).data;
+  } catch {
+    return null;
+  }
+}
+
+export interface InstancePage extends InstanceList {
+  cacheStatus: string | null;
+}
+
+export async function listInstances(cursor?: string, signal?: AbortSignal): Promise<InstancePage> {
+  const { data, headers } = await request<InstanceList>('/api/v1/instances', {
+    query: { limit: 500, cursor },
+    signal,
+  });
+  return { ...data, cacheStatus: headers.get('X-Cache-Status') };
+}
+
+export const getInstance = (id: string) => get<Instance>(`/api/v1/instances/${encodeURIComponent(id)}`);
+
+export const listJobs = (limit = 10) => get<JobPage>('/api/v1/jobs', { limit });
+
+export const listClusters = () => get<ClusterPage>('/api/v1/clusters');
+
+export const listUsers = () => get<UserPage>('/api/v1/users', { limit: 1000 });

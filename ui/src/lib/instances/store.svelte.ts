@@ -1,0 +1,101 @@
+// The instance inventory the console shows: every page of `GET /api/v1/instances`,
+// then kept current by `instance.*` events, applied in place (no reload) and
+// batched per animation frame so a burst of changes re-renders once.
+import { ApiError } from '../api/client';
+import * as api from '../api/endpoints';
+import type { Instance } from '../api/types';
+import { liveEvents } from '../events.svelte';
+
+type Patch = Partial<Instance> & { id: string; removed_at?: string | null };
+
+class InstanceStore {
+  /** Raw (not deeply reactive): 10,000 proxied rows would be slow; rows are replaced, not mutated. */
+  items = $state.raw<Instance[]>([]);
+  loaded = $state(false);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  /** `X-Cache-Status` of the last read: `HIT` or `STALE`. */
+  cacheStatus = $state<string | null>(null);
+  staleSince = $state<string | null>(null);
+
+  private byId = new Map<string, Instance>();
+  private pending: { kind: string; patch: Patch }[] = [];
+  private frame = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  async load(): Promise<void> {
+    this.loading = true;
+    this.error = null;
+    try {
+      const all: Instance[] = [];
+      let cursor: string | undefined;
+      let stale: string | null = null;
+      do {
+        const page = await api.listInstances(cursor);
+        all.push(...page.items);
+        this.cacheStatus = page.cacheStatus;
+        stale ??= page.stale_since ?? null;
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      this.staleSince = stale;
+      this.byId = new Map(all.map((instance) => [instance.id, instance]));
+      this.items = all;
+      this.loaded = true;
+    } catch (error) {
+      this.error = error instanceof ApiError ? error.message : 'Cannot reach the server.';
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Load once and follow live events; later calls are no-ops. */
+  follow(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = liveEvents.subscribe((kind, data) => this.onEvent(kind, data));
+    if (!this.loaded && !this.loading) void this.load();
+  }
+
+  private onEvent(kind: string, data: unknown): void {
+    if (kind === 'reload') {
+      void this.load();
+      return;
+    }
+    if (!kind.startsWith('instance.') || typeof data !== 'object' || data === null || !('id' in data)) return;
+    this.pending.push({ kind, patch: data as Patch });
+    this.frame ||= requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = 0;
+    const batch = this.pending;
+    this.pending = [];
+    const toFetch: string[] = [];
+    for (const { kind, patch } of batch) {
+      const existing = this.byId.get(patch.id);
+      if (kind === 'instance.disappeared' || patch.removed_at) {
+        this.byId.delete(patch.id);
+      } else if (existing) {
+        const { removed_at: _removed, ...fields } = patch;
+        void _removed;
+        this.byId.set(patch.id, { ...existing, ...fields });
+      } else {
+        // Events carry only the changed summary; a new row needs the full record.
+        toFetch.push(patch.id);
+      }
+    }
+    this.items = [...this.byId.values()];
+    for (const id of toFetch) void this.fetchOne(id);
+  }
+
+  private async fetchOne(id: string): Promise<void> {
+    try {
+      const instance = await api.getInstance(id);
+      this.byId.set(id, instance);
+      this.items = [...this.byId.values()];
+    } catch {
+      // Not visible to us (or gone again): nothing to show.
+    }
+  }
+}
+
+export const instances = new InstanceStore();
