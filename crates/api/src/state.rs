@@ -13,7 +13,9 @@ use proxicloud_domain::audit::AuditService;
 use proxicloud_domain::clusters::{ClusterService, ConnectOptions};
 use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{IamConfig, IamService};
+use proxicloud_domain::instances::{ClusterConnector, InstanceService};
 use proxicloud_domain::inventory::InstanceDirectory;
+use proxicloud_domain::jobs::{JobQueue, JobService};
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::{Settings, SettingsService};
 use proxicloud_store::Store;
@@ -76,6 +78,13 @@ pub struct AppState {
     pub instances: Arc<InstanceDirectory>,
     /// Job progress, inventory changes and cluster status for `GET /api/v1/events`.
     pub events: Arc<EventBus>,
+    /// Where work is queued for the job engine (which the server starts on the same
+    /// queue, see `proxicloud_domain::jobs::JobEngine`).
+    pub job_queue: JobQueue,
+    /// Job reads.
+    pub jobs: Arc<JobService>,
+    /// Instance writes (create, power actions, terminate), each queued as a job.
+    pub instance_actions: Arc<InstanceService>,
 }
 
 impl AppState {
@@ -88,18 +97,32 @@ impl AppState {
         config: ApiConfig,
     ) -> Self {
         let events = Arc::new(EventBus::new());
+        let clusters = Arc::new(ClusterService::new(
+            store.clone(),
+            Arc::new(master_key.clone()),
+            ConnectOptions::default(),
+        ));
+        // Built-in defaults until the server reads the stored settings at boot
+        // (`settings.refresh()`); replace it (and `instance_actions`, which reads its
+        // resource defaults) to start from configured defaults.
+        let settings = Arc::new(SettingsService::new(store.clone(), Settings::default()));
+        let job_queue = JobQueue::new(store.clone(), events.clone());
+        let connector = Arc::new(ClusterConnector::new(store.clone(), clusters.clone()));
+        let instance_actions = Arc::new(InstanceService::new(
+            store.clone(),
+            job_queue.clone(),
+            connector,
+            settings.clone(),
+        ));
         Self {
             iam: Arc::new(IamService::new(store.clone(), master_key, iam_config)),
             audit: Arc::new(AuditService::new(store.clone(), master_key)),
-            clusters: Arc::new(ClusterService::new(
-                store.clone(),
-                Arc::new(master_key.clone()),
-                ConnectOptions::default(),
-            )),
-            // Built-in defaults until the server reads the stored settings at boot
-            // (`settings.refresh()`); replace it to start from configured defaults.
-            settings: Arc::new(SettingsService::new(store.clone(), Settings::default())),
+            clusters,
+            settings,
             instances: Arc::new(InstanceDirectory::new(store.clone(), events.clone())),
+            jobs: Arc::new(JobService::new(store.clone())),
+            job_queue,
+            instance_actions,
             events,
             readiness: Arc::new(vec![Arc::new(DatabaseReady(store))]),
             config: Arc::new(config),

@@ -10,7 +10,10 @@
 pub mod audit;
 pub mod auth;
 pub mod clusters;
+pub mod events;
 pub mod instances_read;
+pub mod instances_write;
+pub mod jobs;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -34,6 +37,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(clusters::router())
         .merge(settings::router())
         .merge(instances_read::router())
+        .merge(instances_write::router())
+        .merge(jobs::router())
+        .merge(events::router())
 }
 
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;

@@ -4,8 +4,11 @@
 mod audit;
 mod clusters;
 mod errors;
+mod events;
 mod iam;
 mod instances_read;
+mod instances_write;
+mod job_support;
 mod logs;
 mod matrix;
 mod sessions;

@@ -12,7 +12,7 @@
 use proxicloud_domain::clusters::{AuthInput, ClusterInput};
 use proxicloud_domain::iam::tokens::mint_api_token;
 use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
-use proxicloud_store::{NewApiToken, Role, Timestamp};
+use proxicloud_store::{JobStep, NewApiToken, NewJob, Role, Timestamp};
 use proxicloud_types::{GuestType, VmId};
 use reqwest::Method;
 use secrecy::SecretString;
@@ -53,6 +53,8 @@ enum Target {
     Cluster,
     /// A mirrored instance owned by the owner.
     OwnerInstance,
+    /// A job started by the owner.
+    OwnerJob,
 }
 
 /// One cell's world: fresh users, and the caller's session.
@@ -163,6 +165,18 @@ fn settings_document(_: &Cell) -> Option<Value> {
 fn no_owner(_: &Cell) -> Option<Value> {
     Some(json!({ "owner_id": null }))
 }
+
+/// Passes authorization; fails validation (no template), so nothing is created.
+fn incomplete_instance(_: &Cell) -> Option<Value> {
+    Some(json!({ "type": "lxc" }))
+}
+
+fn confirm_matrix_instance(_: &Cell) -> Option<Value> {
+    Some(json!({ "confirm": "matrix" }))
+}
+
+/// Instance actions: the owner and admins may, readonly may not, others see nothing.
+const INSTANCE_ACTION: [u16; 5] = [401, 403, 202, 404, 202];
 
 fn rows() -> Vec<Row> {
     use Target::*;
@@ -318,6 +332,59 @@ fn rows() -> Vec<Row> {
             no_owner,
             admin_only(200),
         ),
+        // instance writes: queued as jobs (202); readonly never, others' are not found
+        row(
+            "POST",
+            "/api/v1/instances",
+            Nothing,
+            incomplete_instance,
+            [401, 403, 422, 422, 422],
+        ),
+        row(
+            "DELETE",
+            "/api/v1/instances/{id}",
+            OwnerInstance,
+            confirm_matrix_instance,
+            INSTANCE_ACTION,
+        ),
+        row(
+            "POST",
+            "/api/v1/instances/{id}/start",
+            OwnerInstance,
+            no_body,
+            INSTANCE_ACTION,
+        ),
+        row(
+            "POST",
+            "/api/v1/instances/{id}/stop",
+            OwnerInstance,
+            no_body,
+            INSTANCE_ACTION,
+        ),
+        row(
+            "POST",
+            "/api/v1/instances/{id}/shutdown",
+            OwnerInstance,
+            no_body,
+            INSTANCE_ACTION,
+        ),
+        row(
+            "POST",
+            "/api/v1/instances/{id}/reboot",
+            OwnerInstance,
+            no_body,
+            INSTANCE_ACTION,
+        ),
+        // jobs and events: your own, admins everything
+        row("GET", "/api/v1/jobs", Nothing, no_body, any_user(200)),
+        row(
+            "GET",
+            "/api/v1/jobs/{id}",
+            OwnerJob,
+            no_body,
+            [401, 200, 200, 404, 200],
+        ),
+        row("GET", "/api/v1/events", Nothing, no_body, any_user(200)),
         // audit
         row("GET", "/api/v1/audit", Nothing, no_body, admin_only(200)),
         row(
@@ -396,6 +463,27 @@ impl Target {
             Target::Nothing => None,
             Target::Cluster => Some(matrix_cluster(app).await.to_string()),
             Target::OwnerInstance => Some(owned_instance(app, owner).await.to_string()),
+            Target::OwnerJob => {
+                let job = NewJob {
+                    kind: "instance.start".into(),
+                    owner_id: owner.id,
+                    resource_kind: None,
+                    resource_id: None,
+                    params: json!({}),
+                    steps: vec![JobStep::pending("start")],
+                    idempotency_key: None,
+                };
+                Some(
+                    app.store
+                        .jobs()
+                        .create(job)
+                        .await
+                        .unwrap()
+                        .job
+                        .id
+                        .to_string(),
+                )
+            }
             Target::OwnerAccount => Some(owner.id.to_string()),
             Target::OwnerApiToken => {
                 let minted = mint_api_token();
@@ -478,6 +566,14 @@ async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
+    // An event stream never ends: its status is the answer.
+    let streaming = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return (status, String::new());
+    }
     (status, response.text().await.unwrap())
 }
 

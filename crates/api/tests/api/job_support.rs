@@ -1,0 +1,179 @@
+//! For the instance-write, job and event tests: the simulator registered as a
+//! cluster and mirrored, the job engine running as `serve` runs it, and a reader of
+//! the server-sent event stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use proxicloud_domain::instances::{ClusterConnector, InstanceService};
+use proxicloud_domain::jobs::{EngineConfig, JobEngine, JobHandlers};
+use proxicloud_store::Role;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::sim_support::{SimApp, WAIT, eventually, spawn_app_with_sim};
+use crate::support::{Session, TestApp, TestUser, status_and_json};
+
+pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
+
+pub struct JobWorld {
+    pub sim: SimApp,
+    pub admin: Session,
+    engine: Option<JobEngine>,
+}
+
+/// A server with the simulator registered and mirrored, and the job engine started
+/// on the server's queue with every instance job handler.
+pub async fn spawn_with_engine() -> JobWorld {
+    let sim = spawn_app_with_sim().await;
+    let admin = sim.app.admin().await;
+    sim.register(&admin).await;
+    sim.wait_for_inventory(&admin).await;
+    let state = &sim.app.state;
+    let store = sim.app.store.clone();
+    let mut handlers = JobHandlers::new();
+    let connector = Arc::new(ClusterConnector::new(store.clone(), state.clusters.clone()));
+    InstanceService::register_handlers(&mut handlers, store, connector, state.events.clone(), None);
+    let config = EngineConfig {
+        workers: 2,
+        lease: Duration::from_secs(10),
+        idle_poll: Duration::from_millis(50),
+        task_poll: Duration::from_millis(20),
+        ..EngineConfig::default()
+    };
+    let engine = JobEngine::start(&state.job_queue, handlers, config)
+        .await
+        .unwrap();
+    JobWorld {
+        sim,
+        admin,
+        engine: Some(engine),
+    }
+}
+
+impl JobWorld {
+    pub fn app(&self) -> &TestApp {
+        &self.sim.app
+    }
+
+    pub async fn user(&self, role: Role) -> (TestUser, Session) {
+        let user = self.app().insert_user(role).await;
+        let session = self.app().login_user(&user).await;
+        (user, session)
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(engine) = self.engine.take() {
+            engine.shutdown().await;
+        }
+        self.sim.shutdown().await;
+    }
+}
+
+/// Polls `GET /api/v1/jobs/{id}` until the job has ended.
+pub async fn finished_job(app: &TestApp, session: &Session, id: &str) -> Value {
+    eventually(&format!("job {id} to end"), || async {
+        let response = app
+            .get(&format!("/api/v1/jobs/{id}"), &session.access)
+            .send()
+            .await
+            .ok()?;
+        let (status, job) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::OK);
+        matches!(
+            job["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        )
+        .then_some(job)
+    })
+    .await
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct SseMessage {
+    pub id: Option<u64>,
+    pub event: String,
+    pub data: Value,
+}
+
+/// Reads `GET /api/v1/events` as it arrives.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    pub async fn open(app: &TestApp, session: &Session, last_event_id: Option<u64>) -> Self {
+        let mut request = app.get("/api/v1/events", &session.access);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped), or `None` after `wait` of silence.
+    pub async fn next(&mut self, wait: Duration) -> Option<SseMessage> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(message) = parse(&block) {
+                    return Some(message);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(wait, self.response.chunk())
+                .await
+                .ok()?
+                .unwrap()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Events until `stop` says so; fails the test after [`WAIT`].
+    pub async fn until(&mut self, mut stop: impl FnMut(&SseMessage) -> bool) -> Vec<SseMessage> {
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(message) = self.next(Duration::from_millis(200)).await {
+                let done = stop(&message);
+                seen.push(message);
+                if done {
+                    return seen;
+                }
+            }
+        }
+        panic!("the awaited event never came; saw {seen:#?}");
+    }
+}
+
+fn parse(block: &str) -> Option<SseMessage> {
+    let (mut id, mut event, mut data) = (None, String::from("message"), String::new());
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("id:") {
+            id = value.trim().parse().ok();
+        } else if let Some(value) = line.strip_prefix("event:") {
+            event = value.trim().to_owned();
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push_str(value.trim_start());
+        }
+    }
+    (!data.is_empty()).then(|| SseMessage {
+        id,
+        event,
+        data: serde_json::from_str(&data).unwrap_or(Value::Null),
+    })
+}
