@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use proxicloud_bench::{percentile, rss_kib};
 
 const TOKEN_ID: &str = "root@pam!bench";
 const TOKEN_SECRET: &str = "bench-secret";
@@ -94,20 +95,6 @@ impl Target {
         }
         Ok((t.elapsed(), body))
     }
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .context("VmRSS missing")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
 }
 
 async fn bench(args: &Args) -> anyhow::Result<()> {
