@@ -172,9 +172,46 @@ impl ApiError {
 
 pub type ApiResult = Result<Value, ApiError>;
 
+/// A successful answer: `data` plus the result attributes pveproxy's formatter puts
+/// beside it (`PVE::RESTEnvironment::set_result_attrib`, emitted by
+/// `PVE::APIServer::Formatter::Standard` only when truthy): `total` on paged lists
+/// (task lists and logs), `changes` — the pending diff — on the node network list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answer {
+    pub data: Value,
+    pub total: Option<u64>,
+    pub changes: Option<String>,
+}
+
+impl From<Value> for Answer {
+    fn from(data: Value) -> Self {
+        Self {
+            data,
+            ..Self::default()
+        }
+    }
+}
+
+pub type AnswerResult = Result<Answer, ApiError>;
+
 /// A request handler. Handlers are synchronous: they mutate the in-memory cluster
 /// under its lock and hand long work to the task engine.
-pub type Handler = fn(&crate::Sim, &Req) -> ApiResult;
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Answers with `data` alone, as nearly every PVE endpoint does.
+    Data(fn(&crate::Sim, &Req) -> ApiResult),
+    /// Answers with `data` and result attributes.
+    Attributed(fn(&crate::Sim, &Req) -> AnswerResult),
+}
+
+impl Handler {
+    pub fn call(self, sim: &crate::Sim, req: &Req) -> AnswerResult {
+        match self {
+            Handler::Data(handler) => handler(sim, req).map(Answer::from),
+            Handler::Attributed(handler) => handler(sim, req),
+        }
+    }
+}
 
 /// One entry of the dispatch table: method and schema template.
 pub struct Route {
@@ -184,10 +221,27 @@ pub struct Route {
 }
 
 /// Shorthand for building route tables in handler modules.
-pub const fn route(method: Method, template: &'static str, handler: Handler) -> Route {
+pub const fn route(
+    method: Method,
+    template: &'static str,
+    handler: fn(&crate::Sim, &Req) -> ApiResult,
+) -> Route {
     Route {
         method,
         template,
-        handler,
+        handler: Handler::Data(handler),
+    }
+}
+
+/// A route whose handler also sets result attributes (`total`, `changes`).
+pub const fn attributed_route(
+    method: Method,
+    template: &'static str,
+    handler: fn(&crate::Sim, &Req) -> AnswerResult,
+) -> Route {
+    Route {
+        method,
+        template,
+        handler: Handler::Attributed(handler),
     }
 }

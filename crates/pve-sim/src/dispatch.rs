@@ -96,8 +96,8 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
             trace.template = Some(req.template.clone());
             trace.accepted = true;
             let reply = match handler {
-                Some(handler) => match handler(sim, &req) {
-                    Ok(data) => Reply::Data(data),
+                Some(handler) => match handler.call(sim, &req) {
+                    Ok(answer) => Reply::Data(answer),
                     Err(error) => Reply::Api(error),
                 },
                 None => Reply::Api(ApiError::not_implemented(method, &req.template)),

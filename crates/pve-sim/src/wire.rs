@@ -7,13 +7,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use crate::api::ApiError;
+use crate::api::{Answer, ApiError};
 
 /// What the simulator answers.
 #[derive(Debug)]
 pub enum Reply {
-    /// 200 with `{"data": …}`.
-    Data(Value),
+    /// 200 with `{"data": …}` plus the answer's result attributes.
+    Data(Answer),
     /// An error raised inside the API (PVE formats these): status, message as reason
     /// phrase, body `{"data": null, "message": "…\n"}` plus `errors` on 400.
     Api(ApiError),
@@ -46,7 +46,7 @@ impl Reply {
 
     pub fn into_response(self) -> Response {
         match self {
-            Reply::Data(data) => json_response(200, None, &json!({ "data": data })),
+            Reply::Data(answer) => json_response(200, None, &envelope(answer)),
             Reply::Api(error) => {
                 let mut message = error.message.clone();
                 if !message.ends_with('\n') {
@@ -66,6 +66,20 @@ impl Reply {
             } => with_status(status, Some(&reason), Response::new(Body::from(body))),
         }
     }
+}
+
+/// `{"data": …}`, with `total` and `changes` beside it when set and truthy, as
+/// `Formatter::Standard::prepare_response_data` writes them.
+fn envelope(answer: Answer) -> Value {
+    let mut body = Map::new();
+    body.insert("data".into(), answer.data);
+    if let Some(total) = answer.total.filter(|&t| t > 0) {
+        body.insert("total".into(), json!(total));
+    }
+    if let Some(changes) = answer.changes.filter(|c| !c.is_empty()) {
+        body.insert("changes".into(), json!(changes));
+    }
+    Value::Object(body)
 }
 
 fn json_response(status: u16, reason: Option<&str>, body: &Value) -> Response {
@@ -213,6 +227,27 @@ mod tests {
         assert_eq!(Value::Object(params), json!({"vmid": "101", "start": true}));
         let ignored_body = extract_params(false, None, b"a=1", None).unwrap();
         assert!(ignored_body.is_empty());
+    }
+
+    #[test]
+    fn result_attributes_sit_beside_data_only_when_truthy() {
+        let answer = Answer {
+            data: json!([{"iface": "vmbr1"}]),
+            total: Some(3),
+            changes: Some("--- a\n+++ b\n".into()),
+        };
+        assert_eq!(
+            envelope(answer),
+            json!({"data": [{"iface": "vmbr1"}], "total": 3, "changes": "--- a\n+++ b\n"})
+        );
+        // Perl's formatter tests truthiness: a zero total or empty diff is left out.
+        let falsy = Answer {
+            data: json!([]),
+            total: Some(0),
+            changes: Some(String::new()),
+        };
+        assert_eq!(envelope(falsy), json!({"data": []}));
+        assert_eq!(envelope(Answer::from(json!(null))), json!({"data": null}));
     }
 
     #[test]

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Sim;
-use crate::api::{ApiError, ApiResult, Method, Req, Route, route};
+use crate::api::{
+    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, attributed_route, route,
+};
 use crate::tasks::{TaskOutcome, TaskSpec};
 
 /// One interface as PVE's parser returns it (without its name): `type`, `method`,
@@ -137,7 +139,7 @@ pub fn seed_node_network(state: &mut NetworkState, node: &str, ip: &str) {
 
 pub fn routes() -> Vec<Route> {
     vec![
-        route(Method::Get, "/nodes/{node}/network", list),
+        attributed_route(Method::Get, "/nodes/{node}/network", list),
         route(Method::Post, "/nodes/{node}/network", edit::create),
         route(Method::Put, "/nodes/{node}/network", apply),
         route(Method::Delete, "/nodes/{node}/network", revert),
@@ -151,8 +153,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `GET /nodes/{node}/network[?type=…]`: every interface but `lo`, sorted by name.
-fn list(sim: &Sim, req: &Req) -> ApiResult {
+/// `GET /nodes/{node}/network[?type=…]`: every interface but `lo`, sorted by name,
+/// with the diff of pending changes as the `changes` attribute beside `data`.
+fn list(sim: &Sim, req: &Req) -> AnswerResult {
     let node = req.node()?;
     let filter = req.str("type");
     let cluster = sim.cluster.lock();
@@ -182,7 +185,11 @@ fn list(sim: &Sim, req: &Req) -> ApiResult {
                 .map(|vnet| serde_json::json!({ "iface": vnet, "type": "vnet", "active": 1 })),
         );
     }
-    Ok(Value::Array(out))
+    Ok(Answer {
+        data: Value::Array(out),
+        changes: cluster.network.pending_changes(node),
+        ..Answer::default()
+    })
 }
 
 /// `GET /nodes/{node}/network/{iface}`.

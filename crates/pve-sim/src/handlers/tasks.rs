@@ -2,16 +2,18 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{ApiError, ApiResult, Method, Req, Route, route};
+use crate::api::{
+    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, attributed_route, route,
+};
 use crate::tasks::{Task, now};
 use crate::{Cluster, Sim};
 
 pub fn routes() -> Vec<Route> {
     vec![
-        route(Method::Get, "/nodes/{node}/tasks", list),
+        attributed_route(Method::Get, "/nodes/{node}/tasks", list),
         route(Method::Get, "/nodes/{node}/tasks/{upid}", index),
         route(Method::Get, "/nodes/{node}/tasks/{upid}/status", status),
-        route(Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
+        attributed_route(Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
         route(Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
     ]
 }
@@ -65,7 +67,8 @@ fn status_type(status: Option<&str>) -> &'static str {
     }
 }
 
-fn list(sim: &Sim, req: &Req) -> ApiResult {
+/// `GET /nodes/{node}/tasks`: one page, with the number of matching tasks as `total`.
+fn list(sim: &Sim, req: &Req) -> AnswerResult {
     let node = req.node()?;
     let start = req.int("start")?.unwrap_or(0).max(0) as usize;
     let mut limit = req.int("limit")?.unwrap_or(50);
@@ -127,7 +130,11 @@ fn list(sim: &Sim, req: &Req) -> ApiResult {
         out.push(entry);
         limit -= 1;
     }
-    Ok(Value::Array(out))
+    Ok(Answer {
+        data: Value::Array(out),
+        total: Some(count as u64),
+        ..Answer::default()
+    })
 }
 
 /// Looks a UPID up on the node the request addresses; PVE's errors otherwise.
@@ -180,7 +187,8 @@ fn status(sim: &Sim, req: &Req) -> ApiResult {
     Ok(Value::Object(entry))
 }
 
-fn log(sim: &Sim, req: &Req) -> ApiResult {
+/// `GET …/log`: one page of lines, with the log's line count as `total`.
+fn log(sim: &Sim, req: &Req) -> AnswerResult {
     let upid = req.path("upid")?;
     if !is_upid(upid) {
         return Err(ApiError::param("upid", "unable to parse worker upid"));
@@ -199,9 +207,19 @@ fn log(sim: &Sim, req: &Req) -> ApiResult {
     let node = req.node()?;
     let Some(task) = cluster.task(upid).filter(|t| t.node == node) else {
         // PVE reads the log file directly; a missing one reads as this single line.
-        return Ok(json!([{ "n": 1, "t": "unable to open file - No such file or directory" }]));
+        let line = json!({ "n": 1, "t": "unable to open file - No such file or directory" });
+        return Ok(Answer {
+            data: json!([line]),
+            total: Some(1),
+            ..Answer::default()
+        });
     };
-    Ok(Value::Array(log_lines(&task.log, start, limit)))
+    Ok(Answer {
+        data: Value::Array(log_lines(&task.log, start, limit)),
+        // `dump_logfile` counts every line; an empty log reads as its "no content" line.
+        total: Some(task.log.len().max(1) as u64),
+        ..Answer::default()
+    })
 }
 
 /// `dump_logfile`: lines numbered from 1, `limit` 0 meaning "to the end", and a

@@ -44,9 +44,13 @@ fn req(method: Method, template: &str, iface: Option<&str>, params: Value) -> Re
     }
 }
 
-fn list_ifaces(sim: &Sim) -> Vec<Value> {
+fn list_answer(sim: &Sim) -> Answer {
     let r = req(Method::Get, "/nodes/{node}/network", None, json!({}));
-    list(sim, &r).unwrap().as_array().unwrap().clone()
+    list(sim, &r).unwrap()
+}
+
+fn list_ifaces(sim: &Sim) -> Vec<Value> {
+    list_answer(sim).data.as_array().unwrap().clone()
 }
 
 fn find(items: &[Value], name: &str) -> Option<Value> {
@@ -124,7 +128,14 @@ async fn new_bridge_is_pending_until_apply_then_active() {
     );
     assert_eq!(pending["address"], "192.168.50.1");
     assert_eq!(pending["comments"], "lab\n");
-    let diff = sim.cluster.lock().network.pending_changes("pve1").unwrap();
+    // The list carries the pending diff beside `data`, as PVE's `changes` attribute.
+    let diff = list_answer(&sim)
+        .changes
+        .expect("changes while a change is pending");
+    assert_eq!(
+        Some(&diff),
+        sim.cluster.lock().network.pending_changes("pve1").as_ref()
+    );
     assert!(diff.starts_with("--- /etc/network/interfaces\n+++ /etc/network/interfaces.new\n"));
     assert!(
         diff.contains("+auto vmbr1\n+iface vmbr1 inet static\n+\taddress 192.168.50.1/24\n"),
@@ -134,7 +145,11 @@ async fn new_bridge_is_pending_until_apply_then_active() {
     apply_and_wait(&sim).await;
     let applied = find(&list_ifaces(&sim), "vmbr1").unwrap();
     assert_eq!(applied["active"], 1);
-    assert!(sim.cluster.lock().network.pending_changes("pve1").is_none());
+    assert_eq!(
+        list_answer(&sim).changes,
+        None,
+        "nothing pending after apply"
+    );
 }
 
 #[test]
@@ -261,7 +276,7 @@ fn vlan_and_bond_get_their_derived_fields_and_type_filter_works() {
         None,
         json!({ "type": "any_bridge" }),
     );
-    let bridges = list(&sim, &r).unwrap();
+    let bridges = list(&sim, &r).unwrap().data;
     let names: Vec<&str> = bridges
         .as_array()
         .unwrap()
