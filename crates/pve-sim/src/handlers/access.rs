@@ -87,6 +87,15 @@ impl AccessState {
         matches && user.enable && live(user.expire) && live(token.expire)
     }
 
+    /// Drop the ACL entries on a guest's path (`PVE::AccessControl::remove_vm_access`
+    /// deletes the `/vms/{vmid}` subtree when the guest is destroyed).
+    pub fn remove_vm_access(&mut self, vmid: u32) {
+        let path = format!("/vms/{vmid}");
+        let below = format!("{path}/");
+        self.acl
+            .retain(|entry| entry.path != path && !entry.path.starts_with(&below));
+    }
+
     fn user(&self, userid: &str) -> Result<&User, ApiError> {
         self.users
             .get(userid)

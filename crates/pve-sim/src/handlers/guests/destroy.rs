@@ -80,6 +80,10 @@ pub(crate) fn destroy(sim: &Sim, req: &Req) -> ApiResult {
                 ));
             }
         }
+        // Like `remove_vm_access` and `remove_vmfw_conf` after the disks: a later guest
+        // with this vmid must not inherit the old one's permissions or firewall.
+        c.access.remove_vm_access(vmid);
+        c.firewall.remove_guest(vmid);
         if purge {
             log.push(format!(
                 "purging {noun} {vmid} from related configurations.."

@@ -221,36 +221,21 @@ pub(crate) fn sim() -> Sim {
 fn routes() -> Vec<crate::api::Route> {
     let mut all = super::routes();
     all.extend(crate::handlers::vzdump::routes());
+    all.extend(crate::handlers::firewall::routes());
     all
 }
 
-/// The official schema, when the checkout has it next to it (CI does): every test
-/// request is then resolved and validated exactly like the HTTP layer does.
-fn schema() -> Option<&'static Schema> {
-    static SCHEMA: OnceLock<Option<Schema>> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| schema::default_schema_path().and_then(|p| Schema::load(&p).ok()))
-        .as_ref()
-}
-
-/// Match a concrete path against a route template, collecting placeholders (used
-/// only when the schema file is absent).
-fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
-    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut found = BTreeMap::new();
-    for (ts, ps) in t.iter().zip(&p) {
-        match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => {
-                found.insert(name.to_string(), ps.to_string());
-            }
-            None if ts == ps => {}
-            None => return None,
-        }
-    }
-    Some(found)
+/// The official schema: every test request is resolved and validated exactly like the
+/// HTTP layer does. Missing, it fails the test (never skips the check).
+fn schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = schema::default_schema_path().expect(
+            "the official PVE API schema was not found: set PROXICLOUD_PVE_SCHEMA to \
+             shared/pve-api/pve-api-schema.json (scripts/test.sh does)",
+        );
+        Schema::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+    })
 }
 
 /// Call the handler for `METHOD /path` as `root@pam` with form-style string params.
@@ -273,28 +258,19 @@ pub(crate) fn call_as(
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
-    let routes = routes();
-    let (template, path_params) = match schema() {
-        Some(schema) => {
-            let resolved = schema
-                .resolve(method, path)
-                .expect("path in the PVE schema");
-            if let Err(error) = schema.check_params(method, &resolved, &params) {
-                panic!(
-                    "schema rejects {} {path} {params:?}: {error:?}",
-                    method.as_str()
-                );
-            }
-            (resolved.template, resolved.path_values)
-        }
-        None => routes
-            .iter()
-            .filter(|r| r.method == method)
-            .find_map(|r| match_template(r.template, path).map(|p| (r.template.to_string(), p)))
-            .unwrap_or_else(|| panic!("no route for {} {path}", method.as_str())),
-    };
-    let route = routes
-        .iter()
+    let schema = schema();
+    let resolved = schema
+        .resolve(method, path)
+        .expect("path in the PVE schema");
+    if let Err(error) = schema.check_params(method, &resolved, &params) {
+        panic!(
+            "schema rejects {} {path} {params:?}: {error:?}",
+            method.as_str()
+        );
+    }
+    let (template, path_params) = (resolved.template, resolved.path_values);
+    let route = routes()
+        .into_iter()
         .find(|r| r.method == method && r.template == template)
         .unwrap_or_else(|| panic!("no handler for {} {template}", method.as_str()));
     let req = Req {
@@ -304,7 +280,7 @@ pub(crate) fn call_as(
         params,
         user: user.to_string(),
     };
-    (route.handler)(sim, &req)
+    route.handler.call(sim, &req).map(|answer| answer.data)
 }
 
 /// The UPID a task-starting call answered with.

@@ -6,6 +6,7 @@ mod clone_migrate;
 mod config;
 mod console;
 mod create;
+mod destroy;
 mod disks;
 mod lifecycle;
 mod snapshots;
