@@ -24,7 +24,7 @@ use crate::http::HttpPve;
 use crate::metrics::{
     self, Consolidation, MetricSample, MetricsExportOptions, RrdPoint, Timeframe,
 };
-use crate::network::{self, NetworkInterface, NetworkInterfaceSpec};
+use crate::network::{self, NetworkConfig, NetworkInterface, NetworkInterfaceSpec};
 use crate::nodes::{self, NodeStatus, NodeSummary};
 use crate::sdn::{self, SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, SdnZoneSpec};
 use crate::snapshots::{self, Snapshot, SnapshotRequest};
@@ -202,6 +202,10 @@ pve_trait! {
     fn delete_network_interface(&self, node: &NodeName, iface: &str) -> () => network::delete;
     /// `PUT /nodes/{node}/network`: apply staged changes.
     fn apply_network(&self, node: &NodeName) -> Upid => network::apply;
+    /// `GET /nodes/{node}/network` with the staged changes as a diff.
+    fn network_config(&self, node: &NodeName) -> NetworkConfig => network::config;
+    /// `DELETE /nodes/{node}/network`: discard staged changes.
+    fn revert_network(&self, node: &NodeName) -> () => network::revert;
 
     // ---- firewall ----
     /// Rules of the cluster, a security group or a guest.

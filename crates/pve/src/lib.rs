@@ -48,7 +48,7 @@ pub use http::HttpPve;
 pub use metrics::{
     Consolidation, MetricKind, MetricSample, MetricsExportOptions, RrdPoint, Timeframe,
 };
-pub use network::{NetworkInterface, NetworkInterfaceSpec};
+pub use network::{NetworkConfig, NetworkInterface, NetworkInterfaceSpec};
 pub use nodes::{CpuInfo, NodeStatus, NodeSummary, Usage};
 pub use params::{ParamValue, Params};
 pub use sdn::{SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, SdnZoneSpec, subnet_id};

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::error::{PveError, Result};
 use crate::params::{Params, api_path};
 use crate::serde_util::{opt_bool, opt_string, opt_u64, string_list};
-use crate::transport::Transport;
+use crate::transport::{Method, Transport, decode};
 use crate::upid::Upid;
 
 /// One interface of `GET /nodes/{node}/network`.
@@ -46,6 +46,16 @@ pub struct NetworkInterface {
     pub comments: Option<String>,
     #[serde(deserialize_with = "string_list")]
     pub families: Vec<String>,
+}
+
+/// `GET /nodes/{node}/network` in full.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkConfig {
+    /// The interfaces as reads show them: staged changes included.
+    pub interfaces: Vec<NetworkInterface>,
+    /// Staged changes as a unified diff of `/etc/network/interfaces` against
+    /// `interfaces.new` (PVE's `changes`); `None` when nothing is staged.
+    pub pending_changes: Option<String>,
 }
 
 /// Interface settings for create and update. `iface` and `kind` are required by PVE
@@ -127,6 +137,15 @@ pub(crate) async fn list(
     .await
 }
 
+pub(crate) async fn config(t: &Transport, node: &NodeName) -> Result<NetworkConfig> {
+    let path = api_path!("nodes", node, "network");
+    let envelope = t.call_raw(Method::Get, &path, &Params::new()).await?;
+    Ok(NetworkConfig {
+        interfaces: decode(Method::Get, &path, envelope.data)?,
+        pending_changes: envelope.changes,
+    })
+}
+
 pub(crate) async fn create(
     t: &Transport,
     node: &NodeName,
@@ -153,6 +172,12 @@ pub(crate) async fn delete(t: &Transport, node: &NodeName, iface: &str) -> Resul
 /// Reloads the staged configuration (ifreload); returns the reload task.
 pub(crate) async fn apply(t: &Transport, node: &NodeName) -> Result<Upid> {
     t.put(&api_path!("nodes", node, "network"), Params::new())
+        .await
+}
+
+/// Throws the staged changes away (`DELETE /nodes/{node}/network`).
+pub(crate) async fn revert(t: &Transport, node: &NodeName) -> Result<()> {
+    t.delete(&api_path!("nodes", node, "network"), Params::new())
         .await
 }
 

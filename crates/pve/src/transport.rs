@@ -47,12 +47,14 @@ impl fmt::Display for Method {
     }
 }
 
-/// PVE's response envelope: `{"data": …, "total": n}`.
+/// PVE's response envelope: `{"data": …, "total": n, "changes": "…"}`.
 #[derive(Debug)]
 pub(crate) struct Envelope {
     pub data: Value,
     /// Present on paged endpoints such as task logs.
     pub total: Option<u64>,
+    /// The node network list's staged changes, as a unified diff.
+    pub changes: Option<String>,
 }
 
 pub(crate) struct Transport {
@@ -288,11 +290,20 @@ async fn read_response(
         Value::String(s) => s.parse().ok(),
         _ => None,
     });
+    let changes = parsed
+        .get("changes")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
     let data = parsed
         .get_mut("data")
         .map(Value::take)
         .unwrap_or(Value::Null);
-    Ok(Envelope { data, total })
+    Ok(Envelope {
+        data,
+        total,
+        changes,
+    })
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(method: Method, path: &str, data: Value) -> Result<T> {

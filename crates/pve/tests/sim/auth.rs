@@ -66,11 +66,18 @@ async fn tickets_are_renewed_with_the_ticket_before_they_expire() {
     pve.version()
         .await
         .expect("authenticated after the first ticket expired");
-    // The simulator redacts passwords in its record, so which secret a renewal posted
-    // (the ticket, like pvesh and proxmoxer) is not visible here; that every renewal
-    // succeeded and kept the client authenticated past the first ticket's life is.
+    // One password login, then renewals that post the current ticket as the password
+    // (as the PVE web UI, pvesh and proxmoxer do), each accepted by the simulator.
     let logins = ticket_logins(&sim);
     assert!(logins.len() >= 4, "renewed about every second: {logins:?}");
+    assert_eq!(logins[0], PASSWORD, "the first login uses the password");
+    for renewal in &logins[1..] {
+        let posted = renewal.as_str().unwrap_or_default();
+        assert!(
+            posted.starts_with(&format!("PVE:{USER}:")),
+            "a renewal posts the ticket, not the password: {renewal}"
+        );
+    }
     finish(sim).await;
 }
 

@@ -33,6 +33,13 @@ async fn node_network_changes_are_staged_until_applied() {
         .expect("staged bridge listed");
     assert_eq!(vmbr7.cidr.as_deref(), Some("10.77.0.1/24"));
     assert_ne!(vmbr7.active, Some(true), "not active before apply");
+    let config = pve.network_config(&pve1).await.expect("list with changes");
+    assert_eq!(config.interfaces, staged);
+    let diff = config.pending_changes.expect("a staged change has a diff");
+    assert!(
+        diff.contains("+iface vmbr7 inet static") && diff.contains("+\taddress 10.77.0.1/24"),
+        "{diff}"
+    );
 
     // PVE applies `delete` before the values sent with it, so a key to delete must
     // not be sent too.
@@ -52,6 +59,17 @@ async fn node_network_changes_are_staged_until_applied() {
     assert_eq!(vmbr7.active, Some(true));
     assert_eq!(vmbr7.mtu, Some(9000));
     assert_eq!(vmbr7.comments, None);
+    let applied = pve.network_config(&pve1).await.unwrap();
+    assert_eq!(applied.pending_changes, None, "nothing staged after apply");
+
+    // Reverting throws a staged change away without a reload.
+    pve.create_network_interface(&pve1, &NetworkInterfaceSpec::bridge("vmbr8"))
+        .await
+        .expect("stage another bridge");
+    pve.revert_network(&pve1).await.expect("revert");
+    let reverted = pve.network_config(&pve1).await.unwrap();
+    assert!(reverted.interfaces.iter().all(|i| i.iface != "vmbr8"));
+    assert_eq!(reverted.pending_changes, None);
 
     pve.delete_network_interface(&pve1, "vmbr7")
         .await

@@ -27,6 +27,9 @@ async fn task_status_log_and_lists() {
     let second_line = pve.task_log(&created.upid, 1, 1).await.expect("paged log");
     assert_eq!(second_line.lines.len(), 1);
     assert_eq!(second_line.lines[0].t, log.lines[1].t);
+    // PVE reports the log's line count beside every page.
+    let lines = log.lines.len() as u64;
+    assert_eq!((log.total, second_line.total), (Some(lines), Some(lines)));
 
     let filter = TaskFilter {
         vmid: Some(created.vmid),
