@@ -2,14 +2,13 @@
 //! cluster and mirrored, the job engine running as `serve` runs it, and a reader of
 //! the server-sent event stream.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_domain::instances::{ClusterConnector, InstanceService};
-use proxicloud_domain::jobs::{EngineConfig, JobEngine, JobHandlers};
+use proxicloud_domain::instances::start_job_engine;
+use proxicloud_domain::jobs::{EngineConfig, JobEngine};
 use proxicloud_store::Role;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::sim_support::{SimApp, WAIT, eventually, spawn_app_with_sim};
 use crate::support::{Session, TestApp, TestUser, status_and_json};
@@ -23,17 +22,13 @@ pub struct JobWorld {
 }
 
 /// A server with the simulator registered and mirrored, and the job engine started
-/// on the server's queue with every instance job handler.
+/// on the server's queue as `serve` starts it.
 pub async fn spawn_with_engine() -> JobWorld {
     let sim = spawn_app_with_sim().await;
     let admin = sim.app.admin().await;
     sim.register(&admin).await;
     sim.wait_for_inventory(&admin).await;
     let state = &sim.app.state;
-    let store = sim.app.store.clone();
-    let mut handlers = JobHandlers::new();
-    let connector = Arc::new(ClusterConnector::new(store.clone(), state.clusters.clone()));
-    InstanceService::register_handlers(&mut handlers, store, connector, state.events.clone(), None);
     let config = EngineConfig {
         workers: 2,
         lease: Duration::from_secs(10),
@@ -41,9 +36,16 @@ pub async fn spawn_with_engine() -> JobWorld {
         task_poll: Duration::from_millis(20),
         ..EngineConfig::default()
     };
-    let engine = JobEngine::start(&state.job_queue, handlers, config)
-        .await
-        .unwrap();
+    let engine = start_job_engine(
+        sim.app.store.clone(),
+        state.clusters.clone(),
+        state.events.clone(),
+        &state.job_queue,
+        config,
+        None,
+    )
+    .await
+    .unwrap();
     JobWorld {
         sim,
         admin,
@@ -176,4 +178,80 @@ fn parse(block: &str) -> Option<SseMessage> {
         event,
         data: serde_json::from_str(&data).unwrap_or(Value::Null),
     })
+}
+
+// ---- instance requests ----
+
+pub const ISO: &str = "local:iso/debian-12.8.0-amd64-netinst.iso";
+
+pub fn container(name: &str) -> Value {
+    json!({ "type": "lxc", "name": name, "template": TEMPLATE, "cores": 1, "memory": 512, "disk": 4 })
+}
+
+/// POSTs and expects `202 {job}` with a `Location` of the job.
+pub async fn accepted(
+    app: &TestApp,
+    session: &Session,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+) -> Value {
+    let mut request = app.post(path, &session.access, body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.unwrap();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let (status, job) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{path}: {job}");
+    assert_eq!(
+        location,
+        Some(format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()))
+    );
+    job
+}
+
+/// Creates a container as `session` and waits for the job; returns the job and the
+/// instance id (named in the `reserve` step).
+pub async fn create(world: &JobWorld, session: &Session, name: &str) -> (Value, String) {
+    let job = accepted(
+        world.app(),
+        session,
+        "/api/v1/instances",
+        container(name),
+        None,
+    )
+    .await;
+    let job = finished_job(world.app(), session, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], json!("succeeded"), "{job:#}");
+    let detail = job["steps"][0]["detail"].as_str().unwrap();
+    let id = detail
+        .trim_start_matches("instance ")
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    (job, id)
+}
+
+pub async fn instance(app: &TestApp, session: &Session, id: &str) -> (StatusCode, Value) {
+    status_and_json(
+        app.get(&format!("/api/v1/instances/{id}"), &session.access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Waits until the mirror shows the instance with `status`.
+pub async fn mirrored_status(app: &TestApp, session: &Session, id: &str, status: &str) {
+    eventually(&format!("instance {id} to be {status}"), || async {
+        let (_, body) = instance(app, session, id).await;
+        (body["status"] == json!(status)).then_some(())
+    })
+    .await;
 }

@@ -5,12 +5,14 @@
 //!   problem before anything touches Proxmox) and queues the job.
 //! - The job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
 //!   `instance.terminate`) are registered on the engine with
-//!   [`InstanceService::register_handlers`].
+//!   [`InstanceService::register_handlers`]; [`start_job_engine`] does it all for
+//!   the server.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
 
 mod clone_config;
 mod connector;
 mod create_job;
+mod engine;
 mod lifecycle_jobs;
 pub mod names;
 mod plan;
@@ -26,6 +28,7 @@ mod tests;
 
 pub use connector::{ClusterConnector, MirrorRefresh, PveConnector};
 pub use create_job::KIND as CREATE_KIND;
+pub use engine::start_job_engine;
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};

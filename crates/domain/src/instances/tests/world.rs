@@ -57,7 +57,7 @@ pub fn principal(user: &User) -> Principal {
 pub fn engine_config() -> EngineConfig {
     EngineConfig {
         workers: 2,
-        lease: Duration::from_millis(500),
+        lease: Duration::from_secs(5),
         idle_poll: Duration::from_millis(10),
         task_poll: Duration::from_millis(5),
         task_timeout: Duration::from_secs(10),

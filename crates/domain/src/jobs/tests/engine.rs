@@ -17,7 +17,7 @@ use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobListQuery, JobQueue, 
 pub(super) fn fast_config() -> EngineConfig {
     EngineConfig {
         workers: 2,
-        lease: Duration::from_millis(300),
+        lease: Duration::from_secs(2),
         idle_poll: Duration::from_millis(20),
         task_poll: Duration::from_millis(10),
         task_timeout: Duration::from_secs(10),

@@ -166,7 +166,7 @@ async fn with_several_processes_a_dead_workers_job_waits_for_its_lease() {
     let (store, _dir) = sqlite_store().await;
     let alice = user(store.as_ref(), "alice", Role::Operator).await;
     let config = EngineConfig {
-        lease: Duration::from_millis(400),
+        lease: Duration::from_secs(1),
         ..fast_config()
     };
     let (crashing, crashed) = CrashingStore::new(store.clone(), Backend::Postgres, 3);

@@ -1,0 +1,95 @@
+//! VMs over HTTP against the simulator: installed from an ISO, or cloned from a VM
+//! template and then configured as asked.
+
+use proxicloud_store::Role;
+use serde_json::{Value, json};
+
+use crate::job_support::{ISO, accepted, finished_job, spawn_with_engine};
+
+#[tokio::test]
+async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let app = world.app();
+
+    let iso = json!({ "type": "vm", "name": "installer", "iso": ISO, "memory": 1024, "disk": 8, "start": false });
+    let job = accepted(app, &alice, "/api/v1/instances", iso, None).await;
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], json!("succeeded"), "{job:#}");
+    assert!(job["pve_upid"].as_str().unwrap().contains(":qmcreate:"));
+
+    let listed: Value = app
+        .get("/api/v1/instances?type=vm&limit=500", &world.admin.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let template = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["template"] == json!(true))
+        .expect("a seeded VM template")
+        .clone();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
+    let clone = json!({
+        "type": "vm", "name": "cloned", "clone_from": template["vmid"], "cores": 2, "memory": 2048, "disk": 64,
+        "ssh_public_keys": [key],
+    });
+    let job = accepted(app, &alice, "/api/v1/instances", clone, None).await;
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], json!("succeeded"), "{job:#}");
+    let steps: Vec<&str> = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "reserve",
+            "create",
+            "await_create",
+            "configure",
+            "start",
+            "finalize"
+        ]
+    );
+
+    let copy = world
+        .sim
+        .sim
+        .sim
+        .cluster
+        .lock()
+        .guests
+        .values()
+        .find(|g| g.config.get("name").is_some_and(|n| n == "cloned"))
+        .expect("the clone")
+        .clone();
+    assert_eq!(
+        (
+            copy.config["cores"].as_str(),
+            copy.config["memory"].as_str()
+        ),
+        ("2", "2048")
+    );
+    assert!(
+        copy.config["sshkeys"].contains("alice%40laptop"),
+        "{:?}",
+        copy.config.get("sshkeys")
+    );
+    assert!(
+        copy.config["scsi0"].ends_with("size=64G"),
+        "grown to the asked size: {}",
+        copy.config["scsi0"]
+    );
+    assert!(
+        world.sim.sim.recorded_entries().iter().all(|e| e.accepted),
+        "every request passed the PVE schema"
+    );
+    world.shutdown().await;
+}
