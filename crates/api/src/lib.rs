@@ -31,8 +31,14 @@ pub use state::{ApiConfig, AppState, DatabaseReady, ReadinessCheck};
 
 use crate::audit_trail::{AuditActions, AuditLayer};
 
-/// The whole HTTP application over `state`.
+/// The whole HTTP application over `state`; unknown routes get a JSON 404.
 pub fn build_router(state: AppState) -> Router {
+    build_router_with_fallback(state, Router::new().fallback(not_found))
+}
+
+/// The API, with `fallback` answering every request no API route matched (the
+/// embedded console, which serves its pages and keeps JSON 404s under `/api`).
+pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
     let (router, spec) = routes::api_router().split_for_parts();
     let description = Arc::new(openapi::describe(spec));
     let audit_layer = AuditLayer {
@@ -45,7 +51,7 @@ pub fn build_router(state: AppState) -> Router {
             audit_trail::record_mutations,
         ))
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(not_found)
+        .fallback_service(fallback)
         .layer(Extension(description))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
@@ -59,7 +65,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    serve_router(listener, build_router(state), shutdown).await
+}
+
+/// Like [`serve`], for a router already built (e.g. with the console as fallback).
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::Args;
 use proxicloud_api::{ApiConfig, AppState};
 use proxicloud_domain::iam::IamConfig;
+use proxicloud_domain::instances::start_job_engine;
 use proxicloud_domain::inventory::{self, InventoryConfig};
+use proxicloud_domain::jobs::EngineConfig;
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::Settings;
 use secrecy::{ExposeSecret, SecretString};
@@ -113,6 +115,20 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
         },
     );
 
+    let jobs = start_job_engine(
+        store.clone(),
+        state.clusters.clone(),
+        state.events.clone(),
+        &state.job_queue,
+        EngineConfig {
+            workers: config.jobs.workers,
+            lease: Duration::from_secs(config.jobs.lease_secs),
+            ..EngineConfig::default()
+        },
+        None,
+    )
+    .await?;
+
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -137,8 +153,11 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
         println!("Demo Proxmox VE simulator at {}", demo.sim.base_url);
     }
 
-    proxicloud_api::serve(listener, state, shutdown_signal()).await?;
+    let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());
+    proxicloud_api::serve_router(listener, app, shutdown_signal()).await?;
     tracing::info!("HTTP server stopped; stopping workers");
+    // Running job steps reach their next checkpoint and hand the job back.
+    jobs.shutdown().await;
     inventory.shutdown().await;
     if let Some(demo) = demo {
         demo.sim.shutdown().await;

@@ -29,13 +29,24 @@ pub fn schema_path() -> PathBuf {
 pub struct SimProcess {
     child: Child,
     pub port: u16,
+    pub fingerprint: Option<String>,
 }
 
 impl SimProcess {
     pub fn start(extra_args: &[&str]) -> Self {
+        Self::start_with_time_scale("0.01", extra_args)
+    }
+
+    pub fn start_with_time_scale(time_scale: &str, extra_args: &[&str]) -> Self {
         let schema = schema_path();
         let mut child = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
-            .args(["pve-sim", "--listen", "127.0.0.1:0", "--time-scale", "0.01"])
+            .args([
+                "pve-sim",
+                "--listen",
+                "127.0.0.1:0",
+                "--time-scale",
+                time_scale,
+            ])
             .arg("--schema")
             .arg(&schema)
             .args(extra_args)
@@ -45,15 +56,25 @@ impl SimProcess {
             .expect("starting proxicloud pve-sim");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let base_url = loop {
-            let line = lines
+        let mut next_line = || {
+            lines
                 .next()
                 .expect("pve-sim exited before printing its URL")
-                .expect("reading pve-sim output");
-            if let Some(url) = line.strip_prefix("pve-sim listening on ") {
+                .expect("reading pve-sim output")
+        };
+        let base_url = loop {
+            if let Some(url) = next_line().strip_prefix("pve-sim listening on ") {
                 break url.trim().to_string();
             }
         };
+        // With TLS the fingerprint line follows the URL line.
+        let fingerprint = base_url.starts_with("https").then(|| {
+            next_line()
+                .strip_prefix("pve-sim certificate fingerprint (SHA-256) ")
+                .expect("fingerprint line after the URL")
+                .trim()
+                .to_string()
+        });
         // Keep draining stdout so the simulator never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let port = base_url
@@ -61,7 +82,11 @@ impl SimProcess {
             .next()
             .and_then(|p| p.parse().ok())
             .expect("port in pve-sim URL");
-        Self { child, port }
+        Self {
+            child,
+            port,
+            fingerprint,
+        }
     }
 }
 
