@@ -185,6 +185,18 @@ impl CreateHandler {
         }
     }
 
+    async fn destroy(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        guest: &Guest,
+        plan: &CreatePlan,
+    ) -> Result<(), StepError> {
+        let mut target = Self::target(guest, plan);
+        target.locate(pve).await?;
+        super::pve_steps::destroy(run, pve, &target).await
+    }
+
     /// After a failed create: remove our guest if it exists (PVE normally rolls a
     /// failed creation back itself), then the reservation. A guest that is still
     /// being created keeps its reservation, so it never ends up without an owner.
@@ -198,12 +210,13 @@ impl CreateHandler {
             return Ok(());
         };
         let vmid = guest.observed.vmid;
+        // A recorded creation task proves Proxmox accepted this job's request for the
+        // vmid: an unmarked guest there is ours, left half-made by a task that died
+        // before writing the final config (e.g. its node restarted).
+        let we_created_it = creation_task(run, plan, vmid).is_some();
         match inspect(pve, plan.guest_type(), vmid, run.id()).await? {
-            Presence::Ours { locked: false } => {
-                let mut target = Self::target(&guest, plan);
-                target.locate(pve).await?;
-                super::pve_steps::destroy(run, pve, &target).await?;
-            }
+            Presence::Ours { locked: false } => self.destroy(run, pve, &guest, plan).await?,
+            Presence::Foreign if we_created_it => self.destroy(run, pve, &guest, plan).await?,
             Presence::Ours { locked: true } | Presence::BeingCreated => {
                 return Err(StepError::failed(format!(
                     "guest {vmid} is still being created; it was kept with its owner"

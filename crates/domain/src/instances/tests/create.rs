@@ -232,6 +232,34 @@ async fn a_failing_create_task_fails_the_job_with_pves_text_and_leaves_nothing_b
 }
 
 #[tokio::test]
+async fn a_creation_that_died_halfway_is_cleaned_up_because_its_task_was_recorded() {
+    let world = World::new().await;
+    world.pve.creations_die_halfway();
+    world.pve.fail_next_tasks(1);
+    let engine = world.engine().await;
+    let id = world
+        .service
+        .create(&world.alice, &lxc(Some("half")), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(
+        world.pve.guests().is_empty(),
+        "the unmarked half-made guest was ours: destroyed"
+    );
+    assert_eq!(world.pve.calls("delete_guest"), 1);
+    assert!(
+        guest_rows(&world).await.is_empty(),
+        "and its reservation released"
+    );
+}
+
+#[tokio::test]
 async fn a_guest_that_fails_to_start_is_kept_with_its_owner() {
     let world = World::new().await;
     world.pve.fail_tasks_of_kind("vzstart");

@@ -49,6 +49,9 @@ pub(super) struct State {
     calls: HashMap<&'static str, usize>,
     /// A vmid some other client takes right before our create request lands.
     snipe: Option<u32>,
+    /// Failing creations leave their guest behind, unlocked and unmarked, as after a
+    /// node restart interrupted them (instead of being rolled back).
+    creations_die: bool,
 }
 
 #[derive(Default)]
@@ -87,6 +90,11 @@ impl FakePve {
         self.state.lock().failing_kind = Some(kind.to_owned());
     }
 
+    /// Failing creations leave a half-made guest instead of rolling back.
+    pub fn creations_die_halfway(&self) {
+        self.state.lock().creations_die = true;
+    }
+
     /// Someone else creates a guest at `vmid` just before our next create request.
     pub fn snipe_next_create(&self, vmid: u32) {
         self.state.lock().snipe = Some(vmid);
@@ -115,6 +123,12 @@ impl FakePve {
                 (Effect::Create(vmid), false) => {
                     if let Some(guest) = state.guests.get_mut(&vmid) {
                         guest.config.remove("lock");
+                    }
+                }
+                (Effect::Create(vmid), true) if state.creations_die => {
+                    if let Some(guest) = state.guests.get_mut(&vmid) {
+                        guest.config.remove("lock");
+                        guest.config.remove("description");
                     }
                 }
                 (Effect::Create(vmid), true) => {
