@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests of the console against the real binary (tests/e2e/).
+# Idempotent: installs Debian's chromium and the npm packages only when missing,
+# builds the UI and the debug binary, then runs the tests. Screenshots and the
+# server's log land in tests/e2e/screenshots/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/proxicloud/target}
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "e2e.sh: installing chromium from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq chromium >&2
+fi
+
+# The bundle the binary embeds (build.rs would do the same; doing it here first
+# gives npm's errors a clear place in the output).
+(cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+PROXICLOUD_SKIP_UI_BUILD=1 cargo build -p proxicloud
+
+(cd tests/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test)

@@ -1,0 +1,110 @@
+// The console against the real binary: sign-in, dashboard, instances, session
+// refresh and sign-out, with a screenshot of every page.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, screenshot } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startProxicloud();
+  if (!server.servesConsole) console.log('# the binary does not serve the console yet: using a same-origin front');
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function signIn(page, password = ADMIN_PASSWORD) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('console', () => {
+  test('a wrong password is refused with a clear message', async () => {
+    const page = await browser.newPage();
+    await signIn(page, 'not-the-password');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal((await alert.textContent()).trim(), 'Wrong username or password.');
+    assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password field is cleared');
+    await screenshot(page, 'login-error');
+    await page.close();
+  });
+
+  test('signing in lands on the dashboard, instances load, pages survive a reload', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('heading', { name: 'Recent jobs' }).waitFor();
+    await page.waitForFunction(() => !document.body.textContent.includes('Loading…'));
+    await screenshot(page, 'dashboard');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await page.locator('[role="table"], .empty').first().waitFor();
+    assert.equal(new URL(page.url()).pathname, '/instances');
+    await screenshot(page, 'instances');
+
+    // A deep link reloads onto the same page (SPA fallback + restored session).
+    await page.reload();
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await page.close();
+  });
+
+  test('an expired access cookie is refreshed without losing the page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    // Drop the access token only, as if it had expired; the refresh cookie stays.
+    const cookies = await context.cookies();
+    assert.ok(cookies.some((c) => c.name === 'pc_refresh'), 'refresh cookie set at login');
+    await context.clearCookies({ name: 'pc_access' });
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
+    // The instances page asks the API again (the owners' names): 401, refresh, retry.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    assert.equal((await refreshed).status(), 200);
+    await page.locator('[role="table"], .empty').first().waitFor();
+    assert.ok(!(await page.getByLabel('Password').isVisible()), 'still signed in');
+    assert.ok((await context.cookies()).some((c) => c.name === 'pc_access'), 'a new access cookie was issued');
+    await context.close();
+  });
+
+  test('the layout works on a 360 px phone and "/" focuses search', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    assert.ok(!(await page.getByRole('navigation', { name: 'Main' }).isVisible()) ||
+      (await page.getByRole('navigation', { name: 'Main' }).boundingBox()).x < 0, 'navigation collapsed');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal page scroll (overflow ${overflow}px)`);
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'global-search');
+    await screenshot(page, 'dashboard-360px');
+    await page.getByRole('button', { name: 'Toggle navigation' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('heading', { name: 'Instances' }).waitFor();
+    await screenshot(page, 'instances-360px');
+    await page.close();
+  });
+
+  test('signing out returns to the login page and ends the session', async () => {
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('button', { name: /admin/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await screenshot(page, 'login');
+    await page.close();
+  });
+});
