@@ -2,7 +2,7 @@
 // (read from the "ProxiCloud listening on http://…" line it prints). Shared by the API
 // type generator; the binary comes from PROXICLOUD_BIN or the shared cargo target dir.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +14,12 @@ export function proxicloudBinary() {
 
 /** @returns {Promise<{ url: string, stop: () => void }>} */
 export function startServer({ demo = false, env = {} } = {}) {
+  if (!existsSync(proxicloudBinary())) {
+    throw new Error(
+      `no proxicloud binary at ${proxicloudBinary()}: run \`cargo build -p proxicloud\`, ` +
+        'or set PROXICLOUD_BIN, CARGO_TARGET_DIR or PROXICLOUD_URL (a running server)',
+    );
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'proxicloud-ui-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
   if (demo) args.push('--demo');
