@@ -15,7 +15,9 @@ use proxicloud_store::{Guest, Store, StoreError};
 use super::clone_config::configure_clone;
 use super::connector::{MirrorRefresh, PveConnector};
 use super::plan::{CreatePlan, Source, description, steps};
-use super::pve_steps::{Power, Presence, Target, inspect, recorded_task, run_power};
+use super::pve_steps::{
+    Power, Presence, Target, find_started_task, inspect, recorded_task, run_power,
+};
 use super::reservation;
 use crate::error::DomainError;
 use crate::jobs::{JobHandler, JobRun, StepError};
@@ -69,6 +71,15 @@ impl CreateHandler {
         let store = self.store.as_ref();
         let kind = plan.guest_type();
         let mut guest = reservation::ensure(store, pve, run, plan).await?;
+        // Died between Proxmox accepting the request and recording its task? The task
+        // list still names it; it, not the guest's marker (which a task that died
+        // halfway never wrote), proves the guest is ours.
+        if run.resumed_mid_step()
+            && creation_task(run, plan, guest.observed.vmid).is_none()
+            && let Some(upid) = started_creation(run, pve, plan, guest.observed.vmid).await?
+        {
+            return run.record_upid(&upid).await;
+        }
         for _ in 0..MAX_CREATE_ROUNDS {
             let vmid = guest.observed.vmid;
             if creation_task(run, plan, vmid).is_some() {
@@ -241,6 +252,23 @@ fn creation_task(run: &JobRun<'_>, plan: &CreatePlan, vmid: VmId) -> Option<Upid
             recorded_task(run, "qmclone", &template.to_string())
         }
     }
+}
+
+/// A creation task for `vmid` started since this step began (containers and ISO VMs;
+/// a clone's task is named after its template, which other jobs may clone too).
+async fn started_creation(
+    run: &JobRun<'_>,
+    pve: &dyn Pve,
+    plan: &CreatePlan,
+    vmid: VmId,
+) -> Result<Option<Upid>, StepError> {
+    let task_type = match plan.source {
+        Source::LxcTemplate { .. } => "vzcreate",
+        Source::Iso { .. } => "qmcreate",
+        Source::VmTemplate { .. } => return Ok(None),
+    };
+    let node = plan.node_name().map_err(StepError::Failed)?;
+    find_started_task(run, pve, &node, task_type, vmid).await
 }
 
 async fn submit(

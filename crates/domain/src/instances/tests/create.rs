@@ -260,6 +260,77 @@ async fn a_creation_that_died_halfway_is_cleaned_up_because_its_task_was_recorde
 }
 
 #[tokio::test]
+async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up() {
+    let world = World::new().await;
+    world.pve.creations_die_halfway();
+    world.pve.fail_next_tasks(1);
+    // Checkpoint 5 records the create task: the request has gone out, the record not.
+    let (crashing, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, 5);
+    let dying_queue = JobQueue::new(crashing.clone(), world.events.clone());
+    let dying = JobEngine::start(
+        &dying_queue,
+        world.handlers_on(crashing.clone()),
+        engine_config(),
+    )
+    .await
+    .unwrap();
+    let id = world
+        .service
+        .create(&world.alice, &lxc(Some("half")), None)
+        .await
+        .unwrap()
+        .job
+        .id;
+    wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |_| {
+        crashing.crashed()
+    })
+    .await;
+    dying.abort();
+    assert_eq!(
+        world.pve.calls("create_lxc"),
+        1,
+        "the crash came after the request"
+    );
+    tokio::time::sleep(TASK_TIME * 2).await;
+    let unmarked = world.pve.guests();
+    assert!(
+        unmarked
+            .values()
+            .all(|g| !g.config.contains_key("description") && !g.config.contains_key("lock"))
+    );
+
+    let (replica, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, usize::MAX);
+    let replica: Arc<dyn Store> = replica;
+    let later = EngineConfig {
+        clock: Clock::ahead_by(Duration::from_secs(3600)),
+        ..engine_config()
+    };
+    let engine = JobEngine::start(
+        &JobQueue::new(replica.clone(), world.events.clone()),
+        world.handlers_on(replica),
+        later,
+    )
+    .await
+    .unwrap();
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+    assert_eq!(job.status, JobStatus::Failed, "{job:#?}");
+    assert!(
+        job.error
+            .as_deref()
+            .unwrap()
+            .starts_with("simulated failure"),
+        "the task's own error"
+    );
+    assert!(
+        world.pve.guests().is_empty(),
+        "the half-made guest was found to be ours and removed"
+    );
+    assert_eq!(world.pve.calls("create_lxc"), 1, "and never created twice");
+    assert!(guest_rows(&world).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_guest_that_fails_to_start_is_kept_with_its_owner() {
     let world = World::new().await;
     world.pve.fail_tasks_of_kind("vzstart");
