@@ -18,7 +18,7 @@ use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::jobs::{JobQueue, JobService};
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::{Settings, SettingsService};
-use proxicloud_store::Store;
+use proxicloud_store::{ClusterStatus, Store};
 
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
@@ -60,6 +60,34 @@ impl ReadinessCheck for DatabaseReady {
 
     async fn check(&self) -> Result<(), String> {
         self.0.ping().await.map_err(|e| e.to_string())
+    }
+}
+
+/// The server can manage something: at least one cluster was reached by its last
+/// poll. A fresh install with no cluster yet is ready (to be set up); clusters not
+/// polled yet, or all offline, are not.
+pub struct ClustersReady(pub Arc<ClusterService>);
+
+#[async_trait]
+impl ReadinessCheck for ClustersReady {
+    fn name(&self) -> &'static str {
+        "clusters"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        let clusters = self.0.all().await.map_err(|e| e.to_string())?;
+        if clusters.is_empty()
+            || clusters
+                .iter()
+                .any(|c| c.health.status == ClusterStatus::Online)
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "none of the {} clusters is reachable",
+                clusters.len()
+            ))
+        }
     }
 }
 
@@ -114,6 +142,7 @@ impl AppState {
             connector,
             settings.clone(),
         ));
+        let clusters_ready = clusters.clone();
         Self {
             iam: Arc::new(IamService::new(store.clone(), master_key, iam_config)),
             audit: Arc::new(AuditService::new(store.clone(), master_key)),
@@ -124,7 +153,10 @@ impl AppState {
             job_queue,
             instance_actions,
             events,
-            readiness: Arc::new(vec![Arc::new(DatabaseReady(store))]),
+            readiness: Arc::new(vec![
+                Arc::new(DatabaseReady(store)),
+                Arc::new(ClustersReady(clusters_ready)),
+            ]),
             config: Arc::new(config),
         }
     }

@@ -1,9 +1,12 @@
 //! Every failure is a JSON error with a stable code, whatever produced it: the
 //! router, a body or query parser, the auth layer, or the domain.
 
+use proxicloud_domain::clusters::{AuthInput, ClusterInput};
+use proxicloud_store::{ClusterHealth, ClusterStatus, Timestamp};
 use reqwest::{Method, StatusCode, header};
+use secrecy::SecretString;
 
-use crate::support::{error_code, spawn_app, status_and_json};
+use crate::support::{TestApp, error_code, spawn_app, status_and_json};
 
 async fn expect(
     request: reqwest::RequestBuilder,
@@ -270,4 +273,51 @@ async fn internal_failures_are_logged_with_the_request_id_and_answered_generical
         (StatusCode::SERVICE_UNAVAILABLE, "not_ready")
     );
     assert_eq!(body["error"]["fields"]["database"], "unavailable");
+}
+
+#[tokio::test]
+async fn readiness_needs_a_reachable_cluster_once_one_is_configured() {
+    let app = spawn_app().await;
+    let ready = |app: &TestApp| {
+        let request = app.request(Method::GET, "/readyz");
+        async move { status_and_json(request.send().await.unwrap()).await }
+    };
+    // A fresh install, no cluster yet: ready to be set up.
+    assert_eq!(ready(&app).await.0, StatusCode::OK);
+
+    let cluster = app
+        .state
+        .clusters
+        .register(ClusterInput {
+            name: "lab".into(),
+            addresses: vec!["https://127.0.0.1:9".into()],
+            auth: AuthInput::ApiToken {
+                token_id: "root@pam!ready".into(),
+                secret: Some(SecretString::from("ready-secret")),
+            },
+            tls_fingerprint: None,
+            ca_pem: None,
+            verify_tls: true,
+        })
+        .await
+        .unwrap();
+    let (status, body) = ready(&app).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "never polled: {body}"
+    );
+    assert_eq!(body["error"]["fields"]["clusters"], "unavailable");
+
+    let online = ClusterHealth {
+        status: ClusterStatus::Online,
+        last_seen_at: Some(Timestamp::now()),
+        ..ClusterHealth::default()
+    };
+    app.store
+        .clusters()
+        .set_health(cluster.id, online)
+        .await
+        .unwrap();
+    assert_eq!(ready(&app).await.0, StatusCode::OK);
 }
