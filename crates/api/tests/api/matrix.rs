@@ -175,8 +175,20 @@ fn confirm_matrix_instance(_: &Cell) -> Option<Value> {
     Some(json!({ "confirm": "matrix" }))
 }
 
-/// Instance actions: the owner and admins may, readonly may not, others see nothing.
-const INSTANCE_ACTION: [u16; 5] = [401, 403, 202, 404, 202];
+/// Instance actions, queued as jobs: the owner and admins may, readonly may not,
+/// other operators do not even see the instance.
+fn instance_action(method: &'static str, path: &'static str, body: BodyFn) -> Row {
+    row(
+        method,
+        path,
+        Target::OwnerInstance,
+        body,
+        [401, 403, 202, 404, 202],
+    )
+}
+
+/// Readable by its owner (whatever the role) and admins; others do not see it.
+const OWN_ONLY: [u16; 5] = [401, 200, 200, 404, 200];
 
 fn rows() -> Vec<Row> {
     use Target::*;
@@ -340,50 +352,14 @@ fn rows() -> Vec<Row> {
             incomplete_instance,
             [401, 403, 422, 422, 422],
         ),
-        row(
-            "DELETE",
-            "/api/v1/instances/{id}",
-            OwnerInstance,
-            confirm_matrix_instance,
-            INSTANCE_ACTION,
-        ),
-        row(
-            "POST",
-            "/api/v1/instances/{id}/start",
-            OwnerInstance,
-            no_body,
-            INSTANCE_ACTION,
-        ),
-        row(
-            "POST",
-            "/api/v1/instances/{id}/stop",
-            OwnerInstance,
-            no_body,
-            INSTANCE_ACTION,
-        ),
-        row(
-            "POST",
-            "/api/v1/instances/{id}/shutdown",
-            OwnerInstance,
-            no_body,
-            INSTANCE_ACTION,
-        ),
-        row(
-            "POST",
-            "/api/v1/instances/{id}/reboot",
-            OwnerInstance,
-            no_body,
-            INSTANCE_ACTION,
-        ),
+        instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
+        instance_action("POST", "/api/v1/instances/{id}/start", no_body),
+        instance_action("POST", "/api/v1/instances/{id}/stop", no_body),
+        instance_action("POST", "/api/v1/instances/{id}/shutdown", no_body),
+        instance_action("POST", "/api/v1/instances/{id}/reboot", no_body),
         // jobs and events: your own, admins everything
         row("GET", "/api/v1/jobs", Nothing, no_body, any_user(200)),
-        row(
-            "GET",
-            "/api/v1/jobs/{id}",
-            OwnerJob,
-            no_body,
-            [401, 200, 200, 404, 200],
-        ),
+        row("GET", "/api/v1/jobs/{id}", OwnerJob, no_body, OWN_ONLY),
         row("GET", "/api/v1/events", Nothing, no_body, any_user(200)),
         // audit
         row("GET", "/api/v1/audit", Nothing, no_body, admin_only(200)),
@@ -567,11 +543,8 @@ async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     // An event stream never ends: its status is the answer.
-    let streaming = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
-    if streaming {
+    let content_type = response.headers().get("content-type").cloned();
+    if content_type.is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream")) {
         return (status, String::new());
     }
     (status, response.text().await.unwrap())
