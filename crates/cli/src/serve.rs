@@ -153,8 +153,14 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
         println!("Demo Proxmox VE simulator at {}", demo.sim.base_url);
     }
 
+    let events = state.events.clone();
+    let stopping = async move {
+        shutdown_signal().await;
+        // Event streams never end by themselves; graceful shutdown waits for them.
+        events.close();
+    };
     let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());
-    proxicloud_api::serve_router(listener, app, shutdown_signal()).await?;
+    proxicloud_api::serve_router(listener, app, stopping).await?;
     tracing::info!("HTTP server stopped; stopping workers");
     // Running job steps reach their next checkpoint and hand the job back.
     jobs.shutdown().await;

@@ -29,7 +29,22 @@ fn first_start_stop_and_audit_tampering_is_detected() {
         .send()
         .unwrap();
     assert_eq!(health.status(), 200);
+    // An open event stream (a console tab left open) must not hold up the shutdown.
+    let session: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let stream = client
+        .get(format!("{}/api/v1/events", server.url))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(stream.status(), 200);
     assert!(server.stop().success(), "SIGTERM must stop serve cleanly");
+    drop(stream);
 
     let key_mode = std::fs::metadata(data.join("master.key")).unwrap();
     assert_eq!(
@@ -45,7 +60,7 @@ fn first_start_stop_and_audit_tampering_is_detected() {
         "{stdout}{}",
         String::from_utf8_lossy(&intact.stderr)
     );
-    assert!(stdout.contains("audit log intact: 2 entries"), "{stdout}");
+    assert!(stdout.contains("audit log intact: 3 entries"), "{stdout}");
 
     // Someone with write access to the database turns the failed login into a success.
     let db = data.join("proxicloud.db");

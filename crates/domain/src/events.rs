@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How many recent events are kept for reconnecting clients.
 const REPLAY_LEN: usize = 1024;
@@ -47,6 +47,8 @@ impl Event {
 
 pub struct EventBus {
     sender: broadcast::Sender<Arc<Event>>,
+    /// Set when the server shuts down, so long-lived streams end and let it stop.
+    closing: watch::Sender<bool>,
     next_id: AtomicU64,
     recent: Mutex<VecDeque<Arc<Event>>>,
 }
@@ -62,8 +64,23 @@ impl EventBus {
         let (sender, _) = broadcast::channel(CHANNEL_LEN);
         Self {
             sender,
+            closing: watch::channel(false).0,
             next_id: AtomicU64::new(1),
             recent: Mutex::new(VecDeque::with_capacity(REPLAY_LEN)),
+        }
+    }
+
+    /// Ends every stream: graceful shutdown waits for open connections, and an
+    /// event stream would otherwise stay open forever.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`EventBus::close`] has been called (at once if it was).
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closed| *closed).await;
         }
     }
 
@@ -148,6 +165,17 @@ mod tests {
         let second = rx.recv().await.unwrap();
         assert_eq!((first.kind.as_str(), second.kind.as_str()), ("a", "b"));
         assert!(second.id > first.id);
+    }
+
+    #[tokio::test]
+    async fn closing_the_bus_wakes_every_waiter_even_late_ones() {
+        let bus = EventBus::new();
+        let early = tokio::spawn(bus.closed());
+        bus.close();
+        early.await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(1), bus.closed())
+            .await
+            .expect("a waiter arriving after close resolves at once");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct Feed {
     pending: VecDeque<SseEvent>,
     live: Receiver<Arc<Event>>,
+    closed: Pin<Box<dyn Future<Output = ()> + Send>>,
     user_id: String,
     is_admin: bool,
 }
@@ -86,6 +89,7 @@ async fn stream_events(
     let mut feed = Feed {
         pending: VecDeque::new(),
         live,
+        closed: Box::pin(state.events.closed()),
         user_id: auth.principal.user_id.to_string(),
         is_admin: auth.principal.is_admin(),
     };
@@ -101,7 +105,12 @@ async fn stream_events(
             if let Some(next) = feed.pending.pop_front() {
                 return Some((Ok(next), feed));
             }
-            match feed.live.recv().await {
+            let received = tokio::select! {
+                received = feed.live.recv() => received,
+                // Server shutting down: end the stream so the connection can close.
+                () = &mut feed.closed => return None,
+            };
+            match received {
                 Ok(event) => {
                     if let Some(next) = feed.visible(&event) {
                         return Some((Ok(next), feed));

@@ -155,14 +155,24 @@ impl ServeProcess {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM, then wait for a clean exit.
+    /// SIGTERM, then wait (at most 15 s) for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("sending SIGTERM");
-        self.child.wait().expect("waiting for serve")
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for serve") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not stop within 15 s of SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 
