@@ -5,7 +5,7 @@
 # server's log land in tests/e2e/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/proxicloud/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/proxicloud/target}
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "e2e.sh: installing chromium from Debian's packages" >&2

@@ -39,9 +39,17 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "console: lint, type check, build, bundle size, generated API types"
+(cd ui && npm ci --no-audit --no-fund && npm run lint && npm run build && npm run size)
+PROXICLOUD_SKIP_UI_BUILD=1 cargo build -p proxicloud --locked
+(cd ui && npm run check:api)
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast "$@"
 else
   cargo test --workspace --locked --no-fail-fast "$@"
 fi
+
+step "browser tests (Chromium, real binary)"
+bash scripts/e2e.sh
