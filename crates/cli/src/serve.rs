@@ -125,7 +125,7 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
             lease: Duration::from_secs(config.jobs.lease_secs),
             ..EngineConfig::default()
         },
-        None,
+        Some(inventory.refresher()),
     )
     .await?;
 

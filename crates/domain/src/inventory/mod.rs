@@ -6,11 +6,14 @@
 //!   and applies the answer with `InventoryRepo::sync` (`worker.rs`), publishing
 //!   `instance.*` events for what changed (`notify.rs`) and `cluster.status` when the
 //!   cluster goes offline or comes back;
+//! - [`InventoryRefresher`] runs one worker cycle on demand, after a job changed a
+//!   cluster (`refresh.rs`);
 //! - [`InstanceDirectory`] answers instance reads from the mirror, with the freshness
 //!   of the data (`instances.rs`).
 
 mod instances;
 mod notify;
+mod refresh;
 mod snapshot;
 mod supervisor;
 mod worker;
@@ -29,6 +32,7 @@ pub use instances::{
     Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,
     OwnerSelector,
 };
+pub use refresh::InventoryRefresher;
 
 use crate::clusters::ClusterService;
 use crate::events::EventBus;
@@ -85,11 +89,17 @@ pub struct InventoryHandle {
     cancel: CancellationToken,
     supervisor: JoinHandle<()>,
     stats: Arc<PollStats>,
+    refresher: Arc<InventoryRefresher>,
 }
 
 impl InventoryHandle {
     pub fn stats(&self) -> Arc<PollStats> {
         self.stats.clone()
+    }
+
+    /// Syncs a cluster on demand (for the job engine, after it changed a guest).
+    pub fn refresher(&self) -> Arc<InventoryRefresher> {
+        self.refresher.clone()
     }
 
     /// Stops every worker (an in-flight poll is abandoned; the mirror stays as last
@@ -119,11 +129,13 @@ pub fn start(
         config,
         stats: stats.clone(),
     });
+    let refresher = Arc::new(InventoryRefresher::new(context.clone()));
     let cancel = CancellationToken::new();
     let supervisor = tokio::spawn(supervisor::run(context, cancel.clone()));
     InventoryHandle {
         cancel,
         supervisor,
         stats,
+        refresher,
     }
 }

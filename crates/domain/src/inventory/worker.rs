@@ -18,10 +18,10 @@ use crate::events::Audience;
 
 /// What one cycle amounted to; decides the wait before the next.
 #[derive(Debug, PartialEq, Eq)]
-enum Cycle {
+pub(super) enum Cycle {
     Synced,
-    /// Proxmox could not be reached or refused us: back off.
-    ClusterFailed,
+    /// Proxmox could not be reached or refused us (the reason): back off.
+    ClusterFailed(String),
     /// Our own database failed: retry later, the cluster's health is unknown.
     StoreFailed,
     /// The cluster was deleted.
@@ -50,7 +50,7 @@ pub(super) async fn run(ctx: Arc<Context>, id: Uuid, cancel: CancellationToken, 
                 failures = 0;
                 every
             }
-            Cycle::ClusterFailed | Cycle::StoreFailed => {
+            Cycle::ClusterFailed(_) | Cycle::StoreFailed => {
                 failures = failures.saturating_add(1);
                 backoff(every, failures, ctx.config.max_backoff)
             }
@@ -71,7 +71,9 @@ pub(super) fn backoff(every: Duration, failures: u32, cap: Duration) -> Duration
     every.saturating_mul(factor).min(cap.max(every))
 }
 
-async fn poll_once(ctx: &Context, id: Uuid) -> Cycle {
+/// One cycle: poll, sync, publish, record the health. Also run on demand by
+/// [`super::InventoryRefresher`].
+pub(super) async fn poll_once(ctx: &Context, id: Uuid) -> Cycle {
     let cluster = match ctx.clusters.load(id).await {
         Ok(cluster) => cluster,
         Err(DomainError::NotFound { .. }) => return Cycle::Gone,
@@ -144,11 +146,11 @@ async fn record_failure(ctx: &Context, cluster: &Cluster, error: String) -> Cycl
         status: ClusterStatus::Offline,
         offline_since: Some(offline_since),
         last_seen_at: previous.last_seen_at,
-        last_error: Some(error),
+        last_error: Some(error.clone()),
     };
     match save_health(ctx, cluster, health).await {
         Err(Cycle::Gone) => Cycle::Gone,
-        _ => Cycle::ClusterFailed,
+        _ => Cycle::ClusterFailed(error),
     }
 }
 

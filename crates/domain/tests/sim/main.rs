@@ -4,3 +4,4 @@ mod clusters;
 mod common;
 mod instances;
 mod inventory;
+mod refresh;
