@@ -8,7 +8,8 @@ use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::guests::{GUEST_COLUMNS, GuestRecord};
 use super::records::convert_all;
-use super::{DbId, Dialect, SqlStore, sync_plan};
+use super::sync_plan::{self, LOCK_CREATE};
+use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::Guest;
 use crate::repo::inventory::{
     GuestObservation, InventoryRepo, InventorySnapshot, Node, NodeObservation, Storage,
@@ -68,7 +69,14 @@ fn guest_upsert(
     }
     let updates: Vec<String> = OBSERVED_GUEST_FIELDS
         .iter()
-        .map(|f| format!("{f} = excluded.{f}"))
+        .map(|&f| match f {
+            // While Proxmox creates a guest it reports a placeholder name (`CT112`):
+            // the name we already hold (the one the user chose) stays until it ends.
+            "name" => format!(
+                "name = CASE WHEN excluded.lock = '{LOCK_CREATE}' THEN guests.name ELSE excluded.name END"
+            ),
+            f => format!("{f} = excluded.{f}"),
+        })
         .collect();
     sql.push(&format!(
         " ON CONFLICT (cluster_id, vmid) WHERE removed_at IS NULL DO UPDATE SET {}, seen_at = excluded.seen_at \

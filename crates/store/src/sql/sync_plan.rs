@@ -43,7 +43,7 @@ pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> Sync
                 kept_vmids.insert(vmid);
                 // A reservation that Proxmox reports for the first time has changed,
                 // whatever its fields say: it stopped being a placeholder.
-                if guest.seen_at.is_none() || guest.observed.differs_in_state(seen) {
+                if guest.seen_at.is_none() || differs_in_state(&guest.observed, seen) {
                     changed.push(guest.id);
                 }
             }
@@ -59,6 +59,23 @@ pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> Sync
         changed,
         kept_vmids,
     }
+}
+
+/// Proxmox's lock on a guest it is still creating (or restoring over); its name is
+/// then a placeholder (`CT112`, `VM112`) that `sync` does not store.
+pub(crate) const LOCK_CREATE: &str = "create";
+
+/// Whether `seen` changes the stored state, given that a placeholder name reported
+/// while the guest is being created is not written (see `guest_upsert`).
+fn differs_in_state(stored: &GuestObservation, seen: &GuestObservation) -> bool {
+    if seen.lock.as_deref() == Some(LOCK_CREATE) && seen.name != stored.name {
+        let written = GuestObservation {
+            name: stored.name.clone(),
+            ..seen.clone()
+        };
+        return stored.differs_in_state(&written);
+    }
+    stored.differs_in_state(seen)
 }
 
 #[cfg(test)]
@@ -141,6 +158,33 @@ mod tests {
         let snapshot = vec![observation(104, GuestType::Lxc, "running")];
         let plan = plan(std::slice::from_ref(&pending), &snapshot);
         assert_eq!(plan.changed, vec![pending.id]);
+    }
+
+    #[test]
+    fn a_placeholder_name_during_creation_is_no_change() {
+        let mut creating = observation(104, GuestType::Lxc, "stopped");
+        creating.lock = Some(LOCK_CREATE.into());
+        let reserved = live(creating.clone(), true);
+        let mut placeholder = creating.clone();
+        placeholder.name = "CT104".into();
+        let during = plan(
+            std::slice::from_ref(&reserved),
+            std::slice::from_ref(&placeholder),
+        );
+        assert!(during.changed.is_empty());
+
+        let mut created = creating;
+        created.lock = None;
+        created.name = "CT104".into();
+        let after = plan(
+            std::slice::from_ref(&reserved),
+            std::slice::from_ref(&created),
+        );
+        assert_eq!(
+            after.changed,
+            vec![reserved.id],
+            "a rename after creation is"
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ conformance_tests! {
         ids_and_ownership_survive_every_sync,
         reservations_wait_for_proxmox_then_become_real,
         a_vmid_reused_by_another_kind_of_guest_is_a_new_guest,
+        a_reserved_name_survives_the_placeholder_reported_during_creation,
     ],
     inventory: [
         nodes_and_storages_are_replaced_by_each_snapshot,

@@ -237,3 +237,90 @@ pub async fn a_vmid_reused_by_another_kind_of_guest_is_a_new_guest(store: Arc<dy
     );
     assert_eq!(new.observed.kind, GuestType::Lxc);
 }
+
+/// While Proxmox creates a guest it reports a placeholder name (`CT150`) under
+/// `lock: create`; the name the user chose must survive, or finding the instance by
+/// name fails until the creation ends.
+pub async fn a_reserved_name_survives_the_placeholder_reported_during_creation(
+    store: Arc<dyn Store>,
+) {
+    let lab = cluster(&*store, "lab").await;
+    let owner = user(&*store, "olga", Role::Operator).await;
+    let job = store
+        .jobs()
+        .create(proxicloud_store::NewJob {
+            kind: "instance.create".into(),
+            owner_id: owner.id,
+            resource_kind: Some("instance".into()),
+            resource_id: None,
+            params: serde_json::json!({"vmid": 150}),
+            steps: vec![],
+            idempotency_key: None,
+        })
+        .await
+        .unwrap()
+        .job;
+    let reserved = store
+        .guests()
+        .reserve(GuestReservation {
+            cluster_id: lab.id,
+            vmid: VmId::new(150).unwrap(),
+            node: "pve1".into(),
+            kind: GuestType::Lxc,
+            name: "brave-otter-07".into(),
+            owner_id: owner.id,
+            job_id: job.id,
+            cpus: 2.0,
+            maxmem: 1 << 30,
+            maxdisk: 8 << 30,
+        })
+        .await
+        .unwrap();
+
+    let mut creating = guest(150, GuestType::Lxc, "CT150", "stopped");
+    creating.lock = Some("create".into());
+    for poll in 0..2 {
+        let report = store
+            .inventory()
+            .sync(lab.id, &snapshot(vec![creating.clone()]))
+            .await
+            .unwrap();
+        // First reported: changed; the same placeholder again is no change to announce.
+        let expected = if poll == 0 { vec![reserved.id] } else { vec![] };
+        assert_eq!(report.changed, expected);
+        let mirrored = store.guests().get(reserved.id).await.unwrap();
+        assert_eq!(mirrored.observed.name, "brave-otter-07");
+        assert_eq!(mirrored.observed.lock.as_deref(), Some("create"));
+        assert_eq!(mirrored.observed.status, "stopped", "the rest is Proxmox's");
+    }
+    let by_name = store
+        .guests()
+        .list(
+            &GuestQuery {
+                filter: proxicloud_store::GuestFilter {
+                    name_contains: Some("brave-otter-07".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        by_name.items.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [reserved.id]
+    );
+
+    // Once the lock is gone, Proxmox's name is the truth again (here: a later rename).
+    let renamed = guest(150, GuestType::Lxc, "renamed-later", "running");
+    let report = store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![renamed]))
+        .await
+        .unwrap();
+    assert_eq!(report.changed, vec![reserved.id]);
+    let real = store.guests().get(reserved.id).await.unwrap();
+    assert_eq!(real.observed.name, "renamed-later");
+    assert_eq!(real.observed.lock, None);
+}
