@@ -64,6 +64,8 @@ struct Context {
     poll_interval: watch::Receiver<Duration>,
     config: InventoryConfig,
     stats: Arc<PollStats>,
+    /// Serialises the polls of each cluster (worker and on-demand refreshes).
+    gates: refresh::PollGates,
 }
 
 /// How many `/cluster/resources` calls each worker has completed (answered or failed)
@@ -128,6 +130,7 @@ pub fn start(
         poll_interval,
         config,
         stats: stats.clone(),
+        gates: refresh::PollGates::default(),
     });
     let refresher = Arc::new(InventoryRefresher::new(context.clone()));
     let cancel = CancellationToken::new();

@@ -16,46 +16,72 @@ use crate::error::{DomainError, DomainResult};
 use crate::instances::MirrorRefresh;
 
 /// Syncs a cluster now. Concurrent refreshes of one cluster are coalesced: a caller
-/// that arrives while a poll is in flight waits for it and then for at most one more
-/// poll, shared by everyone who arrived meanwhile — the in-flight one may have read
-/// Proxmox before the caller's change, the next one cannot have.
+/// that arrives while a poll is in flight (a refresh's or the worker's) waits for it and
+/// then for at most one more poll, shared by everyone who arrived meanwhile — the
+/// in-flight one may have read Proxmox before the caller's change, the next one cannot
+/// have.
 pub struct InventoryRefresher {
     ctx: Arc<Context>,
-    clusters: Mutex<HashMap<Uuid, Arc<ClusterRefresh>>>,
+}
+
+/// One gate per cluster, through which every poll of it passes (the worker's too), so
+/// two syncs of one cluster never interleave and report the same change twice.
+#[derive(Default)]
+pub(super) struct PollGates {
+    clusters: Mutex<HashMap<Uuid, Arc<PollGate>>>,
 }
 
 #[derive(Default)]
-struct ClusterRefresh {
+pub(super) struct PollGate {
     /// Polls begun so far; only ever increased while `running` is held.
     started: AtomicU64,
     running: tokio::sync::Mutex<()>,
 }
 
-impl InventoryRefresher {
-    pub(super) fn new(ctx: Arc<Context>) -> Self {
-        Self {
-            ctx,
-            clusters: Mutex::new(HashMap::new()),
-        }
+impl PollGates {
+    pub(super) fn gate(&self, cluster_id: Uuid) -> Arc<PollGate> {
+        self.clusters.lock().entry(cluster_id).or_default().clone()
     }
 
-    fn slot(&self, cluster_id: Uuid) -> Arc<ClusterRefresh> {
-        self.clusters.lock().entry(cluster_id).or_default().clone()
+    pub(super) fn forget(&self, cluster_id: Uuid) {
+        self.clusters.lock().remove(&cluster_id);
+    }
+}
+
+impl PollGate {
+    /// Runs one cycle once no other poll of the cluster is in flight.
+    pub(super) async fn poll(&self, ctx: &Context, cluster_id: Uuid) -> Cycle {
+        let _running = self.running.lock().await;
+        self.poll_locked(ctx, cluster_id).await
+    }
+
+    async fn poll_locked(&self, ctx: &Context, cluster_id: Uuid) -> Cycle {
+        self.started.fetch_add(1, Ordering::AcqRel);
+        let cycle = poll_once(ctx, cluster_id).await;
+        if cycle == Cycle::Gone {
+            ctx.gates.forget(cluster_id);
+        }
+        cycle
+    }
+}
+
+impl InventoryRefresher {
+    pub(super) fn new(ctx: Arc<Context>) -> Self {
+        Self { ctx }
     }
 }
 
 #[async_trait]
 impl MirrorRefresh for InventoryRefresher {
     async fn refresh(&self, cluster_id: Uuid) -> DomainResult<()> {
-        let slot = self.slot(cluster_id);
-        let seen = slot.started.load(Ordering::Acquire);
-        let _running = slot.running.lock().await;
-        if slot.started.load(Ordering::Acquire) > seen {
+        let gate = self.ctx.gates.gate(cluster_id);
+        let seen = gate.started.load(Ordering::Acquire);
+        let _running = gate.running.lock().await;
+        if gate.started.load(Ordering::Acquire) > seen {
             // A poll begun after we arrived has just finished: it saw our change.
             return Ok(());
         }
-        slot.started.fetch_add(1, Ordering::AcqRel);
-        match poll_once(&self.ctx, cluster_id).await {
+        match gate.poll_locked(&self.ctx, cluster_id).await {
             Cycle::Synced => Ok(()),
             Cycle::ClusterFailed(message) => Err(DomainError::conflict(
                 "cluster_unreachable",
@@ -64,12 +90,9 @@ impl MirrorRefresh for InventoryRefresher {
             Cycle::StoreFailed => Err(DomainError::Internal(
                 "cannot refresh the inventory: the database failed".into(),
             )),
-            Cycle::Gone => {
-                self.clusters.lock().remove(&cluster_id);
-                Err(DomainError::NotFound {
-                    resource: "cluster",
-                })
-            }
+            Cycle::Gone => Err(DomainError::NotFound {
+                resource: "cluster",
+            }),
         }
     }
 }

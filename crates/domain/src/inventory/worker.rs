@@ -33,12 +33,13 @@ pub(super) enum Cycle {
 pub(super) async fn run(ctx: Arc<Context>, id: Uuid, cancel: CancellationToken, wake: Arc<Notify>) {
     let mut failures: u32 = 0;
     let mut interval = ctx.poll_interval.clone();
+    let gate = ctx.gates.gate(id);
     loop {
         // Dropping a cycle mid-way is safe: the sync is one transaction, and health
         // and events are written only after it.
         let cycle = tokio::select! {
             () = cancel.cancelled() => return,
-            cycle = poll_once(&ctx, id) => cycle,
+            cycle = gate.poll(&ctx, id) => cycle,
         };
         let every = *interval.borrow_and_update();
         let delay = match cycle {
