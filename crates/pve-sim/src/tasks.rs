@@ -151,8 +151,7 @@ impl Cluster {
                 Some(rollback) => rollback(self),
                 None => TaskOutcome::ok(Vec::new()),
             };
-            outcome.result =
-                Err("simulated failure (injected by /sim/faults)".to_string());
+            outcome.result = Err("simulated failure (injected by /sim/faults)".to_string());
             outcome
         } else {
             work(self)
