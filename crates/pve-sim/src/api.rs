@@ -176,9 +176,9 @@ pub type ApiResult = Result<Value, ApiError>;
 /// beside it (`PVE::RESTEnvironment::set_result_attrib`, emitted by
 /// `PVE::APIServer::Formatter::Standard` only when truthy): `total` on paged lists
 /// (task lists and logs), `changes` — the pending diff — on the node network list.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Answer {
-    pub data: Value,
+    pub data: Data,
     pub total: Option<u64>,
     pub changes: Option<String>,
 }
@@ -186,9 +186,53 @@ pub struct Answer {
 impl From<Value> for Answer {
     fn from(data: Value) -> Self {
         Self {
-            data,
+            data: Data::Value(data),
             ..Self::default()
         }
+    }
+}
+
+/// The `data` of an answer.
+#[derive(Debug, Clone)]
+pub enum Data {
+    Value(Value),
+    /// Already serialised from typed rows: a listing as large as `/cluster/resources`
+    /// at 10,000 guests would otherwise build (and free) a map per row and a string
+    /// per key on every call.
+    Serialized(SerializedJson),
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data::Value(Value::Null)
+    }
+}
+
+impl Data {
+    /// Serialise typed data once, straight to JSON text.
+    pub fn serialize<T: serde::Serialize + ?Sized>(data: &T) -> Result<Self, ApiError> {
+        serde_json::to_string(data)
+            .map(|text| Data::Serialized(SerializedJson(text)))
+            .map_err(|e| ApiError::internal(format!("cannot serialise the answer: {e}")))
+    }
+
+    /// The data as a JSON value (tests and callers that inspect answers).
+    pub fn into_value(self) -> Value {
+        match self {
+            Data::Value(value) => value,
+            Data::Serialized(json) => serde_json::from_str(&json.0)
+                .expect("serialised answers are JSON: Data::serialize made them"),
+        }
+    }
+}
+
+/// JSON text that only [`Data::serialize`] makes, so it is always valid JSON.
+#[derive(Debug, Clone)]
+pub struct SerializedJson(String);
+
+impl SerializedJson {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -198,17 +242,17 @@ pub type AnswerResult = Result<Answer, ApiError>;
 /// under its lock and hand long work to the task engine.
 #[derive(Clone, Copy)]
 pub enum Handler {
-    /// Answers with `data` alone, as nearly every PVE endpoint does.
-    Data(fn(&crate::Sim, &Req) -> ApiResult),
-    /// Answers with `data` and result attributes.
-    Attributed(fn(&crate::Sim, &Req) -> AnswerResult),
+    /// Answers with a JSON value as `data`, as nearly every PVE endpoint does.
+    Value(fn(&crate::Sim, &Req) -> ApiResult),
+    /// Answers with an [`Answer`]: result attributes or pre-serialised data.
+    Answer(fn(&crate::Sim, &Req) -> AnswerResult),
 }
 
 impl Handler {
     pub fn call(self, sim: &crate::Sim, req: &Req) -> AnswerResult {
         match self {
-            Handler::Data(handler) => handler(sim, req).map(Answer::from),
-            Handler::Attributed(handler) => handler(sim, req),
+            Handler::Value(handler) => handler(sim, req).map(Answer::from),
+            Handler::Answer(handler) => handler(sim, req),
         }
     }
 }
@@ -229,12 +273,13 @@ pub const fn route(
     Route {
         method,
         template,
-        handler: Handler::Data(handler),
+        handler: Handler::Value(handler),
     }
 }
 
-/// A route whose handler also sets result attributes (`total`, `changes`).
-pub const fn attributed_route(
+/// A route whose handler answers an [`Answer`] (result attributes such as `total` and
+/// `changes`, or pre-serialised data).
+pub const fn answer_route(
     method: Method,
     template: &'static str,
     handler: fn(&crate::Sim, &Req) -> AnswerResult,
@@ -242,6 +287,6 @@ pub const fn attributed_route(
     Route {
         method,
         template,
-        handler: Handler::Attributed(handler),
+        handler: Handler::Answer(handler),
     }
 }

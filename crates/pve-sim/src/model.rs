@@ -3,6 +3,7 @@
 //! strings kept verbatim).
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use proxicloud_types::GuestType;
 use serde::{Deserialize, Serialize};
@@ -97,40 +98,55 @@ impl Guest {
     }
 
     /// Size in bytes of the boot disk (`rootfs` for LXC, the first disk for QEMU).
+    /// Borrows rather than going through [`Guest::disks`]: `/cluster/resources` asks
+    /// this of every guest on every call.
     pub fn max_disk(&self) -> u64 {
-        self.disks()
-            .into_iter()
-            .next()
-            .map(|(_, spec)| disk_size_bytes(&spec).unwrap_or(0))
+        self.disk_prefixes()
+            .iter()
+            .find_map(|prefix| {
+                self.disks_with(prefix)
+                    .min_by_key(|(index, _, _)| *index)
+                    .map(|(_, _, spec)| disk_size_bytes(spec).unwrap_or(0))
+            })
             .unwrap_or(0)
     }
 
     /// Disk options in PVE's order: rootfs/mpN for LXC, scsi/virtio/sata/ide for QEMU
     /// (CD-ROMs excluded).
     pub fn disks(&self) -> Vec<(String, String)> {
-        let prefixes: &[&str] = match self.kind {
-            GuestType::Lxc => &["rootfs", "mp"],
-            GuestType::Qemu => &["scsi", "virtio", "sata", "ide", "efidisk", "tpmstate"],
-        };
         let mut out = Vec::new();
-        for prefix in prefixes {
-            let mut found: Vec<(u32, String, String)> = self
-                .config
-                .iter()
-                .filter_map(|(k, v)| {
-                    let rest = k.strip_prefix(prefix)?;
-                    let idx = if rest.is_empty() {
-                        0
-                    } else {
-                        rest.parse().ok()?
-                    };
-                    (!v.contains("media=cdrom")).then(|| (idx, k.clone(), v.clone()))
-                })
-                .collect();
+        for prefix in self.disk_prefixes() {
+            let mut found: Vec<(u32, &String, &String)> = self.disks_with(prefix).collect();
             found.sort();
-            out.extend(found.into_iter().map(|(_, k, v)| (k, v)));
+            out.extend(found.into_iter().map(|(_, k, v)| (k.clone(), v.clone())));
         }
         out
+    }
+
+    fn disk_prefixes(&self) -> &'static [&'static str] {
+        match self.kind {
+            GuestType::Lxc => &["rootfs", "mp"],
+            GuestType::Qemu => &["scsi", "virtio", "sata", "ide", "efidisk", "tpmstate"],
+        }
+    }
+
+    /// Disks whose option is `prefix` or `prefix<N>`, with their index (0 without one).
+    /// Options are sorted, so only the run of keys starting with `prefix` is visited.
+    fn disks_with<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (u32, &'a String, &'a String)> + 'a {
+        let from = (Bound::Included(prefix), Bound::Unbounded);
+        let run = self.config.range::<str, _>(from);
+        run.map_while(move |(k, v)| Some((k, v, k.strip_prefix(prefix)?)))
+            .filter_map(move |(k, v, rest)| {
+                let index = if rest.is_empty() {
+                    0
+                } else {
+                    rest.parse().ok()?
+                };
+                (!v.contains("media=cdrom")).then_some((index, k, v))
+            })
     }
 }
 

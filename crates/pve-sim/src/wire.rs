@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use crate::api::{Answer, ApiError};
+use crate::api::{Answer, ApiError, Data};
 
 /// What the simulator answers.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl Reply {
 
     pub fn into_response(self) -> Response {
         match self {
-            Reply::Data(answer) => json_response(200, None, &envelope(answer)),
+            Reply::Data(answer) => json_response(200, None, envelope(&answer)),
             Reply::Api(error) => {
                 let mut message = error.message.clone();
                 if !message.ends_with('\n') {
@@ -57,7 +57,7 @@ impl Reply {
                 if !error.errors.is_empty() {
                     body["errors"] = serde_json::to_value(&error.errors).unwrap_or_default();
                 }
-                json_response(error.status, Some(&error.message), &body)
+                json_response(error.status, Some(&error.message), body.to_string())
             }
             Reply::Bare {
                 status,
@@ -69,21 +69,31 @@ impl Reply {
 }
 
 /// `{"data": …}`, with `total` and `changes` beside it when set and truthy, as
-/// `Formatter::Standard::prepare_response_data` writes them.
-fn envelope(answer: Answer) -> Value {
-    let mut body = Map::new();
-    body.insert("data".into(), answer.data);
+/// `Formatter::Standard::prepare_response_data` writes them. Written as text so
+/// pre-serialised data is copied in, not parsed again.
+fn envelope(answer: &Answer) -> String {
+    let data = match &answer.data {
+        Data::Value(value) => &value.to_string(),
+        Data::Serialized(json) => json.as_str(),
+    };
+    // Room for the attributes too, so a multi-megabyte listing is copied once.
+    let attributes = answer.changes.as_ref().map_or(0, String::len) + 64;
+    let mut body = String::with_capacity(data.len() + attributes);
+    body.push_str("{\"data\":");
+    body.push_str(data);
     if let Some(total) = answer.total.filter(|&t| t > 0) {
-        body.insert("total".into(), json!(total));
+        body.push_str(&format!(",\"total\":{total}"));
     }
-    if let Some(changes) = answer.changes.filter(|c| !c.is_empty()) {
-        body.insert("changes".into(), json!(changes));
+    if let Some(changes) = answer.changes.as_deref().filter(|c| !c.is_empty()) {
+        body.push_str(",\"changes\":");
+        body.push_str(&Value::from(changes).to_string());
     }
-    Value::Object(body)
+    body.push('}');
+    body
 }
 
-fn json_response(status: u16, reason: Option<&str>, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
+fn json_response(status: u16, reason: Option<&str>, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
@@ -195,6 +205,10 @@ pub fn extract_params(
 mod tests {
     use super::*;
 
+    fn parsed(text: String) -> Value {
+        serde_json::from_str(&text).expect("the envelope is JSON")
+    }
+
     fn decoded(text: &str) -> Value {
         let mut map = Map::new();
         decode_urlencoded(text, &mut map);
@@ -232,22 +246,47 @@ mod tests {
     #[test]
     fn result_attributes_sit_beside_data_only_when_truthy() {
         let answer = Answer {
-            data: json!([{"iface": "vmbr1"}]),
             total: Some(3),
             changes: Some("--- a\n+++ b\n".into()),
+            ..Answer::from(json!([{"iface": "vmbr1"}]))
         };
         assert_eq!(
-            envelope(answer),
+            parsed(envelope(&answer)),
             json!({"data": [{"iface": "vmbr1"}], "total": 3, "changes": "--- a\n+++ b\n"})
         );
         // Perl's formatter tests truthiness: a zero total or empty diff is left out.
         let falsy = Answer {
-            data: json!([]),
             total: Some(0),
             changes: Some(String::new()),
+            ..Answer::from(json!([]))
         };
-        assert_eq!(envelope(falsy), json!({"data": []}));
-        assert_eq!(envelope(Answer::from(json!(null))), json!({"data": null}));
+        assert_eq!(parsed(envelope(&falsy)), json!({"data": []}));
+        assert_eq!(envelope(&Answer::from(json!(null))), r#"{"data":null}"#);
+    }
+
+    #[test]
+    fn serialised_data_is_copied_into_the_envelope() {
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            id: &'a str,
+            vmid: u32,
+        }
+        let rows = [Row {
+            id: "qemu/100",
+            vmid: 100,
+        }];
+        let answer = Answer {
+            data: Data::serialize(&rows).unwrap(),
+            ..Answer::default()
+        };
+        assert_eq!(
+            envelope(&answer),
+            r#"{"data":[{"id":"qemu/100","vmid":100}]}"#
+        );
+        assert_eq!(
+            answer.data.into_value(),
+            json!([{"id": "qemu/100", "vmid": 100}])
+        );
     }
 
     #[test]

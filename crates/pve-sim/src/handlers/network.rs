@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::Sim;
 use crate::api::{
-    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, attributed_route, route,
+    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, answer_route, route,
 };
 use crate::tasks::{TaskOutcome, TaskSpec};
 
@@ -139,7 +139,7 @@ pub fn seed_node_network(state: &mut NetworkState, node: &str, ip: &str) {
 
 pub fn routes() -> Vec<Route> {
     vec![
-        attributed_route(Method::Get, "/nodes/{node}/network", list),
+        answer_route(Method::Get, "/nodes/{node}/network", list),
         route(Method::Post, "/nodes/{node}/network", edit::create),
         route(Method::Put, "/nodes/{node}/network", apply),
         route(Method::Delete, "/nodes/{node}/network", revert),
@@ -186,9 +186,8 @@ fn list(sim: &Sim, req: &Req) -> AnswerResult {
         );
     }
     Ok(Answer {
-        data: Value::Array(out),
         changes: cluster.network.pending_changes(node),
-        ..Answer::default()
+        ..Answer::from(Value::Array(out))
     })
 }
 

@@ -3,17 +3,17 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::{
-    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, attributed_route, route,
+    Answer, AnswerResult, ApiError, ApiResult, Method, Req, Route, answer_route, route,
 };
 use crate::tasks::{Task, now};
 use crate::{Cluster, Sim};
 
 pub fn routes() -> Vec<Route> {
     vec![
-        attributed_route(Method::Get, "/nodes/{node}/tasks", list),
+        answer_route(Method::Get, "/nodes/{node}/tasks", list),
         route(Method::Get, "/nodes/{node}/tasks/{upid}", index),
         route(Method::Get, "/nodes/{node}/tasks/{upid}/status", status),
-        attributed_route(Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
+        answer_route(Method::Get, "/nodes/{node}/tasks/{upid}/log", log),
         route(Method::Delete, "/nodes/{node}/tasks/{upid}", stop),
     ]
 }
@@ -131,9 +131,8 @@ fn list(sim: &Sim, req: &Req) -> AnswerResult {
         limit -= 1;
     }
     Ok(Answer {
-        data: Value::Array(out),
         total: Some(count as u64),
-        ..Answer::default()
+        ..Answer::from(Value::Array(out))
     })
 }
 
@@ -209,16 +208,14 @@ fn log(sim: &Sim, req: &Req) -> AnswerResult {
         // PVE reads the log file directly; a missing one reads as this single line.
         let line = json!({ "n": 1, "t": "unable to open file - No such file or directory" });
         return Ok(Answer {
-            data: json!([line]),
             total: Some(1),
-            ..Answer::default()
+            ..Answer::from(json!([line]))
         });
     };
     Ok(Answer {
-        data: Value::Array(log_lines(&task.log, start, limit)),
         // `dump_logfile` counts every line; an empty log reads as its "no content" line.
         total: Some(task.log.len().max(1) as u64),
-        ..Answer::default()
+        ..Answer::from(Value::Array(log_lines(&task.log, start, limit)))
     })
 }
 

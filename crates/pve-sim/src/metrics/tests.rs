@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::model::Node;
 
 const NOW: i64 = 1_780_000_000;
 
@@ -141,4 +142,28 @@ fn node_memory_follows_running_guests() {
     assert!(busy.mem <= n.maxmem && busy.memavailable == n.maxmem - busy.mem);
     assert!(busy.loadavg.iter().all(|l| *l > 0.0));
     assert!(node_sample(&n, &refs, NOW + 60).netin > busy.netin);
+}
+
+#[test]
+fn node_load_from_guest_samples_is_the_same_as_from_the_guests() {
+    let n = node();
+    let guests = [
+        guest(100, GuestType::Lxc, GuestStatus::Running, Some(NOW - 600)),
+        guest(101, GuestType::Qemu, GuestStatus::Running, Some(NOW - 60)),
+        guest(102, GuestType::Qemu, GuestStatus::Paused, Some(NOW - 900)),
+        guest(103, GuestType::Lxc, GuestStatus::Stopped, None),
+        // Started after `NOW`: not running yet at that instant.
+        guest(104, GuestType::Qemu, GuestStatus::Running, Some(NOW + 60)),
+    ];
+    let refs: Vec<&Guest> = guests.iter().collect();
+    let mut from_samples = GuestLoad::default();
+    for g in &guests {
+        from_samples += GuestLoad::of_sample(g, &guest_sample(g, NOW));
+    }
+    assert_eq!(from_samples, GuestLoad::of_guests(&refs, NOW));
+    assert!(from_samples.busy_cpus > 0.0 && from_samples.mem > 0);
+    assert_eq!(
+        node_sample_under(&n, from_samples, NOW),
+        node_sample(&n, &refs, NOW)
+    );
 }

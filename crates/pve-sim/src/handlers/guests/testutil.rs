@@ -280,7 +280,10 @@ pub(crate) fn call_as(
         params,
         user: user.to_string(),
     };
-    route.handler.call(sim, &req).map(|answer| answer.data)
+    route
+        .handler
+        .call(sim, &req)
+        .map(|answer| answer.data.into_value())
 }
 
 /// The UPID a task-starting call answered with.

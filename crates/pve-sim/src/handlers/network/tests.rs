@@ -50,7 +50,12 @@ fn list_answer(sim: &Sim) -> Answer {
 }
 
 fn list_ifaces(sim: &Sim) -> Vec<Value> {
-    list_answer(sim).data.as_array().unwrap().clone()
+    list_answer(sim)
+        .data
+        .into_value()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn find(items: &[Value], name: &str) -> Option<Value> {
@@ -276,7 +281,7 @@ fn vlan_and_bond_get_their_derived_fields_and_type_filter_works() {
         None,
         json!({ "type": "any_bridge" }),
     );
-    let bridges = list(&sim, &r).unwrap().data;
+    let bridges = list(&sim, &r).unwrap().data.into_value();
     let names: Vec<&str> = bridges
         .as_array()
         .unwrap()
