@@ -6,7 +6,7 @@ use proxicloud_pve::{
     VncProxyOptions,
 };
 
-use crate::common::{finish, node, start_default, token_client, wait};
+use crate::common::{TOKEN_ID, TOKEN_SECRET, finish, node, start_default, token_client, wait};
 
 const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
@@ -260,6 +260,28 @@ async fn container_lifecycle_end_to_end() {
     assert_eq!(url.scheme(), "wss");
     assert!(url.path().ends_with(&format!("/lxc/{vmid}/vncwebsocket")));
     assert!(url.query().unwrap().contains("vncticket="));
+    // The URL is what PVE expects: the simulator verifies the encoded ticket against
+    // the user, the guest and the port (a websocket handshake is this GET plus upgrade).
+    let mut https_url = url.clone();
+    https_url.set_scheme("https").expect("wss maps to https");
+    let answer: serde_json::Value = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
+        .get(https_url)
+        .header(
+            "Authorization",
+            format!("PVEAPIToken={TOKEN_ID}={TOKEN_SECRET}"),
+        )
+        .send()
+        .await
+        .expect("vncwebsocket reachable")
+        .error_for_status()
+        .expect("the ticket in the URL is accepted")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["port"], vnc.port.unwrap().to_string());
 
     let running_delete = pve
         .delete_guest(&pve1, lxc, vmid, DeleteOptions::default())
