@@ -9,7 +9,7 @@ use proxicloud_pve::Pve;
 use proxicloud_store::{Store, StoreError};
 use serde_json::json;
 
-use super::connector::PveConnector;
+use super::connector::{MirrorRefresh, PveConnector};
 use super::create_job::connect_error;
 use super::pve_steps::{Power, Target, destroy, run_power};
 use crate::events::{Audience, EventBus};
@@ -49,14 +49,23 @@ pub struct PowerHandler {
     store: Arc<dyn Store>,
     connector: Arc<dyn PveConnector>,
     power: Power,
+    /// Brings the mirror up to date once the guest changed state, so the console
+    /// shows it at once rather than at the next poll.
+    refresh: Option<Arc<dyn MirrorRefresh>>,
 }
 
 impl PowerHandler {
-    pub fn new(store: Arc<dyn Store>, connector: Arc<dyn PveConnector>, power: Power) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        connector: Arc<dyn PveConnector>,
+        power: Power,
+        refresh: Option<Arc<dyn MirrorRefresh>>,
+    ) -> Self {
         Self {
             store,
             connector,
             power,
+            refresh,
         }
     }
 }
@@ -76,7 +85,14 @@ impl JobHandler for PowerHandler {
                 params.vmid
             )));
         };
-        run_power(run, pve.as_ref(), &target, self.power).await
+        run_power(run, pve.as_ref(), &target, self.power).await?;
+        if let Some(refresh) = &self.refresh
+            && let Err(error) = refresh.refresh(params.cluster_id).await
+        {
+            // The next scheduled poll catches up; the power action itself succeeded.
+            tracing::warn!(job = %run.id(), %error, "could not refresh the inventory after a power action");
+        }
+        Ok(())
     }
 }
 

@@ -156,13 +156,18 @@ impl InstanceService {
             Arc::new(CreateHandler::new(
                 store.clone(),
                 connector.clone(),
-                refresh,
+                refresh.clone(),
             )),
         );
         for power in Power::ALL {
             handlers.register(
                 power_kind(power),
-                Arc::new(PowerHandler::new(store.clone(), connector.clone(), power)),
+                Arc::new(PowerHandler::new(
+                    store.clone(),
+                    connector.clone(),
+                    power,
+                    refresh.clone(),
+                )),
             );
         }
         handlers.register(
