@@ -37,6 +37,25 @@ async fn state_survives_a_restart_and_running_tasks_end_interrupted() {
         .await
         .unwrap();
     let upid = body(download).await["data"].as_str().unwrap().to_string();
+    // Firewall groups and staged network changes are cluster state too.
+    for (path, form) in [
+        (
+            "/cluster/firewall/groups",
+            [("group", "web"), ("comment", "kept")],
+        ),
+        (
+            "/nodes/pve1/network",
+            [("iface", "vmbr9"), ("type", "bridge")],
+        ),
+    ] {
+        let created = first
+            .api(Method::POST, path)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200, "{path}");
+    }
     let guests_before = first.get_data("/cluster/resources?type=vm").await;
     first.sim.shutdown().await;
     assert!(state.exists());
@@ -71,6 +90,23 @@ async fn state_survives_a_restart_and_running_tasks_end_interrupted() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ids(&guests_before), ids(&guests_after));
+    let groups = second.get_data("/cluster/firewall/groups").await;
+    assert!(
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["group"] == "web" && g["comment"] == "kept"),
+        "{groups}"
+    );
+    let network = second
+        .api(Method::GET, "/nodes/pve1/network")
+        .send()
+        .await
+        .unwrap();
+    let network = body(network).await;
+    let staged = network["changes"].as_str().unwrap_or_default();
+    assert!(staged.contains("+iface vmbr9"), "still staged: {network}");
     second.sim.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
