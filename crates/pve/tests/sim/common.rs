@@ -3,6 +3,7 @@
 //! official PVE API schema (checked in Rust and by `validate_requests.py`).
 
 use std::io::Write;
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -40,13 +41,38 @@ pub fn sim_config() -> SimConfig {
     }
 }
 
-pub async fn start(config: SimConfig) -> RunningSim {
-    proxicloud_pve_sim::start(config)
-        .await
-        .expect("simulator starts")
+/// A test's simulator. Its request log must be checked: a test that ends without
+/// [`finish`] fails, so no test can skip the schema check by forgetting it.
+pub struct TestSim(Option<RunningSim>);
+
+impl Deref for TestSim {
+    type Target = RunningSim;
+
+    fn deref(&self) -> &RunningSim {
+        self.0.as_ref().expect("the simulator runs until `finish`")
+    }
 }
 
-pub async fn start_default() -> RunningSim {
+impl Drop for TestSim {
+    fn drop(&mut self) {
+        // A test already failing has said what went wrong; don't pile on.
+        if self.0.is_some() && !std::thread::panicking() {
+            panic!(
+                "the test ended without `finish(sim)`: its requests were not checked \
+                 against the official PVE API schema"
+            );
+        }
+    }
+}
+
+pub async fn start(config: SimConfig) -> TestSim {
+    let running = proxicloud_pve_sim::start(config)
+        .await
+        .expect("simulator starts");
+    TestSim(Some(running))
+}
+
+pub async fn start_default() -> TestSim {
     start(sim_config()).await
 }
 
@@ -123,7 +149,8 @@ pub async fn control(sim: &RunningSim, method: reqwest::Method, path_and_query: 
 /// Ends a test: checks every request the simulator accepted against the official
 /// schema (Rust check and the reference validator), appends them to the file named by
 /// `PVE_REQUEST_LOG` if set, and shuts the simulator down.
-pub async fn finish(sim: RunningSim) {
+pub async fn finish(mut sim: TestSim) {
+    let sim = sim.0.take().expect("`finish` runs once");
     let entries: Vec<_> = sim
         .recorded_entries()
         .into_iter()
@@ -197,4 +224,14 @@ fn reference_validator(lines: &[String]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[tokio::test]
+#[should_panic(expected = "without `finish(sim)`")]
+async fn a_test_that_forgets_the_schema_check_fails() {
+    let sim = start_default().await;
+    let pve = token_client(&sim);
+    proxicloud_pve::Pve::version(&pve)
+        .await
+        .expect("a request to check");
 }
