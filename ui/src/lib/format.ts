@@ -24,3 +24,8 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
   if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
   return `${Math.round(seconds / 86_400)} d ago`;
 }
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
+}

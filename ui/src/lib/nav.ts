@@ -14,6 +14,7 @@ export interface NavGroup {
 export const NAV: NavGroup[] = [
   { label: 'Overview', items: [{ label: 'Dashboard', href: '/' }] },
   { label: 'Compute', items: [{ label: 'Instances', href: '/instances' }] },
+  { label: 'Identity', items: [{ label: 'API tokens', href: '/tokens' }] },
 ];
 
 export function visibleNav(isAdmin: boolean): NavGroup[] {

@@ -1,6 +1,16 @@
 // One function per API call the console makes, typed with the generated schema.
 import { get, post, request } from './client';
-import type { ClusterPage, CurrentUser, Instance, InstanceList, JobPage, SessionResponse, UserPage } from './types';
+import type {
+  ApiTokenPage,
+  ClusterPage,
+  CreatedApiToken,
+  CurrentUser,
+  Instance,
+  InstanceList,
+  JobPage,
+  SessionResponse,
+  UserPage,
+} from './types';
 
 export const login = (username: string, password: string) =>
   request<SessionResponse>('/api/v1/auth/login', {
@@ -39,3 +49,11 @@ export const listJobs = (limit = 10) => get<JobPage>('/api/v1/jobs', { limit });
 export const listClusters = () => get<ClusterPage>('/api/v1/clusters');
 
 export const listUsers = () => get<UserPage>('/api/v1/users', { limit: 1000 });
+
+export const listTokens = () => get<ApiTokenPage>('/api/v1/tokens');
+
+export const createToken = (name: string, expiresInDays: number) =>
+  post<CreatedApiToken>('/api/v1/tokens', { name, expires_in_days: expiresInDays });
+
+export const revokeToken = (id: string) =>
+  request<void>(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined);

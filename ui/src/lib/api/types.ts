@@ -17,3 +17,6 @@ export type JobPage = Schemas['Paginated_JobDto'];
 export type Cluster = Schemas['ClusterDto'];
 export type ClusterPage = Schemas['Paginated_ClusterDto'];
 export type UserPage = Schemas['Paginated_UserDto'];
+export type ApiToken = Schemas['ApiTokenDto'];
+export type ApiTokenPage = Schemas['Paginated_ApiTokenDto'];
+export type CreatedApiToken = Schemas['CreatedApiTokenDto'];
