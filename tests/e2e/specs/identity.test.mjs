@@ -1,4 +1,5 @@
-// Identity pages against the real binary: API tokens (self), with screenshots.
+// Identity pages against the real binary: API tokens (self) and users (admin),
+// with screenshots.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, screenshot } from '../lib/browser.mjs';
@@ -17,10 +18,10 @@ after(async () => {
   server?.stop();
 });
 
-async function signIn(page) {
+async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
   await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 }
@@ -77,4 +78,61 @@ describe('identity', () => {
     assert.equal(refused.status, 401);
     await page.close();
   });
+
+  test('an admin creates a user, changes their role, disables, enables and resets their password', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await nav(page).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
+
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await page.getByLabel('Initial password').fill('alice-initial-pw-1');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const row = page.getByRole('row', { name: /alice/ });
+    await row.waitFor();
+    assert.match(await row.textContent(), /enabled/);
+    assert.equal(await apiLogin('alice', 'alice-initial-pw-1'), 200);
+
+    await page.getByLabel('Role of alice').selectOption('readonly');
+    await page.waitForResponse((r) => r.url().includes('/api/v1/users/') && r.request().method() === 'PATCH');
+    await page.reload();
+    assert.equal(await page.getByLabel('Role of alice').inputValue(), 'readonly', 'the role change was saved');
+
+    await page.getByRole('button', { name: 'Disable alice' }).click();
+    await page.getByRole('dialog').getByLabel('Name to confirm').fill('alice');
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable user' }).click();
+    await page.getByRole('row', { name: /alice.*disabled/ }).waitFor();
+    assert.notEqual(await apiLogin('alice', 'alice-initial-pw-1'), 200, 'a disabled user cannot sign in');
+    await screenshot(page, 'users-disabled');
+
+    await page.getByRole('button', { name: 'Enable alice' }).click();
+    await page.getByRole('row', { name: /alice.*enabled/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Reset password of alice' }).click();
+    await page.getByRole('dialog').getByLabel('Name to confirm').fill('alice');
+    await page.getByRole('dialog').getByRole('button', { name: 'Reset password' }).click();
+    const generated = (await page.getByTestId('one-time-secret').textContent()).trim();
+    assert.ok(generated.length >= 10, 'a generated password is shown once');
+    await screenshot(page, 'users');
+    assert.notEqual(await apiLogin('alice', 'alice-initial-pw-1'), 200, 'the old password stops working');
+    await page.close();
+
+    // Alice (readonly) signs in with the new password and does not see the admin-only page.
+    const context = await browser.newContext();
+    const alicePage = await context.newPage();
+    await signIn(alicePage, 'alice', generated);
+    await nav(alicePage).getByRole('link', { name: 'API tokens' }).waitFor();
+    assert.equal(await nav(alicePage).getByRole('link', { name: 'Users' }).count(), 0);
+    await context.close();
+  });
 });
+
+async function apiLogin(username, password) {
+  const response = await fetch(server.url + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  return response.status;
+}

@@ -14,7 +14,13 @@ export interface NavGroup {
 export const NAV: NavGroup[] = [
   { label: 'Overview', items: [{ label: 'Dashboard', href: '/' }] },
   { label: 'Compute', items: [{ label: 'Instances', href: '/instances' }] },
-  { label: 'Identity', items: [{ label: 'API tokens', href: '/tokens' }] },
+  {
+    label: 'Identity',
+    items: [
+      { label: 'Users', href: '/users', adminOnly: true },
+      { label: 'API tokens', href: '/tokens' },
+    ],
+  },
 ];
 
 export function visibleNav(isAdmin: boolean): NavGroup[] {

@@ -9,7 +9,10 @@ import type {
   InstanceList,
   JobPage,
   SessionResponse,
+  Role,
+  User,
   UserPage,
+  UserWithPassword,
 } from './types';
 
 export const login = (username: string, password: string) =>
@@ -57,3 +60,18 @@ export const createToken = (name: string, expiresInDays: number) =>
 
 export const revokeToken = (id: string) =>
   request<void>(`/api/v1/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined);
+
+const userPath = (id: string) => `/api/v1/users/${encodeURIComponent(id)}`;
+
+/** `password` left empty: the server generates one and returns it once. */
+export const createUser = (username: string, role: Role, password: string) =>
+  post<UserWithPassword>('/api/v1/users', { username, role, password: password || undefined });
+
+export const changeRole = (id: string, role: Role) =>
+  request<User>(userPath(id), { method: 'PATCH', body: { role } }).then((r) => r.data);
+
+export const setUserEnabled = (id: string, enabled: boolean) =>
+  post<User>(`${userPath(id)}/${enabled ? 'enable' : 'disable'}`);
+
+/** A generated password, returned once. */
+export const resetPassword = (id: string) => post<UserWithPassword>(`${userPath(id)}/reset-password`, {});

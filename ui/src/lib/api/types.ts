@@ -20,3 +20,4 @@ export type UserPage = Schemas['Paginated_UserDto'];
 export type ApiToken = Schemas['ApiTokenDto'];
 export type ApiTokenPage = Schemas['Paginated_ApiTokenDto'];
 export type CreatedApiToken = Schemas['CreatedApiTokenDto'];
+export type UserWithPassword = Schemas['UserWithPasswordDto'];
