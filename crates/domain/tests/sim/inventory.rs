@@ -19,6 +19,21 @@ fn drain(events: &mut broadcast::Receiver<Arc<Event>>) -> Vec<Arc<Event>> {
     std::iter::from_fn(|| events.try_recv().ok()).collect()
 }
 
+/// Events are published just after the sync commits, so a reader that saw the store
+/// change may be a moment early: keep collecting until `done` holds (or `WAIT` ends).
+async fn collect_until(
+    events: &mut broadcast::Receiver<Arc<Event>>,
+    done: impl Fn(&[Arc<Event>]) -> bool,
+) -> Vec<Arc<Event>> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut seen = drain(events);
+    while !done(&seen) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen.extend(drain(events));
+    }
+    seen
+}
+
 #[tokio::test]
 async fn the_mirror_follows_the_cluster_with_one_call_per_cycle() {
     let h = harness().await;
@@ -52,7 +67,13 @@ async fn the_mirror_follows_the_cluster_with_one_call_per_cycle() {
         .await
         .expect("reads");
     assert_eq!(storages.len(), 6, "local and local-lvm on each node");
-    let appeared = drain(&mut events);
+    let appeared = collect_until(&mut events, |seen| {
+        seen.iter()
+            .filter(|e| e.kind == "instance.appeared")
+            .count()
+            >= GUESTS
+    })
+    .await;
     let appeared: Vec<_> = appeared
         .iter()
         .filter(|e| e.kind == "instance.appeared")
@@ -94,7 +115,13 @@ async fn the_mirror_follows_the_cluster_with_one_call_per_cycle() {
         guest(&h, cluster, 101).await.is_none().then_some(())
     })
     .await;
-    let later = drain(&mut events);
+    let gone_event = |e: &Arc<Event>| e.kind == "instance.disappeared";
+    let later = collect_until(&mut events, |seen| {
+        seen.iter()
+            .any(|e| e.data["id"] == serde_json::json!(fresh.id))
+            && seen.iter().any(gone_event)
+    })
+    .await;
     let kinds_for = |id: Uuid| -> Vec<&str> {
         later
             .iter()
