@@ -14,6 +14,7 @@ export interface NavGroup {
 export const NAV: NavGroup[] = [
   { label: 'Overview', items: [{ label: 'Dashboard', href: '/' }] },
   { label: 'Compute', items: [{ label: 'Instances', href: '/instances' }] },
+  { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },
   {
     label: 'Identity',
     items: [

@@ -1,7 +1,9 @@
 // One function per API call the console makes, typed with the generated schema.
 import { get, post, request } from './client';
+import type { AuditQuery } from '../audit';
 import type {
   ApiTokenPage,
+  AuditPage,
   ClusterPage,
   CreatedApiToken,
   CurrentUser,
@@ -75,3 +77,6 @@ export const setUserEnabled = (id: string, enabled: boolean) =>
 
 /** A generated password, returned once. */
 export const resetPassword = (id: string) => post<UserWithPassword>(`${userPath(id)}/reset-password`, {});
+
+export const listAudit = (filters: AuditQuery, cursor?: string) =>
+  get<AuditPage>('/api/v1/audit', { ...filters, cursor, limit: 50 });

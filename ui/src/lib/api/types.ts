@@ -21,3 +21,6 @@ export type ApiToken = Schemas['ApiTokenDto'];
 export type ApiTokenPage = Schemas['Paginated_ApiTokenDto'];
 export type CreatedApiToken = Schemas['CreatedApiTokenDto'];
 export type UserWithPassword = Schemas['UserWithPasswordDto'];
+export type AuditEntry = Schemas['AuditEntryDto'];
+export type AuditPage = Schemas['Paginated_AuditEntryDto'];
+export type Outcome = Schemas['OutcomeDto'];

@@ -1,0 +1,38 @@
+// Audit log filters: the same query drives the table and the CSV export link.
+import type { Outcome } from './api/types';
+
+export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'denied'];
+
+export interface AuditFilters {
+  username: string;
+  action: string;
+  resource: string;
+  outcome: Outcome | '';
+  /** `YYYY-MM-DDTHH:MM` from a datetime-local input, local time. */
+  from: string;
+  to: string;
+}
+
+export type AuditQuery = Partial<Record<'username' | 'action' | 'resource' | 'outcome' | 'from' | 'to', string>>;
+
+export const emptyFilters = (): AuditFilters => ({ username: '', action: '', resource: '', outcome: '', from: '', to: '' });
+
+const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+/** The API's query: blanks left out, times as RFC 3339. */
+export function auditQuery(filters: AuditFilters): AuditQuery {
+  const query: AuditQuery = {
+    username: filters.username.trim() || undefined,
+    action: filters.action.trim() || undefined,
+    resource: filters.resource.trim() || undefined,
+    outcome: filters.outcome || undefined,
+    from: toIso(filters.from),
+    to: toIso(filters.to),
+  };
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
+}
+
+export function csvExportUrl(filters: AuditFilters): string {
+  const params = new URLSearchParams(auditQuery(filters) as Record<string, string>).toString();
+  return params ? `/api/v1/audit.csv?${params}` : '/api/v1/audit.csv';
+}
