@@ -8,7 +8,7 @@ use proxicloud_types::GuestType;
 
 use super::common::{
     Die, check_unlocked, check_vmid_unused, is_running, noun, request_guest, secs, spawn_failing,
-    upid_answer,
+    task_type, upid_answer,
 };
 use super::propstr::{PropertyString, lxc_net_with_mac, qemu_net_with_mac};
 use super::provision::{self, Provision};
@@ -91,11 +91,7 @@ pub(crate) fn clone(sim: &Sim, req: &Req) -> ApiResult {
         kind,
         &source.node,
         newid,
-        if kind == GuestType::Lxc {
-            "vzclone"
-        } else {
-            "qmclone"
-        },
+        task_type(kind, "vzclone", "qmclone"),
     );
     p.task_id = source.vmid.to_string();
     p.final_node = request

@@ -36,6 +36,14 @@ pub(crate) fn noun(kind: GuestType) -> &'static str {
     }
 }
 
+/// The task type a worker runs under: pve-container's name for CTs, qemu-server's for VMs.
+pub(crate) fn task_type(kind: GuestType, lxc: &'static str, qemu: &'static str) -> &'static str {
+    match kind {
+        GuestType::Lxc => lxc,
+        GuestType::Qemu => qemu,
+    }
+}
+
 /// The cluster-filesystem path PVE names in "does not exist" errors.
 pub(crate) fn config_path(kind: GuestType, node: &str, vmid: u32) -> String {
     match kind {

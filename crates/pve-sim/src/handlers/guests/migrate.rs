@@ -9,7 +9,7 @@ use proxicloud_types::GuestType;
 
 use super::common::{
     Die, check_unlocked, is_running, log_time, noun, request_guest, root_only_flag, secs,
-    upid_answer,
+    task_type, upid_answer,
 };
 use super::propstr::PropertyString;
 use super::volume_ops;
@@ -82,11 +82,7 @@ pub(crate) fn migrate(sim: &Sim, req: &Req) -> ApiResult {
             }
         }
     };
-    let task = if guest.kind == GuestType::Lxc {
-        "vzmigrate"
-    } else {
-        "qmigrate"
-    };
+    let task = task_type(guest.kind, "vzmigrate", "qmigrate");
     let mut log = vec![stamp(&format!(
         "starting migration of {} {} to node '{target}' ({target_ip})",
         noun(guest.kind),

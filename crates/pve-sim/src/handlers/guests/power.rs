@@ -8,7 +8,7 @@
 use proxicloud_types::GuestType;
 
 use super::common::{
-    Die, check_unlocked, is_running, kind_of, noun, request_guest, root_only_flag, secs,
+    Die, check_unlocked, is_running, kind_of, noun, request_guest, root_only_flag, secs, task_type,
 };
 use super::power_effects::{Effect, spawn};
 use crate::Sim;
@@ -41,11 +41,7 @@ pub(crate) fn start(sim: &Sim, req: &Req) -> ApiResult {
         GuestType::Qemu => qemu_start_checks(guest, skiplock),
     };
     let node = guest.node.clone();
-    let task = if guest.kind == GuestType::Lxc {
-        "vzstart"
-    } else {
-        "qmstart"
-    };
+    let task = task_type(guest.kind, "vzstart", "qmstart");
     spawn(sim, &mut cluster, req, &node, task, checks, secs(2.0))
 }
 
@@ -88,11 +84,7 @@ pub(crate) fn stop(sim: &Sim, req: &Req) -> ApiResult {
         GuestType::Qemu => check_unlocked(guest).map(|()| Effect::Stop),
     };
     let node = guest.node.clone();
-    let task = if guest.kind == GuestType::Lxc {
-        "vzstop"
-    } else {
-        "qmstop"
-    };
+    let task = task_type(guest.kind, "vzstop", "qmstop");
     spawn(sim, &mut cluster, req, &node, task, checks, secs(1.0))
 }
 
@@ -125,11 +117,7 @@ pub(crate) fn shutdown(sim: &Sim, req: &Req) -> ApiResult {
         }
     };
     let node = guest.node.clone();
-    let task = if guest.kind == GuestType::Lxc {
-        "vzshutdown"
-    } else {
-        "qmshutdown"
-    };
+    let task = task_type(guest.kind, "vzshutdown", "qmshutdown");
     spawn(sim, &mut cluster, req, &node, task, checks, secs(4.0))
 }
 
@@ -145,11 +133,7 @@ pub(crate) fn reboot(sim: &Sim, req: &Req) -> ApiResult {
     }
     let checks = check_unlocked(guest).map(|()| Effect::Reboot);
     let node = guest.node.clone();
-    let task = if guest.kind == GuestType::Lxc {
-        "vzreboot"
-    } else {
-        "qmreboot"
-    };
+    let task = task_type(guest.kind, "vzreboot", "qmreboot");
     spawn(sim, &mut cluster, req, &node, task, checks, secs(6.0))
 }
 
@@ -254,11 +238,7 @@ pub(crate) fn resume(sim: &Sim, req: &Req) -> ApiResult {
         }
     };
     let node = guest.node.clone();
-    let task = if kind == GuestType::Lxc {
-        "vzresume"
-    } else {
-        "qmresume"
-    };
+    let task = task_type(kind, "vzresume", "qmresume");
     spawn(sim, &mut cluster, req, &node, task, checks, secs(1.0))
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::common::{
     Die, check_unlocked, digest, is_running, kind_of, noun, request_guest, secs, spawn_failing,
-    upid_answer,
+    task_type, upid_answer,
 };
 use super::config::snapshot_config;
 use super::propstr::PropertyString;
@@ -79,11 +79,7 @@ pub(crate) fn create(sim: &Sim, req: &Req) -> ApiResult {
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
     let (vmid, node) = (guest.vmid, guest.node.clone());
-    let task = if kind == GuestType::Lxc {
-        "vzsnapshot"
-    } else {
-        "qmsnapshot"
-    };
+    let task = task_type(kind, "vzsnapshot", "qmsnapshot");
     if let Err(error) = snapshot_checks(&cluster, guest, &name) {
         return upid_answer(spawn_failing(
             sim,
@@ -204,11 +200,7 @@ pub(crate) fn delete(sim: &Sim, req: &Req) -> ApiResult {
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
     let (vmid, node, kind) = (guest.vmid, guest.node.clone(), guest.kind);
-    let task = if kind == GuestType::Lxc {
-        "vzdelsnapshot"
-    } else {
-        "qmdelsnapshot"
-    };
+    let task = task_type(kind, "vzdelsnapshot", "qmdelsnapshot");
     let checks = if !guest.snapshots.contains_key(&name) {
         Err(format!("snapshot '{name}' does not exist"))
     } else if guest.is_template() {
@@ -300,11 +292,7 @@ pub(crate) fn rollback(sim: &Sim, req: &Req) -> ApiResult {
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
     let (vmid, node, kind) = (guest.vmid, guest.node.clone(), guest.kind);
-    let task = if kind == GuestType::Lxc {
-        "vzrollback"
-    } else {
-        "qmrollback"
-    };
+    let task = task_type(kind, "vzrollback", "qmrollback");
     let checks = if guest.is_template() {
         Err("you can't rollback if vm is a template".to_string())
     } else if !guest.snapshots.contains_key(&name) {

@@ -3,7 +3,9 @@
 
 use proxicloud_types::GuestType;
 
-use super::common::{check_unlocked, is_running, noun, request_guest, secs, upid_answer};
+use super::common::{
+    check_unlocked, is_running, noun, request_guest, secs, task_type, upid_answer,
+};
 use super::propstr::PropertyString;
 use super::volume_ops;
 use super::volumes;
@@ -38,11 +40,7 @@ pub(crate) fn template(sim: &Sim, req: &Req) -> ApiResult {
             GuestType::Qemu => "you can't convert a VM to template if VM is running",
         }));
     }
-    let task = if kind == GuestType::Lxc {
-        "vztemplate"
-    } else {
-        "qmtemplate"
-    };
+    let task = task_type(kind, "vztemplate", "qmtemplate");
     let work = move |c: &mut Cluster| make_template(c, vmid, only_disk.as_deref());
     let spec = TaskSpec::new(&node, task, vmid, secs(2.0), work);
     upid_answer(sim.spawn_task(&mut cluster, &req.user, spec))
