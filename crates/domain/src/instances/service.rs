@@ -19,6 +19,7 @@ use super::resolve::Resolver;
 use crate::error::{DomainError, DomainResult};
 use crate::events::EventBus;
 use crate::iam::Principal;
+use crate::inventory::load_live_guest;
 use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
 use crate::settings::SettingsService;
 
@@ -179,15 +180,7 @@ impl InstanceService {
     /// The live guest, if the caller may see it (else 404) and change it (else 403),
     /// and its create job has ended (else 409).
     async fn manageable(&self, caller: &Principal, id: Uuid) -> DomainResult<Guest> {
-        let guest = self
-            .store
-            .guests()
-            .get(id)
-            .await
-            .map_err(DomainError::not_found_as(RESOURCE))?;
-        if guest.removed_at.is_some() {
-            return Err(DomainError::NotFound { resource: RESOURCE });
-        }
+        let guest = load_live_guest(self.store.as_ref(), id).await?;
         caller.authorize_manage(guest.owner_id, RESOURCE)?;
         if guest.observed.status == STATUS_CREATING && self.create_job_running(&guest).await? {
             return Err(DomainError::conflict(

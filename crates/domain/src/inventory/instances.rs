@@ -254,15 +254,7 @@ impl InstanceDirectory {
     /// The live instance if the caller may see it; `NotFound` otherwise, whether it
     /// does not exist, was removed, or belongs to someone else.
     async fn load_visible(&self, principal: &Principal, id: Uuid) -> DomainResult<Guest> {
-        let guest = self
-            .store
-            .guests()
-            .get(id)
-            .await
-            .map_err(DomainError::not_found_as(RESOURCE))?;
-        if guest.removed_at.is_some() {
-            return Err(DomainError::NotFound { resource: RESOURCE });
-        }
+        let guest = load_live_guest(self.store.as_ref(), id).await?;
         principal.authorize_view(guest.owner_id, RESOURCE)?;
         Ok(guest)
     }
@@ -298,4 +290,18 @@ fn visible_owner(principal: &Principal, wanted: Option<OwnerSelector>) -> Option
         }
         Some(_) => None,
     }
+}
+
+/// The guest with this id unless it is unknown or was removed from Proxmox — both are
+/// `NotFound` (the instance is gone). Callers still check who may see or change it.
+pub(crate) async fn load_live_guest(store: &dyn Store, id: Uuid) -> DomainResult<Guest> {
+    let guest = store
+        .guests()
+        .get(id)
+        .await
+        .map_err(DomainError::not_found_as(RESOURCE))?;
+    if guest.removed_at.is_some() {
+        return Err(DomainError::NotFound { resource: RESOURCE });
+    }
+    Ok(guest)
 }

@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use instances::load_live_guest;
 pub use instances::{
     Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,
     OwnerSelector,
