@@ -64,6 +64,15 @@ struct Ticket {
     obtained: Instant,
 }
 
+impl Ticket {
+    fn headers(&self) -> AuthHeaders {
+        AuthHeaders::Ticket {
+            ticket: self.ticket.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
 pub(crate) struct TicketAuth {
     user: String,
     password: Secret,
@@ -115,10 +124,7 @@ impl Transport {
             Some(stale) => self.renew(auth, &stale).await?,
             None => self.login(&auth.user, &auth.password).await?,
         };
-        let headers = AuthHeaders::Ticket {
-            ticket: ticket.ticket.clone(),
-            csrf: ticket.csrf.clone(),
-        };
+        let headers = ticket.headers();
         *current = Some(ticket);
         Ok(headers)
     }
@@ -130,10 +136,7 @@ impl Transport {
         };
         let mut current = auth.current.lock().await;
         let ticket = self.login(&auth.user, &auth.password).await?;
-        let headers = AuthHeaders::Ticket {
-            ticket: ticket.ticket.clone(),
-            csrf: ticket.csrf.clone(),
-        };
+        let headers = ticket.headers();
         *current = Some(ticket);
         Ok(headers)
     }
