@@ -201,18 +201,29 @@ where
     }
 }
 
+/// Posts a creation to `path` with the requested id, or with ids from
+/// `/cluster/nextid` until one is free; `params` builds the form for a given id.
+pub(crate) async fn post_with_free_vmid(
+    t: &Transport,
+    path: &str,
+    requested: Option<VmId>,
+    params: impl Fn(VmId) -> Params,
+) -> Result<Created> {
+    with_free_vmid(
+        requested,
+        || cluster::next_id(t, None),
+        |vmid| t.post(path, params(vmid)),
+    )
+    .await
+}
+
 pub(crate) async fn create_lxc(
     t: &Transport,
     node: &NodeName,
     request: &LxcCreate,
 ) -> Result<Created> {
     let path = api_path!("nodes", node, "lxc");
-    with_free_vmid(
-        request.vmid,
-        || cluster::next_id(t, None),
-        |vmid| t.post(&path, request.params(vmid)),
-    )
-    .await
+    post_with_free_vmid(t, &path, request.vmid, |vmid| request.params(vmid)).await
 }
 
 pub(crate) async fn create_qemu(
@@ -221,12 +232,7 @@ pub(crate) async fn create_qemu(
     request: &QemuCreate,
 ) -> Result<Created> {
     let path = api_path!("nodes", node, "qemu");
-    with_free_vmid(
-        request.vmid,
-        || cluster::next_id(t, None),
-        |vmid| t.post(&path, request.params(vmid)),
-    )
-    .await
+    post_with_free_vmid(t, &path, request.vmid, |vmid| request.params(vmid)).await
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use proxicloud_types::{GuestType, NodeName, VmId};
 
-use crate::cluster;
-use crate::create::{Created, with_free_vmid};
+use crate::create::{Created, post_with_free_vmid};
 use crate::error::{PveError, Result};
+use crate::guests::name_key;
 use crate::params::{Params, api_path};
 use crate::transport::Transport;
 use crate::upid::Upid;
@@ -99,14 +99,10 @@ pub(crate) async fn clone(
     request: &CloneRequest,
 ) -> Result<Created> {
     let path = api_path!("nodes", node, ty, vmid, "clone");
-    let name_key = match ty {
-        GuestType::Lxc => "hostname",
-        GuestType::Qemu => "name",
-    };
     let params = |newid: VmId| {
         Params::new()
             .set("newid", newid)
-            .opt(name_key, request.name.as_deref())
+            .opt(name_key(ty), request.name.as_deref())
             .opt("description", request.description.as_deref())
             .opt("target", request.target.as_ref())
             .opt("full", request.full)
@@ -114,12 +110,7 @@ pub(crate) async fn clone(
             .opt("pool", request.pool.as_deref())
             .opt("snapname", request.snapname.as_deref())
     };
-    with_free_vmid(
-        request.newid,
-        || cluster::next_id(t, None),
-        |newid| t.post(&path, params(newid)),
-    )
-    .await
+    post_with_free_vmid(t, &path, request.newid, params).await
 }
 
 pub(crate) fn migrate_params(ty: GuestType, request: &MigrateRequest) -> Result<Params> {

@@ -242,13 +242,17 @@ pub(crate) async fn config(
     t.get(&path, Params::new()).await
 }
 
-pub(crate) fn update_params(ty: GuestType, update: &ConfigUpdate) -> Result<Params> {
-    let name_key = match ty {
+/// The config key holding a guest's name: `hostname` for containers, `name` for VMs.
+pub(crate) fn name_key(ty: GuestType) -> &'static str {
+    match ty {
         GuestType::Lxc => "hostname",
         GuestType::Qemu => "name",
-    };
+    }
+}
+
+pub(crate) fn update_params(ty: GuestType, update: &ConfigUpdate) -> Result<Params> {
     let params = Params::new()
-        .opt(name_key, update.name.as_deref())
+        .opt(name_key(ty), update.name.as_deref())
         .opt("memory", update.memory_mib)
         .opt("cores", update.cores)
         .opt("description", update.description.as_deref())
