@@ -29,6 +29,7 @@ use proxicloud_domain::iam::Principal;
 use proxicloud_store::{Outcome, Uuid};
 use serde_json::{Map, Value};
 
+use crate::auth::is_safe_method;
 use crate::context::RequestContext;
 use crate::error::ErrorCode;
 
@@ -118,10 +119,6 @@ pub(crate) struct AuditLayer {
     pub(crate) actions: Arc<AuditActions>,
 }
 
-fn is_mutating(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
 /// `/api/v1/users/0195…/disable` → `users/0195…`; `/api/v1/users` → `users`.
 fn resource_of(path: &str) -> String {
     let below = path
@@ -149,7 +146,7 @@ pub(crate) async fn record_mutations(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if !is_mutating(request.method()) {
+    if is_safe_method(request.method()) {
         return next.run(request).await;
     }
     let method = request.method().clone();
@@ -174,7 +171,7 @@ pub(crate) async fn record_mutations(
         .0
         .get(&(method.clone(), route.clone()))
         .cloned()
-        .unwrap_or(format!("{method} {route}"));
+        .unwrap_or_else(|| format!("{method} {route}"));
     let note = std::mem::take(&mut *trail.0.lock());
     let mut details = note.details;
     details.insert("status".into(), status.as_u16().into());
