@@ -4,7 +4,7 @@
 use proxicloud_store::Role;
 use serde_json::{Value, json};
 
-use crate::job_support::{ISO, accepted, finished_job, spawn_with_engine};
+use crate::job_support::{ISO, accepted, finished_job, spawn_with_engine, step_names};
 
 #[tokio::test]
 async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
@@ -41,12 +41,7 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
     let job = accepted(app, &alice, "/api/v1/instances", clone, None).await;
     let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], json!("succeeded"), "{job:#}");
-    let steps: Vec<&str> = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&job);
     assert_eq!(
         steps,
         [

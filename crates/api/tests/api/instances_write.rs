@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::job_support::{
-    accepted, create, finished_job, instance, mirrored_status, spawn_with_engine,
+    accepted, create, finished_job, instance, mirrored_status, spawn_with_engine, step_names,
 };
 use crate::sim_support::eventually;
 use crate::support::{error_code, status_and_json};
@@ -19,12 +19,7 @@ async fn a_container_is_created_running_and_obeys_power_actions() {
     let app = world.app();
 
     let (job, id) = create(&world, &alice, "web-1").await;
-    let steps: Vec<&str> = job["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&job);
     assert_eq!(
         steps,
         ["reserve", "create", "await_create", "start", "finalize"]

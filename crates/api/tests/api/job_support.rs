@@ -214,6 +214,16 @@ pub async fn accepted(
     job
 }
 
+/// The names of a job's steps, in order.
+pub fn step_names(job: &Value) -> Vec<&str> {
+    job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect()
+}
+
 /// Creates a container as `session` and waits for the job; returns the job and the
 /// instance id (named in the `reserve` step).
 pub async fn create(world: &JobWorld, session: &Session, name: &str) -> (Value, String) {
