@@ -79,7 +79,9 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
         Ok(params) => params,
         Err(reply) => return trace.finish(reply),
     };
-    trace.params = params.clone();
+    // The trace owns the parameters; the handler borrows them for its call and hands them
+    // back, so recording a request costs no copy of its body.
+    trace.params = params;
 
     if let Some(error) = sim.faults.take_injected_error() {
         return trace.finish(Reply::Api(error));
@@ -91,10 +93,11 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
     };
     trace.token = principal.as_ref().is_some_and(|p| p.via_token);
 
-    match prepare(sim, method, rel_path, principal, params) {
-        Ok((handler, req)) => {
+    match prepare(sim, method, rel_path, principal, &trace.params) {
+        Ok((handler, mut req)) => {
             trace.template = Some(req.template.clone());
             trace.accepted = true;
+            req.params = std::mem::take(&mut trace.params);
             let reply = match handler {
                 Some(handler) => match handler.call(sim, &req) {
                     Ok(answer) => Reply::Data(answer),
@@ -102,6 +105,7 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
                 },
                 None => Reply::Api(ApiError::not_implemented(method, &req.template)),
             };
+            trace.params = req.params;
             trace.finish(reply)
         }
         Err((template, reply)) => {
@@ -111,14 +115,15 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
     }
 }
 
-/// Resolve, validate and route a request. On error, also returns the template when the
-/// path was resolved (for statistics).
+/// Resolve, validate and route a request; the returned request's `params` are left empty
+/// for the caller to move in. On error, also returns the template when the path was
+/// resolved (for statistics).
 fn prepare(
     sim: &Sim,
     method: Method,
     rel_path: &str,
     principal: Option<Principal>,
-    params: Map<String, Value>,
+    params: &Map<String, Value>,
 ) -> Result<(Option<Handler>, Req), (Option<String>, Reply)> {
     let via_token = principal.as_ref().is_some_and(|p| p.via_token);
     let (template, mut path_values) = match &sim.schema {
@@ -132,7 +137,7 @@ fn prepare(
                 resolved.check_api_token(&shown).map_err(fail)?;
             }
             schema
-                .check_params(method, &resolved, &params)
+                .check_params(method, &resolved, params)
                 .map_err(fail)?;
             (resolved.template, resolved.path_values)
         }
@@ -148,7 +153,7 @@ fn prepare(
         method,
         template,
         path: path_values,
-        params,
+        params: Map::new(),
         user: principal.map(|p| p.user).unwrap_or_default(),
     };
     Ok((handler, req))
