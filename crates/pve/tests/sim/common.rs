@@ -9,8 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use proxicloud_pve::{
-    Auth, ClusterConfig, Fingerprint, HttpPve, NodeName, RetryPolicy, Timeouts, TlsMode,
-    WaitOptions,
+    Auth, ClusterConfig, Fingerprint, HttpPve, NodeName, RetryPolicy, TlsMode, WaitOptions,
 };
 use proxicloud_pve_sim::schema::default_schema_path;
 use proxicloud_pve_sim::{RunningSim, SimConfig};
@@ -95,11 +94,16 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
-pub fn token_config(sim: &RunningSim) -> ClusterConfig {
-    ClusterConfig::new([sim.base_url.as_str()], Auth::token(TOKEN_ID, TOKEN_SECRET))
+/// The simulator's address with its pinned certificate and fast retries.
+fn sim_cluster_config(sim: &RunningSim, auth: Auth) -> ClusterConfig {
+    ClusterConfig::new([sim.base_url.as_str()], auth)
         .expect("valid config")
         .with_tls(pinned(sim))
         .with_retry(fast_retry())
+}
+
+pub fn token_config(sim: &RunningSim) -> ClusterConfig {
+    sim_cluster_config(sim, Auth::token(TOKEN_ID, TOKEN_SECRET))
 }
 
 pub fn token_client(sim: &RunningSim) -> HttpPve {
@@ -107,11 +111,7 @@ pub fn token_client(sim: &RunningSim) -> HttpPve {
 }
 
 pub fn password_client(sim: &RunningSim, renew_after: Duration) -> HttpPve {
-    let config = ClusterConfig::new([sim.base_url.as_str()], Auth::password(USER, PASSWORD))
-        .expect("valid config")
-        .with_tls(pinned(sim))
-        .with_retry(fast_retry())
-        .with_timeouts(Timeouts::default())
+    let config = sim_cluster_config(sim, Auth::password(USER, PASSWORD))
         .with_ticket_renew_after(renew_after);
     HttpPve::new(config).expect("client builds")
 }
