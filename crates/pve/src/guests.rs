@@ -251,6 +251,15 @@ pub(crate) fn name_key(ty: GuestType) -> &'static str {
 }
 
 pub(crate) fn update_params(ty: GuestType, update: &ConfigUpdate) -> Result<Params> {
+    if let Some((key, _)) = update
+        .set
+        .iter()
+        .find(|(k, _)| k.as_str() == "delete" || k.as_str() == "digest")
+    {
+        return Err(PveError::InvalidRequest(format!(
+            "'{key}' has its own field in ConfigUpdate"
+        )));
+    }
     let params = Params::new()
         .opt(name_key(ty), update.name.as_deref())
         .opt("memory", update.memory_mib)
@@ -261,15 +270,6 @@ pub(crate) fn update_params(ty: GuestType, update: &ConfigUpdate) -> Result<Para
         .extend(&update.set)
         .joined("delete", update.delete.iter().map(String::as_str))
         .opt("digest", update.digest.as_deref());
-    if let Some((key, _)) = update
-        .set
-        .iter()
-        .find(|(k, _)| k.as_str() == "delete" || k.as_str() == "digest")
-    {
-        return Err(PveError::InvalidRequest(format!(
-            "'{key}' has its own field in ConfigUpdate"
-        )));
-    }
     if params.is_empty() {
         return Err(PveError::InvalidRequest(
             "the config update changes nothing".to_string(),

@@ -70,11 +70,10 @@ impl Params {
     }
 
     /// An array parameter: one `key=value` pair per item.
-    pub fn list<V: ParamValue>(mut self, key: &str, values: impl IntoIterator<Item = V>) -> Self {
-        for value in values {
-            self.0.push((key.to_string(), value.to_param()));
-        }
-        self
+    pub fn list<V: ParamValue>(self, key: &str, values: impl IntoIterator<Item = V>) -> Self {
+        values
+            .into_iter()
+            .fold(self, |params, value| params.set(key, value))
     }
 
     /// A comma-separated list (PVE's `-list` formats such as `pve-vmid-list`).
