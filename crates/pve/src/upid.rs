@@ -70,17 +70,14 @@ impl Upid {
 /// Hex fields are at least 8 digits (PVE pads with `%08X`); pstart grows to 9 after
 /// 497 days of uptime and a pid may exceed 8 on hosts with a raised pid_max, so
 /// longer values are accepted up to what fits in 64 bits.
-fn hex_field(upid: &str, value: &str, name: &'static str) -> Result<u64, InvalidUpid> {
+/// `malformed` is the reason given when `value` is not 8 to 16 hex digits.
+fn hex_field(upid: &str, value: &str, malformed: &'static str) -> Result<u64, InvalidUpid> {
     let bad = |reason| InvalidUpid {
         upid: upid.to_string(),
         reason,
     };
     if value.len() < 8 || value.len() > 16 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(bad(match name {
-            "pid" => "pid must be 8 to 16 hex digits",
-            "pstart" => "pstart must be 8 to 16 hex digits",
-            _ => "starttime must be 8 to 16 hex digits",
-        }));
+        return Err(bad(malformed));
     }
     u64::from_str_radix(value, 16).map_err(|_| bad("number out of range"))
 }
@@ -111,10 +108,14 @@ impl FromStr for Upid {
             return Err(bad("must have 7 fields"));
         };
         let node = NodeName::new(node).map_err(|_| bad("invalid node name"))?;
-        let pid = hex_field(s, pid, "pid")?;
-        let pstart = hex_field(s, pstart, "pstart")?;
-        let starttime = i64::try_from(hex_field(s, starttime, "starttime")?)
-            .map_err(|_| bad("starttime out of range"))?;
+        let pid = hex_field(s, pid, "pid must be 8 to 16 hex digits")?;
+        let pstart = hex_field(s, pstart, "pstart must be 8 to 16 hex digits")?;
+        let starttime = i64::try_from(hex_field(
+            s,
+            starttime,
+            "starttime must be 8 to 16 hex digits",
+        )?)
+        .map_err(|_| bad("starttime out of range"))?;
         if task_type.is_empty() || !text_field_ok(task_type) {
             return Err(bad("invalid task type"));
         }
