@@ -1,16 +1,14 @@
 //! `instance.create` against the fake Proxmox: the happy path, crashes at every
 //! checkpoint, failing tasks and vmid collisions.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_store::{Backend, GuestQuery, JobStatus, PageRequest, StepStatus, Store, Uuid};
+use proxicloud_store::{GuestQuery, JobStatus, PageRequest, StepStatus, Uuid};
 
 use super::fake_pve::TASK_TIME;
-use super::world::{World, engine_config, lxc};
+use super::world::{World, lxc};
 use crate::instances::job_marker;
-use crate::jobs::tests::support::{CrashingStore, wait_for_job};
-use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
+use crate::jobs::tests::support::wait_for_job;
 
 async fn guest_rows(world: &World) -> Vec<proxicloud_store::Guest> {
     world
@@ -103,15 +101,7 @@ async fn crash_then_resume(
     settle: Duration,
 ) -> Option<(World, proxicloud_store::Job)> {
     let world = World::new().await;
-    let (crashing, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, crash_at);
-    let dying_queue = JobQueue::new(crashing.clone(), world.events.clone());
-    let dying = JobEngine::start(
-        &dying_queue,
-        world.handlers_on(crashing.clone()),
-        engine_config(),
-    )
-    .await
-    .unwrap();
+    let (crashing, dying) = world.dying_engine(crash_at).await;
     let id = world
         .service
         .create(&world.alice, &lxc(Some("web")), None)
@@ -130,16 +120,7 @@ async fn crash_then_resume(
         return None;
     }
     tokio::time::sleep(settle).await;
-    let (replica, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, usize::MAX);
-    let replica: Arc<dyn Store> = replica;
-    let later = EngineConfig {
-        clock: Clock::ahead_by(Duration::from_secs(3600)),
-        ..engine_config()
-    };
-    let queue = JobQueue::new(replica.clone(), world.events.clone());
-    let engine = JobEngine::start(&queue, world.handlers_on(replica), later)
-        .await
-        .unwrap();
+    let engine = world.engine_an_hour_later().await;
     let job = world.finished(id).await;
     engine.shutdown().await;
     Some((world, job))
@@ -265,15 +246,7 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
     world.pve.creations_die_halfway();
     world.pve.fail_next_tasks(1);
     // Checkpoint 5 records the create task: the request has gone out, the record not.
-    let (crashing, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, 5);
-    let dying_queue = JobQueue::new(crashing.clone(), world.events.clone());
-    let dying = JobEngine::start(
-        &dying_queue,
-        world.handlers_on(crashing.clone()),
-        engine_config(),
-    )
-    .await
-    .unwrap();
+    let (crashing, dying) = world.dying_engine(5).await;
     let id = world
         .service
         .create(&world.alice, &lxc(Some("half")), None)
@@ -299,19 +272,7 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
             .all(|g| !g.config.contains_key("description") && !g.config.contains_key("lock"))
     );
 
-    let (replica, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, usize::MAX);
-    let replica: Arc<dyn Store> = replica;
-    let later = EngineConfig {
-        clock: Clock::ahead_by(Duration::from_secs(3600)),
-        ..engine_config()
-    };
-    let engine = JobEngine::start(
-        &JobQueue::new(replica.clone(), world.events.clone()),
-        world.handlers_on(replica),
-        later,
-    )
-    .await
-    .unwrap();
+    let engine = world.engine_an_hour_later().await;
     let job = world.finished(id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed, "{job:#?}");

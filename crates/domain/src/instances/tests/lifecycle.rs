@@ -1,15 +1,13 @@
 //! Power actions and termination: who may, what happens on Proxmox, and crashes.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_store::{Backend, GuestQuery, JobStatus, PageRequest, StepStatus, Store, Uuid};
+use proxicloud_store::{GuestQuery, JobStatus, PageRequest, StepStatus, Uuid};
 
-use super::world::{World, engine_config, lxc};
+use super::world::{World, lxc};
 use crate::error::DomainError;
 use crate::instances::Power;
-use crate::jobs::tests::support::{CrashingStore, wait_for_job};
-use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
+use crate::jobs::tests::support::wait_for_job;
 
 /// Creates (and starts) an instance for alice; returns its id and vmid.
 async fn instance(world: &World, name: &str) -> (Uuid, u32) {
@@ -275,11 +273,7 @@ async fn a_crash_during_terminate_destroys_the_guest_exactly_once() {
     loop {
         let world = World::new().await;
         let (id, _) = instance(&world, "web").await;
-        let (crashing, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, crash_at);
-        let queue = JobQueue::new(crashing.clone(), world.events.clone());
-        let dying = JobEngine::start(&queue, world.handlers_on(crashing.clone()), engine_config())
-            .await
-            .unwrap();
+        let (crashing, dying) = world.dying_engine(crash_at).await;
         let job = world
             .service
             .terminate(&world.alice, id, Some("web"), None)
@@ -295,19 +289,7 @@ async fn a_crash_during_terminate_destroys_the_guest_exactly_once() {
             assert_eq!(seen.status, JobStatus::Succeeded);
             break;
         }
-        let (replica, _) = CrashingStore::new(world.store.clone(), Backend::Postgres, usize::MAX);
-        let replica: Arc<dyn Store> = replica;
-        let later = EngineConfig {
-            clock: Clock::ahead_by(Duration::from_secs(3600)),
-            ..engine_config()
-        };
-        let engine = JobEngine::start(
-            &JobQueue::new(replica.clone(), world.events.clone()),
-            world.handlers_on(replica),
-            later,
-        )
-        .await
-        .unwrap();
+        let engine = world.engine_an_hour_later().await;
         let done = world.finished(job.id).await;
         engine.shutdown().await;
         let at = format!("crash at checkpoint {crash_at}");

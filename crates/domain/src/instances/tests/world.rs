@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use proxicloud_pve::Pve;
 use proxicloud_store::{
-    ClusterConfig, ClusterCredentials, InventorySnapshot, Job, NodeObservation, Role,
+    Backend, ClusterConfig, ClusterCredentials, InventorySnapshot, Job, NodeObservation, Role,
     StorageObservation, Store, Timestamp, User, Uuid,
 };
 
@@ -16,8 +16,8 @@ use crate::error::DomainResult;
 use crate::events::EventBus;
 use crate::iam::{AuthMethod, Principal};
 use crate::instances::{CreateInstance, InstanceService, PveConnector};
-use crate::jobs::tests::support::{sqlite_store, user, wait_for_job};
-use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobQueue};
+use crate::jobs::tests::support::{CrashingStore, sqlite_store, user, wait_for_job};
+use crate::jobs::{Clock, EngineConfig, JobEngine, JobHandlers, JobQueue};
 use crate::settings::{Settings, SettingsService};
 
 pub const GIB: u64 = 1 << 30;
@@ -185,6 +185,36 @@ impl World {
         )
         .await
         .expect("engine")
+    }
+
+    /// An engine whose store stops answering at job checkpoint `crash_at`: a process
+    /// killed mid-job. It claims as PostgreSQL would, so only lease expiry resumes
+    /// the job.
+    pub async fn dying_engine(&self, crash_at: usize) -> (Arc<CrashingStore>, JobEngine) {
+        let (crashing, _) = CrashingStore::new(self.store.clone(), Backend::Postgres, crash_at);
+        let queue = JobQueue::new(crashing.clone(), self.events.clone());
+        let engine = JobEngine::start(&queue, self.handlers_on(crashing.clone()), engine_config())
+            .await
+            .expect("dying engine");
+        (crashing, engine)
+    }
+
+    /// The engine of a second process whose clock is an hour ahead: past every lease
+    /// a dead process held.
+    pub async fn engine_an_hour_later(&self) -> JobEngine {
+        let (replica, _) = CrashingStore::new(self.store.clone(), Backend::Postgres, usize::MAX);
+        let replica: Arc<dyn Store> = replica;
+        let later = EngineConfig {
+            clock: Clock::ahead_by(Duration::from_secs(3600)),
+            ..engine_config()
+        };
+        JobEngine::start(
+            &JobQueue::new(replica.clone(), self.events.clone()),
+            self.handlers_on(replica),
+            later,
+        )
+        .await
+        .expect("engine an hour later")
     }
 
     pub async fn finished(&self, id: Uuid) -> Job {
