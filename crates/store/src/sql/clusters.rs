@@ -3,7 +3,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::records::{CLUSTER_COLUMNS, ClusterRecord, convert_all, credential_columns};
-use super::{DbId, SqlStore};
+use super::{DbId, SqlStore, found};
 use crate::repo::clusters::{Cluster, ClusterConfig, ClusterHealth, ClusterRepo};
 use crate::{Result, StoreError, Timestamp};
 
@@ -79,10 +79,7 @@ impl ClusterRepo for SqlStore {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM clusters WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(deleted)
     }
 
     async fn set_health(&self, id: Uuid, health: ClusterHealth) -> Result<()> {
@@ -99,9 +96,6 @@ impl ClusterRepo for SqlStore {
                 .await?
                 .rows_affected()
         });
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(updated)
     }
 }

@@ -120,6 +120,15 @@ impl<'r> Decode<'r, Postgres> for Timestamp {
     }
 }
 
+/// The outcome of an UPDATE or DELETE of one row by id: no row affected means there
+/// is no row with that id.
+pub(crate) fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Counters and sizes are `u64` in Rust and `BIGINT` in the database (PostgreSQL has no
 /// unsigned type); values above `i64::MAX` are saturated rather than wrapped.
 pub(crate) fn to_db_int(value: u64) -> i64 {

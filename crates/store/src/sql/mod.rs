@@ -35,7 +35,7 @@ use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
 use crate::{Backend, Result, Store};
 
-pub(crate) use codec::DbId;
+pub(crate) use codec::{DbId, found};
 
 /// The pools of one store.
 pub(crate) enum Db {

@@ -5,7 +5,7 @@ use super::connect::BeginWrite;
 use super::records::{
     API_TOKEN_COLUMNS, ApiTokenRecord, REFRESH_TOKEN_COLUMNS, RefreshTokenRecord,
 };
-use super::{DbId, SqlStore};
+use super::{DbId, SqlStore, found};
 use crate::repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
 };
@@ -94,10 +94,7 @@ impl RefreshTokenRepo for SqlStore {
         let updated = on_writer!(&self.db, pool => {
             sqlx::query(sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
         });
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(updated)
     }
 
     async fn revoke_family(&self, family_id: Uuid, now: Timestamp) -> Result<u64> {
@@ -184,10 +181,7 @@ impl ApiTokenRepo for SqlStore {
         let updated = on_writer!(&self.db, pool => {
             sqlx::query(sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
         });
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(updated)
     }
 
     async fn touch(&self, id: Uuid, now: Timestamp) -> Result<()> {
@@ -195,9 +189,6 @@ impl ApiTokenRepo for SqlStore {
         let updated = on_writer!(&self.db, pool => {
             sqlx::query(sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
         });
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(updated)
     }
 }

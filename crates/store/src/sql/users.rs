@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::args::Sql;
 use super::records::{USER_COLUMNS, UserRecord, convert_all};
-use super::{DbId, SqlStore};
+use super::{DbId, SqlStore, found};
 use crate::repo::users::{NewUser, Role, User, UserChanges, UserRepo};
 use crate::{Page, PageRequest, Result, StoreError, Timestamp};
 
@@ -105,10 +105,7 @@ impl UserRepo for SqlStore {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM users WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(deleted)
     }
 
     async fn count_active_admins(&self) -> Result<u64> {
