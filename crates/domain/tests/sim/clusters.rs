@@ -19,11 +19,7 @@ fn failure(outcome: ConnectionTest) -> (FailureKind, String) {
 async fn a_working_cluster_reports_version_nodes_and_latency() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created");
+    let cluster = h.register_sim(&admin).await;
     match h
         .clusters
         .test(&admin, cluster.id)
@@ -50,11 +46,7 @@ async fn a_working_cluster_reports_version_nodes_and_latency() {
 async fn a_wrong_token_secret_is_reported_as_unauthorized() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created");
+    let cluster = h.register_sim(&admin).await;
     let mut broken = sim_input(&h.sim);
     broken.auth = AuthInput::ApiToken {
         token_id: crate::common::TOKEN_ID.into(),
@@ -118,11 +110,7 @@ async fn nothing_listening_is_unreachable_and_a_slow_cluster_times_out() {
     );
     assert_eq!(kind, FailureKind::Unreachable, "{message}");
 
-    let slow = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created");
+    let slow = h.register_sim(&admin).await;
     control(&h.sim, reqwest::Method::POST, "api/latency?ms=1500").await;
     let started = std::time::Instant::now();
     let (kind, message) = failure(h.clusters.test(&admin, slow.id).await.expect("test runs"));

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use proxicloud_domain::clusters::{AuthInput, ClusterInput, ClusterService, ConnectOptions};
+use proxicloud_domain::clusters::{
+    AuthInput, ClusterInfo, ClusterInput, ClusterService, ConnectOptions,
+};
 use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{AuthMethod, Principal};
 use proxicloud_domain::inventory::{self, InventoryConfig, InventoryHandle};
@@ -91,6 +93,16 @@ pub fn sim_input(sim: &RunningSim) -> ClusterInput {
         tls_fingerprint: sim.fingerprint.clone(),
         ca_pem: None,
         verify_tls: true,
+    }
+}
+
+impl Harness {
+    /// Registers the simulator as `admin` would (see [`sim_input`]).
+    pub async fn register_sim(&self, admin: &Principal) -> ClusterInfo {
+        self.clusters
+            .create(admin, sim_input(&self.sim))
+            .await
+            .expect("created")
     }
 }
 

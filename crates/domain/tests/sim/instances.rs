@@ -8,7 +8,7 @@ use proxicloud_domain::inventory::{self, InstanceDirectory, InstanceListQuery, O
 use proxicloud_store::{Role, Uuid};
 
 use crate::common::{
-    GUESTS, WAIT, eventually, guest, harness, live_guest_count, sim_input, start_inventory, user,
+    GUESTS, WAIT, eventually, guest, harness, live_guest_count, start_inventory, user,
 };
 
 #[tokio::test]
@@ -18,12 +18,7 @@ async fn users_see_only_their_own_instances_and_admins_see_all() {
     let alice = user(&*h.store, "alice", Role::Operator).await;
     let bob = user(&*h.store, "bob", Role::Readonly).await;
     let (inventory, _interval) = start_inventory(&h, Duration::from_millis(100));
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     eventually("the seeded guests", WAIT, || async {
         (live_guest_count(&h, cluster).await == GUESTS).then_some(())
     })

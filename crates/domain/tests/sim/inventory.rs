@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 
 use crate::common::{
     GUESTS, WAIT, assert_schema_valid, control, eventually, guest, harness, live_guest_count,
-    sim_input, start_inventory, user,
+    start_inventory, user,
 };
 
 /// Events received so far, without waiting.
@@ -40,12 +40,7 @@ async fn the_mirror_follows_the_cluster_with_one_call_per_cycle() {
     let admin = user(&*h.store, "root", Role::Admin).await;
     let alice = user(&*h.store, "alice", Role::Operator).await;
     // Registered before the inventory starts: picked up at boot.
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     let (_, mut events) = h.events.subscribe(None);
     let (inventory, interval) = start_inventory(&h, Duration::from_millis(100));
 
@@ -200,12 +195,7 @@ async fn an_unreachable_cluster_is_offline_since_the_outage_then_back_online() {
     let (_, mut events) = h.events.subscribe(None);
     let (inventory, _interval) = start_inventory(&h, Duration::from_millis(100));
     // Registered while the inventory runs: its worker starts at once.
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     let directory = InstanceDirectory::new(h.store.clone(), h.events.clone());
     let all = || InstanceListQuery::default();
 
@@ -273,12 +263,7 @@ async fn deleting_a_cluster_stops_its_worker() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
     let (inventory, _interval) = start_inventory(&h, Duration::from_millis(50));
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     let stats = inventory.stats();
     eventually("a few polls", WAIT, || async {
         (stats.polls(cluster) >= 2).then_some(())

@@ -9,7 +9,7 @@ use proxicloud_domain::instances::MirrorRefresh;
 use proxicloud_store::Role;
 
 use crate::common::{
-    GUESTS, WAIT, eventually, guest, harness, live_guest_count, sim_input, start_inventory, user,
+    GUESTS, WAIT, eventually, guest, harness, live_guest_count, start_inventory, user,
 };
 
 /// `/cluster/resources` calls the simulator has answered so far.
@@ -39,12 +39,7 @@ fn create_behind_the_mirror(h: &crate::common::Harness, vmid: u32, name: &str) {
 async fn a_refresh_shows_a_new_guest_at_once_with_one_call() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     // One poll at boot, then none for an hour: anything newer comes from the refresh.
     let (inventory, _interval) = start_inventory(&h, Duration::from_secs(3600));
     eventually("the seeded guests", WAIT, || async {
@@ -81,12 +76,7 @@ async fn a_refresh_shows_a_new_guest_at_once_with_one_call() {
 async fn concurrent_refreshes_of_one_cluster_share_their_polls() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
-    let cluster = h
-        .clusters
-        .create(&admin, sim_input(&h.sim))
-        .await
-        .expect("created")
-        .id;
+    let cluster = h.register_sim(&admin).await.id;
     let (inventory, _interval) = start_inventory(&h, Duration::from_secs(3600));
     eventually("the seeded guests", WAIT, || async {
         (live_guest_count(&h, cluster).await == GUESTS).then_some(())
