@@ -1,13 +1,9 @@
-// Starts the real `proxicloud serve --demo` on a free loopback port for one test file.
-//
-// Until the console router is wired into `serve`, the binary answers `/` with the
-// API's 404: then a small same-origin front (ui/dist + a proxy of /api to the binary)
-// stands in, so the tests still drive the real API through the real UI bundle.
+// Starts the real `proxicloud serve --demo` (the release binary scripts/e2e.sh
+// builds, or PROXICLOUD_BIN) on a free loopback port for one test file.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password-0123';
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -15,7 +11,7 @@ const repo = new URL('../../../', import.meta.url).pathname;
 function binary() {
   if (process.env.PROXICLOUD_BIN) return process.env.PROXICLOUD_BIN;
   const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
-  return join(target, 'debug', 'proxicloud');
+  return join(target, process.env.PROXICLOUD_E2E_PROFILE ?? 'release', 'proxicloud');
 }
 
 // The server's log goes next to the screenshots, for a reviewer to read after a failure.
@@ -54,52 +50,7 @@ function startBinary() {
   });
 }
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-
-/** ui/dist plus /api proxied to `apiUrl`, on one origin (cookies are SameSite=Strict). */
-function startFront(apiUrl) {
-  const dist = join(repo, 'ui', 'dist');
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('ui/dist is missing: run npm run build in ui/');
-  const api = new URL(apiUrl);
-  const server = createServer((req, res) => {
-    if (req.url.startsWith('/api')) {
-      const upstream = httpRequest(
-        { host: api.hostname, port: api.port, path: req.url, method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.writeHead(502).end());
-      req.pipe(upstream);
-      return;
-    }
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(dist, path);
-    const served = existsSync(file) && extname(file) ? file : join(dist, 'index.html');
-    res.writeHead(200, { 'Content-Type': TYPES[extname(served)] ?? 'application/octet-stream' });
-    res.end(readFileSync(served));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() });
-    });
-  });
-}
-
-/** @returns {Promise<{ url: string, servesConsole: boolean, stop: () => void }>} */
+/** @returns {Promise<{ url: string, stop: () => void }>} */
 export async function startProxicloud() {
-  const backend = await startBinary();
-  const root = await fetch(backend.url + '/');
-  const servesConsole = (root.headers.get('content-type') ?? '').startsWith('text/html');
-  if (servesConsole) return { ...backend, servesConsole };
-  const front = await startFront(backend.url);
-  return {
-    url: front.url,
-    servesConsole,
-    stop: () => {
-      front.stop();
-      backend.stop();
-    },
-  };
+  return startBinary();
 }

@@ -10,7 +10,6 @@ let browser;
 
 before(async () => {
   server = await startProxicloud();
-  if (!server.servesConsole) console.log('# the binary does not serve the console yet: using a same-origin front');
   browser = await launchBrowser();
 });
 

@@ -1,0 +1,139 @@
+//! What a row's `{id}` names, created fresh for every cell.
+
+use proxicloud_domain::clusters::{AuthInput, ClusterInput};
+use proxicloud_domain::iam::tokens::mint_api_token;
+use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
+use proxicloud_store::{JobStep, NewApiToken, NewJob, Timestamp};
+use proxicloud_types::{GuestType, VmId};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::support::{TestApp, TestUser};
+
+/// What the path's `{id}` names. Created for every cell, owned by the cell's owner.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Target {
+    /// The route has no `{id}`.
+    Nothing,
+    /// The owner's own user account.
+    OwnerAccount,
+    /// An API token of the owner.
+    OwnerApiToken,
+    /// A registered Proxmox VE cluster (nobody owns clusters).
+    Cluster,
+    /// A mirrored instance owned by the owner.
+    OwnerInstance,
+    /// A job started by the owner.
+    OwnerJob,
+}
+
+/// Nothing listens there: connection tests fail fast, and no poll reaches anything.
+pub(super) const UNREACHABLE_NODE: &str = "https://127.0.0.1:9";
+
+/// A cluster registered straight through the domain (no API call, no caller).
+async fn matrix_cluster(app: &TestApp) -> Uuid {
+    let input = ClusterInput {
+        name: format!("matrix-{}", Uuid::now_v7().simple()),
+        addresses: vec![UNREACHABLE_NODE.into()],
+        auth: AuthInput::ApiToken {
+            token_id: "root@pam!matrix".into(),
+            secret: Some(SecretString::from("matrix-secret")),
+        },
+        tls_fingerprint: None,
+        ca_pem: None,
+        verify_tls: true,
+    };
+    app.state.clusters.register(input).await.unwrap().id
+}
+
+/// A guest as one inventory sync would mirror it, given to `owner`.
+async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
+    let cluster = matrix_cluster(app).await;
+    let guest = GuestObservation {
+        vmid: VmId::new(100).unwrap(),
+        node: "pve1".into(),
+        kind: GuestType::Lxc,
+        name: "matrix".into(),
+        status: "running".into(),
+        cpus: 1.0,
+        maxmem: 512 << 20,
+        mem: 0,
+        maxdisk: 8 << 30,
+        disk: 0,
+        uptime: 0,
+        template: false,
+        lock: None,
+        tags: None,
+    };
+    let snapshot = InventorySnapshot {
+        observed_at: Timestamp::now(),
+        nodes: Vec::new(),
+        storages: Vec::new(),
+        guests: vec![guest],
+    };
+    let report = app
+        .store
+        .inventory()
+        .sync(cluster, &snapshot)
+        .await
+        .unwrap();
+    let id = report.appeared[0];
+    app.store
+        .guests()
+        .set_owner(id, Some(owner.id))
+        .await
+        .unwrap();
+    id
+}
+
+impl Target {
+    /// Creates the target for one cell and returns the value of `{id}`.
+    pub(super) async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
+        match self {
+            Target::Nothing => None,
+            Target::Cluster => Some(matrix_cluster(app).await.to_string()),
+            Target::OwnerInstance => Some(owned_instance(app, owner).await.to_string()),
+            Target::OwnerJob => {
+                let job = NewJob {
+                    kind: "instance.start".into(),
+                    owner_id: owner.id,
+                    resource_kind: None,
+                    resource_id: None,
+                    params: json!({}),
+                    steps: vec![JobStep::pending("start")],
+                    idempotency_key: None,
+                };
+                Some(
+                    app.store
+                        .jobs()
+                        .create(job)
+                        .await
+                        .unwrap()
+                        .job
+                        .id
+                        .to_string(),
+                )
+            }
+            Target::OwnerAccount => Some(owner.id.to_string()),
+            Target::OwnerApiToken => {
+                let minted = mint_api_token();
+                let token = NewApiToken {
+                    user_id: owner.id,
+                    name: "target".into(),
+                    prefix: minted.display_prefix,
+                    token_hash: minted.hash,
+                    expires_at: Some(Timestamp::now() + std::time::Duration::from_secs(3600)),
+                };
+                Some(
+                    app.store
+                        .api_tokens()
+                        .insert(token)
+                        .await
+                        .unwrap()
+                        .id
+                        .to_string(),
+                )
+            }
+        }
+    }
+}
