@@ -50,8 +50,8 @@ pub use repo::inventory::{
     StorageObservation, SyncReport,
 };
 pub use repo::jobs::{
-    CreatedJob, Job, JobFilter, JobOutcome, JobProgress, JobRepo, JobStatus, JobStep, NewJob,
-    StepStatus,
+    CreatedJob, Job, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource, JobStatus, JobStep,
+    NewJob, StepStatus,
 };
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{

@@ -62,6 +62,8 @@ pub(super) async fn ensure(
     plan: &CreatePlan,
 ) -> Result<Guest, StepError> {
     if let Some(guest) = find(store, run, plan).await? {
+        // A run resumed right after reserving may not have saved the id yet.
+        run.set_resource_id(guest.id.to_string());
         return Ok(guest);
     }
     let mut candidate = pve.next_id(None).await?;
@@ -80,6 +82,7 @@ pub(super) async fn ensure(
         };
         match store.guests().reserve(reservation).await {
             Ok(guest) => {
+                run.set_resource_id(guest.id.to_string());
                 run.set_detail(format!(
                     "instance {}: vmid {candidate} on node {}",
                     guest.id, plan.node

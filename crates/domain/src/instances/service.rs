@@ -244,6 +244,7 @@ impl InstanceService {
         let filter = JobFilter {
             owner_id: Some(caller.user_id),
             status: None,
+            ..JobFilter::default()
         };
         let recent = self
             .store

@@ -212,6 +212,7 @@ async fn release_orphans(shared: &Shared, boot_id: &str) -> DomainResult<usize> 
     let filter = JobFilter {
         owner_id: None,
         status: Some(JobStatus::Running),
+        ..JobFilter::default()
     };
     let mut orphans = Vec::new();
     let mut page = PageRequest::first(500);

@@ -128,6 +128,7 @@ impl JobService {
         let filter = JobFilter {
             owner_id,
             status: query.status,
+            ..JobFilter::default()
         };
         let page = self.store.jobs().list(&filter, page).await?;
         Ok(Page {

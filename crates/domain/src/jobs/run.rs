@@ -91,6 +91,12 @@ impl<'a> JobRun<'a> {
         self.job.steps[index].detail = Some(detail.into());
     }
 
+    /// Names what the job acts on once it exists (a create job's instance); saved with
+    /// the next checkpoint, so the job is listed with that resource from then on.
+    pub fn set_resource_id(&mut self, id: impl Into<String>) {
+        self.job.resource_id = Some(id.into());
+    }
+
     /// Marks the current step as skipped (nothing to do) once it returns `Ok`.
     pub fn skip_step(&mut self, why: impl Into<String>) {
         self.set_detail(why);
@@ -225,6 +231,7 @@ impl<'a> JobRun<'a> {
             current_step: self.job.current_step,
             progress: self.job.progress,
             pve_upid: self.job.pve_upid.clone(),
+            resource_id: self.job.resource_id.clone(),
         };
         let now = self.now();
         let saved = self

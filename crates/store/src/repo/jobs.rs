@@ -152,6 +152,9 @@ pub struct JobProgress {
     pub progress: u8,
     /// `None` keeps the stored UPID.
     pub pve_upid: Option<String>,
+    /// The id of what the job acts on, once known (a create job learns its instance's
+    /// id when it reserves it); `None` keeps the stored one.
+    pub resource_id: Option<String>,
 }
 
 /// How a job ended.
@@ -184,6 +187,16 @@ impl JobOutcome {
 pub struct JobFilter {
     pub owner_id: Option<Uuid>,
     pub status: Option<JobStatus>,
+    /// Only the jobs acting on this resource.
+    pub resource: Option<JobResource>,
+}
+
+/// What a job acts on: its `resource_kind` and `resource_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobResource {
+    /// e.g. `instance`.
+    pub kind: String,
+    pub id: String,
 }
 
 #[async_trait]

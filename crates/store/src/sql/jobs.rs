@@ -111,6 +111,11 @@ impl JobRepo for SqlStore {
         if let Some(status) = filter.status {
             sql.push(" AND status = ").bind(status.as_str());
         }
+        if let Some(resource) = &filter.resource {
+            sql.push(" AND resource_kind = ")
+                .bind(resource.kind.as_str());
+            sql.push(" AND resource_id = ").bind(resource.id.as_str());
+        }
         if let Some(cursor) = &page.after {
             let cursor: JobCursor = cursor.decode()?;
             sql.push(" AND (created_at, id) < (")
@@ -173,6 +178,9 @@ impl JobRepo for SqlStore {
         sql.push(", pve_upid = COALESCE(")
             .bind(progress.pve_upid.clone())
             .push(", pve_upid)");
+        sql.push(", resource_id = COALESCE(")
+            .bind(progress.resource_id.clone())
+            .push(", resource_id)");
         sql.push(", lease_until = ").bind(now + lease);
         sql.push(", updated_at = ").bind(now);
         push_held_by(&mut sql, id, worker_id);

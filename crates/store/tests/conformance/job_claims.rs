@@ -140,6 +140,7 @@ pub async fn an_expired_lease_is_reclaimed_by_another_worker(store: Arc<dyn Stor
         current_step: 1,
         progress: 50,
         pve_upid: None,
+        resource_id: None,
     };
     let late = store
         .jobs()
@@ -184,6 +185,7 @@ pub async fn checkpoints_record_progress_and_extend_the_lease(store: Arc<dyn Sto
         current_step: 1,
         progress: 40,
         pve_upid: Some(upid.into()),
+        resource_id: Some("guest-150".into()),
     };
     let t1 = later(t0, 20);
     let saved = store
@@ -194,6 +196,7 @@ pub async fn checkpoints_record_progress_and_extend_the_lease(store: Arc<dyn Sto
     assert_eq!(saved.steps, steps);
     assert_eq!((saved.current_step, saved.progress), (1, 40));
     assert_eq!(saved.pve_upid.as_deref(), Some(upid));
+    assert_eq!(saved.resource_id.as_deref(), Some("guest-150"));
     assert_eq!(saved.lease_until, Some(t1 + LEASE));
     assert_eq!(saved.updated_at, t1);
 
@@ -213,6 +216,7 @@ pub async fn checkpoints_record_progress_and_extend_the_lease(store: Arc<dyn Sto
             "w",
             &JobProgress {
                 pve_upid: None,
+                resource_id: None,
                 progress: 250,
                 ..progress
             },
@@ -225,6 +229,11 @@ pub async fn checkpoints_record_progress_and_extend_the_lease(store: Arc<dyn Sto
         kept.pve_upid.as_deref(),
         Some(upid),
         "no new UPID keeps the old one"
+    );
+    assert_eq!(
+        kept.resource_id.as_deref(),
+        Some("guest-150"),
+        "no new resource id keeps the old one"
     );
     assert_eq!(kept.progress, 100, "progress is clamped");
     assert_eq!(store.jobs().get(job.id).await.unwrap(), kept);

@@ -3,7 +3,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proxicloud_store::{
-    JobFilter, JobStatus, JobStep, NewJob, PageRequest, Role, Store, StoreError, Timestamp,
+    JobFilter, JobProgress, JobResource, JobStatus, JobStep, NewJob, PageRequest, Role, Store,
+    StoreError, Timestamp,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -188,4 +189,109 @@ pub async fn listing_pages_newest_first_per_owner(store: Arc<dyn Store>) {
             .len(),
         1
     );
+}
+
+/// An instance's jobs: those naming it, including a create job that learnt its
+/// instance's id at a checkpoint, newest first and paged.
+pub async fn listing_by_resource_finds_only_that_resources_jobs(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let piotr = user(&*store, "piotr", Role::Operator).await;
+    let instance = Uuid::now_v7().to_string();
+    let create = store
+        .jobs()
+        .create(new_job(olga.id, None))
+        .await
+        .unwrap()
+        .job;
+    let claimed = store
+        .jobs()
+        .claim_next("w", Timestamp::now(), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, create.id);
+    let reserved = JobProgress {
+        steps: claimed.steps.clone(),
+        current_step: 0,
+        progress: 10,
+        pve_upid: None,
+        resource_id: Some(instance.clone()),
+    };
+    store
+        .jobs()
+        .checkpoint(create.id, "w", &reserved, Timestamp::now(), LEASE)
+        .await
+        .unwrap();
+    let about = |owner: Uuid, kind: &str, id: &str| NewJob {
+        kind: "instance.stop".into(),
+        resource_kind: Some(kind.into()),
+        resource_id: Some(id.into()),
+        ..new_job(owner, None)
+    };
+    let stop = store
+        .jobs()
+        .create(about(piotr.id, "instance", &instance))
+        .await
+        .unwrap()
+        .job;
+    let start = store
+        .jobs()
+        .create(about(olga.id, "instance", &instance))
+        .await
+        .unwrap()
+        .job;
+    let other_instance = Uuid::now_v7().to_string();
+    store
+        .jobs()
+        .create(about(olga.id, "instance", &other_instance))
+        .await
+        .unwrap();
+    store
+        .jobs()
+        .create(about(olga.id, "volume", &instance))
+        .await
+        .unwrap();
+    store.jobs().create(new_job(olga.id, None)).await.unwrap();
+
+    let filter = JobFilter {
+        resource: Some(JobResource {
+            kind: "instance".into(),
+            id: instance.clone(),
+        }),
+        ..Default::default()
+    };
+    let first = store
+        .jobs()
+        .list(&filter, PageRequest::first(2))
+        .await
+        .unwrap();
+    let next = first.next.clone().expect("a second page");
+    let second = store
+        .jobs()
+        .list(&filter, PageRequest::after(next, 2))
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(ids, [start.id, stop.id, create.id]);
+    assert_eq!(second.next, None);
+
+    let olgas = JobFilter {
+        owner_id: Some(olga.id),
+        ..filter
+    };
+    let ids: Vec<Uuid> = store
+        .jobs()
+        .list(&olgas, PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(ids, [start.id, create.id]);
 }

@@ -107,6 +107,7 @@ conformance_tests! {
         a_repeated_idempotency_key_returns_the_first_job,
         concurrent_creates_with_one_key_make_one_job,
         listing_pages_newest_first_per_owner,
+        listing_by_resource_finds_only_that_resources_jobs,
     ],
     job_claims: [
         workers_claim_the_oldest_job_first_under_a_lease,
