@@ -87,6 +87,12 @@ pub trait Store: Send + Sync {
     fn inventory(&self) -> &dyn InventoryRepo;
     fn guests(&self) -> &dyn GuestRepo;
     fn jobs(&self) -> &dyn JobRepo;
+    /// A counter that grows after every write through this store that may change a
+    /// guest row (inventory sync, reservation, owner change, deletion, and the
+    /// deletions of clusters and users that cascade to guests). In-memory views of
+    /// the guests compare it to know they are out of date; it does not see writes
+    /// made by other processes sharing the database.
+    fn guest_writes(&self) -> u64;
     /// A trivial query: for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Waits for in-flight queries and closes every connection (graceful shutdown).

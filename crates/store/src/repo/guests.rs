@@ -94,6 +94,8 @@ pub trait GuestRepo: Send + Sync {
     /// `InvalidCursor` when the cursor came from a different sort.
     async fn list(&self, query: &GuestQuery, page: PageRequest) -> Result<Page<Guest>>;
     async fn get(&self, id: Uuid) -> Result<Guest>;
+    /// Every guest not marked removed, in no particular order (for in-memory views).
+    async fn list_live(&self) -> Result<Vec<Guest>>;
     /// The live (not removed) guest with this vmid.
     async fn find_by_vmid(&self, cluster_id: Uuid, vmid: VmId) -> Result<Option<Guest>>;
     /// Status [`STATUS_CREATING`], managed, owned. `Conflict { constraint: GUEST_VMID }`

@@ -79,6 +79,8 @@ impl ClusterRepo for SqlStore {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM clusters WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
+        // Its guests went with it (ON DELETE CASCADE).
+        self.note_guest_write();
         found(deleted)
     }
 

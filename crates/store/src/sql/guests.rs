@@ -227,6 +227,14 @@ impl GuestRepo for SqlStore {
         record.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn list_live(&self) -> Result<Vec<Guest>> {
+        let sql = format!("SELECT {GUEST_COLUMNS} FROM guests WHERE removed_at IS NULL");
+        let records: Vec<GuestRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql).fetch_all(pool).await?
+        });
+        convert_all(records)
+    }
+
     async fn find_by_vmid(&self, cluster_id: Uuid, vmid: VmId) -> Result<Option<Guest>> {
         let sql = format!(
             "SELECT {GUEST_COLUMNS} FROM guests WHERE cluster_id = $1 AND vmid = $2 AND removed_at IS NULL"
@@ -262,6 +270,7 @@ impl GuestRepo for SqlStore {
                 .fetch_one(pool)
                 .await?
         });
+        self.note_guest_write();
         record.try_into()
     }
 
@@ -271,6 +280,7 @@ impl GuestRepo for SqlStore {
         let record: Option<GuestRecord> = on_writer!(&self.db, pool => {
             sqlx::query_as(&sql).bind(DbId(id)).bind(owner_id.map(DbId)).fetch_optional(pool).await?
         });
+        self.note_guest_write();
         record.ok_or(StoreError::NotFound)?.try_into()
     }
 
@@ -278,6 +288,7 @@ impl GuestRepo for SqlStore {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM guests WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
+        self.note_guest_write();
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }

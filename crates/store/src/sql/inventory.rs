@@ -220,6 +220,8 @@ impl InventoryRepo for SqlStore {
             tx.commit().await?;
             ((plan.removed, plan.changed, plan.kept_vmids), returned)
         });
+        // Every live guest's `seen_at` moved, at least.
+        self.note_guest_write();
 
         let (disappeared, changed, kept_vmids) = plan_ids;
         let appeared = returned

@@ -22,6 +22,8 @@ mod sync_plan;
 mod tokens;
 mod users;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use async_trait::async_trait;
 use sqlx::{PgPool, SqlitePool};
 
@@ -78,13 +80,21 @@ impl Dialect {
 
 pub(crate) struct SqlStore {
     db: Db,
+    /// See [`Store::guest_writes`].
+    guest_writes: AtomicU64,
 }
 
 impl SqlStore {
     pub(crate) async fn connect(url: &str) -> Result<Self> {
         Ok(Self {
             db: connect::open(url).await?,
+            guest_writes: AtomicU64::new(0),
         })
+    }
+
+    /// Called after a statement that may have changed guest rows has completed.
+    pub(crate) fn note_guest_write(&self) {
+        self.guest_writes.fetch_add(1, Ordering::Release);
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
@@ -138,6 +148,10 @@ impl Store for SqlStore {
 
     fn jobs(&self) -> &dyn JobRepo {
         self
+    }
+
+    fn guest_writes(&self) -> u64 {
+        self.guest_writes.load(Ordering::Acquire)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -105,6 +105,8 @@ impl UserRepo for SqlStore {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM users WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
+        // Their guests lost their owner (ON DELETE SET NULL).
+        self.note_guest_write();
         found(deleted)
     }
 

@@ -156,3 +156,74 @@ pub async fn owners_can_be_assigned_and_guests_deleted(store: Arc<dyn Store>) {
         .await
         .expect("the vmid is free again");
 }
+
+/// In-memory views rebuild from `list_live` whenever `guest_writes` moved: every kind
+/// of write that changes what they show must move it, and `list_live` must show
+/// exactly the guests that are not removed.
+pub async fn every_guest_write_is_counted_and_live_guests_are_listed(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let mut seen = store.guest_writes();
+    let mut moved = |what: &str| {
+        let now = store.guest_writes();
+        assert!(now > seen, "{what} did not count as a guest write");
+        seen = now;
+    };
+
+    let synced = store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![
+                guest(100, GuestType::Qemu, "kept", "running"),
+                guest(101, GuestType::Lxc, "going", "stopped"),
+            ]),
+        )
+        .await
+        .unwrap();
+    moved("a sync");
+    store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![guest(100, GuestType::Qemu, "kept", "running")]),
+        )
+        .await
+        .unwrap();
+    moved("a sync that removed a guest");
+    let reserved = store
+        .guests()
+        .reserve(reservation(&*store, lab.id, 102, olga.id).await)
+        .await
+        .unwrap();
+    moved("a reservation");
+
+    let mut live: Vec<(u32, String)> = store
+        .guests()
+        .list_live()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.observed.vmid.get(), g.observed.name))
+        .collect();
+    live.sort();
+    assert_eq!(
+        live,
+        vec![(100, "kept".to_owned()), (102, "reserved-102".to_owned())],
+        "removed guests are not live"
+    );
+
+    store
+        .guests()
+        .set_owner(synced.appeared[0], Some(olga.id))
+        .await
+        .unwrap();
+    moved("an owner change");
+    store.guests().delete(reserved.id).await.unwrap();
+    moved("a deletion");
+    store.users().delete(olga.id).await.unwrap();
+    moved("deleting an owner");
+    store.clusters().delete(lab.id).await.unwrap();
+    moved("deleting the cluster");
+    assert!(store.guests().list_live().await.unwrap().is_empty());
+}

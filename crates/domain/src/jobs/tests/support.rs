@@ -138,6 +138,9 @@ impl Store for CrashingStore {
     fn inventory(&self) -> &dyn InventoryRepo {
         self.inner.inventory()
     }
+    fn guest_writes(&self) -> u64 {
+        self.inner.guest_writes()
+    }
     fn guests(&self) -> &dyn GuestRepo {
         self.inner.guests()
     }
