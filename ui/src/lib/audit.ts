@@ -1,5 +1,6 @@
 // Audit log filters: the same query drives the table and the CSV export link.
-import type { Outcome } from './api/types';
+import type { AuditEntry, Outcome } from './api/types';
+import type { SortValue } from './sort';
 
 export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'denied'];
 
@@ -35,4 +36,21 @@ export function auditQuery(filters: AuditFilters): AuditQuery {
 export function csvExportUrl(filters: AuditFilters): string {
   const params = new URLSearchParams(auditQuery(filters) as Record<string, string>).toString();
   return params ? `/api/v1/audit.csv?${params}` : '/api/v1/audit.csv';
+}
+
+export type AuditColumn = 'seq' | 'at' | 'username' | 'action' | 'resource' | 'outcome' | 'source_ip';
+
+export const AUDIT_COLUMNS: readonly { key: AuditColumn; label: string }[] = [
+  { key: 'seq', label: '#' },
+  { key: 'at', label: 'Time' },
+  { key: 'username', label: 'User' },
+  { key: 'action', label: 'Action' },
+  { key: 'resource', label: 'Resource' },
+  { key: 'outcome', label: 'Outcome' },
+  { key: 'source_ip', label: 'Source IP' },
+];
+
+/** `at` follows `seq` (the chain is appended in time order), so it sorts by the number. */
+export function auditSortValue(entry: AuditEntry, key: AuditColumn): SortValue {
+  return key === 'at' ? entry.seq : entry[key];
 }

@@ -22,7 +22,21 @@ export const NAV: NavGroup[] = [
       { label: 'API tokens', href: '/tokens' },
     ],
   },
+  {
+    label: 'Settings',
+    items: [
+      { label: 'Clusters', href: '/clusters', adminOnly: true },
+      { label: 'Global settings', href: '/settings', adminOnly: true },
+    ],
+  },
 ];
+
+const ADMIN_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.adminOnly).map((item) => item.href)));
+
+/** Admin pages: the route table shows others a "no access" page instead (same flag as the nav). */
+export function isAdminOnly(path: string): boolean {
+  return ADMIN_PATHS.has(path);
+}
 
 export function visibleNav(isAdmin: boolean): NavGroup[] {
   return NAV.map((group) => ({

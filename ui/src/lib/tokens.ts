@@ -1,5 +1,6 @@
 // How an API token's state is named in the console.
 import type { ApiToken } from './api/types';
+import { timeValue, type SortValue } from './sort';
 
 export type TokenState = 'active' | 'expired' | 'revoked';
 
@@ -12,4 +13,27 @@ export function tokenState(token: ApiToken, now = Date.now()): TokenState {
 export function matchesToken(token: ApiToken, text: string): boolean {
   const needle = text.trim().toLowerCase();
   return !needle || token.name.toLowerCase().includes(needle) || token.prefix.toLowerCase().includes(needle);
+}
+
+export type TokenColumn = 'name' | 'prefix' | 'status' | 'created_at' | 'expires_at' | 'last_used_at';
+
+export const TOKEN_COLUMNS: readonly { key: TokenColumn; label: string }[] = [
+  { key: 'name', label: 'Name' },
+  { key: 'prefix', label: 'Prefix' },
+  { key: 'status', label: 'Status' },
+  { key: 'created_at', label: 'Created' },
+  { key: 'expires_at', label: 'Expires' },
+  { key: 'last_used_at', label: 'Last used' },
+];
+
+export function tokenSortValue(token: ApiToken, key: TokenColumn): SortValue {
+  switch (key) {
+    case 'status':
+      return tokenState(token);
+    case 'name':
+    case 'prefix':
+      return token[key];
+    default:
+      return timeValue(token[key]);
+  }
 }

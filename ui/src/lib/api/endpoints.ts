@@ -5,12 +5,16 @@ import type {
   ApiTokenPage,
   AuditPage,
   ClusterPage,
+  Cluster,
+  ClusterRequest,
+  ConnectionTest,
   CreatedApiToken,
   CurrentUser,
   Instance,
   InstanceList,
   JobPage,
   SessionResponse,
+  Settings,
   Role,
   User,
   UserPage,
@@ -52,6 +56,25 @@ export const getInstance = (id: string) => get<Instance>(`/api/v1/instances/${en
 export const listJobs = (limit = 10) => get<JobPage>('/api/v1/jobs', { limit });
 
 export const listClusters = () => get<ClusterPage>('/api/v1/clusters');
+
+const clusterPath = (id: string) => `/api/v1/clusters/${encodeURIComponent(id)}`;
+
+export const createCluster = (body: ClusterRequest) => post<Cluster>('/api/v1/clusters', body);
+
+/** Leave the secret out of `body.auth` to keep the stored one. */
+export const updateCluster = (id: string, body: ClusterRequest) =>
+  request<Cluster>(clusterPath(id), { method: 'PUT', body }).then((r) => r.data);
+
+export const deleteCluster = (id: string) =>
+  request<void>(clusterPath(id), { method: 'DELETE' }).then(() => undefined);
+
+/** Tests the saved settings: `ok` with version and nodes, or the precise error. */
+export const testCluster = (id: string) => post<ConnectionTest>(`${clusterPath(id)}/test`);
+
+export const getSettings = () => get<Settings>('/api/v1/settings');
+
+export const saveSettings = (settings: Settings) =>
+  request<Settings>('/api/v1/settings', { method: 'PUT', body: settings }).then((r) => r.data);
 
 export const listUsers = () => get<UserPage>('/api/v1/users', { limit: 1000 });
 

@@ -24,3 +24,6 @@ export type UserWithPassword = Schemas['UserWithPasswordDto'];
 export type AuditEntry = Schemas['AuditEntryDto'];
 export type AuditPage = Schemas['Paginated_AuditEntryDto'];
 export type Outcome = Schemas['OutcomeDto'];
+export type ClusterRequest = Schemas['ClusterRequest'];
+export type ConnectionTest = Schemas['ConnectionTestDto'];
+export type Settings = Schemas['SettingsDto'];
