@@ -125,6 +125,9 @@ impl From<DomainError> for ApiError {
             DomainError::Validation(fields) => Self::validation(fields),
             DomainError::Conflict { code, .. } => Self::new(S::CONFLICT, code, message),
             DomainError::BadRequest { code, .. } => Self::new(S::BAD_REQUEST, code, message),
+            DomainError::Unavailable { code, .. } => {
+                Self::new(S::SERVICE_UNAVAILABLE, code, message)
+            }
             DomainError::Store(_) | DomainError::Internal(_) => Self::internal(&error),
         }
     }

@@ -43,6 +43,10 @@ pub enum DomainError {
     /// (e.g. logging out with an API token, which has no session).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// A dependency the request needs right now (a cluster's Proxmox VE API) cannot
+    /// be reached; trying again later may work.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     /// The database failed. Never shown to clients beyond "internal error".
     #[error("storage failure: {0}")]
     Store(#[source] StoreError),

@@ -1,0 +1,394 @@
+//! Launch options against a small fake Proxmox: two nodes sharing an NFS storage,
+//! one offline node, a VM template in the mirror.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use proxicloud_pve::{
+    ContentFilter, GuestType, NetworkInterface, NodeName, NodeSummary, Pve, PveError,
+    StorageFilter, StorageStatus, StorageVolume, VmId,
+};
+use proxicloud_store::{
+    ClusterConfig, ClusterCredentials, GuestObservation, InventorySnapshot, Role, Store, Timestamp,
+    Uuid,
+};
+use serde_json::{Value, json};
+
+use super::LaunchOptionsService;
+use crate::error::DomainError;
+use crate::iam::{AuthMethod, Principal};
+use crate::instances::PveConnector;
+use crate::jobs::tests::support::{sqlite_store, user};
+use crate::settings::{ResourceDefaults, Settings, SettingsService};
+
+const GIB: u64 = 1 << 30;
+
+#[derive(Default)]
+struct FakePve {
+    calls: AtomicUsize,
+    down: AtomicBool,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).expect("fake data decodes")
+}
+
+impl FakePve {
+    fn call(&self) -> Result<(), PveError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(PveError::Unreachable {
+                attempts: vec!["10.0.0.1:8006: connection refused".into()],
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Pve for FakePve {
+    async fn nodes(&self) -> Result<Vec<NodeSummary>, PveError> {
+        self.call()?;
+        Ok(decode(json!([
+            {"node": "pve2", "status": "online", "maxcpu": 8, "maxmem": 32 * GIB, "mem": 4 * GIB},
+            {"node": "pve1", "status": "online", "maxcpu": 16, "maxmem": 64 * GIB, "mem": 60 * GIB},
+            {"node": "pve3", "status": "offline"},
+        ])))
+    }
+
+    async fn storages(
+        &self,
+        node: &NodeName,
+        filter: &StorageFilter,
+    ) -> Result<Vec<StorageStatus>, PveError> {
+        self.call()?;
+        assert!(filter.enabled, "only enabled storages are offered");
+        assert_ne!(node.as_str(), "pve3", "an offline node is not asked");
+        Ok(decode(json!([
+            {"storage": "local", "type": "dir", "content": "vztmpl,iso,backup", "active": 1, "enabled": 1},
+            {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "avail": 100 * GIB, "total": 200 * GIB},
+            {"storage": "nfs", "type": "nfs", "content": "iso,images", "active": 1, "enabled": 1, "shared": 1, "avail": 900 * GIB, "total": GIB << 10},
+            {"storage": "broken", "type": "dir", "content": "rootdir", "active": 0, "enabled": 1},
+        ])))
+    }
+
+    async fn storage_content(
+        &self,
+        node: &NodeName,
+        storage: &str,
+        filter: &ContentFilter,
+    ) -> Result<Vec<StorageVolume>, PveError> {
+        self.call()?;
+        let content = filter.content.as_deref().expect("listed by content type");
+        let volumes = match (storage, content) {
+            ("local", "vztmpl") if node.as_str() == "pve1" => json!([
+                {"volid": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "content": "vztmpl", "size": 120_000_000},
+                {"volid": "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz", "content": "vztmpl", "size": 3_000_000},
+            ]),
+            ("local", "vztmpl") => json!([
+                {"volid": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "content": "vztmpl", "size": 120_000_000},
+            ]),
+            ("nfs", "iso") => {
+                json!([{"volid": "nfs:iso/debian-12.iso", "content": "iso", "size": 600_000_000}])
+            }
+            _ => json!([]),
+        };
+        Ok(decode(volumes))
+    }
+
+    async fn network_interfaces(
+        &self,
+        _node: &NodeName,
+        kind: Option<&str>,
+    ) -> Result<Vec<NetworkInterface>, PveError> {
+        self.call()?;
+        assert_eq!(kind, Some("any_bridge"));
+        Ok(decode(json!([
+            {"iface": "vmbr1", "type": "bridge"},
+            {"iface": "vmbr0", "type": "bridge"},
+        ])))
+    }
+}
+
+struct Connector(Arc<FakePve>);
+
+#[async_trait]
+impl PveConnector for Connector {
+    async fn pve(&self, _: Uuid) -> crate::DomainResult<Arc<dyn Pve>> {
+        Ok(self.0.clone())
+    }
+}
+
+struct Lab {
+    pve: Arc<FakePve>,
+    store: Arc<dyn Store>,
+    settings: Arc<SettingsService>,
+    cluster_id: Uuid,
+    /// A stored admin (settings writes record who made them).
+    root: Principal,
+    _dir: tempfile::TempDir,
+}
+
+fn principal(role: Role) -> Principal {
+    Principal {
+        user_id: Uuid::now_v7(),
+        username: role.to_string(),
+        role,
+        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+    }
+}
+
+fn vm(vmid: u32, name: &str, template: bool) -> GuestObservation {
+    GuestObservation {
+        vmid: VmId::new(vmid).unwrap(),
+        node: "pve1".into(),
+        kind: GuestType::Qemu,
+        name: name.into(),
+        status: "stopped".into(),
+        cpus: 2.0,
+        maxmem: 2 * GIB,
+        mem: 0,
+        maxdisk: 10 * GIB,
+        disk: 0,
+        uptime: 0,
+        template,
+        lock: None,
+        tags: None,
+    }
+}
+
+impl Lab {
+    async fn new() -> Lab {
+        let (store, dir) = sqlite_store().await;
+        let root = user(store.as_ref(), "root", Role::Admin).await;
+        let cluster = store
+            .clusters()
+            .create(ClusterConfig {
+                name: "lab".into(),
+                addresses: vec!["10.0.0.1:8006".into()],
+                credentials: ClusterCredentials::ApiToken {
+                    token_id: "root@pam!ci".into(),
+                },
+                secret_ciphertext: vec![1],
+                tls_fingerprint: None,
+                ca_pem: None,
+                verify_tls: true,
+            })
+            .await
+            .unwrap();
+        let snapshot = InventorySnapshot {
+            observed_at: Timestamp::now(),
+            nodes: Vec::new(),
+            storages: Vec::new(),
+            guests: vec![vm(9000, "debian-cloud", true), vm(101, "db", false)],
+        };
+        store.inventory().sync(cluster.id, &snapshot).await.unwrap();
+        let settings = Arc::new(
+            SettingsService::load(store.clone(), Settings::default())
+                .await
+                .unwrap(),
+        );
+        Lab {
+            pve: Arc::new(FakePve::default()),
+            store,
+            settings,
+            cluster_id: cluster.id,
+            root: Principal {
+                user_id: root.id,
+                username: root.username,
+                role: root.role,
+                via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+            },
+            _dir: dir,
+        }
+    }
+
+    fn service(&self, ttl: Duration) -> LaunchOptionsService {
+        LaunchOptionsService::new(
+            self.store.clone(),
+            Arc::new(Connector(self.pve.clone())),
+            self.settings.clone(),
+        )
+        .with_cache_ttl(ttl)
+    }
+
+    fn calls(&self) -> usize {
+        self.pve.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn the_cluster_is_described_for_the_wizard() {
+    let lab = Lab::new().await;
+    let options = lab
+        .service(Duration::from_secs(30))
+        .options(&principal(Role::Operator), None)
+        .await
+        .unwrap();
+    let cluster = &options.cluster;
+    assert_eq!(
+        (cluster.cluster_id, cluster.cluster_name.as_str()),
+        (lab.cluster_id, "lab")
+    );
+
+    let names: Vec<_> = cluster
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.online))
+        .collect();
+    assert_eq!(names, [("pve1", true), ("pve2", true), ("pve3", false)]);
+    let pve1 = &cluster.nodes[0];
+    assert_eq!((pve1.cores, pve1.memory_free), (16, 4 * GIB));
+    assert_eq!(pve1.bridges, ["vmbr0", "vmbr1"]);
+    // Disk storages only (not `local`, which holds no disks; not the inactive one).
+    let disks: Vec<_> = pve1
+        .storages
+        .iter()
+        .map(|s| (s.storage.as_str(), s.containers, s.vms, s.avail / GIB))
+        .collect();
+    assert_eq!(
+        disks,
+        [("local-lvm", true, true, 100), ("nfs", false, true, 900)]
+    );
+    assert!(cluster.nodes[2].storages.is_empty() && cluster.nodes[2].bridges.is_empty());
+
+    // Sorted by file name; a local template is attributed to the nodes that have it.
+    let templates: Vec<_> = cluster
+        .lxc_templates
+        .iter()
+        .map(|t| (t.name.as_str(), t.nodes.clone()))
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            (
+                "alpine-3.20-default_20240908_amd64.tar.xz",
+                vec!["pve1".to_owned()]
+            ),
+            (
+                "debian-12-standard_12.7-1_amd64.tar.zst",
+                vec!["pve1".to_owned(), "pve2".to_owned()]
+            ),
+        ]
+    );
+    // The shared storage's ISO is one entry seen by both nodes.
+    assert_eq!(cluster.isos.len(), 1);
+    assert_eq!(
+        (cluster.isos[0].volid.as_str(), cluster.isos[0].nodes.len()),
+        ("nfs:iso/debian-12.iso", 2)
+    );
+    let templates: Vec<_> = cluster
+        .vm_templates
+        .iter()
+        .map(|t| (t.vmid, t.name.as_str()))
+        .collect();
+    assert_eq!(templates, [(9000, "debian-cloud")]);
+
+    let presets: Vec<_> = options.presets.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(presets, ["nano", "small", "medium", "large"]);
+    assert_eq!(
+        (
+            options.defaults.cores,
+            options.defaults.memory_mib,
+            options.defaults.disk_gib,
+            options.defaults.bridge.as_str()
+        ),
+        (1, 1024, 8, "vmbr0")
+    );
+}
+
+#[tokio::test]
+async fn a_second_look_within_the_cache_lifetime_does_not_ask_proxmox() {
+    let lab = Lab::new().await;
+    let operator = principal(Role::Operator);
+    let cached = lab.service(Duration::from_secs(30));
+    cached.options(&operator, None).await.unwrap();
+    let first_round = lab.calls();
+    assert!(first_round > 0);
+    cached
+        .options(&operator, Some(lab.cluster_id))
+        .await
+        .unwrap();
+    assert_eq!(lab.calls(), first_round);
+
+    let uncached = lab.service(Duration::ZERO);
+    uncached.options(&operator, None).await.unwrap();
+    uncached.options(&operator, None).await.unwrap();
+    assert_eq!(lab.calls(), 3 * first_round);
+}
+
+#[tokio::test]
+async fn defaults_follow_the_settings_even_while_the_cluster_is_cached() {
+    let lab = Lab::new().await;
+    let admin = &lab.root;
+    let service = lab.service(Duration::from_secs(30));
+    service.options(admin, None).await.unwrap();
+    let mut settings = lab.settings.current();
+    settings.resources = ResourceDefaults {
+        cores: 2,
+        memory_mib: 2048,
+        disk_gib: 20,
+    };
+    lab.settings.update(admin, settings).await.unwrap();
+    let options = service.options(admin, None).await.unwrap();
+    assert_eq!((options.defaults.cores, options.defaults.disk_gib), (2, 20));
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
+    let lab = Lab::new().await;
+    let operator = principal(Role::Operator);
+    let service = lab.service(Duration::from_secs(30));
+    lab.pve.down.store(true, Ordering::SeqCst);
+    match service.options(&operator, None).await {
+        Err(DomainError::Unavailable { code, message }) => {
+            assert_eq!(code, "cluster_unavailable");
+            assert!(
+                message.contains("'lab'") && message.contains("connection refused"),
+                "{message}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    lab.pve.down.store(false, Ordering::SeqCst);
+    assert!(service.options(&operator, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn readonly_callers_and_unknown_clusters_are_refused() {
+    let lab = Lab::new().await;
+    let service = lab.service(Duration::from_secs(30));
+    let refused = service.options(&principal(Role::Readonly), None).await;
+    assert!(matches!(refused, Err(DomainError::Forbidden(_))));
+    let unknown = service
+        .options(&principal(Role::Admin), Some(Uuid::now_v7()))
+        .await;
+    assert!(matches!(
+        unknown,
+        Err(DomainError::NotFound {
+            resource: "cluster"
+        })
+    ));
+    assert_eq!(lab.calls(), 0);
+}
+
+#[tokio::test]
+async fn without_a_cluster_the_wizard_is_told_to_register_one() {
+    let (store, _dir) = sqlite_store().await;
+    let settings = Arc::new(SettingsService::new(store.clone(), Settings::default()));
+    let service = LaunchOptionsService::new(
+        store,
+        Arc::new(Connector(Arc::new(FakePve::default()))),
+        settings,
+    );
+    let result = service.options(&principal(Role::Admin), None).await;
+    assert!(matches!(
+        result,
+        Err(DomainError::Conflict {
+            code: "no_cluster",
+            ..
+        })
+    ));
+}
