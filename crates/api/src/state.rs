@@ -13,7 +13,7 @@ use proxicloud_domain::audit::AuditService;
 use proxicloud_domain::clusters::{ClusterService, ConnectOptions};
 use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{IamConfig, IamService};
-use proxicloud_domain::instances::{ClusterConnector, InstanceService};
+use proxicloud_domain::instances::{ClusterConnector, InstanceDetails, InstanceService};
 use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::jobs::{JobQueue, JobService};
 use proxicloud_domain::secrets::MasterKey;
@@ -113,6 +113,8 @@ pub struct AppState {
     pub jobs: Arc<JobService>,
     /// Instance writes (create, power actions, terminate), each queued as a job.
     pub instance_actions: Arc<InstanceService>,
+    /// An instance's jobs, audit entries and live Proxmox configuration.
+    pub instance_details: Arc<InstanceDetails>,
 }
 
 impl AppState {
@@ -136,6 +138,7 @@ impl AppState {
         let settings = Arc::new(SettingsService::new(store.clone(), Settings::default()));
         let job_queue = JobQueue::new(store.clone(), events.clone());
         let connector = Arc::new(ClusterConnector::new(store.clone(), clusters.clone()));
+        let instance_details = Arc::new(InstanceDetails::new(store.clone(), connector.clone()));
         let instance_actions = Arc::new(InstanceService::new(
             store.clone(),
             job_queue.clone(),
@@ -152,6 +155,7 @@ impl AppState {
             jobs: Arc::new(JobService::new(store.clone())),
             job_queue,
             instance_actions,
+            instance_details,
             events,
             readiness: Arc::new(vec![
                 Arc::new(DatabaseReady(store)),

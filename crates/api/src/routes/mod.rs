@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod clusters;
 pub mod events;
+pub mod instance_detail;
 pub mod instances_read;
 pub mod instances_write;
 pub mod jobs;
@@ -38,6 +39,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(settings::router())
         .merge(instances_read::router())
         .merge(instances_write::router())
+        .merge(instance_detail::router())
         .merge(jobs::router())
         .merge(events::router())
 }

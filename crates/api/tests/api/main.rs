@@ -6,6 +6,7 @@ mod clusters;
 mod errors;
 mod events;
 mod iam;
+mod instance_detail;
 mod instances_read;
 mod instances_vm;
 mod instances_write;

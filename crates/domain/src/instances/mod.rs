@@ -12,6 +12,7 @@
 mod clone_config;
 mod connector;
 mod create_job;
+mod detail;
 mod engine;
 mod lifecycle_jobs;
 pub mod names;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use connector::{ClusterConnector, MirrorRefresh, PveConnector};
 pub use create_job::KIND as CREATE_KIND;
+pub use detail::{ConfigEntry, InstanceDetails, MASKED};
 pub use engine::start_job_engine;
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};

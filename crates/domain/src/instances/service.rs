@@ -13,6 +13,7 @@ use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
     PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
 };
+use super::plan::CreatePlan;
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
@@ -62,14 +63,7 @@ impl InstanceService {
         if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
             return Ok(earlier);
         }
-        let draft = request
-            .check(&self.settings.current().resources)
-            .map_err(DomainError::Validation)?;
-        let resolver = Resolver {
-            store: self.store.as_ref(),
-            connector: self.connector.as_ref(),
-        };
-        let plan = resolver.resolve(draft).await?;
+        let plan = self.plan(request).await?;
         let job = NewJob {
             kind: create_job::KIND.to_owned(),
             owner_id: caller.user_id,
@@ -84,6 +78,27 @@ impl InstanceService {
             idempotency_key: idempotency_key.map(str::to_owned),
         };
         self.queue.submit(job).await
+    }
+
+    /// Checks a create request exactly as [`InstanceService::create`] does — same
+    /// caller check, same field and cluster checks (Proxmox is read, never changed) —
+    /// without queueing anything: the launch wizard's live validation.
+    pub async fn validate(&self, caller: &Principal, request: &CreateInstance) -> DomainResult<()> {
+        caller.require_create()?;
+        self.plan(request).await.map(drop)
+    }
+
+    /// The request checked on its own, then against the cluster, with everything it
+    /// left out filled in.
+    async fn plan(&self, request: &CreateInstance) -> DomainResult<CreatePlan> {
+        let draft = request
+            .check(&self.settings.current().resources)
+            .map_err(DomainError::Validation)?;
+        let resolver = Resolver {
+            store: self.store.as_ref(),
+            connector: self.connector.as_ref(),
+        };
+        resolver.resolve(draft).await
     }
 
     /// Queues `instance.start|stop|shutdown|reboot`.

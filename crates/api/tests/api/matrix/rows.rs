@@ -283,6 +283,28 @@ pub(super) fn rows() -> Vec<Row> {
             incomplete_instance,
             [401, 403, 422, 422, 422],
         ),
+        // an instance's detail: for whoever sees it; its cluster cannot be reached
+        row(
+            "GET",
+            "/api/v1/instances/{id}/jobs",
+            OwnerInstance,
+            no_body,
+            OWN_ONLY,
+        ),
+        row(
+            "GET",
+            "/api/v1/instances/{id}/audit",
+            OwnerInstance,
+            no_body,
+            OWN_ONLY,
+        ),
+        row(
+            "GET",
+            "/api/v1/instances/{id}/config",
+            OwnerInstance,
+            no_body,
+            [401, 503, 503, 404, 503],
+        ),
         instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
         instance_action("POST", "/api/v1/instances/{id}/start", no_body),
         instance_action("POST", "/api/v1/instances/{id}/stop", no_body),

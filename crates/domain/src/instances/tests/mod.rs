@@ -1,6 +1,7 @@
 //! Instance services and jobs against a fake Proxmox VE.
 
 mod create;
+mod dry_run;
 mod fake_pve;
 mod lifecycle;
 mod validation;

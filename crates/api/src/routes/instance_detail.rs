@@ -1,0 +1,109 @@
+//! What an instance's detail page needs beside `GET /api/v1/instances/{id}`: the jobs
+//! and audit entries about it, and its live Proxmox configuration. For whoever may see
+//! the instance (owner, admins); anyone else gets 404.
+
+use axum::Json;
+use axum::extract::State;
+use proxicloud_domain::instances::ConfigEntry;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::audit::AuditEntryDto;
+use super::jobs::JobDto;
+use super::{PageQuery, Paginated};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_instance_jobs))
+        .routes(routes!(list_instance_audit_entries))
+        .routes(routes!(get_instance_config))
+}
+
+/// One key of the guest's Proxmox configuration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigEntryDto {
+    /// e.g. `cores`, `net0`, `rootfs`.
+    pub key: String,
+    /// As Proxmox returned it (property strings unparsed); `********` when masked.
+    pub value: String,
+    /// The key may hold a credential (`cipassword`, …): its value is not shown.
+    pub masked: bool,
+}
+
+impl From<ConfigEntry> for ConfigEntryDto {
+    fn from(entry: ConfigEntry) -> Self {
+        Self {
+            key: entry.key,
+            value: entry.value,
+            masked: entry.masked,
+        }
+    }
+}
+
+/// The guest's configuration as Proxmox has it now, keys sorted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceConfigDto {
+    pub entries: Vec<ConfigEntryDto>,
+}
+
+/// The jobs about an instance (create, power actions, terminate), newest first,
+/// whoever started them.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/jobs", tag = "instances",
+    params(("id" = Uuid, Path), PageQuery),
+    responses((status = 200, body = Paginated<JobDto>), (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+async fn list_instance_jobs(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paginated<JobDto>>> {
+    let jobs = state
+        .instance_details
+        .jobs(&auth.principal, id, page.to_request())
+        .await?;
+    Ok(Json(Paginated::from_page(jobs, JobDto::from)))
+}
+
+/// The audit entries about an instance, newest first; the last page ends with the
+/// request that created it.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/audit", tag = "instances",
+    params(("id" = Uuid, Path), PageQuery),
+    responses((status = 200, body = Paginated<AuditEntryDto>), (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+async fn list_instance_audit_entries(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paginated<AuditEntryDto>>> {
+    let entries = state
+        .instance_details
+        .audit(&auth.principal, id, page.to_request())
+        .await?;
+    Ok(Json(Paginated::from_page(entries, AuditEntryDto::from)))
+}
+
+/// The guest's live Proxmox configuration, credentials masked. Asks Proxmox: 503
+/// (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/config", tag = "instances",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = InstanceConfigDto), (status = 404, body = ErrorResponse),
+        (status = 503, body = ErrorResponse)))]
+async fn get_instance_config(
+    auth: Auth,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<InstanceConfigDto>> {
+    let entries = state.instance_details.config(&auth.principal, id).await?;
+    Ok(Json(InstanceConfigDto {
+        entries: entries.into_iter().map(ConfigEntryDto::from).collect(),
+    }))
+}
