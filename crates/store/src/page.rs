@@ -27,13 +27,13 @@ impl Cursor {
 
     /// Cursors are hex-encoded JSON: URL-safe without escaping, and never parsed as
     /// anything but the key type that wrote them.
-    pub(crate) fn encode<K: Serialize>(key: &K) -> Self {
+    pub fn encode<K: Serialize>(key: &K) -> Self {
         Self(hex::encode(
             serde_json::to_vec(key).expect("cursor keys serialise"),
         ))
     }
 
-    pub(crate) fn decode<K: DeserializeOwned>(&self) -> Result<K, StoreError> {
+    pub fn decode<K: DeserializeOwned>(&self) -> Result<K, StoreError> {
         let bytes = hex::decode(&self.0).map_err(|_| StoreError::InvalidCursor)?;
         serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)
     }

@@ -5,12 +5,14 @@
 //!
 //! Someone else's instance is 404 for operators and readonly users, never 403.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use proxicloud_domain::FieldErrors;
-use proxicloud_domain::inventory::{Freshness, InstanceListQuery, InstanceView, OwnerSelector};
+use proxicloud_domain::inventory::{
+    Freshness, IndexedGuest, InstanceListQuery, InstanceView, OwnerSelector,
+};
 use proxicloud_store::{Cursor, Guest, GuestSort, Timestamp};
 use proxicloud_types::GuestType;
 use serde::{Deserialize, Serialize};
@@ -99,16 +101,16 @@ pub struct InstanceDto {
 }
 
 impl InstanceDto {
-    pub fn new(guest: Guest, freshness: Freshness) -> Self {
-        let observed = guest.observed;
+    pub fn new(guest: &Guest, freshness: Freshness) -> Self {
+        let observed = &guest.observed;
         Self {
             id: guest.id,
             cluster_id: guest.cluster_id,
             vmid: observed.vmid.get(),
-            node: observed.node,
+            node: observed.node.clone(),
             kind: observed.kind.into(),
-            name: observed.name,
-            status: observed.status,
+            name: observed.name.clone(),
+            status: observed.status.clone(),
             cpus: observed.cpus,
             memory_bytes: observed.maxmem,
             memory_used_bytes: observed.mem,
@@ -116,9 +118,10 @@ impl InstanceDto {
             disk_used_bytes: observed.disk,
             uptime_secs: observed.uptime,
             template: observed.template,
-            lock: observed.lock,
+            lock: observed.lock.clone(),
             tags: observed
                 .tags
+                .as_deref()
                 .map(|t| {
                     t.split([';', ','])
                         .filter(|t| !t.is_empty())
@@ -267,27 +270,63 @@ async fn list_instances(
         .instances
         .list(&auth.principal, params.into_query()?)
         .await?;
-    let clusters = list.clusters;
-    let freshness_of = |cluster: Uuid| clusters.get(&cluster).copied().unwrap_or(Freshness::Fresh);
-    let body = InstanceListDto {
-        items: list
-            .items
-            .into_iter()
-            .map(|g| {
-                let freshness = freshness_of(g.cluster_id);
-                InstanceDto::new(g, freshness)
-            })
-            .collect(),
-        next_cursor: list.next.as_ref().map(Cursor::to_string),
-        stale_since: list.freshness.stale_since(),
-    };
-    Ok(with_cache_status(list.freshness, Json(body)))
+    let mut body = Vec::with_capacity(64 + list.items.len() * 512);
+    body.extend_from_slice(b"{\"items\":[");
+    for (n, guest) in list.items.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        let freshness = list
+            .clusters
+            .get(&guest.cluster_id)
+            .copied()
+            .unwrap_or(Freshness::Fresh);
+        write_instance_json(&mut body, guest, freshness);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    serde_json::to_writer(&mut body, &list.next.as_ref().map(Cursor::as_str))
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    body.extend_from_slice(b",\"stale_since\":");
+    serde_json::to_writer(&mut body, &list.freshness.stale_since())
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    body.push(b'}');
+    Ok(with_cache_status(list.freshness, json_body(body.into())))
 }
 
 fn instance_response(view: InstanceView) -> Response {
-    let freshness = view.freshness;
-    with_cache_status(freshness, Json(InstanceDto::new(view.guest, freshness)))
+    let mut body = Vec::new();
+    write_instance_json(&mut body, &view.guest, view.freshness);
+    with_cache_status(view.freshness, json_body(body.into()))
 }
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Appends the [`InstanceDto`] JSON of `guest`. Serialised once per copy of the guest
+/// in the mirror's index, with `stale_since` (its last field) `null`; a stale
+/// cluster's rows get their `stale_since` written in place of that `null`.
+fn write_instance_json(out: &mut Vec<u8>, guest: &IndexedGuest, freshness: Freshness) {
+    let fresh = guest.rendered(|g| {
+        serde_json::to_vec(&InstanceDto::new(g, Freshness::Fresh))
+            .expect("an instance serialises")
+            .into()
+    });
+    match freshness.stale_since() {
+        None => out.extend_from_slice(&fresh),
+        Some(since) => {
+            let head = fresh
+                .strip_suffix(FRESH_TAIL)
+                .expect("stale_since is the last field of InstanceDto");
+            out.extend_from_slice(head);
+            out.extend_from_slice(b"\"stale_since\":");
+            serde_json::to_writer(&mut *out, &since).expect("a timestamp serialises");
+            out.push(b'}');
+        }
+    }
+}
+
+const FRESH_TAIL: &[u8] = b"\"stale_since\":null}";
 
 /// Get an instance.
 #[utoipa::path(get, path = "/api/v1/instances/{id}", tag = "instances", params(("id" = Uuid, Path)),
@@ -327,4 +366,63 @@ async fn assign_instance_owner(
         .assign_owner(&auth.principal, id, request.owner_id)
         .await?;
     Ok(instance_response(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use proxicloud_domain::inventory::GuestIndex;
+    use proxicloud_store::{GuestObservation, STATUS_CREATING};
+    use proxicloud_types::VmId;
+
+    use super::*;
+
+    fn guest() -> Guest {
+        Guest {
+            id: Uuid::now_v7(),
+            cluster_id: Uuid::now_v7(),
+            observed: GuestObservation {
+                vmid: VmId::new(123).unwrap(),
+                node: "pve1".into(),
+                kind: GuestType::Lxc,
+                name: "quiet-otter-07".into(),
+                status: STATUS_CREATING.into(),
+                cpus: 2.0,
+                maxmem: 1 << 30,
+                mem: 0,
+                maxdisk: 8 << 30,
+                disk: 0,
+                uptime: 0,
+                template: false,
+                lock: Some("create".into()),
+                tags: Some("web;prod".into()),
+            },
+            owner_id: Some(Uuid::now_v7()),
+            managed: true,
+            created_by_job: None,
+            created_at: Timestamp::now(),
+            seen_at: None,
+            removed_at: None,
+        }
+    }
+
+    /// The pre-rendered rows must be byte for byte what serialising the DTO gives,
+    /// fresh or stale (the stale form is spliced into the cached fresh one).
+    #[test]
+    fn rendered_rows_are_the_serialised_dto() {
+        let guest = guest();
+        let index = GuestIndex::build(vec![guest.clone()], 0);
+        let indexed = index.get(guest.id).unwrap();
+        let stale = Freshness::Stale {
+            since: Timestamp::now(),
+        };
+        for freshness in [Freshness::Fresh, stale, Freshness::Fresh] {
+            let mut rendered = Vec::new();
+            write_instance_json(&mut rendered, indexed, freshness);
+            let expected = serde_json::to_vec(&InstanceDto::new(&guest, freshness)).unwrap();
+            assert_eq!(
+                String::from_utf8(rendered).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
 }

@@ -1,6 +1,11 @@
 //! Instance reads, answered from the mirror only (never a Proxmox call), with the
 //! freshness of what they show; and owner assignment by administrators.
 //!
+//! Reads are served from an in-memory [`GuestIndex`] of the mirror, not by a query
+//! per request: it is rebuilt before the next read whenever this process wrote a
+//! guest (`Store::guest_writes`), so a caller always reads its own writes; writes by
+//! other replicas sharing the database show within [`MAX_INDEX_AGE`].
+//!
 //! Visibility follows `iam::authz`: admins see every instance including unmanaged
 //! ones (no owner); operators and readonly users see only their own, and someone
 //! else's instance is *not found* for them, never *forbidden*.
@@ -12,8 +17,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use proxicloud_pve::GuestType;
 use proxicloud_store::{
-    ClusterHealth, ClusterStatus, Cursor, Guest, GuestFilter, GuestQuery, GuestSort, OwnerFilter,
-    PageRequest, Store, StoreError, Timestamp, Uuid,
+    ClusterHealth, ClusterStatus, Cursor, Guest, GuestFilter, GuestSort, OwnerFilter, Store,
+    StoreError, Timestamp, Uuid,
 };
 use serde_json::json;
 
@@ -21,11 +26,16 @@ use crate::error::{DomainError, DomainResult};
 use crate::events::{Audience, EventBus};
 use crate::iam::Principal;
 
+use super::guest_index::{GuestIndex, IndexedGuest};
+
 /// Largest page a client may ask for.
 pub const MAX_LIST_LIMIT: u32 = 500;
 /// Cluster health is re-read at most this often: reads stay one query each under
 /// load, and an outage shows within a second of the worker noticing it.
 const HEALTH_TTL: Duration = Duration::from_secs(1);
+/// How old the index may get before a read refreshes it, to pick up guest writes made
+/// by other processes (its own writes rebuild it at once).
+pub const MAX_INDEX_AGE: Duration = Duration::from_secs(5);
 const RESOURCE: &str = "instance";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +118,9 @@ impl Freshness {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct InstanceList {
-    pub items: Vec<Guest>,
+    pub items: Vec<Arc<IndexedGuest>>,
     pub next: Option<Cursor>,
     /// Stale when any cluster of the listed items (or the filtered cluster) is.
     pub freshness: Freshness,
@@ -118,9 +128,9 @@ pub struct InstanceList {
     pub clusters: HashMap<Uuid, Freshness>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct InstanceView {
-    pub guest: Guest,
+    pub guest: Arc<IndexedGuest>,
     pub freshness: Freshness,
 }
 
@@ -129,6 +139,9 @@ pub struct InstanceDirectory {
     events: Arc<EventBus>,
     /// When the health of every cluster was last read, and what it was.
     health: Mutex<Option<(Instant, HealthByCluster)>>,
+    index: Mutex<Option<Arc<GuestIndex>>>,
+    /// Held while the index is rebuilt, so concurrent readers rebuild it once.
+    rebuilding: tokio::sync::Mutex<()>,
 }
 
 type HealthByCluster = Arc<HashMap<Uuid, ClusterHealth>>;
@@ -139,6 +152,8 @@ impl InstanceDirectory {
             store,
             events,
             health: Mutex::new(None),
+            index: Mutex::new(None),
+            rebuilding: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -162,24 +177,22 @@ impl InstanceDirectory {
                 clusters: HashMap::new(),
             });
         };
-        let store_query = GuestQuery {
-            filter: GuestFilter {
-                status: query.status,
-                kind: query.kind,
-                cluster_id: query.cluster_id,
-                node: query.node,
-                owner,
-                name_contains: query.name_contains.filter(|q| !q.trim().is_empty()),
-                include_removed: false,
-            },
-            sort: query.sort,
-            descending: query.descending,
+        let filter = GuestFilter {
+            status: query.status,
+            kind: query.kind,
+            cluster_id: query.cluster_id,
+            node: query.node,
+            owner,
+            name_contains: query.name_contains.filter(|q| !q.trim().is_empty()),
+            include_removed: false,
         };
-        let page = PageRequest {
-            after: query.cursor,
-            limit: query.limit,
-        };
-        let page = self.store.guests().list(&store_query, page).await?;
+        let page = self.index().await?.page(
+            &filter,
+            query.sort,
+            query.descending,
+            query.cursor.as_ref(),
+            query.limit as usize,
+        )?;
         let health = self.health().await?;
         let freshness_of =
             |cluster: Uuid| health.get(&cluster).map_or(Freshness::Fresh, Freshness::of);
@@ -253,10 +266,53 @@ impl InstanceDirectory {
 
     /// The live instance if the caller may see it; `NotFound` otherwise, whether it
     /// does not exist, was removed, or belongs to someone else.
-    async fn load_visible(&self, principal: &Principal, id: Uuid) -> DomainResult<Guest> {
-        let guest = load_live_guest(self.store.as_ref(), id).await?;
+    async fn load_visible(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> DomainResult<Arc<IndexedGuest>> {
+        let guest = self
+            .index()
+            .await?
+            .get(id)
+            .cloned()
+            .ok_or(DomainError::NotFound { resource: RESOURCE })?;
         principal.authorize_view(guest.owner_id, RESOURCE)?;
         Ok(guest)
+    }
+
+    /// The index, rebuilt first if this process wrote a guest since it was built.
+    async fn index(&self) -> DomainResult<Arc<GuestIndex>> {
+        let current = self.index.lock().clone();
+        if let Some(index) = current
+            && index.writes == self.store.guest_writes()
+        {
+            // Merely old: one reader refreshes it, the others go on with this copy.
+            if index.built_at.elapsed() >= MAX_INDEX_AGE
+                && let Ok(_rebuilding) = self.rebuilding.try_lock()
+            {
+                return self.rebuild().await;
+            }
+            return Ok(index);
+        }
+        let _rebuilding = self.rebuilding.lock().await;
+        let current = self.index.lock().clone();
+        match current {
+            // Rebuilt by the reader this one waited for.
+            Some(index) if index.writes == self.store.guest_writes() => Ok(index),
+            _ => self.rebuild().await,
+        }
+    }
+
+    /// Reads every live guest into a new index. The caller holds `rebuilding`.
+    async fn rebuild(&self) -> DomainResult<Arc<GuestIndex>> {
+        // Read the counter first: a write that lands during the read leaves the index
+        // behind the counter, and the next read rebuilds again.
+        let writes = self.store.guest_writes();
+        let guests = self.store.guests().list_live().await?;
+        let index = Arc::new(GuestIndex::build(guests, writes));
+        *self.index.lock() = Some(index.clone());
+        Ok(index)
     }
 
     async fn health(&self) -> DomainResult<HealthByCluster> {

@@ -11,6 +11,7 @@
 //! - [`InstanceDirectory`] answers instance reads from the mirror, with the freshness
 //!   of the data (`instances.rs`).
 
+mod guest_index;
 mod instances;
 mod notify;
 mod refresh;
@@ -28,6 +29,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use guest_index::{GuestIndex, IndexedGuest};
 pub(crate) use instances::load_live_guest;
 pub use instances::{
     Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,
