@@ -233,6 +233,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit entries about an instance, newest first; the last page ends with the
+         *     request that created it.
+         */
+        get: operations["list_instance_audit_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{id}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The guest's live Proxmox configuration, credentials masked. Asks Proxmox: 503
+         *     (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot.
+         */
+        get: operations["get_instance_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instances/{id}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The jobs about an instance (create, power actions, terminate), newest first,
+         *     whoever started them.
+         */
+        get: operations["list_instance_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/owner": {
         parameters: {
             query?: never;
@@ -318,6 +378,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a create request without creating anything: the same authorisation and
+         *     validation as `POST /api/v1/instances` (Proxmox is read, never changed), `204` when
+         *     it would be accepted, `422` with every field problem otherwise. No job is queued.
+         */
+        post: operations["validate_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -344,6 +425,23 @@ export interface paths {
         };
         /** Get a job: its steps, progress and outcome. */
         get: operations["get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/launch-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the launch wizard can offer for a cluster. */
+        get: operations["get_launch_options"];
         put?: never;
         post?: never;
         delete?: never;
@@ -689,6 +787,15 @@ export interface components {
             /** @description `false` accepts any certificate: for labs only. */
             verify_tls?: boolean;
         };
+        /** @description One key of the guest's Proxmox configuration. */
+        ConfigEntryDto: {
+            /** @description e.g. `cores`, `net0`, `rootfs`. */
+            key: string;
+            /** @description The key may hold a credential (`cipassword`, …): its value is not shown. */
+            masked: boolean;
+            /** @description As Proxmox returned it (property strings unparsed); `********` when masked. */
+            value: string;
+        };
         /** @description The instance's name, repeated to confirm termination (in the body or the query). */
         ConfirmTermination: {
             confirm?: string | null;
@@ -811,6 +918,10 @@ export interface components {
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
             status: string;
+        };
+        /** @description The guest's configuration as Proxmox has it now, keys sorted. */
+        InstanceConfigDto: {
+            entries: components["schemas"]["ConfigEntryDto"][];
         };
         /** @description An LXC container or VM as last mirrored from Proxmox, with its owner. */
         InstanceDto: {
@@ -938,6 +1049,89 @@ export interface components {
             /** Format: date-time */
             started_at?: string | null;
             status: components["schemas"]["StepStatusDto"];
+        };
+        LaunchDefaultsDto: {
+            bridge: string;
+            /** Format: int32 */
+            cores: number;
+            /** Format: int64 */
+            disk_gib: number;
+            /** Format: int64 */
+            memory_mib: number;
+        };
+        LaunchNodeDto: {
+            /** @description Bridges for `network.bridge`. */
+            bridges: string[];
+            /** Format: int32 */
+            cores: number;
+            /** Format: int64 */
+            memory_free_bytes: number;
+            /** Format: int64 */
+            memory_total_bytes: number;
+            name: string;
+            online: boolean;
+            /** @description Why this node's storages or bridges could not be listed. */
+            problem?: string | null;
+            /** @description Enabled, active storages that can hold a root disk. */
+            storages: components["schemas"]["LaunchStorageDto"][];
+        };
+        /** @description Everything the launch wizard offers for one cluster. */
+        LaunchOptionsDto: {
+            /** Format: uuid */
+            cluster_id: string;
+            cluster_name: string;
+            /** @description What a request gets for a value it leaves out. */
+            defaults: components["schemas"]["LaunchDefaultsDto"];
+            /**
+             * Format: date-time
+             * @description When Proxmox VE was asked (answers are reused for up to 30 s).
+             */
+            fetched_at: string;
+            /** @description Installer ISOs for `iso`. */
+            isos: components["schemas"]["LaunchVolumeDto"][];
+            /** @description Container templates (`vztmpl` volumes) for `template`. */
+            lxc_templates: components["schemas"]["LaunchVolumeDto"][];
+            /** @description By name, offline nodes included (flagged). */
+            nodes: components["schemas"]["LaunchNodeDto"][];
+            /** @description Instance sizes, smallest first. */
+            presets: components["schemas"]["SizePresetDto"][];
+            /** @description VM templates for `clone_from`. */
+            vm_templates: components["schemas"]["LaunchVmTemplateDto"][];
+        };
+        LaunchStorageDto: {
+            /** Format: int64 */
+            avail_bytes: number;
+            /** @description Holds container root disks (`rootdir`). */
+            for_containers: boolean;
+            /** @description Holds VM disks (`images`). */
+            for_vms: boolean;
+            shared: boolean;
+            storage: string;
+            /** Format: int64 */
+            total_bytes: number;
+            /** @description Proxmox's storage type: `dir`, `lvmthin`, `zfspool`, `nfs`, … */
+            type: string;
+        };
+        LaunchVmTemplateDto: {
+            /** Format: int64 */
+            disk_bytes: number;
+            /** Format: int64 */
+            memory_bytes: number;
+            name: string;
+            node: string;
+            /** Format: int32 */
+            vmid: number;
+        };
+        /** @description A container template or ISO volume. */
+        LaunchVolumeDto: {
+            /** @description The file name. */
+            name: string;
+            /** @description Nodes that have it. */
+            nodes: string[];
+            /** Format: int64 */
+            size_bytes: number;
+            /** @description e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
+            volid: string;
         };
         LoginRequest: {
             /** Format: password */
@@ -1175,6 +1369,17 @@ export interface components {
             network: components["schemas"]["NetworkSettingsDto"];
             resources: components["schemas"]["ResourceDefaultsDto"];
             system: components["schemas"]["SystemSettingsDto"];
+        };
+        /** @description An instance size, like a cloud's instance type. */
+        SizePresetDto: {
+            /** Format: int32 */
+            cores: number;
+            /** Format: int64 */
+            disk_gib: number;
+            /** Format: int64 */
+            memory_mib: number;
+            /** @description `nano`, `small`, `medium`, `large`. */
+            name: string;
         };
         /** @enum {string} */
         StepStatusDto: "pending" | "running" | "succeeded" | "failed" | "skipped";
@@ -1929,6 +2134,136 @@ export interface operations {
             };
         };
     };
+    list_instance_audit_entries: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1 to 1000 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_AuditEntryDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_instance_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceConfigDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_instance_jobs: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1 to 1000 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_JobDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     assign_instance_owner: {
         parameters: {
             query?: never;
@@ -2186,6 +2521,55 @@ export interface operations {
             };
         };
     };
+    validate_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInstanceRequest"];
+            };
+        };
+        responses: {
+            /** @description The request would be accepted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_jobs: {
         parameters: {
             query?: {
@@ -2245,6 +2629,65 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_launch_options: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default: the first registered cluster by name). */
+                cluster_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchOptionsDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
