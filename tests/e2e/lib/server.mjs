@@ -8,7 +8,7 @@ import { join } from 'node:path';
 export const ADMIN_PASSWORD = 'e2e-admin-password-0123';
 const repo = new URL('../../../', import.meta.url).pathname;
 
-function binary() {
+export function binary() {
   if (process.env.PROXICLOUD_BIN) return process.env.PROXICLOUD_BIN;
   const target = process.env.CARGO_TARGET_DIR ?? join(repo, 'target');
   return join(target, process.env.PROXICLOUD_E2E_PROFILE ?? 'release', 'proxicloud');

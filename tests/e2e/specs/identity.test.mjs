@@ -94,8 +94,10 @@ describe('identity', () => {
     assert.match(await row.textContent(), /enabled/);
     assert.equal(await apiLogin('alice', 'alice-initial-pw-1'), 200);
 
+    // Listen before the change: the response can arrive before a later listener exists.
+    const patched = page.waitForResponse((r) => r.url().includes('/api/v1/users/') && r.request().method() === 'PATCH');
     await page.getByLabel('Role of alice').selectOption('readonly');
-    await page.waitForResponse((r) => r.url().includes('/api/v1/users/') && r.request().method() === 'PATCH');
+    await patched;
     await page.reload();
     assert.equal(await page.getByLabel('Role of alice').inputValue(), 'readonly', 'the role change was saved');
 
@@ -154,7 +156,7 @@ describe('identity', () => {
 
     await page.getByLabel('Action').fill('create_api_token');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 50);
+    await waitForRows(page, 50, 'create_api_token');
     assert.equal(await page.getByRole('row', { name: /login/ }).count(), 0, 'only the filtered action');
 
     // The export carries the same filter (and the earlier test's token adds to the 55).
@@ -165,20 +167,33 @@ describe('identity', () => {
     assert.ok(exported >= 55 && exported < 100, `${exported} exported entries`);
 
     await page.getByRole('button', { name: 'Older' }).click();
-    await page.waitForFunction((rest) => document.querySelectorAll('tbody tr').length === rest, exported - 50);
+    await waitForRows(page, exported - 50, 'create_api_token');
     assert.ok(await page.getByRole('button', { name: 'Older' }).isDisabled(), 'the last page');
     await page.getByRole('button', { name: 'Newer' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 50);
+    await waitForRows(page, 50, 'create_api_token');
 
 
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.getByLabel('Outcome').selectOption('failure');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.getByRole('row', { name: /login.*failure/ }).waitFor();
+    // Wait for the filtered page itself, not a login failure still on the unfiltered one.
+    await waitForRows(page, null, 'failure');
+    await page.getByRole('row', { name: /login.*failure/ }).first().waitFor();
     await screenshot(page, 'audit');
     await page.close();
   });
 });
+
+/** Waits until the table shows the page asked for: `count` rows (any when null), each holding `text`. */
+async function waitForRows(page, count, text) {
+  await page.waitForFunction(
+    ([count, text]) => {
+      const rows = [...document.querySelectorAll('tbody tr')];
+      return rows.length > 0 && (count === null || rows.length === count) && rows.every((row) => row.textContent.includes(text));
+    },
+    [count, text],
+  );
+}
 
 async function apiLogin(username, password) {
   const response = await fetch(server.url + '/api/v1/auth/login', {

@@ -1,0 +1,240 @@
+// Admin pages against the real binary: clusters (Test connection, add/edit/delete,
+// a broken token's precise error), global settings (server field errors, saving),
+// sortable tables, and what a readonly user may not see. Screenshots of each page.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, screenshot } from '../lib/browser.mjs';
+import { startPveSim } from '../lib/pve-sim.mjs';
+import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+
+const LAB_TOKEN = 'root@pam!lab';
+const LAB_SECRET = '0b6a3f1e-5d2c-4e8f-9a71-3c4d5e6f7a8b';
+const ADMIN_URLS = ['/users', '/audit', '/clusters', '/settings'];
+
+let server;
+let browser;
+let bearer;
+
+before(async () => {
+  server = await startProxicloud();
+  browser = await launchBrowser();
+  bearer = (await call('POST', '/api/v1/auth/login', null, { username: 'admin', password: ADMIN_PASSWORD })).body.access_token;
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** A JSON API call; `token` is a bearer (access token) or null. */
+async function call(method, path, token, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(server.url + path, { method, headers, body: body && JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
+const nav = (page) => page.getByRole('navigation', { name: 'Main' });
+const testResult = (page, name) => page.getByRole('status', { name: `Connection test of ${name}` });
+
+async function testConnection(page, name) {
+  await page.getByRole('button', { name: `Test connection to ${name}` }).click();
+  const result = testResult(page, name);
+  await result.waitFor();
+  return (await result.textContent()).replace(/\s+/g, ' ').trim();
+}
+
+async function editSecret(page, name, secret) {
+  await page.getByRole('button', { name: `Edit ${name}` }).click();
+  const field = page.getByLabel('Token secret');
+  assert.equal(await field.inputValue(), '', 'a stored secret is never prefilled');
+  assert.match(await field.getAttribute('placeholder'), /leave empty to keep/);
+  await field.fill(secret);
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('form', { name: /Edit cluster/ }).waitFor({ state: 'detached' });
+}
+
+describe('admin pages', () => {
+  test('cluster Test connection shows version and nodes, and a broken token shows the precise error', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await nav(page).getByRole('link', { name: 'Clusters' }).click();
+    await page.getByRole('heading', { name: 'Clusters', exact: true }).waitFor();
+    await page.getByRole('row', { name: /demo.*root@pam!proxicloud/ }).waitFor();
+
+    const demo = await testConnection(page, 'demo');
+    assert.match(demo, /^Connected\. Proxmox VE \d+\.\d+(\.\d+)? · 3 nodes: pve1, pve2, pve3 · \d+ ms$/);
+    await screenshot(page, 'clusters-test-ok');
+
+    // A second cluster whose token secret this test knows, so it can break and restore it.
+    const lab = await startPveSim({ nodes: 2, guests: 2, tokenId: LAB_TOKEN, secret: LAB_SECRET });
+    try {
+      await page.getByRole('button', { name: 'Add cluster' }).click();
+      await page.getByLabel('Name').fill('lab');
+      await page.getByLabel('Node addresses').fill(lab.url);
+      await page.getByLabel('API token ID').fill(LAB_TOKEN);
+      await page.getByLabel('Token secret').fill(LAB_SECRET);
+      await page.getByLabel('TLS certificate fingerprint (SHA-256)').fill('not-a-fingerprint');
+      await page.getByRole('button', { name: 'Add cluster' }).last().click();
+      // The server's 422 lands next to its field.
+      await page.locator('#tls_fingerprint-problem', { hasText: 'must be a SHA-256 fingerprint' }).waitFor();
+      await screenshot(page, 'clusters-field-error');
+      await page.getByLabel('TLS certificate fingerprint (SHA-256)').fill(lab.fingerprint);
+      await page.getByRole('button', { name: 'Add cluster' }).last().click();
+      await page.getByRole('row', { name: /lab.*root@pam!lab/ }).waitFor();
+
+      assert.match(await testConnection(page, 'lab'), /^Connected\. .* 2 nodes: pve1, pve2 · \d+ ms$/);
+
+      await editSecret(page, 'lab', 'ffffffff-0000-0000-0000-000000000000');
+      assert.equal(await testResult(page, 'lab').count(), 0, 'an edit clears the previous result');
+      const broken = await testConnection(page, 'lab');
+      assert.match(broken, /^Authentication failed: wrong token or password\. /);
+      assert.doesNotMatch(broken, /ffffffff/, 'the secret is not echoed');
+      await screenshot(page, 'clusters-test-error');
+
+      await editSecret(page, 'lab', LAB_SECRET);
+      assert.match(await testConnection(page, 'lab'), /^Connected\./, 'restoring the secret restores the connection');
+
+      await page.getByRole('button', { name: 'Delete lab' }).click();
+      const dialog = page.getByRole('dialog');
+      const confirm = dialog.getByRole('button', { name: 'Delete cluster' });
+      assert.ok(await confirm.isDisabled(), 'deleting needs the typed name');
+      await dialog.getByLabel('Name to confirm').fill('lab');
+      await confirm.click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await page.getByRole('row', { name: /root@pam!lab/ }).count(), 0);
+      const clusters = await call('GET', '/api/v1/clusters', bearer);
+      assert.deepEqual(clusters.body.items.map((c) => c.name), ['demo']);
+      await screenshot(page, 'clusters');
+    } finally {
+      lab.stop();
+    }
+    await page.close();
+  });
+
+  test('settings tabs load, a bad value shows the server field error, a good value saves', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await nav(page).getByRole('link', { name: 'Global settings' }).click();
+    await page.getByRole('heading', { name: 'Global settings' }).waitFor();
+    assert.equal(await page.getByRole('tab', { name: 'Network' }).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.getByLabel('Appliance subnet').inputValue(), '10.77.0.0/24');
+
+    await page.getByRole('tab', { name: 'Resources' }).click();
+    assert.equal(await page.getByLabel(/Default vCPUs/).inputValue(), '1');
+    // Arrow keys move between tabs.
+    await page.getByRole('tab', { name: 'Resources' }).press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'System' }).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.getByLabel('Log level').inputValue(), 'info');
+    await screenshot(page, 'settings-system');
+
+    await page.getByRole('tab', { name: 'Network' }).click();
+    await page.getByLabel('Appliance subnet').fill('10.77.0.1/24');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const problem = page.locator('#network-appliance_subnet-problem');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /host bits are set; did you mean 10\.77\.0\.0\/24\?/);
+    assert.equal(await page.getByLabel('Appliance subnet').getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'settings-error');
+
+    await page.getByLabel('Appliance subnet').fill('10.77.0.0/24');
+    await page.getByLabel('DNS domain').fill('Lab.Example.');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
+    assert.equal(await problem.count(), 0);
+    // The server normalised the domain and the page shows what was stored.
+    assert.equal(await page.getByLabel('DNS domain').inputValue(), 'lab.example');
+    await screenshot(page, 'settings');
+
+    await page.reload();
+    assert.equal(await page.getByLabel('DNS domain').inputValue(), 'lab.example', 'saved for real');
+    assert.equal((await call('GET', '/api/v1/settings', bearer)).body.network.dns_domain, 'lab.example');
+    await page.close();
+  });
+
+  test('table columns sort both ways by click and keyboard, with aria-sort', async () => {
+    for (const username of ['zoe', 'bob']) {
+      const created = await call('POST', '/api/v1/users', bearer, { username, role: 'operator', password: `${username}-password-123` });
+      assert.equal(created.status, 201);
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await nav(page).getByRole('link', { name: 'Users' }).click();
+    const table = page.getByRole('table', { name: 'Users' });
+    await table.getByRole('row', { name: /zoe/ }).waitFor();
+    const names = () => table.locator('tbody tr td:first-child').allTextContents();
+    const header = table.getByRole('columnheader', { name: 'Username' });
+
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    const ascending = await names();
+    assert.deepEqual(ascending, [...ascending].sort((a, b) => a.localeCompare(b)));
+    await header.getByRole('button').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await names(), [...ascending].reverse());
+
+    await table.getByRole('columnheader', { name: 'Role' }).getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await table.getByRole('columnheader', { name: 'Role' }).getAttribute('aria-sort'), 'ascending');
+    assert.equal(await header.getAttribute('aria-sort'), 'none');
+    assert.match((await names())[0], /^admin/, 'admin sorts first by role');
+    await screenshot(page, 'users-sorted');
+    await page.close();
+  });
+
+  test('a readonly user sees neither other people’s instances nor the admin pages', async () => {
+    const olga = await call('POST', '/api/v1/users', bearer, { username: 'olga', role: 'operator', password: 'olga-password-123' });
+    const rita = await call('POST', '/api/v1/users', bearer, { username: 'rita', role: 'readonly', password: 'rita-password-123' });
+    assert.equal(olga.status, 201);
+    assert.equal(rita.status, 201);
+
+    // The demo cluster's guests, once mirrored: one for the operator, one for the readonly user.
+    let guests = [];
+    for (let i = 0; i < 60 && guests.length < 2; i += 1) {
+      guests = (await call('GET', '/api/v1/instances?limit=500', bearer)).body.items;
+      if (guests.length < 2) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const [theirs, hers] = guests;
+    assert.ok(theirs && hers, 'the demo cluster has guests');
+    for (const [guest, owner] of [[theirs, olga], [hers, rita]]) {
+      const assigned = await call('PUT', `/api/v1/instances/${guest.id}/owner`, bearer, { owner_id: owner.body.user.id });
+      assert.equal(assigned.status, 200);
+    }
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, 'rita', 'rita-password-123');
+    for (const label of ['Users', 'Audit log', 'Clusters', 'Global settings']) {
+      assert.equal(await nav(page).getByRole('link', { name: label }).count(), 0, `${label} is not in the navigation`);
+    }
+
+    await nav(page).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('row', { name: new RegExp(hers.name) }).waitFor();
+    assert.equal(await page.getByRole('row', { name: new RegExp(theirs.name) }).count(), 0, 'another user’s instance is not listed');
+    assert.match(await page.getByText(/\d+ of \d+/).first().textContent(), /^1 of 1$/);
+    await screenshot(page, 'readonly-instances');
+
+    // The API agrees: the other instance does not exist for her (404, not 403).
+    const ritaToken = (await call('POST', '/api/v1/auth/login', null, { username: 'rita', password: 'rita-password-123' })).body.access_token;
+    assert.equal((await call('GET', `/api/v1/instances/${theirs.id}`, ritaToken)).status, 404);
+    assert.equal((await call('GET', `/api/v1/instances/${hers.id}`, ritaToken)).status, 200);
+    assert.deepEqual((await call('GET', '/api/v1/instances?limit=500', ritaToken)).body.items.map((i) => i.id), [hers.id]);
+
+    for (const path of ADMIN_URLS) {
+      await page.goto(server.url + path);
+      await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
+      assert.equal(new URL(page.url()).pathname, path, 'no silent redirect');
+    }
+    await screenshot(page, 'not-allowed');
+    assert.equal((await call('GET', '/api/v1/clusters', ritaToken)).status, 403);
+    await context.close();
+  });
+});
