@@ -40,6 +40,8 @@ struct Note {
     resource: Option<String>,
     outcome: Option<Outcome>,
     details: Map<String, Value>,
+    /// A POST that changes nothing (a dry run): not an action worth an entry.
+    not_an_action: bool,
 }
 
 /// The audit entry being prepared for the current request. Outside mutating
@@ -70,6 +72,13 @@ impl AuditTrail {
     /// Overrides the outcome derived from the status.
     pub fn outcome(&self, outcome: Outcome) {
         self.0.lock().outcome = Some(outcome);
+    }
+
+    /// Records nothing for this request: for POSTs that change nothing, such as the
+    /// launch wizard's dry-run validation, which would otherwise write an entry per
+    /// keystroke. Requests refused before the handler (401, 403) are still recorded.
+    pub fn not_an_action(&self) {
+        self.0.lock().not_an_action = true;
     }
 
     pub fn detail(&self, key: &str, value: impl Into<Value>) {
@@ -173,6 +182,9 @@ pub(crate) async fn record_mutations(
         .cloned()
         .unwrap_or_else(|| format!("{method} {route}"));
     let note = std::mem::take(&mut *trail.0.lock());
+    if note.not_an_action {
+        return response;
+    }
     let mut details = note.details;
     details.insert("status".into(), status.as_u16().into());
     if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {

@@ -16,6 +16,7 @@ use proxicloud_domain::iam::{IamConfig, IamService};
 use proxicloud_domain::instances::{ClusterConnector, InstanceDetails, InstanceService};
 use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::jobs::{JobQueue, JobService};
+use proxicloud_domain::launch::LaunchOptionsService;
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::{Settings, SettingsService};
 use proxicloud_store::{ClusterStatus, Store};
@@ -113,6 +114,8 @@ pub struct AppState {
     pub jobs: Arc<JobService>,
     /// Instance writes (create, power actions, terminate), each queued as a job.
     pub instance_actions: Arc<InstanceService>,
+    /// What the launch wizard can offer per cluster (cached Proxmox reads).
+    pub launch_options: Arc<LaunchOptionsService>,
     /// An instance's jobs, audit entries and live Proxmox configuration.
     pub instance_details: Arc<InstanceDetails>,
 }
@@ -142,6 +145,11 @@ impl AppState {
         let instance_actions = Arc::new(InstanceService::new(
             store.clone(),
             job_queue.clone(),
+            connector.clone(),
+            settings.clone(),
+        ));
+        let launch_options = Arc::new(LaunchOptionsService::new(
+            store.clone(),
             connector,
             settings.clone(),
         ));
@@ -155,6 +163,7 @@ impl AppState {
             jobs: Arc::new(JobService::new(store.clone())),
             job_queue,
             instance_actions,
+            launch_options,
             instance_details,
             events,
             readiness: Arc::new(vec![

@@ -10,9 +10,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use proxicloud_domain::FieldErrors;
 use proxicloud_domain::instances::{CreateInstance, NetworkRequest, Power};
 use proxicloud_domain::jobs::Submitted;
+use proxicloud_domain::{DomainError, FieldErrors};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,6 +32,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_instance))
+        .routes(routes!(validate_instance))
         .routes(routes!(terminate_instance))
         .routes(routes!(start_instance))
         .routes(routes!(stop_instance))
@@ -167,6 +168,32 @@ async fn create_instance(
         .create(&auth.principal, &request, key.as_deref())
         .await?;
     Ok(accepted(submitted, &trail))
+}
+
+/// Check a create request without creating anything: the same authorisation and
+/// validation as `POST /api/v1/instances` (Proxmox is read, never changed), `204` when
+/// it would be accepted, `422` with every field problem otherwise. No job is queued.
+#[utoipa::path(post, path = "/api/v1/instances/validate", tag = "instances", request_body = CreateInstanceRequest,
+    responses((status = 204, description = "The request would be accepted"),
+        (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+async fn validate_instance(
+    auth: Auth,
+    trail: AuditTrail,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateInstanceRequest>,
+) -> ApiResult<StatusCode> {
+    let checked = state
+        .instance_actions
+        .validate(&auth.principal, &CreateInstance::from(request))
+        .await;
+    // A dry run changes nothing: no audit entry per keystroke. A caller refused the
+    // right to create is still recorded, like every denied attempt.
+    if !matches!(checked, Err(DomainError::Forbidden(_))) {
+        trail.not_an_action();
+    }
+    checked?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Terminate an instance: stop it, destroy it with its disks, forget it.

@@ -15,6 +15,7 @@ pub mod instance_detail;
 pub mod instances_read;
 pub mod instances_write;
 pub mod jobs;
+pub mod launch_options;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -39,6 +40,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(settings::router())
         .merge(instances_read::router())
         .merge(instances_write::router())
+        .merge(launch_options::router())
         .merge(instance_detail::router())
         .merge(jobs::router())
         .merge(events::router())

@@ -12,6 +12,7 @@ mod instances_vm;
 mod instances_write;
 mod job_support;
 mod jobs;
+mod launch_options;
 mod logs;
 mod matrix;
 mod sessions;

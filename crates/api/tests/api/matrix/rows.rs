@@ -305,6 +305,22 @@ pub(super) fn rows() -> Vec<Row> {
             no_body,
             [401, 503, 503, 404, 503],
         ),
+        // a dry run of the create: the same authorisation, nothing created
+        row(
+            "POST",
+            "/api/v1/instances/validate",
+            Nothing,
+            incomplete_instance,
+            [401, 403, 422, 422, 422],
+        ),
+        // launch wizard options: for whoever may create (the cluster is unreachable)
+        row(
+            "GET",
+            "/api/v1/launch-options",
+            Cluster,
+            no_body,
+            [401, 403, 503, 503, 503],
+        ),
         instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
         instance_action("POST", "/api/v1/instances/{id}/start", no_body),
         instance_action("POST", "/api/v1/instances/{id}/stop", no_body),
