@@ -128,6 +128,12 @@ async fn disabling_a_user_ends_their_sessions_and_api_tokens() {
     let user = app.insert_user(Role::Operator).await;
     let session = app.login_user(&user).await;
     let (_, token) = app.api_token(&session, "ci").await;
+    // Both credentials were just used: whatever the server remembers of them must
+    // not outlive the disabling.
+    for credential in [&session.access, &token] {
+        let me = app.get("/api/v1/auth/me", credential).send().await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK);
+    }
 
     let disable = app.post(
         &format!("/api/v1/users/{}/disable", user.id),
@@ -293,4 +299,36 @@ async fn user_list_is_paginated() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_role_change_applies_to_the_very_next_request() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let user = app.insert_user(Role::Operator).await;
+    let session = app.login_user(&user).await;
+    let (_, token) = app.api_token(&session, "ci").await;
+    for credential in [&session.access, &token] {
+        let (status, me) =
+            status_and_json(app.get("/api/v1/auth/me", credential).send().await.unwrap()).await;
+        assert_eq!(
+            (status, me["user"]["role"].as_str()),
+            (StatusCode::OK, Some("operator"))
+        );
+    }
+
+    let demote = app
+        .request(Method::PATCH, &format!("/api/v1/users/{}", user.id))
+        .bearer_auth(&admin.access)
+        .json(&json!({ "role": "readonly" }));
+    assert_eq!(demote.send().await.unwrap().status(), StatusCode::OK);
+
+    for credential in [&session.access, &token] {
+        let (_, me) =
+            status_and_json(app.get("/api/v1/auth/me", credential).send().await.unwrap()).await;
+        assert_eq!(me["user"]["role"].as_str(), Some("readonly"));
+        // Operators may launch (this body then fails validation); readonly may not.
+        let launch = app.post("/api/v1/instances", credential, json!({ "type": "lxc" }));
+        assert_eq!(launch.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    }
 }

@@ -164,6 +164,7 @@ impl IamService {
         repo.revoke(id, now)
             .await
             .map_err(DomainError::not_found_as("API token"))?;
+        self.credentials.forget_api_token(id);
         Ok(ApiTokenInfo {
             revoked_at: Some(token.revoked_at.unwrap_or(now)),
             ..ApiTokenInfo::from(&token)
@@ -176,6 +177,7 @@ impl IamService {
         for token in repo.list_by_user(user).await? {
             if token.revoked_at.is_none() {
                 repo.revoke(token.id, now).await?;
+                self.credentials.forget_api_token(token.id);
             }
         }
         Ok(())

@@ -5,6 +5,7 @@
 pub mod access_token;
 pub mod api_tokens;
 pub mod authz;
+mod credential_cache;
 pub mod password;
 mod revocations;
 pub mod service;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use aes_gcm::aead::OsRng;
 use aes_gcm::aead::rand_core::RngCore;
-use proxicloud_store::{NewUser, Role, Store, StoreError, Timestamp, User, Uuid};
+use proxicloud_store::{ApiToken, NewUser, Role, Store, StoreError, Timestamp, User, Uuid};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::access_token::AccessTokenKeys;
 use super::authz::{AuthMethod, Principal};
+use super::credential_cache::CredentialCache;
 use super::password::{burn_verification_time, check_policy, hash_password, verify_password};
 use super::revocations::SessionRevocations;
 use super::throttle::{LoginThrottle, ThrottlePolicy};
@@ -59,6 +60,8 @@ pub struct IamService {
     pub(super) access_keys: AccessTokenKeys,
     pub(super) throttle: LoginThrottle,
     pub(super) revocations: SessionRevocations,
+    /// Who recent credentials belong to; see `credential_cache.rs`.
+    pub(super) credentials: CredentialCache,
     pub(super) config: IamConfig,
 }
 
@@ -69,6 +72,7 @@ impl IamService {
             access_keys: AccessTokenKeys::new(&master_key.derive(ACCESS_TOKEN_KEY_PURPOSE)),
             throttle: LoginThrottle::new(config.throttle),
             revocations: SessionRevocations::default(),
+            credentials: CredentialCache::default(),
             config,
         }
     }
@@ -123,18 +127,34 @@ impl IamService {
     async fn authenticate_api_token(&self, bearer: &SecretString) -> DomainResult<Principal> {
         let now = Timestamp::now();
         let hash = hash_token(bearer.expose_secret());
-        let token = self
-            .store
-            .api_tokens()
-            .find_active_by_hash(&hash, now)
-            .await?
-            .ok_or(DomainError::Unauthenticated)?;
-        let user = self.active_user(token.user_id).await?;
+        let token = match self.credentials.api_token(&hash) {
+            Some(token) => token,
+            None => {
+                let token = self
+                    .store
+                    .api_tokens()
+                    .find_active_by_hash(&hash, now)
+                    .await?
+                    .ok_or(DomainError::Unauthenticated)?;
+                self.credentials.remember_api_token(token.clone());
+                token
+            }
+        };
+        // A remembered token may have expired since.
+        if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
+            return Err(DomainError::Unauthenticated);
+        }
+        let user = self.authenticated_user(token.user_id).await?;
         let stale = token
             .last_used_at
             .is_none_or(|used| used + TOKEN_TOUCH_INTERVAL <= now);
         if stale {
             self.store.api_tokens().touch(token.id, now).await?;
+            let touched = ApiToken {
+                last_used_at: Some(now),
+                ..token.clone()
+            };
+            self.credentials.remember_api_token(touched);
         }
         Ok(principal_of(&user, AuthMethod::ApiToken { id: token.id }))
     }
@@ -155,8 +175,19 @@ impl IamService {
         if self.revocations.is_revoked(user_id, sid, &claims) {
             return Err(DomainError::Unauthenticated);
         }
-        let user = self.active_user(user_id).await?;
+        let user = self.authenticated_user(user_id).await?;
         Ok(principal_of(&user, AuthMethod::Session { sid }))
+    }
+
+    /// [`Self::active_user`], remembered for a few seconds: the user behind nearly
+    /// every request is one that made a request a moment ago.
+    async fn authenticated_user(&self, id: Uuid) -> DomainResult<User> {
+        if let Some(user) = self.credentials.user(id) {
+            return Ok(user);
+        }
+        let user = self.active_user(id).await?;
+        self.credentials.remember_user(user.clone());
+        Ok(user)
     }
 
     /// The user behind a credential, if it still exists and is enabled.

@@ -184,6 +184,8 @@ impl IamService {
 
     /// Revokes every session of `user`. A session started afterwards is unaffected.
     pub(super) async fn end_all_sessions(&self, user: Uuid) -> DomainResult<()> {
+        // Every caller changed the user (deleted, disabled, new password).
+        self.credentials.forget_user(user);
         let now = Timestamp::now();
         self.store
             .refresh_tokens()

@@ -175,6 +175,7 @@ impl IamService {
             .update(id, changes)
             .await
             .map_err(username_taken)?;
+        self.credentials.forget_user(id);
         Ok(UserInfo::from(&updated))
     }
 
