@@ -8,6 +8,14 @@ import { liveEvents } from '../events.svelte';
 
 type Patch = Partial<Instance> & { id: string; removed_at?: string | null };
 
+/** `cluster.status`: a cluster went offline or came back. */
+export interface ClusterStatusEvent {
+  cluster_id: string;
+  name: string;
+  status: string;
+  offline_since?: string | null;
+}
+
 class InstanceStore {
   /** Raw (not deeply reactive): 10,000 proxied rows would be slow; rows are replaced, not mutated. */
   items = $state.raw<Instance[]>([]);
@@ -60,9 +68,25 @@ class InstanceStore {
       void this.load();
       return;
     }
+    if (kind === 'cluster.status') {
+      this.markCluster(data as ClusterStatusEvent);
+      return;
+    }
     if (!kind.startsWith('instance.') || typeof data !== 'object' || data === null || !('id' in data)) return;
     this.pending.push({ kind, patch: data as Patch });
     this.frame ||= requestAnimationFrame(() => this.flush());
+  }
+
+  /** A cluster went offline or came back: its rows are stale since then, or fresh again. */
+  private markCluster(change: ClusterStatusEvent): void {
+    const since = change.status === 'offline' ? (change.offline_since ?? new Date().toISOString()) : null;
+    for (const [id, instance] of this.byId) {
+      if (instance.cluster_id === change.cluster_id) this.byId.set(id, { ...instance, stale_since: since });
+    }
+    this.items = [...this.byId.values()];
+    const stale = this.items.map((i) => i.stale_since).filter((s): s is string => !!s);
+    this.staleSince = stale.length ? stale.reduce((a, b) => (a < b ? a : b)) : null;
+    this.cacheStatus = this.staleSince ? 'STALE' : 'HIT';
   }
 
   private flush(): void {

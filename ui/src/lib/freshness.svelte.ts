@@ -1,0 +1,82 @@
+// Which Proxmox clusters are unreachable right now, for the shell's offline banner:
+// `cluster.status` events (with the cluster's name), the clusters admins can list,
+// and the instances served stale (`stale_since`) for everyone else.
+import { get } from './api/client';
+import type { ClusterPage } from './api/types';
+import { liveEvents } from './events.svelte';
+import type { ClusterStatusEvent } from './instances/store.svelte';
+import { instances } from './instances/store.svelte';
+import { session } from './session.svelte';
+
+export interface StaleCluster {
+  id: string;
+  /** Unknown to non-admins until the cluster's next status change names it. */
+  name: string | null;
+  since: string;
+}
+
+class ClusterFreshness {
+  /** From events and the admin's cluster list: id → offline cluster. */
+  private offline = $state<Record<string, StaleCluster>>({});
+  /** Names learnt along the way, so a stale instance's cluster can be named. */
+  private names = $state<Record<string, string>>({});
+  private unsubscribe: (() => void) | null = null;
+
+  /** Every unreachable cluster, earliest outage first. */
+  readonly stale = $derived.by(() => {
+    const found: Record<string, StaleCluster> = { ...this.offline };
+    for (const instance of instances.items) {
+      if (instance.stale_since && !found[instance.cluster_id]) {
+        const id = instance.cluster_id;
+        found[id] = { id, name: this.names[id] ?? null, since: instance.stale_since };
+      }
+    }
+    return Object.values(found).sort((a, b) => a.since.localeCompare(b.since));
+  });
+
+  /** The cluster's name once known (admins: always), else a short id. */
+  clusterName(id: string): string {
+    return this.names[id] ?? `cluster ${id.slice(0, 8)}`;
+  }
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = liveEvents.subscribe((kind, data) => {
+      if (kind === 'cluster.status') this.apply(data as ClusterStatusEvent);
+    });
+    if (session.isAdmin) void this.loadClusters();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.offline = {};
+  }
+
+  private async loadClusters(): Promise<void> {
+    try {
+      const page = await get<ClusterPage>('/api/v1/clusters');
+      for (const cluster of page.items) {
+        this.names[cluster.id] = cluster.name;
+        if (cluster.status === 'offline') {
+          const since = cluster.offline_since ?? cluster.last_seen_at ?? new Date().toISOString();
+          this.offline[cluster.id] = { id: cluster.id, name: cluster.name, since };
+        }
+      }
+    } catch {
+      // Stale instances still raise the banner.
+    }
+  }
+
+  private apply(change: ClusterStatusEvent): void {
+    this.names[change.cluster_id] = change.name;
+    if (change.status === 'offline') {
+      const since = change.offline_since ?? new Date().toISOString();
+      this.offline[change.cluster_id] = { id: change.cluster_id, name: change.name, since };
+    } else {
+      delete this.offline[change.cluster_id];
+    }
+  }
+}
+
+export const freshness = new ClusterFreshness();

@@ -1,0 +1,28 @@
+// The calls of an instance's detail page and its actions (start/stop/…/terminate,
+// each answered `202 {job}`), typed with the generated schema.
+import { get, post, request } from '../api/client';
+import type { components } from '../api/schema';
+import type { Job, JobPage } from '../api/types';
+
+type Schemas = components['schemas'];
+export type ConfigEntry = Schemas['ConfigEntryDto'];
+export type InstanceConfig = Schemas['InstanceConfigDto'];
+export type InstanceAuditPage = Schemas['Paginated_AuditEntryDto'];
+
+export type PowerAction = 'start' | 'stop' | 'shutdown' | 'reboot';
+
+const path = (id: string) => `/api/v1/instances/${encodeURIComponent(id)}`;
+
+export const listInstanceJobs = (id: string, cursor?: string) => get<JobPage>(`${path(id)}/jobs`, { limit: 20, cursor });
+
+export const listInstanceAudit = (id: string, cursor?: string) =>
+  get<InstanceAuditPage>(`${path(id)}/audit`, { limit: 50, cursor });
+
+/** Live from Proxmox: fails with 503 while its cluster is unreachable. */
+export const getInstanceConfig = (id: string) => get<InstanceConfig>(`${path(id)}/config`);
+
+export const powerInstance = (id: string, action: PowerAction) => post<Job>(`${path(id)}/${action}`, {});
+
+/** `name` repeats the instance's name, as the server requires. */
+export const terminateInstance = (id: string, name: string) =>
+  request<Job>(path(id), { method: 'DELETE', body: { confirm: name } }).then((r) => r.data);

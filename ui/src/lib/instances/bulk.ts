@@ -1,0 +1,33 @@
+// Bulk power actions from the instances table: one request per instance, all at
+// once; every refusal becomes its own toast, the rest one summary.
+import type { Instance } from '../api/types';
+import { errorMessage } from '../format';
+import { toasts } from '../jobs/toasts.svelte';
+import { canPower } from './actions';
+import { powerInstance, type PowerAction } from './api';
+
+const LABELS: Record<PowerAction, string> = { start: 'Start', stop: 'Stop', shutdown: 'Shut down', reboot: 'Reboot' };
+
+/** Sends `action` to every selected instance it applies to; resolves once all have answered. */
+export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
+  const targets = selected.filter((instance) => canPower(instance, action));
+  const skipped = selected.length - targets.length;
+  const results = await Promise.allSettled(targets.map((instance) => powerInstance(instance.id, action)));
+  let accepted = 0;
+  results.forEach((result, index) => {
+    const instance = targets[index];
+    if (result.status === 'fulfilled') accepted += 1;
+    else if (instance) {
+      toasts.push({
+        tone: 'error',
+        title: `${LABELS[action]} ${instance.name} was refused`,
+        detail: errorMessage(result.reason),
+        href: `/instances/${instance.id}`,
+        linkText: 'View instance',
+      });
+    }
+  });
+  const parts = [`${LABELS[action]} requested for ${accepted} of ${selected.length} instances`];
+  if (skipped) parts.push(`${skipped} already in that state or busy`);
+  toasts.push({ tone: accepted === targets.length ? 'info' : 'error', title: parts.join('; ') });
+}
