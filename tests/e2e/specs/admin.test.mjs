@@ -190,6 +190,20 @@ describe('admin pages', () => {
     await page.close();
   });
 
+  test('the admin pages fit a 360 px phone without horizontal page scroll', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await signIn(page);
+    for (const [path, heading] of [['/clusters', 'Clusters'], ['/settings', 'Global settings'], ['/users', 'Users'], ['/audit', 'Audit log']]) {
+      await page.goto(server.url + path);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.locator('table, [role="tablist"]').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path}: no horizontal page scroll (overflow ${overflow}px)`);
+      await screenshot(page, `${path.slice(1)}-360px`);
+    }
+    await page.close();
+  });
+
   test('a readonly user sees neither other people’s instances nor the admin pages', async () => {
     const olga = await call('POST', '/api/v1/users', bearer, { username: 'olga', role: 'operator', password: 'olga-password-123' });
     const rita = await call('POST', '/api/v1/users', bearer, { username: 'rita', role: 'readonly', password: 'rita-password-123' });
