@@ -53,12 +53,13 @@ async function testConnection(page, name) {
   return (await result.textContent()).replace(/\s+/g, ' ').trim();
 }
 
-async function editSecret(page, name, secret) {
+/** Edits one field of a cluster through its form; the stored secret is kept unless that is the field. */
+async function editCluster(page, name, label, value) {
   await page.getByRole('button', { name: `Edit ${name}` }).click();
-  const field = page.getByLabel('Token secret');
-  assert.equal(await field.inputValue(), '', 'a stored secret is never prefilled');
-  assert.match(await field.getAttribute('placeholder'), /leave empty to keep/);
-  await field.fill(secret);
+  const secret = page.getByLabel('Token secret');
+  assert.equal(await secret.inputValue(), '', 'a stored secret is never prefilled');
+  assert.match(await secret.getAttribute('placeholder'), /leave empty to keep/);
+  await page.getByLabel(label).fill(value);
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('form', { name: /Edit cluster/ }).waitFor({ state: 'detached' });
 }
@@ -94,15 +95,24 @@ describe('admin pages', () => {
 
       assert.match(await testConnection(page, 'lab'), /^Connected\. .* 2 nodes: pve1, pve2 · \d+ ms$/);
 
-      await editSecret(page, 'lab', 'ffffffff-0000-0000-0000-000000000000');
+      await editCluster(page, 'lab', 'Token secret', 'ffffffff-0000-0000-0000-000000000000');
       assert.equal(await testResult(page, 'lab').count(), 0, 'an edit clears the previous result');
       const broken = await testConnection(page, 'lab');
       assert.match(broken, /^Authentication failed: wrong token or password\. /);
       assert.doesNotMatch(broken, /ffffffff/, 'the secret is not echoed');
       await screenshot(page, 'clusters-test-error');
-
-      await editSecret(page, 'lab', LAB_SECRET);
+      await editCluster(page, 'lab', 'Token secret', LAB_SECRET);
       assert.match(await testConnection(page, 'lab'), /^Connected\./, 'restoring the secret restores the connection');
+
+      // The other failures a homelab meets, each named precisely.
+      const fingerprint = 'TLS certificate fingerprint (SHA-256)';
+      await editCluster(page, 'lab', fingerprint, Array(32).fill('AB').join(':'));
+      assert.match(await testConnection(page, 'lab'), /^Certificate rejected: wrong fingerprint or untrusted certificate\. /);
+      await editCluster(page, 'lab', fingerprint, lab.fingerprint);
+      await editCluster(page, 'lab', 'Node addresses', 'https://127.0.0.1:1');
+      assert.match(await testConnection(page, 'lab'), /^Unreachable: no node address answered\. /);
+      await editCluster(page, 'lab', 'Node addresses', lab.url);
+      assert.match(await testConnection(page, 'lab'), /^Connected\./);
 
       await page.getByRole('button', { name: 'Delete lab' }).click();
       const dialog = page.getByRole('dialog');
