@@ -166,9 +166,12 @@ impl GuestIndex {
         }
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.guests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.guests.is_empty()
     }
 
     pub fn get(&self, id: Uuid) -> Option<&Arc<IndexedGuest>> {

@@ -308,9 +308,15 @@ impl InstanceDirectory {
     async fn rebuild(&self) -> DomainResult<Arc<GuestIndex>> {
         // Read the counter first: a write that lands during the read leaves the index
         // behind the counter, and the next read rebuilds again.
+        let started = Instant::now();
         let writes = self.store.guest_writes();
         let guests = self.store.guests().list_live().await?;
         let index = Arc::new(GuestIndex::build(guests, writes));
+        tracing::debug!(
+            guests = index.len(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "instance index rebuilt"
+        );
         *self.index.lock() = Some(index.clone());
         Ok(index)
     }
