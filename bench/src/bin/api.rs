@@ -207,12 +207,18 @@ async fn main() -> anyhow::Result<()> {
         "  server RSS:                {:>9.1} MiB",
         rss as f64 / 1024.0
     );
-    let cycles = window.as_secs_f64() / args.poll_interval as f64;
+    // Each poll cycle makes exactly one /cluster/resources call, so those calls count
+    // the cycles; every other request to Proxmox in the window is extra.
     println!(
-        "  Proxmox calls per cycle:   {:>9.1} (/cluster/resources: {:.1}) over {} s",
-        calls as f64 / cycles,
-        resources_calls as f64 / cycles,
-        window.as_secs()
+        "  Proxmox calls per cycle:   {:>9.2} ({calls} calls in {resources_calls} poll cycles over {} s, \
+         every one /cluster/resources: {})",
+        calls as f64 / resources_calls.max(1) as f64,
+        window.as_secs(),
+        if calls == resources_calls {
+            "yes"
+        } else {
+            "no"
+        },
     );
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
