@@ -13,7 +13,13 @@ export interface NavGroup {
 
 export const NAV: NavGroup[] = [
   { label: 'Overview', items: [{ label: 'Dashboard', href: '/' }] },
-  { label: 'Compute', items: [{ label: 'Instances', href: '/instances' }] },
+  {
+    label: 'Compute',
+    items: [
+      { label: 'Instances', href: '/instances' },
+      { label: 'Launch', href: '/launch' },
+    ],
+  },
   { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },
   {
     label: 'Identity',

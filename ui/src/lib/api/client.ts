@@ -43,6 +43,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Do not try to refresh the session on 401 (login, refresh itself). */
   noRefresh?: boolean;
+  /** Extra request headers, e.g. `Idempotency-Key`. */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResponse<T> {
@@ -61,7 +63,7 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
 
 async function send(path: string, options: RequestOptions): Promise<Response> {
   const method = options.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   const csrf = csrfToken();
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;

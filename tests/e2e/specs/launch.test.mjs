@@ -1,0 +1,188 @@
+// The launch wizard against the real binary and its demo cluster: an admin opens it
+// from the Instances page, picks an LXC template and a preset (after seeing a bad
+// memory value flagged live by the server), adds an SSH key and a name, launches,
+// lands on the new instance, sees it become running without a reload, stops it and
+// terminates it by typing its name. Screenshots of every step, and at phone width.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, screenshot } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+
+const WAIT = 60_000;
+const NAME = 'e2e-launch';
+
+let server;
+let browser;
+let simUrl;
+
+before(async () => {
+  server = await startProxicloud();
+  browser = await launchBrowser();
+  const login = await fetch(server.url + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const { access_token: token } = await login.json();
+  // The demo cluster is the simulator: its address is where its /sim controls live.
+  const clusters = await fetch(server.url + '/api/v1/clusters', { headers: { Authorization: `Bearer ${token}` } });
+  simUrl = (await clusters.json()).items.find((c) => c.name === 'demo').addresses[0];
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** An OpenSSH ed25519 public key line (random key material, well formed). */
+function sshKey() {
+  const type = Buffer.from('ssh-ed25519');
+  const u32 = (n) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const blob = Buffer.concat([u32(type.length), type, u32(32), randomBytes(32)]);
+  return `ssh-ed25519 ${blob.toString('base64')} e2e@test`;
+}
+
+/** A `/sim/…` control call (self-signed certificate). */
+function sim(path) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${simUrl}/sim/${path}`, { method: 'POST', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`/sim/${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function signIn(page) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
+const stepHeading = (page, name) => page.getByRole('heading', { name, exact: true, level: 2 });
+const next = (page) => page.getByRole('button', { name: 'Next' }).click();
+const badge = (page) => page.locator('.title .badge');
+
+async function badgeSays(page, status) {
+  await page.waitForFunction((want) => document.querySelector('.title .badge')?.textContent.includes(want), status, {
+    timeout: WAIT,
+  });
+}
+
+describe('launch wizard', () => {
+  test('launches an LXC from a template with a preset, follows it to running, stops and terminates it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('link', { name: 'Launch instance' }).first().click();
+    await page.getByRole('heading', { name: 'Launch instance' }).waitFor();
+
+    // Type: a container is the default.
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    assert.equal(await page.getByRole('radio', { name: /Container \(LXC\)/ }).isChecked(), true);
+    await screenshot(page, 'launch-1-type');
+    await next(page);
+
+    // Image: searchable; Next without a choice is refused with the server's words.
+    await stepHeading(page, 'Image').waitFor();
+    await next(page);
+    await page.getByRole('alert').filter({ hasText: /template is required|is required for containers/ }).waitFor();
+    await page.getByLabel('Search container template').fill('debian 12');
+    const debian = page.getByRole('radio', { name: /debian-12-standard/ });
+    await debian.check();
+    assert.equal(await page.getByRole('radio', { name: /alpine/ }).count(), 0, 'the search narrows the list');
+    await screenshot(page, 'launch-2-image');
+    await next(page);
+
+    // Size: a memory value the server refuses is flagged as it is typed.
+    await stepHeading(page, 'Size').waitFor();
+    await page.getByLabel('Memory (MiB)').fill('16');
+    const memoryProblem = page.locator('#launch-memory-problem');
+    await memoryProblem.filter({ hasText: /must be 64 to/ }).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByRole('radio', { name: /custom/ }).isChecked(), true);
+    await screenshot(page, 'launch-3-size-error');
+    await page.getByRole('radio', { name: /nano/ }).check();
+    assert.equal(await page.getByLabel('Memory (MiB)').inputValue(), '512');
+    await page.waitForFunction(() => document.querySelector('#launch-memory-problem')?.textContent === '', null, {
+      timeout: WAIT,
+    });
+    await screenshot(page, 'launch-3-size');
+    await next(page);
+
+    // Storage & network: automatic placement, the default bridge.
+    await stepHeading(page, 'Storage & network').waitFor();
+    assert.equal(await page.getByLabel('Network bridge').inputValue(), 'vmbr0');
+    await screenshot(page, 'launch-4-placement');
+    await next(page);
+
+    await stepHeading(page, 'Access & name').waitFor();
+    await page.getByLabel(/SSH public keys/).fill(sshKey());
+    await page.getByLabel(/^Name/).fill(NAME);
+    await screenshot(page, 'launch-5-access');
+    await next(page);
+
+    await stepHeading(page, 'Review').waitFor();
+    await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
+    const review = await page.locator('dl.review').textContent();
+    assert.match(review, /debian-12-standard/);
+    assert.match(review, /nano: 1 vCPU, 512 MB, 4 GB disk/);
+    assert.match(review, new RegExp(NAME));
+    await screenshot(page, 'launch-6-review');
+    // Slow Proxmox down so the instance is seen being created before it runs.
+    await sim('api/latency?ms=1000');
+    try {
+      await page.getByRole('button', { name: 'Launch' }).click();
+      // The instance's own page, as soon as the job has reserved it.
+      await page.waitForURL(/\/instances\/[0-9a-f-]{36}$/, { timeout: WAIT });
+      await page.getByRole('heading', { name: NAME }).waitFor({ timeout: WAIT });
+      await page.evaluate(() => (window.__notReloaded = true));
+      assert.doesNotMatch(await badge(page).textContent(), /running/, 'not running yet when the page opens');
+      await screenshot(page, 'launch-7-landed');
+    } finally {
+      await sim('api/latency?ms=0');
+    }
+    await badgeSays(page, 'running');
+    assert.equal(await page.evaluate(() => window.__notReloaded), true, 'went running live, without a reload');
+    assert.match(await badge(page).textContent(), /running/);
+    await screenshot(page, 'launch-8-running');
+
+    const actions = page.getByRole('group', { name: 'Instance actions' });
+    await actions.getByRole('button', { name: 'Stop' }).click();
+    await badgeSays(page, 'stopped');
+
+    await actions.getByRole('button', { name: 'Terminate' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name to confirm').fill(NAME);
+    await dialog.getByRole('button', { name: 'Terminate' }).click();
+    await page.getByRole('heading', { name: 'Instances', exact: true }).waitFor({ timeout: WAIT });
+    const started = Date.now();
+    while ((await page.getByRole('link', { name: NAME, exact: true }).count()) > 0) {
+      assert.ok(Date.now() - started < WAIT, `${NAME} to disappear from the table`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await page.close();
+  });
+
+  test('works at phone width', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 780 } });
+    await signIn(page);
+    await page.goto(server.url + '/launch');
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    await page.getByText('Step 1 of 6: Type').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
+    await next(page);
+    await stepHeading(page, 'Image').waitFor();
+    await screenshot(page, 'launch-phone');
+    await page.close();
+  });
+});
