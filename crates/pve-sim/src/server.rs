@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::dispatch::{self, API_PREFIX, Incoming};
 use crate::record::{RecordEntry, Recorder};
 use crate::schema::{RecordedRequest, Schema};
-use crate::tls::SelfSigned;
+use crate::tls::NodeCertificate;
 use crate::wire::Reply;
 use crate::{Cluster, Sim, SimConfig, SimParts, control, persist, seed};
 
@@ -34,8 +34,10 @@ pub struct RunningSim {
     pub base_url: String,
     /// SHA-256 of the certificate, `AB:CD:…` as PVE shows it; `None` without TLS.
     pub fingerprint: Option<String>,
-    /// PEM of the generated certificate, for clients that want to trust it explicitly.
+    /// PEM of the node certificate, for clients that want to trust it explicitly.
     pub certificate_pem: Option<String>,
+    /// PEM of the cluster CA that signed it (PVE's `pve-root-ca.pem`).
+    pub ca_pem: Option<String>,
     pub sim: Sim,
     handle: axum_server::Handle<SocketAddr>,
     server: JoinHandle<std::io::Result<()>>,
@@ -84,14 +86,14 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
     let cluster = initial_cluster(&config)?;
     let node_names: Vec<String> = cluster.nodes.keys().cloned().collect();
     let certificate = if config.tls {
-        Some(SelfSigned::generate(&node_names)?)
+        Some(NodeCertificate::generate(&node_names)?)
     } else {
         None
     };
     let parts = SimParts {
         schema,
         recorder: Recorder::new(config.record_file.as_deref())?,
-        fingerprint: certificate.as_ref().map(SelfSigned::fingerprint),
+        fingerprint: certificate.as_ref().map(NodeCertificate::fingerprint),
     };
     let sim = Sim::with_parts(config, cluster, parts);
     dispatch::warm_up();
@@ -106,6 +108,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         sim: sim.clone(),
     };
 
+    let ca_pem = certificate.as_ref().map(|cert| cert.ca_pem.clone());
     let (scheme, fingerprint, certificate_pem, server) = if let Some(cert) = certificate {
         let tls = axum_server::tls_rustls::RustlsConfig::from_config(cert.server_config()?);
         let server = axum_server::from_tcp_rustls(listener, tls)?
@@ -146,6 +149,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         base_url: format!("{scheme}://{host}:{}", addr.port()),
         fingerprint,
         certificate_pem,
+        ca_pem,
         sim,
         handle,
         server,

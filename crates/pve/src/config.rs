@@ -96,6 +96,10 @@ pub enum TlsMode {
     /// Accept exactly the certificates with these SHA-256 fingerprints (the usual case
     /// for PVE's self-signed certificates; each node of a cluster has its own).
     Fingerprint(Vec<Fingerprint>),
+    /// Trust these certificates (DER), typically the cluster's `pve-root-ca.pem`: a
+    /// server certificate that chains to one of them and names the address used is
+    /// accepted, and so is one that *is* one of them (a node certificate pasted in).
+    Trust(Vec<Vec<u8>>),
     /// Accept any certificate. Only when the user explicitly asked for it.
     Insecure,
 }

@@ -1,14 +1,16 @@
 //! TLS for PVE's API: system roots, SHA-256 fingerprint pinning for self-signed node
-//! certificates, or (only when asked) no verification at all.
+//! certificates, trust in the cluster's own CA (`pve-root-ca.pem`), or (only when
+//! asked) no verification at all.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
 
 use crate::config::{ClusterConfig, TlsMode};
@@ -139,12 +141,98 @@ impl ServerCertVerifier for FingerprintVerifier {
     }
 }
 
+/// [`TlsMode::Trust`]: a certificate of the bundle itself, or one that chains to a
+/// certificate of the bundle for the name connected to (full WebPKI checks).
+#[derive(Debug)]
+struct TrustVerifier {
+    bundle: FingerprintVerifier,
+    /// `None` when no certificate of the bundle can serve as a trust anchor.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+}
+
+impl ServerCertVerifier for TrustVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let presented = Fingerprint::of_der(end_entity.as_ref());
+        if self.bundle.accepted.contains(&presented) {
+            return Ok(ServerCertVerified::assertion());
+        }
+        match &self.chain {
+            Some(chain) => {
+                chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.bundle.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.bundle.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.bundle.supported_verify_schemes()
+    }
+}
+
+fn trusted_tls_config(bundle: &[Vec<u8>]) -> Result<rustls::ClientConfig, PveError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    let (added, _unusable) =
+        roots.add_parsable_certificates(bundle.iter().map(|der| CertificateDer::from(der.clone())));
+    let chain = if added > 0 {
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| PveError::Config(format!("unusable CA certificates: {e}")))?;
+        Some(verifier)
+    } else {
+        None
+    };
+    let verifier = TrustVerifier {
+        bundle: FingerprintVerifier {
+            accepted: bundle.iter().map(|der| Fingerprint::of_der(der)).collect(),
+            algorithms: provider.signature_verification_algorithms,
+        },
+        chain,
+    };
+    client_config(provider, verifier)
+}
+
 fn pinned_tls_config(accepted: &[Fingerprint]) -> Result<rustls::ClientConfig, PveError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = FingerprintVerifier {
         accepted: accepted.to_vec(),
         algorithms: provider.signature_verification_algorithms,
     };
+    client_config(provider, verifier)
+}
+
+fn client_config(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: impl ServerCertVerifier + 'static,
+) -> Result<rustls::ClientConfig, PveError> {
     let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| PveError::Tls {
@@ -173,6 +261,14 @@ pub(crate) fn build_http_client(config: &ClusterConfig) -> Result<reqwest::Clien
                 ));
             }
             builder.use_preconfigured_tls(pinned_tls_config(accepted)?)
+        }
+        TlsMode::Trust(bundle) => {
+            if bundle.is_empty() {
+                return Err(PveError::Config(
+                    "trusting certificates needs at least one certificate".to_string(),
+                ));
+            }
+            builder.use_preconfigured_tls(trusted_tls_config(bundle)?)
         }
         TlsMode::Insecure => builder.use_rustls_tls().danger_accept_invalid_certs(true),
     };

@@ -43,10 +43,9 @@ pub(super) fn parse_certificates(pem: &str) -> Result<Vec<Vec<u8>>, String> {
 /// The certificate check for a stored cluster:
 /// - `verify_tls: false` — anything (a lab without certificates; the admin chose it);
 /// - a fingerprint — exactly that certificate;
-/// - a PEM bundle — exactly the certificates in it. The `pve` client cannot yet
-///   verify a chain against a private CA, so a bundle holding the nodes' own
-///   (self-signed) certificates works, while one holding only `pve-root-ca` does
-///   not; this is never weaker than a real chain check;
+/// - a PEM bundle — certificates chaining to one in it (the cluster's
+///   `pve-root-ca.pem`, for every node at once), or one in it exactly (a node's own
+///   certificate pasted in);
 /// - neither — the system trust store.
 pub(super) fn tls_mode(
     verify_tls: bool,
@@ -63,11 +62,7 @@ pub(super) fn tls_mode(
         return Ok(TlsMode::Fingerprint(vec![fingerprint]));
     }
     if let Some(pem) = ca_pem {
-        let pinned = parse_certificates(pem)?
-            .iter()
-            .map(|der| Fingerprint::of_der(der))
-            .collect();
-        return Ok(TlsMode::Fingerprint(pinned));
+        return Ok(TlsMode::Trust(parse_certificates(pem)?));
     }
     Ok(TlsMode::System)
 }
@@ -87,18 +82,12 @@ mod tests {
     }
 
     #[test]
-    fn bundles_yield_one_pin_per_certificate() {
+    fn bundles_are_trusted_certificate_by_certificate() {
         let bundle = format!("{}{}", pem_of(&fake_der(1)), pem_of(&fake_der(2)));
-        let TlsMode::Fingerprint(pins) = tls_mode(true, None, Some(&bundle)).expect("valid") else {
-            panic!("expected pinning");
+        let TlsMode::Trust(trusted) = tls_mode(true, None, Some(&bundle)).expect("valid") else {
+            panic!("expected trust in the bundle");
         };
-        assert_eq!(
-            pins,
-            [
-                Fingerprint::of_der(&fake_der(1)),
-                Fingerprint::of_der(&fake_der(2))
-            ]
-        );
+        assert_eq!(trusted, [fake_der(1), fake_der(2)]);
     }
 
     #[test]

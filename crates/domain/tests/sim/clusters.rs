@@ -89,6 +89,35 @@ async fn a_wrong_fingerprint_is_reported_as_a_tls_failure() {
     h.sim.shutdown().await;
 }
 
+/// Registering with the cluster's CA (`pve-root-ca.pem`) instead of a fingerprint
+/// works; another cluster's CA is refused as a TLS failure.
+#[tokio::test]
+async fn the_cluster_ca_can_be_trusted_instead_of_a_fingerprint() {
+    let h = harness().await;
+    let admin = user(&*h.store, "root", Role::Admin).await;
+    let mut input = sim_input(&h.sim);
+    input.tls_fingerprint = None;
+    input.ca_pem = h.sim.ca_pem.clone();
+    let cluster = h.clusters.create(&admin, input).await.expect("created");
+    let outcome = h
+        .clusters
+        .test(&admin, cluster.id)
+        .await
+        .expect("test runs");
+    assert!(matches!(outcome, ConnectionTest::Ok { .. }), "{outcome:?}");
+
+    let other = crate::common::start_sim().await;
+    let mut foreign = sim_input(&h.sim);
+    foreign.name = "foreign-ca".into();
+    foreign.tls_fingerprint = None;
+    foreign.ca_pem = other.ca_pem.clone();
+    let cluster = h.clusters.create(&admin, foreign).await.expect("created");
+    let (kind, message) = failure(h.clusters.test(&admin, cluster.id).await.expect("runs"));
+    assert_eq!(kind, FailureKind::Tls, "{message}");
+    other.shutdown().await;
+    h.sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn nothing_listening_is_unreachable_and_a_slow_cluster_times_out() {
     let h = harness().await;

@@ -50,8 +50,9 @@ pub fn fast_options() -> ConnectOptions {
     }
 }
 
-pub async fn harness() -> Harness {
-    let sim = proxicloud_pve_sim::start(SimConfig {
+/// A fresh simulated 3-node cluster (its own CA and node certificate).
+pub async fn start_sim() -> RunningSim {
+    proxicloud_pve_sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("static address"),
         nodes: 3,
         guests: GUESTS,
@@ -64,7 +65,11 @@ pub async fn harness() -> Harness {
         ..SimConfig::default()
     })
     .await
-    .expect("simulator starts");
+    .expect("simulator starts")
+}
+
+pub async fn harness() -> Harness {
+    let sim = start_sim().await;
     let store = proxicloud_store::connect("sqlite::memory:")
         .await
         .expect("in-memory store");

@@ -76,6 +76,50 @@ async fn pinned_fingerprint_is_required_and_checked() {
     finish(sim).await;
 }
 
+fn der_of(pem: &str) -> Vec<u8> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .expect("a PEM certificate")
+        .to_vec()
+}
+
+/// The usual set-up for a cluster with PVE's own CA: trust `pve-root-ca.pem`, and
+/// every node certificate it signed is accepted — a foreign CA's are not.
+#[tokio::test]
+async fn trusting_the_cluster_ca_accepts_its_node_certificates_only() {
+    let sim = start_default().await;
+    let other = start_default().await;
+    let own_ca = der_of(sim.ca_pem.as_deref().expect("the simulator has a CA"));
+    let node_certificate = der_of(sim.certificate_pem.as_deref().unwrap());
+
+    for bundle in [vec![own_ca.clone()], vec![node_certificate]] {
+        let trusted = token_config(&sim).with_tls(TlsMode::Trust(bundle));
+        HttpPve::new(trusted)
+            .unwrap()
+            .version()
+            .await
+            .expect("its CA, or the node certificate itself, is trusted");
+    }
+
+    let foreign_ca = der_of(other.ca_pem.as_deref().unwrap());
+    let foreign = token_config(&sim).with_tls(TlsMode::Trust(vec![foreign_ca]));
+    let err = HttpPve::new(foreign)
+        .unwrap()
+        .version()
+        .await
+        .expect_err("another cluster's CA did not sign this node");
+    let PveError::Tls { message } = &err else {
+        panic!("expected a TLS error, got {err:?}");
+    };
+    assert!(message.contains("UnknownIssuer"), "{message}");
+
+    let empty = token_config(&sim).with_tls(TlsMode::Trust(Vec::new()));
+    assert!(matches!(HttpPve::new(empty), Err(PveError::Config(_))));
+    finish(other).await;
+    finish(sim).await;
+}
+
 #[tokio::test]
 async fn fails_over_to_the_next_address_and_stays_there() {
     let sim = start_default().await;
