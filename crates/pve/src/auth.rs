@@ -129,12 +129,24 @@ impl Transport {
         Ok(headers)
     }
 
-    /// Drops the current ticket after PVE refused it and logs in with the password.
-    pub(crate) async fn relogin(&self) -> Result<AuthHeaders> {
+    /// After PVE refused `rejected`: logs in with the password — unless a concurrent
+    /// request already did since, in which case its new ticket is used. Requests
+    /// that fail together thus cause one login, not one each.
+    pub(crate) async fn relogin(&self, rejected: &AuthHeaders) -> Result<AuthHeaders> {
         let Credentials::Ticket(auth) = &self.credentials else {
             return self.auth_headers().await;
         };
         let mut current = auth.current.lock().await;
+        if let (
+            Some(ticket),
+            AuthHeaders::Ticket {
+                ticket: refused, ..
+            },
+        ) = (current.as_ref(), rejected)
+            && ticket.ticket.expose() != refused.expose()
+        {
+            return Ok(ticket.headers());
+        }
         let ticket = self.login(&auth.user, &auth.password).await?;
         let headers = ticket.headers();
         *current = Some(ticket);

@@ -150,7 +150,7 @@ impl Transport {
             // A ticket can die before its age says so (revoked, server key rotated).
             // PVE checks auth before running anything, so repeating is safe for writes.
             Err(PveError::Unauthorized { .. }) if auth.is_ticket() => {
-                let auth = self.relogin().await?;
+                let auth = self.relogin(&auth).await?;
                 self.send(method, path, params, &auth).await
             }
             result => result,

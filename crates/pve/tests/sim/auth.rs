@@ -115,6 +115,33 @@ async fn expired_tickets_fall_back_to_a_password_login() {
     finish(sim).await;
 }
 
+/// Ten requests that all find the ticket dead re-login once between them, not ten
+/// times (PVE rate-limits failed and repeated logins; a burst must not trip it).
+#[tokio::test]
+async fn concurrent_refusals_share_one_relogin() {
+    let mut config = sim_config();
+    config.ticket_lifetime = Duration::from_secs(1);
+    let sim = start(config).await;
+    let pve = std::sync::Arc::new(password_client(&sim, Duration::from_secs(3600)));
+    pve.version().await.expect("first login");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let pve = pve.clone();
+            tokio::spawn(async move { pve.version().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().expect("authenticated again");
+    }
+    assert_eq!(
+        ticket_logins(&sim).len(),
+        2,
+        "the first login, then a single re-login for the whole burst"
+    );
+    finish(sim).await;
+}
+
 #[tokio::test]
 async fn writes_without_csrf_token_are_rejected_by_the_simulator() {
     let sim = start_default().await;
