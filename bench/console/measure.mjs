@@ -55,7 +55,7 @@ export async function dashboardReady(context, url, expected) {
         instancePagesMs: pages.length ? Math.max(...pages.map((e) => e.responseEnd)) - Math.min(...pages.map((e) => e.startTime)) : 0,
       };
     };
-    window.__dashboardReady = new Promise((resolve) => {
+    new Promise((resolve) => {
       const done = () => {
         const tiles = document.querySelectorAll('[aria-label="Instances by state"] .value');
         const main = document.querySelector('main');
@@ -88,12 +88,14 @@ export async function dashboardReady(context, url, expected) {
         });
       });
       observer.observe(document, { subtree: true, childList: true, characterData: true });
-    });
+    }).then((result) => (window.__dashboardResult = result));
   }, expected);
   await page.goto(url + '/');
-  const result = await page.evaluate(() => window.__dashboardReady);
+  // Bounded: a dashboard that never shows its data fails the run instead of hanging it.
+  const result = await page.waitForFunction(() => window.__dashboardResult, null, { timeout: 60_000 });
+  const value = await result.jsonValue();
   await page.close();
-  return result;
+  return value;
 }
 
 /**
