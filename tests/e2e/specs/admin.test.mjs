@@ -246,6 +246,14 @@ describe('admin pages', () => {
     assert.match(await page.getByText(/\d+ of \d+/).first().textContent(), /^1 of 1$/);
     await screenshot(page, 'readonly-instances');
 
+    // Its direct URL says not found (nothing about it leaks); her own opens.
+    await page.goto(`${server.url}/instances/${theirs.id}`);
+    await page.getByRole('heading', { name: 'Instance not found' }).waitFor();
+    assert.ok(!(await page.content()).includes(theirs.name), 'the other instance’s name is not shown');
+    await screenshot(page, 'readonly-instance-not-found');
+    await page.goto(`${server.url}/instances/${hers.id}`);
+    await page.getByRole('heading', { name: hers.name, exact: true }).waitFor();
+
     // The API agrees: the other instance does not exist for her (404, not 403).
     const ritaToken = (await call('POST', '/api/v1/auth/login', null, { username: 'rita', password: 'rita-password-123' })).body.access_token;
     assert.equal((await call('GET', `/api/v1/instances/${theirs.id}`, ritaToken)).status, 404);
