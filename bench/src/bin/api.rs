@@ -245,28 +245,26 @@ impl Api {
     }
 
     async fn get(&self, path: &str, bearer: &str) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(bearer)
-            .send()
-            .await?;
+        let response = self.send_get(path, bearer).await?;
         let status = response.status();
         let body: Value = response.json().await?;
         anyhow::ensure!(status.is_success(), "GET {path}: {status} {body}");
         Ok(body)
     }
 
+    async fn send_get(&self, path: &str, bearer: &str) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(bearer)
+            .send()
+            .await
+    }
+
     /// A request of the measured load: the status is checked and the body read, not
     /// parsed (parsing JSON would make the load generator, on the same cores, the
     /// bottleneck being measured).
     async fn load(&self, path: &str, bearer: &str) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(bearer)
-            .send()
-            .await?;
+        let response = self.send_get(path, bearer).await?;
         let status = response.status();
         let body = response.bytes().await?;
         anyhow::ensure!(

@@ -2,11 +2,21 @@
 
 use std::time::Duration;
 
-use proxicloud_domain::clusters::{AuthInput, ConnectionTest, FailureKind};
+use proxicloud_domain::clusters::{AuthInput, ClusterInput, ConnectionTest, FailureKind};
+use proxicloud_domain::iam::Principal;
 use proxicloud_store::Role;
 use secrecy::SecretString;
 
 use crate::common::{assert_schema_valid, control, harness, sim_input, user};
+
+async fn register_and_test(
+    h: &crate::common::Harness,
+    admin: &Principal,
+    input: ClusterInput,
+) -> ConnectionTest {
+    let cluster = h.clusters.create(admin, input).await.expect("created");
+    h.clusters.test(admin, cluster.id).await.expect("test runs")
+}
 
 fn failure(outcome: ConnectionTest) -> (FailureKind, String) {
     match outcome {
@@ -73,13 +83,7 @@ async fn a_wrong_fingerprint_is_reported_as_a_tls_failure() {
     let admin = user(&*h.store, "root", Role::Admin).await;
     let mut input = sim_input(&h.sim);
     input.tls_fingerprint = Some("AB".repeat(32));
-    let cluster = h.clusters.create(&admin, input).await.expect("created");
-    let (kind, message) = failure(
-        h.clusters
-            .test(&admin, cluster.id)
-            .await
-            .expect("test runs"),
-    );
+    let (kind, message) = failure(register_and_test(&h, &admin, input).await);
     assert_eq!(kind, FailureKind::Tls, "{message}");
     let presented = h.sim.fingerprint.clone().expect("https");
     assert!(
@@ -98,12 +102,7 @@ async fn the_cluster_ca_can_be_trusted_instead_of_a_fingerprint() {
     let mut input = sim_input(&h.sim);
     input.tls_fingerprint = None;
     input.ca_pem = h.sim.ca_pem.clone();
-    let cluster = h.clusters.create(&admin, input).await.expect("created");
-    let outcome = h
-        .clusters
-        .test(&admin, cluster.id)
-        .await
-        .expect("test runs");
+    let outcome = register_and_test(&h, &admin, input).await;
     assert!(matches!(outcome, ConnectionTest::Ok { .. }), "{outcome:?}");
 
     let other = crate::common::start_sim().await;
@@ -111,8 +110,7 @@ async fn the_cluster_ca_can_be_trusted_instead_of_a_fingerprint() {
     foreign.name = "foreign-ca".into();
     foreign.tls_fingerprint = None;
     foreign.ca_pem = other.ca_pem.clone();
-    let cluster = h.clusters.create(&admin, foreign).await.expect("created");
-    let (kind, message) = failure(h.clusters.test(&admin, cluster.id).await.expect("runs"));
+    let (kind, message) = failure(register_and_test(&h, &admin, foreign).await);
     assert_eq!(kind, FailureKind::Tls, "{message}");
     other.shutdown().await;
     h.sim.shutdown().await;
@@ -160,12 +158,7 @@ async fn a_password_login_works_too() {
         username: crate::common::USER.into(),
         password: Some(SecretString::from(crate::common::PASSWORD)),
     };
-    let cluster = h.clusters.create(&admin, input).await.expect("created");
-    let outcome = h
-        .clusters
-        .test(&admin, cluster.id)
-        .await
-        .expect("test runs");
+    let outcome = register_and_test(&h, &admin, input).await;
     assert!(matches!(outcome, ConnectionTest::Ok { .. }), "{outcome:?}");
     assert_schema_valid(&h.sim);
     h.sim.shutdown().await;
