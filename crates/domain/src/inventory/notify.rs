@@ -44,6 +44,10 @@ pub(super) async fn publish_sync_report(
     Ok(())
 }
 
+/// The changed row as the console patches it into its table. Every field a change
+/// can be about must be here: a consumer merges the patch into the row it has, so a
+/// field left out keeps its old value (a `lock` left out kept a finished create's
+/// lock on screen and every action disabled).
 fn event_data(guest: &Guest) -> serde_json::Value {
     let observed = &guest.observed;
     json!({
@@ -54,6 +58,8 @@ fn event_data(guest: &Guest) -> serde_json::Value {
         "name": observed.name,
         "node": observed.node,
         "status": observed.status,
+        "lock": observed.lock,
+        "template": observed.template,
         "owner_id": guest.owner_id,
         "removed_at": guest.removed_at,
     })
@@ -91,5 +97,51 @@ async fn read_cluster(ctx: &Context, cluster_id: Uuid) -> StoreResult<HashMap<Uu
             Some(cursor) => page = PageRequest::after(cursor, MAX_PAGE_LIMIT),
             None => return Ok(guests),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proxicloud_pve::{GuestType, VmId};
+    use proxicloud_store::{GuestObservation, Timestamp};
+
+    use super::*;
+
+    #[test]
+    fn a_cleared_lock_is_sent_as_null_so_consumers_drop_the_old_one() {
+        let mut guest = Guest {
+            id: Uuid::now_v7(),
+            cluster_id: Uuid::now_v7(),
+            observed: GuestObservation {
+                vmid: VmId::new(100).unwrap(),
+                node: "pve1".into(),
+                kind: GuestType::Lxc,
+                name: "web".into(),
+                status: "stopped".into(),
+                cpus: 1.0,
+                maxmem: 0,
+                mem: 0,
+                maxdisk: 0,
+                disk: 0,
+                uptime: 0,
+                template: false,
+                lock: Some("create".into()),
+                tags: None,
+            },
+            owner_id: None,
+            managed: true,
+            created_by_job: None,
+            created_at: Timestamp::now(),
+            seen_at: None,
+            removed_at: None,
+        };
+        assert_eq!(event_data(&guest)["lock"], json!("create"));
+        guest.observed.lock = None;
+        let data = event_data(&guest);
+        assert_eq!(
+            (data["lock"].clone(), data["template"].clone()),
+            (json!(null), json!(false))
+        );
+        assert!(data.as_object().unwrap().contains_key("lock"));
     }
 }
