@@ -69,6 +69,8 @@ async function signIn(page) {
 }
 
 const stepHeading = (page, name) => page.getByRole('heading', { name, exact: true, level: 2 });
+const stepButton = (page, name) =>
+  page.getByRole('navigation', { name: 'Launch steps' }).getByRole('button', { name, exact: true });
 const next = (page) => page.getByRole('button', { name: 'Next' }).click();
 const badge = (page) => page.locator('.title .badge');
 
@@ -169,6 +171,54 @@ describe('launch wizard', () => {
       assert.ok(Date.now() - started < WAIT, `${NAME} to disappear from the table`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    await page.close();
+  });
+
+  test('launches a VM cloned from a template; an ISO VM takes no SSH keys', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Launch' }).click();
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    await page.getByRole('radio', { name: /Virtual machine/ }).check();
+    await next(page);
+
+    // From an installer ISO: no cloud-init, so no keys.
+    await stepHeading(page, 'Image').waitFor();
+    await page.getByRole('radio', { name: /debian-12\.8\.0-amd64-netinst\.iso/ }).check();
+    await screenshot(page, 'launch-vm-iso');
+    for (const heading of ['Size', 'Storage & network', 'Access & name']) {
+      await next(page);
+      await stepHeading(page, heading).waitFor();
+    }
+    await page.getByText('A VM booting an installer ISO has no cloud-init').waitFor();
+    assert.equal(await page.getByLabel(/SSH public keys/).count(), 0);
+
+    // Back to the image: a clone of a VM template, placed on the template's node.
+    await stepButton(page, 'Image').click();
+    await page.getByRole('radio', { name: 'Clone a VM template' }).check();
+    const template = page.getByRole('radio', { name: /cloud-template/ }).first();
+    await template.check();
+    const templateNode = /on (pve\d+)/.exec(await template.locator('xpath=..').textContent())[1];
+    await screenshot(page, 'launch-vm-template');
+    await stepButton(page, 'Storage & network').click();
+    const nodes = page.getByLabel('Node').locator('option:not([disabled])');
+    const offered = (await nodes.allTextContents()).filter((text) => text.startsWith('pve'));
+    assert.deepEqual(
+      offered.map((text) => text.split(' ')[0]),
+      [templateNode],
+    );
+    await stepButton(page, 'Access & name').click();
+    await page.getByLabel(/SSH public keys/).fill(sshKey());
+    await page.getByLabel(/^Name/).fill('e2e-vm');
+    await next(page);
+    await stepHeading(page, 'Review').waitFor();
+    await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('dl.review').textContent(), /clone of .*cloud-template/);
+    await page.getByRole('button', { name: 'Launch' }).click();
+    await page.waitForURL(/\/instances\/[0-9a-f-]{36}$/, { timeout: WAIT });
+    await page.getByRole('heading', { name: 'e2e-vm' }).waitFor({ timeout: WAIT });
+    await badgeSays(page, 'running');
+    await screenshot(page, 'launch-vm-running');
     await page.close();
   });
 

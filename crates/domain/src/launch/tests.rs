@@ -29,6 +29,8 @@ const GIB: u64 = 1 << 30;
 struct FakePve {
     calls: AtomicUsize,
     down: AtomicBool,
+    /// pve2 answers like a node Proxmox cannot reach (its storages fail).
+    pve2_unreachable: AtomicBool,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> T {
@@ -66,6 +68,12 @@ impl Pve for FakePve {
         self.call()?;
         assert!(filter.enabled, "only enabled storages are offered");
         assert_ne!(node.as_str(), "pve3", "an offline node is not asked");
+        if node.as_str() == "pve2" && self.pve2_unreachable.load(Ordering::SeqCst) {
+            return Err(PveError::Server {
+                status: 595,
+                message: "No route to host".into(),
+            });
+        }
         Ok(decode(json!([
             {"storage": "local", "type": "dir", "content": "vztmpl,iso,backup", "active": 1, "enabled": 1},
             {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "avail": 100 * GIB, "total": 200 * GIB},
@@ -391,4 +399,27 @@ async fn without_a_cluster_the_wizard_is_told_to_register_one() {
             ..
         })
     ));
+}
+
+#[tokio::test]
+async fn a_node_that_cannot_be_asked_is_reported_not_offered() {
+    let lab = Lab::new().await;
+    lab.pve.pve2_unreachable.store(true, Ordering::SeqCst);
+    let options = lab
+        .service(Duration::from_secs(30))
+        .options(&principal(Role::Operator), None)
+        .await
+        .expect("one node failing does not fail the wizard");
+    let pve2 = &options.cluster.nodes[1];
+    assert_eq!(pve2.name, "pve2");
+    assert!(
+        pve2.problem
+            .as_deref()
+            .is_some_and(|p| p.contains("No route to host"))
+    );
+    assert!(pve2.storages.is_empty() && pve2.bridges.is_empty());
+    assert!(options.cluster.nodes[0].problem.is_none());
+    // What only pve2 had is not offered; what pve1 has still is.
+    let debian = &options.cluster.lxc_templates[1];
+    assert_eq!(debian.nodes, ["pve1"]);
 }
