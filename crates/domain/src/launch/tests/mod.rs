@@ -1,133 +1,24 @@
 //! Launch options against a small fake Proxmox: two nodes sharing an NFS storage,
 //! one offline node, a VM template in the mirror.
 
+mod fake_pve;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use proxicloud_pve::{
-    ContentFilter, GuestType, NetworkInterface, NodeName, NodeSummary, Pve, PveError,
-    StorageFilter, StorageStatus, StorageVolume, VmId,
-};
+use proxicloud_pve::{GuestType, VmId};
 use proxicloud_store::{
     ClusterConfig, ClusterCredentials, GuestObservation, InventorySnapshot, Role, Store, Timestamp,
     Uuid,
 };
-use serde_json::{Value, json};
 
 use super::LaunchOptionsService;
 use crate::error::DomainError;
 use crate::iam::{AuthMethod, Principal};
-use crate::instances::PveConnector;
 use crate::jobs::tests::support::{sqlite_store, user};
 use crate::settings::{ResourceDefaults, Settings, SettingsService};
-
-const GIB: u64 = 1 << 30;
-
-#[derive(Default)]
-struct FakePve {
-    calls: AtomicUsize,
-    down: AtomicBool,
-    /// pve2 answers like a node Proxmox cannot reach (its storages fail).
-    pve2_unreachable: AtomicBool,
-}
-
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).expect("fake data decodes")
-}
-
-impl FakePve {
-    fn call(&self) -> Result<(), PveError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if self.down.load(Ordering::SeqCst) {
-            return Err(PveError::Unreachable {
-                attempts: vec!["10.0.0.1:8006: connection refused".into()],
-            });
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Pve for FakePve {
-    async fn nodes(&self) -> Result<Vec<NodeSummary>, PveError> {
-        self.call()?;
-        Ok(decode(json!([
-            {"node": "pve2", "status": "online", "maxcpu": 8, "maxmem": 32 * GIB, "mem": 4 * GIB},
-            {"node": "pve1", "status": "online", "maxcpu": 16, "maxmem": 64 * GIB, "mem": 60 * GIB},
-            {"node": "pve3", "status": "offline"},
-        ])))
-    }
-
-    async fn storages(
-        &self,
-        node: &NodeName,
-        filter: &StorageFilter,
-    ) -> Result<Vec<StorageStatus>, PveError> {
-        self.call()?;
-        assert!(filter.enabled, "only enabled storages are offered");
-        assert_ne!(node.as_str(), "pve3", "an offline node is not asked");
-        if node.as_str() == "pve2" && self.pve2_unreachable.load(Ordering::SeqCst) {
-            return Err(PveError::Server {
-                status: 595,
-                message: "No route to host".into(),
-            });
-        }
-        Ok(decode(json!([
-            {"storage": "local", "type": "dir", "content": "vztmpl,iso,backup", "active": 1, "enabled": 1},
-            {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "avail": 100 * GIB, "total": 200 * GIB},
-            {"storage": "nfs", "type": "nfs", "content": "iso,images", "active": 1, "enabled": 1, "shared": 1, "avail": 900 * GIB, "total": GIB << 10},
-            {"storage": "broken", "type": "dir", "content": "rootdir", "active": 0, "enabled": 1},
-        ])))
-    }
-
-    async fn storage_content(
-        &self,
-        node: &NodeName,
-        storage: &str,
-        filter: &ContentFilter,
-    ) -> Result<Vec<StorageVolume>, PveError> {
-        self.call()?;
-        let content = filter.content.as_deref().expect("listed by content type");
-        let volumes = match (storage, content) {
-            ("local", "vztmpl") if node.as_str() == "pve1" => json!([
-                {"volid": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "content": "vztmpl", "size": 120_000_000},
-                {"volid": "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz", "content": "vztmpl", "size": 3_000_000},
-            ]),
-            ("local", "vztmpl") => json!([
-                {"volid": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", "content": "vztmpl", "size": 120_000_000},
-            ]),
-            ("nfs", "iso") => {
-                json!([{"volid": "nfs:iso/debian-12.iso", "content": "iso", "size": 600_000_000}])
-            }
-            _ => json!([]),
-        };
-        Ok(decode(volumes))
-    }
-
-    async fn network_interfaces(
-        &self,
-        _node: &NodeName,
-        kind: Option<&str>,
-    ) -> Result<Vec<NetworkInterface>, PveError> {
-        self.call()?;
-        assert_eq!(kind, Some("any_bridge"));
-        Ok(decode(json!([
-            {"iface": "vmbr1", "type": "bridge"},
-            {"iface": "vmbr0", "type": "bridge"},
-        ])))
-    }
-}
-
-struct Connector(Arc<FakePve>);
-
-#[async_trait]
-impl PveConnector for Connector {
-    async fn pve(&self, _: Uuid) -> crate::DomainResult<Arc<dyn Pve>> {
-        Ok(self.0.clone())
-    }
-}
+use fake_pve::{Connector, FakePve, GIB};
 
 struct Lab {
     pve: Arc<FakePve>,
