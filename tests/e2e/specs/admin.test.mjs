@@ -146,6 +146,10 @@ describe('admin pages', () => {
     assert.equal(await page.getByRole('tab', { name: 'System' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel('Log level').inputValue(), 'info');
     await screenshot(page, 'settings-system');
+    await page.getByRole('tab', { name: 'System' }).press('Home');
+    assert.equal(await page.getByRole('tab', { name: 'Network' }).getAttribute('aria-selected'), 'true');
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-network');
+    assert.equal(new URL(page.url()).search, '?tab=network', 'the tab is in the URL');
 
     await page.getByRole('tab', { name: 'Network' }).click();
     await page.getByLabel('Appliance subnet').fill('10.77.0.1/24');
