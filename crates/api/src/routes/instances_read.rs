@@ -208,8 +208,8 @@ pub struct InstanceListParams {
     /// `name` (default), `created`, `status`, `node` or `vmid`; `-` first for descending.
     #[param(value_type = Option<String>)]
     pub sort: Option<InstanceSort>,
-    /// 1 to 500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page (same filters and sort).
     pub cursor: Option<String>,
@@ -244,7 +244,7 @@ impl InstanceListParams {
 }
 
 /// A body with `X-Cache-Status` telling how current it is.
-fn with_cache_status(freshness: Freshness, body: impl IntoResponse) -> Response {
+pub(super) fn with_cache_status(freshness: Freshness, body: impl IntoResponse) -> Response {
     let status = match freshness {
         Freshness::Fresh => "HIT",
         Freshness::Stale { .. } => "STALE",

@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod events;
 pub mod instance_detail;
 pub mod instances_read;
+pub mod instances_summary;
 pub mod instances_write;
 pub mod jobs;
 pub mod launch_options;
@@ -39,6 +40,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(clusters::router())
         .merge(settings::router())
         .merge(instances_read::router())
+        .merge(instances_summary::router())
         .merge(instances_write::router())
         .merge(launch_options::router())
         .merge(instance_detail::router())

@@ -98,7 +98,7 @@ async fn lists_filter_sort_and_page_from_the_mirror_without_calling_proxmox() {
     assert_eq!((status, cache.as_deref()), (StatusCode::OK, Some("HIT")));
     assert_eq!(one["name"], json!(name));
 
-    let (status, _, _) = get(&sim, &admin, "/api/v1/instances?limit=501").await;
+    let (status, _, _) = get(&sim, &admin, "/api/v1/instances?limit=1001").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _, _) = get(&sim, &admin, "/api/v1/instances?cursor=not-a-cursor").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -150,6 +150,9 @@ async fn reads_are_stale_during_an_outage_and_fresh_after_it() {
             .iter()
             .all(|i| i["stale_since"] == json!(since))
     );
+    let (_, cache, summary) = get(&sim, &admin, "/api/v1/instances/summary").await;
+    assert_eq!(cache.as_deref(), Some("STALE"));
+    assert_eq!(summary["stale_since"], json!(since));
 
     sim.sim_control(Method::POST, "api/up").await;
     let fresh = eventually("the instance to be fresh again", || async {
@@ -235,5 +238,46 @@ async fn users_see_only_their_own_instances() {
     let (_, _, unmanaged) = get(&sim, &admin, "/api/v1/instances?owner=none&limit=500").await;
     assert_eq!(ids(&unmanaged).len(), SIM_GUESTS - 1);
     assert!(!ids(&unmanaged).contains(&alices));
+
+    // The dashboard's summary counts exactly what each of them may list.
+    let (_, _, everything) = get(&sim, &admin, "/api/v1/instances?limit=500").await;
+    let everything = everything["items"].as_array().unwrap().clone();
+    let (status, cache, all) = get(&sim, &admin, "/api/v1/instances/summary").await;
+    assert_eq!((status, cache.as_deref()), (StatusCode::OK, Some("HIT")));
+    assert_eq!(all["total"], json!(SIM_GUESTS));
+    let running = everything
+        .iter()
+        .filter(|i| i["status"] == "running")
+        .count();
+    assert_eq!(all["by_status"]["running"], json!(running));
+    let by_status_total: u64 = all["by_status"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_status_total, SIM_GUESTS as u64);
+    let cluster = &all["clusters"][0];
+    assert_eq!(all["clusters"].as_array().unwrap().len(), 1);
+    assert_eq!(cluster["instances"], json!(SIM_GUESTS));
+    assert_eq!(cluster["running"], json!(running));
+    let memory: u64 = everything
+        .iter()
+        .map(|i| i["memory_bytes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cluster["memory_bytes"], json!(memory));
+
+    let (_, _, hers) = get(&sim, &alice_session, "/api/v1/instances/summary").await;
+    assert_eq!(hers["total"], json!(1));
+    assert_eq!(
+        hers["by_status"][mine["status"].as_str().unwrap()],
+        json!(1)
+    );
+    assert_eq!(hers["clusters"][0]["memory_bytes"], mine["memory_bytes"]);
+    let (_, _, his) = get(&sim, &bob_session, "/api/v1/instances/summary").await;
+    assert_eq!(
+        (his["total"].clone(), his["clusters"].clone()),
+        (json!(0), json!([]))
+    );
     sim.shutdown().await;
 }

@@ -178,6 +178,15 @@ impl GuestIndex {
         self.by_id.get(&id).map(|&at| &self.guests[at as usize])
     }
 
+    /// Every guest matching `filter`, in no particular order.
+    pub fn matching<'a>(
+        &'a self,
+        filter: &'a GuestFilter,
+    ) -> impl Iterator<Item = &'a Arc<IndexedGuest>> + 'a {
+        let matcher = Matcher::new(filter);
+        self.guests.iter().filter(move |g| matcher.matches(g))
+    }
+
     /// Up to `limit` guests matching `filter`, in `sort` order, after `after`.
     /// `InvalidCursor` when the cursor is malformed or came from another order.
     pub fn page(

@@ -27,9 +27,10 @@ use crate::events::{Audience, EventBus};
 use crate::iam::Principal;
 
 use super::guest_index::{GuestIndex, IndexedGuest};
+use super::summary::{InstanceSummary, summarise};
 
 /// Largest page a client may ask for.
-pub const MAX_LIST_LIMIT: u32 = 500;
+pub const MAX_LIST_LIMIT: u32 = 1000;
 /// Cluster health is re-read at most this often: reads stay one query each under
 /// load, and an outage shows within a second of the worker noticing it.
 const HEALTH_TTL: Duration = Duration::from_secs(1);
@@ -109,7 +110,7 @@ impl Freshness {
     }
 
     /// Stale if either is; since the earlier outage.
-    fn combine(self, other: Freshness) -> Freshness {
+    pub(super) fn combine(self, other: Freshness) -> Freshness {
         match (self.stale_since(), other.stale_since()) {
             (Some(a), Some(b)) => Freshness::Stale { since: a.min(b) },
             (Some(_), None) => self,
@@ -212,6 +213,24 @@ impl InstanceDirectory {
             freshness,
             clusters,
         })
+    }
+
+    /// Counts by status and per-cluster totals of every instance the caller may see.
+    pub async fn summary(&self, principal: &Principal) -> DomainResult<InstanceSummary> {
+        let owner = if principal.is_admin() {
+            OwnerFilter::Any
+        } else {
+            OwnerFilter::Owner(principal.user_id)
+        };
+        let filter = GuestFilter {
+            owner,
+            ..GuestFilter::default()
+        };
+        let index = self.index().await?;
+        let health = self.health().await?;
+        Ok(summarise(&index, &filter, |cluster| {
+            health.get(&cluster).map_or(Freshness::Fresh, Freshness::of)
+        }))
     }
 
     pub async fn get(&self, principal: &Principal, id: Uuid) -> DomainResult<InstanceView> {

@@ -16,6 +16,7 @@ mod instances;
 mod notify;
 mod refresh;
 mod snapshot;
+mod summary;
 mod supervisor;
 mod worker;
 
@@ -36,6 +37,7 @@ pub use instances::{
     OwnerSelector,
 };
 pub use refresh::InventoryRefresher;
+pub use summary::{ClusterUsage, InstanceSummary};
 
 use crate::clusters::ClusterService;
 use crate::events::EventBus;

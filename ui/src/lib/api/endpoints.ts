@@ -12,6 +12,7 @@ import type {
   CurrentUser,
   Instance,
   InstanceList,
+  InstanceSummary,
   JobPage,
   SessionResponse,
   Settings,
@@ -45,11 +46,14 @@ export interface InstancePage extends InstanceList {
 
 export async function listInstances(cursor?: string, signal?: AbortSignal): Promise<InstancePage> {
   const { data, headers } = await request<InstanceList>('/api/v1/instances', {
-    query: { limit: 500, cursor },
+    query: { limit: 1000, cursor },
     signal,
   });
   return { ...data, cacheStatus: headers.get('X-Cache-Status') };
 }
+
+/** Counts by status and per-cluster totals of the instances the caller may see. */
+export const instanceSummary = () => get<InstanceSummary>('/api/v1/instances/summary');
 
 export const getInstance = (id: string) => get<Instance>(`/api/v1/instances/${encodeURIComponent(id)}`);
 

@@ -378,6 +378,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts and totals of the instances you may see (admins: all). */
+        get: operations["summarize_instances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/validate": {
         parameters: {
             query?: never;
@@ -787,6 +804,35 @@ export interface components {
             /** @description `false` accepts any certificate: for labs only. */
             verify_tls?: boolean;
         };
+        /** @description What a cluster's instances (those you may see) are configured with and use. */
+        ClusterUsageDto: {
+            /** Format: uuid */
+            cluster_id: string;
+            /**
+             * Format: double
+             * @description Configured vCPUs.
+             */
+            cpus: number;
+            /**
+             * Format: int64
+             * @description Configured disk.
+             */
+            disk_bytes: number;
+            /** Format: int64 */
+            instances: number;
+            /**
+             * Format: int64
+             * @description Configured memory.
+             */
+            memory_bytes: number;
+            /**
+             * Format: int64
+             * @description Memory in use by running instances.
+             */
+            memory_used_bytes: number;
+            /** Format: int64 */
+            running: number;
+        };
         /** @description One key of the guest's Proxmox configuration. */
         ConfigEntryDto: {
             /** @description e.g. `cores`, `net0`, `rootfs`. */
@@ -984,6 +1030,21 @@ export interface components {
              * @description Set when any listed instance's cluster is unreachable: the earliest outage.
              */
             stale_since?: string | null;
+        };
+        InstanceSummaryDto: {
+            /** @description Instances per status (`running`, `stopped`, …). */
+            by_status: {
+                [key: string]: number;
+            };
+            /** @description One entry per cluster with instances you may see. */
+            clusters: components["schemas"]["ClusterUsageDto"][];
+            /**
+             * Format: date-time
+             * @description Set while any of those clusters is unreachable: the earliest outage.
+             */
+            stale_since?: string | null;
+            /** Format: int64 */
+            total: number;
         };
         /** @enum {string} */
         InstanceType: "lxc" | "vm";
@@ -1940,7 +2001,7 @@ export interface operations {
                 cluster?: string;
                 /** @description `next_cursor` of the previous page (same filters and sort). */
                 cursor?: string;
-                /** @description 1 to 500 (default 50). */
+                /** @description 1 to 1000 (default 50). */
                 limit?: number;
                 node?: string;
                 /** @description A user id, or `none` for unmanaged instances (admins). */
@@ -2517,6 +2578,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    summarize_instances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description `HIT`, or `STALE` while a cluster is unreachable */
+                    "X-Cache-Status"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceSummaryDto"];
                 };
             };
         };

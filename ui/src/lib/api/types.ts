@@ -11,6 +11,7 @@ export type CurrentUser = Schemas['CurrentUserResponse'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type Instance = Schemas['InstanceDto'];
 export type InstanceList = Schemas['InstanceListDto'];
+export type InstanceSummary = Schemas['InstanceSummaryDto'];
 export type InstanceType = Schemas['InstanceType'];
 export type Job = Schemas['JobDto'];
 export type JobPage = Schemas['Paginated_JobDto'];

@@ -263,6 +263,13 @@ pub(super) fn rows() -> Vec<Row> {
         row("GET", "/api/v1/instances", Nothing, no_body, any_user(200)),
         row(
             "GET",
+            "/api/v1/instances/summary",
+            Nothing,
+            no_body,
+            any_user(200),
+        ),
+        row(
+            "GET",
             "/api/v1/instances/{id}",
             OwnerInstance,
             no_body,
