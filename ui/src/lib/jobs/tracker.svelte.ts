@@ -2,6 +2,7 @@
 // `job.updated` events. A job seen running that ends raises a toast: success with a
 // link to its instance, failure with Proxmox's error text verbatim.
 import { get } from '../api/client';
+import { getInstance } from '../api/endpoints';
 import type { Job, JobPage } from '../api/types';
 import { liveEvents } from '../events.svelte';
 import { instances } from '../instances/store.svelte';
@@ -19,6 +20,9 @@ class JobTracker {
   private unsubscribe: (() => void) | null = null;
   /** Names seen while jobs ran: a terminated instance leaves the inventory before its job ends. */
   private names = new Map<string, string>();
+  /** Names asked of the API for instances the inventory does not list yet (a create's reservation). */
+  private fetched = $state<Record<string, string>>({});
+  private asked = new Set<string>();
 
   start(): void {
     if (this.unsubscribe) return;
@@ -40,9 +44,25 @@ class JobTracker {
   target(job: Job): string {
     const id = job.resource_id;
     if (!id) return 'a new instance';
-    const name = instances.items.find((instance) => instance.id === id)?.name ?? this.names.get(id);
-    if (name) this.names.set(id, name);
-    return name ?? `instance ${id.slice(0, 8)}`;
+    const name = instances.items.find((instance) => instance.id === id)?.name ?? this.fetched[id] ?? this.names.get(id);
+    if (name) {
+      this.names.set(id, name);
+      return name;
+    }
+    if (!this.asked.has(id)) {
+      this.asked.add(id);
+      // Not during rendering: the answer lands in reactive state later.
+      queueMicrotask(() => void this.fetchName(id));
+    }
+    return `instance ${id.slice(0, 8)}`;
+  }
+
+  private async fetchName(id: string): Promise<void> {
+    try {
+      this.fetched[id] = (await getInstance(id)).name;
+    } catch {
+      // Gone or not visible: the short id stays.
+    }
   }
 
   private async load(): Promise<void> {

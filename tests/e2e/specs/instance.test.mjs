@@ -1,0 +1,233 @@
+// An instance's life in the console against the real binary and its demo cluster:
+// created through the API, followed live on its detail page (no reload), stopped and
+// terminated from there; bulk stop from the table; the running-jobs indicator and
+// toasts; the offline banner while the simulator's API is down. Screenshots of each
+// page and tab.
+import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, screenshot } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
+const WAIT = 60_000;
+
+let server;
+let browser;
+let token;
+let simUrl;
+
+before(async () => {
+  server = await startProxicloud();
+  browser = await launchBrowser();
+  const login = await fetch(server.url + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  token = (await login.json()).access_token;
+  // The demo cluster is the simulator: its address is where its /sim controls live.
+  const clusters = await api('GET', '/api/v1/clusters');
+  simUrl = clusters.items.find((c) => c.name === 'demo').addresses[0];
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** The API as the admin, with a bearer token. */
+async function api(method, path, body) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A `/sim/…` fault-injection call (self-signed certificate). */
+function sim(path) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${simUrl}/sim/${path}`, { method: 'POST', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`/sim/${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function eventually(what, probe, timeout = WAIT) {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Queues an LXC; returns the job and, once reserved, the instance id the job names. */
+async function createLxc(name) {
+  const job = await api('POST', '/api/v1/instances', { type: 'lxc', name, template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
+  const reserved = await eventually(`${name} to be reserved`, async () => {
+    const current = await api('GET', `/api/v1/jobs/${job.id}`);
+    return current.resource_id ? current : null;
+  });
+  return { job, id: reserved.resource_id };
+}
+
+async function statusOf(id) {
+  return (await api('GET', `/api/v1/instances/${id}`)).status;
+}
+
+async function signIn(page) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
+const badge = (page) => page.locator('.title .badge');
+const tab = (page, name) => page.getByRole('tab', { name });
+
+describe('instances', () => {
+  test('an LXC goes running live on its page, shows its jobs, stops and is terminated by typed name', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await signIn(page);
+    // Slow the simulator down a little so the progress can be watched.
+    await sim('api/latency?ms=150');
+    const { id } = await createLxc('e2e-detail');
+
+    // The running-jobs indicator picks the job up from the event stream.
+    const indicator = page.getByRole('button', { name: /\d+ running/ });
+    await indicator.waitFor({ timeout: WAIT });
+    await indicator.click();
+    const panel = page.getByRole('region', { name: 'Jobs in progress' });
+    await panel.getByRole('progressbar').first().waitFor();
+    await panel.getByText('Creating e2e-detail').waitFor();
+    await screenshot(page, 'jobs-indicator');
+    await indicator.click();
+
+    await page.goto(`${server.url}/instances/${id}`);
+    await page.getByRole('heading', { name: 'e2e-detail' }).waitFor();
+    await page.evaluate(() => (window.__notReloaded = true));
+    await sim('api/latency?ms=0');
+    await page.waitForFunction(() => document.querySelector('.title .badge')?.textContent.includes('running'), null, {
+      timeout: WAIT,
+    });
+    assert.equal(await page.evaluate(() => window.__notReloaded), true, 'updated live, without a reload');
+    // Completion is announced with a link to the instance.
+    const created = page.getByRole('status').filter({ hasText: 'Created e2e-detail' });
+    await created.waitFor({ timeout: WAIT });
+    assert.equal(await created.getByRole('link', { name: 'View instance' }).getAttribute('href'), `/instances/${id}`);
+    await screenshot(page, 'instance-summary');
+
+    await tab(page, 'Configuration').click();
+    await page.getByRole('table', { name: 'Proxmox configuration' }).getByText('hostname').waitFor();
+    await screenshot(page, 'instance-config');
+    await tab(page, 'Jobs').click();
+    const jobs = page.getByRole('list', { name: 'Jobs on this instance' });
+    await jobs.getByText('Created e2e-detail').waitFor();
+    await screenshot(page, 'instance-jobs');
+    await tab(page, 'Audit').click();
+    await page.getByRole('table', { name: 'Audit entries for this instance' }).getByText('create_instance').waitFor();
+    await screenshot(page, 'instance-audit');
+
+    // Stop from the page: Start is disabled while running, Stop is not.
+    await tab(page, 'Summary').click();
+    const actions = page.getByRole('group', { name: 'Instance actions' });
+    assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), true);
+    await actions.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(() => document.querySelector('.title .badge')?.textContent.includes('stopped'), null, {
+      timeout: WAIT,
+    });
+    await page.getByRole('status').filter({ hasText: 'Stopped e2e-detail' }).waitFor({ timeout: WAIT });
+    assert.equal(await actions.getByRole('button', { name: 'Stop' }).isDisabled(), true);
+    assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), false);
+
+    // Terminate: the wrong name keeps the button disabled.
+    await actions.getByRole('button', { name: 'Terminate' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name to confirm').fill('e2e-detai');
+    const confirm = dialog.getByRole('button', { name: 'Terminate' });
+    assert.equal(await confirm.isDisabled(), true);
+    await screenshot(page, 'instance-terminate-confirm');
+    await dialog.getByLabel('Name to confirm').fill('e2e-detail');
+    await confirm.click();
+    await page.getByRole('heading', { name: 'Instances', exact: true }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Terminated e2e-detail' }).waitFor({ timeout: WAIT });
+    await eventually('the row to disappear', async () => (await page.getByRole('link', { name: 'e2e-detail' }).count()) === 0);
+    await page.close();
+  });
+
+  test('bulk stop from the table stops every selected instance', async () => {
+    const created = [await createLxc('e2e-bulk-a'), await createLxc('e2e-bulk-b')];
+    for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await page.goto(`${server.url}/instances?q=e2e-bulk`);
+    const table = page.getByRole('table', { name: 'Instances' });
+    await table.getByRole('link', { name: 'e2e-bulk-b' }).waitFor();
+    await page.getByLabel(/Select all 2 shown instances/).check();
+    const bulk = page.getByRole('group', { name: 'Bulk actions' });
+    assert.match(await bulk.textContent(), /2 selected/);
+    await screenshot(page, 'instances-bulk-selected');
+    await bulk.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('status').filter({ hasText: 'Stop requested for 2 of 2 instances' }).waitFor();
+    for (const { id } of created) await eventually('stopped', async () => (await statusOf(id)) === 'stopped');
+    // The table follows live.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[role="row"]')].filter((r) => r.textContent.includes('stopped')).length >= 2,
+      null,
+      { timeout: WAIT },
+    );
+    await screenshot(page, 'instances-bulk-stopped');
+
+    // A row click opens the instance.
+    await table.getByRole('row', { name: /e2e-bulk-a/ }).getByText('LXC').click();
+    await page.getByRole('heading', { name: 'e2e-bulk-a' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/instances/${created[0].id}`);
+    await page.close();
+  });
+
+  test('an unreachable cluster raises the offline banner; reads keep working; it clears when back', async () => {
+    const settings = await api('GET', '/api/v1/settings');
+    await api('PUT', '/api/v1/settings', { ...settings, system: { ...settings.system, poll_interval_secs: 1 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('table', { name: 'Instances' }).waitFor();
+    const rows = await page.getByRole('table', { name: 'Instances' }).getByRole('row').count();
+
+    await sim('api/down');
+    try {
+      const banner = page.getByRole('status').filter({ hasText: /Proxmox cluster demo unreachable since/ });
+      await banner.waitFor({ timeout: WAIT });
+      assert.match(await banner.textContent(), /showing the last known state/);
+      await page.reload();
+      await banner.waitFor({ timeout: WAIT });
+      assert.ok((await page.getByRole('table', { name: 'Instances' }).getByRole('row').count()) >= Math.min(rows, 5));
+      await screenshot(page, 'offline-banner');
+
+      // An instance's page still renders; its live config says why it is missing.
+      const first = page.getByRole('table', { name: 'Instances' }).getByRole('link').first();
+      await first.click();
+      await tab(page, 'Configuration').click();
+      await page.getByText('The live configuration cannot be read right now.').waitFor({ timeout: WAIT });
+      assert.match(await page.locator('[role="tabpanel"]').textContent(), /unreachable/);
+      await screenshot(page, 'instance-config-offline');
+    } finally {
+      await sim('api/up');
+    }
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Proxmox cluster demo unreachable since/ })
+      .waitFor({ state: 'detached', timeout: WAIT });
+    await page.close();
+  });
+});
