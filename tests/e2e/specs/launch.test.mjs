@@ -74,6 +74,15 @@ const stepButton = (page, name) =>
 const next = (page) => page.getByRole('button', { name: 'Next' }).click();
 const badge = (page) => page.locator('.title .badge');
 
+/** The wizard moved on (history API, no page load) to the new instance's jobs tab. */
+async function landedOnInstance(page) {
+  await page.waitForFunction(
+    () => /^\/instances\/[0-9a-f-]{36}$/.test(location.pathname) && location.search === '?tab=jobs',
+    null,
+    { timeout: WAIT },
+  );
+}
+
 async function badgeSays(page, status) {
   await page.waitForFunction((want) => document.querySelector('.title .badge')?.textContent.includes(want), status, {
     timeout: WAIT,
@@ -144,10 +153,12 @@ describe('launch wizard', () => {
     try {
       await page.getByRole('button', { name: 'Launch' }).click();
       // The instance's own page, as soon as the job has reserved it.
-      await page.waitForURL(/\/instances\/[0-9a-f-]{36}$/, { timeout: WAIT });
+      await landedOnInstance(page);
       await page.getByRole('heading', { name: NAME }).waitFor({ timeout: WAIT });
       await page.evaluate(() => (window.__notReloaded = true));
       assert.doesNotMatch(await badge(page).textContent(), /running/, 'not running yet when the page opens');
+      // The create job's progress is in view.
+      await page.getByRole('list', { name: 'Jobs on this instance' }).getByRole('progressbar').waitFor();
       await screenshot(page, 'launch-7-landed');
     } finally {
       await sim('api/latency?ms=0');
@@ -215,7 +226,7 @@ describe('launch wizard', () => {
     await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
     assert.match(await page.locator('dl.review').textContent(), /clone of .*cloud-template/);
     await page.getByRole('button', { name: 'Launch' }).click();
-    await page.waitForURL(/\/instances\/[0-9a-f-]{36}$/, { timeout: WAIT });
+    await landedOnInstance(page);
     await page.getByRole('heading', { name: 'e2e-vm' }).waitFor({ timeout: WAIT });
     await badgeSays(page, 'running');
     await screenshot(page, 'launch-vm-running');
