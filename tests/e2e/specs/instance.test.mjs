@@ -150,6 +150,18 @@ describe('instances', () => {
     assert.equal(await actions.getByRole('button', { name: 'Stop' }).isDisabled(), true);
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), false);
 
+    // A failing Proxmox task: the toast and the jobs tab show PVE's error text verbatim.
+    await sim('tasks/fail-next?count=1');
+    await actions.getByRole('button', { name: 'Start' }).click();
+    const failure = page.getByRole('alert').filter({ hasText: 'Could not start e2e-detail' });
+    await failure.waitFor({ timeout: WAIT });
+    assert.match(await failure.textContent(), /TASK ERROR: simulated failure \(injected by \/sim\/faults\)/);
+    await tab(page, 'Jobs').click();
+    await jobs.getByText('TASK ERROR: simulated failure', { exact: false }).first().waitFor();
+    await screenshot(page, 'instance-job-failed');
+    await failure.getByRole('button', { name: 'Dismiss' }).click();
+    await tab(page, 'Summary').click();
+
     // Terminate: the wrong name keeps the button disabled.
     await actions.getByRole('button', { name: 'Terminate' }).click();
     const dialog = page.getByRole('dialog');
