@@ -39,6 +39,8 @@ pub struct LaunchOptionsQuery {
 /// Everything the launch wizard offers for one cluster.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LaunchOptionsDto {
+    /// Every registered cluster, by name (ask again with `cluster_id` for another).
+    pub clusters: Vec<LaunchClusterDto>,
     pub cluster_id: Uuid,
     pub cluster_name: String,
     /// By name, offline nodes included (flagged).
@@ -56,6 +58,12 @@ pub struct LaunchOptionsDto {
     /// When Proxmox VE was asked (answers are reused for up to 30 s).
     #[schema(value_type = String, format = DateTime)]
     pub fetched_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LaunchClusterDto {
+    pub id: Uuid,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,6 +140,14 @@ impl From<LaunchOptions> for LaunchOptionsDto {
         let cluster = options.cluster;
         let convert = |list: Vec<VolumeOption>| list.into_iter().map(Into::into).collect();
         Self {
+            clusters: options
+                .clusters
+                .into_iter()
+                .map(|c| LaunchClusterDto {
+                    id: c.id,
+                    name: c.name,
+                })
+                .collect(),
             cluster_id: cluster.cluster_id,
             cluster_name: cluster.cluster_name,
             nodes: cluster.nodes.into_iter().map(Into::into).collect(),

@@ -92,8 +92,32 @@ async fn the_wizard_is_offered_what_the_cluster_has() {
         json!({"cores": 1, "memory_mib": 1024, "disk_gib": 8, "bridge": "vmbr0"})
     );
 
-    // The same cluster by id; an unknown one is 404; readonly callers cannot launch.
+    // Another cluster is listed and can be asked for by id; an unknown one is 404;
+    // readonly callers cannot launch.
     let id = options["cluster_id"].as_str().unwrap();
+    assert_eq!(options["clusters"], json!([{"id": id, "name": "sim"}]));
+    let response = app
+        .post(
+            "/api/v1/clusters",
+            &world.admin.access,
+            world.sim.cluster_body("another"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let another = response.json::<Value>().await.unwrap()["id"].clone();
+    let (status, other) = get(
+        app,
+        &operator,
+        &format!("{OPTIONS}?cluster_id={}", another.as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        (status, other["cluster_name"].clone()),
+        (StatusCode::OK, json!("another"))
+    );
+    assert_eq!(names(&other["clusters"], "name"), ["another", "sim"]);
     let (status, by_id) = get(app, &operator, &format!("{OPTIONS}?cluster_id={id}")).await;
     assert_eq!(
         (status, by_id["nodes"].clone()),

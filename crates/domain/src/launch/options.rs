@@ -5,9 +5,17 @@ use proxicloud_store::{Timestamp, Uuid};
 /// Everything the wizard needs to offer for one cluster.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaunchOptions {
+    /// Every registered cluster, by name, for the wizard to switch to.
+    pub clusters: Vec<ClusterChoice>,
     pub cluster: ClusterOptions,
     pub presets: Vec<SizePreset>,
     pub defaults: LaunchDefaults,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterChoice {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// The part read from Proxmox VE and the mirror, cached per cluster.

@@ -9,7 +9,9 @@ use proxicloud_pve::{GuestType, PveError};
 use proxicloud_store::{Cluster, GuestFilter, GuestQuery, PageRequest, Store, Timestamp, Uuid};
 
 use super::gather::gather;
-use super::options::{ClusterOptions, LaunchDefaults, LaunchOptions, VmTemplateOption};
+use super::options::{
+    ClusterChoice, ClusterOptions, LaunchDefaults, LaunchOptions, VmTemplateOption,
+};
 use super::presets::size_presets;
 use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
@@ -69,11 +71,19 @@ impl LaunchOptionsService {
         cluster_id: Option<Uuid>,
     ) -> DomainResult<LaunchOptions> {
         caller.require_create()?;
-        let cluster = self.cluster(cluster_id).await?;
-        let cluster = self.cluster_options(&cluster).await?;
+        let clusters = self.store.clusters().list().await?;
+        let cluster = pick(&clusters, cluster_id)?;
+        let options = self.cluster_options(cluster).await?;
         let resources = self.settings.current().resources;
         Ok(LaunchOptions {
-            cluster: (*cluster).clone(),
+            clusters: clusters
+                .iter()
+                .map(|c| ClusterChoice {
+                    id: c.id,
+                    name: c.config.name.clone(),
+                })
+                .collect(),
+            cluster: (*options).clone(),
             presets: size_presets(),
             defaults: LaunchDefaults {
                 cores: resources.cores,
@@ -82,22 +92,6 @@ impl LaunchOptionsService {
                 bridge: DEFAULT_BRIDGE.to_owned(),
             },
         })
-    }
-
-    async fn cluster(&self, wanted: Option<Uuid>) -> DomainResult<Cluster> {
-        let clusters = self.store.clusters();
-        match wanted {
-            Some(id) => clusters
-                .get(id)
-                .await
-                .map_err(DomainError::not_found_as("cluster")),
-            None => clusters.list().await?.into_iter().next().ok_or_else(|| {
-                DomainError::conflict(
-                    "no_cluster",
-                    "no Proxmox VE cluster is registered yet; an admin adds one under Settings → Clusters",
-                )
-            }),
-        }
     }
 
     async fn cluster_options(&self, cluster: &Cluster) -> DomainResult<Arc<ClusterOptions>> {
@@ -158,6 +152,24 @@ impl LaunchOptionsService {
                 None => return Ok(templates),
             }
         }
+    }
+}
+
+/// `wanted` among the registered clusters, or the first by name.
+fn pick(clusters: &[Cluster], wanted: Option<Uuid>) -> DomainResult<&Cluster> {
+    match wanted {
+        Some(id) => clusters
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(DomainError::NotFound {
+                resource: "cluster",
+            }),
+        None => clusters.first().ok_or_else(|| {
+            DomainError::conflict(
+                "no_cluster",
+                "no Proxmox VE cluster is registered yet; an admin adds one under Settings → Clusters",
+            )
+        }),
     }
 }
 

@@ -1111,6 +1111,11 @@ export interface components {
             started_at?: string | null;
             status: components["schemas"]["StepStatusDto"];
         };
+        LaunchClusterDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         LaunchDefaultsDto: {
             bridge: string;
             /** Format: int32 */
@@ -1141,6 +1146,8 @@ export interface components {
             /** Format: uuid */
             cluster_id: string;
             cluster_name: string;
+            /** @description Every registered cluster, by name (ask again with `cluster_id` for another). */
+            clusters: components["schemas"]["LaunchClusterDto"][];
             /** @description What a request gets for a value it leaves out. */
             defaults: components["schemas"]["LaunchDefaultsDto"];
             /**

@@ -9,6 +9,8 @@ import { AUTO, presetOf, type Kind, type VmSource } from './steps';
 const DEBOUNCE_MS = 350;
 
 export class LaunchDraft {
+  /** The cluster the options describe; sent, so the server checks against the same one. */
+  readonly cluster: string;
   kind = $state<Kind>('lxc');
   vmSource = $state<VmSource>('iso');
   template = $state(AUTO);
@@ -42,6 +44,7 @@ export class LaunchDraft {
 
   /** Starts from the settings' defaults (and the preset they match). */
   constructor(options: LaunchOptions) {
+    this.cluster = options.cluster_id;
     this.cores = options.defaults.cores;
     this.memoryMib = options.defaults.memory_mib;
     this.diskGib = options.defaults.disk_gib;
@@ -65,6 +68,7 @@ export class LaunchDraft {
   request(): CreateInstanceRequest {
     const body: CreateInstanceRequest = {
       type: this.kind,
+      cluster: this.cluster,
       cores: this.cores,
       memory: this.memoryMib,
       disk: this.diskGib,

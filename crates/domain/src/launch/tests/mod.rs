@@ -13,7 +13,7 @@ use proxicloud_store::{
     Uuid,
 };
 
-use super::LaunchOptionsService;
+use super::{ClusterChoice, LaunchOptionsService};
 use crate::error::DomainError;
 use crate::iam::{AuthMethod, Principal};
 use crate::jobs::tests::support::{sqlite_store, user};
@@ -126,6 +126,13 @@ async fn the_cluster_is_described_for_the_wizard() {
         .options(&principal(Role::Operator), None)
         .await
         .unwrap();
+    assert_eq!(
+        options.clusters,
+        [ClusterChoice {
+            id: lab.cluster_id,
+            name: "lab".into()
+        }]
+    );
     let cluster = &options.cluster;
     assert_eq!(
         (cluster.cluster_id, cluster.cluster_name.as_str()),
