@@ -239,11 +239,24 @@ describe('launch wizard', () => {
     await page.goto(server.url + '/launch');
     await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
     await page.getByText('Step 1 of 6: Type').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
-    await next(page);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok((await overflow()) <= 0, `no horizontal scrolling (${await overflow()}px too wide)`);
+
+    // Keyboard only: arrows pick the type, Enter moves on, Space picks an image.
+    await page.getByRole('radio', { name: /Container \(LXC\)/ }).focus();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getByRole('radio', { name: /Virtual machine/ }).isChecked(), true);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
     await stepHeading(page, 'Image').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Image', 'focus follows the step');
+    await page.getByRole('radio', { name: /debian-12-standard/ }).focus();
+    await page.keyboard.press('Space');
     await screenshot(page, 'launch-phone');
+    await page.keyboard.press('Enter');
+    await stepHeading(page, 'Size').waitFor();
+    assert.ok((await overflow()) <= 0, 'the size step fits too');
+    await screenshot(page, 'launch-phone-size');
     await page.close();
   });
 });
