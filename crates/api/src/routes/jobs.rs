@@ -118,8 +118,8 @@ pub struct JobDto {
     pub status: JobStatusDto,
     /// Who started it.
     pub owner_id: Uuid,
-    /// What it acts on (`instance`) and its id; a create job's instance id appears in
-    /// its `reserve` step once reserved.
+    /// What it acts on (`instance`) and its id; a create job names its instance as
+    /// soon as its `reserve` step has reserved one.
     pub resource_kind: Option<String>,
     pub resource_id: Option<String>,
     pub steps: Vec<JobStepDto>,

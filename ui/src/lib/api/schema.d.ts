@@ -1089,8 +1089,8 @@ export interface components {
             pve_upid?: string | null;
             resource_id?: string | null;
             /**
-             * @description What it acts on (`instance`) and its id; a create job's instance id appears in
-             *     its `reserve` step once reserved.
+             * @description What it acts on (`instance`) and its id; a create job names its instance as
+             *     soon as its `reserve` step has reserved one.
              */
             resource_kind?: string | null;
             status: components["schemas"]["JobStatusDto"];
@@ -1366,8 +1366,8 @@ export interface components {
                 pve_upid?: string | null;
                 resource_id?: string | null;
                 /**
-                 * @description What it acts on (`instance`) and its id; a create job's instance id appears in
-                 *     its `reserve` step once reserved.
+                 * @description What it acts on (`instance`) and its id; a create job names its instance as
+                 *     soon as its `reserve` step has reserved one.
                  */
                 resource_kind?: string | null;
                 status: components["schemas"]["JobStatusDto"];
