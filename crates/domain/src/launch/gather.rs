@@ -3,10 +3,12 @@
 //! (a shared storage once, not once per node).
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 use proxicloud_pve::{
     ContentFilter, NodeName, NodeSummary, Pve, PveError, StorageFilter, StorageStatus,
+    StorageVolume,
 };
 use tokio::task::JoinSet;
 
@@ -147,45 +149,34 @@ fn node_option(
     option
 }
 
-/// Template and ISO volumes by content type, each listed once per storage (a shared
-/// storage from the first node that sees it) and attributed to every node seeing it.
-/// A storage that cannot be listed is left out (and logged), not fatal.
+/// Which listing holds a storage's files as a node sees them: one for all nodes of a
+/// shared storage; one per node for local storages (same name, different files).
+type ListingKey<'a> = (Option<&'a str>, &'a str, &'static str);
+
+fn listing_key<'a>(storage: &'a SeenStorage, content: &'static str) -> ListingKey<'a> {
+    let node = (storage.status.shared != Some(true)).then_some(storage.node.as_str());
+    (node, storage.status.storage.as_str(), content)
+}
+
+/// Template and ISO volumes by content type, each storage listed once and every
+/// volume attributed to the nodes that see it. A storage that cannot be listed is
+/// left out (and logged), not fatal.
 async fn volumes(pve: &dyn Pve, seen: &[SeenStorage]) -> BTreeMap<&'static str, Vec<VolumeOption>> {
+    let mut listings: BTreeMap<ListingKey<'_>, Vec<StorageVolume>> = BTreeMap::new();
     let mut by_volid: BTreeMap<&'static str, BTreeMap<String, VolumeOption>> = BTreeMap::new();
-    let mut listed: BTreeMap<(String, &'static str), Vec<proxicloud_pve::StorageVolume>> =
-        BTreeMap::new();
     for storage in seen {
-        let id = &storage.status.storage;
         for content in VOLUME_CONTENTS
             .into_iter()
             .filter(|content| offers(&storage.status, content))
         {
-            // Local storages of the same name on two nodes hold different files.
-            let key_node = if storage.status.shared == Some(true) {
-                String::new()
-            } else {
-                storage.node.clone()
+            let listing = match listings.entry(listing_key(storage, content)) {
+                Entry::Occupied(listed) => listed.into_mut(),
+                Entry::Vacant(slot) => match list_content(pve, storage, content).await {
+                    Some(found) => slot.insert(found),
+                    None => continue,
+                },
             };
-            let key = (format!("{key_node}/{id}"), content);
-            if !listed.contains_key(&key) {
-                let Ok(node) = NodeName::new(storage.node.clone()) else {
-                    continue;
-                };
-                let filter = ContentFilter {
-                    content: Some(content.to_owned()),
-                    vmid: None,
-                };
-                match pve.storage_content(&node, id, &filter).await {
-                    Ok(found) => {
-                        listed.insert(key.clone(), found);
-                    }
-                    Err(error) => {
-                        tracing::warn!(node = %node, storage = %id, %error, "cannot list storage content for the launch wizard");
-                        continue;
-                    }
-                }
-            }
-            for volume in &listed[&key] {
+            for volume in listing.iter() {
                 let entry = by_volid
                     .entry(content)
                     .or_default()
@@ -211,6 +202,26 @@ async fn volumes(pve: &dyn Pve, seen: &[SeenStorage]) -> BTreeMap<&'static str, 
             (content, list)
         })
         .collect()
+}
+
+async fn list_content(
+    pve: &dyn Pve,
+    storage: &SeenStorage,
+    content: &str,
+) -> Option<Vec<StorageVolume>> {
+    let node = NodeName::new(storage.node.clone()).ok()?;
+    let id = &storage.status.storage;
+    let filter = ContentFilter {
+        content: Some(content.to_owned()),
+        vmid: None,
+    };
+    match pve.storage_content(&node, id, &filter).await {
+        Ok(found) => Some(found),
+        Err(error) => {
+            tracing::warn!(%node, storage = %id, %error, "cannot list storage content for the launch wizard");
+            None
+        }
+    }
 }
 
 /// `debian-12.iso` of `local:iso/debian-12.iso`.
