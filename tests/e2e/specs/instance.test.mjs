@@ -84,10 +84,10 @@ async function statusOf(id) {
   return (await api('GET', `/api/v1/instances/${id}`)).status;
 }
 
-async function signIn(page) {
+async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
   await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 }
@@ -205,6 +205,34 @@ describe('instances', () => {
     await page.getByRole('heading', { name: 'e2e-bulk-a' }).waitFor();
     assert.equal(new URL(page.url()).pathname, `/instances/${created[0].id}`);
     await page.close();
+  });
+
+  test('a readonly owner sees the page, its jobs and audit trail, but no actions', async () => {
+    const password = 'viewer-password-0123';
+    const viewer = await api('POST', '/api/v1/users', { username: 'e2e-viewer', role: 'readonly', password });
+    const { items } = await api('GET', '/api/v1/instances?owner=none&limit=50');
+    const given = items.find((instance) => !instance.template);
+    await api('PUT', `/api/v1/instances/${given.id}/owner`, { owner_id: viewer.user.id });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signIn(page, 'e2e-viewer', password);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('table', { name: 'Instances' }).getByRole('link', { name: given.name }).click();
+    await page.getByRole('heading', { name: given.name }).waitFor();
+    assert.equal(await page.getByRole('group', { name: 'Instance actions' }).count(), 0, 'no actions for readonly');
+    // Tabs follow the keyboard: → from Summary selects Configuration, End selects Audit.
+    await tab(page, 'Summary').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await tab(page, 'Configuration').getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('End');
+    await page.getByRole('table', { name: 'Audit entries for this instance' }).getByText('assign_instance_owner').waitFor();
+    await screenshot(page, 'instance-readonly');
+    await page.goBack();
+    await page.getByRole('table', { name: 'Instances' }).waitFor();
+    assert.equal(await page.getByRole('group', { name: 'Bulk actions' }).count(), 0, 'no bulk actions for readonly');
+    assert.equal(await page.getByRole('checkbox').count(), 0);
+    await context.close();
   });
 
   test('an unreachable cluster raises the offline banner; reads keep working; it clears when back', async () => {
