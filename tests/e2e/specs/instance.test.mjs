@@ -126,6 +126,11 @@ describe('instances', () => {
     await created.waitFor({ timeout: WAIT });
     assert.equal(await created.getByRole('link', { name: 'View instance' }).getAttribute('href'), `/instances/${id}`);
     await screenshot(page, 'instance-summary');
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.waitForTimeout(500); // the navigation slides away
+    await screenshot(page, 'instance-360px');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     await tab(page, 'Configuration').click();
     await page.getByRole('table', { name: 'Proxmox configuration' }).getByText('hostname').waitFor();
