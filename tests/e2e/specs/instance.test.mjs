@@ -258,6 +258,12 @@ describe('instances', () => {
       await banner.waitFor({ timeout: WAIT });
       assert.ok((await page.getByRole('table', { name: 'Instances' }).getByRole('row').count()) >= Math.min(rows, 5));
       await screenshot(page, 'offline-banner');
+      // Every page says so, also those that do not list instances.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await banner.waitFor();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+      await page.getByRole('table', { name: 'Instances' }).waitFor();
 
       // An instance's page still renders; its live config says why it is missing.
       const first = page.getByRole('table', { name: 'Instances' }).getByRole('link').first();

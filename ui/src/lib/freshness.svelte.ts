@@ -1,7 +1,9 @@
-// Which Proxmox clusters are unreachable right now, for the shell's offline banner:
-// `cluster.status` events (with the cluster's name), the clusters admins can list,
-// and the instances served stale (`stale_since`) for everyone else.
+// Which Proxmox clusters are unreachable right now, for the shell's offline banner
+// and the top bar: `cluster.status` events (with the cluster's name), the clusters
+// admins can list, and — for everyone else — the instance summary's `stale_since`
+// and the instances shown stale (`stale_since`).
 import { get } from './api/client';
+import { instanceSummary } from './api/endpoints';
 import type { ClusterPage } from './api/types';
 import { liveEvents } from './events.svelte';
 import type { ClusterStatusEvent } from './instances/store.svelte';
@@ -9,6 +11,7 @@ import { instances } from './instances/store.svelte';
 import { session } from './session.svelte';
 
 export interface StaleCluster {
+  /** Empty when only the outage is known, not which cluster (a non-admin's first load). */
   id: string;
   /** Unknown to non-admins until the cluster's next status change names it. */
   name: string | null;
@@ -20,6 +23,8 @@ class ClusterFreshness {
   private offline = $state<Record<string, StaleCluster>>({});
   /** Names learnt along the way, so a stale instance's cluster can be named. */
   private names = $state<Record<string, string>>({});
+  /** The earliest outage among the caller's clusters, from the instance summary. */
+  private summarySince = $state<string | null>(null);
   private unsubscribe: (() => void) | null = null;
 
   /** Every unreachable cluster, earliest outage first. */
@@ -31,7 +36,9 @@ class ClusterFreshness {
         found[id] = { id, name: this.names[id] ?? null, since: instance.stale_since };
       }
     }
-    return Object.values(found).sort((a, b) => a.since.localeCompare(b.since));
+    const known = Object.values(found);
+    if (known.length === 0 && this.summarySince) known.push({ id: '', name: null, since: this.summarySince });
+    return known.sort((a, b) => a.since.localeCompare(b.since));
   });
 
   /** The cluster's name once known (admins: always), else a short id. */
@@ -42,30 +49,41 @@ class ClusterFreshness {
   start(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = liveEvents.subscribe((kind, data) => {
-      if (kind === 'cluster.status') this.apply(data as ClusterStatusEvent);
+      if (kind !== 'cluster.status') return;
+      this.apply(data as ClusterStatusEvent);
+      void this.load();
     });
-    if (session.isAdmin) void this.loadClusters();
+    void this.load();
   }
 
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.offline = {};
+    this.summarySince = null;
+  }
+
+  /** Admins read every cluster's health; others only learn whether their instances are stale. */
+  private async load(): Promise<void> {
+    try {
+      if (session.isAdmin) await this.loadClusters();
+      else this.summarySince = (await instanceSummary()).stale_since ?? null;
+    } catch {
+      // Events and stale instances still raise the banner.
+    }
   }
 
   private async loadClusters(): Promise<void> {
-    try {
-      const page = await get<ClusterPage>('/api/v1/clusters');
-      for (const cluster of page.items) {
-        this.names[cluster.id] = cluster.name;
-        if (cluster.status === 'offline') {
-          const since = cluster.offline_since ?? cluster.last_seen_at ?? new Date().toISOString();
-          this.offline[cluster.id] = { id: cluster.id, name: cluster.name, since };
-        }
+    const page = await get<ClusterPage>('/api/v1/clusters');
+    const offline: Record<string, StaleCluster> = {};
+    for (const cluster of page.items) {
+      this.names[cluster.id] = cluster.name;
+      if (cluster.status === 'offline') {
+        const since = cluster.offline_since ?? cluster.last_seen_at ?? new Date().toISOString();
+        offline[cluster.id] = { id: cluster.id, name: cluster.name, since };
       }
-    } catch {
-      // Stale instances still raise the banner.
     }
+    this.offline = offline;
   }
 
   private apply(change: ClusterStatusEvent): void {

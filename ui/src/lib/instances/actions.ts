@@ -3,6 +3,14 @@
 import type { Instance } from '../api/types';
 import type { PowerAction } from './api';
 
+/** Button and message words for each power action, in the order they are offered. */
+export const POWER_LABELS: Record<PowerAction, string> = {
+  start: 'Start',
+  stop: 'Stop',
+  shutdown: 'Shut down',
+  reboot: 'Reboot',
+};
+
 /** States in which Proxmox is still busy with the guest or cannot be asked. */
 const UNSETTLED = new Set(['creating', 'unknown']);
 

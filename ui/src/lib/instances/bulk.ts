@@ -3,10 +3,8 @@
 import type { Instance } from '../api/types';
 import { errorMessage } from '../format';
 import { toasts } from '../jobs/toasts.svelte';
-import { canPower } from './actions';
+import { canPower, POWER_LABELS as LABELS } from './actions';
 import { powerInstance, type PowerAction } from './api';
-
-const LABELS: Record<PowerAction, string> = { start: 'Start', stop: 'Stop', shutdown: 'Shut down', reboot: 'Reboot' };
 
 /** Sends `action` to every selected instance it applies to; resolves once all have answered. */
 export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {

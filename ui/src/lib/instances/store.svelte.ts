@@ -5,6 +5,7 @@ import { ApiError } from '../api/client';
 import * as api from '../api/endpoints';
 import type { Instance } from '../api/types';
 import { liveEvents } from '../events.svelte';
+import { applyEvent } from './live';
 
 type Patch = Partial<Instance> & { id: string; removed_at?: string | null };
 
@@ -79,9 +80,9 @@ class InstanceStore {
 
   /** A cluster went offline or came back: its rows are stale since then, or fresh again. */
   private markCluster(change: ClusterStatusEvent): void {
-    const since = change.status === 'offline' ? (change.offline_since ?? new Date().toISOString()) : null;
     for (const [id, instance] of this.byId) {
-      if (instance.cluster_id === change.cluster_id) this.byId.set(id, { ...instance, stale_since: since });
+      const next = applyEvent(instance, 'cluster.status', change);
+      if (next) this.byId.set(id, next);
     }
     this.items = [...this.byId.values()];
     const stale = this.items.map((i) => i.stale_since).filter((s): s is string => !!s);
