@@ -109,7 +109,7 @@ async fn users_see_only_their_own_instances_and_admins_see_all() {
         Err(DomainError::Validation(fields)) if fields.contains_key("owner_id")
     ));
     let too_big = InstanceListQuery {
-        limit: 501,
+        limit: inventory::MAX_LIST_LIMIT + 1,
         ..InstanceListQuery::default()
     };
     assert!(matches!(
