@@ -10,6 +10,7 @@ use proxicloud_types::{GuestType, NodeName, VmId};
 use url::Url;
 
 use crate::access::{self, AclEntry, ApiToken, User};
+use crate::addresses::{self, GuestAddresses};
 use crate::backup::{self, RestoreRequest, VzdumpRequest};
 use crate::cluster::{self, ClusterResource, ClusterStatusEntry, ResourceKind, Version};
 use crate::console::{self, ConsoleTicket, VncProxyOptions};
@@ -143,6 +144,10 @@ pve_trait! {
     fn move_volume(&self, node: &NodeName, ty: GuestType, vmid: VmId, request: &MoveVolumeRequest) -> Upid => guest_ops::move_volume;
     /// `GET …/rrddata`.
     fn guest_rrddata(&self, node: &NodeName, ty: GuestType, vmid: VmId, timeframe: Timeframe, cf: Consolidation) -> Vec<RrdPoint> => metrics::guest_rrddata;
+    /// The guest's own view of its IP addresses: `GET …/lxc/{vmid}/interfaces` or the VM
+    /// guest agent's `network-get-interfaces`. Stopped guests and VMs without a working
+    /// agent are `GuestAddresses::Unavailable`, not errors.
+    fn guest_addresses(&self, node: &NodeName, ty: GuestType, vmid: VmId) -> GuestAddresses => addresses::guest_addresses;
     /// `POST …/termproxy`: a text console ticket.
     fn termproxy(&self, node: &NodeName, ty: GuestType, vmid: VmId) -> ConsoleTicket => console::termproxy;
     /// `POST …/vncproxy`: a VNC console ticket.

@@ -6,6 +6,7 @@
 //! GET retries. Long operations return a [`Upid`]; [`Pve::wait_task`] waits for it.
 
 mod access;
+mod addresses;
 mod api;
 mod auth;
 mod backup;
@@ -32,6 +33,7 @@ mod transport;
 mod upid;
 
 pub use access::{AclEntry, ApiToken, User};
+pub use addresses::{GuestAddress, GuestAddresses, UnavailableReason};
 pub use api::Pve;
 pub use backup::{BackupMode, RestoreRequest, VzdumpRequest};
 pub use cluster::{ClusterResource, ClusterStatusEntry, ResourceKind, Version};

@@ -5,6 +5,7 @@
 mod common;
 
 mod access_and_cluster;
+mod addresses;
 mod auth;
 mod backup_and_storage;
 mod errors;

@@ -4,6 +4,7 @@
 //! schema template (`common::kind_of`) and uses PVE's per-family wording, task types
 //! and check placement.
 
+mod addresses;
 mod clone;
 pub(crate) mod common;
 mod config;
@@ -92,6 +93,16 @@ pub fn routes() -> Vec<Route> {
         route(Post, "/nodes/{node}/qemu", qemu_create::create),
         route(Post, "/nodes/{node}/qemu/{vmid}/config", config::post),
         route(Post, "/nodes/{node}/qemu/{vmid}/status/reset", power::reset),
+        route(
+            Get,
+            "/nodes/{node}/lxc/{vmid}/interfaces",
+            addresses::lxc_interfaces,
+        ),
+        route(
+            Get,
+            "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces",
+            addresses::qemu_network_interfaces,
+        ),
         route(
             Post,
             "/nodes/{node}/lxc/{vmid}/move_volume",

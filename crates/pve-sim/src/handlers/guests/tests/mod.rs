@@ -1,6 +1,7 @@
 //! Behaviour tests of the guest endpoints, driven through the handlers the way the
 //! HTTP layer calls them, over the small cluster of `testutil`.
 
+mod addresses;
 mod backup;
 mod clone_migrate;
 mod config;
