@@ -42,8 +42,8 @@ pub use repo::clusters::{
     Cluster, ClusterConfig, ClusterCredentials, ClusterHealth, ClusterRepo, ClusterStatus,
 };
 pub use repo::guests::{
-    Guest, GuestFilter, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter,
-    STATUS_CREATING,
+    Guest, GuestAddresses, GuestFilter, GuestQuery, GuestRepo, GuestReservation, GuestSort,
+    OwnerFilter, STATUS_CREATING,
 };
 pub use repo::inventory::{
     GuestObservation, InventoryRepo, InventorySnapshot, Node, NodeObservation, Storage,

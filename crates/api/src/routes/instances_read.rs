@@ -402,6 +402,8 @@ mod tests {
             created_at: Timestamp::now(),
             seen_at: None,
             removed_at: None,
+            addresses: None,
+            addresses_at: None,
         }
     }
 

@@ -134,6 +134,8 @@ mod tests {
             created_at: Timestamp::now(),
             seen_at: None,
             removed_at: None,
+            addresses: None,
+            addresses_at: None,
         };
         assert_eq!(event_data(&guest)["lock"], json!("create"));
         guest.observed.lock = None;

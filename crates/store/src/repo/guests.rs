@@ -30,6 +30,20 @@ pub struct Guest {
     pub seen_at: Option<Timestamp>,
     /// When a sync found it gone. Removed rows are kept as history.
     pub removed_at: Option<Timestamp>,
+    /// The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`); `None`
+    /// until they were first learned. `/cluster/resources` has no addresses, so these
+    /// are learned per guest (after a start, when its config is opened) and the
+    /// inventory sync leaves them alone.
+    pub addresses: Option<Vec<String>>,
+    /// When `addresses` were learned.
+    pub addresses_at: Option<Timestamp>,
+}
+
+/// The addresses one guest reported, for [`GuestRepo::set_addresses`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestAddresses {
+    pub guest_id: Uuid,
+    pub addresses: Vec<String>,
 }
 
 /// A placeholder row inserted before a create job touches Proxmox, so the vmid is taken
@@ -102,6 +116,10 @@ pub trait GuestRepo: Send + Sync {
     /// when a live guest already has the vmid.
     async fn reserve(&self, reservation: GuestReservation) -> Result<Guest>;
     async fn set_owner(&self, id: Uuid, owner_id: Option<Uuid>) -> Result<Guest>;
+    /// Records the addresses of many guests at once (one transaction), all learned at
+    /// `learned_at`. Unknown ids are skipped; returns how many guests were updated.
+    async fn set_addresses(&self, learned: &[GuestAddresses], learned_at: Timestamp)
+    -> Result<u64>;
     /// Removes the row for good (a failed create job's reservation, or history purge).
     async fn delete(&self, id: Uuid) -> Result<()>;
 }

@@ -5,16 +5,19 @@ use uuid::Uuid;
 
 use super::args::Sql;
 use super::codec::{from_db_int, to_db_int};
+use super::connect::BeginWrite;
 use super::records::convert_all;
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::{
-    Guest, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter, STATUS_CREATING,
+    Guest, GuestAddresses, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter,
+    STATUS_CREATING,
 };
 use crate::repo::inventory::GuestObservation;
 use crate::{Page, PageRequest, Result, StoreError, Timestamp};
 
 pub(crate) const GUEST_COLUMNS: &str = "id, cluster_id, vmid, node, kind, name, status, cpus, maxmem, mem, \
-     maxdisk, disk, uptime, template, lock, tags, owner_id, managed, created_by_job, created_at, seen_at, removed_at";
+     maxdisk, disk, uptime, template, lock, tags, owner_id, managed, created_by_job, created_at, seen_at, removed_at, \
+     addresses, addresses_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct GuestRecord {
@@ -40,6 +43,8 @@ pub(crate) struct GuestRecord {
     created_at: Timestamp,
     seen_at: Option<Timestamp>,
     removed_at: Option<Timestamp>,
+    addresses: Option<String>,
+    addresses_at: Option<Timestamp>,
 }
 
 impl TryFrom<GuestRecord> for Guest {
@@ -76,6 +81,12 @@ impl TryFrom<GuestRecord> for Guest {
             created_at: r.created_at,
             seen_at: r.seen_at,
             removed_at: r.removed_at,
+            addresses: r
+                .addresses
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("guest addresses: {e}")))?,
+            addresses_at: r.addresses_at,
         })
     }
 }
@@ -199,6 +210,33 @@ fn build_list_sql(
     Ok(sql)
 }
 
+/// Three parameters per guest; SQLite allows 32766 per statement.
+const ADDRESS_ROWS_PER_STATEMENT: usize = 1000;
+
+/// `UPDATE guests SET addresses = CASE id WHEN … THEN … END, addresses_at = … WHERE id IN
+/// (…)`: one statement for a whole chunk.
+fn addresses_update(
+    dialect: Dialect,
+    chunk: &[GuestAddresses],
+    learned_at: Timestamp,
+) -> Result<Sql> {
+    let mut sql = Sql::new(dialect, "UPDATE guests SET addresses = CASE id");
+    for learned in chunk {
+        let json = serde_json::to_string(&learned.addresses)
+            .map_err(|e| StoreError::Corrupt(format!("guest addresses: {e}")))?;
+        sql.push(" WHEN ")
+            .bind(learned.guest_id)
+            .push(" THEN ")
+            .bind(json);
+    }
+    sql.push(" END, addresses_at = ")
+        .bind(learned_at)
+        .push(" WHERE id IN (")
+        .bind_list(chunk.iter().map(|learned| learned.guest_id.into()))
+        .push(")");
+    Ok(sql)
+}
+
 #[async_trait]
 impl GuestRepo for SqlStore {
     async fn list(&self, query: &GuestQuery, page: PageRequest) -> Result<Page<Guest>> {
@@ -282,6 +320,32 @@ impl GuestRepo for SqlStore {
         });
         self.note_guest_write();
         record.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    async fn set_addresses(
+        &self,
+        learned: &[GuestAddresses],
+        learned_at: Timestamp,
+    ) -> Result<u64> {
+        if learned.is_empty() {
+            return Ok(0);
+        }
+        let statements = learned
+            .chunks(ADDRESS_ROWS_PER_STATEMENT)
+            .map(|chunk| addresses_update(self.dialect(), chunk, learned_at))
+            .collect::<Result<Vec<Sql>>>()?;
+        let updated = on_writer!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut updated = 0;
+            for statement in statements {
+                let (text, args) = statement.into_parts();
+                updated += bind_args!(sqlx::query(&text), args).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            updated
+        });
+        self.note_guest_write();
+        Ok(updated)
     }
 
     async fn delete(&self, id: Uuid) -> Result<()> {

@@ -115,6 +115,8 @@ mod tests {
             created_at: Timestamp::now(),
             seen_at: seen.then(Timestamp::now),
             removed_at: None,
+            addresses: None,
+            addresses_at: None,
         }
     }
 

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use proxicloud_store::{GuestReservation, NewJob, Role, Store, StoreError, constraints};
+use proxicloud_store::{
+    GuestAddresses, GuestReservation, NewJob, Role, Store, StoreError, Timestamp, constraints,
+};
 use proxicloud_types::{GuestType, VmId};
 use uuid::Uuid;
 
@@ -226,4 +228,103 @@ pub async fn every_guest_write_is_counted_and_live_guests_are_listed(store: Arc<
     store.clusters().delete(lab.id).await.unwrap();
     moved("deleting the cluster");
     assert!(store.guests().list_live().await.unwrap().is_empty());
+}
+
+/// Addresses are learned per guest, outside the inventory sync: many at once, counted
+/// as a guest write, and left alone by every later sync.
+pub async fn learned_addresses_are_stored_and_survive_syncs(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let synced = store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![
+                guest(100, GuestType::Qemu, "web", "running"),
+                guest(101, GuestType::Lxc, "db", "running"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let (web, db) = (synced.appeared[0], synced.appeared[1]);
+    let fresh = store.guests().get(web).await.unwrap();
+    assert_eq!((fresh.addresses, fresh.addresses_at), (None, None));
+
+    let writes_before = store.guest_writes();
+    let learned_at = Timestamp::now();
+    let updated = store
+        .guests()
+        .set_addresses(
+            &[
+                GuestAddresses {
+                    guest_id: web,
+                    addresses: vec!["10.0.3.39".into(), "2001:db8::5".into()],
+                },
+                GuestAddresses {
+                    guest_id: db,
+                    addresses: vec![],
+                },
+                GuestAddresses {
+                    guest_id: Uuid::now_v7(),
+                    addresses: vec!["192.0.2.1".into()],
+                },
+            ],
+            learned_at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated, 2, "unknown ids are skipped");
+    assert!(
+        store.guest_writes() > writes_before,
+        "in-memory views refresh"
+    );
+    let web_row = store.guests().get(web).await.unwrap();
+    assert_eq!(
+        web_row.addresses.as_deref(),
+        Some(&["10.0.3.39".to_owned(), "2001:db8::5".to_owned()][..])
+    );
+    assert_eq!(web_row.addresses_at, Some(learned_at));
+    let db_row = store.guests().get(db).await.unwrap();
+    assert_eq!(
+        db_row.addresses,
+        Some(vec![]),
+        "known to have none is not unknown"
+    );
+
+    // A sync that changes the guests' state keeps what was learned.
+    store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![
+                guest(100, GuestType::Qemu, "web-renamed", "stopped"),
+                guest(101, GuestType::Lxc, "db", "running"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let after_sync = store.guests().get(web).await.unwrap();
+    assert_eq!(after_sync.observed.status, "stopped");
+    assert_eq!(after_sync.addresses, web_row.addresses);
+    assert_eq!(after_sync.addresses_at, Some(learned_at));
+    let listed = store.guests().list_live().await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|g| g.id == web && g.addresses == web_row.addresses)
+    );
+
+    // Learning again replaces the list.
+    store
+        .guests()
+        .set_addresses(
+            &[GuestAddresses {
+                guest_id: web,
+                addresses: vec!["10.0.3.40".into()],
+            }],
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let relearned = store.guests().get(web).await.unwrap();
+    assert_eq!(relearned.addresses, Some(vec!["10.0.3.40".to_owned()]));
 }

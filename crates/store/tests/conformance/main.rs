@@ -102,6 +102,7 @@ conformance_tests! {
         reserving_a_taken_vmid_conflicts,
         owners_can_be_assigned_and_guests_deleted,
         every_guest_write_is_counted_and_live_guests_are_listed,
+        learned_addresses_are_stored_and_survive_syncs,
     ],
     jobs: [
         created_jobs_are_queued_with_their_steps,
