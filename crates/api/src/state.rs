@@ -141,7 +141,11 @@ impl AppState {
         let settings = Arc::new(SettingsService::new(store.clone(), Settings::default()));
         let job_queue = JobQueue::new(store.clone(), events.clone());
         let connector = Arc::new(ClusterConnector::new(store.clone(), clusters.clone()));
-        let instance_details = Arc::new(InstanceDetails::new(store.clone(), connector.clone()));
+        let instance_details = Arc::new(InstanceDetails::new(
+            store.clone(),
+            connector.clone(),
+            events.clone(),
+        ));
         let instance_actions = Arc::new(InstanceService::new(
             store.clone(),
             job_queue.clone(),

@@ -51,6 +51,11 @@ impl From<ConfigEntry> for ConfigEntryDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InstanceConfigDto {
     pub entries: Vec<ConfigEntryDto>,
+    /// The guest's IP addresses, asked for together with the configuration (a running
+    /// container, a running VM with a working guest agent); otherwise the last known
+    /// ones, empty when never learned. The instance row is updated too
+    /// (`instance.changed`).
+    pub addresses: Vec<String>,
 }
 
 /// The jobs about an instance (create, power actions, terminate), newest first,
@@ -102,8 +107,13 @@ async fn get_instance_config(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<InstanceConfigDto>> {
-    let entries = state.instance_details.config(&auth.principal, id).await?;
+    let config = state.instance_details.config(&auth.principal, id).await?;
     Ok(Json(InstanceConfigDto {
-        entries: entries.into_iter().map(ConfigEntryDto::from).collect(),
+        entries: config
+            .entries
+            .into_iter()
+            .map(ConfigEntryDto::from)
+            .collect(),
+        addresses: config.addresses.unwrap_or_default(),
     }))
 }

@@ -95,7 +95,12 @@ pub struct InstanceDto {
     /// When Proxmox last reported it.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub seen_at: Option<Timestamp>,
+    /// The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
+    /// and link-local ones left out; empty while unknown. Learned when a job starts or
+    /// reboots it and when its configuration is opened.
+    pub addresses: Vec<String>,
     /// Set while its cluster is unreachable: the data is as of before this time.
+    /// Must stay the last field (the list endpoint splices it into pre-rendered rows).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub stale_since: Option<Timestamp>,
 }
@@ -133,6 +138,7 @@ impl InstanceDto {
             managed: guest.managed,
             created_at: guest.created_at,
             seen_at: guest.seen_at,
+            addresses: guest.addresses.clone().unwrap_or_default(),
             stale_since: freshness.stale_since(),
         }
     }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use proxicloud_pve::{GuestType, Pve, PveError, Upid, VmId};
 use proxicloud_store::{Guest, Store, StoreError};
 
+use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
 use super::connector::{MirrorRefresh, PveConnector};
 use super::plan::{CreatePlan, Source, description, steps};
@@ -31,6 +32,8 @@ pub struct CreateHandler {
     store: Arc<dyn Store>,
     connector: Arc<dyn PveConnector>,
     refresh: Option<Arc<dyn MirrorRefresh>>,
+    /// Learns the addresses of the guest once it started.
+    addresses: AddressLearner,
 }
 
 /// A cluster that cannot be reached is worth retrying; one that was removed is not.
@@ -48,11 +51,13 @@ impl CreateHandler {
         store: Arc<dyn Store>,
         connector: Arc<dyn PveConnector>,
         refresh: Option<Arc<dyn MirrorRefresh>>,
+        addresses: AddressLearner,
     ) -> Self {
         Self {
             store,
             connector,
             refresh,
+            addresses,
         }
     }
 
@@ -335,7 +340,11 @@ impl JobHandler for CreateHandler {
             }
             steps::START => {
                 let guest = self.reservation(run, &plan).await?;
-                run_power(run, pve, &Self::target(&guest, &plan), Power::Start).await
+                let target = Self::target(&guest, &plan);
+                run_power(run, pve, &target, Power::Start).await?;
+                // Best effort: a guest whose addresses stay unknown is still started.
+                self.addresses.learn_after_start(pve, &target).await;
+                Ok(())
             }
             other => Err(StepError::failed(format!(
                 "unknown step '{other}' of {KIND}"

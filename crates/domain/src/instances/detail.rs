@@ -12,8 +12,10 @@ use proxicloud_store::{
     Store, StoreError, Uuid,
 };
 
+use super::addresses::{AddressLearner, Learned};
 use super::connector::PveConnector;
 use crate::error::{DomainError, DomainResult};
+use crate::events::EventBus;
 use crate::iam::Principal;
 use crate::inventory::load_live_guest;
 use crate::jobs::JobView;
@@ -36,14 +38,33 @@ pub struct ConfigEntry {
     pub masked: bool,
 }
 
+/// The live configuration and what the guest said about its addresses meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceConfig {
+    pub entries: Vec<ConfigEntry>,
+    /// Just learned when the guest could tell (running; VMs with a working agent),
+    /// else the last known ones; `None`: never learned.
+    pub addresses: Option<Vec<String>>,
+}
+
 pub struct InstanceDetails {
     store: Arc<dyn Store>,
     connector: Arc<dyn PveConnector>,
+    addresses: AddressLearner,
 }
 
 impl InstanceDetails {
-    pub fn new(store: Arc<dyn Store>, connector: Arc<dyn PveConnector>) -> Self {
-        Self { store, connector }
+    pub fn new(
+        store: Arc<dyn Store>,
+        connector: Arc<dyn PveConnector>,
+        events: Arc<EventBus>,
+    ) -> Self {
+        let addresses = AddressLearner::new(store.clone(), events);
+        Self {
+            store,
+            connector,
+            addresses,
+        }
     }
 
     /// Every job about the instance, whoever started it, newest first — including the
@@ -92,9 +113,11 @@ impl InstanceDetails {
         Ok(found)
     }
 
-    /// The guest's configuration as Proxmox has it now, keys sorted, secrets masked.
-    /// `Unavailable` when the cluster cannot be asked (the mirror still answers reads).
-    pub async fn config(&self, caller: &Principal, id: Uuid) -> DomainResult<Vec<ConfigEntry>> {
+    /// The guest's configuration as Proxmox has it now, keys sorted, secrets masked,
+    /// and its addresses, asked for at the same time (one call more, only when someone
+    /// opens the instance). `Unavailable` when the cluster cannot be asked (the mirror
+    /// still answers reads); a failure to learn the addresses is not one.
+    pub async fn config(&self, caller: &Principal, id: Uuid) -> DomainResult<InstanceConfig> {
         let guest = self.visible(caller, id).await?;
         let cluster = self
             .store
@@ -115,15 +138,25 @@ impl InstanceDetails {
         let node = NodeName::new(observed.node.clone())
             .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
         let pve = self.connector.pve(guest.cluster_id).await?;
-        let config = pve
-            .guest_config(&node, observed.kind, observed.vmid)
-            .await
-            .map_err(|error| config_error(&cluster.config.name, &error))?;
-        Ok(config
+        let (config, learned) = tokio::join!(
+            pve.guest_config(&node, observed.kind, observed.vmid),
+            self.addresses.learn(pve.as_ref(), &guest)
+        );
+        let config = config.map_err(|error| config_error(&cluster.config.name, &error))?;
+        let addresses = match learned {
+            Ok(Learned::Known(addresses)) => Some(addresses),
+            Ok(Learned::Unavailable(_)) => guest.addresses,
+            Err(error) => {
+                tracing::info!(instance = %id, %error, "could not learn the guest's addresses");
+                guest.addresses
+            }
+        };
+        let entries = config
             .raw
             .iter()
             .filter_map(|(key, value)| Some(config_entry(key, value_as_string(value)?)))
-            .collect())
+            .collect();
+        Ok(InstanceConfig { entries, addresses })
     }
 
     async fn visible(&self, caller: &Principal, id: Uuid) -> DomainResult<Guest> {

@@ -9,6 +9,7 @@ use proxicloud_pve::Pve;
 use proxicloud_store::{Store, StoreError};
 use serde_json::json;
 
+use super::addresses::AddressLearner;
 use super::connector::{MirrorRefresh, PveConnector};
 use super::create_job::connect_error;
 use super::pve_steps::{Power, Target, destroy, run_power};
@@ -52,6 +53,8 @@ pub struct PowerHandler {
     /// Brings the mirror up to date once the guest changed state, so the console
     /// shows it at once rather than at the next poll.
     refresh: Option<Arc<dyn MirrorRefresh>>,
+    /// Learns the addresses of a guest this job started or rebooted.
+    addresses: AddressLearner,
 }
 
 impl PowerHandler {
@@ -60,12 +63,14 @@ impl PowerHandler {
         connector: Arc<dyn PveConnector>,
         power: Power,
         refresh: Option<Arc<dyn MirrorRefresh>>,
+        addresses: AddressLearner,
     ) -> Self {
         Self {
             store,
             connector,
             power,
             refresh,
+            addresses,
         }
     }
 }
@@ -91,6 +96,11 @@ impl JobHandler for PowerHandler {
         {
             // The next scheduled poll catches up; the power action itself succeeded.
             tracing::warn!(job = %run.id(), %error, "could not refresh the inventory after a power action");
+        }
+        if matches!(self.power, Power::Start | Power::Reboot) {
+            self.addresses
+                .learn_after_start(pve.as_ref(), &target)
+                .await;
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 //!   the server.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
 
+mod addresses;
 mod clone_config;
 mod connector;
 mod create_job;
@@ -27,9 +28,10 @@ pub mod ssh_keys;
 #[cfg(test)]
 mod tests;
 
+pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
 pub use connector::{ClusterConnector, MirrorRefresh, PveConnector};
 pub use create_job::KIND as CREATE_KIND;
-pub use detail::{ConfigEntry, InstanceDetails, MASKED};
+pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
 pub use engine::start_job_engine;
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};

@@ -8,6 +8,7 @@ use proxicloud_store::{
     Guest, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store, Uuid,
 };
 
+use super::addresses::AddressLearner;
 use super::connector::{MirrorRefresh, PveConnector};
 use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
@@ -167,12 +168,14 @@ impl InstanceService {
         events: Arc<EventBus>,
         refresh: Option<Arc<dyn MirrorRefresh>>,
     ) {
+        let addresses = AddressLearner::new(store.clone(), events.clone());
         handlers.register(
             create_job::KIND,
             Arc::new(CreateHandler::new(
                 store.clone(),
                 connector.clone(),
                 refresh.clone(),
+                addresses.clone(),
             )),
         );
         for power in Power::ALL {
@@ -183,6 +186,7 @@ impl InstanceService {
                     connector.clone(),
                     power,
                     refresh.clone(),
+                    addresses.clone(),
                 )),
             );
         }

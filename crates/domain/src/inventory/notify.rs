@@ -62,6 +62,7 @@ fn event_data(guest: &Guest) -> serde_json::Value {
         "template": observed.template,
         "owner_id": guest.owner_id,
         "removed_at": guest.removed_at,
+        "addresses": guest.addresses.as_deref().unwrap_or_default(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Instance services and jobs against a fake Proxmox VE.
 
+mod addresses;
 mod create;
 mod dry_run;
 mod fake_pve;

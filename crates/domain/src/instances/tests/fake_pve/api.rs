@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use proxicloud_pve::{
-    ClusterResource, ContentFilter, Created, DeleteOptions, GuestConfig, GuestStatus, GuestType,
-    LxcCreate, NetworkInterface, NodeName, PowerAction, Pve, PveError, ResourceKind, StorageVolume,
-    TaskFilter, TaskLog, TaskLogLine, TaskStatus, TaskSummary, Upid, VmId,
+    ClusterResource, ContentFilter, Created, DeleteOptions, GuestAddress, GuestAddresses,
+    GuestConfig, GuestStatus, GuestType, LxcCreate, NetworkInterface, NodeName, PowerAction, Pve,
+    PveError, ResourceKind, StorageVolume, TaskFilter, TaskLog, TaskLogLine, TaskStatus,
+    TaskSummary, UnavailableReason, Upid, VmId,
 };
 use serde_json::{Value, json};
 
@@ -117,6 +118,31 @@ impl Pve for FakePve {
                     .collect()
             };
         Ok(GuestConfig::from_raw(visible))
+    }
+
+    /// A running guest has `10.0.<vmid / 256>.<vmid % 256>`; a stopped one cannot tell.
+    async fn guest_addresses(
+        &self,
+        node: &NodeName,
+        kind: GuestType,
+        vmid: VmId,
+    ) -> Result<GuestAddresses, PveError> {
+        self.count("guest_addresses");
+        if self.state.lock().refuse_addresses {
+            return Err(PveError::Forbidden {
+                message: format!("Permission check failed (/vms/{vmid}, VM.Audit)"),
+            });
+        }
+        let guest = self.guest(node, kind, vmid)?;
+        if !guest.running {
+            return Ok(GuestAddresses::Unavailable(UnavailableReason::NotRunning));
+        }
+        let [_, _, high, low] = vmid.get().to_be_bytes();
+        Ok(GuestAddresses::Known(vec![GuestAddress {
+            interface: "eth0".to_owned(),
+            address: std::net::Ipv4Addr::new(10, 0, high, low).into(),
+            prefix: Some(24),
+        }]))
     }
 
     async fn guest_status(

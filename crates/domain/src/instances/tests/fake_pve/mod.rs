@@ -52,6 +52,8 @@ pub(super) struct State {
     /// Failing creations leave their guest behind, unlocked and unmarked, as after a
     /// node restart interrupted them (instead of being rolled back).
     creations_die: bool,
+    /// Address lookups are refused (403), as for a token without `VM.Audit`.
+    refuse_addresses: bool,
 }
 
 #[derive(Default)]
@@ -93,6 +95,10 @@ impl FakePve {
     /// Failing creations leave a half-made guest instead of rolling back.
     pub fn creations_die_halfway(&self) {
         self.state.lock().creations_die = true;
+    }
+
+    pub fn refuse_address_lookups(&self) {
+        self.state.lock().refuse_addresses = true;
     }
 
     /// Someone else creates a guest at `vmid` just before our next create request.

@@ -1,0 +1,191 @@
+//! Addresses learned after a job brought a guest up: stored, published, retried while
+//! the guest cannot tell yet, and never a reason for the job to fail.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use proxicloud_pve::{
+    GuestAddress, GuestAddresses, GuestType, NodeName, Pve, PveError, UnavailableReason, VmId,
+};
+use proxicloud_store::{Guest, GuestQuery, JobStatus, PageRequest};
+
+use super::world::{World, lxc};
+use crate::instances::{AddressLearner, Power, Target};
+
+/// Creates (and starts) an instance for alice and returns its row.
+async fn started_instance(world: &World, name: &str) -> Guest {
+    let engine = world.engine().await;
+    let job = world
+        .service
+        .create(&world.alice, &lxc(Some(name)), None)
+        .await
+        .unwrap()
+        .job;
+    assert_eq!(world.finished(job.id).await.status, JobStatus::Succeeded);
+    engine.shutdown().await;
+    world
+        .store
+        .guests()
+        .list(&GuestQuery::default(), PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|g| g.observed.name == name)
+        .expect("created")
+}
+
+/// The `instance.changed` events published so far that carry addresses.
+fn address_events(world: &World) -> Vec<serde_json::Value> {
+    let (replay, _) = world.events.subscribe(Some(0));
+    replay
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "instance.changed" && e.data.get("addresses").is_some())
+        .map(|e| e.data.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_started_instance_learns_its_addresses_and_tells_open_consoles() {
+    let world = World::new().await;
+    let guest = started_instance(&world, "web").await;
+    let [_, _, high, low] = guest.observed.vmid.get().to_be_bytes();
+    let expected = vec![format!("10.0.{high}.{low}")];
+    assert_eq!(guest.addresses.as_ref(), Some(&expected));
+    assert!(guest.addresses_at.is_some());
+
+    let events = address_events(&world);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["id"], guest.id.to_string());
+    assert_eq!(events[0]["cluster_id"], world.cluster_id.to_string());
+    assert_eq!(events[0]["addresses"], serde_json::json!(expected));
+
+    // A reboot learns them again; unchanged addresses are not published again.
+    let engine = world.engine().await;
+    let reboot = world
+        .service
+        .power(&world.alice, guest.id, Power::Reboot, None)
+        .await
+        .unwrap()
+        .job;
+    assert_eq!(world.finished(reboot.id).await.status, JobStatus::Succeeded);
+    engine.shutdown().await;
+    assert_eq!(world.pve.calls("guest_addresses"), 2);
+    assert_eq!(address_events(&world).len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_address_lookup_never_fails_the_job() {
+    let world = World::new().await;
+    world.pve.refuse_address_lookups();
+    let guest = started_instance(&world, "web").await;
+    assert_eq!(guest.addresses, None, "still unknown");
+    // Refused is final: no retries.
+    assert_eq!(world.pve.calls("guest_addresses"), 1);
+    assert!(address_events(&world).is_empty());
+}
+
+/// Answers address lookups from a script, one answer per call.
+struct Scripted(Mutex<VecDeque<Result<GuestAddresses, PveError>>>);
+
+impl Scripted {
+    fn new(answers: Vec<Result<GuestAddresses, PveError>>) -> Self {
+        Self(Mutex::new(answers.into()))
+    }
+
+    fn left(&self) -> usize {
+        self.0.lock().len()
+    }
+}
+
+#[async_trait]
+impl Pve for Scripted {
+    async fn guest_addresses(
+        &self,
+        _node: &NodeName,
+        _kind: GuestType,
+        _vmid: VmId,
+    ) -> Result<GuestAddresses, PveError> {
+        self.0.lock().pop_front().expect("no more calls scripted")
+    }
+}
+
+fn known(addresses: &[&str]) -> Result<GuestAddresses, PveError> {
+    Ok(GuestAddresses::Known(
+        addresses
+            .iter()
+            .map(|a| GuestAddress {
+                interface: "eth0".into(),
+                address: a.parse().unwrap(),
+                prefix: Some(24),
+            })
+            .collect(),
+    ))
+}
+
+fn target(guest: &Guest) -> Target {
+    Target {
+        cluster_id: guest.cluster_id,
+        guest_id: guest.id,
+        node: guest.observed.node.clone(),
+        kind: guest.observed.kind,
+        vmid: guest.observed.vmid,
+        name: guest.observed.name.clone(),
+    }
+}
+
+fn learner(world: &World) -> AddressLearner {
+    AddressLearner::new(world.store.clone(), world.events.clone())
+        .with_delays(&[Duration::from_millis(1); 4])
+}
+
+#[tokio::test]
+async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
+    let world = World::new().await;
+    world.pve.refuse_address_lookups();
+    let guest = started_instance(&world, "vm").await;
+    let pve = Scripted::new(vec![
+        Ok(GuestAddresses::Unavailable(
+            UnavailableReason::AgentNotRunning,
+        )),
+        Err(PveError::Timeout {
+            what: "GET agent".into(),
+        }),
+        known(&[]),
+        known(&["192.0.2.7"]),
+    ]);
+    learner(&world)
+        .learn_after_start(&pve, &target(&guest))
+        .await;
+    assert_eq!(pve.left(), 0);
+    let row = world.store.guests().get(guest.id).await.unwrap();
+    assert_eq!(row.addresses, Some(vec!["192.0.2.7".to_owned()]));
+}
+
+#[tokio::test]
+async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
+    let world = World::new().await;
+    world.pve.refuse_address_lookups();
+    let guest = started_instance(&world, "quiet").await;
+    let pve = Scripted::new(vec![known(&[]), known(&[]), known(&[]), known(&[])]);
+    learner(&world)
+        .learn_after_start(&pve, &target(&guest))
+        .await;
+    let row = world.store.guests().get(guest.id).await.unwrap();
+    assert_eq!(row.addresses, Some(vec![]));
+
+    // A VM without an agent: one call, nothing stored.
+    let pve = Scripted::new(vec![
+        Ok(GuestAddresses::Unavailable(
+            UnavailableReason::NoAgentConfigured,
+        )),
+        known(&["192.0.2.9"]),
+    ]);
+    learner(&world)
+        .learn_after_start(&pve, &target(&guest))
+        .await;
+    assert_eq!(pve.left(), 1, "no agent: not asked again");
+}
