@@ -99,8 +99,8 @@ pub struct InstanceDto {
     /// and link-local ones left out; empty while unknown. Learned when a job starts or
     /// reboots it and when its configuration is opened.
     pub addresses: Vec<String>,
+    // Must stay the last field: the list endpoint splices it into pre-rendered rows.
     /// Set while its cluster is unreachable: the data is as of before this time.
-    /// Must stay the last field (the list endpoint splices it into pre-rendered rows).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub stale_since: Option<Timestamp>,
 }

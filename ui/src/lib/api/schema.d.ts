@@ -967,10 +967,23 @@ export interface components {
         };
         /** @description The guest's configuration as Proxmox has it now, keys sorted. */
         InstanceConfigDto: {
+            /**
+             * @description The guest's IP addresses, asked for together with the configuration (a running
+             *     container, a running VM with a working guest agent); otherwise the last known
+             *     ones, empty when never learned. The instance row is updated too
+             *     (`instance.changed`).
+             */
+            addresses: string[];
             entries: components["schemas"]["ConfigEntryDto"][];
         };
         /** @description An LXC container or VM as last mirrored from Proxmox, with its owner. */
         InstanceDto: {
+            /**
+             * @description The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
+             *     and link-local ones left out; empty while unknown. Learned when a job starts or
+             *     reboots it and when its configuration is opened.
+             */
+            addresses: string[];
             /** Format: uuid */
             cluster_id: string;
             /** Format: double */
