@@ -204,3 +204,61 @@ async fn the_config_is_read_live_with_credentials_masked_and_503_while_unreachab
     .await;
     world.shutdown().await;
 }
+
+#[tokio::test]
+async fn addresses_are_learned_after_the_start_and_refreshed_with_the_config() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let (_, id) = create(&world, &alice, "detail-addresses").await;
+    let (_, shown) = instance(world.app(), &alice, &id).await;
+    let learned = shown["addresses"].as_array().unwrap().clone();
+    // `ip=dhcp,ip6=auto`: a lease and a SLAAC address, no loopback or link-local.
+    assert_eq!(learned.len(), 2, "{shown:#}");
+    assert!(
+        learned[0].as_str().unwrap().starts_with("10.0."),
+        "{learned:?}"
+    );
+    assert!(
+        learned[1].as_str().unwrap().starts_with("fd00:"),
+        "{learned:?}"
+    );
+    let (_, listed) = get(&world, &alice, "/api/v1/instances").await;
+    let row = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == json!(id))
+        .unwrap();
+    assert_eq!(row["addresses"], json!(learned));
+
+    // Someone gives it a static address on Proxmox: opening its config learns it.
+    let vmid = shown["vmid"].as_u64().unwrap() as u32;
+    {
+        let mut cluster = world.sim.sim.sim.cluster.lock();
+        let config = &mut cluster.guests.get_mut(&vmid).unwrap().config;
+        let net0 = config["net0"].replace("ip=dhcp,ip6=auto", "ip=192.0.2.44/24");
+        assert!(net0.contains("192.0.2.44"), "{net0}");
+        config.insert("net0".into(), net0);
+    }
+    let path = format!("/api/v1/instances/{id}/config");
+    let (status, config) = get(&world, &alice, &path).await;
+    assert_eq!(status, StatusCode::OK, "{config}");
+    assert_eq!(config["addresses"], json!(["192.0.2.44"]));
+    let (_, shown) = instance(world.app(), &alice, &id).await;
+    assert_eq!(shown["addresses"], json!(["192.0.2.44"]));
+
+    // Stopped, it cannot tell: the config shows the last known addresses.
+    let stop = accepted(
+        world.app(),
+        &alice,
+        &format!("/api/v1/instances/{id}/stop"),
+        json!({}),
+        None,
+    )
+    .await;
+    let stop = finished_job(world.app(), &alice, stop["id"].as_str().unwrap()).await;
+    assert_eq!(stop["status"], json!("succeeded"));
+    let (_, config) = get(&world, &alice, &path).await;
+    assert_eq!(config["addresses"], json!(["192.0.2.44"]));
+    world.shutdown().await;
+}
