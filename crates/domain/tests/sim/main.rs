@@ -1,5 +1,6 @@
 //! Clusters and the inventory mirror against the real simulator over HTTPS.
 
+mod addresses;
 mod clusters;
 mod common;
 mod instances;
