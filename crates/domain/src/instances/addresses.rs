@@ -72,30 +72,23 @@ impl AddressLearner {
     /// addresses are learned again the next time someone opens the instance.
     pub async fn learn_after_start(&self, pve: &dyn Pve, target: &Target) {
         let guest_id = target.guest_id;
+        // Where the job just found it, which the mirror may not know yet.
+        let Ok(node) = target.node_name() else {
+            return;
+        };
         let mut known_empty = false;
         for delay in self.delays.iter() {
             tokio::time::sleep(*delay).await;
-            // Read each time: the guest may have been renamed, moved or removed meanwhile.
-            let guest = match self.store.guests().get(guest_id).await {
-                Ok(guest) => guest,
-                Err(error) => {
-                    tracing::debug!(%guest_id, %error, "not learning addresses: guest not readable");
-                    return;
+            match pve.guest_addresses(&node, target.kind, target.vmid).await {
+                Ok(answer @ GuestAddresses::Known(_)) => {
+                    let addresses = answer.texts().unwrap_or_default();
+                    if !addresses.is_empty() {
+                        self.record_for(target, &addresses).await;
+                        return;
+                    }
+                    // Up, but no lease yet.
+                    known_empty = true;
                 }
-            };
-            // Where the job just found it, which the mirror may not know yet.
-            let asked = match target.node_name() {
-                Ok(node) => pve.guest_addresses(&node, target.kind, target.vmid).await,
-                Err(_) => return,
-            };
-            match asked {
-                Ok(GuestAddresses::Known(list)) if !list.is_empty() => {
-                    let texts = GuestAddresses::Known(list).texts().unwrap_or_default();
-                    self.record(&guest, &texts).await;
-                    return;
-                }
-                // Up, but no lease yet.
-                Ok(GuestAddresses::Known(_)) => known_empty = true,
                 Ok(GuestAddresses::Unavailable(UnavailableReason::NoAgentConfigured)) => return,
                 // Still booting, or its agent not started yet.
                 Ok(GuestAddresses::Unavailable(_)) => {}
@@ -108,8 +101,19 @@ impl AddressLearner {
                 }
             }
         }
-        if known_empty && let Ok(guest) = self.store.guests().get(guest_id).await {
-            self.record(&guest, &[]).await;
+        if known_empty {
+            self.record_for(target, &[]).await;
+        }
+    }
+
+    /// [`Self::record`] for the job's guest, read now: it may have changed (or gone)
+    /// while the job ran.
+    async fn record_for(&self, target: &Target, addresses: &[String]) {
+        match self.store.guests().get(target.guest_id).await {
+            Ok(guest) => self.record(&guest, addresses).await,
+            Err(error) => {
+                tracing::debug!(guest_id = %target.guest_id, %error, "not storing addresses: guest not readable");
+            }
         }
     }
 
