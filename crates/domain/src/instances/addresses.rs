@@ -19,10 +19,14 @@ use crate::events::{Audience, EventBus};
 /// agent usually takes a few seconds to appear, so about ten seconds in all.
 pub const AFTER_START_DELAYS: [Duration; 4] = [
     Duration::from_millis(500),
-    Duration::from_secs(2),
+    Duration::from_millis(1500),
     Duration::from_secs(3),
     Duration::from_secs(5),
 ];
+
+/// The most a job step spends learning addresses, slow answers included. The step
+/// does not checkpoint meanwhile, so this stays well inside the job lease (30 s).
+pub const AFTER_START_BUDGET: Duration = Duration::from_secs(12);
 
 /// What asking once gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +75,16 @@ impl AddressLearner {
     /// agent catch up. Never fails — the job already did what it was asked; the
     /// addresses are learned again the next time someone opens the instance.
     pub async fn learn_after_start(&self, pve: &dyn Pve, target: &Target) {
+        let attempts = self.attempts_after_start(pve, target);
+        if tokio::time::timeout(AFTER_START_BUDGET, attempts)
+            .await
+            .is_err()
+        {
+            tracing::info!(guest_id = %target.guest_id, "gave up learning the guest's addresses");
+        }
+    }
+
+    async fn attempts_after_start(&self, pve: &dyn Pve, target: &Target) {
         let guest_id = target.guest_id;
         // Where the job just found it, which the mirror may not know yet.
         let Ok(node) = target.node_name() else {
