@@ -96,8 +96,10 @@ async fn list_instance_audit_entries(
     Ok(Json(Paginated::from_page(entries, AuditEntryDto::from)))
 }
 
-/// The guest's live Proxmox configuration, credentials masked. Asks Proxmox: 503
-/// (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot.
+/// The guest's live Proxmox configuration, credentials masked, and its IP addresses
+/// (asked for at the same time, and stored on the instance). Asks Proxmox: 503
+/// (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot read
+/// the configuration; addresses the guest cannot tell are no error.
 #[utoipa::path(get, path = "/api/v1/instances/{id}/config", tag = "instances",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = InstanceConfigDto), (status = 404, body = ErrorResponse),

@@ -261,8 +261,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The guest's live Proxmox configuration, credentials masked. Asks Proxmox: 503
-         *     (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot.
+         * The guest's live Proxmox configuration, credentials masked, and its IP addresses
+         *     (asked for at the same time, and stored on the instance). Asks Proxmox: 503
+         *     (`cluster_unreachable`, or `pve_error` with Proxmox's message) when it cannot read
+         *     the configuration; addresses the guest cannot tell are no error.
          */
         get: operations["get_instance_config"];
         put?: never;
