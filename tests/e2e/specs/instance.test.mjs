@@ -125,6 +125,12 @@ describe('instances', () => {
     const created = page.getByRole('status').filter({ hasText: 'Created e2e-detail' });
     await created.waitFor({ timeout: WAIT });
     assert.equal(await created.getByRole('link', { name: 'View instance' }).getAttribute('href'), `/instances/${id}`);
+    // Its address, learned from the guest once it started, arrives live as well.
+    await page.waitForFunction(
+      () => /\b10\.\d+\.\d+\.\d+\b/.test(document.querySelector('.summary')?.textContent ?? ''),
+      null,
+      { timeout: WAIT },
+    );
     await screenshot(page, 'instance-summary');
     await page.setViewportSize({ width: 360, height: 740 });
     await page.waitForTimeout(500); // the navigation slides away
@@ -190,6 +196,15 @@ describe('instances', () => {
     await page.goto(`${server.url}/instances?q=e2e-bulk`);
     const table = page.getByRole('table', { name: 'Instances' });
     await table.getByRole('link', { name: 'e2e-bulk-b' }).waitFor();
+    // Each row shows the address its guest reported once started.
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[role="row"]')].filter(
+          (r) => r.textContent.includes('e2e-bulk') && /\b10\.\d+\.\d+\.\d+\b/.test(r.textContent),
+        ).length === 2,
+      null,
+      { timeout: WAIT },
+    );
     await page.getByLabel(/Select all 2 shown instances/).check();
     const bulk = page.getByRole('group', { name: 'Bulk actions' });
     assert.match(await bulk.textContent(), /2 selected/);

@@ -32,17 +32,3 @@ export function canTerminate(instance: Instance): boolean {
   return !UNSETTLED.has(instance.status) && !instance.lock;
 }
 
-/** `net0: name=eth0,bridge=vmbr0,ip=10.0.0.5/24` → `10.0.0.5/24`; `dhcp` and missing addresses are skipped. */
-export function addressesFromConfig(entries: readonly { key: string; value: string }[]): string[] {
-  const found: string[] = [];
-  for (const { key, value } of entries) {
-    if (!/^(net|ipconfig)\d+$/.test(key)) continue;
-    for (const part of value.split(',')) {
-      const [name, address] = part.split('=');
-      if ((name === 'ip' || name === 'ip6') && address && !['dhcp', 'auto', 'manual'].includes(address)) {
-        found.push(address);
-      }
-    }
-  }
-  return found;
-}

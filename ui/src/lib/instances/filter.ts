@@ -2,7 +2,7 @@
 // up to 10,000 rows, so it avoids allocating per row beyond the result array.
 import type { Instance } from '../api/types';
 
-export type SortKey = 'name' | 'type' | 'status' | 'node' | 'cpus' | 'memory_bytes' | 'owner';
+export type SortKey = 'name' | 'type' | 'status' | 'node' | 'ip' | 'cpus' | 'memory_bytes' | 'owner';
 export interface SortOrder {
   key: SortKey;
   descending: boolean;
@@ -14,7 +14,7 @@ export interface InstanceFilter {
   types: ReadonlySet<string>;
 }
 
-/** Does `instance` match the search text (name, node, vmid, tags) and chips? */
+/** Does `instance` match the search text (name, node, vmid, IP, tags) and chips? */
 export function matches(instance: Instance, filter: InstanceFilter, needle: string): boolean {
   if (filter.statuses.size > 0 && !filter.statuses.has(instance.status)) return false;
   if (filter.types.size > 0 && !filter.types.has(instance.type)) return false;
@@ -23,6 +23,7 @@ export function matches(instance: Instance, filter: InstanceFilter, needle: stri
     instance.name.toLowerCase().includes(needle) ||
     instance.node.toLowerCase().includes(needle) ||
     String(instance.vmid).startsWith(needle) ||
+    instance.addresses.some((address) => address.startsWith(needle)) ||
     instance.tags.some((tag) => tag.toLowerCase().includes(needle))
   );
 }
@@ -31,6 +32,8 @@ function sortValue(instance: Instance, key: SortKey, ownerName: (id: string | nu
   switch (key) {
     case 'owner':
       return ownerName(instance.owner_id);
+    case 'ip':
+      return instance.addresses[0] ?? '';
     case 'cpus':
       return instance.cpus;
     case 'memory_bytes':
