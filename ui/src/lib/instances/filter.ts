@@ -1,12 +1,14 @@
 // Pure filtering and sorting of the instance list: runs on every keystroke over
 // up to 10,000 rows, so it avoids allocating per row beyond the result array.
 import type { Instance } from '../api/types';
+import type { SortOrder as ColumnOrder } from '../sort';
 
 export type SortKey = 'name' | 'type' | 'status' | 'node' | 'ip' | 'cpus' | 'memory_bytes' | 'owner';
-export interface SortOrder {
-  key: SortKey;
-  descending: boolean;
-}
+/**
+ * The record tables' order type. The instance list keeps its own comparator
+ * (`sortInstances`): it breaks ties by name and sorts a missing IP first, unlike `sortRows`.
+ */
+export type SortOrder = ColumnOrder<SortKey>;
 
 export interface InstanceFilter {
   text: string;
