@@ -2,6 +2,7 @@
 // one API token whose secret the caller knows, for tests that register a cluster
 // themselves (and for bench/console).
 import { spawn } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { binary } from './server.mjs';
 
 /**
@@ -28,5 +29,17 @@ export function startPveSim({ nodes = 2, guests = 2, tokenId, secret }) {
         resolve({ url: url[1], fingerprint: fingerprint[1], stop });
       }
     });
+  });
+}
+
+/** A `/sim/…` control or fault-injection call on a running simulator (self-signed certificate). */
+export function simControl(simUrl, path) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${simUrl}/sim/${path}`, { method: 'POST', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`/sim/${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }

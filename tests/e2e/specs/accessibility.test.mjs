@@ -3,25 +3,14 @@
 // one, and the keyboard path through the sign-in form.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { describe, test } from 'node:test';
+import { ADMIN_PASSWORD } from '../lib/server.mjs';
+import { signIn, useServerAndBrowser } from '../lib/session.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useServerAndBrowser();
 
 /** The WCAG A/AA violations on the page as it is now: one line per rule, with the
  *  first offending element and how many there are. */
@@ -43,14 +32,6 @@ async function settled(page, heading) {
   await page.waitForFunction(() => !document.body.textContent.includes('Loading…'));
 }
 
-async function signIn(page) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await settled(page, 'Dashboard');
-}
-
 const PAGES = [
   ['/', 'Dashboard'],
   ['/instances', 'Instances'],
@@ -64,8 +45,8 @@ const PAGES = [
 
 describe('accessibility', () => {
   test('the sign-in form is usable with the keyboard alone and passes WCAG AA', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url + '/');
+    const page = await env.browser.newPage();
+    await page.goto(env.server.url + '/');
     await page.getByLabel('Username').waitFor();
     assert.deepEqual(await violations(page), []);
     await page.getByLabel('Username').focus();
@@ -79,9 +60,10 @@ describe('accessibility', () => {
 
   for (const theme of ['dark', 'light']) {
     test(`every page passes WCAG AA in the ${theme} theme`, async () => {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.addInitScript((chosen) => localStorage.setItem('proxicloud.theme', chosen), theme);
-      await signIn(page);
+      await signIn(page, env.server);
+      await settled(page, 'Dashboard');
       const problems = [];
       const instance = await page.evaluate(async () => {
         const answer = await fetch('/api/v1/instances?limit=1');
@@ -89,7 +71,7 @@ describe('accessibility', () => {
       });
       const pages = [...PAGES, [`/instances/${instance.id}`, instance.name]];
       for (const [path, heading] of pages) {
-        await page.goto(server.url + path);
+        await page.goto(env.server.url + path);
         await settled(page, heading);
         for (const line of await violations(page)) problems.push(`${path}: ${line}`);
       }

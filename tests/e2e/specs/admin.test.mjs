@@ -2,45 +2,27 @@
 // a broken token's precise error), global settings (server field errors, saving),
 // sortable tables, and what a readonly user may not see. Screenshots of each page.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot } from '../lib/browser.mjs';
+import { describe, test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
 import { startPveSim } from '../lib/pve-sim.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
 const LAB_TOKEN = 'root@pam!lab';
 const LAB_SECRET = '0b6a3f1e-5d2c-4e8f-9a71-3c4d5e6f7a8b';
 const ADMIN_URLS = ['/users', '/audit', '/clusters', '/settings'];
 
-let server;
-let browser;
 let bearer;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-  bearer = (await call('POST', '/api/v1/auth/login', null, { username: 'admin', password: ADMIN_PASSWORD })).body.access_token;
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
+const env = useServerAndBrowser(async ({ server }) => {
+  bearer = await apiToken(server);
 });
 
 /** A JSON API call; `token` is a bearer (access token) or null. */
 async function call(method, path, token, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(server.url + path, { method, headers, body: body && JSON.stringify(body) });
+  const response = await fetch(env.server.url + path, { method, headers, body: body && JSON.stringify(body) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
-}
-
-async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 }
 
 const nav = (page) => page.getByRole('navigation', { name: 'Main' });
@@ -66,8 +48,8 @@ async function editCluster(page, name, label, value) {
 
 describe('admin pages', () => {
   test('cluster Test connection shows version and nodes, and a broken token shows the precise error', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Clusters' }).click();
     await page.getByRole('heading', { name: 'Clusters', exact: true }).waitFor();
     await page.getByRole('row', { name: /demo.*root@pam!proxicloud/ }).waitFor();
@@ -132,8 +114,8 @@ describe('admin pages', () => {
   });
 
   test('settings tabs load, a bad value shows the server field error, a good value saves', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Global settings' }).click();
     await page.getByRole('heading', { name: 'Global settings' }).waitFor();
     assert.equal(await page.getByRole('tab', { name: 'Network' }).getAttribute('aria-selected'), 'true');
@@ -180,8 +162,8 @@ describe('admin pages', () => {
       const created = await call('POST', '/api/v1/users', bearer, { username, role: 'operator', password: `${username}-password-123` });
       assert.equal(created.status, 201);
     }
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Users' }).click();
     const table = page.getByRole('table', { name: 'Users' });
     await table.getByRole('row', { name: /zoe/ }).waitFor();
@@ -205,10 +187,10 @@ describe('admin pages', () => {
   });
 
   test('the admin pages fit a 360 px phone without horizontal page scroll', async () => {
-    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 360, height: 740 } });
+    await signIn(page, env.server);
     for (const [path, heading] of [['/clusters', 'Clusters'], ['/settings', 'Global settings'], ['/users', 'Users'], ['/audit', 'Audit log']]) {
-      await page.goto(server.url + path);
+      await page.goto(env.server.url + path);
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
       await page.locator('table, [role="tablist"]').first().waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -237,9 +219,9 @@ describe('admin pages', () => {
       assert.equal(assigned.status, 200);
     }
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    await signIn(page, 'rita', 'rita-password-123');
+    await signIn(page, env.server, { username: 'rita', password: 'rita-password-123' });
     for (const label of ['Users', 'Audit log', 'Clusters', 'Global settings']) {
       assert.equal(await nav(page).getByRole('link', { name: label }).count(), 0, `${label} is not in the navigation`);
     }
@@ -251,21 +233,21 @@ describe('admin pages', () => {
     await screenshot(page, 'readonly-instances');
 
     // Its direct URL says not found (nothing about it leaks); her own opens.
-    await page.goto(`${server.url}/instances/${theirs.id}`);
+    await page.goto(`${env.server.url}/instances/${theirs.id}`);
     await page.getByRole('heading', { name: 'Instance not found' }).waitFor();
     assert.ok(!(await page.content()).includes(theirs.name), 'the other instance’s name is not shown');
     await screenshot(page, 'readonly-instance-not-found');
-    await page.goto(`${server.url}/instances/${hers.id}`);
+    await page.goto(`${env.server.url}/instances/${hers.id}`);
     await page.getByRole('heading', { name: hers.name, exact: true }).waitFor();
 
     // The API agrees: the other instance does not exist for her (404, not 403).
-    const ritaToken = (await call('POST', '/api/v1/auth/login', null, { username: 'rita', password: 'rita-password-123' })).body.access_token;
+    const ritaToken = await apiToken(env.server, { username: 'rita', password: 'rita-password-123' });
     assert.equal((await call('GET', `/api/v1/instances/${theirs.id}`, ritaToken)).status, 404);
     assert.equal((await call('GET', `/api/v1/instances/${hers.id}`, ritaToken)).status, 200);
     assert.deepEqual((await call('GET', '/api/v1/instances?limit=500', ritaToken)).body.items.map((i) => i.id), [hers.id]);
 
     for (const path of ADMIN_URLS) {
-      await page.goto(server.url + path);
+      await page.goto(env.server.url + path);
       await page.getByRole('heading', { name: "You don't have access to this page" }).waitFor();
       assert.equal(new URL(page.url()).pathname, path, 'no silent redirect');
     }

@@ -1,34 +1,16 @@
 // The console against the real binary: sign-in, dashboard, instances, session
 // refresh and sign-out, with a screenshot of every page.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { describe, test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { signIn, useServerAndBrowser } from '../lib/session.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-async function signIn(page, password = ADMIN_PASSWORD) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const env = useServerAndBrowser();
 
 describe('console', () => {
   test('a wrong password is refused with a clear message', async () => {
-    const page = await browser.newPage();
-    await signIn(page, 'not-the-password');
+    const page = await env.browser.newPage();
+    await signIn(page, env.server, { password: 'not-the-password', landsOn: null });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     assert.equal((await alert.textContent()).trim(), 'Wrong username or password.');
@@ -38,9 +20,8 @@ describe('console', () => {
   });
 
   test('signing in lands on the dashboard, instances load, pages survive a reload', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await page.getByRole('heading', { name: 'Recent jobs' }).waitFor();
     await page.waitForFunction(() => !document.body.textContent.includes('Loading…'));
     await screenshot(page, 'dashboard');
@@ -58,10 +39,9 @@ describe('console', () => {
   });
 
   test('an expired access cookie is refreshed without losing the page', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const page = await context.newPage();
-    await signIn(page);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, env.server);
     // Drop the access token only, as if it had expired; the refresh cookie stays.
     const cookies = await context.cookies();
     assert.ok(cookies.some((c) => c.name === 'pc_refresh'), 'refresh cookie set at login');
@@ -77,9 +57,8 @@ describe('console', () => {
   });
 
   test('the layout works on a 360 px phone and "/" focuses search', async () => {
-    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
-    await signIn(page);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const page = await env.browser.newPage({ viewport: { width: 360, height: 740 } });
+    await signIn(page, env.server);
     assert.ok(!(await page.getByRole('navigation', { name: 'Main' }).isVisible()) ||
       (await page.getByRole('navigation', { name: 'Main' }).boundingBox()).x < 0, 'navigation collapsed');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -95,9 +74,8 @@ describe('console', () => {
   });
 
   test('signing out returns to the login page and ends the session', async () => {
-    const page = await browser.newPage();
-    await signIn(page);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const page = await env.browser.newPage();
+    await signIn(page, env.server);
     await page.getByRole('button', { name: /admin/ }).click();
     await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -1,30 +1,11 @@
 // Identity pages against the real binary: API tokens (self), users and the audit
 // log (admin), with screenshots.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { describe, test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { apiLogin, apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}
+const env = useServerAndBrowser();
 
 function nav(page) {
   return page.getByRole('navigation', { name: 'Main' });
@@ -32,8 +13,8 @@ function nav(page) {
 
 describe('identity', () => {
   test('an API token is shown once, works as a bearer token, and stops working once revoked', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'API tokens' }).click();
     await page.getByRole('heading', { name: 'API tokens', exact: true }).waitFor();
     await page.getByRole('heading', { name: 'No API tokens yet' }).waitFor();
@@ -51,7 +32,7 @@ describe('identity', () => {
     await screenshot(page, 'tokens-created');
 
     // The secret really authenticates.
-    const me = await fetch(server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
+    const me = await fetch(env.server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
     assert.equal(me.status, 200);
 
     // Once dismissed, the secret is gone for good, also after a reload.
@@ -74,14 +55,14 @@ describe('identity', () => {
     await page.getByRole('row', { name: /ci-e2e.*revoked/ }).waitFor();
     await screenshot(page, 'tokens');
 
-    const refused = await fetch(server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
+    const refused = await fetch(env.server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
     assert.equal(refused.status, 401);
     await page.close();
   });
 
   test('an admin creates a user, changes their role, disables, enables and resets their password', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
 
@@ -92,7 +73,7 @@ describe('identity', () => {
     const row = page.getByRole('row', { name: /alice/ });
     await row.waitFor();
     assert.match(await row.textContent(), /enabled/);
-    assert.equal(await apiLogin('alice', 'alice-initial-pw-1'), 200);
+    assert.equal((await apiLogin(env.server, { username: 'alice', password: 'alice-initial-pw-1' })).status, 200);
 
     // Listen before the change: the response can arrive before a later listener exists.
     const patched = page.waitForResponse((r) => r.url().includes('/api/v1/users/') && r.request().method() === 'PATCH');
@@ -105,7 +86,7 @@ describe('identity', () => {
     await page.getByRole('dialog').getByLabel('Name to confirm').fill('alice');
     await page.getByRole('dialog').getByRole('button', { name: 'Disable user' }).click();
     await page.getByRole('row', { name: /alice.*disabled/ }).waitFor();
-    assert.notEqual(await apiLogin('alice', 'alice-initial-pw-1'), 200, 'a disabled user cannot sign in');
+    assert.notEqual((await apiLogin(env.server, { username: 'alice', password: 'alice-initial-pw-1' })).status, 200, 'a disabled user cannot sign in');
     await screenshot(page, 'users-disabled');
 
     await page.getByRole('button', { name: 'Enable alice' }).click();
@@ -117,13 +98,13 @@ describe('identity', () => {
     const generated = (await page.getByTestId('one-time-secret').textContent()).trim();
     assert.ok(generated.length >= 10, 'a generated password is shown once');
     await screenshot(page, 'users');
-    assert.notEqual(await apiLogin('alice', 'alice-initial-pw-1'), 200, 'the old password stops working');
+    assert.notEqual((await apiLogin(env.server, { username: 'alice', password: 'alice-initial-pw-1' })).status, 200, 'the old password stops working');
     await page.close();
 
     // Alice (readonly) signs in with the new password and does not see the admin-only page.
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const alicePage = await context.newPage();
-    await signIn(alicePage, 'alice', generated);
+    await signIn(alicePage, env.server, { username: 'alice', password: generated });
     await nav(alicePage).getByRole('link', { name: 'API tokens' }).waitFor();
     assert.equal(await nav(alicePage).getByRole('link', { name: 'Users' }).count(), 0);
     await context.close();
@@ -131,24 +112,19 @@ describe('identity', () => {
 
   test('the audit log filters, pages through entries and exports the same filter as CSV', async () => {
     // 55 audited actions: more than one page of 50.
-    const login = await fetch(server.url + '/api/v1/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    const { access_token: bearer } = await login.json();
+    const bearer = await apiToken(env.server);
     for (let i = 0; i < 55; i += 1) {
-      const created = await fetch(server.url + '/api/v1/tokens', {
+      const created = await fetch(env.server.url + '/api/v1/tokens', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` },
         body: JSON.stringify({ name: `audit-${i}`, expires_in_days: 1 }),
       });
       assert.equal(created.status, 201);
     }
-    assert.notEqual(await apiLogin('admin', 'wrong-password-123'), 200);
+    assert.notEqual((await apiLogin(env.server, { username: 'admin', password: 'wrong-password-123' })).status, 200);
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const rows = page.getByRole('table', { name: 'Audit log' }).locator('tbody tr');
@@ -193,13 +169,4 @@ async function waitForRows(page, count, text) {
     },
     [count, text],
   );
-}
-
-async function apiLogin(username, password) {
-  const response = await fetch(server.url + '/api/v1/auth/login', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  return response.status;
 }

@@ -4,41 +4,24 @@
 // toasts; the offline banner while the simulator's API is down. Screenshots of each
 // page and tab.
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { describe, test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { simControl } from '../lib/pve-sim.mjs';
+import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const WAIT = 60_000;
 
-let server;
-let browser;
 let token;
 let simUrl;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-  const login = await fetch(server.url + '/api/v1/auth/login', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  token = (await login.json()).access_token;
-  // The demo cluster is the simulator: its address is where its /sim controls live.
-  const clusters = await api('GET', '/api/v1/clusters');
-  simUrl = clusters.items.find((c) => c.name === 'demo').addresses[0];
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
+const env = useServerAndBrowser(async ({ server }) => {
+  token = await apiToken(server);
+  simUrl = await demoSimUrl(server, token);
 });
 
 /** The API as the admin, with a bearer token. */
 async function api(method, path, body) {
-  const response = await fetch(server.url + path, {
+  const response = await fetch(env.server.url + path, {
     method,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -49,17 +32,6 @@ async function api(method, path, body) {
 }
 
 /** A `/sim/…` fault-injection call (self-signed certificate). */
-function sim(path) {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${simUrl}/sim/${path}`, { method: 'POST', rejectUnauthorized: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`/sim/${path}: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function eventually(what, probe, timeout = WAIT) {
   const started = Date.now();
   for (;;) {
@@ -84,23 +56,15 @@ async function statusOf(id) {
   return (await api('GET', `/api/v1/instances/${id}`)).status;
 }
 
-async function signIn(page, username = 'admin', password = ADMIN_PASSWORD) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}
-
 const badge = (page) => page.locator('.title .badge');
 const tab = (page, name) => page.getByRole('tab', { name });
 
 describe('instances', () => {
   test('an LXC goes running live on its page, shows its jobs, stops and is terminated by typed name', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await signIn(page, env.server);
     // Slow the simulator down a little so the progress can be watched.
-    await sim('api/latency?ms=150');
+    await simControl(simUrl, 'api/latency?ms=150');
     const { id } = await createLxc('e2e-detail');
 
     // The running-jobs indicator picks the job up from the event stream.
@@ -113,10 +77,10 @@ describe('instances', () => {
     await screenshot(page, 'jobs-indicator');
     await indicator.click();
 
-    await page.goto(`${server.url}/instances/${id}`);
+    await page.goto(`${env.server.url}/instances/${id}`);
     await page.getByRole('heading', { name: 'e2e-detail' }).waitFor();
     await page.evaluate(() => (window.__notReloaded = true));
-    await sim('api/latency?ms=0');
+    await simControl(simUrl, 'api/latency?ms=0');
     await page.waitForFunction(() => document.querySelector('.title .badge')?.textContent.includes('running'), null, {
       timeout: WAIT,
     });
@@ -162,7 +126,7 @@ describe('instances', () => {
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), false);
 
     // A failing Proxmox task: the toast and the jobs tab show PVE's error text verbatim.
-    await sim('tasks/fail-next?count=1');
+    await simControl(simUrl, 'tasks/fail-next?count=1');
     await actions.getByRole('button', { name: 'Start' }).click();
     const failure = page.getByRole('alert').filter({ hasText: 'Could not start e2e-detail' });
     await failure.waitFor({ timeout: WAIT });
@@ -191,9 +155,9 @@ describe('instances', () => {
   test('bulk stop from the table stops every selected instance', async () => {
     const created = [await createLxc('e2e-bulk-a'), await createLxc('e2e-bulk-b')];
     for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
-    await page.goto(`${server.url}/instances?q=e2e-bulk`);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
+    await page.goto(`${env.server.url}/instances?q=e2e-bulk`);
     const table = page.getByRole('table', { name: 'Instances' });
     await table.getByRole('link', { name: 'e2e-bulk-b' }).waitFor();
     // Each row shows the address its guest reported once started.
@@ -234,9 +198,9 @@ describe('instances', () => {
     const given = items.find((instance) => !instance.template);
     await api('PUT', `/api/v1/instances/${given.id}/owner`, { owner_id: viewer.user.id });
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    await signIn(page, 'e2e-viewer', password);
+    await signIn(page, env.server, { username: 'e2e-viewer', password });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
     await page.getByRole('table', { name: 'Instances' }).getByRole('link', { name: given.name }).click();
     await page.getByRole('heading', { name: given.name }).waitFor();
@@ -258,13 +222,13 @@ describe('instances', () => {
   test('an unreachable cluster raises the offline banner; reads keep working; it clears when back', async () => {
     const settings = await api('GET', '/api/v1/settings');
     await api('PUT', '/api/v1/settings', { ...settings, system: { ...settings.system, poll_interval_secs: 1 } });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(page, env.server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
     await page.getByRole('table', { name: 'Instances' }).waitFor();
     const rows = await page.getByRole('table', { name: 'Instances' }).getByRole('row').count();
 
-    await sim('api/down');
+    await simControl(simUrl, 'api/down');
     try {
       const banner = page.getByRole('status').filter({ hasText: /Proxmox cluster demo unreachable since/ });
       await banner.waitFor({ timeout: WAIT });
@@ -288,7 +252,7 @@ describe('instances', () => {
       assert.match(await page.locator('[role="tabpanel"]').textContent(), /unreachable/);
       await screenshot(page, 'instance-config-offline');
     } finally {
-      await sim('api/up');
+      await simControl(simUrl, 'api/up');
     }
     await page
       .getByRole('status')

@@ -5,35 +5,17 @@
 // terminates it by typing its name. Screenshots of every step, and at phone width.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
-import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, startProxicloud } from '../lib/server.mjs';
+import { describe, test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { simControl } from '../lib/pve-sim.mjs';
+import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
 const WAIT = 60_000;
 const NAME = 'e2e-launch';
 
-let server;
-let browser;
 let simUrl;
-
-before(async () => {
-  server = await startProxicloud();
-  browser = await launchBrowser();
-  const login = await fetch(server.url + '/api/v1/auth/login', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  const { access_token: token } = await login.json();
-  // The demo cluster is the simulator: its address is where its /sim controls live.
-  const clusters = await fetch(server.url + '/api/v1/clusters', { headers: { Authorization: `Bearer ${token}` } });
-  simUrl = (await clusters.json()).items.find((c) => c.name === 'demo').addresses[0];
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
+const env = useServerAndBrowser(async ({ server }) => {
+  simUrl = await demoSimUrl(server, await apiToken(server));
 });
 
 /** An OpenSSH ed25519 public key line (random key material, well formed). */
@@ -49,25 +31,6 @@ function sshKey() {
 }
 
 /** A `/sim/…` control call (self-signed certificate). */
-function sim(path) {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${simUrl}/sim/${path}`, { method: 'POST', rejectUnauthorized: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`/sim/${path}: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function signIn(page) {
-  await page.goto(server.url + '/');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}
-
 const stepHeading = (page, name) => page.getByRole('heading', { name, exact: true, level: 2 });
 const stepButton = (page, name) =>
   page.getByRole('navigation', { name: 'Launch steps' }).getByRole('button', { name, exact: true });
@@ -91,8 +54,8 @@ async function badgeSays(page, status) {
 
 describe('launch wizard', () => {
   test('launches an LXC from a template with a preset, follows it to running, stops and terminates it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, env.server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
     await page.getByRole('link', { name: 'Launch instance' }).first().click();
     await page.getByRole('heading', { name: 'Launch instance' }).waitFor();
@@ -149,7 +112,7 @@ describe('launch wizard', () => {
     assert.match(review, new RegExp(NAME));
     await screenshot(page, 'launch-6-review');
     // Slow Proxmox down so the instance is seen being created before it runs.
-    await sim('api/latency?ms=1000');
+    await simControl(simUrl, 'api/latency?ms=1000');
     try {
       await page.getByRole('button', { name: 'Launch' }).click();
       // The instance's own page, as soon as the job has reserved it.
@@ -161,7 +124,7 @@ describe('launch wizard', () => {
       await page.getByRole('list', { name: 'Jobs on this instance' }).getByRole('progressbar').waitFor();
       await screenshot(page, 'launch-7-landed');
     } finally {
-      await sim('api/latency?ms=0');
+      await simControl(simUrl, 'api/latency?ms=0');
     }
     await badgeSays(page, 'running');
     assert.equal(await page.evaluate(() => window.__notReloaded), true, 'went running live, without a reload');
@@ -186,8 +149,8 @@ describe('launch wizard', () => {
   });
 
   test('launches a VM cloned from a template; an ISO VM takes no SSH keys', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await signIn(page);
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, env.server);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Launch' }).click();
     await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
     await page.getByRole('radio', { name: /Virtual machine/ }).check();
@@ -234,9 +197,9 @@ describe('launch wizard', () => {
   });
 
   test('works at phone width', async () => {
-    const page = await browser.newPage({ viewport: { width: 360, height: 780 } });
-    await signIn(page);
-    await page.goto(server.url + '/launch');
+    const page = await env.browser.newPage({ viewport: { width: 360, height: 780 } });
+    await signIn(page, env.server);
+    await page.goto(env.server.url + '/launch');
     await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
     await page.getByText('Step 1 of 6: Type').waitFor();
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
