@@ -5,21 +5,12 @@ use proxicloud_store::Role;
 use secrecy::SecretString;
 
 use super::*;
-use crate::iam::AuthMethod;
+use crate::jobs::tests::support::principal_with_role;
 
 const SECRET: &str = "6b1e9f4c-planted-secret-2d7a";
 
-fn principal(role: Role) -> Principal {
-    Principal {
-        user_id: Uuid::now_v7(),
-        username: role.to_string(),
-        role,
-        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
-    }
-}
-
 fn admin() -> Principal {
-    principal(Role::Admin)
+    principal_with_role(Role::Admin)
 }
 
 async fn service() -> (ClusterService, Arc<dyn Store>, Arc<MasterKey>) {
@@ -77,7 +68,7 @@ async fn cluster_administration_is_for_admins_only() {
         .await
         .expect("created");
     for role in [Role::Operator, Role::Readonly] {
-        let caller = principal(role);
+        let caller = principal_with_role(role);
         assert!(matches!(
             service.list(&caller).await,
             Err(DomainError::Forbidden(_))

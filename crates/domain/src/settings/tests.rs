@@ -1,19 +1,10 @@
 use std::time::Duration;
 
-use proxicloud_store::{NewUser, Role, Uuid};
+use proxicloud_store::{NewUser, Role};
 
 use super::validate::Ipv4Cidr;
 use super::*;
-use crate::iam::AuthMethod;
-
-fn principal(role: Role) -> Principal {
-    Principal {
-        user_id: Uuid::now_v7(),
-        username: role.to_string(),
-        role,
-        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
-    }
-}
+use crate::jobs::tests::support::principal_with_role;
 
 async fn service() -> (SettingsService, Arc<dyn Store>) {
     let store = proxicloud_store::connect("sqlite::memory:")
@@ -39,7 +30,7 @@ async fn stored_admin(store: &dyn Store) -> Principal {
         .expect("user created");
     Principal {
         user_id: user.id,
-        ..principal(Role::Admin)
+        ..principal_with_role(Role::Admin)
     }
 }
 
@@ -153,7 +144,7 @@ async fn only_admins_write_and_writes_are_persisted_and_broadcast() {
     wanted.resources.cores = 4;
 
     let refused = service
-        .update(&principal(Role::Operator), wanted.clone())
+        .update(&principal_with_role(Role::Operator), wanted.clone())
         .await;
     assert!(matches!(refused, Err(DomainError::Forbidden(_))));
     assert_eq!(service.get().await.expect("get"), Settings::default());
@@ -176,7 +167,11 @@ async fn invalid_writes_change_nothing() {
     let mut wanted = Settings::default();
     wanted.resources.cores = 4;
     wanted.network.appliance_subnet = "not a subnet".into();
-    let fields = field_errors(service.update(&principal(Role::Admin), wanted).await);
+    let fields = field_errors(
+        service
+            .update(&principal_with_role(Role::Admin), wanted)
+            .await,
+    );
     assert!(fields.contains_key("network.appliance_subnet"));
     assert_eq!(service.get().await.expect("get"), Settings::default());
 }

@@ -9,33 +9,10 @@ use parking_lot::Mutex;
 use proxicloud_pve::{
     GuestAddress, GuestAddresses, GuestType, NodeName, Pve, PveError, UnavailableReason, VmId,
 };
-use proxicloud_store::{Guest, GuestQuery, JobStatus, PageRequest};
+use proxicloud_store::{Guest, JobStatus};
 
-use super::world::{World, lxc};
+use super::world::World;
 use crate::instances::{AddressLearner, Power, Target};
-
-/// Creates (and starts) an instance for alice and returns its row.
-async fn started_instance(world: &World, name: &str) -> Guest {
-    let engine = world.engine().await;
-    let job = world
-        .service
-        .create(&world.alice, &lxc(Some(name)), None)
-        .await
-        .unwrap()
-        .job;
-    assert_eq!(world.finished(job.id).await.status, JobStatus::Succeeded);
-    engine.shutdown().await;
-    world
-        .store
-        .guests()
-        .list(&GuestQuery::default(), PageRequest::first(10))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .find(|g| g.observed.name == name)
-        .expect("created")
-}
 
 /// The `instance.changed` events published so far that carry addresses.
 fn address_events(world: &World) -> Vec<serde_json::Value> {
@@ -51,7 +28,7 @@ fn address_events(world: &World) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn a_started_instance_learns_its_addresses_and_tells_open_consoles() {
     let world = World::new().await;
-    let guest = started_instance(&world, "web").await;
+    let guest = world.started_instance("web").await;
     let [_, _, high, low] = guest.observed.vmid.get().to_be_bytes();
     let expected = vec![format!("10.0.{high}.{low}")];
     assert_eq!(guest.addresses.as_ref(), Some(&expected));
@@ -81,7 +58,7 @@ async fn a_started_instance_learns_its_addresses_and_tells_open_consoles() {
 async fn a_refused_address_lookup_never_fails_the_job() {
     let world = World::new().await;
     world.pve.refuse_address_lookups();
-    let guest = started_instance(&world, "web").await;
+    let guest = world.started_instance("web").await;
     assert_eq!(guest.addresses, None, "still unknown");
     // Refused is final: no retries.
     assert_eq!(world.pve.calls("guest_addresses"), 1);
@@ -146,7 +123,7 @@ fn learner(world: &World) -> AddressLearner {
 async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
     let world = World::new().await;
     world.pve.refuse_address_lookups();
-    let guest = started_instance(&world, "vm").await;
+    let guest = world.started_instance("vm").await;
     let pve = Scripted::new(vec![
         Ok(GuestAddresses::Unavailable(
             UnavailableReason::AgentNotRunning,
@@ -169,7 +146,7 @@ async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
 async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
     let world = World::new().await;
     world.pve.refuse_address_lookups();
-    let guest = started_instance(&world, "quiet").await;
+    let guest = world.started_instance("quiet").await;
     let pve = Scripted::new(vec![known(&[]), known(&[]), known(&[]), known(&[])]);
     learner(&world)
         .learn_after_start(&pve, &target(&guest))

@@ -3,22 +3,12 @@
 
 use std::time::Duration;
 
-use proxicloud_store::{GuestQuery, JobStatus, PageRequest, StepStatus, Uuid};
+use proxicloud_store::{JobStatus, StepStatus, Uuid};
 
 use super::fake_pve::TASK_TIME;
 use super::world::{World, lxc};
 use crate::instances::job_marker;
 use crate::jobs::tests::support::wait_for_job;
-
-async fn guest_rows(world: &World) -> Vec<proxicloud_store::Guest> {
-    world
-        .store
-        .guests()
-        .list(&GuestQuery::default(), PageRequest::first(100))
-        .await
-        .unwrap()
-        .items
-}
 
 /// The guest on the fake Proxmox that carries the job's marker, and how many do.
 fn marked_guests(world: &World, job: Uuid) -> usize {
@@ -64,7 +54,7 @@ async fn a_container_is_reserved_created_started_and_owned() {
             ("finalize", StepStatus::Succeeded),
         ]
     );
-    let rows = guest_rows(&world).await;
+    let rows = world.guest_rows().await;
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(
@@ -148,7 +138,7 @@ async fn crash_at_every_checkpoint(settle: Duration) {
             1,
             "{at}: the start request is never repeated"
         );
-        let rows = guest_rows(&world).await;
+        let rows = world.guest_rows().await;
         assert_eq!(rows.len(), 1, "{at}: one inventory row");
         assert_eq!(rows[0].owner_id, Some(world.alice.user_id), "{at}: owned");
         assert!(
@@ -207,7 +197,7 @@ async fn a_failing_create_task_fails_the_job_with_pves_text_and_leaves_nothing_b
         "Proxmox rolled the guest back"
     );
     assert!(
-        guest_rows(&world).await.is_empty(),
+        world.guest_rows().await.is_empty(),
         "the reservation was released"
     );
 }
@@ -235,7 +225,7 @@ async fn a_creation_that_died_halfway_is_cleaned_up_because_its_task_was_recorde
     );
     assert_eq!(world.pve.calls("delete_guest"), 1);
     assert!(
-        guest_rows(&world).await.is_empty(),
+        world.guest_rows().await.is_empty(),
         "and its reservation released"
     );
 }
@@ -288,7 +278,7 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
         "the half-made guest was found to be ours and removed"
     );
     assert_eq!(world.pve.calls("create_lxc"), 1, "and never created twice");
-    assert!(guest_rows(&world).await.is_empty());
+    assert!(world.guest_rows().await.is_empty());
 }
 
 #[tokio::test]
@@ -310,7 +300,7 @@ async fn a_guest_that_fails_to_start_is_kept_with_its_owner() {
     assert_eq!(job.steps[3].status, StepStatus::Failed);
     assert!(job.error.as_deref().unwrap().contains("simulated failure"));
     assert_eq!(world.pve.guests().len(), 1);
-    let rows = guest_rows(&world).await;
+    let rows = world.guest_rows().await;
     assert_eq!(rows[0].owner_id, Some(world.alice.user_id));
 }
 
@@ -336,7 +326,7 @@ async fn a_vmid_taken_by_someone_else_is_given_up_for_another() {
         "the other guest is left alone"
     );
     assert!(guests[&101].config["description"].contains(&job_marker(id)));
-    let rows = guest_rows(&world).await;
+    let rows = world.guest_rows().await;
     assert_eq!(rows.len(), 1, "the abandoned reservation is gone");
     assert_eq!(rows[0].observed.vmid.get(), 101);
 }

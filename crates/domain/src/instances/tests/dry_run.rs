@@ -1,25 +1,9 @@
 //! `validate`: the create path's checks without the create (the wizard's live
 //! validation).
 
-use proxicloud_store::{JobFilter, PageRequest};
-
 use super::world::{World, lxc};
 use crate::error::DomainError;
 use crate::instances::CreateInstance;
-
-async fn no_job_and_no_proxmox_change(world: &World) {
-    let jobs = world
-        .store
-        .jobs()
-        .list(&JobFilter::default(), PageRequest::first(10))
-        .await
-        .unwrap();
-    assert!(jobs.items.is_empty(), "a dry run queues no job");
-    assert_eq!(
-        world.pve.calls("next_id") + world.pve.calls("create_lxc"),
-        0
-    );
-}
 
 #[tokio::test]
 async fn a_valid_request_passes_and_nothing_happens() {
@@ -34,7 +18,7 @@ async fn a_valid_request_passes_and_nothing_happens() {
         .validate(&world.root, &lxc(Some("web-1")))
         .await
         .unwrap();
-    no_job_and_no_proxmox_change(&world).await;
+    world.assert_no_job_and_no_proxmox_change().await;
 }
 
 #[tokio::test]
@@ -66,7 +50,7 @@ async fn a_dry_run_reports_the_same_problems_as_the_create() {
             other => panic!("expected two validation errors, got {other:?}"),
         }
     }
-    no_job_and_no_proxmox_change(&world).await;
+    world.assert_no_job_and_no_proxmox_change().await;
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proxicloud_store::{GuestQuery, JobStatus, PageRequest, StepStatus, Uuid};
+use proxicloud_store::{JobStatus, StepStatus, Uuid};
 
 use super::world::{World, lxc};
 use crate::error::DomainError;
@@ -11,27 +11,7 @@ use crate::jobs::tests::support::wait_for_job;
 
 /// Creates (and starts) an instance for alice; returns its id and vmid.
 async fn instance(world: &World, name: &str) -> (Uuid, u32) {
-    let engine = world.engine().await;
-    let id = world
-        .service
-        .create(&world.alice, &lxc(Some(name)), None)
-        .await
-        .unwrap()
-        .job
-        .id;
-    assert_eq!(world.finished(id).await.status, JobStatus::Succeeded);
-    engine.shutdown().await;
-    let rows = world
-        .store
-        .guests()
-        .list(&GuestQuery::default(), PageRequest::first(10))
-        .await
-        .unwrap()
-        .items;
-    let row = rows
-        .into_iter()
-        .find(|g| g.observed.name == name)
-        .expect("created");
+    let row = world.started_instance(name).await;
     (row.id, row.observed.vmid.get())
 }
 
@@ -171,13 +151,7 @@ async fn an_instance_still_being_created_cannot_be_acted_on() {
         j.pve_upid.is_some()
     })
     .await;
-    let rows = world
-        .store
-        .guests()
-        .list(&GuestQuery::default(), PageRequest::first(10))
-        .await
-        .unwrap()
-        .items;
+    let rows = world.guest_rows().await;
     let refused = world
         .service
         .power(&world.alice, rows[0].id, Power::Stop, None)

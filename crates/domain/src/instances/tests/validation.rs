@@ -1,7 +1,5 @@
 //! Create requests are checked completely before anything happens on Proxmox.
 
-use proxicloud_store::{JobFilter, PageRequest};
-
 use super::world::{World, lxc};
 use crate::error::DomainError;
 use crate::instances::{CreateInstance, CreatePlan, NetworkRequest, Source, names};
@@ -12,20 +10,6 @@ async fn rejected(world: &World, request: &CreateInstance) -> Vec<String> {
         Err(DomainError::Validation(fields)) => fields.into_keys().collect(),
         other => panic!("expected a validation error, got {other:?}"),
     }
-}
-
-async fn no_job_and_no_proxmox_change(world: &World) {
-    let jobs = world
-        .store
-        .jobs()
-        .list(&JobFilter::default(), PageRequest::first(10))
-        .await
-        .unwrap();
-    assert!(jobs.items.is_empty(), "no job was queued");
-    assert_eq!(
-        world.pve.calls("next_id") + world.pve.calls("create_lxc"),
-        0
-    );
 }
 
 #[tokio::test]
@@ -58,7 +42,7 @@ async fn every_malformed_field_is_reported_at_once() {
             "template"
         ]
     );
-    no_job_and_no_proxmox_change(&world).await;
+    world.assert_no_job_and_no_proxmox_change().await;
 }
 
 #[tokio::test]
@@ -90,7 +74,7 @@ async fn the_type_decides_which_source_is_needed() {
         ["clone_from"],
         "no such VM template in the mirror"
     );
-    no_job_and_no_proxmox_change(&world).await;
+    world.assert_no_job_and_no_proxmox_change().await;
 }
 
 #[tokio::test]
@@ -131,7 +115,7 @@ async fn things_the_cluster_does_not_have_are_field_errors() {
         ..lxc(None)
     };
     assert_eq!(rejected(&world, &huge).await, ["cores", "disk", "memory"]);
-    no_job_and_no_proxmox_change(&world).await;
+    world.assert_no_job_and_no_proxmox_change().await;
 }
 
 #[tokio::test]

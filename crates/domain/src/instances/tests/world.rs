@@ -7,16 +7,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use proxicloud_pve::Pve;
 use proxicloud_store::{
-    Backend, ClusterConfig, ClusterCredentials, InventorySnapshot, Job, NodeObservation, Role,
-    StorageObservation, Store, Timestamp, User, Uuid,
+    Backend, Guest, GuestQuery, InventorySnapshot, Job, JobFilter, JobStatus, NodeObservation,
+    PageRequest, Role, StorageObservation, Store, Timestamp, Uuid,
 };
 
 use super::fake_pve::{FakePve, TEMPLATE};
 use crate::error::DomainResult;
 use crate::events::EventBus;
-use crate::iam::{AuthMethod, Principal};
+use crate::iam::Principal;
 use crate::instances::{CreateInstance, InstanceService, PveConnector};
-use crate::jobs::tests::support::{CrashingStore, sqlite_store, user, wait_for_job};
+use crate::jobs::tests::support::{
+    CrashingStore, lab_cluster, principal_of, sqlite_store, user, wait_for_job,
+};
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobHandlers, JobQueue};
 use crate::settings::{Settings, SettingsService};
 
@@ -43,15 +45,6 @@ pub struct World {
     pub bob: Principal,
     pub reader: Principal,
     pub root: Principal,
-}
-
-pub fn principal(user: &User) -> Principal {
-    Principal {
-        user_id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
-    }
 }
 
 pub fn engine_config() -> EngineConfig {
@@ -96,21 +89,7 @@ fn storage(node: &str, storage: &str, content: &str, avail_gib: u64) -> StorageO
 impl World {
     pub async fn new() -> World {
         let (store, dir) = sqlite_store().await;
-        let cluster = store
-            .clusters()
-            .create(ClusterConfig {
-                name: "lab".into(),
-                addresses: vec!["10.0.0.1:8006".into()],
-                credentials: ClusterCredentials::ApiToken {
-                    token_id: "root@pam!ci".into(),
-                },
-                secret_ciphertext: vec![1, 2, 3],
-                tls_fingerprint: None,
-                ca_pem: None,
-                verify_tls: true,
-            })
-            .await
-            .expect("cluster");
+        let cluster_id = lab_cluster(store.as_ref()).await;
         let snapshot = InventorySnapshot {
             observed_at: Timestamp::now(),
             // pve2 has far more free memory: it is where unplaced instances go.
@@ -128,13 +107,13 @@ impl World {
         };
         store
             .inventory()
-            .sync(cluster.id, &snapshot)
+            .sync(cluster_id, &snapshot)
             .await
             .expect("mirror");
-        let alice = principal(&user(store.as_ref(), "alice", Role::Operator).await);
-        let bob = principal(&user(store.as_ref(), "bob", Role::Operator).await);
-        let reader = principal(&user(store.as_ref(), "reader", Role::Readonly).await);
-        let root = principal(&user(store.as_ref(), "root", Role::Admin).await);
+        let alice = principal_of(&user(store.as_ref(), "alice", Role::Operator).await);
+        let bob = principal_of(&user(store.as_ref(), "bob", Role::Operator).await);
+        let reader = principal_of(&user(store.as_ref(), "reader", Role::Readonly).await);
+        let root = principal_of(&user(store.as_ref(), "root", Role::Admin).await);
         let pve = Arc::new(FakePve::default());
         let events = Arc::new(EventBus::new());
         let queue = JobQueue::new(store.clone(), events.clone());
@@ -153,7 +132,7 @@ impl World {
             store,
             _dir: dir,
             pve,
-            cluster_id: cluster.id,
+            cluster_id,
             events,
             queue,
             service,
@@ -222,6 +201,48 @@ impl World {
             j.status.is_terminal()
         })
         .await
+    }
+
+    /// Every row in the mirror (a test's world holds a handful).
+    pub async fn guest_rows(&self) -> Vec<Guest> {
+        self.store
+            .guests()
+            .list(&GuestQuery::default(), PageRequest::first(100))
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// Creates (and starts) an instance for alice, waits for its job to succeed and
+    /// returns its row.
+    pub async fn started_instance(&self, name: &str) -> Guest {
+        let engine = self.engine().await;
+        let job = self
+            .service
+            .create(&self.alice, &lxc(Some(name)), None)
+            .await
+            .unwrap()
+            .job;
+        assert_eq!(self.finished(job.id).await.status, JobStatus::Succeeded);
+        engine.shutdown().await;
+        self.guest_rows()
+            .await
+            .into_iter()
+            .find(|g| g.observed.name == name)
+            .expect("created")
+    }
+
+    /// Asserts that a refused or dry-run request left no trace: no job queued, no
+    /// VMID asked for and no container created on Proxmox.
+    pub async fn assert_no_job_and_no_proxmox_change(&self) {
+        let jobs = self
+            .store
+            .jobs()
+            .list(&JobFilter::default(), PageRequest::first(10))
+            .await
+            .unwrap();
+        assert!(jobs.items.is_empty(), "no job was queued");
+        assert_eq!(self.pve.calls("next_id") + self.pve.calls("create_lxc"), 0);
     }
 }
 

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use proxicloud_pve::{GuestType, VmId};
 use proxicloud_store::{
-    ClusterConfig, ClusterCredentials, GuestFilter, GuestObservation, GuestQuery, GuestSort,
-    InventorySnapshot, NewUser, OwnerFilter, PageRequest, Role, Store, StoreError, Timestamp, Uuid,
+    GuestFilter, GuestObservation, GuestQuery, GuestSort, InventorySnapshot, NewUser, OwnerFilter,
+    PageRequest, Role, Store, StoreError, Timestamp, Uuid,
 };
 
 use super::{GuestIndex, SORTS};
+use crate::jobs::tests::support::lab_cluster;
 
 const NAMES: [&str; 6] = ["web", "Web", "db-1", "db-10", "cache", "zeta"];
 const STATUSES: [&str; 3] = ["running", "stopped", "paused"];
@@ -25,22 +26,7 @@ async fn mirror() -> Mirror {
     let store = proxicloud_store::connect("sqlite::memory:")
         .await
         .expect("in-memory store");
-    let cluster = store
-        .clusters()
-        .create(ClusterConfig {
-            name: "lab".into(),
-            addresses: vec!["10.0.0.1".into()],
-            credentials: ClusterCredentials::ApiToken {
-                token_id: "root@pam!t".into(),
-            },
-            secret_ciphertext: vec![1],
-            tls_fingerprint: None,
-            ca_pem: None,
-            verify_tls: true,
-        })
-        .await
-        .unwrap()
-        .id;
+    let cluster = lab_cluster(store.as_ref()).await;
     let owner = store
         .users()
         .create(NewUser {

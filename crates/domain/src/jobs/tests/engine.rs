@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use proxicloud_store::{JobStatus, PageRequest, Role, StepStatus, Store};
 
-use super::support::{sqlite_store, user, wait_for_job};
+use super::support::{principal_of, sqlite_store, user, wait_for_job};
 use super::toy::{STEPS, TOY, Toy, toy_job};
 use crate::error::DomainError;
 use crate::events::EventBus;
-use crate::iam::{AuthMethod, Principal};
 use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobListQuery, JobQueue, JobService};
 
 pub(super) fn fast_config() -> EngineConfig {
@@ -34,17 +33,6 @@ pub(super) fn handlers(toy: &Arc<Toy>) -> JobHandlers {
 }
 
 const DONE: Duration = Duration::from_secs(10);
-
-fn principal(user: &proxicloud_store::User) -> Principal {
-    Principal {
-        user_id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        via: AuthMethod::ApiToken {
-            id: proxicloud_store::Uuid::now_v7(),
-        },
-    }
-}
 
 #[tokio::test]
 async fn steps_run_in_order_and_every_checkpoint_is_published_to_the_owner() {
@@ -234,7 +222,11 @@ async fn operators_read_their_own_jobs_admins_read_all() {
         .job;
     queue.submit(toy_job(bob.id, None, None)).await.unwrap();
 
-    let (alice, bob, root) = (principal(&alice), principal(&bob), principal(&root));
+    let (alice, bob, root) = (
+        principal_of(&alice),
+        principal_of(&bob),
+        principal_of(&root),
+    );
     assert_eq!(service.get(&alice, alices.id).await.unwrap().id, alices.id);
     assert!(matches!(
         service.get(&bob, alices.id).await,

@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use proxicloud_store::{
-    ApiTokenRepo, AuditRepo, Backend, ClusterRepo, CreatedJob, GuestRepo, InventoryRepo, Job,
-    JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, NewUser, Page, PageRequest,
-    RefreshTokenRepo, Result, Role, SettingsRepo, Store, Timestamp, User, UserRepo, Uuid,
+    ApiTokenRepo, AuditRepo, Backend, ClusterConfig, ClusterCredentials, ClusterRepo, CreatedJob,
+    GuestRepo, InventoryRepo, Job, JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, NewUser,
+    Page, PageRequest, RefreshTokenRepo, Result, Role, SettingsRepo, Store, Timestamp, User,
+    UserRepo, Uuid,
 };
 use tokio::sync::Notify;
+
+use crate::iam::{AuthMethod, Principal};
 
 /// A migrated SQLite store in a temporary directory (kept alive by the returned guard).
 pub(crate) async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
@@ -21,6 +24,43 @@ pub(crate) async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
         .await
         .expect("open SQLite store");
     (store, dir)
+}
+
+/// `user` calling through an API token.
+pub(crate) fn principal_of(user: &User) -> Principal {
+    Principal {
+        user_id: user.id,
+        username: user.username.clone(),
+        role: user.role,
+        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+    }
+}
+
+/// A caller with `role` that no stored user backs: for checks that read only the role.
+pub(crate) fn principal_with_role(role: Role) -> Principal {
+    Principal {
+        user_id: Uuid::now_v7(),
+        username: role.to_string(),
+        role,
+        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
+    }
+}
+
+/// A registered cluster named "lab" (token auth, a placeholder secret): the owner a
+/// mirrored inventory needs. Nothing ever connects to its address.
+pub(crate) async fn lab_cluster(store: &dyn Store) -> Uuid {
+    let config = ClusterConfig {
+        name: "lab".into(),
+        addresses: vec!["10.0.0.1:8006".into()],
+        credentials: ClusterCredentials::ApiToken {
+            token_id: "root@pam!ci".into(),
+        },
+        secret_ciphertext: vec![1],
+        tls_fingerprint: None,
+        ca_pem: None,
+        verify_tls: true,
+    };
+    store.clusters().create(config).await.expect("cluster").id
 }
 
 pub(crate) async fn user(store: &dyn Store, name: &str, role: Role) -> User {

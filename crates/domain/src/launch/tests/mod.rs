@@ -8,15 +8,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use proxicloud_pve::{GuestType, VmId};
-use proxicloud_store::{
-    ClusterConfig, ClusterCredentials, GuestObservation, InventorySnapshot, Role, Store, Timestamp,
-    Uuid,
-};
+use proxicloud_store::{GuestObservation, InventorySnapshot, Role, Store, Timestamp, Uuid};
 
 use super::{ClusterChoice, LaunchOptionsService};
 use crate::error::DomainError;
-use crate::iam::{AuthMethod, Principal};
-use crate::jobs::tests::support::{sqlite_store, user};
+use crate::iam::Principal;
+use crate::jobs::tests::support::{
+    lab_cluster, principal_of, principal_with_role, sqlite_store, user,
+};
 use crate::settings::{ResourceDefaults, Settings, SettingsService};
 use fake_pve::{Connector, FakePve, GIB};
 
@@ -28,15 +27,6 @@ struct Lab {
     /// A stored admin (settings writes record who made them).
     root: Principal,
     _dir: tempfile::TempDir,
-}
-
-fn principal(role: Role) -> Principal {
-    Principal {
-        user_id: Uuid::now_v7(),
-        username: role.to_string(),
-        role,
-        via: AuthMethod::ApiToken { id: Uuid::now_v7() },
-    }
 }
 
 fn vm(vmid: u32, name: &str, template: bool) -> GuestObservation {
@@ -62,28 +52,14 @@ impl Lab {
     async fn new() -> Lab {
         let (store, dir) = sqlite_store().await;
         let root = user(store.as_ref(), "root", Role::Admin).await;
-        let cluster = store
-            .clusters()
-            .create(ClusterConfig {
-                name: "lab".into(),
-                addresses: vec!["10.0.0.1:8006".into()],
-                credentials: ClusterCredentials::ApiToken {
-                    token_id: "root@pam!ci".into(),
-                },
-                secret_ciphertext: vec![1],
-                tls_fingerprint: None,
-                ca_pem: None,
-                verify_tls: true,
-            })
-            .await
-            .unwrap();
+        let cluster_id = lab_cluster(store.as_ref()).await;
         let snapshot = InventorySnapshot {
             observed_at: Timestamp::now(),
             nodes: Vec::new(),
             storages: Vec::new(),
             guests: vec![vm(9000, "debian-cloud", true), vm(101, "db", false)],
         };
-        store.inventory().sync(cluster.id, &snapshot).await.unwrap();
+        store.inventory().sync(cluster_id, &snapshot).await.unwrap();
         let settings = Arc::new(
             SettingsService::load(store.clone(), Settings::default())
                 .await
@@ -93,13 +69,8 @@ impl Lab {
             pve: Arc::new(FakePve::default()),
             store,
             settings,
-            cluster_id: cluster.id,
-            root: Principal {
-                user_id: root.id,
-                username: root.username,
-                role: root.role,
-                via: AuthMethod::ApiToken { id: Uuid::now_v7() },
-            },
+            cluster_id,
+            root: principal_of(&root),
             _dir: dir,
         }
     }
@@ -123,7 +94,7 @@ async fn the_cluster_is_described_for_the_wizard() {
     let lab = Lab::new().await;
     let options = lab
         .service(Duration::from_secs(30))
-        .options(&principal(Role::Operator), None)
+        .options(&principal_with_role(Role::Operator), None)
         .await
         .unwrap();
     assert_eq!(
@@ -208,7 +179,7 @@ async fn the_cluster_is_described_for_the_wizard() {
 #[tokio::test]
 async fn a_second_look_within_the_cache_lifetime_does_not_ask_proxmox() {
     let lab = Lab::new().await;
-    let operator = principal(Role::Operator);
+    let operator = principal_with_role(Role::Operator);
     let cached = lab.service(Duration::from_secs(30));
     cached.options(&operator, None).await.unwrap();
     let first_round = lab.calls();
@@ -245,7 +216,7 @@ async fn defaults_follow_the_settings_even_while_the_cluster_is_cached() {
 #[tokio::test]
 async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
     let lab = Lab::new().await;
-    let operator = principal(Role::Operator);
+    let operator = principal_with_role(Role::Operator);
     let service = lab.service(Duration::from_secs(30));
     lab.pve.down.store(true, Ordering::SeqCst);
     match service.options(&operator, None).await {
@@ -266,10 +237,12 @@ async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
 async fn readonly_callers_and_unknown_clusters_are_refused() {
     let lab = Lab::new().await;
     let service = lab.service(Duration::from_secs(30));
-    let refused = service.options(&principal(Role::Readonly), None).await;
+    let refused = service
+        .options(&principal_with_role(Role::Readonly), None)
+        .await;
     assert!(matches!(refused, Err(DomainError::Forbidden(_))));
     let unknown = service
-        .options(&principal(Role::Admin), Some(Uuid::now_v7()))
+        .options(&principal_with_role(Role::Admin), Some(Uuid::now_v7()))
         .await;
     assert!(matches!(
         unknown,
@@ -289,7 +262,9 @@ async fn without_a_cluster_the_wizard_is_told_to_register_one() {
         Arc::new(Connector(Arc::new(FakePve::default()))),
         settings,
     );
-    let result = service.options(&principal(Role::Admin), None).await;
+    let result = service
+        .options(&principal_with_role(Role::Admin), None)
+        .await;
     assert!(matches!(
         result,
         Err(DomainError::Conflict {
@@ -305,7 +280,7 @@ async fn a_node_that_cannot_be_asked_is_reported_not_offered() {
     lab.pve.pve2_unreachable.store(true, Ordering::SeqCst);
     let options = lab
         .service(Duration::from_secs(30))
-        .options(&principal(Role::Operator), None)
+        .options(&principal_with_role(Role::Operator), None)
         .await
         .expect("one node failing does not fail the wizard");
     let pve2 = &options.cluster.nodes[1];
