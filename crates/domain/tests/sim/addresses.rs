@@ -2,8 +2,6 @@
 //! a running container's interfaces, a VM's guest agent — and a VM without an agent
 //! still shows its config.
 
-use std::time::Duration;
-
 use proxicloud_domain::instances::{ClusterConnector, InstanceDetails};
 use proxicloud_pve::GuestType;
 use proxicloud_pve_sim::model::GuestStatus;
@@ -11,10 +9,7 @@ use proxicloud_store::{Role, Uuid};
 use serde_json::json;
 use std::sync::Arc;
 
-use crate::common::{
-    GUESTS, WAIT, assert_schema_valid, eventually, guest, harness, live_guest_count,
-    start_inventory, user,
-};
+use crate::common::{assert_schema_valid, guest, harness, register_and_mirror_once, user};
 
 /// The first seeded guest of `kind`, put into `status` with `config` set.
 fn prepare(
@@ -43,13 +38,7 @@ fn prepare(
 async fn opening_the_config_learns_and_publishes_the_guests_addresses() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
-    let (inventory, _interval) = start_inventory(&h, Duration::from_millis(100));
-    let cluster = h.register_sim(&admin).await.id;
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
-    inventory.shutdown().await;
+    let cluster = register_and_mirror_once(&h, &admin).await;
     let connector = Arc::new(ClusterConnector::new(h.store.clone(), h.clusters.clone()));
     let details = InstanceDetails::new(h.store.clone(), connector, h.events.clone());
 

@@ -228,3 +228,21 @@ pub async fn live_guest_count(h: &Harness, cluster: Uuid) -> usize {
     }
     count
 }
+
+/// Waits until the mirror holds every guest the simulator seeded.
+pub async fn all_seeded_guests_mirrored(h: &Harness, cluster: Uuid) {
+    eventually("the seeded guests", WAIT, || async {
+        (live_guest_count(h, cluster).await == GUESTS).then_some(())
+    })
+    .await;
+}
+
+/// Registers the simulator as a cluster, mirrors it once completely, then stops
+/// polling: from there on the mirror changes only through what the test does.
+pub async fn register_and_mirror_once(h: &Harness, admin: &Principal) -> Uuid {
+    let (inventory, _interval) = start_inventory(h, Duration::from_millis(100));
+    let cluster = h.register_sim(admin).await.id;
+    all_seeded_guests_mirrored(h, cluster).await;
+    inventory.shutdown().await;
+    cluster
+}

@@ -1,15 +1,11 @@
 //! Instance reads from the mirror: operators and readonly users see only their own
 //! instances (someone else's is not found), admins see all including unmanaged ones.
 
-use std::time::Duration;
-
 use proxicloud_domain::DomainError;
 use proxicloud_domain::inventory::{self, InstanceDirectory, InstanceListQuery, OwnerSelector};
 use proxicloud_store::{Role, Uuid};
 
-use crate::common::{
-    GUESTS, WAIT, eventually, guest, harness, live_guest_count, start_inventory, user,
-};
+use crate::common::{GUESTS, guest, harness, register_and_mirror_once, user};
 
 #[tokio::test]
 async fn users_see_only_their_own_instances_and_admins_see_all() {
@@ -17,13 +13,7 @@ async fn users_see_only_their_own_instances_and_admins_see_all() {
     let admin = user(&*h.store, "root", Role::Admin).await;
     let alice = user(&*h.store, "alice", Role::Operator).await;
     let bob = user(&*h.store, "bob", Role::Readonly).await;
-    let (inventory, _interval) = start_inventory(&h, Duration::from_millis(100));
-    let cluster = h.register_sim(&admin).await.id;
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
-    inventory.shutdown().await;
+    let cluster = register_and_mirror_once(&h, &admin).await;
     let directory = InstanceDirectory::new(h.store.clone(), h.events.clone());
     let alices = guest(&h, cluster, 100).await.expect("mirrored");
     let bobs = guest(&h, cluster, 101).await.expect("mirrored");

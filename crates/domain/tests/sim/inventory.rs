@@ -10,8 +10,8 @@ use proxicloud_store::{ClusterStatus, Role, Uuid};
 use tokio::sync::broadcast;
 
 use crate::common::{
-    GUESTS, WAIT, assert_schema_valid, control, eventually, guest, harness, live_guest_count,
-    start_inventory, user,
+    GUESTS, WAIT, all_seeded_guests_mirrored, assert_schema_valid, control, eventually, guest,
+    harness, live_guest_count, start_inventory, user,
 };
 
 /// Events received so far, without waiting.
@@ -44,10 +44,7 @@ async fn the_mirror_follows_the_cluster_with_one_call_per_cycle() {
     let (_, mut events) = h.events.subscribe(None);
     let (inventory, interval) = start_inventory(&h, Duration::from_millis(100));
 
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
+    all_seeded_guests_mirrored(&h, cluster).await;
     let nodes = h
         .store
         .inventory()

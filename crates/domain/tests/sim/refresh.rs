@@ -8,9 +8,7 @@ use std::time::Duration;
 use proxicloud_domain::instances::MirrorRefresh;
 use proxicloud_store::Role;
 
-use crate::common::{
-    GUESTS, WAIT, eventually, guest, harness, live_guest_count, start_inventory, user,
-};
+use crate::common::{all_seeded_guests_mirrored, guest, harness, start_inventory, user};
 
 /// `/cluster/resources` calls the simulator has answered so far.
 fn resource_calls(h: &crate::common::Harness) -> usize {
@@ -42,10 +40,7 @@ async fn a_refresh_shows_a_new_guest_at_once_with_one_call() {
     let cluster = h.register_sim(&admin).await.id;
     // One poll at boot, then none for an hour: anything newer comes from the refresh.
     let (inventory, _interval) = start_inventory(&h, Duration::from_secs(3600));
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
+    all_seeded_guests_mirrored(&h, cluster).await;
     let (_, mut events) = h.events.subscribe(None);
     let calls_before = resource_calls(&h);
 
@@ -78,10 +73,7 @@ async fn concurrent_refreshes_of_one_cluster_share_their_polls() {
     let admin = user(&*h.store, "root", Role::Admin).await;
     let cluster = h.register_sim(&admin).await.id;
     let (inventory, _interval) = start_inventory(&h, Duration::from_secs(3600));
-    eventually("the seeded guests", WAIT, || async {
-        (live_guest_count(&h, cluster).await == GUESTS).then_some(())
-    })
-    .await;
+    all_seeded_guests_mirrored(&h, cluster).await;
     let calls_before = resource_calls(&h);
 
     create_behind_the_mirror(&h, 961, "burst");
