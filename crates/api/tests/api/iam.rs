@@ -5,7 +5,35 @@ use proxicloud_store::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{ADMIN_PASSWORD, error_code, spawn_app, status_and_json};
+use crate::support::{
+    ADMIN_PASSWORD, Session, TestApp, TestUser, error_code, spawn_app, status_and_json,
+};
+
+/// An operator holding both kinds of credential: a login session and a `pc_` API
+/// token. What an admin does to the user must reach both.
+struct SignedInOperator {
+    user: TestUser,
+    session: Session,
+    token: String,
+}
+
+impl SignedInOperator {
+    /// The session's access token and the API token, to check each the same way.
+    fn credentials(&self) -> [&str; 2] {
+        [&self.session.access, &self.token]
+    }
+}
+
+async fn signed_in_operator(app: &TestApp) -> SignedInOperator {
+    let user = app.insert_user(Role::Operator).await;
+    let session = app.login_user(&user).await;
+    let (_, token) = app.api_token(&session, "ci").await;
+    SignedInOperator {
+        user,
+        session,
+        token,
+    }
+}
 
 #[tokio::test]
 async fn admin_creates_users_with_a_generated_password_shown_once() {
@@ -125,18 +153,16 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
 async fn disabling_a_user_ends_their_sessions_and_api_tokens() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let user = app.insert_user(Role::Operator).await;
-    let session = app.login_user(&user).await;
-    let (_, token) = app.api_token(&session, "ci").await;
+    let operator = signed_in_operator(&app).await;
     // Both credentials were just used: whatever the server remembers of them must
     // not outlive the disabling.
-    for credential in [&session.access, &token] {
+    for credential in operator.credentials() {
         let me = app.get("/api/v1/auth/me", credential).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
     }
 
     let disable = app.post(
-        &format!("/api/v1/users/{}/disable", user.id),
+        &format!("/api/v1/users/{}/disable", operator.user.id),
         &admin.access,
         json!({}),
     );
@@ -145,7 +171,7 @@ async fn disabling_a_user_ends_their_sessions_and_api_tokens() {
         (status, body["disabled"].as_bool()),
         (StatusCode::OK, Some(true))
     );
-    for credential in [&session.access, &token] {
+    for credential in operator.credentials() {
         assert_eq!(
             app.get("/api/v1/auth/me", credential)
                 .send()
@@ -157,7 +183,7 @@ async fn disabling_a_user_ends_their_sessions_and_api_tokens() {
     }
     let refresh = app
         .request(Method::POST, "/api/v1/auth/refresh")
-        .json(&json!({ "refresh_token": session.refresh }));
+        .json(&json!({ "refresh_token": operator.session.refresh }));
     assert_eq!(
         refresh.send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
@@ -165,14 +191,14 @@ async fn disabling_a_user_ends_their_sessions_and_api_tokens() {
 
     // Enabling lets them log in again, but the revoked API token stays revoked.
     let enable = app.post(
-        &format!("/api/v1/users/{}/enable", user.id),
+        &format!("/api/v1/users/{}/enable", operator.user.id),
         &admin.access,
         json!({}),
     );
     assert_eq!(enable.send().await.unwrap().status(), StatusCode::OK);
-    app.login_user(&user).await;
+    app.login_user(&operator.user).await;
     assert_eq!(
-        app.get("/api/v1/auth/me", &token)
+        app.get("/api/v1/auth/me", &operator.token)
             .send()
             .await
             .unwrap()
@@ -305,10 +331,8 @@ async fn user_list_is_paginated() {
 async fn a_role_change_applies_to_the_very_next_request() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let user = app.insert_user(Role::Operator).await;
-    let session = app.login_user(&user).await;
-    let (_, token) = app.api_token(&session, "ci").await;
-    for credential in [&session.access, &token] {
+    let operator = signed_in_operator(&app).await;
+    for credential in operator.credentials() {
         let (status, me) =
             status_and_json(app.get("/api/v1/auth/me", credential).send().await.unwrap()).await;
         assert_eq!(
@@ -318,12 +342,15 @@ async fn a_role_change_applies_to_the_very_next_request() {
     }
 
     let demote = app
-        .request(Method::PATCH, &format!("/api/v1/users/{}", user.id))
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", operator.user.id),
+        )
         .bearer_auth(&admin.access)
         .json(&json!({ "role": "readonly" }));
     assert_eq!(demote.send().await.unwrap().status(), StatusCode::OK);
 
-    for credential in [&session.access, &token] {
+    for credential in operator.credentials() {
         let (_, me) =
             status_and_json(app.get("/api/v1/auth/me", credential).send().await.unwrap()).await;
         assert_eq!(me["user"]["role"].as_str(), Some("readonly"));

@@ -137,10 +137,7 @@ async fn the_config_is_read_live_with_credentials_masked_and_503_while_unreachab
     let vmid = shown["vmid"].as_u64().unwrap() as u32;
     world
         .sim
-        .sim
-        .sim
-        .cluster
-        .lock()
+        .cluster()
         .guests
         .get_mut(&vmid)
         .unwrap()
@@ -234,7 +231,7 @@ async fn addresses_are_learned_after_the_start_and_refreshed_with_the_config() {
     // Someone gives it a static address on Proxmox: opening its config learns it.
     let vmid = shown["vmid"].as_u64().unwrap() as u32;
     {
-        let mut cluster = world.sim.sim.sim.cluster.lock();
+        let mut cluster = world.sim.cluster();
         let config = &mut cluster.guests.get_mut(&vmid).unwrap().config;
         let net0 = config["net0"].replace("ip=dhcp,ip6=auto", "ip=192.0.2.44/24");
         assert!(net0.contains("192.0.2.44"), "{net0}");

@@ -2,7 +2,7 @@
 //! template and then configured as asked.
 
 use proxicloud_store::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::job_support::{ISO, accepted, finished_job, spawn_with_engine, step_names};
 
@@ -18,14 +18,9 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
     assert_eq!(job["status"], json!("succeeded"), "{job:#}");
     assert!(job["pve_upid"].as_str().unwrap().contains(":qmcreate:"));
 
-    let listed: Value = app
-        .get("/api/v1/instances?type=vm&limit=500", &world.admin.access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = app
+        .get_json("/api/v1/instances?type=vm&limit=500", &world.admin.access)
+        .await;
     let template = listed["items"]
         .as_array()
         .unwrap()
@@ -56,10 +51,7 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
 
     let copy = world
         .sim
-        .sim
-        .sim
-        .cluster
-        .lock()
+        .cluster()
         .guests
         .values()
         .find(|g| g.config.get("name").is_some_and(|n| n == "cloned"))

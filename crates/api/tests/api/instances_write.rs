@@ -40,7 +40,7 @@ async fn a_container_is_created_running_and_obeys_power_actions() {
     // On Proxmox: a container carrying the job's mark.
     let vmid = shown["vmid"].as_u64().unwrap() as u32;
     let marker = format!("proxicloud-job={}", job["id"].as_str().unwrap());
-    let description = world.sim.sim.sim.cluster.lock().guests[&vmid]
+    let description = world.sim.cluster().guests[&vmid]
         .config
         .get("description")
         .cloned();
@@ -119,10 +119,7 @@ async fn terminate_requires_the_name_and_removes_the_instance() {
     );
     let names: Vec<String> = world
         .sim
-        .sim
-        .sim
-        .cluster
-        .lock()
+        .cluster()
         .guests
         .values()
         .filter_map(|g| g.config.get("hostname").cloned())

@@ -45,15 +45,10 @@ async fn a_failing_proxmox_task_fails_the_job_with_pves_error_text() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(failed, ["await_create"]);
-    let listed: Value = world
+    let listed = world
         .app()
-        .get("/api/v1/instances?q=unlucky", &alice.access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/instances?q=unlucky", &alice.access)
+        .await;
     assert_eq!(listed["items"], json!([]), "the reservation was released");
     world.shutdown().await;
 }

@@ -5,7 +5,7 @@ use proxicloud_store::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{ADMIN_PASSWORD, USER_PASSWORD, captured_logs, spawn_app};
+use crate::support::{ADMIN_PASSWORD, USER_PASSWORD, captured_logs, json_body, spawn_app};
 
 #[tokio::test]
 async fn planted_secrets_do_not_appear_in_the_logs() {
@@ -40,15 +40,11 @@ async fn planted_secrets_do_not_appear_in_the_logs() {
         StatusCode::OK
     );
 
-    let refreshed: serde_json::Value = app
-        .request(Method::POST, "/api/v1/auth/refresh")
-        .json(&json!({ "refresh_token": dave.refresh }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refreshed = json_body(
+        app.request(Method::POST, "/api/v1/auth/refresh")
+            .json(&json!({ "refresh_token": dave.refresh })),
+    )
+    .await;
     secrets.extend([
         dave_password,
         dave.access,

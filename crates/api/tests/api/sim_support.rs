@@ -3,9 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use parking_lot::MutexGuard;
 use proxicloud_domain::inventory::{self, InventoryConfig, InventoryHandle};
 use proxicloud_pve_sim::schema::default_schema_path;
-use proxicloud_pve_sim::{RunningSim, SimConfig};
+use proxicloud_pve_sim::{Cluster, RunningSim, SimConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -119,6 +120,12 @@ impl SimApp {
             "/sim/{path}: {}",
             response.status()
         );
+    }
+
+    /// The simulated cluster itself, locked: what Proxmox holds, to check what a job
+    /// did there or to plant state the API must then read. Drop it before awaiting.
+    pub fn cluster(&self) -> MutexGuard<'_, Cluster> {
+        self.sim.sim.cluster.lock()
     }
 
     /// Stops polling: from then on the mirror only changes through our own API.

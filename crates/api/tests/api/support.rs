@@ -132,6 +132,11 @@ impl TestApp {
         self.request(Method::GET, path).bearer_auth(token)
     }
 
+    /// `GET path` as `token`, and its JSON body (whatever the status).
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        json_body(self.get(path, token)).await
+    }
+
     pub fn post(&self, path: &str, token: &str, body: Value) -> RequestBuilder {
         self.request(Method::POST, path)
             .bearer_auth(token)
@@ -196,6 +201,11 @@ impl TestApp {
             body["secret"].as_str().unwrap().to_owned(),
         )
     }
+}
+
+/// Sends `request` and returns its JSON body (whatever the status).
+pub async fn json_body(request: RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 /// Status and JSON body; asserts that an error response has the documented shape.

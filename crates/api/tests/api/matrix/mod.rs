@@ -16,7 +16,7 @@ use proxicloud_store::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{Session, TestApp, TestUser, spawn_app};
+use crate::support::{Session, TestApp, TestUser, json_body, spawn_app};
 use rows::{Row, rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,14 +59,7 @@ pub(crate) type BodyFn = fn(&Cell) -> Option<Value>;
 
 /// The (method, path) of every operation in the served OpenAPI document.
 async fn documented_operations(app: &TestApp) -> Vec<(String, String)> {
-    let spec: Value = app
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec = json_body(app.request(Method::GET, "/api/v1/openapi.json")).await;
     let mut operations = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for method in item.as_object().unwrap().keys() {
