@@ -74,9 +74,6 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
         "grown to the asked size: {}",
         copy.config["scsi0"]
     );
-    assert!(
-        world.sim.sim.recorded_entries().iter().all(|e| e.accepted),
-        "every request passed the PVE schema"
-    );
+    world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }

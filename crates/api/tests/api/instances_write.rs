@@ -68,10 +68,7 @@ async fn a_container_is_created_running_and_obeys_power_actions() {
         assert_eq!(job["status"], json!("succeeded"), "{action}: {job:#}");
         mirrored_status(app, &alice, &id, status).await;
     }
-    assert!(
-        world.sim.sim.recorded_entries().iter().all(|e| e.accepted),
-        "every request passed the PVE schema"
-    );
+    world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }
 

@@ -133,10 +133,7 @@ async fn the_wizard_is_offered_what_the_cluster_has() {
     let (status, _) = get(app, &reader, OPTIONS).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    assert!(
-        world.sim.sim.recorded_entries().iter().all(|e| e.accepted),
-        "every request passed the PVE schema"
-    );
+    world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }
 

@@ -128,6 +128,14 @@ impl SimApp {
         self.sim.sim.cluster.lock()
     }
 
+    /// Asserts that every request the simulator received passed the official PVE schema.
+    pub fn assert_every_request_passed_the_schema(&self) {
+        assert!(
+            self.sim.recorded_entries().iter().all(|e| e.accepted),
+            "every request passed the PVE schema"
+        );
+    }
+
     /// Stops polling: from then on the mirror only changes through our own API.
     pub async fn stop_inventory(&mut self) {
         if let Some(inventory) = self.inventory.take() {
