@@ -1,6 +1,6 @@
 // Audit log filters: the same query drives the table and the CSV export link.
 import type { AuditEntry, Outcome } from './api/types';
-import type { SortValue } from './sort';
+import type { SortColumn, SortValue } from './sort';
 
 export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'denied'];
 
@@ -40,7 +40,7 @@ export function csvExportUrl(filters: AuditFilters): string {
 
 export type AuditColumn = 'seq' | 'at' | 'username' | 'action' | 'resource' | 'outcome' | 'source_ip';
 
-export const AUDIT_COLUMNS: readonly { key: AuditColumn; label: string }[] = [
+export const AUDIT_COLUMNS: readonly SortColumn<AuditColumn>[] = [
   { key: 'seq', label: '#' },
   { key: 'at', label: 'Time' },
   { key: 'username', label: 'User' },

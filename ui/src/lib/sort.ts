@@ -1,9 +1,16 @@
 // Column sorting shared by the record tables (users, API tokens, audit log): one
-// order type, one toggle rule and one comparator, so every table sorts alike.
+// order type, one toggle rule and one comparator, so every table sorts alike. The
+// instance list uses the order type and toggle rule but keeps its own comparator.
 
 export interface SortOrder<K extends string> {
   key: K;
   descending: boolean;
+}
+
+/** A sortable column: the key its rows sort by and its header text. */
+export interface SortColumn<K extends string> {
+  key: K;
+  label: string;
 }
 
 /** A sortable cell value; `null`/`undefined` (e.g. "never used") sorts last. */

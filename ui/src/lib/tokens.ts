@@ -1,6 +1,6 @@
 // How an API token's state is named in the console.
 import type { ApiToken } from './api/types';
-import { timeValue, type SortValue } from './sort';
+import { timeValue, type SortColumn, type SortValue } from './sort';
 
 export type TokenState = 'active' | 'expired' | 'revoked';
 
@@ -17,7 +17,7 @@ export function matchesToken(token: ApiToken, text: string): boolean {
 
 export type TokenColumn = 'name' | 'prefix' | 'status' | 'created_at' | 'expires_at' | 'last_used_at';
 
-export const TOKEN_COLUMNS: readonly { key: TokenColumn; label: string }[] = [
+export const TOKEN_COLUMNS: readonly SortColumn<TokenColumn>[] = [
   { key: 'name', label: 'Name' },
   { key: 'prefix', label: 'Prefix' },
   { key: 'status', label: 'Status' },

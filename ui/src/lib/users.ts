@@ -1,6 +1,6 @@
 // Shared bits of the users page.
 import type { Role, User } from './api/types';
-import { timeValue, type SortValue } from './sort';
+import { timeValue, type SortColumn, type SortValue } from './sort';
 
 export const ROLES: readonly Role[] = ['admin', 'operator', 'readonly'];
 
@@ -11,7 +11,7 @@ export function matchesUser(user: User, text: string): boolean {
 
 export type UserColumn = 'username' | 'role' | 'status' | 'created_at';
 
-export const USER_COLUMNS: readonly { key: UserColumn; label: string }[] = [
+export const USER_COLUMNS: readonly SortColumn<UserColumn>[] = [
   { key: 'username', label: 'Username' },
   { key: 'role', label: 'Role' },
   { key: 'status', label: 'Status' },
