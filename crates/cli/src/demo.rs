@@ -32,6 +32,8 @@ pub async fn start(data_dir: &Path, master_key: &MasterKey) -> anyhow::Result<De
         // Fast enough to feel responsive, slow enough to watch progress bars move.
         time_scale: 0.2,
         state_file: Some(dir.join("pve-sim.json")),
+        // The schema is a development file: a user's demo normally runs without it.
+        warn_without_schema: false,
         ..SimConfig::default()
     };
     let sim = proxicloud_pve_sim::start(config)

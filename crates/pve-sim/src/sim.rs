@@ -32,6 +32,10 @@ pub struct SimConfig {
     pub tls: bool,
     /// The official schema; every request is validated against it when set.
     pub schema_path: Option<PathBuf>,
+    /// Whether running without the schema deserves a loud warning: yes for tests and
+    /// `proxicloud pve-sim`; no for the `serve --demo` sandbox on a user's machine,
+    /// where the schema (a development file) is normally absent.
+    pub warn_without_schema: bool,
     /// Multiplies every task duration (1.0 = real time, 0.01 = tests).
     pub time_scale: f64,
     /// Persist the cluster here so a demo survives restarts.
@@ -55,6 +59,7 @@ impl Default for SimConfig {
             passwords: Vec::new(),
             tls: true,
             schema_path: crate::schema::default_schema_path(),
+            warn_without_schema: true,
             time_scale: 1.0,
             state_file: None,
             record_file: None,
