@@ -195,8 +195,7 @@ impl InstanceDirectory {
             query.limit as usize,
         )?;
         let health = self.health().await?;
-        let freshness_of =
-            |cluster: Uuid| health.get(&cluster).map_or(Freshness::Fresh, Freshness::of);
+        let freshness_of = |cluster: Uuid| freshness_in(&health, cluster);
         let clusters: HashMap<Uuid, Freshness> = page
             .items
             .iter()
@@ -217,29 +216,20 @@ impl InstanceDirectory {
 
     /// Counts by status and per-cluster totals of every instance the caller may see.
     pub async fn summary(&self, principal: &Principal) -> DomainResult<InstanceSummary> {
-        let owner = if principal.is_admin() {
-            OwnerFilter::Any
-        } else {
-            OwnerFilter::Owner(principal.user_id)
-        };
         let filter = GuestFilter {
-            owner,
+            owner: visible_to(principal),
             ..GuestFilter::default()
         };
         let index = self.index().await?;
         let health = self.health().await?;
         Ok(summarise(&index, &filter, |cluster| {
-            health.get(&cluster).map_or(Freshness::Fresh, Freshness::of)
+            freshness_in(&health, cluster)
         }))
     }
 
     pub async fn get(&self, principal: &Principal, id: Uuid) -> DomainResult<InstanceView> {
         let guest = self.load_visible(principal, id).await?;
-        let freshness = self
-            .health()
-            .await?
-            .get(&guest.cluster_id)
-            .map_or(Freshness::Fresh, Freshness::of);
+        let freshness = freshness_in(&self.health().await?, guest.cluster_id);
         Ok(InstanceView { guest, freshness })
     }
 
@@ -354,22 +344,35 @@ impl InstanceDirectory {
     }
 }
 
-/// The owner filter the store must apply, or `None` when the caller asked for
-/// instances it may not see.
+/// How current a cluster's mirrored data is (a cluster never polled yet is fresh).
+fn freshness_in(health: &HealthByCluster, cluster: Uuid) -> Freshness {
+    health.get(&cluster).map_or(Freshness::Fresh, Freshness::of)
+}
+
+/// Every instance the caller may see: all for admins, their own for others.
+fn visible_to(principal: &Principal) -> OwnerFilter {
+    if principal.is_admin() {
+        OwnerFilter::Any
+    } else {
+        OwnerFilter::Owner(principal.user_id)
+    }
+}
+
+/// The owner filter to apply, or `None` when the caller asked for instances it may
+/// not see.
 fn visible_owner(principal: &Principal, wanted: Option<OwnerSelector>) -> Option<OwnerFilter> {
+    let Some(wanted) = wanted else {
+        return Some(visible_to(principal));
+    };
     if principal.is_admin() {
         return Some(match wanted {
-            None => OwnerFilter::Any,
-            Some(OwnerSelector::User(user)) => OwnerFilter::Owner(user),
-            Some(OwnerSelector::Unowned) => OwnerFilter::Unowned,
+            OwnerSelector::User(user) => OwnerFilter::Owner(user),
+            OwnerSelector::Unowned => OwnerFilter::Unowned,
         });
     }
     match wanted {
-        None => Some(OwnerFilter::Owner(principal.user_id)),
-        Some(OwnerSelector::User(user)) if user == principal.user_id => {
-            Some(OwnerFilter::Owner(user))
-        }
-        Some(_) => None,
+        OwnerSelector::User(user) if user == principal.user_id => Some(OwnerFilter::Owner(user)),
+        _ => None,
     }
 }
 
