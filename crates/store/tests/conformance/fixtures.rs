@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use proxicloud_store::{
-    Cluster, ClusterConfig, ClusterCredentials, GuestObservation, InventorySnapshot, NewUser, Role,
-    Store, Timestamp, User,
+    Cluster, ClusterConfig, ClusterCredentials, GuestObservation, GuestReservation,
+    InventorySnapshot, NewUser, Role, Store, Timestamp, User,
 };
 use proxicloud_types::{GuestType, VmId};
+use uuid::Uuid;
 
 pub async fn user(store: &dyn Store, username: &str, role: Role) -> User {
     store
@@ -74,4 +75,39 @@ pub fn snapshot(guests: Vec<GuestObservation>) -> InventorySnapshot {
 /// A moment clearly after `t`.
 pub fn later(t: Timestamp, seconds: u64) -> Timestamp {
     t + Duration::from_secs(seconds)
+}
+
+/// A reservation of `vmid` named `reserved-<vmid>`, with the create job it needs.
+pub async fn reservation(
+    store: &dyn Store,
+    cluster_id: Uuid,
+    vmid: u32,
+    owner_id: Uuid,
+) -> GuestReservation {
+    let job = store
+        .jobs()
+        .create(proxicloud_store::NewJob {
+            kind: "instance.create".into(),
+            owner_id,
+            resource_kind: None,
+            resource_id: None,
+            params: serde_json::json!({}),
+            steps: vec![],
+            idempotency_key: None,
+        })
+        .await
+        .unwrap()
+        .job;
+    GuestReservation {
+        cluster_id,
+        vmid: VmId::new(vmid).unwrap(),
+        node: "pve1".into(),
+        kind: GuestType::Lxc,
+        name: format!("reserved-{vmid}"),
+        owner_id,
+        job_id: job.id,
+        cpus: 1.0,
+        maxmem: 1 << 29,
+        maxdisk: 1 << 32,
+    }
 }

@@ -1,46 +1,10 @@
 use std::sync::Arc;
 
-use proxicloud_store::{
-    GuestAddresses, GuestReservation, NewJob, Role, Store, StoreError, Timestamp, constraints,
-};
+use proxicloud_store::{GuestAddresses, Role, Store, StoreError, Timestamp, constraints};
 use proxicloud_types::{GuestType, VmId};
 use uuid::Uuid;
 
-use crate::fixtures::{cluster, guest, snapshot, user};
-
-async fn reservation(
-    store: &dyn Store,
-    cluster_id: Uuid,
-    vmid: u32,
-    owner_id: Uuid,
-) -> GuestReservation {
-    let job = store
-        .jobs()
-        .create(NewJob {
-            kind: "instance.create".into(),
-            owner_id,
-            resource_kind: None,
-            resource_id: None,
-            params: serde_json::json!({}),
-            steps: vec![],
-            idempotency_key: None,
-        })
-        .await
-        .unwrap()
-        .job;
-    GuestReservation {
-        cluster_id,
-        vmid: VmId::new(vmid).unwrap(),
-        node: "pve1".into(),
-        kind: GuestType::Lxc,
-        name: format!("reserved-{vmid}"),
-        owner_id,
-        job_id: job.id,
-        cpus: 1.0,
-        maxmem: 1 << 29,
-        maxdisk: 1 << 32,
-    }
-}
+use crate::fixtures::{cluster, guest, reservation, snapshot, user};
 
 pub async fn reserving_a_taken_vmid_conflicts(store: Arc<dyn Store>) {
     let lab = cluster(&*store, "lab").await;

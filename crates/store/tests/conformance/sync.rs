@@ -3,7 +3,7 @@ use std::sync::Arc;
 use proxicloud_store::{GuestQuery, GuestReservation, PageRequest, Role, STATUS_CREATING, Store};
 use proxicloud_types::{GuestType, VmId};
 
-use crate::fixtures::{cluster, guest, snapshot, user};
+use crate::fixtures::{cluster, guest, reservation, snapshot, user};
 
 pub async fn the_first_sync_reports_every_guest_as_appeared(store: Arc<dyn Store>) {
     let lab = cluster(&*store, "lab").await;
@@ -124,40 +124,16 @@ pub async fn ids_and_ownership_survive_every_sync(store: Arc<dyn Store>) {
 pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store>) {
     let lab = cluster(&*store, "lab").await;
     let owner = user(&*store, "olga", Role::Operator).await;
-    let job = store
-        .jobs()
-        .create(proxicloud_store::NewJob {
-            kind: "instance.create".into(),
-            owner_id: owner.id,
-            resource_kind: Some("instance".into()),
-            resource_id: None,
-            params: serde_json::json!({"vmid": 150}),
-            steps: vec![],
-            idempotency_key: None,
-        })
-        .await
-        .unwrap()
-        .job;
-    let reserved = store
-        .guests()
-        .reserve(GuestReservation {
-            cluster_id: lab.id,
-            vmid: VmId::new(150).unwrap(),
-            node: "pve1".into(),
-            kind: GuestType::Lxc,
-            name: "brave-otter-07".into(),
-            owner_id: owner.id,
-            job_id: job.id,
-            cpus: 2.0,
-            maxmem: 1 << 30,
-            maxdisk: 8 << 30,
-        })
-        .await
-        .unwrap();
+    let reservation = GuestReservation {
+        name: "brave-otter-07".into(),
+        ..reservation(&*store, lab.id, 150, owner.id).await
+    };
+    let job_id = reservation.job_id;
+    let reserved = store.guests().reserve(reservation).await.unwrap();
     assert_eq!(reserved.observed.status, STATUS_CREATING);
     assert_eq!(
         (reserved.owner_id, reserved.managed, reserved.created_by_job),
-        (Some(owner.id), true, Some(job.id))
+        (Some(owner.id), true, Some(job_id))
     );
     assert_eq!(reserved.seen_at, None);
 
@@ -192,7 +168,7 @@ pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store
     assert_eq!(real.observed, created);
     assert_eq!(
         (real.owner_id, real.managed, real.created_by_job),
-        (Some(owner.id), true, Some(job.id))
+        (Some(owner.id), true, Some(job_id))
     );
     assert_eq!(real.created_at, reserved.created_at);
     assert_eq!(real.seen_at, Some(second.observed_at));
@@ -246,36 +222,11 @@ pub async fn a_reserved_name_survives_the_placeholder_reported_during_creation(
 ) {
     let lab = cluster(&*store, "lab").await;
     let owner = user(&*store, "olga", Role::Operator).await;
-    let job = store
-        .jobs()
-        .create(proxicloud_store::NewJob {
-            kind: "instance.create".into(),
-            owner_id: owner.id,
-            resource_kind: Some("instance".into()),
-            resource_id: None,
-            params: serde_json::json!({"vmid": 150}),
-            steps: vec![],
-            idempotency_key: None,
-        })
-        .await
-        .unwrap()
-        .job;
-    let reserved = store
-        .guests()
-        .reserve(GuestReservation {
-            cluster_id: lab.id,
-            vmid: VmId::new(150).unwrap(),
-            node: "pve1".into(),
-            kind: GuestType::Lxc,
-            name: "brave-otter-07".into(),
-            owner_id: owner.id,
-            job_id: job.id,
-            cpus: 2.0,
-            maxmem: 1 << 30,
-            maxdisk: 8 << 30,
-        })
-        .await
-        .unwrap();
+    let reservation = GuestReservation {
+        name: "brave-otter-07".into(),
+        ..reservation(&*store, lab.id, 150, owner.id).await
+    };
+    let reserved = store.guests().reserve(reservation).await.unwrap();
 
     let mut creating = guest(150, GuestType::Lxc, "CT150", "stopped");
     creating.lock = Some("create".into());
