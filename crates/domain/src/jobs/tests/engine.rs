@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use proxicloud_store::{JobStatus, PageRequest, Role, StepStatus, Store};
 
-use super::support::{principal_of, sqlite_store, user, wait_for_job};
+use super::support::{DONE, principal_of, sqlite_store, user, wait_for_job, wait_until_finished};
 use super::toy::{STEPS, TOY, Toy, toy_job};
 use crate::error::DomainError;
 use crate::events::EventBus;
@@ -31,8 +31,6 @@ pub(super) fn handlers(toy: &Arc<Toy>) -> JobHandlers {
     handlers.register(TOY, toy.clone());
     handlers
 }
-
-const DONE: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn steps_run_in_order_and_every_checkpoint_is_published_to_the_owner() {
@@ -95,7 +93,7 @@ async fn a_failed_step_fails_the_job_with_its_text_and_is_compensated() {
         .unwrap()
         .job
         .id;
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
 
     assert_eq!(job.status, JobStatus::Failed);
@@ -131,7 +129,7 @@ async fn transient_failures_retry_the_same_step_then_give_up() {
         .unwrap()
         .job
         .id;
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(toy.steps_run(), ["one", "two", "two", "two", "three"]);
     let retried: Vec<bool> = toy.calls.lock().iter().map(|c| c.resumed).collect();
@@ -149,7 +147,7 @@ async fn transient_failures_retry_the_same_step_then_give_up() {
         .unwrap()
         .job
         .id;
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.as_deref(), Some("Proxmox unreachable"));
@@ -169,7 +167,7 @@ async fn unknown_job_kinds_fail_instead_of_blocking_the_queue() {
         .unwrap()
         .job
         .id;
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.as_deref(), Some("no handler for job kind 'toy'"));

@@ -7,12 +7,10 @@ use std::time::Duration;
 use proxicloud_store::{Backend, JobStatus, Role, StepStatus, Store};
 
 use super::engine::{fast_config, handlers};
-use super::support::{CrashingStore, sqlite_store, user, wait_for_job};
+use super::support::{CrashingStore, DONE, sqlite_store, user, wait_for_job, wait_until_finished};
 use super::toy::{TOY_UPID, TaskPve, Toy, toy_job};
 use crate::events::EventBus;
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
-
-const DONE: Duration = Duration::from_secs(10);
 
 fn waiting_toy(pve: &Arc<TaskPve>) -> Arc<Toy> {
     Arc::new(Toy {
@@ -56,7 +54,7 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
         .unwrap();
     wait_for_job(store.as_ref(), id, DONE, |j| j.attempts == 2).await;
     pve.finish("OK");
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(
@@ -86,7 +84,7 @@ async fn a_failed_proxmox_task_fails_the_job_with_pves_exit_status_and_log() {
         .id;
     wait_for_job(store.as_ref(), id, DONE, |j| j.pve_upid.is_some()).await;
     pve.finish("startup for container '100' failed");
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(
@@ -196,7 +194,7 @@ async fn with_several_processes_a_dead_workers_job_waits_for_its_lease() {
         "another replica may still be alive: wait for the lease"
     );
 
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_ne!(job.claimed_by, dead_worker);
@@ -238,7 +236,7 @@ async fn a_worker_that_lost_its_lease_stops_and_leaves_the_job_to_its_new_worker
     let second = JobEngine::start(&queue, handlers(&fast), later)
         .await
         .unwrap();
-    let job = wait_for_job(store.as_ref(), id, DONE, |j| j.status.is_terminal()).await;
+    let job = wait_until_finished(store.as_ref(), id).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     first.shutdown().await;
     second.shutdown().await;

@@ -76,6 +76,14 @@ pub(crate) async fn user(store: &dyn Store, name: &str, role: Role) -> User {
         .expect("create user")
 }
 
+/// How long a test job may take to get where a test waits for it.
+pub(crate) const DONE: Duration = Duration::from_secs(10);
+
+/// The job once it has succeeded, failed or been cancelled.
+pub(crate) async fn wait_until_finished(store: &dyn Store, id: Uuid) -> Job {
+    wait_for_job(store, id, DONE, |j| j.status.is_terminal()).await
+}
+
 /// Polls until `check` holds for the job, or panics after `timeout`.
 pub(crate) async fn wait_for_job(
     store: &dyn Store,
