@@ -1,13 +1,16 @@
 //! The authorization matrix, generated from the route table: every operation in the
 //! server's OpenAPI document is called as each of five callers, and the status must
-//! be the one in [`rows`]. An operation without a row fails the test, and so does a
-//! row without an operation.
+//! be the one in its row (`rows/<resource>.rs`). An operation without a row fails the
+//! test, and so does a row without an operation.
 //!
-//! Adding a route: add one `Row` — method and path exactly as in the document, the
-//! `Target` its `{id}` names (add a variant, and its setup in `Target::prepare`, for
-//! a new kind of resource), a body function, and the five expected statuses in the
-//! order of [`CALLERS`]. Each cell runs in a fresh world (new users, new target), so
-//! rows may be destructive.
+//! Adding a route: add one `Row` to its resource's file in `rows/` — method and path
+//! exactly as in the document, the `Target` its `{id}` names (add a variant, and its
+//! setup in `Target::prepare`, for a new kind of resource), a body function, and the
+//! five expected statuses in the order of [`CALLERS`]. Each cell runs in a fresh world
+//! (new users, new target), so rows may be destructive.
+//!
+//! Adding a resource: add `rows/<resource>.rs` and one line in `rows/mod.rs` (its
+//! `mod` declaration and its `rows()` in the collector).
 
 mod rows;
 mod targets;

@@ -1,0 +1,56 @@
+//! Clusters: admins only; a connection test answers 200 whatever its outcome.
+
+use serde_json::{Value, json};
+
+use super::super::targets::UNREACHABLE_NODE;
+use super::common::*;
+
+fn new_cluster(_: &Cell) -> Option<Value> {
+    Some(json!({
+        "name": format!("matrix-{}", uuid::Uuid::now_v7().simple()),
+        "addresses": [UNREACHABLE_NODE],
+        "auth": { "type": "token", "token_id": "root@pam!matrix", "secret": "matrix-secret" },
+    }))
+}
+
+pub(super) fn rows() -> Vec<Row> {
+    use Target::*;
+    vec![
+        row("GET", "/api/v1/clusters", Nothing, no_body, admin_only(200)),
+        row(
+            "POST",
+            "/api/v1/clusters",
+            Nothing,
+            new_cluster,
+            admin_only(201),
+        ),
+        row(
+            "GET",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "PUT",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            new_cluster,
+            admin_only(200),
+        ),
+        row(
+            "DELETE",
+            "/api/v1/clusters/{id}",
+            Cluster,
+            no_body,
+            admin_only(204),
+        ),
+        row(
+            "POST",
+            "/api/v1/clusters/{id}/test",
+            Cluster,
+            no_body,
+            admin_only(200),
+        ),
+    ]
+}

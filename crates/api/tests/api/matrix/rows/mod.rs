@@ -1,0 +1,43 @@
+//! The matrix's table, one file per resource: each lists its operations with the
+//! five expected statuses. [`rows`] collects them; a route without a row fails the
+//! matrix, so every new route lands with its rows.
+//!
+//! Adding a resource: add `rows/<resource>.rs` with `pub(super) fn rows() -> Vec<Row>`
+//! (status shorthands and common bodies are in [`common`]), then one `mod` line and
+//! one line in [`rows`] below.
+
+mod common;
+
+mod audit;
+mod auth;
+mod clusters;
+mod events;
+mod instances;
+mod jobs;
+mod launch_options;
+mod settings;
+mod system;
+mod tokens;
+mod users;
+
+pub(super) use common::Row;
+
+/// Every row of the matrix.
+pub(super) fn rows() -> Vec<Row> {
+    [
+        system::rows(),
+        auth::rows(),
+        users::rows(),
+        tokens::rows(),
+        clusters::rows(),
+        settings::rows(),
+        instances::rows(),
+        launch_options::rows(),
+        jobs::rows(),
+        events::rows(),
+        audit::rows(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
