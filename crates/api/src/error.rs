@@ -11,8 +11,7 @@ use std::borrow::Cow;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proxicloud_domain::{DomainError, FieldErrors};
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use proxicloud_types::api::common::{ErrorBody, ErrorResponse};
 
 /// The `code` of an error response, left in the response's extensions so the audit
 /// trail can record why a request failed.
@@ -26,24 +25,6 @@ pub struct ApiError {
     message: String,
     fields: Option<FieldErrors>,
     retry_after_secs: Option<u64>,
-}
-
-/// The JSON body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorResponse {
-    pub error: ErrorBody,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable, machine-readable: `unauthenticated`, `validation_failed`, `not_found`, …
-    pub code: String,
-    /// For people; may change between versions.
-    pub message: String,
-    /// Per-field problems of a rejected request (`422 validation_failed`): field → message.
-    #[schema(inline)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<FieldErrors>,
 }
 
 impl ApiError {

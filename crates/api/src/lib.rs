@@ -9,6 +9,7 @@
 pub mod audit_trail;
 pub mod auth;
 pub mod context;
+pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -27,7 +27,6 @@ mod error;
 mod page;
 pub mod repo;
 mod sql;
-mod timestamp;
 
 use std::sync::Arc;
 
@@ -35,6 +34,7 @@ use async_trait::async_trait;
 
 pub use error::{DatabaseError, Result, StoreError, constraints};
 pub use page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
+pub use proxicloud_types::Timestamp;
 pub use repo::audit::{
     AuditEntry, AuditEntryBuilder, AuditFilter, AuditHead, AuditRepo, NewAuditEntry, Outcome,
 };
@@ -58,7 +58,6 @@ pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
 };
 pub use repo::users::{NewUser, Role, User, UserChanges, UserRepo};
-pub use timestamp::Timestamp;
 pub use uuid::Uuid;
 
 /// Which database a store runs on.

@@ -11,11 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{DEFAULT_PAGE_LIMIT, PageQuery, Paginated};
 use crate::auth::Auth;
+use crate::dto::{page_request, paginated};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
+use proxicloud_types::api::common::{DEFAULT_PAGE_LIMIT, PageQuery, Paginated};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -144,9 +145,9 @@ async fn list_audit_entries(
     };
     let entries = state
         .audit
-        .query(&auth.principal, &query.filter(), page.to_request())
+        .query(&auth.principal, &query.filter(), page_request(&page))
         .await?;
-    Ok(Json(Paginated::from_page(entries, AuditEntryDto::from)))
+    Ok(Json(paginated(entries, AuditEntryDto::from)))
 }
 
 /// The audit log entries matching the filters as CSV, newest first.

@@ -13,12 +13,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::Paginated;
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use proxicloud_types::api::common::Paginated;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

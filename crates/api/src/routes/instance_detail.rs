@@ -5,6 +5,8 @@
 use axum::Json;
 use axum::extract::State;
 use proxicloud_domain::instances::ConfigEntry;
+use proxicloud_types::api::common::{PageQuery, Paginated};
+use proxicloud_types::api::jobs::JobDto;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,9 +14,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::audit::AuditEntryDto;
-use super::jobs::JobDto;
-use super::{PageQuery, Paginated};
 use crate::auth::Auth;
+use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -72,9 +73,9 @@ async fn list_instance_jobs(
 ) -> ApiResult<Json<Paginated<JobDto>>> {
     let jobs = state
         .instance_details
-        .jobs(&auth.principal, id, page.to_request())
+        .jobs(&auth.principal, id, page_request(&page))
         .await?;
-    Ok(Json(Paginated::from_page(jobs, JobDto::from)))
+    Ok(Json(paginated(jobs, IntoDto::into_dto)))
 }
 
 /// The audit entries about an instance, newest first; the last page ends with the
@@ -91,9 +92,9 @@ async fn list_instance_audit_entries(
 ) -> ApiResult<Json<Paginated<AuditEntryDto>>> {
     let entries = state
         .instance_details
-        .audit(&auth.principal, id, page.to_request())
+        .audit(&auth.principal, id, page_request(&page))
         .await?;
-    Ok(Json(Paginated::from_page(entries, AuditEntryDto::from)))
+    Ok(Json(paginated(entries, AuditEntryDto::from)))
 }
 
 /// The guest's live Proxmox configuration, credentials masked, and its IP addresses

@@ -21,11 +21,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::DEFAULT_PAGE_LIMIT;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use proxicloud_types::api::common::DEFAULT_PAGE_LIMIT;
 
 pub const CACHE_STATUS: &str = "x-cache-status";
 

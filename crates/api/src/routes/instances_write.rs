@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use proxicloud_domain::instances::{CreateInstance, NetworkRequest, Power};
 use proxicloud_domain::jobs::Submitted;
 use proxicloud_domain::{DomainError, FieldErrors};
+use proxicloud_types::api::jobs::JobDto;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,9 +21,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::instances_read::InstanceType;
-use super::jobs::JobDto;
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
+use crate::dto::IntoDto;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::AppState;
@@ -136,7 +137,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 
 /// `202 Accepted`, the job, and where to follow it.
 fn accepted(submitted: Submitted, trail: &AuditTrail) -> Response {
-    let job = JobDto::from(submitted.job);
+    let job = submitted.job.into_dto();
     trail.detail("job_id", job.id.to_string());
     if !submitted.created {
         trail.detail("idempotent_replay", true);

@@ -12,12 +12,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{PageQuery, Paginated};
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
+use crate::dto::{page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::AppState;
+use proxicloud_types::api::common::{PageQuery, Paginated};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -142,9 +143,9 @@ async fn list_users(
 ) -> ApiResult<Json<Paginated<UserDto>>> {
     let users = state
         .iam
-        .list_users(&auth.principal, page.to_request())
+        .list_users(&auth.principal, page_request(&page))
         .await?;
-    Ok(Json(Paginated::from_page(users, UserDto::from)))
+    Ok(Json(paginated(users, UserDto::from)))
 }
 
 /// Create a user.

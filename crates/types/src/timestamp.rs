@@ -1,4 +1,4 @@
-//! `Timestamp`: the one instant type of the store.
+//! `Timestamp`: the one instant type of ProxiCloud (the store keeps it, the API sends it).
 
 use std::fmt;
 use std::ops::{Add, Sub};
