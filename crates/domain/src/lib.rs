@@ -12,5 +12,6 @@ pub mod jobs;
 pub mod launch;
 pub mod secrets;
 pub mod settings;
+pub mod workers;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

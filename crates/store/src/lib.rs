@@ -41,6 +41,9 @@ pub use repo::audit::{
 pub use repo::clusters::{
     Cluster, ClusterConfig, ClusterCredentials, ClusterHealth, ClusterRepo, ClusterStatus,
 };
+pub use repo::coordination::{
+    Coordination, Heard, Leadership, Listener, MAX_NOTIFY_PAYLOAD, SingleProcess,
+};
 pub use repo::guests::{
     Guest, GuestAddresses, GuestFilter, GuestQuery, GuestRepo, GuestReservation, GuestSort,
     OwnerFilter, STATUS_CREATING,
@@ -86,6 +89,11 @@ pub trait Store: Send + Sync {
     fn inventory(&self) -> &dyn InventoryRepo;
     fn guests(&self) -> &dyn GuestRepo;
     fn jobs(&self) -> &dyn JobRepo;
+    /// Leader election and cross-process notifications (see [`Coordination`]). The
+    /// default is [`SingleProcess`], right for a store that is alone with its database.
+    fn coordination(&self) -> &dyn Coordination {
+        &SingleProcess
+    }
     /// A counter that grows after every write through this store that may change a
     /// guest row (inventory sync, reservation, owner change, deletion, and the
     /// deletions of clusters and users that cascade to guests). In-memory views of

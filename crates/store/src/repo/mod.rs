@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod clusters;
+pub mod coordination;
 pub mod guests;
 pub mod inventory;
 pub mod jobs;

@@ -13,6 +13,7 @@ mod audit;
 mod clusters;
 mod codec;
 mod connect;
+mod coordination;
 mod guests;
 mod inventory;
 mod jobs;
@@ -29,6 +30,7 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::repo::audit::AuditRepo;
 use crate::repo::clusters::ClusterRepo;
+use crate::repo::coordination::Coordination;
 use crate::repo::guests::GuestRepo;
 use crate::repo::inventory::InventoryRepo;
 use crate::repo::jobs::JobRepo;
@@ -147,6 +149,10 @@ impl Store for SqlStore {
     }
 
     fn jobs(&self) -> &dyn JobRepo {
+        self
+    }
+
+    fn coordination(&self) -> &dyn Coordination {
         self
     }
 

@@ -12,6 +12,7 @@ mod harness;
 mod api_tokens;
 mod audit;
 mod clusters;
+mod coordination;
 mod guest_queries;
 mod guests;
 mod inventory;
@@ -76,6 +77,11 @@ conformance_tests! {
         cluster_names_are_unique,
         health_is_recorded_separately_from_the_configuration,
         deleting_a_cluster_deletes_its_inventory,
+    ],
+    coordination: [
+        exactly_one_contender_leads_until_it_lets_go,
+        notifications_reach_every_listener,
+        payloads_up_to_the_limit_are_sent_longer_ones_refused,
     ],
     settings: [
         settings_are_absent_until_written_then_replaced_whole,

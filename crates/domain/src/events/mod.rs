@@ -1,13 +1,21 @@
 //! The event bus behind `GET /api/v1/events`: job progress, inventory changes and
 //! cluster freshness, each tagged with who may see it. A short replay buffer lets
 //! a reconnecting client (`Last-Event-ID`) catch up without a full reload.
+//!
+//! With several replicas, [`relay`] carries every event published here to the buses of
+//! the others (PostgreSQL `LISTEN/NOTIFY`), so a browser sees the work of any replica.
+//! A new event source just publishes on its local bus.
+
+mod relay;
+
+pub use relay::{EventRelay, RELAY_CHANNEL};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 /// How many recent events are kept for reconnecting clients.
@@ -16,7 +24,7 @@ const REPLAY_LEN: usize = 1024;
 const CHANNEL_LEN: usize = 4096;
 
 /// Who may receive an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "owner_id", rename_all = "snake_case")]
 pub enum Audience {
     /// Every signed-in user (cluster freshness, for example).
@@ -34,6 +42,9 @@ pub struct Event {
     #[serde(skip)]
     pub audience: Audience,
     pub data: serde_json::Value,
+    /// Received from another replica (so not to be relayed again).
+    #[serde(skip)]
+    pub relayed: bool,
 }
 
 impl Event {
@@ -85,6 +96,16 @@ impl EventBus {
     }
 
     pub fn publish(&self, kind: &str, audience: Audience, data: serde_json::Value) {
+        self.push(kind, audience, data, false);
+    }
+
+    /// Publishes an event received from another replica: delivered like any other,
+    /// but marked so that the relay does not send it back out.
+    pub fn publish_relayed(&self, kind: &str, audience: Audience, data: serde_json::Value) {
+        self.push(kind, audience, data, true);
+    }
+
+    fn push(&self, kind: &str, audience: Audience, data: serde_json::Value, relayed: bool) {
         // Ids are assigned under the replay lock so the buffer stays in id order.
         let mut recent = self.recent.lock();
         let event = Arc::new(Event {
@@ -92,6 +113,7 @@ impl EventBus {
             kind: kind.to_string(),
             audience,
             data,
+            relayed,
         });
         if recent.len() == REPLAY_LEN {
             recent.pop_front();
