@@ -1,16 +1,19 @@
 //! The inventory mirror: Proxmox state copied into our database so that reads never
 //! wait on Proxmox and keep working while a cluster is unreachable.
 //!
+//! - [`Inventory`] is the mirror as a deployment-scoped background worker (see
+//!   `crate::workers`): on PostgreSQL only the elected replica polls (`background.rs`);
 //! - a supervisor keeps one worker per cluster (`supervisor.rs`);
 //! - each worker polls `/cluster/resources` — one call per cycle, however many guests —
 //!   and applies the answer with `InventoryRepo::sync` (`worker.rs`), publishing
 //!   `instance.*` events for what changed (`notify.rs`) and `cluster.status` when the
 //!   cluster goes offline or comes back;
 //! - [`InventoryRefresher`] runs one worker cycle on demand, after a job changed a
-//!   cluster (`refresh.rs`);
+//!   cluster (`refresh.rs`), on whichever replica ran the job;
 //! - [`InstanceDirectory`] answers instance reads from the mirror, with the freshness
 //!   of the data (`instances.rs`).
 
+mod background;
 mod guest_index;
 mod instances;
 mod notify;
@@ -30,6 +33,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use background::Inventory;
 pub use guest_index::{GuestIndex, IndexedGuest};
 pub(crate) use instances::load_live_guest;
 pub use instances::{
@@ -71,6 +75,26 @@ struct Context {
     stats: Arc<PollStats>,
     /// Serialises the polls of each cluster (worker and on-demand refreshes).
     gates: refresh::PollGates,
+}
+
+impl Context {
+    fn new(
+        store: Arc<dyn Store>,
+        clusters: Arc<ClusterService>,
+        events: Arc<EventBus>,
+        poll_interval: watch::Receiver<Duration>,
+        config: InventoryConfig,
+    ) -> Arc<Self> {
+        Arc::new(Context {
+            store,
+            clusters,
+            events,
+            poll_interval,
+            config,
+            stats: Arc::new(PollStats::default()),
+            gates: refresh::PollGates::default(),
+        })
+    }
 }
 
 /// How many `/cluster/resources` calls each worker has completed (answered or failed)
@@ -119,7 +143,9 @@ impl InventoryHandle {
     }
 }
 
-/// Starts the supervisor, which starts a worker for every stored cluster at once.
+/// Starts the supervisor, which starts a worker for every stored cluster at once, in
+/// this process whatever the other replicas do. Superseded by [`Inventory`] under the
+/// workers' supervisor; kept until every caller has moved.
 pub fn start(
     store: Arc<dyn Store>,
     clusters: Arc<ClusterService>,
@@ -127,19 +153,11 @@ pub fn start(
     poll_interval: watch::Receiver<Duration>,
     config: InventoryConfig,
 ) -> InventoryHandle {
-    let stats = Arc::new(PollStats::default());
-    let context = Arc::new(Context {
-        store,
-        clusters,
-        events,
-        poll_interval,
-        config,
-        stats: stats.clone(),
-        gates: refresh::PollGates::default(),
-    });
+    let context = Context::new(store, clusters, events, poll_interval, config);
+    let stats = context.stats.clone();
     let refresher = Arc::new(InventoryRefresher::new(context.clone()));
     let cancel = CancellationToken::new();
-    let supervisor = tokio::spawn(supervisor::run(context, cancel.clone()));
+    let supervisor = tokio::spawn(supervisor::run(context, cancel.clone(), None));
     InventoryHandle {
         cancel,
         supervisor,

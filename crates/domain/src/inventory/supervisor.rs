@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Context, worker};
 use crate::clusters::ClusterChange;
+use crate::workers::WorkerContext;
 
 struct Worker {
     cancel: CancellationToken,
@@ -19,7 +20,12 @@ struct Worker {
     task: JoinHandle<()>,
 }
 
-pub(super) async fn run(ctx: Arc<Context>, cancel: CancellationToken) {
+/// `report`, when run as a background worker, receives each poll's outcome.
+pub(super) async fn run(
+    ctx: Arc<Context>,
+    cancel: CancellationToken,
+    report: Option<WorkerContext>,
+) {
     let mut changes = ctx.clusters.subscribe_changes();
     let mut workers: HashMap<Uuid, Worker> = HashMap::new();
     let mut reconcile_timer = tokio::time::interval(ctx.config.reconcile_interval);
@@ -30,14 +36,14 @@ pub(super) async fn run(ctx: Arc<Context>, cancel: CancellationToken) {
             () = cancel.cancelled() => break,
             // Also fires at once: the boot-time reconcile. Afterwards it picks up
             // clusters changed by other replicas, and workers that ended by themselves.
-            _ = reconcile_timer.tick() => reconcile(&ctx, &cancel, &mut workers).await,
+            _ = reconcile_timer.tick() => reconcile(&ctx, &cancel, &report, &mut workers).await,
             change = changes.recv(), if feed_open => match change {
                 Ok(ClusterChange::Created(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    reconcile(&ctx, &cancel, &mut workers).await;
+                    reconcile(&ctx, &cancel, &report, &mut workers).await;
                 }
                 Ok(ClusterChange::Updated(id)) => match workers.get(&id) {
                     Some(worker) => worker.wake.notify_one(),
-                    None => reconcile(&ctx, &cancel, &mut workers).await,
+                    None => reconcile(&ctx, &cancel, &report, &mut workers).await,
                 },
                 Ok(ClusterChange::Deleted(id)) => {
                     if let Some(worker) = workers.remove(&id) {
@@ -59,6 +65,7 @@ pub(super) async fn run(ctx: Arc<Context>, cancel: CancellationToken) {
 async fn reconcile(
     ctx: &Arc<Context>,
     cancel: &CancellationToken,
+    report: &Option<WorkerContext>,
     workers: &mut HashMap<Uuid, Worker>,
 ) {
     workers.retain(|_, worker| !worker.task.is_finished());
@@ -96,6 +103,7 @@ async fn reconcile(
             cluster.id,
             worker_cancel.clone(),
             wake.clone(),
+            report.clone(),
         ));
         tracing::info!(cluster = %cluster.id, name = %cluster.config.name, "inventory worker started");
         workers.insert(

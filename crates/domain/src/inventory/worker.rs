@@ -15,6 +15,7 @@ use super::notify::publish_sync_report;
 use super::snapshot::snapshot;
 use crate::error::DomainError;
 use crate::events::Audience;
+use crate::workers::WorkerContext;
 
 /// What one cycle amounted to; decides the wait before the next.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,7 +31,14 @@ pub(super) enum Cycle {
 
 /// Polls cluster `id` until cancelled or the cluster is deleted. `wake` cuts the
 /// current wait short (the cluster was reconfigured: try the new settings now).
-pub(super) async fn run(ctx: Arc<Context>, id: Uuid, cancel: CancellationToken, wake: Arc<Notify>) {
+/// `report` receives each cycle's outcome (the inventory's worker state).
+pub(super) async fn run(
+    ctx: Arc<Context>,
+    id: Uuid,
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    report: Option<WorkerContext>,
+) {
     let mut failures: u32 = 0;
     let mut interval = ctx.poll_interval.clone();
     let gate = ctx.gates.gate(id);
@@ -56,6 +64,9 @@ pub(super) async fn run(ctx: Arc<Context>, id: Uuid, cancel: CancellationToken, 
                 backoff(every, failures, ctx.config.max_backoff)
             }
         };
+        if let Some(report) = &report {
+            report.record_run(outcome(id, &cycle), Some(Timestamp::now() + delay));
+        }
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
@@ -63,6 +74,14 @@ pub(super) async fn run(ctx: Arc<Context>, id: Uuid, cancel: CancellationToken, 
             // A new poll interval applies from now rather than after the old wait.
             Ok(()) = interval.changed() => {}
         }
+    }
+}
+
+fn outcome(id: Uuid, cycle: &Cycle) -> Result<(), String> {
+    match cycle {
+        Cycle::Synced | Cycle::Gone => Ok(()),
+        Cycle::ClusterFailed(error) => Err(format!("cluster {id}: {error}")),
+        Cycle::StoreFailed => Err(format!("cluster {id}: the database failed")),
     }
 }
 

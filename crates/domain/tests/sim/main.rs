@@ -6,3 +6,4 @@ mod common;
 mod instances;
 mod inventory;
 mod refresh;
+mod supervised;
