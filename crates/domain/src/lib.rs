@@ -12,6 +12,8 @@ pub mod jobs;
 pub mod launch;
 pub mod secrets;
 pub mod settings;
+#[cfg(test)]
+mod testing;
 pub mod workers;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

@@ -15,6 +15,9 @@ mod config;
 mod console;
 mod create;
 mod error;
+/// The in-memory Proxmox VE of the unit tests (feature `fake`).
+#[cfg(any(test, feature = "fake"))]
+pub mod fake;
 mod firewall;
 mod guest_ops;
 mod guests;

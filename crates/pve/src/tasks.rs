@@ -219,6 +219,7 @@ pub async fn wait_for_task<P: Pve + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fake::{FakePve, TaskEnd};
 
     #[test]
     fn ok_and_warnings_are_success() {
@@ -250,75 +251,16 @@ mod tests {
         assert_eq!(tasks[1].status.as_deref(), Some("OK"));
     }
 
-    /// A fake that implements only the two calls `wait_task` needs: everything else
-    /// keeps the trait's "not implemented" default.
-    struct ScriptedTask {
-        statuses: std::sync::Mutex<Vec<TaskStatus>>,
-        log: Vec<String>,
-    }
-
-    #[async_trait::async_trait]
-    impl Pve for ScriptedTask {
-        async fn task_status(&self, _upid: &Upid) -> Result<TaskStatus> {
-            let mut statuses = self.statuses.lock().unwrap();
-            Ok(if statuses.len() > 1 {
-                statuses.remove(0)
-            } else {
-                statuses[0].clone()
-            })
-        }
-
-        async fn task_log(&self, _upid: &Upid, start: u64, limit: u64) -> Result<TaskLog> {
-            let lines: Vec<TaskLogLine> = self
-                .log
-                .iter()
-                .enumerate()
-                .skip(start as usize)
-                .take(if limit == 0 {
-                    usize::MAX
-                } else {
-                    limit as usize
-                })
-                .map(|(i, t)| TaskLogLine {
-                    n: Some(i as u64 + 1),
-                    t: t.clone(),
-                })
-                .collect();
-            Ok(TaskLog {
-                lines,
-                total: Some(self.log.len() as u64),
-            })
-        }
-    }
-
-    fn status(state: &str, exit: Option<&str>) -> TaskStatus {
-        TaskStatus {
-            status: state.to_string(),
-            exitstatus: exit.map(str::to_string),
-            upid: None,
-            kind: "vzdump".to_string(),
-            id: None,
-            user: "root@pam".to_string(),
-            pid: None,
-            starttime: None,
-        }
-    }
-
-    fn fake(final_exit: &str, log_lines: usize) -> std::sync::Arc<dyn Pve> {
-        std::sync::Arc::new(ScriptedTask {
-            statuses: std::sync::Mutex::new(vec![
-                status("running", None),
-                status("running", None),
-                status("stopped", Some(final_exit)),
-            ]),
-            log: (1..=log_lines).map(|i| format!("line {i}")).collect(),
-        })
-    }
-
-    fn upid() -> Upid {
-        "UPID:pve1:00253F2B:0B51A6B6:6568A1C2:vzdump::root@pam:"
-            .parse()
-            .unwrap()
+    /// A task on the crate's fake that runs a few polls, then ends with `final_exit`
+    /// and a log of `log_lines` lines.
+    fn fake(final_exit: &str, log_lines: usize) -> (FakePve, Upid) {
+        let pve = FakePve::builder()
+            .task_time(Duration::from_millis(3))
+            .build();
+        let log = (1..=log_lines).map(|i| format!("line {i}"));
+        pve.script_task_ends([TaskEnd::exit(final_exit).with_log(log)]);
+        let upid = pve.start_task("pve1", "vzdump", "");
+        (pve, upid)
     }
 
     fn quick() -> WaitOptions {
@@ -330,9 +272,9 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_returns_the_warning_count() {
-        let pve = fake("WARNINGS: 2", 3);
+        let (pve, upid) = fake("WARNINGS: 2", 3);
         let success = pve
-            .wait_task(&upid(), &quick())
+            .wait_task(&upid, &quick())
             .await
             .expect("warnings are success");
         assert_eq!(success.warnings, 2);
@@ -340,8 +282,8 @@ mod tests {
 
     #[tokio::test]
     async fn failed_tasks_carry_the_last_twenty_log_lines() {
-        let pve = fake("job errors", 30);
-        let err = pve.wait_task(&upid(), &quick()).await.expect_err("failure");
+        let (pve, upid) = fake("job errors", 30);
+        let err = pve.wait_task(&upid, &quick()).await.expect_err("failure");
         let PveError::TaskFailed {
             exitstatus,
             log_tail,
@@ -358,7 +300,7 @@ mod tests {
 
     #[tokio::test]
     async fn fakes_get_not_implemented_for_everything_else() {
-        let pve = fake("OK", 1);
+        let (pve, _) = fake("OK", 1);
         let err = pve.version().await.expect_err("not scripted");
         assert!(
             matches!(
@@ -373,17 +315,15 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_stops_at_the_timeout() {
-        let pve: std::sync::Arc<dyn Pve> = std::sync::Arc::new(ScriptedTask {
-            statuses: std::sync::Mutex::new(vec![status("running", None)]),
-            log: Vec::new(),
-        });
+        let pve = FakePve::builder().hold_tasks().build();
+        let upid = pve.start_task("pve1", "vzdump", "");
         let options = WaitOptions {
             poll_interval: Duration::from_millis(5),
             timeout: Duration::from_millis(30),
             log_tail_lines: 20,
         };
         let err = pve
-            .wait_task(&upid(), &options)
+            .wait_task(&upid, &options)
             .await
             .expect_err("never stops");
         assert!(matches!(err, PveError::Timeout { .. }), "{err:?}");

@@ -1,14 +1,10 @@
 //! Addresses learned after a job brought a guest up: stored, published, retried while
 //! the guest cannot tell yet, and never a reason for the job to fail.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use parking_lot::Mutex;
-use proxicloud_pve::{
-    GuestAddress, GuestAddresses, GuestType, NodeName, Pve, PveError, UnavailableReason, VmId,
-};
+use proxicloud_pve::fake::{AddressAnswer, Failure, FakePve};
+use proxicloud_pve::{GuestAddress, GuestAddresses, PveError, UnavailableReason};
 use proxicloud_store::{Guest, JobStatus};
 
 use super::world::World;
@@ -57,7 +53,7 @@ async fn a_started_instance_learns_its_addresses_and_tells_open_consoles() {
 #[tokio::test]
 async fn a_refused_address_lookup_never_fails_the_job() {
     let world = World::new().await;
-    world.pve.refuse_address_lookups();
+    refuse_address_lookups(&world);
     let guest = world.started_instance("web").await;
     assert_eq!(guest.addresses, None, "still unknown");
     // Refused is final: no retries.
@@ -65,32 +61,26 @@ async fn a_refused_address_lookup_never_fails_the_job() {
     assert!(address_events(&world).is_empty());
 }
 
-/// Answers address lookups from a script, one answer per call.
-struct Scripted(Mutex<VecDeque<Result<GuestAddresses, PveError>>>);
-
-impl Scripted {
-    fn new(answers: Vec<Result<GuestAddresses, PveError>>) -> Self {
-        Self(Mutex::new(answers.into()))
-    }
-
-    fn left(&self) -> usize {
-        self.0.lock().len()
-    }
+/// As for a token without `VM.Audit`: the world's own learner finds nothing.
+fn refuse_address_lookups(world: &World) {
+    let refused = Failure::Refused;
+    world.pve.fail_calls(Some("guest_addresses"), refused);
 }
 
-#[async_trait]
-impl Pve for Scripted {
-    async fn guest_addresses(
-        &self,
-        _node: &NodeName,
-        _kind: GuestType,
-        _vmid: VmId,
-    ) -> Result<GuestAddresses, PveError> {
-        self.0.lock().pop_front().expect("no more calls scripted")
-    }
+/// A Proxmox that answers address lookups from a script, one answer per call.
+fn scripted(answers: Vec<AddressAnswer>) -> FakePve {
+    FakePve::builder().addresses(answers).build()
 }
 
-fn known(addresses: &[&str]) -> Result<GuestAddresses, PveError> {
+/// How many scripted answers are left; panics if it was asked past its script.
+fn left(pve: &FakePve, scripted: usize) -> usize {
+    let left = pve.scripted_addresses_left();
+    let asked = pve.calls("guest_addresses");
+    assert_eq!(asked + left, scripted, "asked past the script");
+    left
+}
+
+fn known(addresses: &[&str]) -> AddressAnswer {
     Ok(GuestAddresses::Known(
         addresses
             .iter()
@@ -122,9 +112,9 @@ fn learner(world: &World) -> AddressLearner {
 #[tokio::test]
 async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
     let world = World::new().await;
-    world.pve.refuse_address_lookups();
+    refuse_address_lookups(&world);
     let guest = world.started_instance("vm").await;
-    let pve = Scripted::new(vec![
+    let pve = scripted(vec![
         Ok(GuestAddresses::Unavailable(
             UnavailableReason::AgentNotRunning,
         )),
@@ -137,7 +127,7 @@ async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
     learner(&world)
         .learn_after_start(&pve, &target(&guest))
         .await;
-    assert_eq!(pve.left(), 0);
+    assert_eq!(left(&pve, 4), 0);
     let row = world.store.guests().get(guest.id).await.unwrap();
     assert_eq!(row.addresses, Some(vec!["192.0.2.7".to_owned()]));
 }
@@ -145,17 +135,18 @@ async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
 #[tokio::test]
 async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
     let world = World::new().await;
-    world.pve.refuse_address_lookups();
+    refuse_address_lookups(&world);
     let guest = world.started_instance("quiet").await;
-    let pve = Scripted::new(vec![known(&[]), known(&[]), known(&[]), known(&[])]);
+    let pve = scripted(vec![known(&[]), known(&[]), known(&[]), known(&[])]);
     learner(&world)
         .learn_after_start(&pve, &target(&guest))
         .await;
+    left(&pve, 4);
     let row = world.store.guests().get(guest.id).await.unwrap();
     assert_eq!(row.addresses, Some(vec![]));
 
     // A VM without an agent: one call, nothing stored.
-    let pve = Scripted::new(vec![
+    let pve = scripted(vec![
         Ok(GuestAddresses::Unavailable(
             UnavailableReason::NoAgentConfigured,
         )),
@@ -164,5 +155,5 @@ async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
     learner(&world)
         .learn_after_start(&pve, &target(&guest))
         .await;
-    assert_eq!(pve.left(), 1, "no agent: not asked again");
+    assert_eq!(left(&pve, 2), 1, "no agent: not asked again");
 }

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use proxicloud_pve::fake::TASK_TIME;
 use proxicloud_store::{JobStatus, StepStatus, Uuid};
 
-use super::fake_pve::TASK_TIME;
 use super::world::{World, lxc};
 use crate::instances::job_marker;
 use crate::jobs::tests::support::wait_for_job;

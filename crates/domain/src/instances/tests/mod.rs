@@ -3,7 +3,6 @@
 mod addresses;
 mod create;
 mod dry_run;
-mod fake_pve;
 mod lifecycle;
 mod validation;
 mod world;

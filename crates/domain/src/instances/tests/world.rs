@@ -1,36 +1,40 @@
 //! A fresh world per test: SQLite store with one cluster mirrored (two nodes), users
-//! of every role, the fake Proxmox, and the instance service and job handlers on them.
+//! of every role, the fake Proxmox (`proxicloud_pve::fake`, with a container template
+//! and a bridge on both nodes), and the instance service and job handlers on them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use proxicloud_pve::Pve;
+use proxicloud_pve::fake::FakePve;
 use proxicloud_store::{
     Backend, Guest, GuestQuery, InventorySnapshot, Job, JobFilter, JobStatus, NodeObservation,
     PageRequest, Role, StorageObservation, Store, Timestamp, Uuid,
 };
 
-use super::fake_pve::{FakePve, TEMPLATE};
-use crate::error::DomainResult;
+use serde_json::json;
+
 use crate::events::EventBus;
 use crate::iam::Principal;
-use crate::instances::{CreateInstance, InstanceService, PveConnector};
+use crate::instances::{CreateInstance, InstanceService};
 use crate::jobs::tests::support::{
     CrashingStore, lab_cluster, principal_of, sqlite_store, user, wait_for_job,
 };
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobHandlers, JobQueue};
 use crate::settings::{Settings, SettingsService};
+use crate::testing::FakeConnector;
 
 pub const GIB: u64 = 1 << 30;
 
-pub struct FakeConnector(pub Arc<FakePve>);
+pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
-#[async_trait]
-impl PveConnector for FakeConnector {
-    async fn pve(&self, _cluster_id: Uuid) -> DomainResult<Arc<dyn Pve>> {
-        Ok(self.0.clone())
-    }
+/// The cluster's Proxmox: no guests yet, a template in `local` and `vmbr0` on each node.
+fn lab_pve() -> FakePve {
+    let nodes = ["pve1", "pve2"];
+    let template = json!({"volid": TEMPLATE, "content": "vztmpl", "size": 123_456_789});
+    FakePve::builder()
+        .volume(&nodes, "local", template)
+        .interface(&nodes, json!({"iface": "vmbr0", "type": "bridge"}))
+        .build()
 }
 
 pub struct World {
@@ -114,7 +118,7 @@ impl World {
         let bob = principal_of(&user(store.as_ref(), "bob", Role::Operator).await);
         let reader = principal_of(&user(store.as_ref(), "reader", Role::Readonly).await);
         let root = principal_of(&user(store.as_ref(), "root", Role::Admin).await);
-        let pve = Arc::new(FakePve::default());
+        let pve = Arc::new(lab_pve());
         let events = Arc::new(EventBus::new());
         let queue = JobQueue::new(store.clone(), events.clone());
         let settings = Arc::new(

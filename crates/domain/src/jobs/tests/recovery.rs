@@ -1,18 +1,18 @@
 //! Crashes, lost leases, shutdown and Proxmox task outcomes.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use proxicloud_pve::fake::{FakePve, TaskEnd};
 use proxicloud_store::{Backend, JobStatus, Role, StepStatus, Store};
 
 use super::engine::{fast_config, handlers};
 use super::support::{CrashingStore, DONE, sqlite_store, user, wait_for_job, wait_until_finished};
-use super::toy::{TOY_UPID, TaskPve, Toy, toy_job};
+use super::toy::{Toy, held_pve, toy_job};
 use crate::events::EventBus;
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
 
-fn waiting_toy(pve: &Arc<TaskPve>) -> Arc<Toy> {
+fn waiting_toy(pve: &Arc<FakePve>) -> Arc<Toy> {
     Arc::new(Toy {
         pve: Some(pve.clone()),
         ..Toy::default()
@@ -24,7 +24,7 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
     let (store, _dir) = sqlite_store().await;
     let alice = user(store.as_ref(), "alice", Role::Operator).await;
     let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
-    let pve = Arc::new(TaskPve::default());
+    let pve = held_pve();
     let engine = JobEngine::start(&queue, handlers(&waiting_toy(&pve)), fast_config())
         .await
         .unwrap();
@@ -45,7 +45,8 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
         "handed back, not failed"
     );
     assert_eq!(released.claimed_by, None);
-    assert_eq!(released.pve_upid.as_deref(), Some(TOY_UPID));
+    let upid = pve.task_upids()[0].to_string();
+    assert_eq!(released.pve_upid, Some(upid), "the task Proxmox started");
     assert_eq!(released.steps[1].status, StepStatus::Running);
 
     let toy = waiting_toy(&pve);
@@ -53,12 +54,12 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
         .await
         .unwrap();
     wait_for_job(store.as_ref(), id, DONE, |j| j.attempts == 2).await;
-    pve.finish("OK");
+    pve.hold_tasks(false);
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(
-        pve.started.load(Ordering::SeqCst),
+        pve.calls("power"),
         1,
         "the task was waited for, not started again"
     );
@@ -70,7 +71,7 @@ async fn a_failed_proxmox_task_fails_the_job_with_pves_exit_status_and_log() {
     let (store, _dir) = sqlite_store().await;
     let alice = user(store.as_ref(), "alice", Role::Operator).await;
     let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
-    let pve = Arc::new(TaskPve::default());
+    let pve = held_pve();
     let toy = waiting_toy(&pve);
     let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
         .await
@@ -83,14 +84,15 @@ async fn a_failed_proxmox_task_fails_the_job_with_pves_exit_status_and_log() {
         .job
         .id;
     wait_for_job(store.as_ref(), id, DONE, |j| j.pve_upid.is_some()).await;
-    pve.finish("startup for container '100' failed");
+    pve.script_task_ends([TaskEnd::exit("startup for container '100' failed")]);
+    pve.hold_tasks(false);
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(
         job.error.as_deref(),
         Some(
-            "startup for container '100' failed\nstarting CT 100\nTASK ERROR: startup for container '100' failed"
+            "startup for container '100' failed\nstarting vzstart 100\nTASK ERROR: startup for container '100' failed"
         )
     );
     assert_eq!(*toy.compensated.lock(), ["two"]);

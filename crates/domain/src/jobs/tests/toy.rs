@@ -1,15 +1,15 @@
-//! A three-step job kind that records what ran where, and a Proxmox fake with one
-//! controllable task, to test the engine without any real job logic.
+//! A three-step job kind that records what ran where, and a Proxmox (the crate's
+//! `FakePve`) whose task step two waits for, to test the engine without any real job
+//! logic.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use proxicloud_pve::{
-    GuestType, NodeName, PowerAction, Pve, PveError, TaskLog, TaskLogLine, TaskStatus, Upid, VmId,
-};
+use proxicloud_pve::fake::{FakeGuest, FakePve};
+use proxicloud_pve::{GuestType, NodeName, PowerAction, Pve, VmId};
 use proxicloud_store::{JobStep, NewJob, Uuid};
 use serde::Deserialize;
 
@@ -56,8 +56,8 @@ pub(super) struct Toy {
     pub transient_failures: AtomicU32,
     /// Step `two` works this long without a checkpoint (to lose the lease).
     pub stall: Mutex<Option<Duration>>,
-    /// Step `two` starts a task here and waits for it.
-    pub pve: Option<Arc<TaskPve>>,
+    /// Step `two` starts container 100 here and waits for the task.
+    pub pve: Option<Arc<FakePve>>,
 }
 
 impl Toy {
@@ -117,62 +117,13 @@ impl JobHandler for Toy {
     }
 }
 
-/// A Proxmox with one task that runs until `finish` is called.
-#[derive(Default)]
-pub(super) struct TaskPve {
-    pub started: AtomicU32,
-    finished: AtomicBool,
-    exitstatus: Mutex<String>,
-}
-
-pub(super) const TOY_UPID: &str = "UPID:pve1:00001234:00005678:65A1B2C3:vzstart:100:root@pam:";
-
-impl TaskPve {
-    pub(super) fn finish(&self, exitstatus: &str) {
-        *self.exitstatus.lock() = exitstatus.to_owned();
-        self.finished.store(true, Ordering::SeqCst);
-    }
-}
-
-#[async_trait]
-impl Pve for TaskPve {
-    async fn power(
-        &self,
-        _: &NodeName,
-        _: GuestType,
-        _: VmId,
-        _: PowerAction,
-    ) -> Result<Upid, PveError> {
-        self.started.fetch_add(1, Ordering::SeqCst);
-        Ok(TOY_UPID.parse().unwrap())
-    }
-
-    async fn task_status(&self, upid: &Upid) -> Result<TaskStatus, PveError> {
-        let finished = self.finished.load(Ordering::SeqCst);
-        Ok(TaskStatus {
-            status: if finished { "stopped" } else { "running" }.into(),
-            exitstatus: finished.then(|| self.exitstatus.lock().clone()),
-            upid: Some(upid.to_string()),
-            kind: "vzstart".into(),
-            id: Some("100".into()),
-            user: "root@pam".into(),
-            pid: None,
-            starttime: None,
-        })
-    }
-
-    async fn task_log(&self, _: &Upid, _: u64, _: u64) -> Result<TaskLog, PveError> {
-        let line = |n: u64, t: &str| TaskLogLine {
-            n: Some(n),
-            t: t.into(),
-        };
-        let exit = self.exitstatus.lock().clone();
-        Ok(TaskLog {
-            lines: vec![
-                line(1, "starting CT 100"),
-                line(2, &format!("TASK ERROR: {exit}")),
-            ],
-            total: Some(2),
-        })
-    }
+/// A Proxmox with container 100 on pve1, whose tasks run until `hold_tasks(false)`.
+pub(super) fn held_pve() -> Arc<FakePve> {
+    let container = FakeGuest::new("pve1", GuestType::Lxc);
+    Arc::new(
+        FakePve::builder()
+            .guest(100, container)
+            .hold_tasks()
+            .build(),
+    )
 }

@@ -1,12 +1,12 @@
 //! Launch options against a small fake Proxmox: two nodes sharing an NFS storage,
 //! one offline node, a VM template in the mirror.
 
-mod fake_pve;
+mod lab_pve;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use proxicloud_pve::fake::{Failure, FakePve};
 use proxicloud_pve::{GuestType, VmId};
 use proxicloud_store::{GuestObservation, InventorySnapshot, Role, Store, Timestamp, Uuid};
 
@@ -17,7 +17,8 @@ use crate::jobs::tests::support::{
     lab_cluster, principal_of, principal_with_role, sqlite_store, user,
 };
 use crate::settings::{ResourceDefaults, Settings, SettingsService};
-use fake_pve::{Connector, FakePve, GIB};
+use crate::testing::FakeConnector;
+use lab_pve::{GIB, assert_asked_like_the_wizard, lab_pve};
 
 struct Lab {
     pve: Arc<FakePve>,
@@ -66,7 +67,7 @@ impl Lab {
                 .unwrap(),
         );
         Lab {
-            pve: Arc::new(FakePve::default()),
+            pve: Arc::new(lab_pve()),
             store,
             settings,
             cluster_id,
@@ -78,14 +79,14 @@ impl Lab {
     fn service(&self, ttl: Duration) -> LaunchOptionsService {
         LaunchOptionsService::new(
             self.store.clone(),
-            Arc::new(Connector(self.pve.clone())),
+            Arc::new(FakeConnector(self.pve.clone())),
             self.settings.clone(),
         )
         .with_cache_ttl(ttl)
     }
 
     fn calls(&self) -> usize {
-        self.pve.calls.load(Ordering::SeqCst)
+        self.pve.recorded().len()
     }
 }
 
@@ -174,6 +175,7 @@ async fn the_cluster_is_described_for_the_wizard() {
         ),
         (1, 1024, 8, "vmbr0")
     );
+    assert_asked_like_the_wizard(&lab.pve);
 }
 
 #[tokio::test]
@@ -194,6 +196,7 @@ async fn a_second_look_within_the_cache_lifetime_does_not_ask_proxmox() {
     uncached.options(&operator, None).await.unwrap();
     uncached.options(&operator, None).await.unwrap();
     assert_eq!(lab.calls(), 3 * first_round);
+    assert_asked_like_the_wizard(&lab.pve);
 }
 
 #[tokio::test]
@@ -211,6 +214,7 @@ async fn defaults_follow_the_settings_even_while_the_cluster_is_cached() {
     lab.settings.update(admin, settings).await.unwrap();
     let options = service.options(admin, None).await.unwrap();
     assert_eq!((options.defaults.cores, options.defaults.disk_gib), (2, 20));
+    assert_asked_like_the_wizard(&lab.pve);
 }
 
 #[tokio::test]
@@ -218,7 +222,7 @@ async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
     let lab = Lab::new().await;
     let operator = principal_with_role(Role::Operator);
     let service = lab.service(Duration::from_secs(30));
-    lab.pve.down.store(true, Ordering::SeqCst);
+    lab.pve.fail_calls(None, Failure::Unreachable);
     match service.options(&operator, None).await {
         Err(DomainError::Unavailable { code, message }) => {
             assert_eq!(code, "cluster_unavailable");
@@ -229,8 +233,9 @@ async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
         }
         other => panic!("expected Unavailable, got {other:?}"),
     }
-    lab.pve.down.store(false, Ordering::SeqCst);
+    lab.pve.heal();
     assert!(service.options(&operator, None).await.is_ok());
+    assert_asked_like_the_wizard(&lab.pve);
 }
 
 #[tokio::test]
@@ -259,7 +264,7 @@ async fn without_a_cluster_the_wizard_is_told_to_register_one() {
     let settings = Arc::new(SettingsService::new(store.clone(), Settings::default()));
     let service = LaunchOptionsService::new(
         store,
-        Arc::new(Connector(Arc::new(FakePve::default()))),
+        Arc::new(FakeConnector(Arc::new(FakePve::default()))),
         settings,
     );
     let result = service
@@ -277,7 +282,7 @@ async fn without_a_cluster_the_wizard_is_told_to_register_one() {
 #[tokio::test]
 async fn a_node_that_cannot_be_asked_is_reported_not_offered() {
     let lab = Lab::new().await;
-    lab.pve.pve2_unreachable.store(true, Ordering::SeqCst);
+    lab.pve.cut_off_node("pve2");
     let options = lab
         .service(Duration::from_secs(30))
         .options(&principal_with_role(Role::Operator), None)
@@ -295,4 +300,5 @@ async fn a_node_that_cannot_be_asked_is_reported_not_offered() {
     // What only pve2 had is not offered; what pve1 has still is.
     let debian = &options.cluster.lxc_templates[1];
     assert_eq!(debian.nodes, ["pve1"]);
+    assert_asked_like_the_wizard(&lab.pve);
 }
