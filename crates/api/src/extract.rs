@@ -175,3 +175,31 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             })
     }
 }
+
+/// The `Idempotency-Key` header of a POST that starts work, if sent: a repeated key
+/// (same user) returns the first job instead of starting another. Declare it in the
+/// route's utoipa `params` as `("Idempotency-Key" = Option<String>, Header)`.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+/// The header's name.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IDEMPOTENCY_KEY) else {
+            return Ok(Self(None));
+        };
+        value
+            .to_str()
+            .map(|key| Self(Some(key.to_owned())))
+            .map_err(|_| {
+                ApiError::validation(FieldErrors::from([(
+                    "Idempotency-Key".to_owned(),
+                    "must be printable ASCII".to_owned(),
+                )]))
+            })
+    }
+}

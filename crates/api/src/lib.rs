@@ -13,6 +13,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod respond;
 pub mod routes;
 pub mod state;
 
@@ -24,11 +25,12 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, middleware};
+use proxicloud_domain::audit::AuditService;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{ApiConfig, AppState, DatabaseReady, ReadinessCheck};
+pub use state::{ApiConfig, AppState, Domain};
 
 use crate::audit_trail::{AuditActions, AuditLayer};
 
@@ -43,7 +45,7 @@ pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
     let (router, spec) = routes::api_router().split_for_parts();
     let description = Arc::new(openapi::describe(spec));
     let audit_layer = AuditLayer {
-        audit: state.audit.clone(),
+        audit: state.get::<AuditService>(),
         actions: Arc::new(AuditActions::from_spec(&description.spec)),
     };
     router

@@ -2,14 +2,15 @@
 //! `--demo`, a built-in Proxmox VE simulator to manage.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use proxicloud_api::{ApiConfig, AppState};
-use proxicloud_domain::iam::IamConfig;
-use proxicloud_domain::instances::start_job_engine;
-use proxicloud_domain::inventory::{self, InventoryConfig};
+use proxicloud_domain::app::{Services, ServicesConfig, Start};
+use proxicloud_domain::iam::IamService;
+use proxicloud_domain::inventory::InventoryConfig;
 use proxicloud_domain::jobs::EngineConfig;
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::Settings;
@@ -78,56 +79,27 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     let store = proxicloud_store::connect(&config.database_url())
         .await
         .context("opening the database")?;
-    let state = AppState::new(
-        store.clone(),
-        &master_key,
-        IamConfig::default(),
-        ApiConfig::default(),
+    let services = Arc::new(
+        Services::build(store.clone(), master_key.clone(), services_config(&config)).await?,
     );
-
-    // The configuration file's poll interval is the default until an admin sets one.
-    let mut defaults = Settings::default();
-    defaults.system.poll_interval_secs = config.inventory.poll_interval_secs;
-    state.settings.set_defaults(defaults);
-    state.settings.refresh().await?;
 
     let admin_password = std::env::var("PROXICLOUD_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty())
         .map(SecretString::from);
-    let initial_admin = state.iam.bootstrap_admin(admin_password).await?;
+    let initial_admin = services
+        .get::<IamService>()
+        .bootstrap_admin(admin_password)
+        .await?;
 
     let demo = if args.demo {
         let demo = demo::start(&config.data_dir, &master_key).await?;
-        demo.register(&state.clusters).await?;
+        demo.register(&services.platform().clusters).await?;
         Some(demo)
     } else {
         None
     };
-    let inventory = inventory::start(
-        store.clone(),
-        state.clusters.clone(),
-        state.events.clone(),
-        state.settings.poll_interval(),
-        InventoryConfig {
-            max_backoff: Duration::from_secs(config.inventory.max_backoff_secs),
-            ..InventoryConfig::default()
-        },
-    );
-
-    let jobs = start_job_engine(
-        store.clone(),
-        state.clusters.clone(),
-        state.events.clone(),
-        &state.job_queue,
-        EngineConfig {
-            workers: config.jobs.workers,
-            lease: Duration::from_secs(config.jobs.lease_secs),
-            ..EngineConfig::default()
-        },
-        Some(inventory.refresher()),
-    )
-    .await?;
+    let running = services.start(Start::ALL).await?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -153,23 +125,43 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
         println!("Demo Proxmox VE simulator at {}", demo.sim.base_url);
     }
 
-    let events = state.events.clone();
+    let events = services.platform().events.clone();
     let stopping = async move {
         shutdown_signal().await;
         // Event streams never end by themselves; graceful shutdown waits for them.
         events.close();
     };
+    let state = AppState::new(services, ApiConfig::default());
     let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());
     proxicloud_api::serve_router(listener, app, stopping).await?;
     tracing::info!("HTTP server stopped; stopping workers");
     // Running job steps reach their next checkpoint and hand the job back.
-    jobs.shutdown().await;
-    inventory.shutdown().await;
+    running.shutdown().await;
     if let Some(demo) = demo {
         demo.sim.shutdown().await;
     }
     store.close().await;
     Ok(())
+}
+
+/// The application's settings from the configuration file and environment.
+fn services_config(config: &Config) -> ServicesConfig {
+    // The configuration file's poll interval is the default until an admin sets one.
+    let mut settings = Settings::default();
+    settings.system.poll_interval_secs = config.inventory.poll_interval_secs;
+    ServicesConfig {
+        settings,
+        engine: EngineConfig {
+            workers: config.jobs.workers,
+            lease: Duration::from_secs(config.jobs.lease_secs),
+            ..EngineConfig::default()
+        },
+        inventory: InventoryConfig {
+            max_backoff: Duration::from_secs(config.inventory.max_backoff_secs),
+            ..InventoryConfig::default()
+        },
+        ..ServicesConfig::default()
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -260,3 +260,8 @@ fn section<T: DeserializeOwned + Clone>(
 
 #[cfg(test)]
 mod tests;
+
+/// Provides the platform's [`SettingsService`] to the API.
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    registry.provide(platform.settings.clone());
+}

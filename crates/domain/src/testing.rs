@@ -11,8 +11,8 @@ use proxicloud_pve::Pve;
 use proxicloud_pve::fake::FakePve;
 use proxicloud_store::Uuid;
 
+use crate::clusters::PveConnector;
 use crate::error::DomainResult;
-use crate::instances::PveConnector;
 
 /// Every cluster reaches the same fake (the tests have one cluster each; a test that
 /// needs two would map cluster ids to fakes here).

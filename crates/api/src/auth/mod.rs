@@ -13,7 +13,7 @@ pub mod cookies;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use proxicloud_domain::iam::Principal;
+use proxicloud_domain::iam::{IamService, Principal};
 use secrecy::SecretString;
 
 use crate::audit_trail::AuditTrail;
@@ -84,7 +84,7 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (token, source) =
             credential(&parts.headers, &parts.method)?.ok_or_else(ApiError::unauthenticated)?;
-        let principal = state.iam.authenticate(&token).await?;
+        let principal = state.get::<IamService>().authenticate(&token).await?;
         tracing::Span::current().record("user", tracing::field::display(&principal.user_id));
         if let Some(trail) = parts.extensions.get::<AuditTrail>() {
             trail.actor(&principal);

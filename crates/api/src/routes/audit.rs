@@ -1,9 +1,9 @@
 //! `/api/v1/audit`: reading the audit log (admin only), as JSON pages or CSV.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use proxicloud_domain::audit::AuditService;
 use proxicloud_store::{AuditEntry, AuditFilter, Outcome, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use crate::auth::Auth;
 use crate::dto::{page_request, paginated};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::ApiQuery;
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 use proxicloud_types::api::common::{DEFAULT_PAGE_LIMIT, PageQuery, Paginated};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -136,15 +136,14 @@ impl From<AuditEntry> for AuditEntryDto {
         (status = 422, body = ErrorResponse)))]
 async fn list_audit_entries(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(audit): Domain<AuditService>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Paginated<AuditEntryDto>>> {
     let page = PageQuery {
         limit: Some(query.limit.unwrap_or(DEFAULT_PAGE_LIMIT)),
         cursor: query.cursor.clone(),
     };
-    let entries = state
-        .audit
+    let entries = audit
         .query(&auth.principal, &query.filter(), page_request(&page))
         .await?;
     Ok(Json(paginated(entries, AuditEntryDto::from)))
@@ -155,7 +154,7 @@ async fn list_audit_entries(
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorResponse)))]
 async fn export_audit_csv(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(audit): Domain<AuditService>,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<impl IntoResponse> {
     if query.limit.is_some() || query.cursor.is_some() {
@@ -165,10 +164,7 @@ async fn export_audit_csv(
         )];
         return Err(ApiError::validation(fields.into()));
     }
-    let csv = state
-        .audit
-        .export_csv(&auth.principal, &query.filter())
-        .await?;
+    let csv = audit.export_csv(&auth.principal, &query.filter()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

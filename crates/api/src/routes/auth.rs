@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proxicloud_domain::DomainError;
+use proxicloud_domain::iam::IamService;
 use proxicloud_domain::iam::{AuthMethod, IssuedSession};
 use proxicloud_store::{Outcome, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
@@ -24,7 +25,7 @@ use crate::auth::{Auth, CredentialSource, credential, csrf_failure};
 use crate::context::RequestContext;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, JsonOrEmpty};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -130,14 +131,14 @@ fn with_cleared_cookies(state: &AppState, mut response: Response) -> Response {
         (status = 403, description = "Account disabled", body = ErrorResponse),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorResponse)))]
 async fn login(
+    Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
     context: RequestContext,
     trail: AuditTrail,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     trail.login_attempt(&request.username, None);
-    match state
-        .iam
+    match iam
         .login(&request.username, request.password, context.source_ip)
         .await
     {
@@ -159,6 +160,7 @@ async fn login(
     request_body(content = RefreshRequest, description = "Optional for cookie sessions"),
     responses((status = 200, body = SessionResponse), (status = 401, body = ErrorResponse)))]
 async fn refresh_session(
+    Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
     headers: HeaderMap,
     trail: AuditTrail,
@@ -175,7 +177,7 @@ async fn refresh_session(
             (token, true)
         }
     };
-    let session = state.iam.refresh(&token).await?;
+    let session = iam.refresh(&token).await?;
     trail.login_attempt(&session.user.username, Some(session.user.id));
     Ok(session_response(&state, session, use_cookies))
 }
@@ -186,6 +188,7 @@ async fn refresh_session(
     request_body(content = RefreshRequest, description = "Optional"),
     responses((status = 204), (status = 401, body = ErrorResponse)))]
 async fn logout(
+    Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
@@ -193,10 +196,10 @@ async fn logout(
     JsonOrEmpty(request): JsonOrEmpty<RefreshRequest>,
 ) -> ApiResult<Response> {
     if let Some((token, _)) = credential(&headers, &method)? {
-        match state.iam.authenticate(&token).await {
+        match iam.authenticate(&token).await {
             Ok(principal) => {
                 trail.actor(&principal);
-                state.iam.logout(&principal).await?;
+                iam.logout(&principal).await?;
                 return Ok(with_cleared_cookies(
                     &state,
                     StatusCode::NO_CONTENT.into_response(),
@@ -217,7 +220,7 @@ async fn logout(
             token
         }
     };
-    state.iam.logout_with_refresh_token(&refresh).await?;
+    iam.logout_with_refresh_token(&refresh).await?;
     Ok(with_cleared_cookies(
         &state,
         StatusCode::NO_CONTENT.into_response(),
@@ -229,9 +232,9 @@ async fn logout(
     responses((status = 200, body = CurrentUserResponse), (status = 401, body = ErrorResponse)))]
 async fn current_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
 ) -> ApiResult<Json<CurrentUserResponse>> {
-    let user = state.iam.whoami(&auth.principal).await?;
+    let user = iam.whoami(&auth.principal).await?;
     let authenticated_by = match auth.principal.via {
         AuthMethod::Session { .. } => "session",
         AuthMethod::ApiToken { .. } => "api_token",
@@ -249,12 +252,12 @@ async fn current_user(
         (status = 422, description = "Wrong current password or weak new one", body = ErrorResponse)))]
 async fn change_own_password(
     auth: Auth,
+    Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
     context: RequestContext,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<Response> {
-    let renewed = state
-        .iam
+    let renewed = iam
         .change_own_password(
             &auth.principal,
             request.current_password,

@@ -2,8 +2,8 @@
 //! Secrets go in and never come out: responses say `secret_set`.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
+use proxicloud_domain::clusters::ClusterService;
 use proxicloud_domain::clusters::{AuthInput, ClusterInfo, ClusterInput, ConnectionTest};
 use proxicloud_store::{ClusterCredentials, Timestamp};
 use secrecy::SecretString;
@@ -17,7 +17,7 @@ use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 use proxicloud_types::api::common::Paginated;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -214,9 +214,9 @@ fn cluster_resource(id: Uuid) -> String {
     responses((status = 200, body = Paginated<ClusterDto>), (status = 403, body = ErrorResponse)))]
 async fn list_clusters(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
 ) -> ApiResult<Json<Paginated<ClusterDto>>> {
-    let clusters = state.clusters.list(&auth.principal).await?;
+    let clusters = clusters.list(&auth.principal).await?;
     Ok(Json(Paginated::all(
         clusters.into_iter().map(ClusterDto::from).collect(),
     )))
@@ -228,14 +228,11 @@ async fn list_clusters(
         (status = 422, body = ErrorResponse)))]
 async fn create_cluster(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
     trail: AuditTrail,
     ApiJson(request): ApiJson<ClusterRequest>,
 ) -> ApiResult<(StatusCode, Json<ClusterDto>)> {
-    let created = state
-        .clusters
-        .create(&auth.principal, request.into())
-        .await?;
+    let created = clusters.create(&auth.principal, request.into()).await?;
     trail.resource(cluster_resource(created.id));
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -245,10 +242,10 @@ async fn create_cluster(
     responses((status = 200, body = ClusterDto), (status = 404, body = ErrorResponse)))]
 async fn get_cluster(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ClusterDto>> {
-    Ok(Json(state.clusters.get(&auth.principal, id).await?.into()))
+    Ok(Json(clusters.get(&auth.principal, id).await?.into()))
 }
 
 /// Replace a cluster's configuration (leave the secret out to keep it).
@@ -258,13 +255,12 @@ async fn get_cluster(
         (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 async fn update_cluster(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<ClusterRequest>,
 ) -> ApiResult<Json<ClusterDto>> {
     Ok(Json(
-        state
-            .clusters
+        clusters
             .update(&auth.principal, id, request.into())
             .await?
             .into(),
@@ -276,10 +272,10 @@ async fn update_cluster(
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn delete_cluster(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.clusters.delete(&auth.principal, id).await?;
+    clusters.delete(&auth.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -288,11 +284,11 @@ async fn delete_cluster(
     responses((status = 200, body = ConnectionTestDto), (status = 404, body = ErrorResponse)))]
 async fn test_cluster(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(clusters): Domain<ClusterService>,
     trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ConnectionTestDto>> {
-    let outcome = ConnectionTestDto::from(state.clusters.test(&auth.principal, id).await?);
+    let outcome = ConnectionTestDto::from(clusters.test(&auth.principal, id).await?);
     trail.detail(
         "connection",
         outcome

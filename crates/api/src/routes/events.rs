@@ -7,6 +7,7 @@
 //! all of that, or the client falls too far behind, it gets a `reload` event: re-read
 //! what it shows, then carry on with the stream. Comments are sent as keep-alives.
 
+use proxicloud_domain::events::EventBus;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
@@ -14,7 +15,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::error::ErrorResponse;
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -82,14 +82,14 @@ fn last_event_id(headers: &HeaderMap) -> Option<u64> {
         (status = 401, body = ErrorResponse)))]
 async fn stream_events(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(events): Domain<EventBus>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let (replay, live) = state.events.subscribe(last_event_id(&headers));
+    let (replay, live) = events.subscribe(last_event_id(&headers));
     let mut feed = Feed {
         pending: VecDeque::new(),
         live,
-        closed: Box::pin(state.events.closed()),
+        closed: Box::pin(events.closed()),
         user_id: auth.principal.user_id.to_string(),
         is_admin: auth.principal.is_admin(),
     };

@@ -3,8 +3,8 @@
 //! the instance (owner, admins); anyone else gets 404.
 
 use axum::Json;
-use axum::extract::State;
 use proxicloud_domain::instances::ConfigEntry;
+use proxicloud_domain::instances::InstanceDetails;
 use proxicloud_types::api::common::{PageQuery, Paginated};
 use proxicloud_types::api::jobs::JobDto;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -67,12 +67,11 @@ pub struct InstanceConfigDto {
         (status = 422, body = ErrorResponse)))]
 async fn list_instance_jobs(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(instance_details): Domain<InstanceDetails>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paginated<JobDto>>> {
-    let jobs = state
-        .instance_details
+    let jobs = instance_details
         .jobs(&auth.principal, id, page_request(&page))
         .await?;
     Ok(Json(paginated(jobs, IntoDto::into_dto)))
@@ -86,12 +85,11 @@ async fn list_instance_jobs(
         (status = 422, body = ErrorResponse)))]
 async fn list_instance_audit_entries(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(instance_details): Domain<InstanceDetails>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paginated<AuditEntryDto>>> {
-    let entries = state
-        .instance_details
+    let entries = instance_details
         .audit(&auth.principal, id, page_request(&page))
         .await?;
     Ok(Json(paginated(entries, AuditEntryDto::from)))
@@ -107,10 +105,10 @@ async fn list_instance_audit_entries(
         (status = 503, body = ErrorResponse)))]
 async fn get_instance_config(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(instance_details): Domain<InstanceDetails>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<InstanceConfigDto>> {
-    let config = state.instance_details.config(&auth.principal, id).await?;
+    let config = instance_details.config(&auth.principal, id).await?;
     Ok(Json(InstanceConfigDto {
         entries: config
             .entries

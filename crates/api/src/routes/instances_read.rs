@@ -1,15 +1,15 @@
 //! Instance reads — `GET /api/v1/instances`, `GET /api/v1/instances/{id}` — answered
 //! from the inventory mirror only, never by calling Proxmox. `X-Cache-Status` says
 //! `HIT` when the data is current and `STALE` (with `stale_since` in the body) while
-//! the cluster is unreachable. Also `PUT /api/v1/instances/{id}/owner` (admin).
+//! the cluster is unreachable.
 //!
 //! Someone else's instance is 404 for operators and readonly users, never 403.
 
-use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use proxicloud_domain::FieldErrors;
+use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::inventory::{
     Freshness, IndexedGuest, InstanceListQuery, InstanceView, OwnerSelector,
 };
@@ -23,17 +23,16 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::state::AppState;
+use crate::extract::{ApiPath, ApiQuery};
 use proxicloud_types::api::common::DEFAULT_PAGE_LIMIT;
 
-pub const CACHE_STATUS: &str = "x-cache-status";
+use crate::respond::with_cache_status;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_instances))
         .routes(routes!(get_instance))
-        .routes(routes!(assign_instance_owner))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -249,19 +248,6 @@ impl InstanceListParams {
     }
 }
 
-/// A body with `X-Cache-Status` telling how current it is.
-pub(super) fn with_cache_status(freshness: Freshness, body: impl IntoResponse) -> Response {
-    let status = match freshness {
-        Freshness::Fresh => "HIT",
-        Freshness::Stale { .. } => "STALE",
-    };
-    let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_STATUS, HeaderValue::from_static(status));
-    response
-}
-
 /// List instances you may see (admins: all, including unmanaged ones).
 #[utoipa::path(get, path = "/api/v1/instances", tag = "instances", params(InstanceListParams),
     responses((status = 200, body = InstanceListDto,
@@ -269,11 +255,10 @@ pub(super) fn with_cache_status(freshness: Freshness, body: impl IntoResponse) -
         (status = 422, body = ErrorResponse)))]
 async fn list_instances(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(instances): Domain<InstanceDirectory>,
     ApiQuery(params): ApiQuery<InstanceListParams>,
 ) -> ApiResult<Response> {
-    let list = state
-        .instances
+    let list = instances
         .list(&auth.principal, params.into_query()?)
         .await?;
     let mut body = Vec::with_capacity(64 + list.items.len() * 512);
@@ -341,37 +326,10 @@ const FRESH_TAIL: &[u8] = b"\"stale_since\":null}";
         (status = 404, body = ErrorResponse)))]
 async fn get_instance(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(instances): Domain<InstanceDirectory>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    Ok(instance_response(
-        state.instances.get(&auth.principal, id).await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssignOwnerRequest {
-    /// The new owner, or `null` to make the instance unmanaged again.
-    pub owner_id: Option<Uuid>,
-}
-
-/// Give an instance (typically an unmanaged one) to a user (admin).
-#[utoipa::path(put, path = "/api/v1/instances/{id}/owner", tag = "instances", params(("id" = Uuid, Path)),
-    request_body = AssignOwnerRequest,
-    responses((status = 200, body = InstanceDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
-async fn assign_instance_owner(
-    auth: Auth,
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiJson(request): ApiJson<AssignOwnerRequest>,
-) -> ApiResult<Response> {
-    let view = state
-        .instances
-        .assign_owner(&auth.principal, id, request.owner_id)
-        .await?;
-    Ok(instance_response(view))
+    Ok(instance_response(instances.get(&auth.principal, id).await?))
 }
 
 #[cfg(test)]

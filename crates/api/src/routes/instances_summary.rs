@@ -2,10 +2,10 @@
 //! instances the caller may see, from the mirror (for the dashboard, which then need
 //! not page through every instance).
 
+use proxicloud_domain::inventory::InstanceDirectory;
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::State;
 use axum::response::Response;
 use proxicloud_domain::inventory::{ClusterUsage, InstanceSummary};
 use proxicloud_store::Timestamp;
@@ -15,10 +15,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::instances_read::with_cache_status;
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::respond::with_cache_status;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(summarize_instances))
@@ -81,8 +81,11 @@ impl From<InstanceSummary> for InstanceSummaryDto {
 #[utoipa::path(get, path = "/api/v1/instances/summary", tag = "instances",
     responses((status = 200, body = InstanceSummaryDto,
         headers(("X-Cache-Status" = String, description = "`HIT`, or `STALE` while a cluster is unreachable")))))]
-async fn summarize_instances(auth: Auth, State(state): State<AppState>) -> ApiResult<Response> {
-    let summary = state.instances.summary(&auth.principal).await?;
+async fn summarize_instances(
+    auth: Auth,
+    Domain(instances): Domain<InstanceDirectory>,
+) -> ApiResult<Response> {
+    let summary = instances.summary(&auth.principal).await?;
     let freshness = summary.freshness;
     Ok(with_cache_status(
         freshness,

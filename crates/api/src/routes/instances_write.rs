@@ -1,4 +1,4 @@
-//! Instance writes — create, power actions, terminate. Each is validated at once
+//! Instance writes — create, power actions, terminate, owner assignment. Each is validated at once
 //! (`422` with every field problem, before anything touches Proxmox) and answered
 //! `202 Accepted` with the job that carries it out; follow it at `Location`
 //! (`/api/v1/jobs/{id}`) or on `GET /api/v1/events`.
@@ -7,12 +7,11 @@
 //! instead of starting another.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use proxicloud_domain::instances::{CreateInstance, NetworkRequest, Power};
-use proxicloud_domain::jobs::Submitted;
-use proxicloud_domain::{DomainError, FieldErrors};
+use axum::http::StatusCode;
+use axum::response::Response;
+use proxicloud_domain::DomainError;
+use proxicloud_domain::instances::{CreateInstance, InstanceService, NetworkRequest, Power};
+use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_types::api::jobs::JobDto;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,21 +19,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::instances_read::InstanceType;
+use super::instances_read::{InstanceDto, InstanceType};
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
-use crate::dto::IntoDto;
-use crate::error::{ApiError, ApiResult, ErrorResponse};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
-use crate::state::AppState;
-
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey, JsonOrEmpty};
+use crate::respond::{accepted, with_cache_status};
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_instance))
         .routes(routes!(validate_instance))
         .routes(routes!(terminate_instance))
+        .routes(routes!(assign_instance_owner))
         .routes(routes!(start_instance))
         .routes(routes!(stop_instance))
         .routes(routes!(shutdown_instance))
@@ -122,33 +120,6 @@ pub struct ConfirmTermination {
     pub confirm: Option<String>,
 }
 
-/// The `Idempotency-Key` header, if sent.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    value.to_str().map(|key| Some(key.to_owned())).map_err(|_| {
-        ApiError::validation(FieldErrors::from([(
-            "Idempotency-Key".to_owned(),
-            "must be printable ASCII".to_owned(),
-        )]))
-    })
-}
-
-/// `202 Accepted`, the job, and where to follow it.
-fn accepted(submitted: Submitted, trail: &AuditTrail) -> Response {
-    let job = submitted.job.into_dto();
-    trail.detail("job_id", job.id.to_string());
-    if !submitted.created {
-        trail.detail("idempotent_replay", true);
-    }
-    let location = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id))
-        .expect("a path of ASCII characters");
-    let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
-    response.headers_mut().insert(header::LOCATION, location);
-    response
-}
-
 /// Create an instance.
 #[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = CreateInstanceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat to get the first job back")),
@@ -158,14 +129,12 @@ fn accepted(submitted: Submitted, trail: &AuditTrail) -> Response {
 async fn create_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    Domain(instance_actions): Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
     let request = CreateInstance::from(request);
-    let submitted = state
-        .instance_actions
+    let submitted = instance_actions
         .create(&auth.principal, &request, key.as_deref())
         .await?;
     Ok(accepted(submitted, &trail))
@@ -181,11 +150,10 @@ async fn create_instance(
 async fn validate_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
+    Domain(instance_actions): Domain<InstanceService>,
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<StatusCode> {
-    let checked = state
-        .instance_actions
+    let checked = instance_actions
         .validate(&auth.principal, &CreateInstance::from(request))
         .await;
     // A dry run changes nothing: no audit entry per keystroke. A caller refused the
@@ -206,16 +174,14 @@ async fn validate_instance(
 async fn terminate_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    Domain(instance_actions): Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ConfirmTermination>,
     JsonOrEmpty(body): JsonOrEmpty<ConfirmTermination>,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
     let confirm = body.confirm.or(query.confirm);
-    let submitted = state
-        .instance_actions
+    let submitted = instance_actions
         .terminate(&auth.principal, id, confirm.as_deref(), key.as_deref())
         .await?;
     Ok(accepted(submitted, &trail))
@@ -224,14 +190,12 @@ async fn terminate_instance(
 async fn power(
     auth: Auth,
     trail: AuditTrail,
-    state: AppState,
-    headers: HeaderMap,
+    Domain(instance_actions): Domain<InstanceService>,
+    key: Option<String>,
     id: Uuid,
     action: Power,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
-    let submitted = state
-        .instance_actions
+    let submitted = instance_actions
         .power(&auth.principal, id, action, key.as_deref())
         .await?;
     Ok(accepted(submitted, &trail))
@@ -245,11 +209,11 @@ async fn power(
 async fn start_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    instance_actions: Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, state, headers, id, Power::Start).await
+    power(auth, trail, instance_actions, key, id, Power::Start).await
 }
 
 /// Stop an instance at once, like pulling the plug (nothing to do if it is stopped).
@@ -260,11 +224,11 @@ async fn start_instance(
 async fn stop_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    instance_actions: Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, state, headers, id, Power::Stop).await
+    power(auth, trail, instance_actions, key, id, Power::Stop).await
 }
 
 /// Shut an instance down cleanly (ACPI / init).
@@ -275,11 +239,11 @@ async fn stop_instance(
 async fn shutdown_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    instance_actions: Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, state, headers, id, Power::Shutdown).await
+    power(auth, trail, instance_actions, key, id, Power::Shutdown).await
 }
 
 /// Reboot a running instance.
@@ -290,9 +254,34 @@ async fn shutdown_instance(
 async fn reboot_instance(
     auth: Auth,
     trail: AuditTrail,
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    instance_actions: Domain<InstanceService>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, state, headers, id, Power::Reboot).await
+    power(auth, trail, instance_actions, key, id, Power::Reboot).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignOwnerRequest {
+    /// The new owner, or `null` to make the instance unmanaged again.
+    pub owner_id: Option<Uuid>,
+}
+
+/// Give an instance (typically an unmanaged one) to a user (admin).
+#[utoipa::path(put, path = "/api/v1/instances/{id}/owner", tag = "instances", params(("id" = Uuid, Path)),
+    request_body = AssignOwnerRequest,
+    responses((status = 200, body = InstanceDto), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+async fn assign_instance_owner(
+    auth: Auth,
+    Domain(instances): Domain<InstanceDirectory>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(request): ApiJson<AssignOwnerRequest>,
+) -> ApiResult<Response> {
+    let view = instances
+        .assign_owner(&auth.principal, id, request.owner_id)
+        .await?;
+    let dto = InstanceDto::new(view.guest.guest(), view.freshness);
+    Ok(with_cache_status(view.freshness, Json(dto)))
 }

@@ -3,8 +3,7 @@
 //! `proxicloud_types::api::jobs`, their conversions in `dto::jobs`.
 
 use axum::Json;
-use axum::extract::State;
-use proxicloud_domain::jobs::JobListQuery;
+use proxicloud_domain::jobs::{JobListQuery, JobService};
 use proxicloud_types::api::common::{PageQuery, Paginated};
 use proxicloud_types::api::jobs::{JobDto, JobListParams};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +15,7 @@ use crate::dto::jobs::job_status;
 use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Paginated<JobDto>), (status = 422, body = ErrorResponse)))]
 async fn list_jobs(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(jobs): Domain<JobService>,
     ApiQuery(params): ApiQuery<JobListParams>,
 ) -> ApiResult<Json<Paginated<JobDto>>> {
     let query = JobListQuery {
@@ -40,8 +39,7 @@ async fn list_jobs(
         limit: params.limit,
         cursor: params.cursor,
     };
-    let jobs = state
-        .jobs
+    let jobs = jobs
         .list(&auth.principal, &query, page_request(&page))
         .await?;
     Ok(Json(paginated(jobs, IntoDto::into_dto)))
@@ -52,8 +50,8 @@ async fn list_jobs(
     responses((status = 200, body = JobDto), (status = 404, body = ErrorResponse)))]
 async fn get_job(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(jobs): Domain<JobService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<JobDto>> {
-    Ok(Json(state.jobs.get(&auth.principal, id).await?.into_dto()))
+    Ok(Json(jobs.get(&auth.principal, id).await?.into_dto()))
 }

@@ -7,7 +7,7 @@
 //! instances (operators, admins) may ask.
 
 use axum::Json;
-use axum::extract::State;
+use proxicloud_domain::launch::LaunchOptionsService;
 use proxicloud_domain::launch::{
     LaunchDefaults, LaunchOptions, NodeOption, SizePreset, StorageOption, VmTemplateOption,
     VolumeOption,
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::ApiQuery;
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_launch_options))
@@ -242,11 +242,10 @@ impl From<LaunchDefaults> for LaunchDefaultsDto {
         (status = 503, body = ErrorResponse)))]
 async fn get_launch_options(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(launch_options): Domain<LaunchOptionsService>,
     ApiQuery(query): ApiQuery<LaunchOptionsQuery>,
 ) -> ApiResult<Json<LaunchOptionsDto>> {
-    let options = state
-        .launch_options
+    let options = launch_options
         .options(&auth.principal, query.cluster_id)
         .await?;
     Ok(Json(options.into()))

@@ -2,7 +2,7 @@
 //! shows defaults in forms); only admins write them, and every write is audited.
 
 use axum::Json;
-use axum::extract::State;
+use proxicloud_domain::settings::SettingsService;
 use proxicloud_domain::settings::{
     DhcpRange, NetworkSettings, ResourceDefaults, Settings, SystemSettings,
 };
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::ApiJson;
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_settings, update_settings))
@@ -125,8 +125,11 @@ impl From<SettingsDto> for Settings {
 /// Read the settings.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
     responses((status = 200, body = SettingsDto), (status = 401, body = ErrorResponse)))]
-async fn get_settings(_auth: Auth, State(state): State<AppState>) -> ApiResult<Json<SettingsDto>> {
-    Ok(Json(state.settings.get().await?.into()))
+async fn get_settings(
+    _auth: Auth,
+    Domain(settings): Domain<SettingsService>,
+) -> ApiResult<Json<SettingsDto>> {
+    Ok(Json(settings.get().await?.into()))
 }
 
 /// Replace the settings (admin). Invalid fields are listed in the 422 response.
@@ -135,12 +138,11 @@ async fn get_settings(_auth: Auth, State(state): State<AppState>) -> ApiResult<J
         (status = 422, body = ErrorResponse)))]
 async fn update_settings(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(settings): Domain<SettingsService>,
     ApiJson(request): ApiJson<SettingsDto>,
 ) -> ApiResult<Json<SettingsDto>> {
     Ok(Json(
-        state
-            .settings
+        settings
             .update(&auth.principal, request.into())
             .await?
             .into(),

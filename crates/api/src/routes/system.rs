@@ -41,7 +41,7 @@ async fn liveness() -> Json<HealthResponse> {
     responses((status = 200, body = HealthResponse), (status = 503, body = ErrorResponse)))]
 async fn readiness(State(state): State<AppState>) -> Response {
     let mut failing = proxicloud_domain::FieldErrors::new();
-    for check in state.readiness.iter() {
+    for check in state.services.readiness() {
         if let Err(reason) = check.check().await {
             tracing::warn!(check = check.name(), %reason, "readiness check failed");
             failing.insert(check.name().to_owned(), "unavailable".to_owned());

@@ -1,8 +1,8 @@
 //! `/api/v1/tokens`: the caller's API tokens (an admin sees and revokes everyone's).
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
+use proxicloud_domain::iam::IamService;
 use proxicloud_domain::iam::{ApiTokenInfo, CreateApiToken, CreatedApiToken};
 use proxicloud_store::Timestamp;
 use secrecy::ExposeSecret;
@@ -16,7 +16,7 @@ use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 use proxicloud_types::api::common::Paginated;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -88,9 +88,9 @@ impl From<CreatedApiToken> for CreatedApiTokenDto {
     responses((status = 200, body = Paginated<ApiTokenDto>), (status = 401, body = ErrorResponse)))]
 async fn list_api_tokens(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
 ) -> ApiResult<Json<Paginated<ApiTokenDto>>> {
-    let tokens = state.iam.list_api_tokens(&auth.principal).await?;
+    let tokens = iam.list_api_tokens(&auth.principal).await?;
     Ok(Json(Paginated::all(
         tokens.into_iter().map(ApiTokenDto::from).collect(),
     )))
@@ -101,7 +101,7 @@ async fn list_api_tokens(
     responses((status = 201, body = CreatedApiTokenDto), (status = 422, body = ErrorResponse)))]
 async fn create_api_token(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     trail: AuditTrail,
     ApiJson(request): ApiJson<CreateApiTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiTokenDto>)> {
@@ -109,7 +109,7 @@ async fn create_api_token(
         name: request.name,
         expires_in_days: request.expires_in_days,
     };
-    let created = state.iam.create_api_token(&auth.principal, create).await?;
+    let created = iam.create_api_token(&auth.principal, create).await?;
     trail.resource(format!("tokens/{}", created.token.id));
     trail.detail("name", created.token.name.clone());
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -120,9 +120,9 @@ async fn create_api_token(
     responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn revoke_api_token(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.iam.revoke_api_token(&auth.principal, id).await?;
+    iam.revoke_api_token(&auth.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/users`: user administration (admin only).
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
+use proxicloud_domain::iam::IamService;
 use proxicloud_domain::iam::{CreateUser, UpdateUser, UserInfo, UserWithPassword};
 use proxicloud_store::{Role, Timestamp};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +17,7 @@ use crate::auth::Auth;
 use crate::dto::{page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
-use crate::state::AppState;
+use crate::state::{AppState, Domain};
 use proxicloud_types::api::common::{PageQuery, Paginated};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -138,13 +138,10 @@ fn user_resource(id: Uuid) -> String {
     responses((status = 200, body = Paginated<UserDto>), (status = 403, body = ErrorResponse)))]
 async fn list_users(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paginated<UserDto>>> {
-    let users = state
-        .iam
-        .list_users(&auth.principal, page_request(&page))
-        .await?;
+    let users = iam.list_users(&auth.principal, page_request(&page)).await?;
     Ok(Json(paginated(users, UserDto::from)))
 }
 
@@ -154,7 +151,7 @@ async fn list_users(
         (status = 422, body = ErrorResponse)))]
 async fn create_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     trail: AuditTrail,
     ApiJson(request): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserWithPasswordDto>)> {
@@ -164,7 +161,7 @@ async fn create_user(
         password: request.password,
         role: request.role.into(),
     };
-    let created = state.iam.create_user(&auth.principal, create).await?;
+    let created = iam.create_user(&auth.principal, create).await?;
     trail.resource(user_resource(created.user.id));
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -174,10 +171,10 @@ async fn create_user(
     responses((status = 200, body = UserDto), (status = 404, body = ErrorResponse)))]
 async fn get_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
-    Ok(Json(state.iam.get_user(&auth.principal, id).await?.into()))
+    Ok(Json(iam.get_user(&auth.principal, id).await?.into()))
 }
 
 /// Change a user's username or role.
@@ -186,7 +183,7 @@ async fn get_user(
     responses((status = 200, body = UserDto), (status = 409, body = ErrorResponse)))]
 async fn update_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<UpdateUserRequest>,
@@ -199,11 +196,7 @@ async fn update_user(
         role: request.role.map(Role::from),
     };
     Ok(Json(
-        state
-            .iam
-            .update_user(&auth.principal, id, update)
-            .await?
-            .into(),
+        iam.update_user(&auth.principal, id, update).await?.into(),
     ))
 }
 
@@ -212,10 +205,10 @@ async fn update_user(
     responses((status = 204), (status = 409, body = ErrorResponse)))]
 async fn delete_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    state.iam.delete_user(&auth.principal, id).await?;
+    iam.delete_user(&auth.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -225,14 +218,12 @@ async fn delete_user(
     responses((status = 200, body = UserWithPasswordDto), (status = 422, body = ErrorResponse)))]
 async fn reset_user_password(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
     JsonOrEmpty(request): JsonOrEmpty<ResetPasswordRequest>,
 ) -> ApiResult<Json<UserWithPasswordDto>> {
     Ok(Json(
-        state
-            .iam
-            .reset_password(&auth.principal, id, request.password)
+        iam.reset_password(&auth.principal, id, request.password)
             .await?
             .into(),
     ))
@@ -243,13 +234,11 @@ async fn reset_user_password(
     responses((status = 200, body = UserDto), (status = 409, body = ErrorResponse)))]
 async fn disable_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
     Ok(Json(
-        state
-            .iam
-            .set_user_disabled(&auth.principal, id, true)
+        iam.set_user_disabled(&auth.principal, id, true)
             .await?
             .into(),
     ))
@@ -260,13 +249,11 @@ async fn disable_user(
     responses((status = 200, body = UserDto)))]
 async fn enable_user(
     auth: Auth,
-    State(state): State<AppState>,
+    Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
     Ok(Json(
-        state
-            .iam
-            .set_user_disabled(&auth.principal, id, false)
+        iam.set_user_disabled(&auth.principal, id, false)
             .await?
             .into(),
     ))

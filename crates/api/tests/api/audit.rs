@@ -1,7 +1,7 @@
 //! The audit trail: logins and mutations are recorded with who, where, what and how
 //! it ended; the log can be filtered, paged, exported and verified.
 
-use proxicloud_domain::audit::{BreakKind, ChainVerification};
+use proxicloud_domain::audit::{AuditService, BreakKind, ChainVerification};
 use proxicloud_store::Role;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -144,7 +144,7 @@ async fn verify_detects_edited_and_deleted_rows() {
     app.admin().await;
     app.try_login("admin", ADMIN_PASSWORD).await;
     assert_eq!(
-        app.state.audit.verify().await.unwrap(),
+        app.services.get::<AuditService>().verify().await.unwrap(),
         ChainVerification::Intact { entries: 4 }
     );
 
@@ -154,7 +154,9 @@ async fn verify_detects_edited_and_deleted_rows() {
         .execute(&db)
         .await
         .unwrap();
-    let ChainVerification::Broken(broken) = app.state.audit.verify().await.unwrap() else {
+    let ChainVerification::Broken(broken) =
+        app.services.get::<AuditService>().verify().await.unwrap()
+    else {
         panic!("edit not detected")
     };
     assert_eq!((broken.seq, broken.kind), (2, BreakKind::Altered));
@@ -163,7 +165,7 @@ async fn verify_detects_edited_and_deleted_rows() {
         .await
         .unwrap();
     assert!(matches!(
-        app.state.audit.verify().await.unwrap(),
+        app.services.get::<AuditService>().verify().await.unwrap(),
         ChainVerification::Intact { .. }
     ));
 
@@ -171,7 +173,9 @@ async fn verify_detects_edited_and_deleted_rows() {
         .execute(&db)
         .await
         .unwrap();
-    let ChainVerification::Broken(broken) = app.state.audit.verify().await.unwrap() else {
+    let ChainVerification::Broken(broken) =
+        app.services.get::<AuditService>().verify().await.unwrap()
+    else {
         panic!("deletion not detected")
     };
     assert_eq!((broken.seq, broken.kind), (3, BreakKind::Missing));

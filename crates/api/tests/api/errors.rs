@@ -286,7 +286,8 @@ async fn readiness_needs_a_reachable_cluster_once_one_is_configured() {
     assert_eq!(ready(&app).await.0, StatusCode::OK);
 
     let cluster = app
-        .state
+        .services
+        .platform()
         .clusters
         .register(ClusterInput {
             name: "lab".into(),

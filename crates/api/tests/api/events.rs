@@ -75,7 +75,7 @@ async fn reconnecting_clients_catch_up_or_are_told_to_reload() {
     let app = spawn_app().await;
     let user = app.insert_user(Role::Operator).await;
     let session = app.login_user(&user).await;
-    let events = &app.state.events;
+    let events = &app.services.platform().events;
     let mine = || Audience::Owner(Some(user.id.to_string()));
 
     events.publish("job.updated", mine(), json!({ "n": 1 }));

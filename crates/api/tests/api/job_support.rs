@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use proxicloud_domain::instances::start_job_engine;
-use proxicloud_domain::jobs::{EngineConfig, JobEngine};
+use proxicloud_domain::app::{Running, Start};
 use proxicloud_store::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -18,7 +17,7 @@ pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
 pub struct JobWorld {
     pub sim: SimApp,
     pub admin: Session,
-    engine: Option<JobEngine>,
+    engine: Option<Running>,
 }
 
 /// A server with the simulator registered and mirrored, and the job engine started
@@ -28,24 +27,16 @@ pub async fn spawn_with_engine() -> JobWorld {
     let admin = sim.app.admin().await;
     sim.register(&admin).await;
     sim.wait_for_inventory(&admin).await;
-    let state = &sim.app.state;
-    let config = EngineConfig {
-        workers: 2,
-        lease: Duration::from_secs(10),
-        idle_poll: Duration::from_millis(50),
-        task_poll: Duration::from_millis(20),
-        ..EngineConfig::default()
-    };
-    let engine = start_job_engine(
-        sim.app.store.clone(),
-        state.clusters.clone(),
-        state.events.clone(),
-        &state.job_queue,
-        config,
-        None,
-    )
-    .await
-    .unwrap();
+    // Two workers with quick timings (`support::test_config`).
+    let engine = sim
+        .app
+        .services
+        .start(Start {
+            jobs: true,
+            workers: false,
+        })
+        .await
+        .unwrap();
     JobWorld {
         sim,
         admin,

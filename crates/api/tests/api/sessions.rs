@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use proxicloud_domain::iam::IamConfig;
 use proxicloud_domain::iam::throttle::ThrottlePolicy;
+use proxicloud_domain::iam::{IamConfig, IamService};
 use proxicloud_store::Role;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -291,7 +291,14 @@ async fn cookie_sessions_need_the_csrf_header_for_writes() {
 async fn bootstrap_creates_the_admin_only_once() {
     let app = spawn_app().await;
     // spawn_app already bootstrapped with a given password: a second start does nothing.
-    assert!(app.state.iam.bootstrap_admin(None).await.unwrap().is_none());
+    assert!(
+        app.services
+            .get::<IamService>()
+            .bootstrap_admin(None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let fresh = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", fresh.path().join("db").display());

@@ -38,7 +38,7 @@ async fn everyone_reads_the_defaults_and_admins_change_them() {
 
     let (status, _) = status_and_json(put(&reader.access, &wanted).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let mut poll_interval = app.state.settings.poll_interval();
+    let mut poll_interval = app.services.platform().settings.poll_interval();
     let (status, saved) = status_and_json(put(&admin.access, &wanted).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(

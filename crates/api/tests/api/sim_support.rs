@@ -4,12 +4,11 @@
 use std::time::{Duration, Instant};
 
 use parking_lot::MutexGuard;
-use proxicloud_domain::inventory::{self, InventoryConfig, InventoryHandle};
+use proxicloud_domain::app::{Running, Start};
 use proxicloud_pve_sim::schema::default_schema_path;
 use proxicloud_pve_sim::{Cluster, RunningSim, SimConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 
 use crate::support::{Session, TestApp, spawn_app};
 
@@ -24,8 +23,7 @@ pub struct SimApp {
     /// The token secret the simulator accepts: unique per test, so a test can look
     /// for it in every response and log line.
     pub token_secret: String,
-    inventory: Option<InventoryHandle>,
-    _poll_interval: watch::Sender<Duration>,
+    inventory: Option<Running>,
 }
 
 pub async fn spawn_app_with_sim() -> SimApp {
@@ -42,23 +40,20 @@ pub async fn spawn_app_with_sim() -> SimApp {
     })
     .await
     .unwrap();
-    let (poll_interval, every) = watch::channel(Duration::from_millis(100));
-    let inventory = inventory::start(
-        app.store.clone(),
-        app.state.clusters.clone(),
-        app.state.events.clone(),
-        every,
-        InventoryConfig {
-            max_backoff: Duration::from_millis(500),
-            reconcile_interval: Duration::from_secs(60),
-        },
-    );
+    // The mirror polls every 100 ms (`support::test_config`).
+    let inventory = app
+        .services
+        .start(Start {
+            workers: true,
+            jobs: false,
+        })
+        .await
+        .unwrap();
     SimApp {
         app,
         sim,
         token_secret,
         inventory: Some(inventory),
-        _poll_interval: poll_interval,
     }
 }
 

@@ -5,10 +5,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use std::time::Duration;
+
 use proxicloud_api::{ApiConfig, AppState};
-use proxicloud_domain::iam::IamConfig;
+use proxicloud_domain::app::{Services, ServicesConfig};
 use proxicloud_domain::iam::password::hash_password;
+use proxicloud_domain::iam::{IamConfig, IamService};
+use proxicloud_domain::inventory::InventoryConfig;
+use proxicloud_domain::jobs::EngineConfig;
 use proxicloud_domain::secrets::MasterKey;
+use proxicloud_domain::workers::SupervisorConfig;
 use proxicloud_store::{NewUser, Role, Store, Uuid};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
@@ -23,7 +29,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
-    pub state: AppState,
+    /// The application behind the server, built as `serve` builds it; nothing is
+    /// started (see `sim_support` and `job_support` for the mirror and the engine).
+    pub services: Arc<Services>,
     pub db_path: PathBuf,
     _dir: tempfile::TempDir,
     _shutdown: oneshot::Sender<()>,
@@ -82,6 +90,33 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(IamConfig::default()).await
 }
 
+/// The application's configuration in tests: quick job and mirror timings, used only
+/// by the tests that start the engine or the mirror.
+pub fn test_config(iam: IamConfig) -> ServicesConfig {
+    ServicesConfig {
+        iam,
+        engine: EngineConfig {
+            workers: 2,
+            lease: Duration::from_secs(10),
+            idle_poll: Duration::from_millis(50),
+            task_poll: Duration::from_millis(20),
+            ..EngineConfig::default()
+        },
+        inventory: InventoryConfig {
+            max_backoff: Duration::from_millis(500),
+            reconcile_interval: Duration::from_secs(60),
+        },
+        workers: SupervisorConfig {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            election_interval: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(5),
+        },
+        inventory_poll: Some(Duration::from_millis(100)),
+        ..ServicesConfig::default()
+    }
+}
+
 pub async fn spawn_app_with(iam_config: IamConfig) -> TestApp {
     captured_logs();
     let dir = tempfile::tempdir().unwrap();
@@ -93,20 +128,27 @@ pub async fn spawn_app_with(iam_config: IamConfig) -> TestApp {
         secure_cookies: false,
         ..ApiConfig::default()
     };
-    let state = AppState::new(store.clone(), &MasterKey::generate(), iam_config, config);
-    state
-        .iam
+    let services = Services::build(
+        store.clone(),
+        MasterKey::generate(),
+        test_config(iam_config),
+    )
+    .await
+    .unwrap();
+    let services = Arc::new(services);
+    services
+        .get::<IamService>()
         .bootstrap_admin(Some(SecretString::from(ADMIN_PASSWORD)))
         .await
         .unwrap()
         .unwrap();
+    let state = AppState::new(services.clone(), config);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let served = state.clone();
     tokio::spawn(async move {
-        proxicloud_api::serve(listener, served, async {
+        proxicloud_api::serve(listener, state, async {
             let _ = stopped.await;
         })
         .await
@@ -116,7 +158,7 @@ pub async fn spawn_app_with(iam_config: IamConfig) -> TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         store,
-        state,
+        services,
         db_path,
         _dir: dir,
         _shutdown: shutdown,

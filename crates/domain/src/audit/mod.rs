@@ -158,3 +158,11 @@ impl AuditService {
         })
     }
 }
+
+/// Provides [`AuditService`], keyed from the master key.
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    registry.provide(Arc::new(AuditService::new(
+        platform.store.clone(),
+        &platform.master_key,
+    )));
+}

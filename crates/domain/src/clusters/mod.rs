@@ -6,8 +6,10 @@
 //! [`ClusterInfo`] says `secret_set` instead.
 
 mod connect;
+mod connector;
 mod input;
 mod probe;
+mod readiness;
 mod tls;
 
 use std::sync::Arc;
@@ -20,8 +22,10 @@ use secrecy::ExposeSecret;
 use tokio::sync::broadcast;
 
 pub use connect::ConnectOptions;
+pub use connector::{ClusterConnector, MirrorRefresh, PveConnector};
 pub use input::{AuthInput, ClusterInput};
 pub use probe::{ConnectionFailure, ConnectionTest, FailureKind};
+pub use readiness::ClustersReady;
 
 use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
@@ -280,3 +284,10 @@ fn name_conflict(error: StoreError) -> DomainError {
 
 #[cfg(test)]
 mod tests;
+
+/// Provides the platform's [`ClusterService`] to the API, and checks in `/readyz`
+/// that some cluster is reachable.
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    registry.provide(platform.clusters.clone());
+    registry.readiness(Arc::new(ClustersReady(platform.clusters.clone())));
+}

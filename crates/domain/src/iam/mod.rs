@@ -19,3 +19,16 @@ pub use authz::{AuthMethod, Principal};
 pub use service::{IamConfig, IamService, InitialAdmin};
 pub use sessions::IssuedSession;
 pub use users::{CreateUser, UpdateUser, UserInfo, UserWithPassword};
+
+use std::sync::Arc;
+
+use crate::app::{Platform, Registry};
+
+/// Provides [`IamService`] (users, sessions, API tokens) under the configured limits.
+pub fn register(registry: &mut Registry, platform: &Platform) {
+    registry.provide(Arc::new(IamService::new(
+        platform.store.clone(),
+        &platform.master_key,
+        platform.config.iam.clone(),
+    )));
+}

@@ -14,12 +14,12 @@ use proxicloud_store::{Guest, Store, StoreError};
 
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
-use super::connector::{MirrorRefresh, PveConnector};
 use super::plan::{CreatePlan, Source, description, steps};
 use super::pve_steps::{
     Power, Presence, Target, find_started_task, inspect, recorded_task, run_power,
 };
 use super::reservation;
+use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::DomainError;
 use crate::jobs::{JobHandler, JobRun, StepError};
 

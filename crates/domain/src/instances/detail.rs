@@ -13,7 +13,7 @@ use proxicloud_store::{
 };
 
 use super::addresses::{AddressLearner, Learned};
-use super::connector::PveConnector;
+use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult};
 use crate::events::EventBus;
 use crate::iam::Principal;

@@ -10,9 +10,9 @@ use proxicloud_store::{Store, StoreError};
 use serde_json::json;
 
 use super::addresses::AddressLearner;
-use super::connector::{MirrorRefresh, PveConnector};
 use super::create_job::connect_error;
 use super::pve_steps::{Power, Target, destroy, run_power};
+use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::events::{Audience, EventBus};
 use crate::jobs::{JobHandler, JobRun, StepError};
 

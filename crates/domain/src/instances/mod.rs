@@ -3,18 +3,15 @@
 //!
 //! - [`InstanceService`] checks the caller and the request (422 with every field
 //!   problem before anything touches Proxmox) and queues the job.
-//! - The job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
-//!   `instance.terminate`) are registered on the engine with
-//!   [`InstanceService::register_handlers`]; [`start_job_engine`] does it all for
-//!   the server.
+//! - [`register`] provides [`InstanceService`] and [`InstanceDetails`] and registers
+//!   the job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
+//!   `instance.terminate`).
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
 
 mod addresses;
 mod clone_config;
-mod connector;
 mod create_job;
 mod detail;
-mod engine;
 mod lifecycle_jobs;
 pub mod names;
 mod plan;
@@ -29,12 +26,37 @@ pub mod ssh_keys;
 mod tests;
 
 pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
-pub use connector::{ClusterConnector, MirrorRefresh, PveConnector};
 pub use create_job::KIND as CREATE_KIND;
 pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
-pub use engine::start_job_engine;
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
 pub use service::InstanceService;
+
+use std::sync::Arc;
+
+use crate::app::{Platform, Registry};
+
+/// Provides the instance services and registers every instance job kind.
+pub fn register(registry: &mut Registry, platform: &Platform) {
+    let store = &platform.store;
+    InstanceService::register_handlers(
+        registry.jobs(),
+        store.clone(),
+        platform.connector.clone(),
+        platform.events.clone(),
+        Some(platform.mirror.clone()),
+    );
+    registry.provide(Arc::new(InstanceService::new(
+        store.clone(),
+        platform.queue.clone(),
+        platform.connector.clone(),
+        platform.settings.clone(),
+    )));
+    registry.provide(Arc::new(InstanceDetails::new(
+        store.clone(),
+        platform.connector.clone(),
+        platform.events.clone(),
+    )));
+}

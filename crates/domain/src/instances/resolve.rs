@@ -6,11 +6,11 @@
 use proxicloud_pve::{ContentFilter, GuestType, NodeName, Pve, PveError};
 use proxicloud_store::{Cluster, GuestFilter, GuestQuery, Node, PageRequest, Storage, Store, Uuid};
 
-use super::connector::PveConnector;
 use super::names::generate_name;
 use super::plan::{CreatePlan, Source};
 use super::request::{Draft, DraftSource, volid_storage};
 use crate::FieldErrors;
+use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult};
 
 const GIB: u64 = 1 << 30;

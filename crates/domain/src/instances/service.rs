@@ -9,7 +9,6 @@ use proxicloud_store::{
 };
 
 use super::addresses::AddressLearner;
-use super::connector::{MirrorRefresh, PveConnector};
 use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
     PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
@@ -18,6 +17,7 @@ use super::plan::CreatePlan;
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
+use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::{DomainError, DomainResult};
 use crate::events::EventBus;
 use crate::iam::Principal;

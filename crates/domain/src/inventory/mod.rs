@@ -165,3 +165,14 @@ pub fn start(
         refresher,
     }
 }
+
+/// Provides [`InstanceDirectory`] (instance reads from the mirror) and registers the
+/// mirror's pollers as a background worker. The mirror itself is part of the platform
+/// (`app::Platform::inventory`): job handlers of several features ask it to refresh.
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    registry.provide(Arc::new(InstanceDirectory::new(
+        platform.store.clone(),
+        platform.events.clone(),
+    )));
+    registry.worker(platform.inventory.worker.clone());
+}

@@ -12,8 +12,8 @@ use proxicloud_store::Uuid;
 
 use super::Context;
 use super::worker::{Cycle, poll_once};
+use crate::clusters::MirrorRefresh;
 use crate::error::{DomainError, DomainResult};
-use crate::instances::MirrorRefresh;
 
 /// Syncs a cluster now. Concurrent refreshes of one cluster are coalesced: a caller
 /// that arrives while a poll is in flight (a refresh's or the worker's) waits for it and

@@ -27,3 +27,13 @@ pub use queue::{
 };
 pub use run::JobRun;
 pub use view::{JobView, StepView};
+
+use std::sync::Arc;
+
+use crate::app::{Platform, Registry};
+
+/// Provides [`JobService`] (job reads). The engine itself is started by
+/// `app::Services::start` with every feature's handlers.
+pub fn register(registry: &mut Registry, platform: &Platform) {
+    registry.provide(Arc::new(JobService::new(platform.store.clone())));
+}

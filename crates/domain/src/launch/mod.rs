@@ -20,3 +20,16 @@ pub use options::{
 };
 pub use presets::size_presets;
 pub use service::{CACHE_TTL, LaunchOptionsService};
+
+use std::sync::Arc;
+
+use crate::app::{Platform, Registry};
+
+/// Provides [`LaunchOptionsService`] (what the launch wizard can offer).
+pub fn register(registry: &mut Registry, platform: &Platform) {
+    registry.provide(Arc::new(LaunchOptionsService::new(
+        platform.store.clone(),
+        platform.connector.clone(),
+        platform.settings.clone(),
+    )));
+}

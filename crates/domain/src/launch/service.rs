@@ -13,9 +13,10 @@ use super::options::{
     ClusterChoice, ClusterOptions, LaunchDefaults, LaunchOptions, VmTemplateOption,
 };
 use super::presets::size_presets;
+use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
-use crate::instances::{DEFAULT_BRIDGE, PveConnector};
+use crate::instances::DEFAULT_BRIDGE;
 use crate::settings::SettingsService;
 
 /// How long one cluster's answer is reused. Long enough that stepping back and forth

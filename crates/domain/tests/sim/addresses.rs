@@ -2,12 +2,11 @@
 //! a running container's interfaces, a VM's guest agent — and a VM without an agent
 //! still shows its config.
 
-use proxicloud_domain::instances::{ClusterConnector, InstanceDetails};
+use proxicloud_domain::instances::InstanceDetails;
 use proxicloud_pve::GuestType;
 use proxicloud_pve_sim::model::GuestStatus;
 use proxicloud_store::{Role, Uuid};
 use serde_json::json;
-use std::sync::Arc;
 
 use crate::common::{assert_schema_valid, guest, harness, register_and_mirror_once, user};
 
@@ -39,8 +38,7 @@ async fn opening_the_config_learns_and_publishes_the_guests_addresses() {
     let h = harness().await;
     let admin = user(&*h.store, "root", Role::Admin).await;
     let cluster = register_and_mirror_once(&h, &admin).await;
-    let connector = Arc::new(ClusterConnector::new(h.store.clone(), h.clusters.clone()));
-    let details = InstanceDetails::new(h.store.clone(), connector, h.events.clone());
+    let details = h.services.get::<InstanceDetails>();
 
     let ct = prepare(
         &h,

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use proxicloud_domain::app::{Services, ServicesConfig};
 use proxicloud_domain::clusters::{
     AuthInput, ClusterInfo, ClusterInput, ClusterService, ConnectOptions,
 };
@@ -29,6 +30,7 @@ pub struct Harness {
     pub store: Arc<dyn Store>,
     pub clusters: Arc<ClusterService>,
     pub events: Arc<EventBus>,
+    pub services: Arc<Services>,
 }
 
 /// Short limits and quick retries so fault tests stay fast.
@@ -68,21 +70,27 @@ pub async fn start_sim() -> RunningSim {
     .expect("simulator starts")
 }
 
+/// The simulator and the application built as `serve` builds it (quick Proxmox
+/// timeouts), started by nothing: each test starts what it exercises.
 pub async fn harness() -> Harness {
     let sim = start_sim().await;
     let store = proxicloud_store::connect("sqlite::memory:")
         .await
         .expect("in-memory store");
-    let clusters = Arc::new(ClusterService::new(
-        store.clone(),
-        Arc::new(MasterKey::generate()),
-        fast_options(),
-    ));
+    let config = ServicesConfig {
+        connect: fast_options(),
+        ..ServicesConfig::default()
+    };
+    let services = Services::build(store.clone(), MasterKey::generate(), config)
+        .await
+        .expect("the application builds");
+    let platform = services.platform();
     Harness {
         sim,
         store,
-        clusters,
-        events: Arc::new(EventBus::new()),
+        clusters: platform.clusters.clone(),
+        events: platform.events.clone(),
+        services: Arc::new(services),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_domain::instances::MirrorRefresh;
+use proxicloud_domain::clusters::MirrorRefresh;
 use proxicloud_store::Role;
 
 use crate::common::{all_seeded_guests_mirrored, guest, harness, start_inventory, user};

@@ -43,7 +43,13 @@ async fn matrix_cluster(app: &TestApp) -> Uuid {
         ca_pem: None,
         verify_tls: true,
     };
-    app.state.clusters.register(input).await.unwrap().id
+    app.services
+        .platform()
+        .clusters
+        .register(input)
+        .await
+        .unwrap()
+        .id
 }
 
 /// A guest as one inventory sync would mirror it, given to `owner`.

@@ -1,5 +1,7 @@
-//! How instance code reaches a cluster's Proxmox API (a seam, so tests use a fake),
-//! and how it asks the inventory mirror to catch up after a change.
+//! How features reach a cluster's Proxmox API ([`PveConnector`], a seam so unit tests
+//! use a fake), and how they ask the inventory mirror to catch up after a change
+//! ([`MirrorRefresh`]). Both are part of the platform every feature is handed (see
+//! `crate::app::Platform`).
 
 use std::sync::Arc;
 
@@ -7,7 +9,7 @@ use async_trait::async_trait;
 use proxicloud_pve::Pve;
 use proxicloud_store::{Store, Uuid};
 
-use crate::clusters::ClusterService;
+use super::ClusterService;
 use crate::error::{DomainError, DomainResult};
 
 #[async_trait]
