@@ -6,8 +6,10 @@
 //! and their conversions from domain views in `dto/<resource>.rs` (a route never imports
 //! another route's types), write `routes/<resource>.rs` with handlers annotated
 //! `#[utoipa::path(…, tag = "<resource>")]` (the function name becomes the
-//! operationId and the audit action: `verb_noun`), merge its `router()` below, and
-//! add its rows to the authorization matrix (`tests/api/matrix.rs`).
+//! operationId and the audit action: `verb_noun`) that take the domain services they
+//! use as `Domain<T>` arguments (provided by the feature's `register`, see
+//! `proxicloud_domain::app`), merge its `router()` below, and add its rows to the
+//! authorization matrix (`tests/api/matrix/rows/<resource>.rs`).
 
 pub mod audit;
 pub mod auth;
