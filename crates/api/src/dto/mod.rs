@@ -7,6 +7,7 @@
 //! (and plain functions for the reverse direction, e.g. query enums).
 
 pub mod jobs;
+pub mod workers;
 
 use proxicloud_store::{Cursor, Page, PageRequest};
 use proxicloud_types::api::common::{DEFAULT_PAGE_LIMIT, PageQuery, Paginated};

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod workers;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -47,4 +48,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instance_detail::router())
         .merge(jobs::router())
         .merge(events::router())
+        .merge(workers::router())
 }

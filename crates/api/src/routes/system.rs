@@ -6,11 +6,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
+use proxicloud_types::api::workers::WorkerSummaryDto;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::dto::workers::summary;
 use crate::error::{ApiError, ErrorResponse};
 use crate::openapi::ApiDescription;
 use crate::state::AppState;
@@ -29,6 +31,15 @@ pub struct HealthResponse {
     pub status: &'static str,
 }
 
+/// Readiness of this replica, with the states of its background workers (which do not
+/// decide readiness: a standby or backing-off worker is normal on a healthy replica).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessResponse {
+    /// `ready`.
+    pub status: &'static str,
+    pub workers: Vec<WorkerSummaryDto>,
+}
+
 /// Liveness: the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "system", security(()),
     responses((status = 200, body = HealthResponse)))]
@@ -36,9 +47,10 @@ async fn liveness() -> Json<HealthResponse> {
     Json(HealthResponse { status: "ok" })
 }
 
-/// Readiness: every dependency (the database, …) answers. 503 names the failing ones.
+/// Readiness: every dependency (the database, …) answers. 200 also lists the background
+/// workers and their states; 503 names the failing dependencies in `fields`.
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
-    responses((status = 200, body = HealthResponse), (status = 503, body = ErrorResponse)))]
+    responses((status = 200, body = ReadinessResponse), (status = 503, body = ErrorResponse)))]
 async fn readiness(State(state): State<AppState>) -> Response {
     let mut failing = proxicloud_domain::FieldErrors::new();
     for check in state.services.readiness() {
@@ -48,7 +60,12 @@ async fn readiness(State(state): State<AppState>) -> Response {
         }
     }
     if failing.is_empty() {
-        return Json(HealthResponse { status: "ready" }).into_response();
+        let workers = state.workers.states().into_iter().map(summary).collect();
+        return Json(ReadinessResponse {
+            status: "ready",
+            workers,
+        })
+        .into_response();
     }
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,

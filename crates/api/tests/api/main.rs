@@ -20,3 +20,4 @@ mod settings;
 mod sim_support;
 mod support;
 mod tokens;
+mod workers;

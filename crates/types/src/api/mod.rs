@@ -11,3 +11,4 @@
 
 pub mod common;
 pub mod jobs;
+pub mod workers;

@@ -19,6 +19,7 @@ mod settings;
 mod system;
 mod tokens;
 mod users;
+mod workers;
 
 pub(super) use common::Row;
 
@@ -36,6 +37,7 @@ pub(super) fn rows() -> Vec<Row> {
         jobs::rows(),
         events::rows(),
         audit::rows(),
+        workers::rows(),
     ]
     .into_iter()
     .flatten()
