@@ -60,7 +60,12 @@ async fn readiness(State(state): State<AppState>) -> Response {
         }
     }
     if failing.is_empty() {
-        let workers = state.workers.states().into_iter().map(summary).collect();
+        let workers = state
+            .services
+            .worker_states()
+            .into_iter()
+            .map(summary)
+            .collect();
         return Json(ReadinessResponse {
             status: "ready",
             workers,

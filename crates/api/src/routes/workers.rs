@@ -23,7 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = WorkerList), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse)))]
 async fn list_workers(auth: Auth, State(state): State<AppState>) -> ApiResult<Json<WorkerList>> {
-    let workers = state.workers.list(&auth.principal)?;
+    auth.principal.require_admin()?;
+    let workers = state.services.worker_states();
     Ok(Json(WorkerList {
         items: workers.into_dto(),
     }))

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use proxicloud_store::{Coordination, Leadership, Listener, Store};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -12,8 +12,6 @@ use tokio_util::sync::CancellationToken;
 use super::context::{Record, SharedRecord};
 use super::slot::{self, Slot};
 use super::{BackgroundWorker, WorkerState};
-use crate::error::DomainResult;
-use crate::iam::Principal;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SupervisorConfig {
@@ -106,9 +104,7 @@ impl SupervisorHandle {
     /// A cheap clonable reader of the states, for holders that must not own the
     /// handle (the API state, `/readyz`).
     pub fn states_reader(&self) -> WorkerStates {
-        let reader = WorkerStates::default();
-        reader.attach(self);
-        reader
+        WorkerStates(self.records.clone())
     }
 
     /// Cancels every worker and waits for them (each at most the shutdown grace).
@@ -123,29 +119,13 @@ impl SupervisorHandle {
     }
 }
 
-/// Reads the workers' states without owning them. Clones share one view, which can be
-/// created empty (before the workers start) and attached to a supervisor later.
+/// Reads the workers' states without owning them; see [`SupervisorHandle::states_reader`].
 #[derive(Clone, Default)]
-pub struct WorkerStates(Arc<RwLock<Vec<SharedRecord>>>);
+pub struct WorkerStates(Vec<SharedRecord>);
 
 impl WorkerStates {
-    /// From now on, show the workers of `handle` (instead of any shown before).
-    pub fn attach(&self, handle: &SupervisorHandle) {
-        *self.0.write() = handle.records.clone();
-    }
-
     pub fn states(&self) -> Vec<WorkerState> {
-        self.0
-            .read()
-            .iter()
-            .map(|r| r.lock().state.clone())
-            .collect()
-    }
-
-    /// Every worker's state, for an admin.
-    pub fn list(&self, principal: &Principal) -> DomainResult<Vec<WorkerState>> {
-        principal.require_admin()?;
-        Ok(self.states())
+        self.0.iter().map(|r| r.lock().state.clone()).collect()
     }
 }
 
