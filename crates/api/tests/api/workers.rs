@@ -16,7 +16,6 @@ async fn admins_see_each_workers_state_and_readiness_lists_them() {
     assert_eq!(before["items"], json!([]), "nothing started yet");
 
     let running = app
-        .state
         .services
         .start(Start {
             jobs: false,
