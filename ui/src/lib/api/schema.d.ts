@@ -524,6 +524,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every background worker: its state, whether this replica leads it, its last run,
+         *     last error, next run and restarts.
+         */
+        get: operations["list_workers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens": {
         parameters: {
             query?: never;
@@ -671,7 +691,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: every dependency (the database, …) answers. 503 names the failing ones. */
+        /**
+         * Readiness: every dependency (the database, …) answers. 200 also lists the background
+         *     workers and their states; 503 names the failing dependencies in `fields`.
+         */
         get: operations["readiness"];
         put?: never;
         post?: never;
@@ -1410,6 +1433,15 @@ export interface components {
             }[];
             next_cursor?: string | null;
         };
+        /**
+         * @description Readiness of this replica, with the states of its background workers (which do not
+         *     decide readiness: a standby or backing-off worker is normal on a healthy replica).
+         */
+        ReadinessResponse: {
+            /** @description `ready`. */
+            status: string;
+            workers: components["schemas"]["WorkerSummaryDto"][];
+        };
         RefreshRequest: {
             /** @description Leave out when the session lives in cookies (then send `X-CSRF-Token`). */
             refresh_token?: string | null;
@@ -1499,6 +1531,51 @@ export interface components {
         UserWithPasswordDto: {
             generated_password?: string | null;
             user: components["schemas"]["UserDto"];
+        };
+        /** @description One worker as the answering replica sees it. */
+        WorkerDto: {
+            /** @description The last failure (of a round or of the worker), kept after recovery. */
+            last_error?: string | null;
+            /** Format: date-time */
+            last_error_at?: string | null;
+            /**
+             * Format: date-time
+             * @description The end of the last round the worker reported.
+             */
+            last_run?: string | null;
+            /**
+             * @description This replica holds the worker's election (always true for a running
+             *     replica-scoped worker).
+             */
+            leader: boolean;
+            /** @description e.g. `inventory`, `events.relay`. */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When the next round, or the restart after a failure, is due.
+             */
+            next_run?: string | null;
+            /**
+             * Format: int32
+             * @description Restarts after failures since this replica started.
+             */
+            restarts: number;
+            scope: components["schemas"]["WorkerScopeDto"];
+            state: components["schemas"]["WorkerStateDto"];
+        };
+        WorkerList: {
+            items: components["schemas"]["WorkerDto"][];
+        };
+        /** @enum {string} */
+        WorkerScopeDto: "deployment" | "replica";
+        /** @enum {string} */
+        WorkerStateDto: "running" | "standby" | "backing_off" | "stopped";
+        /** @description A worker in `/readyz`, which anyone may read: no errors, no times. */
+        WorkerSummaryDto: {
+            leader: boolean;
+            name: string;
+            scope: components["schemas"]["WorkerScopeDto"];
+            state: components["schemas"]["WorkerStateDto"];
         };
     };
     responses: never;
@@ -2933,6 +3010,44 @@ export interface operations {
             };
         };
     };
+    list_workers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_api_tokens: {
         parameters: {
             query?: never;
@@ -3319,7 +3434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthResponse"];
+                    "application/json": components["schemas"]["ReadinessResponse"];
                 };
             };
             /** @description Service Unavailable */
