@@ -6,7 +6,10 @@
 //! To add a resource: write `dto/<resource>.rs` with `impl IntoDto for <View>`
 //! (and plain functions for the reverse direction, e.g. query enums).
 
+pub mod instances;
 pub mod jobs;
+pub mod tokens;
+pub mod users;
 pub mod workers;
 
 use proxicloud_store::{Cursor, Page, PageRequest};

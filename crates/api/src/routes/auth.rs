@@ -11,18 +11,19 @@ use axum::response::{IntoResponse, Response};
 use proxicloud_domain::DomainError;
 use proxicloud_domain::iam::IamService;
 use proxicloud_domain::iam::{AuthMethod, IssuedSession};
-use proxicloud_store::{Outcome, Timestamp};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use proxicloud_store::Outcome;
+use proxicloud_types::api::auth::{
+    ChangePasswordRequest, CurrentUserResponse, LoginRequest, RefreshRequest, SessionResponse,
+};
+use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::users::UserDto;
 use crate::audit_trail::AuditTrail;
 use crate::auth::cookies::{self, REFRESH_COOKIE};
 use crate::auth::{Auth, CredentialSource, credential, csrf_failure};
 use crate::context::RequestContext;
+use crate::dto::IntoDto;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, JsonOrEmpty};
 use crate::state::{AppState, Domain};
@@ -36,64 +37,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_own_password))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    #[schema(value_type = String, format = Password)]
-    pub password: SecretString,
-    /// Browser clients: keep the tokens in httpOnly cookies instead of the body.
-    #[serde(default)]
-    pub use_cookies: bool,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// Leave out when the session lives in cookies (then send `X-CSRF-Token`).
-    #[schema(value_type = Option<String>)]
-    pub refresh_token: Option<SecretString>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
-    #[schema(value_type = String, format = Password)]
-    pub current_password: SecretString,
-    #[schema(value_type = String, format = Password)]
-    pub new_password: SecretString,
-}
-
-/// A started or renewed session. Tokens are present for bearer clients; cookie
-/// clients get `csrf_token` instead (also set as the readable `pc_csrf` cookie).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionResponse {
-    pub user: UserDto,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub access_expires_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub refresh_expires_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub csrf_token: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CurrentUserResponse {
-    pub user: UserDto,
-    /// `session` (login) or `api_token`.
-    pub authenticated_by: &'static str,
-}
-
 /// The response that hands a session to the client, in the body or in cookies.
 fn session_response(state: &AppState, session: IssuedSession, use_cookies: bool) -> Response {
     let mut body = SessionResponse {
-        user: session.user.clone().into(),
+        user: session.user.clone().into_dto(),
         token_type: None,
         access_token: None,
         access_expires_at: session.access_expires_at,
@@ -102,7 +49,7 @@ fn session_response(state: &AppState, session: IssuedSession, use_cookies: bool)
         csrf_token: None,
     };
     if !use_cookies {
-        body.token_type = Some("Bearer");
+        body.token_type = Some("Bearer".to_owned());
         body.access_token = Some(session.access_token.expose_secret().to_owned());
         body.refresh_token = Some(session.refresh_token.expose_secret().to_owned());
         return Json(body).into_response();
@@ -240,8 +187,8 @@ async fn current_user(
         AuthMethod::ApiToken { .. } => "api_token",
     };
     Ok(Json(CurrentUserResponse {
-        user: user.into(),
-        authenticated_by,
+        user: user.into_dto(),
+        authenticated_by: authenticated_by.to_owned(),
     }))
 }
 

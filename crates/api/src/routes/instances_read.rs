@@ -8,24 +8,18 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use proxicloud_domain::FieldErrors;
 use proxicloud_domain::inventory::InstanceDirectory;
-use proxicloud_domain::inventory::{
-    Freshness, IndexedGuest, InstanceListQuery, InstanceView, OwnerSelector,
-};
-use proxicloud_store::{Cursor, Guest, GuestSort, Timestamp};
-use proxicloud_types::GuestType;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use proxicloud_domain::inventory::{Freshness, IndexedGuest, InstanceView};
+use proxicloud_store::Cursor;
+use proxicloud_types::api::instances::{InstanceDto, InstanceListDto, InstanceListParams};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Auth;
+use crate::dto::instances::{instance_dto, list_query};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiPath, ApiQuery};
-use proxicloud_types::api::common::DEFAULT_PAGE_LIMIT;
-
 use crate::respond::with_cache_status;
 use crate::state::{AppState, Domain};
 
@@ -33,219 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_instances))
         .routes(routes!(get_instance))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum InstanceType {
-    /// An LXC container.
-    Lxc,
-    /// A QEMU virtual machine.
-    Vm,
-}
-
-impl From<GuestType> for InstanceType {
-    fn from(kind: GuestType) -> Self {
-        match kind {
-            GuestType::Lxc => InstanceType::Lxc,
-            GuestType::Qemu => InstanceType::Vm,
-        }
-    }
-}
-
-impl From<InstanceType> for GuestType {
-    fn from(kind: InstanceType) -> Self {
-        match kind {
-            InstanceType::Lxc => GuestType::Lxc,
-            InstanceType::Vm => GuestType::Qemu,
-        }
-    }
-}
-
-/// An LXC container or VM as last mirrored from Proxmox, with its owner.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstanceDto {
-    pub id: Uuid,
-    pub cluster_id: Uuid,
-    pub vmid: u32,
-    pub node: String,
-    #[serde(rename = "type")]
-    pub kind: InstanceType,
-    pub name: String,
-    /// As Proxmox says: `running`, `stopped`, `paused`, … (`creating` while a create
-    /// job has not seen it on Proxmox yet; `unknown` while its node is unreachable).
-    pub status: String,
-    pub cpus: f64,
-    pub memory_bytes: u64,
-    pub memory_used_bytes: u64,
-    pub disk_bytes: u64,
-    pub disk_used_bytes: u64,
-    pub uptime_secs: u64,
-    pub template: bool,
-    /// Proxmox's lock (`backup`, `migrate`, …), if any.
-    pub lock: Option<String>,
-    pub tags: Vec<String>,
-    /// `null`: unmanaged (found on Proxmox, visible to admins only).
-    pub owner_id: Option<Uuid>,
-    /// Created through ProxiCloud.
-    pub managed: bool,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    /// When Proxmox last reported it.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub seen_at: Option<Timestamp>,
-    /// The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
-    /// and link-local ones left out; empty while unknown. Learned when a job starts or
-    /// reboots it and when its configuration is opened.
-    pub addresses: Vec<String>,
-    // Must stay the last field: the list endpoint splices it into pre-rendered rows.
-    /// Set while its cluster is unreachable: the data is as of before this time.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub stale_since: Option<Timestamp>,
-}
-
-impl InstanceDto {
-    pub fn new(guest: &Guest, freshness: Freshness) -> Self {
-        let observed = &guest.observed;
-        Self {
-            id: guest.id,
-            cluster_id: guest.cluster_id,
-            vmid: observed.vmid.get(),
-            node: observed.node.clone(),
-            kind: observed.kind.into(),
-            name: observed.name.clone(),
-            status: observed.status.clone(),
-            cpus: observed.cpus,
-            memory_bytes: observed.maxmem,
-            memory_used_bytes: observed.mem,
-            disk_bytes: observed.maxdisk,
-            disk_used_bytes: observed.disk,
-            uptime_secs: observed.uptime,
-            template: observed.template,
-            lock: observed.lock.clone(),
-            tags: observed
-                .tags
-                .as_deref()
-                .map(|t| {
-                    t.split([';', ','])
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            owner_id: guest.owner_id,
-            managed: guest.managed,
-            created_at: guest.created_at,
-            seen_at: guest.seen_at,
-            addresses: guest.addresses.clone().unwrap_or_default(),
-            stale_since: freshness.stale_since(),
-        }
-    }
-}
-
-/// A page of instances; pass `next_cursor` back as `cursor` for the next one.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstanceListDto {
-    pub items: Vec<InstanceDto>,
-    pub next_cursor: Option<String>,
-    /// Set when any listed instance's cluster is unreachable: the earliest outage.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub stale_since: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-pub enum InstanceSort {
-    #[serde(rename = "name")]
-    Name,
-    #[serde(rename = "-name")]
-    NameDesc,
-    #[serde(rename = "created")]
-    Created,
-    #[serde(rename = "-created")]
-    CreatedDesc,
-    #[serde(rename = "status")]
-    Status,
-    #[serde(rename = "-status")]
-    StatusDesc,
-    #[serde(rename = "node")]
-    Node,
-    #[serde(rename = "-node")]
-    NodeDesc,
-    #[serde(rename = "vmid")]
-    VmId,
-    #[serde(rename = "-vmid")]
-    VmIdDesc,
-}
-
-impl InstanceSort {
-    fn key_and_direction(self) -> (GuestSort, bool) {
-        use InstanceSort as S;
-        match self {
-            S::Name => (GuestSort::Name, false),
-            S::NameDesc => (GuestSort::Name, true),
-            S::Created => (GuestSort::Created, false),
-            S::CreatedDesc => (GuestSort::Created, true),
-            S::Status => (GuestSort::Status, false),
-            S::StatusDesc => (GuestSort::Status, true),
-            S::Node => (GuestSort::Node, false),
-            S::NodeDesc => (GuestSort::Node, true),
-            S::VmId => (GuestSort::VmId, false),
-            S::VmIdDesc => (GuestSort::VmId, true),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InstanceListParams {
-    /// `running`, `stopped`, …
-    pub status: Option<String>,
-    #[serde(rename = "type")]
-    #[param(value_type = Option<InstanceType>)]
-    pub kind: Option<InstanceType>,
-    pub cluster: Option<Uuid>,
-    pub node: Option<String>,
-    /// A user id, or `none` for unmanaged instances (admins).
-    pub owner: Option<String>,
-    /// Part of the name, case-insensitive.
-    pub q: Option<String>,
-    /// `name` (default), `created`, `status`, `node` or `vmid`; `-` first for descending.
-    #[param(value_type = Option<String>)]
-    pub sort: Option<InstanceSort>,
-    /// 1 to 1000 (default 50).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page (same filters and sort).
-    pub cursor: Option<String>,
-}
-
-impl InstanceListParams {
-    fn into_query(self) -> Result<InstanceListQuery, ApiError> {
-        let owner = match self.owner.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some("none") => Some(OwnerSelector::Unowned),
-            Some(text) => Some(OwnerSelector::User(text.parse().map_err(|_| {
-                ApiError::validation(FieldErrors::from([(
-                    "owner".to_owned(),
-                    "must be a user id or `none`".to_owned(),
-                )]))
-            })?)),
-        };
-        let (sort, descending) = self.sort.unwrap_or(InstanceSort::Name).key_and_direction();
-        Ok(InstanceListQuery {
-            status: self.status.filter(|s| !s.is_empty()),
-            kind: self.kind.map(GuestType::from),
-            cluster_id: self.cluster,
-            node: self.node.filter(|n| !n.is_empty()),
-            owner,
-            name_contains: self.q,
-            sort,
-            descending,
-            cursor: self.cursor.map(Cursor::new),
-            limit: self.limit.unwrap_or(DEFAULT_PAGE_LIMIT),
-        })
-    }
 }
 
 /// List instances you may see (admins: all, including unmanaged ones).
@@ -258,9 +39,7 @@ async fn list_instances(
     Domain(instances): Domain<InstanceDirectory>,
     ApiQuery(params): ApiQuery<InstanceListParams>,
 ) -> ApiResult<Response> {
-    let list = instances
-        .list(&auth.principal, params.into_query()?)
-        .await?;
+    let list = instances.list(&auth.principal, list_query(params)?).await?;
     let mut body = Vec::with_capacity(64 + list.items.len() * 512);
     body.extend_from_slice(b"{\"items\":[");
     for (n, guest) in list.items.iter().enumerate() {
@@ -299,7 +78,7 @@ fn json_body(body: Bytes) -> Response {
 /// cluster's rows get their `stale_since` written in place of that `null`.
 fn write_instance_json(out: &mut Vec<u8>, guest: &IndexedGuest, freshness: Freshness) {
     let fresh = guest.rendered(|g| {
-        serde_json::to_vec(&InstanceDto::new(g, Freshness::Fresh))
+        serde_json::to_vec(&instance_dto(g, Freshness::Fresh))
             .expect("an instance serialises")
             .into()
     });
@@ -335,8 +114,8 @@ async fn get_instance(
 #[cfg(test)]
 mod tests {
     use proxicloud_domain::inventory::GuestIndex;
-    use proxicloud_store::{GuestObservation, STATUS_CREATING};
-    use proxicloud_types::VmId;
+    use proxicloud_store::{Guest, GuestObservation, STATUS_CREATING, Timestamp};
+    use proxicloud_types::{GuestType, VmId};
 
     use super::*;
 
@@ -384,7 +163,7 @@ mod tests {
         for freshness in [Freshness::Fresh, stale, Freshness::Fresh] {
             let mut rendered = Vec::new();
             write_instance_json(&mut rendered, indexed, freshness);
-            let expected = serde_json::to_vec(&InstanceDto::new(&guest, freshness)).unwrap();
+            let expected = serde_json::to_vec(&instance_dto(&guest, freshness)).unwrap();
             assert_eq!(
                 String::from_utf8(rendered).unwrap(),
                 String::from_utf8(expected).unwrap()

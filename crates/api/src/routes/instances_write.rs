@@ -10,18 +10,19 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::Response;
 use proxicloud_domain::DomainError;
-use proxicloud_domain::instances::{CreateInstance, InstanceService, NetworkRequest, Power};
+use proxicloud_domain::instances::{InstanceService, Power};
 use proxicloud_domain::inventory::InstanceDirectory;
+use proxicloud_types::api::instances::{
+    AssignOwnerRequest, ConfirmTermination, CreateInstanceRequest, InstanceDto,
+};
 use proxicloud_types::api::jobs::JobDto;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::instances_read::{InstanceDto, InstanceType};
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
+use crate::dto::instances::{create_request, instance_dto};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey, JsonOrEmpty};
 use crate::respond::{accepted, with_cache_status};
@@ -39,87 +40,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reboot_instance))
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkDto {
-    /// Linux bridge on the node (default `vmbr0`).
-    pub bridge: Option<String>,
-    /// 802.1Q VLAN tag, 1 to 4094.
-    pub vlan: Option<u16>,
-}
-
-/// A new container (`type: lxc`, from an OS template) or VM (`type: vm`, from an
-/// installer ISO or a clone of a VM template). Left-out values are filled in:
-/// resources from the settings' defaults, a generated `adjective-animal-NN` name, the
-/// first cluster, the node with most free memory, the fitting storage with most room.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateInstanceRequest {
-    #[serde(rename = "type")]
-    pub kind: Option<InstanceType>,
-    /// A DNS label (letters, digits, `-`; at most 63).
-    pub name: Option<String>,
-    /// Cluster id or name.
-    pub cluster: Option<String>,
-    pub node: Option<String>,
-    /// Containers: the OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
-    pub template: Option<String>,
-    /// VMs: the installer ISO volume, e.g. `local:iso/debian-12.iso`.
-    pub iso: Option<String>,
-    /// VMs: the vmid of a VM template to clone.
-    pub clone_from: Option<u32>,
-    pub cores: Option<u32>,
-    /// MiB.
-    pub memory: Option<u64>,
-    /// GiB.
-    pub disk: Option<u64>,
-    /// Storage for the root disk.
-    pub storage: Option<String>,
-    #[serde(default)]
-    pub network: NetworkDto,
-    /// OpenSSH public keys (`ssh-ed25519 AAAA… comment`) for root (containers) or the
-    /// cloud-init user (VM templates).
-    #[serde(default)]
-    pub ssh_public_keys: Vec<String>,
-    /// Start once created (default `true`).
-    pub start: Option<bool>,
-}
-
-impl From<CreateInstanceRequest> for CreateInstance {
-    fn from(request: CreateInstanceRequest) -> Self {
-        Self {
-            kind: request.kind.map(|kind| match kind {
-                InstanceType::Lxc => "lxc".to_owned(),
-                InstanceType::Vm => "vm".to_owned(),
-            }),
-            name: request.name,
-            cluster: request.cluster,
-            node: request.node,
-            template: request.template,
-            iso: request.iso,
-            clone_from: request.clone_from,
-            cores: request.cores,
-            memory: request.memory,
-            disk: request.disk,
-            storage: request.storage,
-            network: NetworkRequest {
-                bridge: request.network.bridge,
-                vlan: request.network.vlan,
-            },
-            ssh_public_keys: request.ssh_public_keys,
-            start: request.start,
-        }
-    }
-}
-
-/// The instance's name, repeated to confirm termination (in the body or the query).
-#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ConfirmTermination {
-    pub confirm: Option<String>,
-}
-
 /// Create an instance.
 #[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = CreateInstanceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat to get the first job back")),
@@ -133,7 +53,7 @@ async fn create_instance(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<Response> {
-    let request = CreateInstance::from(request);
+    let request = create_request(request);
     let submitted = instance_actions
         .create(&auth.principal, &request, key.as_deref())
         .await?;
@@ -154,7 +74,7 @@ async fn validate_instance(
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<StatusCode> {
     let checked = instance_actions
-        .validate(&auth.principal, &CreateInstance::from(request))
+        .validate(&auth.principal, &create_request(request))
         .await;
     // A dry run changes nothing: no audit entry per keystroke. A caller refused the
     // right to create is still recorded, like every denied attempt.
@@ -261,13 +181,6 @@ async fn reboot_instance(
     power(auth, trail, instance_actions, key, id, Power::Reboot).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssignOwnerRequest {
-    /// The new owner, or `null` to make the instance unmanaged again.
-    pub owner_id: Option<Uuid>,
-}
-
 /// Give an instance (typically an unmanaged one) to a user (admin).
 #[utoipa::path(put, path = "/api/v1/instances/{id}/owner", tag = "instances", params(("id" = Uuid, Path)),
     request_body = AssignOwnerRequest,
@@ -282,6 +195,6 @@ async fn assign_instance_owner(
     let view = instances
         .assign_owner(&auth.principal, id, request.owner_id)
         .await?;
-    let dto = InstanceDto::new(view.guest.guest(), view.freshness);
+    let dto = instance_dto(view.guest.guest(), view.freshness);
     Ok(with_cache_status(view.freshness, Json(dto)))
 }

@@ -3,22 +3,22 @@
 use axum::Json;
 use axum::http::StatusCode;
 use proxicloud_domain::iam::IamService;
-use proxicloud_domain::iam::{CreateUser, UpdateUser, UserInfo, UserWithPassword};
-use proxicloud_store::{Role, Timestamp};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use proxicloud_domain::iam::{CreateUser, UpdateUser};
+use proxicloud_types::api::common::{PageQuery, Paginated};
+use proxicloud_types::api::users::{
+    CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserDto, UserWithPasswordDto,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
-use crate::dto::{page_request, paginated};
+use crate::dto::users::role;
+use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::{AppState, Domain};
-use proxicloud_types::api::common::{PageQuery, Paginated};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,106 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_user_password))
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RoleDto {
-    /// Sees and manages everything, including users and unmanaged guests.
-    Admin,
-    /// Creates resources and manages its own.
-    Operator,
-    /// Sees its own resources, changes nothing.
-    Readonly,
-}
-
-impl From<Role> for RoleDto {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Admin => RoleDto::Admin,
-            Role::Operator => RoleDto::Operator,
-            Role::Readonly => RoleDto::Readonly,
-        }
-    }
-}
-
-impl From<RoleDto> for Role {
-    fn from(role: RoleDto) -> Self {
-        match role {
-            RoleDto::Admin => Role::Admin,
-            RoleDto::Operator => Role::Operator,
-            RoleDto::Readonly => Role::Readonly,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserDto {
-    pub id: Uuid,
-    pub username: String,
-    pub role: RoleDto,
-    pub disabled: bool,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Timestamp,
-}
-
-impl From<UserInfo> for UserDto {
-    fn from(user: UserInfo) -> Self {
-        Self {
-            id: user.id,
-            username: user.username,
-            role: user.role.into(),
-            disabled: user.disabled,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUserRequest {
-    pub username: String,
-    pub role: RoleDto,
-    /// At least 10 characters. Leave out to have one generated (returned once).
-    #[schema(value_type = Option<String>, format = Password)]
-    pub password: Option<SecretString>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUserRequest {
-    pub username: Option<String>,
-    pub role: Option<RoleDto>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetPasswordRequest {
-    /// Leave out (or send no body) to have one generated (returned once).
-    #[schema(value_type = Option<String>, format = Password)]
-    pub password: Option<SecretString>,
-}
-
-/// A user together with a password the server generated; shown this once only.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserWithPasswordDto {
-    pub user: UserDto,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generated_password: Option<String>,
-}
-
-impl From<UserWithPassword> for UserWithPasswordDto {
-    fn from(created: UserWithPassword) -> Self {
-        Self {
-            user: created.user.into(),
-            generated_password: created
-                .generated_password
-                .map(|p| p.expose_secret().to_owned()),
-        }
-    }
 }
 
 fn user_resource(id: Uuid) -> String {
@@ -142,7 +42,7 @@ async fn list_users(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paginated<UserDto>>> {
     let users = iam.list_users(&auth.principal, page_request(&page)).await?;
-    Ok(Json(paginated(users, UserDto::from)))
+    Ok(Json(paginated(users, IntoDto::into_dto)))
 }
 
 /// Create a user.
@@ -155,15 +55,15 @@ async fn create_user(
     trail: AuditTrail,
     ApiJson(request): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserWithPasswordDto>)> {
-    trail.detail("role", Role::from(request.role).as_str());
+    trail.detail("role", role(request.role).as_str());
     let create = CreateUser {
         username: request.username,
         password: request.password,
-        role: request.role.into(),
+        role: role(request.role),
     };
     let created = iam.create_user(&auth.principal, create).await?;
     trail.resource(user_resource(created.user.id));
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, Json(created.into_dto())))
 }
 
 /// Get a user.
@@ -174,7 +74,7 @@ async fn get_user(
     Domain(iam): Domain<IamService>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
-    Ok(Json(iam.get_user(&auth.principal, id).await?.into()))
+    Ok(Json(iam.get_user(&auth.principal, id).await?.into_dto()))
 }
 
 /// Change a user's username or role.
@@ -188,15 +88,17 @@ async fn update_user(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<UserDto>> {
-    if let Some(role) = request.role {
-        trail.detail("role", Role::from(role).as_str());
+    if let Some(requested) = request.role {
+        trail.detail("role", role(requested).as_str());
     }
     let update = UpdateUser {
         username: request.username,
-        role: request.role.map(Role::from),
+        role: request.role.map(role),
     };
     Ok(Json(
-        iam.update_user(&auth.principal, id, update).await?.into(),
+        iam.update_user(&auth.principal, id, update)
+            .await?
+            .into_dto(),
     ))
 }
 
@@ -225,7 +127,7 @@ async fn reset_user_password(
     Ok(Json(
         iam.reset_password(&auth.principal, id, request.password)
             .await?
-            .into(),
+            .into_dto(),
     ))
 }
 
@@ -240,7 +142,7 @@ async fn disable_user(
     Ok(Json(
         iam.set_user_disabled(&auth.principal, id, true)
             .await?
-            .into(),
+            .into_dto(),
     ))
 }
 
@@ -255,6 +157,6 @@ async fn enable_user(
     Ok(Json(
         iam.set_user_disabled(&auth.principal, id, false)
             .await?
-            .into(),
+            .into_dto(),
     ))
 }

@@ -9,6 +9,11 @@
 //! (`api/src/dto/`). Schema names are the Rust type names, so renaming a type
 //! changes the served document.
 
+pub mod auth;
 pub mod common;
+pub mod instances;
 pub mod jobs;
+mod secret;
+pub mod tokens;
+pub mod users;
 pub mod workers;

@@ -1,0 +1,122 @@
+//! Instances: mirrored guests → [`proxicloud_types::api::instances`], and the
+//! list and create requests → the domain's queries.
+
+use proxicloud_domain::FieldErrors;
+use proxicloud_domain::instances::{CreateInstance, NetworkRequest};
+use proxicloud_domain::inventory::{Freshness, InstanceListQuery, OwnerSelector};
+use proxicloud_store::{Cursor, Guest, GuestSort};
+use proxicloud_types::GuestType;
+use proxicloud_types::api::common::DEFAULT_PAGE_LIMIT;
+use proxicloud_types::api::instances::{
+    CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceSort, InstanceType,
+};
+
+use crate::error::ApiError;
+
+/// How the API shows a mirrored guest.
+pub fn instance_dto(guest: &Guest, freshness: Freshness) -> InstanceDto {
+    let observed = &guest.observed;
+    InstanceDto {
+        id: guest.id,
+        cluster_id: guest.cluster_id,
+        vmid: observed.vmid.get(),
+        node: observed.node.clone(),
+        kind: observed.kind.into(),
+        name: observed.name.clone(),
+        status: observed.status.clone(),
+        cpus: observed.cpus,
+        memory_bytes: observed.maxmem,
+        memory_used_bytes: observed.mem,
+        disk_bytes: observed.maxdisk,
+        disk_used_bytes: observed.disk,
+        uptime_secs: observed.uptime,
+        template: observed.template,
+        lock: observed.lock.clone(),
+        tags: observed
+            .tags
+            .as_deref()
+            .map(|t| {
+                t.split([';', ','])
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        owner_id: guest.owner_id,
+        managed: guest.managed,
+        created_at: guest.created_at,
+        seen_at: guest.seen_at,
+        addresses: guest.addresses.clone().unwrap_or_default(),
+        stale_since: freshness.stale_since(),
+    }
+}
+
+/// `GET /api/v1/instances` query as the domain's; `422` for an unreadable `owner`.
+pub fn list_query(params: InstanceListParams) -> Result<InstanceListQuery, ApiError> {
+    let owner = match params.owner.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("none") => Some(OwnerSelector::Unowned),
+        Some(text) => Some(OwnerSelector::User(text.parse().map_err(|_| {
+            ApiError::validation(FieldErrors::from([(
+                "owner".to_owned(),
+                "must be a user id or `none`".to_owned(),
+            )]))
+        })?)),
+    };
+    let (sort, descending) = sort_key(params.sort.unwrap_or(InstanceSort::Name));
+    Ok(InstanceListQuery {
+        status: params.status.filter(|s| !s.is_empty()),
+        kind: params.kind.map(GuestType::from),
+        cluster_id: params.cluster,
+        node: params.node.filter(|n| !n.is_empty()),
+        owner,
+        name_contains: params.q,
+        sort,
+        descending,
+        cursor: params.cursor.map(Cursor::new),
+        limit: params.limit.unwrap_or(DEFAULT_PAGE_LIMIT),
+    })
+}
+
+/// A `?sort=` as the store's sort key and whether it descends.
+fn sort_key(sort: InstanceSort) -> (GuestSort, bool) {
+    use InstanceSort as S;
+    match sort {
+        S::Name => (GuestSort::Name, false),
+        S::NameDesc => (GuestSort::Name, true),
+        S::Created => (GuestSort::Created, false),
+        S::CreatedDesc => (GuestSort::Created, true),
+        S::Status => (GuestSort::Status, false),
+        S::StatusDesc => (GuestSort::Status, true),
+        S::Node => (GuestSort::Node, false),
+        S::NodeDesc => (GuestSort::Node, true),
+        S::VmId => (GuestSort::VmId, false),
+        S::VmIdDesc => (GuestSort::VmId, true),
+    }
+}
+
+/// A create request as the domain's.
+pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
+    CreateInstance {
+        kind: request.kind.map(|kind| match kind {
+            InstanceType::Lxc => "lxc".to_owned(),
+            InstanceType::Vm => "vm".to_owned(),
+        }),
+        name: request.name,
+        cluster: request.cluster,
+        node: request.node,
+        template: request.template,
+        iso: request.iso,
+        clone_from: request.clone_from,
+        cores: request.cores,
+        memory: request.memory,
+        disk: request.disk,
+        storage: request.storage,
+        network: NetworkRequest {
+            bridge: request.network.bridge,
+            vlan: request.network.vlan,
+        },
+        ssh_public_keys: request.ssh_public_keys,
+        start: request.start,
+    }
+}

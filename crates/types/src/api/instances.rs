@@ -1,0 +1,228 @@
+//! `/api/v1/instances`: LXC containers and VMs — reads from the inventory mirror,
+//! and the create / power / terminate requests (answered with a `JobDto`).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{GuestType, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceType {
+    /// An LXC container.
+    Lxc,
+    /// A QEMU virtual machine.
+    Vm,
+}
+
+impl From<GuestType> for InstanceType {
+    fn from(kind: GuestType) -> Self {
+        match kind {
+            GuestType::Lxc => InstanceType::Lxc,
+            GuestType::Qemu => InstanceType::Vm,
+        }
+    }
+}
+
+impl From<InstanceType> for GuestType {
+    fn from(kind: InstanceType) -> Self {
+        match kind {
+            InstanceType::Lxc => GuestType::Lxc,
+            InstanceType::Vm => GuestType::Qemu,
+        }
+    }
+}
+
+/// An LXC container or VM as last mirrored from Proxmox, with its owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceDto {
+    pub id: Uuid,
+    pub cluster_id: Uuid,
+    pub vmid: u32,
+    pub node: String,
+    #[serde(rename = "type")]
+    pub kind: InstanceType,
+    pub name: String,
+    /// As Proxmox says: `running`, `stopped`, `paused`, … (`creating` while a create
+    /// job has not seen it on Proxmox yet; `unknown` while its node is unreachable).
+    pub status: String,
+    pub cpus: f64,
+    pub memory_bytes: u64,
+    pub memory_used_bytes: u64,
+    pub disk_bytes: u64,
+    pub disk_used_bytes: u64,
+    pub uptime_secs: u64,
+    pub template: bool,
+    /// Proxmox's lock (`backup`, `migrate`, …), if any.
+    pub lock: Option<String>,
+    pub tags: Vec<String>,
+    /// `null`: unmanaged (found on Proxmox, visible to admins only).
+    pub owner_id: Option<Uuid>,
+    /// Created through ProxiCloud.
+    pub managed: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    /// When Proxmox last reported it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub seen_at: Option<Timestamp>,
+    /// The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
+    /// and link-local ones left out; empty while unknown. Learned when a job starts or
+    /// reboots it and when its configuration is opened.
+    pub addresses: Vec<String>,
+    // Must stay the last field: the list endpoint splices it into pre-rendered rows.
+    /// Set while its cluster is unreachable: the data is as of before this time.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub stale_since: Option<Timestamp>,
+}
+
+/// A page of instances; pass `next_cursor` back as `cursor` for the next one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceListDto {
+    pub items: Vec<InstanceDto>,
+    pub next_cursor: Option<String>,
+    /// Set when any listed instance's cluster is unreachable: the earliest outage.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub stale_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum InstanceSort {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "-created")]
+    CreatedDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+    #[serde(rename = "node")]
+    Node,
+    #[serde(rename = "-node")]
+    NodeDesc,
+    #[serde(rename = "vmid")]
+    VmId,
+    #[serde(rename = "-vmid")]
+    VmIdDesc,
+}
+
+/// `GET /api/v1/instances` query.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct InstanceListParams {
+    /// `running`, `stopped`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<InstanceType>))]
+    pub kind: Option<InstanceType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// A user id, or `none` for unmanaged instances (admins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Part of the name, case-insensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// `name` (default), `created`, `status`, `node` or `vmid`; `-` first for descending.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<InstanceSort>,
+    /// 1 to 1000 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (same filters and sort).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NetworkDto {
+    /// Linux bridge on the node (default `vmbr0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// 802.1Q VLAN tag, 1 to 4094.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
+}
+
+/// A new container (`type: lxc`, from an OS template) or VM (`type: vm`, from an
+/// installer ISO or a clone of a VM template). Left-out values are filled in:
+/// resources from the settings' defaults, a generated `adjective-animal-NN` name, the
+/// first cluster, the node with most free memory, the fitting storage with most room.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateInstanceRequest {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<InstanceType>,
+    /// A DNS label (letters, digits, `-`; at most 63).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Cluster id or name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Containers: the OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// VMs: the installer ISO volume, e.g. `local:iso/debian-12.iso`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iso: Option<String>,
+    /// VMs: the vmid of a VM template to clone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clone_from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
+    /// MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// GiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<u64>,
+    /// Storage for the root disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    #[serde(default)]
+    pub network: NetworkDto,
+    /// OpenSSH public keys (`ssh-ed25519 AAAA… comment`) for root (containers) or the
+    /// cloud-init user (VM templates).
+    #[serde(default)]
+    pub ssh_public_keys: Vec<String>,
+    /// Start once created (default `true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<bool>,
+}
+
+/// The instance's name, repeated to confirm termination (in the body or the query).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ConfirmTermination {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignOwnerRequest {
+    /// The new owner, or `null` to make the instance unmanaged again.
+    pub owner_id: Option<Uuid>,
+}
