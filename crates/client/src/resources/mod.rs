@@ -1,0 +1,6 @@
+//! One module per API resource: a borrowed handle with its typed calls.
+
+pub mod auth;
+pub mod instances;
+pub mod jobs;
+pub mod tokens;
