@@ -1,6 +1,7 @@
 //! `proxicloud`: one binary, wiring only. Each subcommand lives in its own module.
 
 mod admin;
+mod commands;
 mod config;
 mod demo;
 mod pve_sim;
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "proxicloud",
     version,
-    about = "A small self-hosted cloud on top of Proxmox VE"
+    about = "A small self-hosted cloud on top of Proxmox VE",
+    after_help = commands::EXIT_CODES_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +31,12 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Run the Proxmox VE simulator (for demos, tests and benchmarks).
     PveSim(pve_sim::PveSimArgs),
+    /// Log in to a server and store its URL and an API token for the commands below.
+    Login(commands::login::LoginArgs),
+    /// Containers and VMs: list, get, launch, start, stop, reboot, terminate.
+    Instances(commands::instances::InstancesArgs),
+    /// The jobs behind long operations: list, watch.
+    Jobs(commands::jobs::JobsArgs),
     /// Print the default configuration file (TOML).
     PrintDefaultConfig,
     /// Show the effective configuration (defaults, file, environment) and any unknown keys.
@@ -69,6 +77,9 @@ fn main() -> anyhow::Result<()> {
             init_logging("info");
             runtime.block_on(pve_sim::run(args))
         }
+        Command::Login(args) => client_command(&runtime, commands::login::run(args)),
+        Command::Instances(args) => client_command(&runtime, commands::instances::run(args)),
+        Command::Jobs(args) => client_command(&runtime, commands::jobs::run(args)),
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())
@@ -78,6 +89,16 @@ fn main() -> anyhow::Result<()> {
             check_config(config.as_deref())
         }
     }
+}
+
+/// Runs a client command and exits with its documented exit code.
+fn client_command(
+    runtime: &tokio::runtime::Runtime,
+    command: impl std::future::Future<Output = commands::CommandResult>,
+) -> ! {
+    init_logging("warn");
+    let code = commands::report(runtime.block_on(command));
+    std::process::exit(code)
 }
 
 fn check_config(file: Option<&std::path::Path>) -> anyhow::Result<()> {

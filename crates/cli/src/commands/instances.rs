@@ -1,0 +1,302 @@
+//! `proxicloud instances list|get|launch|start|stop|reboot|terminate`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Args, Subcommand, ValueEnum};
+use proxicloud_client::{Client, Power};
+use proxicloud_types::api::instances::{
+    CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, NetworkDto,
+};
+use proxicloud_types::api::jobs::JobDto;
+use uuid::Uuid;
+
+use super::output::{self, Format, OutputArgs};
+use super::{CommandResult, EXIT_CODES_HELP, Failure, connect, progress};
+
+#[derive(Args)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct InstancesArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(subcommand)]
+    command: InstancesCommand,
+}
+
+#[derive(Subcommand)]
+enum InstancesCommand {
+    /// List the instances you may see (admins: all).
+    List(ListArgs),
+    /// Show one instance (by id or name).
+    Get { instance: String },
+    /// Create an instance. Left-out values come from the server's defaults.
+    Launch(LaunchArgs),
+    /// Start an instance.
+    Start(PowerArgs),
+    /// Stop an instance at once (like pulling the plug).
+    Stop(PowerArgs),
+    /// Reboot a running instance.
+    Reboot(PowerArgs),
+    /// Stop and destroy an instance with its disks.
+    Terminate(TerminateArgs),
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only instances whose name contains this (case-insensitive).
+    #[arg(long)]
+    name: Option<String>,
+    /// `running`, `stopped`, …
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long = "type", value_enum)]
+    kind: Option<Kind>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    Lxc,
+    Vm,
+}
+
+impl From<Kind> for InstanceType {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Lxc => InstanceType::Lxc,
+            Kind::Vm => InstanceType::Vm,
+        }
+    }
+}
+
+#[derive(Args)]
+struct LaunchArgs {
+    /// `lxc` (a container, from `--template`) or `vm` (from `--iso` or `--clone-from`).
+    #[arg(long = "type", value_enum)]
+    kind: Option<Kind>,
+    /// A DNS label; generated when left out.
+    #[arg(long)]
+    name: Option<String>,
+    /// Cluster id or name.
+    #[arg(long)]
+    cluster: Option<String>,
+    #[arg(long)]
+    node: Option<String>,
+    /// Containers: the OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
+    #[arg(long)]
+    template: Option<String>,
+    /// VMs: the installer ISO volume, e.g. `local:iso/debian-12.iso`.
+    #[arg(long)]
+    iso: Option<String>,
+    /// VMs: the vmid of a VM template to clone.
+    #[arg(long)]
+    clone_from: Option<u32>,
+    #[arg(long)]
+    cores: Option<u32>,
+    /// MiB.
+    #[arg(long)]
+    memory: Option<u64>,
+    /// GiB.
+    #[arg(long)]
+    disk: Option<u64>,
+    /// Storage for the root disk.
+    #[arg(long)]
+    storage: Option<String>,
+    /// Linux bridge (default `vmbr0`).
+    #[arg(long)]
+    bridge: Option<String>,
+    /// 802.1Q VLAN tag.
+    #[arg(long)]
+    vlan: Option<u16>,
+    /// An OpenSSH public key for root / the cloud-init user (repeatable).
+    #[arg(long = "ssh-key")]
+    ssh_keys: Vec<String>,
+    /// Do not start it once created.
+    #[arg(long)]
+    no_start: bool,
+    /// Repeat a launch safely: the same key returns the first job.
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    #[command(flatten)]
+    wait: WaitArg,
+}
+
+#[derive(Args)]
+struct WaitArg {
+    /// Wait until the job ends (progress on stderr); exit 4 if it fails.
+    #[arg(long)]
+    wait: bool,
+}
+
+#[derive(Args)]
+struct PowerArgs {
+    /// Id or name.
+    instance: String,
+    #[command(flatten)]
+    wait: WaitArg,
+}
+
+#[derive(Args)]
+struct TerminateArgs {
+    /// Id or name.
+    instance: String,
+    /// Do not ask to type the name to confirm.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    #[command(flatten)]
+    wait: WaitArg,
+}
+
+pub async fn run(args: InstancesArgs) -> CommandResult {
+    let client = connect()?;
+    let format = args.output.output;
+    match args.command {
+        InstancesCommand::List(list) => {
+            let params = InstanceListParams {
+                q: list.name,
+                status: list.status,
+                kind: list.kind.map(InstanceType::from),
+                ..InstanceListParams::default()
+            };
+            let items = client.instances().list_all(&params).await?;
+            match format {
+                Format::Json => output::json(&items)?,
+                Format::Table => output::instances(&items),
+            }
+        }
+        InstancesCommand::Get { instance } => {
+            let instance = resolve(&client, &instance).await?;
+            match format {
+                Format::Json => output::json(&instance)?,
+                Format::Table => output::instance(&instance),
+            }
+        }
+        InstancesCommand::Launch(launch) => {
+            let wait = launch.wait.wait;
+            let key = launch.idempotency_key.clone();
+            let request = create_request(launch);
+            let job = client.instances().launch(&request, key.as_deref()).await?;
+            finish(&client, job, wait, format).await?;
+        }
+        InstancesCommand::Start(power) => {
+            power_action(&client, power, Power::Start, format).await?
+        }
+        InstancesCommand::Stop(power) => power_action(&client, power, Power::Stop, format).await?,
+        InstancesCommand::Reboot(power) => {
+            power_action(&client, power, Power::Reboot, format).await?
+        }
+        InstancesCommand::Terminate(terminate) => {
+            let instance = resolve(&client, &terminate.instance).await?;
+            if !terminate.yes {
+                confirm_name(&instance.name)?;
+            }
+            let job = client
+                .instances()
+                .terminate(instance.id, &instance.name)
+                .await?;
+            finish(&client, job, terminate.wait.wait, format).await?;
+        }
+    }
+    Ok(())
+}
+
+fn create_request(launch: LaunchArgs) -> CreateInstanceRequest {
+    CreateInstanceRequest {
+        kind: launch.kind.map(InstanceType::from),
+        name: launch.name,
+        cluster: launch.cluster,
+        node: launch.node,
+        template: launch.template,
+        iso: launch.iso,
+        clone_from: launch.clone_from,
+        cores: launch.cores,
+        memory: launch.memory,
+        disk: launch.disk,
+        storage: launch.storage,
+        network: NetworkDto {
+            bridge: launch.bridge,
+            vlan: launch.vlan,
+        },
+        ssh_public_keys: launch.ssh_keys,
+        start: launch.no_start.then_some(false),
+    }
+}
+
+async fn power_action(
+    client: &Client,
+    args: PowerArgs,
+    action: Power,
+    format: Format,
+) -> CommandResult {
+    let instance = resolve(client, &args.instance).await?;
+    let job = client.instances().power(instance.id, action).await?;
+    finish(client, job, args.wait.wait, format).await
+}
+
+/// Prints the job, after following it to its end with `--wait`.
+async fn finish(client: &Client, job: JobDto, wait: bool, format: Format) -> CommandResult {
+    let job = if wait {
+        match progress::follow(client, &job).await {
+            Ok(job) => job,
+            Err(Failure::Job(job)) => {
+                print_job(&job, format)?;
+                return Err(Failure::Job(job));
+            }
+            Err(other) => return Err(other),
+        }
+    } else {
+        job
+    };
+    print_job(&job, format)
+}
+
+fn print_job(job: &JobDto, format: Format) -> CommandResult {
+    match format {
+        Format::Json => output::json(job)?,
+        Format::Table => output::job(job),
+    }
+    Ok(())
+}
+
+/// An instance by id, or by exact name.
+async fn resolve(client: &Client, instance: &str) -> Result<InstanceDto, Failure> {
+    if let Ok(id) = instance.parse::<Uuid>() {
+        return Ok(client.instances().get(id).await?);
+    }
+    let params = InstanceListParams {
+        q: Some(instance.to_owned()),
+        ..InstanceListParams::default()
+    };
+    let mut matches: Vec<InstanceDto> = client
+        .instances()
+        .list_all(&params)
+        .await?
+        .into_iter()
+        .filter(|i| i.name == instance)
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.remove(0)),
+        0 => Err(Failure::Usage(format!("no instance named '{instance}'"))),
+        n => Err(Failure::Usage(format!(
+            "{n} instances are named '{instance}': use the id"
+        ))),
+    }
+}
+
+/// Termination destroys disks: a person types the name; a script passes `--yes`.
+fn confirm_name(name: &str) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "terminating needs --yes when not run on a terminal".to_owned(),
+        ));
+    }
+    eprint!("This destroys '{name}' and its disks. Type its name to confirm: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(anyhow::Error::from)?;
+    if answer.trim() != name {
+        return Err(Failure::Usage("not confirmed".to_owned()));
+    }
+    Ok(())
+}

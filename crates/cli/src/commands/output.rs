@@ -1,0 +1,165 @@
+//! How results are printed: human tables (comfy-table) by default, `--output json`
+//! for scripts (the API's own JSON, one document per command).
+
+use clap::{Args, ValueEnum};
+use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{ContentArrangement, Table};
+use proxicloud_types::api::instances::{InstanceDto, InstanceType};
+use proxicloud_types::api::jobs::{JobDto, JobStatusDto};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct OutputArgs {
+    /// `table` for people, `json` for scripts.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    table
+}
+
+pub fn status_word(status: JobStatusDto) -> &'static str {
+    match status {
+        JobStatusDto::Queued => "queued",
+        JobStatusDto::Running => "running",
+        JobStatusDto::Succeeded => "succeeded",
+        JobStatusDto::Failed => "failed",
+        JobStatusDto::Cancelled => "cancelled",
+    }
+}
+
+fn kind_word(kind: InstanceType) -> &'static str {
+    match kind {
+        InstanceType::Lxc => "lxc",
+        InstanceType::Vm => "vm",
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes / (1024 * 1024))
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{} GiB", bytes / (1024 * 1024 * 1024))
+}
+
+pub fn instances(items: &[InstanceDto]) {
+    let mut table = table(&[
+        "ID",
+        "NAME",
+        "TYPE",
+        "STATUS",
+        "NODE",
+        "VMID",
+        "CPUS",
+        "MEMORY",
+        "ADDRESSES",
+    ]);
+    for i in items {
+        table.add_row(vec![
+            i.id.to_string(),
+            i.name.clone(),
+            kind_word(i.kind).to_owned(),
+            i.status.clone(),
+            i.node.clone(),
+            i.vmid.to_string(),
+            i.cpus.to_string(),
+            mib(i.memory_bytes),
+            i.addresses.join(", "),
+        ]);
+    }
+    println!("{table}");
+}
+
+pub fn instance(i: &InstanceDto) {
+    let mut table = table(&["FIELD", "VALUE"]);
+    let rows = [
+        ("id", i.id.to_string()),
+        ("name", i.name.clone()),
+        ("type", kind_word(i.kind).to_owned()),
+        ("status", i.status.clone()),
+        ("cluster", i.cluster_id.to_string()),
+        ("node", i.node.clone()),
+        ("vmid", i.vmid.to_string()),
+        ("cpus", i.cpus.to_string()),
+        ("memory", mib(i.memory_bytes)),
+        ("disk", gib(i.disk_bytes)),
+        ("addresses", i.addresses.join(", ")),
+        ("tags", i.tags.join(", ")),
+        (
+            "owner",
+            i.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+        ),
+        ("created", i.created_at.to_string()),
+        (
+            "stale since",
+            i.stale_since.map(|t| t.to_string()).unwrap_or_default(),
+        ),
+    ];
+    for (field, value) in rows {
+        table.add_row(vec![field.to_owned(), value]);
+    }
+    println!("{table}");
+}
+
+pub fn jobs(items: &[JobDto]) {
+    let mut table = table(&["ID", "KIND", "STATUS", "PROGRESS", "RESOURCE", "CREATED"]);
+    for j in items {
+        table.add_row(vec![
+            j.id.to_string(),
+            j.kind.clone(),
+            status_word(j.status).to_owned(),
+            format!("{}%", j.progress),
+            j.resource_id.clone().unwrap_or_default(),
+            j.created_at.to_string(),
+        ]);
+    }
+    println!("{table}");
+}
+
+/// A job as text: its outcome and its steps.
+pub fn job(j: &JobDto) {
+    println!(
+        "job {} ({}): {} {}%",
+        j.id,
+        j.kind,
+        status_word(j.status),
+        j.progress
+    );
+    if let Some(resource) = &j.resource_id {
+        println!(
+            "resource: {} {resource}",
+            j.resource_kind.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(error) = &j.error {
+        println!("error: {error}");
+    }
+    let mut table = table(&["STEP", "STATUS", "DETAIL"]);
+    for step in &j.steps {
+        table.add_row(vec![
+            step.name.clone(),
+            format!("{:?}", step.status).to_lowercase(),
+            step.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{table}");
+}

@@ -1,0 +1,59 @@
+//! Following a job: an indicatif progress bar on a terminal, one plain line per change
+//! otherwise (logs, CI). Both go to stderr, so `--output json` stays parseable.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use proxicloud_client::{Client, WaitOptions};
+use proxicloud_types::api::jobs::{JobDto, JobStatusDto};
+
+use super::Failure;
+use super::output::status_word;
+
+/// Waits for job `id` to end; `Err(Failure::Job)` unless it succeeded.
+pub async fn follow(client: &Client, job: &JobDto) -> Result<JobDto, Failure> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(100);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let mut last_line = String::new();
+    let finished = client
+        .wait_for_job(job.id, &WaitOptions::default(), |job| {
+            let step = job
+                .steps
+                .get(job.current_step as usize)
+                .map(|s| s.name.as_str())
+                .unwrap_or("");
+            let message = format!("{} {}: {step}", job.kind, status_word(job.status));
+            match &bar {
+                Some(bar) => {
+                    bar.set_position(u64::from(job.progress));
+                    bar.set_message(message);
+                }
+                None => {
+                    let line = format!("job {} {}% {message}", job.id, job.progress);
+                    if line != last_line {
+                        eprintln!("{line}");
+                        last_line = line;
+                    }
+                }
+            }
+        })
+        .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let finished = finished?;
+    if finished.status == JobStatusDto::Succeeded {
+        eprintln!("job {} succeeded", finished.id);
+        Ok(finished)
+    } else {
+        Err(Failure::Job(Box::new(finished)))
+    }
+}

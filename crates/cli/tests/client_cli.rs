@@ -1,0 +1,193 @@
+//! The CLI as a client: `proxicloud login|instances|jobs` run as real processes
+//! against `proxicloud serve --demo` on a temporary data dir and a free port, each
+//! with its own config dir (`XDG_CONFIG_HOME`), so nothing touches the user's.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::ServeProcess;
+use serde_json::Value;
+
+const ADMIN_PASSWORD: &str = "cli-client-password";
+const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
+
+/// Runs `proxicloud args…` with `config_home` as its config dir, `env` added and
+/// `stdin` piped in (not a terminal: prompts read lines, progress is plain lines).
+fn cli(config_home: &Path, env: &[(&str, &str)], stdin: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", config_home)
+        .env_remove("PROXICLOUD_URL")
+        .env_remove("PROXICLOUD_TOKEN")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running proxicloud");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn json(output: &Output) -> Value {
+    assert_exit(output, 0);
+    serde_json::from_slice(&output.stdout).expect("--output json prints JSON")
+}
+
+#[test]
+fn login_launch_wait_and_the_documented_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(&dir.path().join("data"), ADMIN_PASSWORD, &["--demo"]);
+    let url = server.url.as_str();
+    let home = dir.path().join("config");
+    let run = |args: &[&str]| cli(&home, &[], "", args);
+
+    // Not logged in yet: a usage error.
+    assert_exit(&run(&["instances", "list"]), 2);
+
+    // A wrong password: refused, with the server's code.
+    let wrong = cli(
+        &home,
+        &[],
+        "admin\nnot-the-password\n",
+        &["login", "--url", url],
+    );
+    assert_exit(&wrong, 3);
+    assert!(
+        text(&wrong.stderr).contains("invalid_credentials"),
+        "{}",
+        text(&wrong.stderr)
+    );
+
+    // Username and password on stdin: an API token is created and stored 0600.
+    let login = cli(
+        &home,
+        &[],
+        &format!("admin\n{ADMIN_PASSWORD}\n"),
+        &["login", "--url", url],
+    );
+    assert_exit(&login, 0);
+    let file = home.join("proxicloud/credentials.toml");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let stored: toml::Table = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let token = stored["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("pc_"), "an API token, not a session");
+    assert!(!text(&login.stdout).contains(&token) && !text(&login.stderr).contains(&token));
+
+    // Launch and wait: the job's progress as plain lines on stderr, the job as JSON.
+    let launched = run(&[
+        "instances",
+        "launch",
+        "--type",
+        "lxc",
+        "--name",
+        "from-the-cli",
+        "--template",
+        TEMPLATE,
+        "--memory",
+        "512",
+        "--disk",
+        "4",
+        "--wait",
+        "--output",
+        "json",
+    ]);
+    let job = json(&launched);
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["progress"], 100);
+    let progress = text(&launched.stderr);
+    assert!(
+        progress.contains("job ") && progress.contains("succeeded"),
+        "{progress}"
+    );
+    assert!(!progress.contains(&token) && !text(&launched.stdout).contains(&token));
+
+    let list = json(&run(&["instances", "list", "--output", "json"]));
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"from-the-cli"), "{names:?}");
+    let shown = run(&["instances", "get", "from-the-cli"]);
+    assert_exit(&shown, 0);
+    assert!(text(&shown.stdout).contains("from-the-cli"));
+
+    let stop = run(&["instances", "stop", "from-the-cli", "--wait", "-o", "json"]);
+    assert_eq!(json(&stop)["status"], "succeeded");
+    let jobs = json(&run(&["jobs", "list", "--output", "json"]));
+    assert_eq!(jobs.as_array().unwrap().len(), 2, "{jobs}");
+    let first = jobs[1]["id"].as_str().unwrap();
+    assert_eq!(
+        json(&run(&["jobs", "watch", first, "-o", "json"]))["kind"],
+        "instance.create"
+    );
+
+    // The same API token given with --token, into another config dir.
+    let other = dir.path().join("other-config");
+    assert_exit(
+        &cli(&other, &[], "", &["login", "--url", url, "--token", &token]),
+        0,
+    );
+    assert!(other.join("proxicloud/credentials.toml").is_file());
+
+    // The environment overrides the stored login: a bad token is refused (3) with
+    // the server's message; an unreachable server is 5.
+    let bad = cli(
+        &home,
+        &[("PROXICLOUD_TOKEN", "pc_not-a-real-token")],
+        "",
+        &["instances", "list"],
+    );
+    assert_exit(&bad, 3);
+    assert!(
+        text(&bad.stderr).contains("authentication required"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let nowhere = cli(
+        &home,
+        &[("PROXICLOUD_URL", "http://127.0.0.1:9")],
+        "",
+        &["jobs", "list"],
+    );
+    assert_exit(&nowhere, 5);
+
+    // A failed request to terminate without --yes off a terminal: usage, nothing done.
+    assert_exit(&run(&["instances", "terminate", "from-the-cli"]), 2);
+
+    for help in [
+        &["login", "--help"][..],
+        &["instances", "--help"],
+        &["jobs", "--help"],
+    ] {
+        let shown = run(help);
+        assert_exit(&shown, 0);
+        assert!(text(&shown.stdout).contains("Exit codes"), "{help:?}");
+    }
+}
