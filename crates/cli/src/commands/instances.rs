@@ -29,7 +29,7 @@ enum InstancesCommand {
     /// Show one instance (by id or name).
     Get { instance: String },
     /// Create an instance. Left-out values come from the server's defaults.
-    Launch(LaunchArgs),
+    Launch(Box<LaunchArgs>),
     /// Start an instance.
     Start(PowerArgs),
     /// Stop an instance at once (like pulling the plug).
@@ -172,7 +172,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
         InstancesCommand::Launch(launch) => {
             let wait = launch.wait.wait;
             let key = launch.idempotency_key.clone();
-            let request = create_request(launch);
+            let request = create_request(*launch);
             let job = client.instances().launch(&request, key.as_deref()).await?;
             finish(&client, job, wait, format).await?;
         }
