@@ -53,8 +53,8 @@ pub use repo::inventory::{
     StorageObservation, SyncReport,
 };
 pub use repo::jobs::{
-    CreatedJob, Job, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource, JobStatus, JobStep,
-    NewJob, StepStatus,
+    ChildOf, CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource,
+    JobStatus, JobStep, NewJob, ParentFilter, StepStatus,
 };
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{

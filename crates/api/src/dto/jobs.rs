@@ -1,8 +1,10 @@
 //! Jobs: domain views → [`proxicloud_types::api::jobs`].
 
-use proxicloud_domain::jobs::{JobView, StepView};
+use proxicloud_domain::jobs::{ActorView, JobView, StepView};
 use proxicloud_store::{JobStatus, StepStatus};
-use proxicloud_types::api::jobs::{JobDto, JobStatusDto, JobStepDto, StepStatusDto};
+use proxicloud_types::api::jobs::{
+    JobActorDto, JobActorKindDto, JobDto, JobStatusDto, JobStepDto, StepStatusDto,
+};
 
 use super::IntoDto;
 
@@ -12,6 +14,7 @@ impl IntoDto for JobStatus {
         match self {
             Self::Queued => JobStatusDto::Queued,
             Self::Running => JobStatusDto::Running,
+            Self::Waiting => JobStatusDto::Waiting,
             Self::Succeeded => JobStatusDto::Succeeded,
             Self::Failed => JobStatusDto::Failed,
             Self::Cancelled => JobStatusDto::Cancelled,
@@ -24,6 +27,7 @@ pub fn job_status(status: JobStatusDto) -> JobStatus {
     match status {
         JobStatusDto::Queued => JobStatus::Queued,
         JobStatusDto::Running => JobStatus::Running,
+        JobStatusDto::Waiting => JobStatus::Waiting,
         JobStatusDto::Succeeded => JobStatus::Succeeded,
         JobStatusDto::Failed => JobStatus::Failed,
         JobStatusDto::Cancelled => JobStatus::Cancelled,
@@ -56,6 +60,21 @@ impl IntoDto for StepView {
     }
 }
 
+impl IntoDto for ActorView {
+    type Dto = JobActorDto;
+    fn into_dto(self) -> JobActorDto {
+        JobActorDto {
+            kind: match self.kind {
+                "system" => JobActorKindDto::System,
+                _ => JobActorKindDto::User,
+            },
+            id: self.id,
+            name: self.name,
+            deleted: self.deleted,
+        }
+    }
+}
+
 impl IntoDto for JobView {
     type Dto = JobDto;
     fn into_dto(self) -> JobDto {
@@ -63,7 +82,8 @@ impl IntoDto for JobView {
             id: self.id,
             kind: self.kind,
             status: self.status.into_dto(),
-            owner_id: self.owner_id,
+            actor: self.actor.into_dto(),
+            parent_id: self.parent_id,
             resource_kind: self.resource_kind,
             resource_id: self.resource_id,
             steps: self.steps.into_dto(),
@@ -72,9 +92,12 @@ impl IntoDto for JobView {
             error: self.error,
             pve_upid: self.pve_upid,
             attempts: self.attempts,
+            run_after: self.run_after,
+            cancel_requested_at: self.cancel_requested_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
             finished_at: self.finished_at,
+            children: self.children.into_iter().map(IntoDto::into_dto).collect(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod instance_detail;
 mod instances_read;
 mod instances_vm;
 mod instances_write;
+mod job_controls;
 mod job_support;
 mod jobs;
 mod launch_options;

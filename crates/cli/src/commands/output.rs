@@ -40,6 +40,7 @@ pub fn status_word(status: JobStatusDto) -> &'static str {
     match status {
         JobStatusDto::Queued => "queued",
         JobStatusDto::Running => "running",
+        JobStatusDto::Waiting => "waiting",
         JobStatusDto::Succeeded => "succeeded",
         JobStatusDto::Failed => "failed",
         JobStatusDto::Cancelled => "cancelled",

@@ -172,7 +172,7 @@ impl CreateHandler {
         let guest = self.reservation(run, plan).await?;
         self.store
             .guests()
-            .set_owner(guest.id, Some(run.owner_id()))
+            .set_owner(guest.id, run.owner_id())
             .await?;
         if let Some(refresh) = &self.refresh
             && let Err(error) = refresh.refresh(plan.cluster_id).await

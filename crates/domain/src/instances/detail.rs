@@ -176,7 +176,7 @@ impl InstanceDetails {
             Err(error) => return Err(error.into()),
         };
         let filter = AuditFilter {
-            user_id: Some(job.owner_id),
+            user_id: job.actor.user_id(),
             resource: Some(AUDIT_RESOURCE.to_owned()),
             from: Some(job.created_at),
             to: Some(job.created_at + CREATE_AUDIT_WINDOW),

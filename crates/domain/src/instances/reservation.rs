@@ -29,7 +29,7 @@ pub(super) async fn find(
     let query = GuestQuery {
         filter: GuestFilter {
             cluster_id: Some(plan.cluster_id),
-            owner: OwnerFilter::Owner(run.owner_id()),
+            owner: OwnerFilter::Owner(run.owner()?),
             ..GuestFilter::default()
         },
         sort: GuestSort::Created,
@@ -74,7 +74,7 @@ pub(super) async fn ensure(
             node: plan.node.clone(),
             kind: plan.guest_type(),
             name: plan.name.clone(),
-            owner_id: run.owner_id(),
+            owner_id: run.owner()?,
             job_id: run.id(),
             cpus: f64::from(plan.cores),
             maxmem: plan.memory_mib * MIB,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use proxicloud_store::{
-    Guest, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store, Uuid,
+    Guest, JobActor, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store, Uuid,
 };
 
 use super::addresses::AddressLearner;
@@ -67,7 +67,7 @@ impl InstanceService {
         let plan = self.plan(request).await?;
         let job = NewJob {
             kind: create_job::KIND.to_owned(),
-            owner_id: caller.user_id,
+            actor: JobActor::User(caller.user_id),
             resource_kind: Some(RESOURCE.to_owned()),
             resource_id: None,
             params: serde_json::to_value(&plan).expect("plans serialise"),
@@ -77,6 +77,8 @@ impl InstanceService {
                 .map(JobStep::pending)
                 .collect(),
             idempotency_key: idempotency_key.map(str::to_owned),
+            run_after: None,
+            parent: None,
         };
         self.queue.submit(job).await
     }
@@ -241,12 +243,14 @@ impl InstanceService {
         };
         let job = NewJob {
             kind,
-            owner_id: caller.user_id,
+            actor: JobActor::User(caller.user_id),
             resource_kind: Some(RESOURCE.to_owned()),
             resource_id: Some(guest.id.to_string()),
             params: serde_json::to_value(&target).expect("targets serialise"),
             steps: steps.iter().map(|name| JobStep::pending(*name)).collect(),
             idempotency_key: key.map(str::to_owned),
+            run_after: None,
+            parent: None,
         };
         self.queue.submit(job).await
     }

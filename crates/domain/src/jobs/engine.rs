@@ -16,6 +16,36 @@
 //! at once instead of after their lease. On PostgreSQL other replicas may be alive, so
 //! only expired leases are taken over.
 //!
+//! # Cancellation
+//! `JobQueue::cancel` (the store's `request_cancel`) ends a job nobody has started
+//! at once; a started one only gets `cancel_requested_at`, which its worker sees in
+//! the row every checkpoint returns. Before each step the worker checks it; if set,
+//! it runs the handler's `compensate` for the step it was about to run (undoing what
+//! the steps before it did) and ends the job `Cancelled` with the canceller's reason.
+//! A crash during that compensation is like any crash: whoever claims the job next
+//! sees the request and compensates again (compensation is idempotent).
+//!
+//! # Child jobs
+//! A step starts children with `JobRun::spawn_child` (idempotent per parent and key:
+//! the store's unique index) and calls `JobRun::wait_for_children`. While a child is
+//! unfinished the worker *parks* the parent (`Waiting`: no worker, no lease) and
+//! moves on, so parents never hold the worker slots their children need. The
+//! transaction that ends a parent's last unfinished child (`finish`, or a cancel)
+//! queues the parent again; a worker claims it, re-runs the same step (spawning is
+//! idempotent, so nothing is created twice) and this time `wait_for_children`
+//! returns every child's outcome for the step to judge. Each point is crash-safe:
+//! - killed after spawning, before parking: the parent's lease expires (SQLite:
+//!   start-up releases it), the step re-runs and finds its children;
+//! - killed while parked: nothing holds the parent; the children are resumed like
+//!   any job and the last one's end re-queues it;
+//! - parking and a last child ending at the same time: both lock the parent row
+//!   first, so one of them sees the other (see the store's `job_tree.rs`).
+//!
+//! # run_after
+//! `claim_next` skips a job before its `run_after`; an idle worker sleeps until the
+//! earlier of its idle poll and the earliest `run_after` (the store's
+//! `next_run_after`), so a scheduled job starts on time, not a poll later.
+//!
 //! # Graceful shutdown
 //! [`JobEngine::shutdown`] stops claiming; a running step continues to its next
 //! checkpoint (a wait on a Proxmox task is interrupted right away, its UPID being
@@ -130,9 +160,10 @@ impl Shared {
 
 pub(crate) fn publish_job(events: &EventBus, job: &Job) {
     let data = serde_json::to_value(JobView::from(job)).expect("job views serialise");
+    // System jobs and a deleted user's have no owner: admins only.
     events.publish(
         "job.updated",
-        Audience::Owner(Some(job.owner_id.to_string())),
+        Audience::Owner(job.owner_id.map(|id| id.to_string())),
         data,
     );
 }
@@ -267,11 +298,32 @@ async fn worker_loop(shared: Arc<Shared>, worker_id: String) {
     tracing::debug!(worker = %worker_id, "job worker stopped");
 }
 
-/// Until a job is submitted, the poll interval passes (expired leases), or shutdown.
+/// Until a job is submitted, the poll interval passes (expired leases), the earliest
+/// `run_after` is due, or shutdown.
 async fn idle(shared: &Shared) {
+    let pause = until_next_run_after(shared)
+        .await
+        .map_or(shared.config.idle_poll, |due| {
+            due.min(shared.config.idle_poll)
+        });
     tokio::select! {
         () = shared.wake.notified() => {}
-        () = tokio::time::sleep(shared.config.idle_poll) => {}
+        () = tokio::time::sleep(pause) => {}
         () = shared.shutdown.wait() => {}
+    }
+}
+
+/// How long until the earliest queued job's `run_after` (by the engine's clock).
+async fn until_next_run_after(shared: &Shared) -> Option<Duration> {
+    let now = shared.config.clock.now();
+    match shared.store.jobs().next_run_after(now).await {
+        Ok(next) => next.map(|due| {
+            let micros = due.unix_micros().saturating_sub(now.unix_micros());
+            Duration::from_micros(micros.max(0) as u64)
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the next scheduled job");
+            None
+        }
     }
 }

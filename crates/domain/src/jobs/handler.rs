@@ -6,6 +6,16 @@
 //! transient failure the step is retried. So every step must be idempotent — it
 //! first finds out what an earlier attempt already did (a reservation row, a guest
 //! carrying the job's marker, a recorded UPID) and only then acts.
+//!
+//! A step that fans out (an app deploy: guest, then configuration, then DNS; a
+//! backup run: one child per instance) starts child jobs with
+//! [`JobRun::spawn_child`] under keys of its choosing and then returns
+//! `run.wait_for_children().await?`: the first time, the job is parked until they
+//! end; the next time (the step runs again from its start, spawning nothing twice)
+//! it gets every child's outcome and decides what a failed one means. Jobs the system
+//! starts (schedules, retention, …) are submitted with `JobActor::System`, and
+//! `NewJob::run_after` delays a job; a cancelled job runs [`JobHandler::compensate`]
+//! for the step it did not run.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +48,9 @@ pub enum Interruption {
     LeaseLost,
     /// A checkpoint failed to save; the lease will expire and someone resumes it.
     CheckpointFailed,
+    /// The step waits for child jobs ([`JobRun::wait_for_children`]): the job is parked
+    /// without a worker and the same step runs again once every child has ended.
+    WaitingForChildren,
 }
 
 impl StepError {
@@ -88,8 +101,9 @@ pub trait JobHandler: Send + Sync {
     async fn run_step(&self, run: &mut JobRun<'_>, step: &str) -> Result<(), StepError>;
 
     /// Undoes what the job did before `failed_step` failed, where leaving it would
-    /// harm (e.g. a half-made guest). Called again if the process dies while
-    /// compensating, so it must be idempotent too. The default does nothing.
+    /// harm (e.g. a half-made guest). Also called when the job is cancelled, with the
+    /// step it was about to run. Called again if the process dies while compensating,
+    /// so it must be idempotent too. The default does nothing.
     async fn compensate(&self, run: &mut JobRun<'_>, failed_step: &str) -> Result<(), StepError> {
         let _ = (run, failed_step);
         Ok(())

@@ -26,14 +26,16 @@ pub use queue::{
     JobListQuery, JobQueue, JobService, MAX_IDEMPOTENCY_KEY_LEN, Submitted, check_idempotency_key,
 };
 pub use run::JobRun;
-pub use view::{JobView, StepView};
+pub use view::{ActorView, JobView, StepView};
 
 use std::sync::Arc;
 
 use crate::app::{Platform, Registry};
 
-/// Provides [`JobService`] (job reads). The engine itself is started by
-/// `app::Services::start` with every feature's handlers.
+/// Provides [`JobService`] (job reads) and the [`JobQueue`] (submitting and
+/// cancelling). The engine itself is started by `app::Services::start` with every
+/// feature's handlers.
 pub fn register(registry: &mut Registry, platform: &Platform) {
     registry.provide(Arc::new(JobService::new(platform.store.clone())));
+    registry.provide(Arc::new(platform.queue.clone()));
 }

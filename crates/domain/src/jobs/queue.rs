@@ -1,8 +1,17 @@
-//! Submitting jobs (for the services that start work) and reading them (for the API).
+//! Submitting and cancelling jobs (for the services that start work, and the API)
+//! and reading them (for the API).
+//!
+//! Who sees a job: its user and admins; a system job (no user) admins and, when it
+//! acts on an instance, whoever may see that instance. Children are visible with
+//! their parent. Lists show top-level jobs unless `parent_id` asks for one job's
+//! children; `get` returns the whole tree.
 
 use std::sync::Arc;
 
-use proxicloud_store::{JobFilter, JobStatus, NewJob, Page, PageRequest, Store, Uuid};
+use proxicloud_store::{
+    Job, JobFilter, JobStatus, NewJob, Page, PageRequest, ParentFilter, Store, StoreError,
+    Timestamp, Uuid,
+};
 use tokio::sync::Notify;
 
 use super::engine::publish_job;
@@ -10,6 +19,12 @@ use super::view::JobView;
 use crate::error::{DomainError, DomainResult};
 use crate::events::EventBus;
 use crate::iam::Principal;
+use crate::inventory::load_live_guest;
+
+/// `resource_kind` of the jobs whose visibility follows an instance's.
+const INSTANCE_RESOURCE: &str = "instance";
+/// How deep `get` nests children (deeper ones are left out).
+const MAX_TREE_DEPTH: usize = 8;
 
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -54,6 +69,60 @@ impl JobQueue {
         })
     }
 
+    /// Cancels a job and its unfinished children for `caller` (its user or an admin;
+    /// readonly callers may not). One nobody started ends at once; a running one
+    /// stops at its next step boundary and compensates. `Conflict` (`job_finished`)
+    /// when it has already ended.
+    pub async fn cancel(&self, caller: &Principal, id: Uuid) -> DomainResult<JobView> {
+        if !caller.can_create() {
+            return Err(DomainError::forbidden(
+                "the readonly role cannot cancel jobs",
+            ));
+        }
+        let job = visible_job(&self.store, caller, id).await?;
+        if !caller.can_manage(job.owner_id) {
+            return Err(DomainError::forbidden("your role may not cancel this job"));
+        }
+        let reason = format!("cancelled by {}", caller.username);
+        let cancelled = self
+            .store
+            .jobs()
+            .request_cancel(id, &reason, Timestamp::now())
+            .await
+            .map_err(|error| match error {
+                StoreError::Stale(_) => DomainError::conflict(
+                    "job_finished",
+                    format!("the job has already ended ({})", job.status),
+                ),
+                StoreError::NotFound => DomainError::NotFound { resource: "job" },
+                other => other.into(),
+            })?;
+        self.announce_tree(&cancelled).await;
+        // A parent may have been queued again, and running jobs should notice soon.
+        self.wake.notify_one();
+        Ok(JobView::from(&cancelled))
+    }
+
+    /// Publishes a job, its parent and its descendants after a change to the tree.
+    async fn announce_tree(&self, job: &Job) {
+        publish_job(&self.events, job);
+        if let Some(parent_id) = job.parent_id
+            && let Ok(parent) = self.store.jobs().get(parent_id).await
+        {
+            publish_job(&self.events, &parent);
+        }
+        let mut pending = vec![job.id];
+        while let Some(id) = pending.pop() {
+            let Ok(children) = self.store.jobs().children(id).await else {
+                return;
+            };
+            for child in children {
+                publish_job(&self.events, &child);
+                pending.push(child.id);
+            }
+        }
+    }
+
     pub(super) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -89,6 +158,45 @@ pub struct JobListQuery {
     pub status: Option<JobStatus>,
     /// Admins only: one user's jobs.
     pub owner_id: Option<Uuid>,
+    /// This job's children (to anyone who may see it); without it, top-level jobs only.
+    pub parent_id: Option<Uuid>,
+}
+
+/// The job, if `caller` may see it (else `NotFound`, as if it did not exist).
+async fn visible_job(store: &Arc<dyn Store>, caller: &Principal, id: Uuid) -> DomainResult<Job> {
+    let not_found = || DomainError::NotFound { resource: "job" };
+    let mut job = store
+        .jobs()
+        .get(id)
+        .await
+        .map_err(DomainError::not_found_as("job"))?;
+    let requested = job.clone();
+    // A child is visible with the top of its tree.
+    for _ in 0..MAX_TREE_DEPTH {
+        let Some(parent_id) = job.parent_id else {
+            break;
+        };
+        job = store
+            .jobs()
+            .get(parent_id)
+            .await
+            .map_err(DomainError::not_found_as("job"))?;
+    }
+    if caller.can_view(job.owner_id) {
+        return Ok(requested);
+    }
+    let system_on_instance = job.owner_id.is_none()
+        && !job.actor_deleted()
+        && job.resource_kind.as_deref() == Some(INSTANCE_RESOURCE);
+    let instance = job.resource_id.as_deref().and_then(|id| id.parse().ok());
+    if let (true, Some(instance)) = (system_on_instance, instance) {
+        match load_live_guest(store.as_ref(), instance).await {
+            Ok(guest) if caller.can_view(guest.owner_id) => return Ok(requested),
+            Ok(_) | Err(DomainError::NotFound { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Err(not_found())
 }
 
 /// Reading jobs with the ownership rules: everyone sees their own, admins all.
@@ -102,32 +210,44 @@ impl JobService {
         Self { store }
     }
 
+    /// The job with its children, nested (see [`JobView::with_children`] for the
+    /// progress of a waiting parent).
     pub async fn get(&self, caller: &Principal, id: Uuid) -> DomainResult<JobView> {
-        let job = self
-            .store
-            .jobs()
-            .get(id)
-            .await
-            .map_err(DomainError::not_found_as("job"))?;
-        caller.authorize_view(Some(job.owner_id), "job")?;
-        Ok(JobView::from(&job))
+        let job = visible_job(&self.store, caller, id).await?;
+        self.tree(job, MAX_TREE_DEPTH).await
     }
 
-    /// Newest first.
+    async fn tree(&self, job: Job, depth: usize) -> DomainResult<JobView> {
+        let view = JobView::from(&job);
+        if depth == 0 {
+            return Ok(view);
+        }
+        let mut children = Vec::new();
+        for child in self.store.jobs().children(job.id).await? {
+            children.push(Box::pin(self.tree(child, depth - 1)).await?);
+        }
+        Ok(view.with_children(children))
+    }
+
+    /// Newest first: top-level jobs, or one job's children (`query.parent_id`).
     pub async fn list(
         &self,
         caller: &Principal,
         query: &JobListQuery,
         page: PageRequest,
     ) -> DomainResult<Page<JobView>> {
-        let owner_id = if caller.is_admin() {
-            query.owner_id
-        } else {
-            Some(caller.user_id)
+        let (owner_id, parent) = match query.parent_id {
+            Some(parent_id) => {
+                visible_job(&self.store, caller, parent_id).await?;
+                (None, ParentFilter::Of(parent_id))
+            }
+            None if caller.is_admin() => (query.owner_id, ParentFilter::TopLevel),
+            None => (Some(caller.user_id), ParentFilter::TopLevel),
         };
         let filter = JobFilter {
             owner_id,
             status: query.status,
+            parent,
             ..JobFilter::default()
         };
         let page = self.store.jobs().list(&filter, page).await?;

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use proxicloud_pve::{Pve, PveError, TaskSuccess, Upid, WaitOptions};
-use proxicloud_store::{Job, JobProgress, JobStep, StepStatus, StoreError, Timestamp, Uuid};
+use proxicloud_store::{
+    ChildOf, Job, JobProgress, JobStep, NewJob, StepStatus, StoreError, Timestamp, Uuid,
+};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -44,8 +46,21 @@ impl<'a> JobRun<'a> {
         self.job.id
     }
 
-    pub fn owner_id(&self) -> Uuid {
+    /// The user the job acts for, while that user exists (`None`: the system, or a
+    /// deleted user).
+    pub fn owner_id(&self) -> Option<Uuid> {
         self.job.owner_id
+    }
+
+    /// The user the job acts for; fails the step when there is none (a system job, or
+    /// the user was deleted while it ran).
+    pub fn owner(&self) -> Result<Uuid, StepError> {
+        self.job.owner_id.ok_or_else(|| {
+            StepError::failed(format!(
+                "this job needs a user to act for, and {} is not one (any more)",
+                self.job.actor_name
+            ))
+        })
     }
 
     /// The job's parameters as the handler stored them at submission.
@@ -175,6 +190,50 @@ impl<'a> JobRun<'a> {
             () = tokio::time::sleep(duration) => Ok(()),
             () = self.shared.shutdown.wait() => Err(StepError::Interrupted(Interruption::Shutdown)),
         }
+    }
+
+    /// Starts a child job (acting for this job's actor), or returns the one this job
+    /// already started under `key`: a step re-run after a crash finds its children
+    /// instead of starting them twice. `job.actor` and `job.parent` are overwritten.
+    pub async fn spawn_child(&mut self, key: &str, mut job: NewJob) -> Result<Job, StepError> {
+        job.actor = self.job.actor.clone();
+        job.parent = Some(ChildOf {
+            parent_id: self.job.id,
+            key: key.to_owned(),
+        });
+        let created = self.shared.store.jobs().create(job).await?;
+        if created.created {
+            self.shared.publish(&created.job);
+            self.shared.wake.notify_one();
+        }
+        Ok(created.job)
+    }
+
+    /// This job's children, oldest first, as they are now.
+    pub async fn children(&self) -> Result<Vec<Job>, StepError> {
+        Ok(self.shared.store.jobs().children(self.job.id).await?)
+    }
+
+    /// Every child's final state once all have ended (what a failed child means is the
+    /// step's decision). While any is unfinished this returns `Interrupted`: the step
+    /// must pass it on (`?`), the job is parked without holding a worker, and the step
+    /// runs again from its start when the last child ends — so spawn before waiting,
+    /// idempotently, as [`JobRun::spawn_child`] does.
+    pub async fn wait_for_children(&mut self) -> Result<Vec<Job>, StepError> {
+        let children = self.children().await?;
+        let unfinished = children
+            .iter()
+            .filter(|child| !child.status.is_terminal())
+            .count();
+        if unfinished == 0 {
+            return Ok(children);
+        }
+        self.set_detail(format!(
+            "waiting for {unfinished} of {} child jobs",
+            children.len()
+        ));
+        self.save().await?;
+        Err(StepError::Interrupted(Interruption::WaitingForChildren))
     }
 
     // ---- engine side ----

@@ -1,9 +1,10 @@
 //! Runs one claimed job: its remaining steps in order, retries of transient failures,
-//! compensation and the final outcome.
+//! compensation, cancellation at step boundaries, parking while children run, and the
+//! final outcome (see `engine.rs` for why each is crash-safe).
 
 use std::time::Duration;
 
-use proxicloud_store::{Job, JobOutcome, StepStatus};
+use proxicloud_store::{Job, JobOutcome, JobStatus, StepStatus};
 
 use super::engine::Shared;
 use super::handler::{Interruption, JobHandler, StepError};
@@ -23,7 +24,13 @@ pub(super) async fn run_job(shared: &Shared, worker_id: &str, job: Job) {
     };
     let mut run = JobRun::new(shared, worker_id, job);
     let outcome = match run_steps(shared, handler.as_ref(), &mut run).await {
-        Ok(()) => JobOutcome::Succeeded,
+        Ok(Ended::Done) => JobOutcome::Succeeded,
+        Ok(Ended::Cancelled { next_step }) => {
+            match cancel(handler.as_ref(), &mut run, next_step).await {
+                Ok(outcome) => outcome,
+                Err(why) => return interrupted(shared, run, why).await,
+            }
+        }
         Err(StepError::Interrupted(why)) => return interrupted(shared, run, why).await,
         Err(StepError::Failed(error) | StepError::Transient(error)) => JobOutcome::Failed { error },
     };
@@ -31,13 +38,23 @@ pub(super) async fn run_job(shared: &Shared, worker_id: &str, job: Job) {
     finish(shared, worker_id, &job, outcome).await;
 }
 
-/// Runs every step not yet done. A step that failed earlier (the process died while
-/// compensating) is compensated again and fails the job.
+/// How the steps ended when nothing failed.
+enum Ended {
+    Done,
+    /// Cancellation was requested; `next_step` is the one that did not run.
+    Cancelled {
+        next_step: usize,
+    },
+}
+
+/// Runs every step not yet done, stopping before the next one once cancellation is
+/// requested. A step that failed earlier (the process died while compensating) is
+/// compensated again and fails the job.
 async fn run_steps(
     shared: &Shared,
     handler: &dyn JobHandler,
     run: &mut JobRun<'_>,
-) -> Result<(), StepError> {
+) -> Result<Ended, StepError> {
     if let Some(index) = run
         .job()
         .steps
@@ -60,9 +77,44 @@ async fn run_steps(
         if shared.shutdown.is_set() {
             return Err(StepError::Interrupted(Interruption::Shutdown));
         }
+        if run.job().cancel_requested_at.is_some() {
+            return Ok(Ended::Cancelled { next_step: index });
+        }
         run_step(shared, handler, run, index).await?;
     }
-    Ok(())
+    Ok(Ended::Done)
+}
+
+/// Compensates for the steps before `next_step` and says how the job ends: cancelled
+/// with the canceller's reason (and any cleanup problem appended).
+async fn cancel(
+    handler: &dyn JobHandler,
+    run: &mut JobRun<'_>,
+    next_step: usize,
+) -> Result<JobOutcome, Interruption> {
+    let reason = run
+        .job()
+        .cancel_reason
+        .clone()
+        .unwrap_or_else(|| "cancelled".to_owned());
+    let name = run.job().steps.get(next_step).map(|s| s.name.clone());
+    tracing::info!(job = %run.id(), step = ?name, %reason, "job cancelled; compensating");
+    let Some(name) = name else {
+        return Ok(JobOutcome::Cancelled {
+            reason: Some(reason),
+        });
+    };
+    let reason = match handler.compensate(run, &name).await {
+        Ok(()) => reason,
+        Err(StepError::Interrupted(why)) => return Err(why),
+        Err(StepError::Failed(problem) | StepError::Transient(problem)) => {
+            tracing::error!(job = %run.id(), step = %name, %problem, "compensation failed");
+            format!("{reason}\n(cleanup after the cancellation did not complete: {problem})")
+        }
+    };
+    Ok(JobOutcome::Cancelled {
+        reason: Some(reason),
+    })
 }
 
 async fn run_step(
@@ -148,9 +200,33 @@ async fn interrupted(shared: &Shared, run: JobRun<'_>, why: Interruption) {
                 }
             }
         }
+        Interruption::WaitingForChildren => park(shared, &worker_id, &job).await,
         Interruption::LeaseLost | Interruption::CheckpointFailed => {
             tracing::warn!(job = %job.id, ?why, "stopped working on the job");
         }
+    }
+}
+
+/// Parks a parent until its children end, freeing this worker. If they all ended in
+/// the meantime the store queues it instead, and a worker (likely this one) takes it
+/// again at once.
+async fn park(shared: &Shared, worker_id: &str, job: &Job) {
+    let now = shared.config.clock.now();
+    match shared
+        .store
+        .jobs()
+        .wait_for_children(job.id, worker_id, now)
+        .await
+    {
+        Ok(parked) => {
+            tracing::debug!(job = %job.id, status = %parked.status, "job waits for its children");
+            shared.publish(&parked);
+            if parked.status == JobStatus::Queued {
+                shared.wake.notify_one();
+            }
+        }
+        // Its lease runs out and the next worker re-runs the step, which waits again.
+        Err(error) => tracing::warn!(job = %job.id, %error, "cannot park the job"),
     }
 }
 
@@ -165,9 +241,25 @@ async fn finish(shared: &Shared, worker_id: &str, job: &Job, outcome: JobOutcome
         Ok(finished) => {
             tracing::info!(job = %job.id, kind = %job.kind, %status, "job finished");
             shared.publish(&finished);
+            if let Some(parent_id) = finished.parent_id {
+                announce_parent(shared, parent_id).await;
+            }
         }
         // Another worker holds it now, or the database is down: whoever runs it next
         // finds every step done and finishes it.
         Err(error) => tracing::warn!(job = %job.id, %error, "cannot record the job's end"),
+    }
+}
+
+/// A child ended: its parent may have been queued again in the same transaction.
+async fn announce_parent(shared: &Shared, parent_id: proxicloud_store::Uuid) {
+    match shared.store.jobs().get(parent_id).await {
+        Ok(parent) => {
+            if parent.status == JobStatus::Queued {
+                shared.wake.notify_one();
+            }
+            shared.publish(&parent);
+        }
+        Err(error) => tracing::debug!(job = %parent_id, %error, "cannot read the parent job"),
     }
 }

@@ -1,4 +1,11 @@
 //! Durable jobs: rows with steps, claimed by workers under a lease.
+//!
+//! A job is started by a user or by the system ([`JobActor`]); its row outlives the
+//! user (`owner_id` becomes `None`, the actor keeps the id and name). A job may wait
+//! for a time (`run_after`), be asked to stop (`request_cancel`), and start child jobs
+//! (`NewJob::parent`): a parent parks in `Waiting` (`wait_for_children`) without
+//! holding a worker, and the store re-queues it in the transaction that ends its last
+//! unfinished child (`finish` or `request_cancel`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +22,8 @@ use crate::{Page, PageRequest, Result, Timestamp};
 pub enum JobStatus {
     Queued,
     Running,
+    /// A parent parked until its children have ended; no worker holds it.
+    Waiting,
     Succeeded,
     Failed,
     Cancelled,
@@ -25,6 +34,7 @@ impl JobStatus {
         match self {
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",
+            JobStatus::Waiting => "waiting",
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",
             JobStatus::Cancelled => "cancelled",
@@ -51,6 +61,7 @@ impl FromStr for JobStatus {
         [
             JobStatus::Queued,
             JobStatus::Running,
+            JobStatus::Waiting,
             JobStatus::Succeeded,
             JobStatus::Failed,
             JobStatus::Cancelled,
@@ -94,13 +105,53 @@ impl JobStep {
     }
 }
 
+/// Who started a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobActor {
+    /// A user (kept after the user is deleted; see [`Job::owner_id`]).
+    User(Uuid),
+    /// The system, e.g. `scheduler` or `retention`: no user clicked anything.
+    System { name: String },
+}
+
+impl JobActor {
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            JobActor::User(id) => Some(*id),
+            JobActor::System { .. } => None,
+        }
+    }
+}
+
+/// Where a child job hangs: its parent and its name among the parent's children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildOf {
+    pub parent_id: Uuid,
+    /// Creating a child with a key its parent already used returns that child.
+    pub key: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: Uuid,
     /// What to do, e.g. `instance.create`; the domain maps it to a handler.
     pub kind: String,
     pub status: JobStatus,
-    pub owner_id: Uuid,
+    pub actor: JobActor,
+    /// The user's name when the job was created, or the system actor's name.
+    pub actor_name: String,
+    /// The user who started it while that user exists: `None` for system jobs and
+    /// once the user is deleted.
+    pub owner_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    /// The key it was spawned under (children only).
+    pub child_key: Option<String>,
+    /// Not started before this time.
+    pub run_after: Option<Timestamp>,
+    /// Someone asked it to stop; the worker stops at its next step boundary.
+    pub cancel_requested_at: Option<Timestamp>,
+    /// Who cancelled it and why (also the `error` of the cancelled job).
+    pub cancel_reason: Option<String>,
     /// What it acts on, e.g. `instance` and the guest id.
     pub resource_kind: Option<String>,
     pub resource_id: Option<String>,
@@ -123,23 +174,52 @@ pub struct Job {
     pub finished_at: Option<Timestamp>,
 }
 
+impl Job {
+    /// Started by a user who has since been deleted.
+    pub fn actor_deleted(&self) -> bool {
+        matches!(self.actor, JobActor::User(_)) && self.owner_id.is_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
     pub kind: String,
-    pub owner_id: Uuid,
+    pub actor: JobActor,
     pub resource_kind: Option<String>,
     pub resource_id: Option<String>,
     pub params: serde_json::Value,
     pub steps: Vec<JobStep>,
-    /// From the `Idempotency-Key` header; unique per owner.
+    /// From the `Idempotency-Key` header; unique per user (per name for the system).
     pub idempotency_key: Option<String>,
+    /// Not to be started before this time.
+    pub run_after: Option<Timestamp>,
+    /// Makes it a child job (idempotent per parent and key).
+    pub parent: Option<ChildOf>,
+}
+
+impl NewJob {
+    /// A job of `kind` with `steps` and nothing else set.
+    pub fn new(kind: impl Into<String>, actor: JobActor, steps: Vec<JobStep>) -> Self {
+        Self {
+            kind: kind.into(),
+            actor,
+            resource_kind: None,
+            resource_id: None,
+            params: serde_json::Value::Object(Default::default()),
+            steps,
+            idempotency_key: None,
+            run_after: None,
+            parent: None,
+        }
+    }
 }
 
 /// The result of [`JobRepo::create`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatedJob {
     pub job: Job,
-    /// `false` when the owner already used the idempotency key: `job` is that earlier job.
+    /// `false` when the actor already used the idempotency key (or the parent the child
+    /// key): `job` is that earlier job.
     pub created: bool,
 }
 
@@ -189,6 +269,19 @@ pub struct JobFilter {
     pub status: Option<JobStatus>,
     /// Only the jobs acting on this resource.
     pub resource: Option<JobResource>,
+    pub parent: ParentFilter,
+}
+
+/// Which level of the job trees a listing shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ParentFilter {
+    /// Every job, parents and children alike.
+    #[default]
+    Any,
+    /// Jobs that are nobody's child.
+    TopLevel,
+    /// The children of one job.
+    Of(Uuid),
 }
 
 /// What a job acts on: its `resource_kind` and `resource_id`.
@@ -201,14 +294,16 @@ pub struct JobResource {
 
 #[async_trait]
 pub trait JobRepo: Send + Sync {
-    /// Queues a job. With an idempotency key the owner already used, nothing is inserted
-    /// and the earlier job is returned (`created: false`), even under concurrent calls.
+    /// Queues a job (the user's current name is recorded with it). With an idempotency
+    /// key the actor already used, or a child key the parent already used, nothing is
+    /// inserted and the earlier job is returned (`created: false`), even under
+    /// concurrent calls.
     async fn create(&self, job: NewJob) -> Result<CreatedJob>;
     async fn get(&self, id: Uuid) -> Result<Job>;
     /// Newest first.
     async fn list(&self, filter: &JobFilter, page: PageRequest) -> Result<Page<Job>>;
-    /// Claims the oldest job that is queued, or running with a lease that expired
-    /// before `now` (its worker crashed), for `lease`. Concurrent claims never return
+    /// Claims the oldest job that is queued (and whose `run_after` is not after `now`),
+    /// or running with a lease that expired before `now` (its worker crashed), for `lease`. Concurrent claims never return
     /// the same job (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one writer).
     async fn claim_next(
         &self,
@@ -226,8 +321,10 @@ pub trait JobRepo: Send + Sync {
         now: Timestamp,
         lease: Duration,
     ) -> Result<Job>;
-    /// Ends a job this worker holds (progress 100 on success; the error is kept).
-    /// `Stale` when the job is not running under this worker.
+    /// Ends a job this worker holds (progress 100 on success; the error is kept). If it
+    /// was its parent's last unfinished child and the parent is waiting, the parent is
+    /// queued again in the same transaction. `Stale` when the job is not running under
+    /// this worker.
     async fn finish(
         &self,
         id: Uuid,
@@ -237,6 +334,18 @@ pub trait JobRepo: Send + Sync {
     ) -> Result<Job>;
     /// Gives a claimed job back to the queue (graceful shutdown), keeping its steps.
     async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job>;
-    /// Cancels a job no worker has started. `Stale` when it is not queued.
-    async fn cancel_queued(&self, id: Uuid, now: Timestamp) -> Result<Job>;
+    /// Parks a job this worker holds until its children have ended: `Waiting`, with no
+    /// worker and no lease. If none is unfinished any more it is `Queued` instead, to be
+    /// claimed again at once. `Stale` when the job is not running under this worker.
+    async fn wait_for_children(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job>;
+    /// A job's children, oldest first.
+    async fn children(&self, parent_id: Uuid) -> Result<Vec<Job>>;
+    /// The earliest `run_after` after `now` of a queued job: when an idle worker wakes.
+    async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>>;
+    /// Cancels a job and its unfinished descendants, in one transaction: those never
+    /// started end `Cancelled` with `reason` as their error at once; the others get
+    /// `cancel_requested_at` (their worker stops at the next step boundary and
+    /// compensates). A waiting parent left without unfinished children is queued again.
+    /// Returns the job; `Stale` when it had already ended.
+    async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job>;
 }

@@ -10,7 +10,7 @@ use super::connect::BeginWrite;
 use super::records::{JOB_COLUMNS, JobRecord, convert_all};
 use super::{DbId, SqlStore};
 use crate::repo::jobs::{
-    CreatedJob, Job, JobFilter, JobOutcome, JobProgress, JobRepo, JobStatus, NewJob,
+    CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, ParentFilter,
 };
 use crate::{Page, PageRequest, Result, StoreError, Timestamp};
 
@@ -22,7 +22,7 @@ struct JobCursor {
 }
 
 impl SqlStore {
-    async fn job_record(&self, id: Uuid) -> Result<Option<JobRecord>> {
+    pub(super) async fn job_record(&self, id: Uuid) -> Result<Option<JobRecord>> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
         Ok(on_reader!(&self.db, pool => {
             sqlx::query_as(&sql).bind(DbId(id)).fetch_optional(pool).await?
@@ -31,7 +31,12 @@ impl SqlStore {
 
     /// Runs a guarded single-row update; when its guard fails, tells a missing job
     /// (`NotFound`) from one in the wrong state (`Stale`).
-    async fn guarded_update(&self, id: Uuid, sql: Sql, stale: &'static str) -> Result<Job> {
+    pub(super) async fn guarded_update(
+        &self,
+        id: Uuid,
+        sql: Sql,
+        stale: &'static str,
+    ) -> Result<Job> {
         let (text, args) = sql.into_parts();
         let record: Option<JobRecord> = on_writer!(&self.db, pool => {
             bind_args!(sqlx::query_as(&text), args).fetch_optional(pool).await?
@@ -48,36 +53,71 @@ impl SqlStore {
 impl JobRepo for SqlStore {
     async fn create(&self, job: NewJob) -> Result<CreatedJob> {
         let now = Timestamp::now();
-        // DO NOTHING + RETURNING yields no row when the key was used: then the earlier
-        // job is read back in the same transaction.
+        let (actor_kind, actor_id, system_name) = match &job.actor {
+            JobActor::User(id) => ("user", Some(DbId(*id)), None),
+            JobActor::System { name } => ("system", None, Some(name.as_str())),
+        };
+        // The user's name is copied from `users` (history keeps it after the user is
+        // gone); a missing user leaves '' and fails on owner_id's foreign key. A taken
+        // key (any of the three unique indexes) inserts nothing: then the earlier job
+        // is read back in the same transaction.
         let insert = format!(
-            "INSERT INTO jobs (id, kind, status, owner_id, resource_kind, resource_id, params, steps, \
-             idempotency_key, created_at, updated_at) \
-             VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
+            "INSERT INTO jobs (id, kind, status, actor_kind, actor_id, actor_name, owner_id, parent_id, \
+             child_key, resource_kind, resource_id, params, steps, idempotency_key, run_after, \
+             created_at, updated_at) \
+             VALUES ($1, $2, 'queued', $3, $4, \
+                     COALESCE($5, (SELECT username FROM users WHERE id = $4), ''), $4, $6, $7, $8, \
+                     $9, $10, $11, $12, $13, $14, $14) \
+             ON CONFLICT DO NOTHING RETURNING {JOB_COLUMNS}"
         );
-        let existing =
-            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner_id = $1 AND idempotency_key = $2");
+        let mut existing = Sql::new(
+            self.dialect(),
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE "),
+        );
+        match (&job.parent, &job.actor) {
+            (Some(child), _) => {
+                existing.push("parent_id = ").bind(child.parent_id);
+                existing.push(" AND child_key = ").bind(child.key.as_str());
+            }
+            (None, JobActor::User(id)) => {
+                existing.push("owner_id = ").bind(*id);
+                existing
+                    .push(" AND idempotency_key = ")
+                    .bind(job.idempotency_key.clone());
+            }
+            (None, JobActor::System { name }) => {
+                existing
+                    .push("actor_kind = 'system' AND actor_name = ")
+                    .bind(name.as_str());
+                existing
+                    .push(" AND idempotency_key = ")
+                    .bind(job.idempotency_key.clone());
+            }
+        }
+        let (existing, existing_args) = existing.into_parts();
         let (record, created): (JobRecord, bool) = on_writer!(&self.db, pool => {
             let mut tx = pool.begin_write().await?;
             let inserted: Option<JobRecord> = sqlx::query_as(&insert)
                 .bind(DbId(Uuid::now_v7()))
                 .bind(&job.kind)
-                .bind(DbId(job.owner_id))
+                .bind(actor_kind)
+                .bind(actor_id)
+                .bind(system_name)
+                .bind(job.parent.as_ref().map(|c| DbId(c.parent_id)))
+                .bind(job.parent.as_ref().map(|c| c.key.as_str()))
                 .bind(&job.resource_kind)
                 .bind(&job.resource_id)
                 .bind(Json(&job.params))
                 .bind(Json(&job.steps))
                 .bind(&job.idempotency_key)
+                .bind(job.run_after)
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
             let result = match inserted {
                 Some(record) => (record, true),
                 None => {
-                    let record: JobRecord = sqlx::query_as(&existing)
-                        .bind(DbId(job.owner_id))
-                        .bind(&job.idempotency_key)
+                    let record: JobRecord = bind_args!(sqlx::query_as(&existing), existing_args)
                         .fetch_one(&mut *tx)
                         .await?;
                     (record, false)
@@ -110,6 +150,15 @@ impl JobRepo for SqlStore {
         }
         if let Some(status) = filter.status {
             sql.push(" AND status = ").bind(status.as_str());
+        }
+        match filter.parent {
+            ParentFilter::Any => {}
+            ParentFilter::TopLevel => {
+                sql.push(" AND parent_id IS NULL");
+            }
+            ParentFilter::Of(parent) => {
+                sql.push(" AND parent_id = ").bind(parent);
+            }
         }
         if let Some(resource) = &filter.resource {
             sql.push(" AND resource_kind = ")
@@ -150,7 +199,8 @@ impl JobRepo for SqlStore {
             "UPDATE jobs SET status = 'running', claimed_by = $1, lease_until = $2, \
              attempts = attempts + 1, updated_at = $3 \
              WHERE id = (SELECT id FROM jobs \
-                         WHERE status = 'queued' OR (status = 'running' AND lease_until < $3) \
+                         WHERE (status = 'queued' AND (run_after IS NULL OR run_after <= $3)) \
+                            OR (status = 'running' AND lease_until < $3) \
                          ORDER BY created_at, id LIMIT 1{}) \
              RETURNING {JOB_COLUMNS}",
             self.dialect().for_update_skip_locked()
@@ -195,17 +245,28 @@ impl JobRepo for SqlStore {
         outcome: JobOutcome,
         now: Timestamp,
     ) -> Result<Job> {
-        let mut sql = Sql::new(self.dialect(), "UPDATE jobs SET status = ");
-        sql.bind(outcome.status().as_str());
-        sql.push(", error = ").bind(outcome.error());
-        if outcome.status() == JobStatus::Succeeded {
-            sql.push(", progress = 100");
-        }
-        sql.push(", lease_until = NULL, finished_at = ").bind(now);
-        sql.push(", updated_at = ").bind(now);
-        push_held_by(&mut sql, id, worker_id);
-        self.guarded_update(id, sql, "job is not running under this worker")
-            .await
+        self.finish_job(id, worker_id, outcome, now).await
+    }
+
+    async fn wait_for_children(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
+        self.park_job(id, worker_id, now).await
+    }
+
+    async fn children(&self, parent_id: Uuid) -> Result<Vec<Job>> {
+        self.child_jobs(parent_id).await
+    }
+
+    async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        let sql = "SELECT MIN(run_after) FROM jobs \
+                   WHERE status = 'queued' AND run_after IS NOT NULL AND run_after > $1";
+        let (next,): (Option<Timestamp>,) = on_reader!(&self.db, pool => {
+            sqlx::query_as(sql).bind(now).fetch_one(pool).await?
+        });
+        Ok(next)
+    }
+
+    async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job> {
+        self.cancel_tree(id, reason, now).await
     }
 
     async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
@@ -218,21 +279,10 @@ impl JobRepo for SqlStore {
         self.guarded_update(id, sql, "job is not running under this worker")
             .await
     }
-
-    async fn cancel_queued(&self, id: Uuid, now: Timestamp) -> Result<Job> {
-        let mut sql = Sql::new(
-            self.dialect(),
-            "UPDATE jobs SET status = 'cancelled', finished_at = ",
-        );
-        sql.bind(now).push(", updated_at = ").bind(now);
-        sql.push(" WHERE status = 'queued' AND id = ").bind(id);
-        sql.push(&format!(" RETURNING {JOB_COLUMNS}"));
-        self.guarded_update(id, sql, "job is not queued").await
-    }
 }
 
 /// The guard of every worker-side update: the job is still running under this worker.
-fn push_held_by(sql: &mut Sql, id: Uuid, worker_id: &str) {
+pub(super) fn push_held_by(sql: &mut Sql, id: Uuid, worker_id: &str) {
     sql.push(" WHERE status = 'running' AND id = ").bind(id);
     sql.push(" AND claimed_by = ").bind(worker_id);
     sql.push(&format!(" RETURNING {JOB_COLUMNS}"));

@@ -16,6 +16,7 @@ mod connect;
 mod coordination;
 mod guests;
 mod inventory;
+mod job_tree;
 mod jobs;
 mod records;
 mod settings;

@@ -7,7 +7,7 @@ use super::DbId;
 use super::codec::{from_db_int, parse_column};
 use crate::repo::audit::AuditEntry;
 use crate::repo::clusters::{Cluster, ClusterConfig, ClusterCredentials, ClusterHealth};
-use crate::repo::jobs::{Job, JobStep};
+use crate::repo::jobs::{Job, JobActor, JobStep};
 use crate::repo::settings::Setting;
 use crate::repo::tokens::{ApiToken, RefreshToken};
 use crate::repo::users::User;
@@ -233,16 +233,22 @@ impl TryFrom<SettingRecord> for Setting {
     }
 }
 
-pub(crate) const JOB_COLUMNS: &str = "id, kind, status, owner_id, resource_kind, resource_id, params, \
-     steps, current_step, progress, error, pve_upid, idempotency_key, attempts, claimed_by, \
-     lease_until, created_at, updated_at, finished_at";
+pub(crate) const JOB_COLUMNS: &str = "id, kind, status, actor_kind, actor_id, actor_name, owner_id, \
+     parent_id, child_key, resource_kind, resource_id, params, steps, current_step, progress, error, \
+     pve_upid, idempotency_key, attempts, claimed_by, lease_until, run_after, cancel_requested_at, \
+     cancel_reason, created_at, updated_at, finished_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct JobRecord {
     id: DbId,
     kind: String,
     status: String,
-    owner_id: DbId,
+    actor_kind: String,
+    actor_id: Option<DbId>,
+    actor_name: String,
+    owner_id: Option<DbId>,
+    parent_id: Option<DbId>,
+    child_key: Option<String>,
     resource_kind: Option<String>,
     resource_id: Option<String>,
     params: Json<serde_json::Value>,
@@ -255,6 +261,9 @@ pub(crate) struct JobRecord {
     attempts: i64,
     claimed_by: Option<String>,
     lease_until: Option<Timestamp>,
+    run_after: Option<Timestamp>,
+    cancel_requested_at: Option<Timestamp>,
+    cancel_reason: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
     finished_at: Option<Timestamp>,
@@ -263,11 +272,25 @@ pub(crate) struct JobRecord {
 impl TryFrom<JobRecord> for Job {
     type Error = StoreError;
     fn try_from(r: JobRecord) -> Result<Self> {
+        let actor = match (r.actor_kind.as_str(), r.actor_id) {
+            ("user", Some(id)) => JobActor::User(id.0),
+            ("system", None) => JobActor::System {
+                name: r.actor_name.clone(),
+            },
+            (kind, _) => return Err(StoreError::Corrupt(format!("bad job actor '{kind}'"))),
+        };
         Ok(Job {
             id: r.id.0,
             kind: r.kind,
             status: parse_column(&r.status)?,
-            owner_id: r.owner_id.0,
+            actor,
+            actor_name: r.actor_name,
+            owner_id: r.owner_id.map(Into::into),
+            parent_id: r.parent_id.map(Into::into),
+            child_key: r.child_key,
+            run_after: r.run_after,
+            cancel_requested_at: r.cancel_requested_at,
+            cancel_reason: r.cancel_reason,
             resource_kind: r.resource_kind,
             resource_id: r.resource_id,
             params: r.params.0,

@@ -86,15 +86,11 @@ pub async fn reservation(
 ) -> GuestReservation {
     let job = store
         .jobs()
-        .create(proxicloud_store::NewJob {
-            kind: "instance.create".into(),
-            owner_id,
-            resource_kind: None,
-            resource_id: None,
-            params: serde_json::json!({}),
-            steps: vec![],
-            idempotency_key: None,
-        })
+        .create(proxicloud_store::NewJob::new(
+            "instance.create",
+            proxicloud_store::JobActor::User(owner_id),
+            vec![],
+        ))
         .await
         .unwrap()
         .job;

@@ -333,15 +333,34 @@ pub async fn finishing_releasing_and_cancelling_follow_the_job_state(store: Arc<
     );
     assert_eq!(reclaimed.attempts, 2);
 
-    let cancelled = store.jobs().cancel_queued(waiting.id, now).await.unwrap();
+    let cancelled = store
+        .jobs()
+        .request_cancel(waiting.id, "cancelled by olga", now)
+        .await
+        .unwrap();
     assert_eq!(
         (cancelled.status, cancelled.finished_at),
-        (JobStatus::Cancelled, Some(now))
+        (JobStatus::Cancelled, Some(now)),
+        "a job nobody started ends at once"
     );
-    let running = store.jobs().cancel_queued(back.id, now).await;
-    assert!(matches!(running, Err(StoreError::Stale(_))), "{running:?}");
+    assert_eq!(cancelled.error.as_deref(), Some("cancelled by olga"));
+    let running = store
+        .jobs()
+        .request_cancel(back.id, "cancelled by olga", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (running.status, running.cancel_requested_at),
+        (JobStatus::Running, Some(now)),
+        "a running job is asked to stop"
+    );
+    let finished = store.jobs().request_cancel(ok.id, "too late", now).await;
+    assert!(
+        matches!(finished, Err(StoreError::Stale(_))),
+        "{finished:?}"
+    );
     assert!(matches!(
-        store.jobs().cancel_queued(Uuid::now_v7(), now).await,
+        store.jobs().request_cancel(Uuid::now_v7(), "?", now).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proxicloud_store::{
-    JobFilter, JobProgress, JobResource, JobStatus, JobStep, NewJob, PageRequest, Role, Store,
-    StoreError, Timestamp,
+    JobActor, JobFilter, JobProgress, JobResource, JobStatus, JobStep, NewJob, PageRequest, Role,
+    Store, StoreError, Timestamp,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -15,17 +15,18 @@ pub const LEASE: Duration = Duration::from_secs(30);
 
 pub fn new_job(owner_id: Uuid, key: Option<&str>) -> NewJob {
     NewJob {
-        kind: "instance.create".into(),
-        owner_id,
         resource_kind: Some("instance".into()),
-        resource_id: None,
         params: json!({"name": "brave-otter-07", "cores": 2}),
-        steps: vec![
-            JobStep::pending("reserve"),
-            JobStep::pending("create"),
-            JobStep::pending("start"),
-        ],
         idempotency_key: key.map(str::to_owned),
+        ..NewJob::new(
+            "instance.create",
+            JobActor::User(owner_id),
+            vec![
+                JobStep::pending("reserve"),
+                JobStep::pending("create"),
+                JobStep::pending("start"),
+            ],
+        )
     }
 }
 
@@ -35,7 +36,16 @@ pub async fn created_jobs_are_queued_with_their_steps(store: Arc<dyn Store>) {
     assert!(created.created);
     let job = created.job;
     assert_eq!(job.status, JobStatus::Queued);
-    assert_eq!(job.owner_id, olga.id);
+    assert_eq!(job.actor, JobActor::User(olga.id));
+    assert_eq!(
+        (job.owner_id, job.actor_name.as_str()),
+        (Some(olga.id), "olga")
+    );
+    assert!(!job.actor_deleted());
+    assert_eq!(
+        (job.parent_id, job.run_after, job.cancel_requested_at),
+        (None, None, None)
+    );
     assert_eq!(job.params, json!({"name": "brave-otter-07", "cores": 2}));
     assert_eq!(
         job.steps

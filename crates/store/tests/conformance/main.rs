@@ -17,6 +17,7 @@ mod guest_queries;
 mod guests;
 mod inventory;
 mod job_claims;
+mod job_trees;
 mod jobs;
 mod refresh_tokens;
 mod settings;
@@ -123,5 +124,15 @@ conformance_tests! {
         an_expired_lease_is_reclaimed_by_another_worker,
         checkpoints_record_progress_and_extend_the_lease,
         finishing_releasing_and_cancelling_follow_the_job_state,
+    ],
+    job_trees: [
+        system_jobs_have_no_user_and_their_keys_are_per_actor_name,
+        a_deleted_users_jobs_stay_listed_with_their_name,
+        run_after_holds_a_job_back_until_its_time,
+        children_are_idempotent_per_key_and_listed_under_their_parent,
+        a_waiting_parent_holds_no_worker_and_its_last_child_requeues_it,
+        a_parent_parking_while_its_last_child_ends_is_never_stranded,
+        cancelling_a_parent_cancels_its_unfinished_children,
+        cancelling_a_waiting_parents_last_unstarted_child_wakes_the_parent,
     ],
 }

@@ -186,15 +186,11 @@ pub async fn deleting_a_user_removes_their_tokens_and_unowns_their_guests(store:
     let cluster = cluster(&*store, "lab").await;
     let job = store
         .jobs()
-        .create(proxicloud_store::NewJob {
-            kind: "instance.create".into(),
-            owner_id: dave.id,
-            resource_kind: None,
-            resource_id: None,
-            params: serde_json::json!({}),
-            steps: vec![],
-            idempotency_key: None,
-        })
+        .create(proxicloud_store::NewJob::new(
+            "instance.create",
+            proxicloud_store::JobActor::User(dave.id),
+            vec![],
+        ))
         .await
         .unwrap()
         .job;
@@ -238,8 +234,15 @@ pub async fn deleting_a_user_removes_their_tokens_and_unowns_their_guests(store:
         "the guest stays, visible to admins as unowned"
     );
     assert_eq!(
-        orphan.created_by_job, None,
-        "the user's jobs went with them"
+        orphan.created_by_job,
+        Some(job.id),
+        "the user's jobs stay as history"
+    );
+    let kept = store.jobs().get(job.id).await.unwrap();
+    assert!(kept.actor_deleted());
+    assert_eq!(
+        (kept.owner_id, kept.actor, kept.actor_name.as_str()),
+        (None, proxicloud_store::JobActor::User(dave.id), "dave")
     );
     assert!(matches!(
         store.users().delete(dave.id).await,

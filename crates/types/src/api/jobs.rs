@@ -10,10 +10,12 @@ use crate::Timestamp;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatusDto {
-    /// Waiting for a worker.
+    /// Waiting for a worker (or for its `run_after` time).
     Queued,
     /// A worker is running its steps (or it is being resumed after a restart).
     Running,
+    /// Waiting for its child jobs to end; no worker holds it meanwhile.
+    Waiting,
     Succeeded,
     /// `error` says why: for a failed Proxmox task, its exit status and log tail.
     Failed,
@@ -53,6 +55,31 @@ pub struct JobStepDto {
     pub detail: Option<String>,
 }
 
+/// Whether a user or the system started a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobActorKindDto {
+    User,
+    /// Work nobody clicked: schedules, retention, alert evaluation, catch-up.
+    System,
+}
+
+/// Who started a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobActorDto {
+    pub kind: JobActorKindDto,
+    /// The user's id (kept after the user is deleted); absent for the system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// The user's name when the job was created, or what the system was doing
+    /// (`scheduler`, `retention`, …).
+    pub name: String,
+    /// The user has been deleted since; the job stays as history.
+    pub deleted: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobDto {
@@ -61,8 +88,11 @@ pub struct JobDto {
     /// `instance.reboot`, `instance.terminate`.
     pub kind: String,
     pub status: JobStatusDto,
-    /// Who started it.
-    pub owner_id: Uuid,
+    /// Who started it. A job is visible to its user and to admins; a system job to
+    /// admins and, when it acts on an instance, to whoever may see that instance.
+    pub actor: JobActorDto,
+    /// The job that started this one and waits for it; `null` for a top-level job.
+    pub parent_id: Option<Uuid>,
     /// What it acts on (`instance`) and its id; a create job names its instance as
     /// soon as its `reserve` step has reserved one.
     pub resource_kind: Option<String>,
@@ -77,14 +107,28 @@ pub struct JobDto {
     pub error: Option<String>,
     /// The Proxmox task (UPID) most recently started for it.
     pub pve_upid: Option<String>,
-    /// Times a worker picked it up; more than 1 means it was resumed after a restart.
+    /// Times a worker picked it up; more than 1 means it was resumed after a restart
+    /// (or, for a parent, after waiting for its children).
     pub attempts: u32,
+    /// Not started before this time.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub run_after: Option<Timestamp>,
+    /// When cancellation was requested: a started job stops at its next step boundary,
+    /// undoes what it did, and ends `cancelled` with `error` saying who cancelled it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub cancel_requested_at: Option<Timestamp>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub finished_at: Option<Timestamp>,
+    /// Its child jobs, oldest first, each with its own children: filled by
+    /// `GET /api/v1/jobs/{id}` only (empty in lists and in `job.updated` events).
+    /// While the job is `waiting`, its `progress` counts theirs in.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    #[serde(default)]
+    pub children: Vec<JobDto>,
 }
 
 /// `GET /api/v1/jobs` query.
@@ -99,6 +143,10 @@ pub struct JobListParams {
     /// Admins: only this user's jobs (ignored for others, who see their own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Uuid>,
+    /// Only this job's children (to anyone who may see the job). Without it, only
+    /// top-level jobs are listed: children appear under their parent, in its tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<Uuid>,
     /// Items per page, 1 to 1000 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     #[serde(skip_serializing_if = "Option::is_none")]

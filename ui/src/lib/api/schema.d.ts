@@ -425,7 +425,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List jobs, newest first: your own (admins: everyone's). */
+        /**
+         * List jobs, newest first: your own (admins: everyone's), top-level only unless
+         *     `parent_id` asks for one job's children.
+         */
         get: operations["list_jobs"];
         put?: never;
         post?: never;
@@ -442,10 +445,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a job: its steps, progress and outcome. */
+        /** Get a job: its steps, progress and outcome, and its child jobs (nested). */
         get: operations["get_job"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job and its unfinished children. One that has not started is `cancelled`
+         *     at once; a started one gets `cancel_requested_at`, stops at its next step
+         *     boundary, undoes what it did and ends `cancelled` (its `error` says who cancelled
+         *     it); a parent ends after its children. Follow it with `GET /api/v1/jobs/{id}`.
+         */
+        post: operations["cancel_job"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1086,12 +1111,51 @@ export interface components {
         };
         /** @enum {string} */
         InstanceType: "lxc" | "vm";
+        /** @description Who started a job. */
+        JobActorDto: {
+            /** @description The user has been deleted since; the job stays as history. */
+            deleted: boolean;
+            /**
+             * Format: uuid
+             * @description The user's id (kept after the user is deleted); absent for the system.
+             */
+            id?: string | null;
+            kind: components["schemas"]["JobActorKindDto"];
+            /**
+             * @description The user's name when the job was created, or what the system was doing
+             *     (`scheduler`, `retention`, …).
+             */
+            name: string;
+        };
+        /**
+         * @description Whether a user or the system started a job.
+         * @enum {string}
+         */
+        JobActorKindDto: "user" | "system";
         JobDto: {
             /**
+             * @description Who started it. A job is visible to its user and to admins; a system job to
+             *     admins and, when it acts on an instance, to whoever may see that instance.
+             */
+            actor: components["schemas"]["JobActorDto"];
+            /**
              * Format: int32
-             * @description Times a worker picked it up; more than 1 means it was resumed after a restart.
+             * @description Times a worker picked it up; more than 1 means it was resumed after a restart
+             *     (or, for a parent, after waiting for its children).
              */
             attempts: number;
+            /**
+             * Format: date-time
+             * @description When cancellation was requested: a started job stops at its next step boundary,
+             *     undoes what it did, and ends `cancelled` with `error` saying who cancelled it.
+             */
+            cancel_requested_at?: string | null;
+            /**
+             * @description Its child jobs, oldest first, each with its own children: filled by
+             *     `GET /api/v1/jobs/{id}` only (empty in lists and in `job.updated` events).
+             *     While the job is `waiting`, its `progress` counts theirs in.
+             */
+            children?: components["schemas"]["JobDto"][];
             /** Format: date-time */
             created_at: string;
             /**
@@ -1115,9 +1179,9 @@ export interface components {
             kind: string;
             /**
              * Format: uuid
-             * @description Who started it.
+             * @description The job that started this one and waits for it; `null` for a top-level job.
              */
-            owner_id: string;
+            parent_id?: string | null;
             /**
              * Format: int32
              * @description 0 to 100.
@@ -1131,13 +1195,18 @@ export interface components {
              *     soon as its `reserve` step has reserved one.
              */
             resource_kind?: string | null;
+            /**
+             * Format: date-time
+             * @description Not started before this time.
+             */
+            run_after?: string | null;
             status: components["schemas"]["JobStatusDto"];
             steps: components["schemas"]["JobStepDto"][];
             /** Format: date-time */
             updated_at: string;
         };
         /** @enum {string} */
-        JobStatusDto: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        JobStatusDto: "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
         JobStepDto: {
             /** @description Progress text, or the error of a failed step. */
             detail?: string | null;
@@ -1365,10 +1434,28 @@ export interface components {
         Paginated_JobDto: {
             items: {
                 /**
+                 * @description Who started it. A job is visible to its user and to admins; a system job to
+                 *     admins and, when it acts on an instance, to whoever may see that instance.
+                 */
+                actor: components["schemas"]["JobActorDto"];
+                /**
                  * Format: int32
-                 * @description Times a worker picked it up; more than 1 means it was resumed after a restart.
+                 * @description Times a worker picked it up; more than 1 means it was resumed after a restart
+                 *     (or, for a parent, after waiting for its children).
                  */
                 attempts: number;
+                /**
+                 * Format: date-time
+                 * @description When cancellation was requested: a started job stops at its next step boundary,
+                 *     undoes what it did, and ends `cancelled` with `error` saying who cancelled it.
+                 */
+                cancel_requested_at?: string | null;
+                /**
+                 * @description Its child jobs, oldest first, each with its own children: filled by
+                 *     `GET /api/v1/jobs/{id}` only (empty in lists and in `job.updated` events).
+                 *     While the job is `waiting`, its `progress` counts theirs in.
+                 */
+                children?: components["schemas"]["JobDto"][];
                 /** Format: date-time */
                 created_at: string;
                 /**
@@ -1392,9 +1479,9 @@ export interface components {
                 kind: string;
                 /**
                  * Format: uuid
-                 * @description Who started it.
+                 * @description The job that started this one and waits for it; `null` for a top-level job.
                  */
-                owner_id: string;
+                parent_id?: string | null;
                 /**
                  * Format: int32
                  * @description 0 to 100.
@@ -1408,6 +1495,11 @@ export interface components {
                  *     soon as its `reserve` step has reserved one.
                  */
                 resource_kind?: string | null;
+                /**
+                 * Format: date-time
+                 * @description Not started before this time.
+                 */
+                run_after?: string | null;
                 status: components["schemas"]["JobStatusDto"];
                 steps: components["schemas"]["JobStepDto"][];
                 /** Format: date-time */
@@ -2761,6 +2853,11 @@ export interface operations {
                 limit?: number;
                 /** @description Admins: only this user's jobs (ignored for others, who see their own). */
                 owner?: string;
+                /**
+                 * @description Only this job's children (to anyone who may see the job). Without it, only
+                 *     top-level jobs are listed: children appear under their parent, in its tree.
+                 */
+                parent_id?: string;
                 status?: components["schemas"]["JobStatusDto"];
             };
             header?: never;
@@ -2776,6 +2873,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Paginated_JobDto"];
+                };
+            };
+            /** @description `parent_id` names no job you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2811,6 +2917,55 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled, or cancellation requested: the job as it is now (`cancelled`, or still `running`/`queued`/`waiting` with `cancel_requested_at` set) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Readonly callers, and operators on a system job they may only see */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `job_finished`: it has already ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,4 +35,4 @@ export function currentStep(job: Job): string {
   return step.detail ? `${step.name}: ${step.detail}` : step.name;
 }
 
-export const isActive = (job: Job) => job.status === 'queued' || job.status === 'running';
+export const isActive = (job: Job) => job.status === 'queued' || job.status === 'running' || job.status === 'waiting';

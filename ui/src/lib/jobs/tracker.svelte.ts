@@ -80,7 +80,7 @@ class JobTracker {
   }
 
   private apply(job: Job): void {
-    if (job.owner_id !== session.user?.id) return;
+    if (job.actor.id !== session.user?.id) return;
     const known = this.active.some((j) => j.id === job.id);
     if (isActive(job)) {
       this.target(job);

@@ -3,10 +3,9 @@
 use proxicloud_domain::clusters::{AuthInput, ClusterInput};
 use proxicloud_domain::iam::tokens::mint_api_token;
 use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
-use proxicloud_store::{JobStep, NewApiToken, NewJob, Timestamp};
+use proxicloud_store::{JobActor, JobStep, NewApiToken, NewJob, Timestamp};
 use proxicloud_types::{GuestType, VmId};
 use secrecy::SecretString;
-use serde_json::json;
 
 use crate::support::{TestApp, TestUser};
 
@@ -100,15 +99,11 @@ impl Target {
             Target::Cluster => Some(matrix_cluster(app).await.to_string()),
             Target::OwnerInstance => Some(owned_instance(app, owner).await.to_string()),
             Target::OwnerJob => {
-                let job = NewJob {
-                    kind: "instance.start".into(),
-                    owner_id: owner.id,
-                    resource_kind: None,
-                    resource_id: None,
-                    params: json!({}),
-                    steps: vec![JobStep::pending("start")],
-                    idempotency_key: None,
-                };
+                let job = NewJob::new(
+                    "instance.start",
+                    JobActor::User(owner.id),
+                    vec![JobStep::pending("start")],
+                );
                 Some(
                     app.store
                         .jobs()

@@ -126,7 +126,8 @@ async fn only_the_owner_and_admins_may_act_and_others_do_not_see_it() {
         .await
         .unwrap();
     assert_eq!(
-        admin.job.owner_id, world.root.user_id,
+        admin.job.actor.id,
+        Some(world.root.user_id),
         "the job belongs to whoever started it"
     );
     let missing = world

@@ -231,8 +231,8 @@ async fn operators_read_their_own_jobs_admins_read_all() {
         Err(DomainError::NotFound { resource: "job" })
     ));
     assert_eq!(
-        service.get(&root, alices.id).await.unwrap().owner_id,
-        alice.user_id
+        service.get(&root, alices.id).await.unwrap().actor.id,
+        Some(alice.user_id)
     );
 
     let everything = JobListQuery::default();
@@ -248,7 +248,7 @@ async fn operators_read_their_own_jobs_admins_read_all() {
     assert_eq!(all.items.len(), 2);
     let queued = JobListQuery {
         status: Some(JobStatus::Queued),
-        owner_id: None,
+        ..JobListQuery::default()
     };
     assert_eq!(
         service
@@ -261,7 +261,7 @@ async fn operators_read_their_own_jobs_admins_read_all() {
     );
     let done = JobListQuery {
         status: Some(JobStatus::Succeeded),
-        owner_id: None,
+        ..JobListQuery::default()
     };
     assert!(
         service

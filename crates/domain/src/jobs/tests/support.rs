@@ -254,7 +254,20 @@ impl JobRepo for CrashingJobs {
         self.dead_if_crashed().await;
         self.inner.jobs().release(id, worker_id, now).await
     }
-    async fn cancel_queued(&self, id: Uuid, now: Timestamp) -> Result<Job> {
-        self.inner.jobs().cancel_queued(id, now).await
+    async fn wait_for_children(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
+        self.dead_if_crashed().await;
+        self.inner
+            .jobs()
+            .wait_for_children(id, worker_id, now)
+            .await
+    }
+    async fn children(&self, parent_id: Uuid) -> Result<Vec<Job>> {
+        self.inner.jobs().children(parent_id).await
+    }
+    async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        self.inner.jobs().next_run_after(now).await
+    }
+    async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job> {
+        self.inner.jobs().request_cancel(id, reason, now).await
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use proxicloud_pve::fake::{FakeGuest, FakePve};
 use proxicloud_pve::{GuestType, NodeName, PowerAction, Pve, VmId};
-use proxicloud_store::{JobStep, NewJob, Uuid};
+use proxicloud_store::{JobActor, JobStep, NewJob, Uuid};
 use serde::Deserialize;
 
 use crate::jobs::{JobHandler, JobRun, StepError};
@@ -30,13 +30,13 @@ pub(super) fn toy_job(
     idempotency_key: Option<&str>,
 ) -> NewJob {
     NewJob {
-        kind: TOY.into(),
-        owner_id,
-        resource_kind: None,
-        resource_id: None,
         params: serde_json::json!({ "fail_at": fail_at }),
-        steps: STEPS.iter().map(|name| JobStep::pending(*name)).collect(),
         idempotency_key: idempotency_key.map(Into::into),
+        ..NewJob::new(
+            TOY,
+            JobActor::User(owner_id),
+            STEPS.iter().map(|name| JobStep::pending(*name)).collect(),
+        )
     }
 }
 
