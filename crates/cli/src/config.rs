@@ -33,6 +33,25 @@ pub struct Config {
     pub log_level: String,
     pub inventory: InventoryConfig,
     pub jobs: JobsConfig,
+    pub workers: WorkersConfig,
+}
+
+/// The background workers (see `proxicloud_domain::workers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkersConfig {
+    /// With several replicas on PostgreSQL: seconds between a standby replica's
+    /// attempts to take over a once-per-deployment worker (the inventory poller), and
+    /// between the leader's checks that it still holds it.
+    pub election_interval_secs: u64,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        Self {
+            election_interval_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,7 +66,7 @@ pub struct InventoryConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JobsConfig {
-    /// Jobs run concurrently by this process.
+    /// Jobs run concurrently by this process; 0 runs none here (other replicas do).
     pub workers: usize,
     /// Seconds a claimed job stays ours without a checkpoint before another worker may resume it.
     pub lease_secs: u64,
@@ -63,6 +82,7 @@ impl Default for Config {
             log_level: "info".to_string(),
             inventory: InventoryConfig::default(),
             jobs: JobsConfig::default(),
+            workers: WorkersConfig::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ use proxicloud_domain::inventory::InventoryConfig;
 use proxicloud_domain::jobs::EngineConfig;
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::settings::Settings;
+use proxicloud_domain::workers::SupervisorConfig;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 
@@ -159,6 +160,10 @@ fn services_config(config: &Config) -> ServicesConfig {
         inventory: InventoryConfig {
             max_backoff: Duration::from_secs(config.inventory.max_backoff_secs),
             ..InventoryConfig::default()
+        },
+        workers: SupervisorConfig {
+            election_interval: Duration::from_secs(config.workers.election_interval_secs.max(1)),
+            ..SupervisorConfig::default()
         },
         ..ServicesConfig::default()
     }

@@ -92,7 +92,7 @@ impl std::fmt::Debug for Clock {
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Concurrent jobs per process.
+    /// Concurrent jobs per process; 0 runs none (another replica does).
     pub workers: usize,
     /// How long a claim holds without a checkpoint before another worker may take over.
     pub lease: Duration,
@@ -198,7 +198,8 @@ impl JobEngine {
                 tracing::info!(released, "resuming jobs left running by a previous process");
             }
         }
-        let workers = (0..shared.config.workers.max(1))
+        // 0 is a replica that only queues jobs for the others.
+        let workers = (0..shared.config.workers)
             .map(|n| {
                 let worker_id = format!("{boot_id}/w{n}");
                 tokio::spawn(worker_loop(shared.clone(), worker_id))
