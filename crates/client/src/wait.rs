@@ -71,7 +71,8 @@ impl Client {
                 Some(job) => job,
                 None => self.jobs().get(id).await?,
             };
-            if job != last {
+            // An event sent before the last read can arrive after it: never go back.
+            if job.updated_at >= last.updated_at && job != last {
                 progress(&job);
                 last = job;
             }
