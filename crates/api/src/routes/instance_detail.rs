@@ -5,6 +5,7 @@
 use axum::Json;
 use proxicloud_domain::instances::ConfigEntry;
 use proxicloud_domain::instances::InstanceDetails;
+use proxicloud_types::api::audit::AuditEntryDto;
 use proxicloud_types::api::common::{PageQuery, Paginated};
 use proxicloud_types::api::jobs::JobDto;
 use serde::Serialize;
@@ -13,7 +14,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::audit::AuditEntryDto;
 use crate::auth::Auth;
 use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
@@ -92,7 +92,7 @@ async fn list_instance_audit_entries(
     let entries = instance_details
         .audit(&auth.principal, id, page_request(&page))
         .await?;
-    Ok(Json(paginated(entries, AuditEntryDto::from)))
+    Ok(Json(paginated(entries, IntoDto::into_dto)))
 }
 
 /// The guest's live Proxmox configuration, credentials masked, and its IP addresses
