@@ -148,6 +148,25 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         "instance.create"
     );
 
+    // A reader that stops early (`| head`) ends the command quietly, not in a panic.
+    let mut piped = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+        .args(["instances", "list"])
+        .env("XDG_CONFIG_HOME", &home)
+        .env_remove("PROXICLOUD_URL")
+        .env_remove("PROXICLOUD_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    let closed = piped.wait_with_output().unwrap();
+    assert_exit(&closed, 0);
+    assert!(
+        !text(&closed.stderr).contains("panicked"),
+        "{}",
+        text(&closed.stderr)
+    );
+
     // The same API token given with --token, into another config dir.
     let other = dir.path().join("other-config");
     assert_exit(

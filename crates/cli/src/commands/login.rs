@@ -9,7 +9,7 @@ use proxicloud_types::api::tokens::CreateApiTokenRequest;
 use secrecy::SecretString;
 
 use super::credentials::{self, Credentials};
-use super::{CommandResult, EXIT_CODES_HELP, Failure};
+use super::{CommandResult, EXIT_CODES_HELP, Failure, output};
 
 #[derive(Args)]
 #[command(after_help = EXIT_CODES_HELP)]
@@ -42,13 +42,13 @@ pub async fn run(args: LoginArgs) -> CommandResult {
         url: client.base_url().as_str().trim_end_matches('/').to_owned(),
         token,
     })?;
-    println!(
+    output::line(format_args!(
         "Logged in to {} as {} ({:?}). Credentials saved to {}",
         client.base_url(),
         me.user.username,
         me.user.role,
         path.display()
-    );
+    ));
     Ok(())
 }
 

@@ -23,8 +23,22 @@ pub struct OutputArgs {
 }
 
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    line(serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// Prints one line on stdout. A reader that went away (`proxicloud instances list |
+/// head -3`) ends the program quietly, as a Unix tool stopped by SIGPIPE would:
+/// Rust ignores SIGPIPE, so `println!` would panic on the failed write instead.
+pub fn line(text: impl std::fmt::Display) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{text}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {error}");
+        std::process::exit(1);
+    }
 }
 
 fn table(header: &[&str]) -> Table {
@@ -87,7 +101,7 @@ pub fn instances(items: &[InstanceDto]) {
             i.addresses.join(", "),
         ]);
     }
-    println!("{table}");
+    line(table);
 }
 
 pub fn instance(i: &InstanceDto) {
@@ -118,7 +132,7 @@ pub fn instance(i: &InstanceDto) {
     for (field, value) in rows {
         table.add_row(vec![field.to_owned(), value]);
     }
-    println!("{table}");
+    line(table);
 }
 
 pub fn jobs(items: &[JobDto]) {
@@ -133,26 +147,26 @@ pub fn jobs(items: &[JobDto]) {
             j.created_at.to_string(),
         ]);
     }
-    println!("{table}");
+    line(table);
 }
 
 /// A job as text: its outcome and its steps.
 pub fn job(j: &JobDto) {
-    println!(
+    line(format_args!(
         "job {} ({}): {} {}%",
         j.id,
         j.kind,
         status_word(j.status),
         j.progress
-    );
+    ));
     if let Some(resource) = &j.resource_id {
-        println!(
+        line(format_args!(
             "resource: {} {resource}",
             j.resource_kind.as_deref().unwrap_or("")
-        );
+        ));
     }
     if let Some(error) = &j.error {
-        println!("error: {error}");
+        line(format_args!("error: {error}"));
     }
     let mut table = table(&["STEP", "STATUS", "DETAIL"]);
     for step in &j.steps {
@@ -162,5 +176,5 @@ pub fn job(j: &JobDto) {
             step.detail.clone().unwrap_or_default(),
         ]);
     }
-    println!("{table}");
+    line(table);
 }
