@@ -1,7 +1,8 @@
 //! Request extractors whose rejections are `ApiError`s, so a bad request gets the
 //! same JSON error shape as everything else:
 //! - malformed JSON → `400 malformed_json`;
-//! - well-formed JSON of the wrong shape (missing field, wrong type, unknown field)
+//! - well-formed JSON of the wrong shape (missing field, wrong type, unknown field,
+//!   or anything but an object at the top: serde would take an array positionally)
 //!   → `422 validation_failed` with the offending field in `fields`;
 //! - a body that is not declared as JSON → `415`, too large → `413`;
 //! - bad query parameters → `422`, bad path parameters → `400`.
@@ -96,6 +97,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     })?;
     // Trailing garbage after the document is malformed too.
     deserializer.end().map_err(malformed)?;
+    // serde's derived structs also accept a JSON array, field by field in declaration
+    // order (`["name", 5]`): a body nobody documents, so only an object is a body.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::validation(FieldErrors::from([(
+            "body".to_owned(),
+            "must be a JSON object".to_owned(),
+        )])));
+    }
     Ok(value)
 }
 

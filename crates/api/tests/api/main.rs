@@ -6,6 +6,7 @@ mod client;
 mod clusters;
 mod errors;
 mod events;
+mod hardening;
 mod iam;
 mod instance_detail;
 mod instances_read;

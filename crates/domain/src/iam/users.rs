@@ -241,6 +241,14 @@ impl IamService {
         password: Option<SecretString>,
     ) -> DomainResult<UserWithPassword> {
         caller.require_admin()?;
+        // Resetting skips the current-password check that `/me/password` makes: a
+        // stolen admin session must not be able to take over the account for good.
+        if id == caller.user_id {
+            return Err(DomainError::conflict(
+                "cannot_reset_own_password",
+                "change your own password with POST /api/v1/me/password, which asks for the current one",
+            ));
+        }
         if let Some(password) = &password {
             let mut errors = FieldErrors::new();
             check_password_field("password", password, &mut errors);
