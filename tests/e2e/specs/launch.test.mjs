@@ -196,6 +196,35 @@ describe('launch wizard', () => {
     await page.close();
   });
 
+  test('a name another instance of the cluster has is refused next to the field', async () => {
+    const token = await apiToken(env.server);
+    const listed = await fetch(env.server.url + '/api/v1/instances?limit=1&sort=name', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const taken = (await listed.json()).items[0].name;
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, env.server);
+    await page.goto(env.server.url + '/launch');
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    await next(page);
+    await page.getByRole('radio', { name: /debian-12-standard/ }).check();
+    for (const heading of ['Size', 'Storage & network', 'Access & name']) {
+      await next(page);
+      await stepHeading(page, heading).waitFor();
+    }
+    await page.getByLabel(/^Name/).fill(taken.toUpperCase());
+    await page
+      .locator('#launch-name-problem')
+      .filter({ hasText: `an instance named '${taken}' already exists` })
+      .waitFor({ timeout: WAIT });
+    await screenshot(page, 'launch-name-taken');
+    await page.getByLabel(/^Name/).fill(`${taken}-2`);
+    await page.waitForFunction(() => document.querySelector('#launch-name-problem')?.textContent === '', null, {
+      timeout: WAIT,
+    });
+    await page.close();
+  });
+
   test('works at phone width', async () => {
     const page = await env.browser.newPage({ viewport: { width: 360, height: 780 } });
     await signIn(page, env.server);

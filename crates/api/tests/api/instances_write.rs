@@ -7,7 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::job_support::{
-    accepted, create, finished_job, instance, mirrored_status, spawn_with_engine, step_names,
+    accepted, container, create, finished_job, instance, mirrored_status, spawn_with_engine,
+    step_names,
 };
 use crate::sim_support::eventually;
 use crate::support::{error_code, status_and_json};
@@ -184,5 +185,58 @@ async fn invalid_requests_are_refused_before_proxmox_is_touched() {
         writes.is_empty(),
         "nothing was changed on Proxmox: {writes:?}"
     );
+    world.shutdown().await;
+}
+
+/// An instance's name becomes its DNS name, so within a cluster it is unique: a second
+/// launch with a name a live guest has (whoever owns it, in any letter case) is refused
+/// with a field error before a job is queued.
+#[tokio::test]
+async fn a_name_taken_in_the_cluster_is_refused_as_a_field_error() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let (_, bob) = world.user(Role::Operator).await;
+    let app = world.app();
+    let (_, id) = create(&world, &alice, "dev-129").await;
+    eventually("the mirror to show the new name", || async {
+        let (_, body) = instance(app, &alice, &id).await;
+        (body["name"] == json!("dev-129")).then_some(())
+    })
+    .await;
+    // A guest found on Proxmox (nobody's) counts as much as one of ours.
+    let listed = app
+        .get_json("/api/v1/instances?limit=1&sort=name", &world.admin.access)
+        .await;
+    let found = listed["items"][0]["name"].as_str().unwrap().to_owned();
+
+    for (who, name) in [
+        (&alice, "dev-129".to_owned()),
+        (&bob, "DEV-129".to_owned()),
+        (&bob, found.clone()),
+    ] {
+        for path in ["/api/v1/instances", "/api/v1/instances/validate"] {
+            let response = app
+                .post(path, &who.access, container(&name))
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = status_and_json(response).await;
+            assert_eq!(
+                (status, error_code(&body)),
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+                "{path} {name}: {body}"
+            );
+            let message = body["error"]["fields"]["name"].as_str().unwrap_or_default();
+            assert!(message.contains("already"), "{path} {name}: {body}");
+        }
+    }
+    let jobs = app.get_json("/api/v1/jobs", &world.admin.access).await;
+    let creates = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|job| job["kind"] == json!("instance.create"))
+        .count();
+    assert_eq!(creates, 1, "no job was queued for a duplicate: {jobs:#}");
     world.shutdown().await;
 }

@@ -76,11 +76,12 @@ async fn a_repeated_idempotency_key_returns_the_same_job() {
     )
     .await;
     assert_eq!(first["id"], again["id"]);
+    // Another name: names are unique per cluster.
     let bobs = accepted(
         app,
         &bob,
         "/api/v1/instances",
-        container("once"),
+        container("twice"),
         Some("create-once"),
     )
     .await;

@@ -6,6 +6,8 @@
 //! - [`register`] provides [`InstanceService`] and [`InstanceDetails`] and registers
 //!   the job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
 //!   `instance.terminate`).
+//! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
+//!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
 
 mod addresses;
@@ -21,6 +23,7 @@ mod reservation;
 mod resolve;
 mod service;
 pub mod ssh_keys;
+mod unique_name;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +36,7 @@ pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
 pub use service::InstanceService;
+pub use unique_name::{guest_named, guests_named, require_unique_name};
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ use proxicloud_store::{
 };
 
 use super::plan::CreatePlan;
+use super::unique_name::guests_named;
 use crate::jobs::{JobRun, StepError};
 
 /// vmids tried before giving up on a crowded cluster.
@@ -82,6 +83,7 @@ pub(super) async fn ensure(
         };
         match store.guests().reserve(reservation).await {
             Ok(guest) => {
+                refuse_a_name_taken_first(store, plan, &guest).await?;
                 run.set_resource_id(guest.id.to_string());
                 run.set_detail(format!(
                     "instance {}: vmid {candidate} on node {}",
@@ -98,6 +100,31 @@ pub(super) async fn ensure(
         }
     }
     Err(StepError::failed("no free vmid found for the new guest"))
+}
+
+/// The request's name was checked when it was queued, but a job queued alongside
+/// with the same name may have reserved it since. Checked *after* reserving, so of two
+/// racing jobs at least the later one sees the other: the guest that holds the name
+/// first keeps it, and this job fails (its compensation removes the reservation).
+async fn refuse_a_name_taken_first(
+    store: &dyn Store,
+    plan: &CreatePlan,
+    ours: &Guest,
+) -> Result<(), StepError> {
+    let named = guests_named(store, plan.cluster_id, &plan.name)
+        .await
+        .map_err(|error| StepError::Transient(error.to_string()))?;
+    let first = |guest: &Guest| (guest.created_at, guest.id) < (ours.created_at, ours.id);
+    match named
+        .iter()
+        .find(|guest| guest.id != ours.id && first(guest))
+    {
+        Some(other) => Err(StepError::failed(format!(
+            "an instance named '{}' already exists in this cluster",
+            other.observed.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Gives up a vmid that turned out to hold someone else's guest and reserves another.

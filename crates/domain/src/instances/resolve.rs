@@ -4,11 +4,12 @@
 //! template/ISO volume and the bridge). Nothing is changed anywhere.
 
 use proxicloud_pve::{ContentFilter, GuestType, NodeName, Pve, PveError};
-use proxicloud_store::{Cluster, GuestFilter, GuestQuery, Node, PageRequest, Storage, Store, Uuid};
+use proxicloud_store::{Cluster, Node, Storage, Store, Uuid};
 
 use super::names::generate_name;
 use super::plan::{CreatePlan, Source};
 use super::request::{Draft, DraftSource, volid_storage};
+use super::unique_name::guest_named;
 use crate::FieldErrors;
 use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult};
@@ -40,8 +41,8 @@ fn offers(storage: &Storage, content: &str) -> bool {
 }
 
 impl Resolver<'_> {
-    pub async fn resolve(&self, draft: Draft) -> DomainResult<CreatePlan> {
-        let cluster = self.cluster(draft.cluster.as_deref()).await?;
+    /// `cluster` is [`Resolver::cluster`]'s answer for the draft.
+    pub async fn resolve(&self, cluster: Cluster, draft: Draft) -> DomainResult<CreatePlan> {
         let inventory = self.store.inventory();
         let nodes = inventory.list_nodes(Some(cluster.id)).await?;
         let storages = inventory.list_storages(Some(cluster.id)).await?;
@@ -244,7 +245,7 @@ impl Resolver<'_> {
     }
 
     /// By id or name; without one, the first cluster by name.
-    async fn cluster(&self, wanted: Option<&str>) -> DomainResult<Cluster> {
+    pub async fn cluster(&self, wanted: Option<&str>) -> DomainResult<Cluster> {
         let clusters = self.store.clusters().list().await?;
         match wanted {
             Some(wanted) => clusters
@@ -305,20 +306,10 @@ impl Resolver<'_> {
         let mut last = String::new();
         for _ in 0..8 {
             last = generate_name(&mut rand::rng(), |_| false);
-            let query = GuestQuery {
-                filter: GuestFilter {
-                    cluster_id: Some(cluster_id),
-                    name_contains: Some(last.clone()),
-                    ..GuestFilter::default()
-                },
-                ..GuestQuery::default()
-            };
-            let found = self
-                .store
-                .guests()
-                .list(&query, PageRequest::first(50))
-                .await?;
-            if !found.items.iter().any(|g| g.observed.name == last) {
+            if guest_named(self.store, cluster_id, &last, None)
+                .await?
+                .is_none()
+            {
                 break;
             }
         }

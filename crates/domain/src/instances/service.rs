@@ -17,6 +17,7 @@ use super::plan::CreatePlan;
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
+use super::unique_name::require_unique_name;
 use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::{DomainError, DomainResult};
 use crate::events::EventBus;
@@ -92,7 +93,8 @@ impl InstanceService {
     }
 
     /// The request checked on its own, then against the cluster, with everything it
-    /// left out filled in.
+    /// left out filled in. A taken name is reported together with the cluster's other
+    /// field problems, so the wizard shows them all at once.
     async fn plan(&self, request: &CreateInstance) -> DomainResult<CreatePlan> {
         let draft = request
             .check(&self.settings.current().resources)
@@ -101,7 +103,29 @@ impl InstanceService {
             store: self.store.as_ref(),
             connector: self.connector.as_ref(),
         };
-        resolver.resolve(draft).await
+        let cluster = resolver.cluster(draft.cluster.as_deref()).await?;
+        let name_taken = match &draft.name {
+            Some(name) => {
+                require_unique_name(
+                    self.store.as_ref(),
+                    cluster.id,
+                    &cluster.config.name,
+                    name,
+                    None,
+                )
+                .await
+            }
+            None => Ok(()),
+        };
+        match (resolver.resolve(cluster, draft).await, name_taken) {
+            (plan, Ok(())) => plan,
+            (Err(DomainError::Validation(mut fields)), Err(DomainError::Validation(name))) => {
+                fields.extend(name);
+                Err(DomainError::Validation(fields))
+            }
+            (Err(other), Err(DomainError::Validation(_))) => Err(other),
+            (_, Err(error)) => Err(error),
+        }
     }
 
     /// Queues `instance.start|stop|shutdown|reboot`.

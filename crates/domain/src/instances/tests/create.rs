@@ -330,3 +330,47 @@ async fn a_vmid_taken_by_someone_else_is_given_up_for_another() {
     assert_eq!(rows.len(), 1, "the abandoned reservation is gone");
     assert_eq!(rows[0].observed.vmid.get(), 101);
 }
+
+/// Two launches with one name, both queued before either ran (each passed the check
+/// alone): the first creates it, the second fails at `reserve` without touching Proxmox.
+#[tokio::test]
+async fn two_jobs_queued_with_one_name_create_one_guest() {
+    let world = World::new().await;
+    let first = world
+        .service
+        .create(&world.alice, &lxc(Some("twin")), None)
+        .await
+        .unwrap();
+    let second = world
+        .service
+        .create(&world.alice, &lxc(Some("twin")), None)
+        .await
+        .unwrap();
+    let engine = world.engine().await;
+    let first = world.finished(first.job.id).await;
+    let second = world.finished(second.job.id).await;
+    engine.shutdown().await;
+    let mut statuses = [first.status, second.status];
+    statuses.sort_by_key(|status| format!("{status:?}"));
+    assert_eq!(statuses, [JobStatus::Failed, JobStatus::Succeeded]);
+    let failed = if first.status == JobStatus::Failed {
+        &first
+    } else {
+        &second
+    };
+    assert!(
+        failed.error.as_deref().unwrap().contains("already exists"),
+        "{failed:#?}"
+    );
+    assert_eq!(world.guest_rows().await.len(), 1);
+    assert_eq!(world.pve.calls("create_lxc"), 1);
+    // The check before queueing refuses a third at once.
+    let third = world
+        .service
+        .create(&world.alice, &lxc(Some("TWIN")), None)
+        .await;
+    assert!(
+        matches!(&third, Err(crate::DomainError::Validation(fields)) if fields.contains_key("name")),
+        "{third:?}"
+    );
+}
