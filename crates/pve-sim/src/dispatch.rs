@@ -15,6 +15,7 @@ use crate::api::{ApiError, Handler, Method, Req};
 use crate::auth::{self, Principal};
 use crate::record::RecordEntry;
 use crate::schema::RecordedRequest;
+use crate::upload;
 use crate::wire::{self, Reply};
 
 /// PVE's API prefix for the JSON format.
@@ -70,12 +71,7 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok());
-    let params = match wire::extract_params(
-        has_body_method,
-        content_type,
-        &incoming.body,
-        incoming.uri.query(),
-    ) {
+    let params = match read_params(sim, method, rel_path, content_type, &incoming) {
         Ok(params) => params,
         Err(reply) => return trace.finish(reply),
     };
@@ -113,6 +109,66 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
             trace.finish(reply)
         }
     }
+}
+
+/// The request's parameters: an upload's form fields (its file kept in `sim.uploads`,
+/// named by `tmpfilename`), otherwise the body and query string as `extract_params`
+/// reads them. pveproxy only reads urlencoded and JSON bodies outside uploads (506).
+fn read_params(
+    sim: &Sim,
+    method: Method,
+    rel_path: &str,
+    content_type: Option<&str>,
+    incoming: &Incoming<'_>,
+) -> Result<Map<String, Value>, Reply> {
+    let has_body_method = matches!(method, Method::Post | Method::Put);
+    let (media, boundary) = content_type
+        .map(upload::content_type_and_boundary)
+        .unwrap_or_default();
+    if upload::is_upload_path(method.as_str(), rel_path) && !incoming.body.is_empty() {
+        let refused = |message: String| Reply::Bare {
+            status: 501,
+            reason: message.clone(),
+            body: message,
+        };
+        let boundary = boundary
+            .filter(|_| media == "multipart/form-data")
+            .ok_or_else(|| {
+                refused(format!(
+                    "upload 'Content-Type '{}' not implemented",
+                    content_type.unwrap_or_default()
+                ))
+            })?;
+        let upload = upload::parse(&incoming.body, &boundary, incoming.uri.query())
+            .map_err(|e| Reply::Api(ApiError::internal(e)))?;
+        let mut params = upload.params;
+        let tmpfilename = sim.uploads.store(upload.file);
+        params.insert("tmpfilename".into(), Value::String(tmpfilename));
+        return Ok(params);
+    }
+    if has_body_method
+        && !incoming.body.is_empty()
+        && !matches!(
+            media.as_str(),
+            "" | "application/x-www-form-urlencoded" | "application/json"
+        )
+    {
+        let message = format!(
+            "upload 'Content-Type '{}' not implemented",
+            content_type.unwrap_or_default()
+        );
+        return Err(Reply::Bare {
+            status: 506,
+            reason: message.clone(),
+            body: message,
+        });
+    }
+    wire::extract_params(
+        has_body_method,
+        content_type,
+        &incoming.body,
+        incoming.uri.query(),
+    )
 }
 
 /// Resolve, validate and route a request; the returned request's `params` are left empty

@@ -21,6 +21,7 @@ mod server;
 mod sim;
 pub mod tasks;
 pub mod tls;
+pub mod upload;
 mod wire;
 
 pub use record::RecordEntry;

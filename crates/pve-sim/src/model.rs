@@ -49,6 +49,11 @@ pub struct Guest {
     pub snapshots: BTreeMap<String, Snapshot>,
     /// Unix time the guest was last started; uptime derives from it.
     pub started_at: Option<i64>,
+    /// Options whose deletion PVE could not hot-plug (`pending.delete` in the config
+    /// file): a running container's mount points. Applied when the guest stops or
+    /// starts (pve-container `vmconfig_apply_pending`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_delete: Vec<String>,
 }
 
 impl Guest {

@@ -98,6 +98,8 @@ pub struct SimInner {
     pub auth_keys: AuthKeys,
     /// SHA-256 fingerprint of the served certificate (`ssl_fingerprint` in `/nodes`).
     pub fingerprint: Option<String>,
+    /// Uploaded files waiting for their handler (pveproxy's `/var/tmp/pveupload-*`).
+    pub uploads: crate::upload::Uploads,
 }
 
 /// The parts of a simulator that `start` prepares before serving.
@@ -127,6 +129,7 @@ impl Sim {
             faults: Faults::default(),
             auth_keys: AuthKeys::random(),
             fingerprint: parts.fingerprint,
+            uploads: Default::default(),
         }))
     }
 }

@@ -3,6 +3,7 @@
 //! `PVE::API2::Storage::{Config,Status}`). Volumes are in `storage/content.rs`.
 
 mod content;
+mod upload;
 
 use serde_json::{Map, Value, json};
 
@@ -25,6 +26,11 @@ pub fn routes() -> Vec<Route> {
             node_status,
         ),
     ];
+    routes.push(route(
+        Method::Post,
+        "/nodes/{node}/storage/{storage}/upload",
+        upload::upload,
+    ));
     routes.extend(content::routes());
     routes
 }
@@ -60,6 +66,17 @@ pub fn dir_path(storage: &Storage) -> String {
         "/var/lib/vz".to_string()
     } else {
         format!("/mnt/pve/{}", storage.id)
+    }
+}
+
+/// Where a file storage keeps one content type (`get_iso_dir`, `get_vztmpl_dir`,
+/// `get_import_dir`).
+fn volume_dir(storage: &Storage, dir: &str) -> String {
+    let base = dir_path(storage);
+    match dir {
+        "iso" => format!("{base}/template/iso"),
+        "vztmpl" => format!("{base}/template/cache"),
+        other => format!("{base}/{other}"),
     }
 }
 

@@ -25,6 +25,7 @@ fn guest(vmid: u32, kind: GuestType, status: GuestStatus, started_at: Option<i64
         config,
         snapshots: BTreeMap::new(),
         started_at,
+        pending_delete: Vec::new(),
     }
 }
 

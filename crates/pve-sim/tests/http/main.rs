@@ -4,9 +4,11 @@
 
 mod auth;
 mod common;
+mod content;
 mod endpoints;
 mod errors;
 mod faults;
 mod persistence;
 mod recording;
 mod scale;
+mod upload;

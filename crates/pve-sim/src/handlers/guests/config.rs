@@ -1,7 +1,12 @@
 //! `GET/PUT …/config`, QEMU's asynchronous `POST …/config` and `GET …/pending`.
 //!
-//! Changes apply immediately: the simulator has no hotplug limits, so nothing is
-//! ever left pending and `pending` lists current values only.
+//! Changes apply immediately, except what PVE cannot hot-plug and the simulator
+//! models: deleting a running container's mount point stays pending
+//! (`Guest::pending_delete`) until the container stops or starts. `GET …/config`
+//! shows the config with pending changes applied unless `current=1` (pve-container
+//! `load_current_config`); `pending` lists them with `delete: 1`. To model another
+//! pending change, record it in the update (`Update::pending_delete`) and apply it in
+//! `config_disks::apply_pending_deletes`.
 
 use std::collections::BTreeMap;
 
@@ -46,7 +51,14 @@ pub(crate) fn get(sim: &Sim, req: &Req) -> ApiResult {
     let guest = request_guest(&cluster, req)?;
     let mut out = match snapshot {
         Some(name) => snapshot_config(guest, &name).map_err(ApiError::internal)?,
-        None => typed_config(guest.kind, &guest.config),
+        None if req.flag("current")? => typed_config(guest.kind, &guest.config),
+        None => {
+            let mut out = typed_config(guest.kind, &guest.config);
+            for key in &guest.pending_delete {
+                out.remove(key);
+            }
+            out
+        }
     };
     if guest.kind == GuestType::Qemu && out.contains_key("cipassword") {
         out.insert("cipassword".into(), json!("**********"));
@@ -80,7 +92,13 @@ pub(crate) fn pending(sim: &Sim, req: &Req) -> ApiResult {
     let guest = request_guest(&cluster, req)?;
     let mut items: Vec<Value> = typed_config(guest.kind, &guest.config)
         .into_iter()
-        .map(|(key, value)| json!({ "key": key, "value": value }))
+        .map(|(key, value)| {
+            if guest.pending_delete.contains(&key) {
+                json!({ "key": key, "value": value, "delete": 1 })
+            } else {
+                json!({ "key": key, "value": value })
+            }
+        })
         .collect();
     items.push(json!({ "key": "digest", "value": digest(guest) }));
     Ok(Value::Array(items))
@@ -95,6 +113,12 @@ pub(crate) fn put(sim: &Sim, req: &Req) -> ApiResult {
         .get_mut(&update.vmid)
         .expect("checked in prepare");
     guest.config = update.config;
+    guest.pending_delete.retain(|k| !update.sets.contains(k));
+    for key in update.pending_delete {
+        if !guest.pending_delete.contains(&key) {
+            guest.pending_delete.push(key);
+        }
+    }
     Ok(Value::Null)
 }
 
@@ -108,6 +132,7 @@ pub(crate) fn post(sim: &Sim, req: &Req) -> ApiResult {
         config,
         allocated,
         summary,
+        ..
     } = update;
     let log = vec![format!("update VM {vmid}: {summary}")];
     let rollback_node = node.clone();
@@ -141,6 +166,10 @@ struct Update {
     allocated: Vec<String>,
     /// `-key value …` as qemu-server logs the update.
     summary: String,
+    /// Deletions left pending (a running container's mount points).
+    pending_delete: Vec<String>,
+    /// Options set by the update (they leave the pending deletions).
+    sets: Vec<String>,
 }
 
 /// Validate the request and compute the new config; new disks are allocated here.
@@ -200,12 +229,15 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
     let mut allocated = Vec::new();
     let result = apply_sets(cluster, &guest, &mut config, &sets, &mut allocated)
         .and_then(|()| apply_deletes(cluster, &guest, &mut config, &deletes, force));
-    if let Err(error) = result {
-        for volid in &allocated {
-            volumes::free(cluster, &guest.node, volid);
+    let pending_delete = match result {
+        Ok(pending) => pending,
+        Err(error) => {
+            for volid in &allocated {
+                volumes::free(cluster, &guest.node, volid);
+            }
+            return Err(error);
         }
-        return Err(error);
-    }
+    };
     let mut summary: Vec<String> = sets.iter().map(|(k, v)| format!("-{k} {v}")).collect();
     if !deletes.is_empty() {
         summary.push(format!("-delete {}", deletes.join(",")));
@@ -216,6 +248,8 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
         config,
         allocated,
         summary: summary.join(" "),
+        pending_delete,
+        sets: sets.keys().cloned().collect(),
     })
 }
 

@@ -53,6 +53,10 @@ fn apply(cluster: &mut Cluster, vmid: u32, effect: Effect) -> TaskOutcome {
         return TaskOutcome::failed(Vec::new(), format!("guest {vmid} vanished during the task"));
     };
     let node = guest.node.clone();
+    if matches!(effect, Effect::Start | Effect::Stop | Effect::Reboot) {
+        // pve-container applies pending changes in `vm_start` and its poststop hook.
+        super::config_disks::apply_pending_deletes(guest);
+    }
     match effect {
         Effect::Start | Effect::Reboot => {
             guest.status = GuestStatus::Running;

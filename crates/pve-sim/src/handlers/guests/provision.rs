@@ -80,6 +80,7 @@ fn placeholder(kind: GuestType, node: &str, vmid: u32, lock: &str) -> Guest {
         config: BTreeMap::from([("lock".to_string(), lock.to_string())]),
         snapshots: BTreeMap::new(),
         started_at: None,
+        pending_delete: Vec::new(),
     }
 }
 

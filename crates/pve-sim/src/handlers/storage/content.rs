@@ -6,6 +6,8 @@ use std::time::Duration;
 use proxicloud_types::GuestType;
 use serde_json::{Map, Value, json};
 
+mod copy;
+
 use super::{dir_path, node, storage};
 use crate::api::{ApiError, ApiResult, Method, Req, Route, route};
 use crate::model::{Storage, Volume};
@@ -24,6 +26,7 @@ pub fn routes() -> Vec<Route> {
         route(Method::Get, VOLUME, attributes),
         route(Method::Put, VOLUME, update_attributes),
         route(Method::Delete, VOLUME, delete),
+        route(Method::Post, VOLUME, copy::copy),
     ]
 }
 
@@ -213,7 +216,7 @@ fn allocate(sim: &Sim, req: &Req) -> ApiResult {
 }
 
 /// `storage:volname` from the path's volume (which may omit the storage).
-fn real_volume_id(storage_id: &str, volume: &str) -> Result<String, ApiError> {
+pub(super) fn real_volume_id(storage_id: &str, volume: &str) -> Result<String, ApiError> {
     match volume.split_once(':') {
         Some((sid, _)) if sid != storage_id => Err(ApiError::param(
             "volume",
@@ -241,6 +244,46 @@ fn volume_path(storage: &Storage, volid: &str) -> String {
     }
 }
 
+/// The storage plugin's `parse_volname`, as far as it refuses names: LVM and LVM-thin
+/// first run `parse_lvm_name` (pve-storage `PVE::Storage::Plugin`), then want
+/// `vm-<vmid>-…` (thin pools also `base-<vmid>-…`). `PVE::Storage::path` calls it
+/// before any lookup, so these errors come before "does not exist".
+pub(super) fn parse_volname(storage: &Storage, volid: &str) -> Result<(), ApiError> {
+    let name = volid.split_once(':').map_or(volid, |(_, n)| n);
+    if !matches!(storage.kind.as_str(), "lvm" | "lvmthin") {
+        return Ok(());
+    }
+    let bytes = name.as_bytes();
+    let legal = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    let valid = bytes.len() >= 2
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes.iter().all(legal);
+    if !valid {
+        return Err(ApiError::internal(format!(
+            "lvm name '{name}' contains illegal characters"
+        )));
+    }
+    let prefixes: &[&str] = if storage.kind == "lvmthin" {
+        &["vm-", "base-"]
+    } else {
+        &["vm-"]
+    };
+    let owned = prefixes.iter().any(|p| {
+        name.strip_prefix(p)
+            .and_then(|rest| rest.split_once('-'))
+            .is_some_and(|(vmid, rest)| {
+                !vmid.is_empty() && vmid.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty()
+            })
+    });
+    if !owned {
+        return Err(ApiError::internal(format!(
+            "unable to parse lvm volume name '{name}'"
+        )));
+    }
+    Ok(())
+}
+
 fn lookup<'a>(
     cluster: &'a Cluster,
     req: &Req,
@@ -248,6 +291,7 @@ fn lookup<'a>(
     let storage_id = req.path("storage")?;
     let volid = real_volume_id(storage_id, req.path("volume")?)?;
     let storage = storage(node(cluster, req.node()?)?, storage_id)?;
+    parse_volname(storage, &volid)?;
     let volume = storage
         .volumes
         .get(&volid)

@@ -108,6 +108,9 @@ async fn updates_check_the_digest_and_apply_deletes() {
 #[tokio::test]
 async fn new_disks_are_allocated_and_detached_ones_become_unused() {
     let sim = sim();
+    // Stopped: a running container's mount point deletion would stay pending
+    // (tests/mount_points.rs).
+    run(&sim, "POST", "/nodes/pve1/lxc/101/status/stop", &[]).await;
     let before = used(&sim, "pve1", "local-lvm");
     call(
         &sim,

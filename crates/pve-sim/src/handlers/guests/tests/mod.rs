@@ -10,4 +10,5 @@ mod create;
 mod destroy;
 mod disks;
 mod lifecycle;
+mod mount_points;
 mod snapshots;
