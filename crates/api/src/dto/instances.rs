@@ -1,16 +1,21 @@
-//! Instances: mirrored guests → [`proxicloud_types::api::instances`], and the
-//! list and create requests → the domain's queries.
+//! Instances: mirrored guests, the summary and the live configuration →
+//! [`proxicloud_types::api::instances`], and the list and create requests → the
+//! domain's queries.
 
 use proxicloud_domain::FieldErrors;
-use proxicloud_domain::instances::{CreateInstance, NetworkRequest};
-use proxicloud_domain::inventory::{Freshness, InstanceListQuery, OwnerSelector};
+use proxicloud_domain::instances::{ConfigEntry, CreateInstance, InstanceConfig, NetworkRequest};
+use proxicloud_domain::inventory::{
+    ClusterUsage, Freshness, InstanceListQuery, InstanceSummary, OwnerSelector,
+};
 use proxicloud_store::{Cursor, Guest, GuestSort};
 use proxicloud_types::GuestType;
 use proxicloud_types::api::common::DEFAULT_PAGE_LIMIT;
 use proxicloud_types::api::instances::{
-    CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceSort, InstanceType,
+    ClusterUsageDto, ConfigEntryDto, CreateInstanceRequest, InstanceConfigDto, InstanceDto,
+    InstanceListParams, InstanceSort, InstanceSummaryDto, InstanceType,
 };
 
+use super::IntoDto;
 use crate::error::ApiError;
 
 /// How the API shows a mirrored guest.
@@ -118,5 +123,53 @@ pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
         },
         ssh_public_keys: request.ssh_public_keys,
         start: request.start,
+    }
+}
+
+impl IntoDto for InstanceSummary {
+    type Dto = InstanceSummaryDto;
+    fn into_dto(self) -> InstanceSummaryDto {
+        InstanceSummaryDto {
+            total: self.total,
+            by_status: self.by_status,
+            clusters: self.clusters.into_dto(),
+            stale_since: self.freshness.stale_since(),
+        }
+    }
+}
+
+impl IntoDto for ClusterUsage {
+    type Dto = ClusterUsageDto;
+    fn into_dto(self) -> ClusterUsageDto {
+        ClusterUsageDto {
+            cluster_id: self.cluster_id,
+            instances: self.instances,
+            running: self.running,
+            cpus: self.cpus,
+            memory_bytes: self.memory_bytes,
+            memory_used_bytes: self.memory_used_bytes,
+            disk_bytes: self.disk_bytes,
+        }
+    }
+}
+
+impl IntoDto for InstanceConfig {
+    type Dto = InstanceConfigDto;
+    fn into_dto(self) -> InstanceConfigDto {
+        InstanceConfigDto {
+            entries: self.entries.into_dto(),
+            addresses: self.addresses.unwrap_or_default(),
+        }
+    }
+}
+
+impl IntoDto for ConfigEntry {
+    type Dto = ConfigEntryDto;
+    fn into_dto(self) -> ConfigEntryDto {
+        ConfigEntryDto {
+            key: self.key,
+            value: self.value,
+            masked: self.masked,
+        }
     }
 }

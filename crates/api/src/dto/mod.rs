@@ -7,8 +7,11 @@
 //! (and plain functions for the reverse direction, e.g. query enums).
 
 pub mod audit;
+pub mod clusters;
 pub mod instances;
 pub mod jobs;
+pub mod launch;
+pub mod settings;
 pub mod tokens;
 pub mod users;
 pub mod workers;

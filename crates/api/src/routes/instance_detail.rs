@@ -3,13 +3,11 @@
 //! the instance (owner, admins); anyone else gets 404.
 
 use axum::Json;
-use proxicloud_domain::instances::ConfigEntry;
 use proxicloud_domain::instances::InstanceDetails;
 use proxicloud_types::api::audit::AuditEntryDto;
 use proxicloud_types::api::common::{PageQuery, Paginated};
+use proxicloud_types::api::instances::InstanceConfigDto;
 use proxicloud_types::api::jobs::JobDto;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -25,38 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_instance_jobs))
         .routes(routes!(list_instance_audit_entries))
         .routes(routes!(get_instance_config))
-}
-
-/// One key of the guest's Proxmox configuration.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConfigEntryDto {
-    /// e.g. `cores`, `net0`, `rootfs`.
-    pub key: String,
-    /// As Proxmox returned it (property strings unparsed); `********` when masked.
-    pub value: String,
-    /// The key may hold a credential (`cipassword`, …): its value is not shown.
-    pub masked: bool,
-}
-
-impl From<ConfigEntry> for ConfigEntryDto {
-    fn from(entry: ConfigEntry) -> Self {
-        Self {
-            key: entry.key,
-            value: entry.value,
-            masked: entry.masked,
-        }
-    }
-}
-
-/// The guest's configuration as Proxmox has it now, keys sorted.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstanceConfigDto {
-    pub entries: Vec<ConfigEntryDto>,
-    /// The guest's IP addresses, asked for together with the configuration (a running
-    /// container, a running VM with a working guest agent); otherwise the last known
-    /// ones, empty when never learned. The instance row is updated too
-    /// (`instance.changed`).
-    pub addresses: Vec<String>,
 }
 
 /// The jobs about an instance (create, power actions, terminate), newest first,
@@ -109,12 +75,5 @@ async fn get_instance_config(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<InstanceConfigDto>> {
     let config = instance_details.config(&auth.principal, id).await?;
-    Ok(Json(InstanceConfigDto {
-        entries: config
-            .entries
-            .into_iter()
-            .map(ConfigEntryDto::from)
-            .collect(),
-        addresses: config.addresses.unwrap_or_default(),
-    }))
+    Ok(Json(config.into_dto()))
 }

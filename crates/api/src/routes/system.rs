@@ -6,9 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
-use proxicloud_types::api::workers::WorkerSummaryDto;
-use serde::Serialize;
-use utoipa::ToSchema;
+use proxicloud_types::api::system::{HealthResponse, ReadinessResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,26 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_reference))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HealthResponse {
-    /// `ok`, or `ready` for readiness.
-    pub status: &'static str,
-}
-
-/// Readiness of this replica, with the states of its background workers (which do not
-/// decide readiness: a standby or backing-off worker is normal on a healthy replica).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReadinessResponse {
-    /// `ready`.
-    pub status: &'static str,
-    pub workers: Vec<WorkerSummaryDto>,
-}
-
 /// Liveness: the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "system", security(()),
     responses((status = 200, body = HealthResponse)))]
 async fn liveness() -> Json<HealthResponse> {
-    Json(HealthResponse { status: "ok" })
+    Json(HealthResponse {
+        status: "ok".to_owned(),
+    })
 }
 
 /// Readiness: every dependency (the database, …) answers. 200 also lists the background
@@ -67,7 +52,7 @@ async fn readiness(State(state): State<AppState>) -> Response {
             .map(summary)
             .collect();
         return Json(ReadinessResponse {
-            status: "ready",
+            status: "ready".to_owned(),
             workers,
         })
         .into_response();

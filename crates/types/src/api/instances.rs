@@ -1,5 +1,8 @@
-//! `/api/v1/instances`: LXC containers and VMs — reads from the inventory mirror,
-//! and the create / power / terminate requests (answered with a `JobDto`).
+//! `/api/v1/instances`: LXC containers and VMs — reads from the inventory mirror
+//! (the list, the summary), the live configuration, and the create / power /
+//! terminate requests (answered with a `JobDto`).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -225,4 +228,60 @@ pub struct ConfirmTermination {
 pub struct AssignOwnerRequest {
     /// The new owner, or `null` to make the instance unmanaged again.
     pub owner_id: Option<Uuid>,
+}
+
+/// One key of the guest's Proxmox configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfigEntryDto {
+    /// e.g. `cores`, `net0`, `rootfs`.
+    pub key: String,
+    /// As Proxmox returned it (property strings unparsed); `********` when masked.
+    pub value: String,
+    /// The key may hold a credential (`cipassword`, …): its value is not shown.
+    pub masked: bool,
+}
+
+/// The guest's configuration as Proxmox has it now, keys sorted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceConfigDto {
+    pub entries: Vec<ConfigEntryDto>,
+    /// The guest's IP addresses, asked for together with the configuration (a running
+    /// container, a running VM with a working guest agent); otherwise the last known
+    /// ones, empty when never learned. The instance row is updated too
+    /// (`instance.changed`).
+    pub addresses: Vec<String>,
+}
+
+// `GET /api/v1/instances/summary`: counts and per-cluster totals of the instances the
+// caller may see (a plain comment: a doc comment would change the served document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceSummaryDto {
+    pub total: u64,
+    /// Instances per status (`running`, `stopped`, …).
+    pub by_status: BTreeMap<String, u64>,
+    /// One entry per cluster with instances you may see.
+    pub clusters: Vec<ClusterUsageDto>,
+    /// Set while any of those clusters is unreachable: the earliest outage.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub stale_since: Option<Timestamp>,
+}
+
+/// What a cluster's instances (those you may see) are configured with and use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClusterUsageDto {
+    pub cluster_id: Uuid,
+    pub instances: u64,
+    pub running: u64,
+    /// Configured vCPUs.
+    pub cpus: f64,
+    /// Configured memory.
+    pub memory_bytes: u64,
+    /// Memory in use by running instances.
+    pub memory_used_bytes: u64,
+    /// Configured disk.
+    pub disk_bytes: u64,
 }

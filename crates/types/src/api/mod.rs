@@ -11,10 +11,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clusters;
 pub mod common;
 pub mod instances;
 pub mod jobs;
+pub mod launch;
 mod secret;
+pub mod settings;
+pub mod system;
 pub mod tokens;
 pub mod users;
 pub mod workers;
