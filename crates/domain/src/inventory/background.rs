@@ -59,7 +59,7 @@ impl BackgroundWorker for InventoryWorker {
     async fn run(&self, ctx: WorkerContext) -> Result<(), String> {
         // Returns once cancelled, with every cluster's poller stopped: a replica that
         // lost the election polls no more.
-        supervisor::run(self.context.clone(), ctx.child_token(), Some(ctx)).await;
+        supervisor::run(self.context.clone(), ctx.child_token(), ctx).await;
         Ok(())
     }
 }

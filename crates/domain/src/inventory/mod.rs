@@ -30,8 +30,6 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use proxicloud_store::{Store, Uuid};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 pub use background::Inventory;
 pub use guest_index::{GuestIndex, IndexedGuest};
@@ -111,58 +109,6 @@ impl PollStats {
 
     pub fn polls(&self, cluster: Uuid) -> u64 {
         self.polls.lock().get(&cluster).copied().unwrap_or(0)
-    }
-}
-
-/// The running mirror. Dropping it without [`InventoryHandle::shutdown`] leaves the
-/// workers running until the runtime stops.
-pub struct InventoryHandle {
-    cancel: CancellationToken,
-    supervisor: JoinHandle<()>,
-    stats: Arc<PollStats>,
-    refresher: Arc<InventoryRefresher>,
-}
-
-impl InventoryHandle {
-    pub fn stats(&self) -> Arc<PollStats> {
-        self.stats.clone()
-    }
-
-    /// Syncs a cluster on demand (for the job engine, after it changed a guest).
-    pub fn refresher(&self) -> Arc<InventoryRefresher> {
-        self.refresher.clone()
-    }
-
-    /// Stops every worker (an in-flight poll is abandoned; the mirror stays as last
-    /// synced) and waits for them.
-    pub async fn shutdown(self) {
-        self.cancel.cancel();
-        if let Err(error) = self.supervisor.await {
-            tracing::error!(%error, "inventory supervisor ended abnormally");
-        }
-    }
-}
-
-/// Starts the supervisor, which starts a worker for every stored cluster at once, in
-/// this process whatever the other replicas do. Superseded by [`Inventory`] under the
-/// workers' supervisor; kept until every caller has moved.
-pub fn start(
-    store: Arc<dyn Store>,
-    clusters: Arc<ClusterService>,
-    events: Arc<EventBus>,
-    poll_interval: watch::Receiver<Duration>,
-    config: InventoryConfig,
-) -> InventoryHandle {
-    let context = Context::new(store, clusters, events, poll_interval, config);
-    let stats = context.stats.clone();
-    let refresher = Arc::new(InventoryRefresher::new(context.clone()));
-    let cancel = CancellationToken::new();
-    let supervisor = tokio::spawn(supervisor::run(context, cancel.clone(), None));
-    InventoryHandle {
-        cancel,
-        supervisor,
-        stats,
-        refresher,
     }
 }
 

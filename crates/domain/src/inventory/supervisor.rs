@@ -20,12 +20,8 @@ struct Worker {
     task: JoinHandle<()>,
 }
 
-/// `report`, when run as a background worker, receives each poll's outcome.
-pub(super) async fn run(
-    ctx: Arc<Context>,
-    cancel: CancellationToken,
-    report: Option<WorkerContext>,
-) {
+/// `report` (the inventory's worker state) receives each poll's outcome.
+pub(super) async fn run(ctx: Arc<Context>, cancel: CancellationToken, report: WorkerContext) {
     let mut changes = ctx.clusters.subscribe_changes();
     let mut workers: HashMap<Uuid, Worker> = HashMap::new();
     let mut reconcile_timer = tokio::time::interval(ctx.config.reconcile_interval);
@@ -65,7 +61,7 @@ pub(super) async fn run(
 async fn reconcile(
     ctx: &Arc<Context>,
     cancel: &CancellationToken,
-    report: &Option<WorkerContext>,
+    report: &WorkerContext,
     workers: &mut HashMap<Uuid, Worker>,
 ) {
     workers.retain(|_, worker| !worker.task.is_finished());

@@ -37,7 +37,7 @@ pub(super) async fn run(
     id: Uuid,
     cancel: CancellationToken,
     wake: Arc<Notify>,
-    report: Option<WorkerContext>,
+    report: WorkerContext,
 ) {
     let mut failures: u32 = 0;
     let mut interval = ctx.poll_interval.clone();
@@ -64,9 +64,7 @@ pub(super) async fn run(
                 backoff(every, failures, ctx.config.max_backoff)
             }
         };
-        if let Some(report) = &report {
-            report.record_run(outcome(id, &cycle), Some(Timestamp::now() + delay));
-        }
+        report.record_run(outcome(id, &cycle), Some(Timestamp::now() + delay));
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(delay) => {}

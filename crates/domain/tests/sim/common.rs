@@ -10,8 +10,9 @@ use proxicloud_domain::clusters::{
 };
 use proxicloud_domain::events::EventBus;
 use proxicloud_domain::iam::{AuthMethod, Principal};
-use proxicloud_domain::inventory::{self, InventoryConfig, InventoryHandle};
+use proxicloud_domain::inventory::{Inventory, InventoryConfig, InventoryRefresher, PollStats};
 use proxicloud_domain::secrets::MasterKey;
+use proxicloud_domain::workers::{Supervisor, SupervisorConfig, SupervisorHandle, WorkerState};
 use proxicloud_pve::{RetryPolicy, Timeouts, VmId};
 use proxicloud_pve_sim::schema::default_schema_path;
 use proxicloud_pve_sim::{RunningSim, SimConfig};
@@ -193,10 +194,40 @@ pub fn assert_schema_valid(sim: &RunningSim) {
 /// How long an eventually-true condition may take (polls run every 50–100 ms).
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// The mirror as `serve` runs it: [`Inventory`] (built as `Services` builds it) under
+/// the workers' supervisor, alone, so that nothing else acts behind a test's back.
+pub struct RunningInventory {
+    inventory: Inventory,
+    workers: SupervisorHandle,
+}
+
+impl RunningInventory {
+    pub fn stats(&self) -> Arc<PollStats> {
+        self.inventory.stats.clone()
+    }
+
+    pub fn refresher(&self) -> Arc<InventoryRefresher> {
+        self.inventory.refresher.clone()
+    }
+
+    /// The `inventory` worker's state as the supervisor reports it.
+    pub fn state(&self) -> WorkerState {
+        self.workers.states().remove(0)
+    }
+
+    /// Stops the pollers (an in-flight poll is abandoned) and waits for them.
+    pub async fn shutdown(self) {
+        self.workers.shutdown().await;
+    }
+}
+
 /// Starts the mirror polling every `every`; the sender changes the interval.
-pub fn start_inventory(h: &Harness, every: Duration) -> (InventoryHandle, watch::Sender<Duration>) {
+pub fn start_inventory(
+    h: &Harness,
+    every: Duration,
+) -> (RunningInventory, watch::Sender<Duration>) {
     let (interval, receiver) = watch::channel(every);
-    let handle = inventory::start(
+    let inventory = Inventory::new(
         h.store.clone(),
         h.clusters.clone(),
         h.events.clone(),
@@ -206,7 +237,12 @@ pub fn start_inventory(h: &Harness, every: Duration) -> (InventoryHandle, watch:
             reconcile_interval: Duration::from_secs(60),
         },
     );
-    (handle, interval)
+    let workers = Supervisor::start(
+        h.store.clone(),
+        vec![inventory.worker.clone()],
+        SupervisorConfig::default(),
+    );
+    (RunningInventory { inventory, workers }, interval)
 }
 
 /// The live guest with this vmid in the mirror.
