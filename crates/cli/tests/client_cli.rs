@@ -8,11 +8,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::ServeProcess;
+use common::{ServeProcess, TEMPLATE};
 use serde_json::Value;
 
 const ADMIN_PASSWORD: &str = "cli-client-password";
-const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
 /// Runs `proxicloud args…` with `config_home` as its config dir, `env` added and
 /// `stdin` piped in (not a terminal: prompts read lines, progress is plain lines).
@@ -140,9 +139,37 @@ fn login_launch_wait_and_the_documented_exit_codes() {
 
     let stop = run(&["instances", "stop", "from-the-cli", "--wait", "-o", "json"]);
     assert_eq!(json(&stop)["status"], "succeeded");
+    let start = run(&["instances", "start", "from-the-cli", "--wait", "-o", "json"]);
+    assert_eq!(json(&start)["status"], "succeeded");
+    // A clean shutdown: its own job kind, and the guest ends stopped.
+    let shutdown = json(&run(&[
+        "instances",
+        "shutdown",
+        "from-the-cli",
+        "--wait",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(shutdown["status"], "succeeded", "{shutdown}");
+    assert_eq!(shutdown["kind"], "instance.shutdown", "{shutdown}");
+    let shut = json(&run(&["instances", "get", "from-the-cli", "-o", "json"]));
+    assert_eq!(shut["status"], "stopped", "{shut}");
+
     let jobs = json(&run(&["jobs", "list", "--output", "json"]));
-    assert_eq!(jobs.as_array().unwrap().len(), 2, "{jobs}");
-    let first = jobs[1]["id"].as_str().unwrap();
+    assert_eq!(jobs.as_array().unwrap().len(), 4, "{jobs}");
+    let first = jobs[3]["id"].as_str().unwrap();
+    // `--status` filters on the server: nothing waits for child jobs here.
+    let waiting = json(&run(&["jobs", "list", "--status", "waiting", "-o", "json"]));
+    assert_eq!(waiting, serde_json::json!([]), "{waiting}");
+    let succeeded = json(&run(&[
+        "jobs",
+        "list",
+        "--status",
+        "succeeded",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(succeeded.as_array().unwrap().len(), 4, "{succeeded}");
     assert_eq!(
         json(&run(&["jobs", "watch", first, "-o", "json"]))["kind"],
         "instance.create"

@@ -5,96 +5,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{ServeProcess, SimProcess};
+use common::{Api, ServeProcess, SimProcess, wait_until};
 use reqwest::blocking::Client;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const ADMIN_PASSWORD: &str = "crash-test-password";
 const TOKEN_ID: &str = "root@pam!crash";
 const TOKEN_SECRET: &str = "0c9a4f7e-crash-test-0000-000000000000";
 const INSTANCES: usize = 6;
-
-struct Api {
-    http: Client,
-    url: String,
-    bearer: String,
-}
-
-impl Api {
-    fn login(url: &str) -> Self {
-        let http = Client::new();
-        let session: Value = http
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let bearer = session["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_string();
-        Self {
-            http,
-            url: url.to_string(),
-            bearer,
-        }
-    }
-
-    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.bearer);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().expect("API request");
-        let status = response.status().as_u16();
-        (status, response.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let (status, body) = self.call(reqwest::Method::GET, path, None);
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    fn job_statuses(&self, ids: &[String]) -> Vec<String> {
-        ids.iter()
-            .map(|id| {
-                self.get(&format!("/api/v1/jobs/{id}"))["status"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string()
-            })
-            .collect()
-    }
-
-    /// Every instance of the mirror, all pages.
-    fn instances(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut path = "/api/v1/instances?limit=500".to_string();
-        loop {
-            let page = self.get(&path);
-            all.extend(page["items"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(cursor) => path = format!("/api/v1/instances?limit=500&cursor={cursor}"),
-                None => return all,
-            }
-        }
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// Guest names on the simulator itself (the source of truth), with their counts.
 fn names_on_proxmox(sim: &SimProcess) -> HashMap<String, usize> {
@@ -132,45 +52,18 @@ fn kill_dash_nine_mid_create_resumes_every_job_without_duplicates_or_orphans() {
         "0.5",
         &["--token", &format!("{TOKEN_ID}={TOKEN_SECRET}")],
     );
-    let fingerprint = sim.fingerprint.clone().expect("TLS fingerprint");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
 
     let server = ServeProcess::start(&data, ADMIN_PASSWORD, &[]);
-    let api = Api::login(&server.url);
-    let (status, cluster) = api.call(
-        reqwest::Method::POST,
-        "/api/v1/clusters",
-        Some(
-            json!({"name": "lab", "addresses": [format!("https://127.0.0.1:{}", sim.port)],
-                    "auth": {"type": "token", "token_id": TOKEN_ID, "secret": TOKEN_SECRET},
-                    "tls_fingerprint": fingerprint}),
-        ),
-    );
-    assert_eq!(status, 201, "{cluster}");
+    let api = Api::login(&server.url, ADMIN_PASSWORD);
+    api.register_sim(&sim, TOKEN_ID, TOKEN_SECRET);
     wait_until("the mirror to fill", Duration::from_secs(60), || {
         !api.instances().is_empty()
     });
 
     let names: Vec<String> = (0..INSTANCES).map(|i| format!("crash-{i}")).collect();
-    let jobs: Vec<String> = names
-        .iter()
-        .map(|name| {
-            let (status, body) = api.call(
-                reqwest::Method::POST,
-                "/api/v1/instances",
-                Some(json!({"type": "lxc", "name": name, "cluster": "lab",
-                            "template": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
-                            "cores": 1, "memory": 512, "disk": 4})),
-            );
-            assert_eq!(status, 202, "create {name}: {body}");
-            body["id"]
-                .as_str()
-                .or(body["job"]["id"].as_str())
-                .expect("job id")
-                .to_string()
-        })
-        .collect();
+    let jobs: Vec<String> = names.iter().map(|name| api.launch_lxc(name)).collect();
 
     // Kill while work is genuinely in flight: some jobs running, none finished yet.
     wait_until("jobs to be running", Duration::from_secs(30), || {
@@ -184,10 +77,7 @@ fn kill_dash_nine_mid_create_resumes_every_job_without_duplicates_or_orphans() {
     );
 
     let server = ServeProcess::start(&data, ADMIN_PASSWORD, &[]);
-    let api = Api {
-        url: server.url.clone(),
-        ..api
-    };
+    let api = api.at(&server.url);
     wait_until("every job to end", Duration::from_secs(120), || {
         api.job_statuses(&jobs)
             .iter()

@@ -9,16 +9,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use common::{ServeProcess, SimProcess};
+use common::{Api, ServeProcess, SimProcess, wait_until};
 
 const ADMIN_PASSWORD: &str = "replicas-test-password";
 const TOKEN_ID: &str = "root@pam!replicas";
@@ -100,98 +97,6 @@ fn replica(root: &Path, name: &str, db: &Database, job_workers: usize) -> ServeP
     )
 }
 
-struct Api {
-    http: Client,
-    url: String,
-    bearer: String,
-}
-
-impl Api {
-    fn login(url: &str) -> Self {
-        let http = Client::new();
-        let session: Value = http
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let bearer = session["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_string();
-        Self {
-            http,
-            url: url.to_string(),
-            bearer,
-        }
-    }
-
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.bearer);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().expect("API request");
-        let status = response.status().as_u16();
-        (status, response.json().unwrap_or(Value::Null))
-    }
-
-    /// This replica's `inventory` worker.
-    fn inventory_worker(&self) -> Value {
-        let (status, body) = self.send(reqwest::Method::GET, "/api/v1/system/workers", None);
-        assert_eq!(status, 200, "{body}");
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|w| w["name"] == "inventory")
-            .cloned()
-            .expect("an inventory worker")
-    }
-
-    /// Follows `/api/v1/events` on a thread; each event arrives as (kind, data).
-    fn events(&self) -> mpsc::Receiver<(String, Value)> {
-        let response = Client::builder()
-            .timeout(None)
-            .build()
-            .unwrap()
-            .get(format!("{}/api/v1/events", self.url))
-            .bearer_auth(&self.bearer)
-            .send()
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut kind = String::new();
-            for line in BufReader::new(response).lines() {
-                let Ok(line) = line else { return };
-                if let Some(k) = line.strip_prefix("event:") {
-                    kind = k.trim().to_string();
-                } else if let Some(data) = line.strip_prefix("data:") {
-                    let data = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
-                    if tx.send((std::mem::take(&mut kind), data)).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        rx
-    }
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    started.elapsed()
-}
-
 fn leads(worker: &Value) -> bool {
     worker["state"] == "running" && worker["leader"] == true
 }
@@ -205,27 +110,20 @@ fn one_replica_polls_another_takes_over_and_events_cross_replicas() {
     // `queuer` runs no jobs, so every job runs on `runner`.
     let queuer = replica(dir.path(), "queuer", &db, 0);
     let runner = replica(dir.path(), "runner", &db, 2);
-    let (a, b) = (Api::login(&queuer.url), Api::login(&runner.url));
-
-    let (status, cluster) = a.send(
-        reqwest::Method::POST,
-        "/api/v1/clusters",
-        Some(
-            json!({"name": "lab", "addresses": [format!("https://127.0.0.1:{}", sim.port)],
-                    "auth": {"type": "token", "token_id": TOKEN_ID, "secret": TOKEN_SECRET},
-                    "tls_fingerprint": sim.fingerprint.clone().expect("TLS fingerprint")}),
-        ),
+    let (a, b) = (
+        Api::login(&queuer.url, ADMIN_PASSWORD),
+        Api::login(&runner.url, ADMIN_PASSWORD),
     );
-    assert_eq!(status, 201, "{cluster}");
+    a.register_sim(&sim, TOKEN_ID, TOKEN_SECRET);
 
     // Exactly one replica polls: the leader has polled, the other stands by.
     wait_until("a leader's first poll", Duration::from_secs(20), || {
-        let (wa, wb) = (a.inventory_worker(), b.inventory_worker());
+        let (wa, wb) = (a.worker("inventory"), b.worker("inventory"));
         [&wa, &wb]
             .iter()
             .any(|w| leads(w) && w["last_run"].is_string())
     });
-    let (wa, wb) = (a.inventory_worker(), b.inventory_worker());
+    let (wa, wb) = (a.worker("inventory"), b.worker("inventory"));
     assert!(leads(&wa) != leads(&wb), "exactly one leader: {wa} / {wb}");
     let standby = if leads(&wa) { &wb } else { &wa };
     assert_eq!(standby["state"], "standby", "{standby}");
@@ -236,19 +134,7 @@ fn one_replica_polls_another_takes_over_and_events_cross_replicas() {
 
     // An SSE client on the queuer sees the job the runner finishes.
     let events = a.events();
-    let (status, accepted) = a.send(
-        reqwest::Method::POST,
-        "/api/v1/instances",
-        Some(json!({"type": "lxc", "name": "crossing", "cluster": "lab",
-                    "template": "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
-                    "cores": 1, "memory": 512, "disk": 4})),
-    );
-    assert_eq!(status, 202, "{accepted}");
-    let job = accepted["id"]
-        .as_str()
-        .or(accepted["job"]["id"].as_str())
-        .expect("job id")
-        .to_string();
+    let job = a.launch_lxc("crossing");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -272,7 +158,7 @@ fn one_replica_polls_another_takes_over_and_events_cross_replicas() {
     };
     leader.kill_hard();
     let took = wait_until("the takeover", Duration::from_secs(15), || {
-        let w = survivor.inventory_worker();
+        let w = survivor.worker("inventory");
         leads(&w) && w["last_run"].is_string()
     });
     assert!(

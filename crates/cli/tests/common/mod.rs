@@ -3,6 +3,12 @@
 
 //! Helpers for tests that run the real `proxicloud` binary.
 
+mod api;
+
+// Not every test binary uses these.
+#[allow(unused_imports)]
+pub use api::{Api, TEMPLATE, wait_until};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

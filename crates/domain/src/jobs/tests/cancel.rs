@@ -5,33 +5,25 @@ use std::sync::Arc;
 
 use proxicloud_store::{JobStatus, Role, StepStatus};
 
-use super::engine::{fast_config, handlers};
+use super::engine::handlers;
 use super::fan_out::{FanOut, fan_out_job, tree_handlers, waiting_child};
-use super::support::{DONE, principal_of, sqlite_store, user, wait_for_job, wait_until_finished};
+use super::support::{
+    DONE, fast_config, principal_of, setup, start_engine, submit, user, wait_for_job,
+    wait_until_finished,
+};
 use super::toy::{Toy, held_pve, toy_job};
 use crate::error::DomainError;
-use crate::events::EventBus;
-use crate::jobs::{JobEngine, JobQueue};
 
 #[tokio::test]
 async fn a_queued_job_is_cancelled_at_once_and_never_runs() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let (_store, alice, queue, _dir) = setup().await;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     let cancelled = queue.cancel(&principal_of(&alice), id).await.unwrap();
     assert_eq!(cancelled.status, JobStatus::Cancelled);
     assert_eq!(cancelled.error.as_deref(), Some("cancelled by alice"));
 
     let toy = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
     let again = queue.cancel(&principal_of(&alice), id).await;
     engine.shutdown().await;
     assert!(
@@ -49,18 +41,11 @@ async fn a_queued_job_is_cancelled_at_once_and_never_runs() {
 
 #[tokio::test]
 async fn only_the_owner_or_an_admin_may_cancel() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
+    let (store, alice, queue, _dir) = setup().await;
     let bob = user(store.as_ref(), "bob", Role::Operator).await;
     let reader = user(store.as_ref(), "reader", Role::Readonly).await;
     let root = user(store.as_ref(), "root", Role::Admin).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     let bobs = queue.cancel(&principal_of(&bob), id).await;
     assert!(
         matches!(bobs, Err(DomainError::NotFound { resource: "job" })),
@@ -77,20 +62,11 @@ async fn only_the_owner_or_an_admin_may_cancel() {
 
 #[tokio::test]
 async fn a_running_job_stops_at_the_next_step_boundary_and_compensates() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let pve = held_pve();
     let toy = waiting_child(&pve);
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     wait_for_job(store.as_ref(), id, DONE, |j| j.pve_upid.is_some()).await;
 
     let requested = queue.cancel(&principal_of(&alice), id).await.unwrap();
@@ -117,19 +93,16 @@ async fn a_running_job_stops_at_the_next_step_boundary_and_compensates() {
 
 #[tokio::test]
 async fn cancelling_a_parent_cancels_its_children_then_the_parent() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let pve = held_pve();
     let parent = FanOut::new(3);
-    let engine = JobEngine::start(
+    let engine = start_engine(
         &queue,
         tree_handlers(&parent, &waiting_child(&pve)),
         fast_config(),
     )
-    .await
-    .unwrap();
-    let id = queue.submit(fan_out_job(alice.id)).await.unwrap().job.id;
+    .await;
+    let id = submit(&queue, fan_out_job(alice.id)).await;
     wait_for_job(store.as_ref(), id, DONE, |j| j.status == JobStatus::Waiting).await;
 
     let root = user(store.as_ref(), "root", Role::Admin).await;

@@ -3,28 +3,17 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use proxicloud_store::{JobStatus, PageRequest, Role, StepStatus, Store};
 
-use super::support::{DONE, principal_of, sqlite_store, user, wait_for_job, wait_until_finished};
+use super::support::{
+    DONE, fast_config, principal_of, setup, sqlite_store, start_engine, submit, user, wait_for_job,
+    wait_until_finished,
+};
 use super::toy::{STEPS, TOY, Toy, toy_job};
 use crate::error::DomainError;
 use crate::events::EventBus;
-use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobListQuery, JobQueue, JobService};
-
-pub(super) fn fast_config() -> EngineConfig {
-    EngineConfig {
-        workers: 2,
-        lease: Duration::from_secs(2),
-        idle_poll: Duration::from_millis(20),
-        task_poll: Duration::from_millis(10),
-        task_timeout: Duration::from_secs(10),
-        transient_retries: 3,
-        retry_backoff: Duration::from_millis(10),
-        ..EngineConfig::default()
-    }
-}
+use crate::jobs::{JobHandlers, JobListQuery, JobQueue, JobService};
 
 pub(super) fn handlers(toy: &Arc<Toy>) -> JobHandlers {
     let mut handlers = JobHandlers::new();
@@ -40,9 +29,7 @@ async fn steps_run_in_order_and_every_checkpoint_is_published_to_the_owner() {
     let (_, mut feed) = events.subscribe(None);
     let queue = JobQueue::new(store.clone(), events.clone());
     let toy = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
 
     let submitted = queue.submit(toy_job(alice.id, None, None)).await.unwrap();
     assert_eq!(submitted.job.status, JobStatus::Queued);
@@ -79,20 +66,11 @@ async fn steps_run_in_order_and_every_checkpoint_is_published_to_the_owner() {
 
 #[tokio::test]
 async fn a_failed_step_fails_the_job_with_its_text_and_is_compensated() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let toy = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
 
-    let id = queue
-        .submit(toy_job(alice.id, Some("two"), None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, Some("two"), None)).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
 
@@ -114,21 +92,12 @@ async fn a_failed_step_fails_the_job_with_its_text_and_is_compensated() {
 
 #[tokio::test]
 async fn transient_failures_retry_the_same_step_then_give_up() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let toy = Arc::new(Toy::default());
     toy.transient_failures.store(2, Ordering::SeqCst);
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
 
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(toy.steps_run(), ["one", "two", "two", "two", "three"]);
@@ -141,12 +110,7 @@ async fn transient_failures_retry_the_same_step_then_give_up() {
 
     // More failures than retries: the job fails with the last error.
     toy.transient_failures.store(10, Ordering::SeqCst);
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
@@ -155,18 +119,9 @@ async fn transient_failures_retry_the_same_step_then_give_up() {
 
 #[tokio::test]
 async fn unknown_job_kinds_fail_instead_of_blocking_the_queue() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
-    let engine = JobEngine::start(&queue, JobHandlers::new(), fast_config())
-        .await
-        .unwrap();
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let (store, alice, queue, _dir) = setup().await;
+    let engine = start_engine(&queue, JobHandlers::new(), fast_config()).await;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
@@ -175,10 +130,8 @@ async fn unknown_job_kinds_fail_instead_of_blocking_the_queue() {
 
 #[tokio::test]
 async fn a_repeated_idempotency_key_returns_the_first_job() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
+    let (store, alice, queue, _dir) = setup().await;
     let bob = user(store.as_ref(), "bob", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
 
     let first = queue
         .submit(toy_job(alice.id, None, Some("k-1")))
@@ -207,11 +160,9 @@ async fn a_repeated_idempotency_key_returns_the_first_job() {
 
 #[tokio::test]
 async fn operators_read_their_own_jobs_admins_read_all() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
+    let (store, alice, queue, _dir) = setup().await;
     let bob = user(store.as_ref(), "bob", Role::Operator).await;
     let root = user(store.as_ref(), "root", Role::Admin).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
     let service = JobService::new(store.clone() as Arc<dyn Store>);
     let alices = queue
         .submit(toy_job(alice.id, None, None))

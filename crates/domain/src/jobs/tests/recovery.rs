@@ -6,11 +6,14 @@ use std::time::Duration;
 use proxicloud_pve::fake::{FakePve, TaskEnd};
 use proxicloud_store::{Backend, JobStatus, Role, StepStatus, Store};
 
-use super::engine::{fast_config, handlers};
-use super::support::{CrashingStore, DONE, sqlite_store, user, wait_for_job, wait_until_finished};
+use super::engine::handlers;
+use super::support::{
+    CrashingStore, DONE, fast_config, setup, sqlite_store, start_engine, submit, user,
+    wait_for_job, wait_until_finished,
+};
 use super::toy::{Toy, held_pve, toy_job};
 use crate::events::EventBus;
-use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
+use crate::jobs::{Clock, EngineConfig, JobQueue};
 
 fn waiting_toy(pve: &Arc<FakePve>) -> Arc<Toy> {
     Arc::new(Toy {
@@ -21,20 +24,11 @@ fn waiting_toy(pve: &Arc<FakePve>) -> Arc<Toy> {
 
 #[tokio::test]
 async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_same_task() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let pve = held_pve();
-    let engine = JobEngine::start(&queue, handlers(&waiting_toy(&pve)), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&waiting_toy(&pve)), fast_config()).await;
 
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     wait_for_job(store.as_ref(), id, DONE, |j| j.pve_upid.is_some()).await;
     engine.shutdown().await;
 
@@ -50,9 +44,7 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
     assert_eq!(released.steps[1].status, StepStatus::Running);
 
     let toy = waiting_toy(&pve);
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
     wait_for_job(store.as_ref(), id, DONE, |j| j.attempts == 2).await;
     pve.hold_tasks(false);
     let job = wait_until_finished(store.as_ref(), id).await;
@@ -68,21 +60,12 @@ async fn shutdown_hands_a_waiting_job_back_and_the_next_engine_waits_for_the_sam
 
 #[tokio::test]
 async fn a_failed_proxmox_task_fails_the_job_with_pves_exit_status_and_log() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let pve = held_pve();
     let toy = waiting_toy(&pve);
-    let engine = JobEngine::start(&queue, handlers(&toy), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), fast_config()).await;
 
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     wait_for_job(store.as_ref(), id, DONE, |j| j.pve_upid.is_some()).await;
     pve.script_task_ends([TaskEnd::exit("startup for container '100' failed")]);
     pve.hold_tasks(false);
@@ -109,19 +92,13 @@ async fn sqlite_start_up_resumes_the_jobs_of_a_dead_process_at_once() {
     };
     let (crashing, crashed) = CrashingStore::new(store.clone(), Backend::Sqlite, 3);
     let dying = JobQueue::new(crashing.clone(), Arc::new(EventBus::new()));
-    let first = JobEngine::start(
+    let first = start_engine(
         &dying,
         handlers(&Arc::new(Toy::default())),
         long_lease.clone(),
     )
-    .await
-    .unwrap();
-    let id = dying
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    .await;
+    let id = submit(&dying, toy_job(alice.id, None, None)).await;
     crashed.notified().await;
     first.abort();
 
@@ -134,9 +111,7 @@ async fn sqlite_start_up_resumes_the_jobs_of_a_dead_process_at_once() {
 
     let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
     let toy = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, handlers(&toy), long_lease)
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), long_lease).await;
     let job = wait_for_job(store.as_ref(), id, Duration::from_secs(5), |j| {
         j.status.is_terminal()
     })
@@ -171,24 +146,15 @@ async fn with_several_processes_a_dead_workers_job_waits_for_its_lease() {
     };
     let (crashing, crashed) = CrashingStore::new(store.clone(), Backend::Postgres, 3);
     let dying = JobQueue::new(crashing.clone(), Arc::new(EventBus::new()));
-    let first = JobEngine::start(&dying, handlers(&Arc::new(Toy::default())), config.clone())
-        .await
-        .unwrap();
-    let id = dying
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let first = start_engine(&dying, handlers(&Arc::new(Toy::default())), config.clone()).await;
+    let id = submit(&dying, toy_job(alice.id, None, None)).await;
     crashed.notified().await;
     first.abort();
     let dead_worker = store.jobs().get(id).await.unwrap().claimed_by;
 
     let (replica, _) = CrashingStore::new(store.clone(), Backend::Postgres, usize::MAX);
     let queue = JobQueue::new(replica, Arc::new(EventBus::new()));
-    let engine = JobEngine::start(&queue, handlers(&Arc::new(Toy::default())), config)
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&Arc::new(Toy::default())), config).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let early = store.jobs().get(id).await.unwrap();
     assert_eq!(
@@ -215,15 +181,8 @@ async fn a_worker_that_lost_its_lease_stops_and_leaves_the_job_to_its_new_worker
         ..fast_config()
     };
     let queue = JobQueue::new(replicas.clone(), Arc::new(EventBus::new()));
-    let first = JobEngine::start(&queue, handlers(&slow), config.clone())
-        .await
-        .unwrap();
-    let id = queue
-        .submit(toy_job(alice.id, None, None))
-        .await
-        .unwrap()
-        .job
-        .id;
+    let first = start_engine(&queue, handlers(&slow), config.clone()).await;
+    let id = submit(&queue, toy_job(alice.id, None, None)).await;
     wait_for_job(store.as_ref(), id, DONE, |j| {
         j.steps[1].status == StepStatus::Running
     })
@@ -235,9 +194,7 @@ async fn a_worker_that_lost_its_lease_stops_and_leaves_the_job_to_its_new_worker
         ..config
     };
     let fast = Arc::new(Toy::default());
-    let second = JobEngine::start(&queue, handlers(&fast), later)
-        .await
-        .unwrap();
+    let second = start_engine(&queue, handlers(&fast), later).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     first.shutdown().await;

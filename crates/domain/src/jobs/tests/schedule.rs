@@ -4,19 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_store::{JobStatus, NewJob, Role};
+use proxicloud_store::{JobStatus, NewJob};
 
-use super::engine::{fast_config, handlers};
-use super::support::{sqlite_store, user, wait_until_finished};
+use super::engine::handlers;
+use super::support::{fast_config, setup, start_engine, submit, wait_until_finished};
 use super::toy::{Toy, toy_job};
-use crate::events::EventBus;
-use crate::jobs::{Clock, EngineConfig, JobEngine, JobQueue};
+use crate::jobs::{Clock, EngineConfig};
 
 #[tokio::test]
 async fn an_idle_worker_wakes_when_the_earliest_run_after_is_due_not_at_its_poll() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     // A poll this long would time the test out: only the run_after wake-up can run it.
     let config = EngineConfig {
         idle_poll: Duration::from_secs(3600),
@@ -24,19 +21,16 @@ async fn an_idle_worker_wakes_when_the_earliest_run_after_is_due_not_at_its_poll
     };
     let clock = config.clock.clone();
     let toy = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, handlers(&toy), config)
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&toy), config).await;
     let due = clock.now() + Duration::from_millis(300);
-    let id = queue
-        .submit(NewJob {
+    let id = submit(
+        &queue,
+        NewJob {
             run_after: Some(due),
             ..toy_job(alice.id, None, None)
-        })
-        .await
-        .unwrap()
-        .job
-        .id;
+        },
+    )
+    .await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded);
@@ -46,26 +40,21 @@ async fn an_idle_worker_wakes_when_the_earliest_run_after_is_due_not_at_its_poll
 
 #[tokio::test]
 async fn a_job_is_due_by_the_engines_clock() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let in_an_hour = Clock::system().now() + Duration::from_secs(3600);
-    let id = queue
-        .submit(NewJob {
+    let id = submit(
+        &queue,
+        NewJob {
             run_after: Some(in_an_hour),
             ..toy_job(alice.id, None, None)
-        })
-        .await
-        .unwrap()
-        .job
-        .id;
+        },
+    )
+    .await;
     let later = EngineConfig {
         clock: Clock::ahead_by(Duration::from_secs(7200)),
         ..fast_config()
     };
-    let engine = JobEngine::start(&queue, handlers(&Arc::new(Toy::default())), later)
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, handlers(&Arc::new(Toy::default())), later).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded);

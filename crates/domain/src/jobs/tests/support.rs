@@ -1,5 +1,6 @@
-//! Test support shared by the engine and instance tests: a fresh SQLite store, and a
-//! store wrapper that "kills the process" at a chosen checkpoint.
+//! Test support shared by the engine and instance tests: a fresh SQLite store (alone,
+//! or with a queue and a user: [`setup`]), a quick engine configuration, and a store
+//! wrapper that "kills the process" at a chosen checkpoint.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,7 +15,9 @@ use proxicloud_store::{
 };
 use tokio::sync::Notify;
 
+use crate::events::EventBus;
 use crate::iam::{AuthMethod, Principal};
+use crate::jobs::{EngineConfig, JobEngine, JobHandlers, JobQueue};
 
 /// A migrated SQLite store in a temporary directory (kept alive by the returned guard).
 pub(crate) async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
@@ -24,6 +27,44 @@ pub(crate) async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
         .await
         .expect("open SQLite store");
     (store, dir)
+}
+
+/// What most engine tests start from: a fresh store, `alice` (an operator) and a
+/// queue on the store. Keep the directory alive as long as the store.
+pub(crate) async fn setup() -> (Arc<dyn Store>, User, JobQueue, tempfile::TempDir) {
+    let (store, dir) = sqlite_store().await;
+    let alice = user(store.as_ref(), "alice", Role::Operator).await;
+    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    (store, alice, queue, dir)
+}
+
+/// Short polls, leases and back-offs, two workers: tests finish in milliseconds.
+pub(crate) fn fast_config() -> EngineConfig {
+    EngineConfig {
+        workers: 2,
+        lease: Duration::from_secs(2),
+        idle_poll: Duration::from_millis(20),
+        task_poll: Duration::from_millis(10),
+        task_timeout: Duration::from_secs(10),
+        transient_retries: 3,
+        retry_backoff: Duration::from_millis(10),
+        ..EngineConfig::default()
+    }
+}
+
+pub(crate) async fn start_engine(
+    queue: &JobQueue,
+    handlers: JobHandlers,
+    config: EngineConfig,
+) -> JobEngine {
+    JobEngine::start(queue, handlers, config)
+        .await
+        .expect("the engine starts")
+}
+
+/// Submits `job`; its id.
+pub(crate) async fn submit(queue: &JobQueue, job: NewJob) -> Uuid {
+    queue.submit(job).await.expect("submitted").job.id
 }
 
 /// `user` calling through an API token.

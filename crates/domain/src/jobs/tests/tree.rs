@@ -7,12 +7,14 @@ use std::sync::atomic::Ordering;
 
 use proxicloud_store::{Backend, Job, JobStatus, Role, Store, Uuid};
 
-use super::engine::fast_config;
 use super::fan_out::{FanOut, fan_out_job, tree_handlers};
-use super::support::{CrashingStore, principal_of, sqlite_store, user, wait_until_finished};
+use super::support::{
+    CrashingStore, fast_config, principal_of, setup, sqlite_store, start_engine, submit, user,
+    wait_until_finished,
+};
 use super::toy::Toy;
 use crate::events::EventBus;
-use crate::jobs::{EngineConfig, JobEngine, JobQueue, JobService};
+use crate::jobs::{EngineConfig, JobQueue, JobService};
 
 async fn children(store: &dyn Store, parent: Uuid) -> Vec<Job> {
     store.jobs().children(parent).await.unwrap()
@@ -32,24 +34,21 @@ async fn assert_children(store: &dyn Store, parent: Uuid, count: usize, status: 
 
 #[tokio::test]
 async fn parents_waiting_for_children_hold_no_worker_so_two_workers_run_two_trees() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let parent = FanOut::new(5);
     // Two workers, two parents: if a waiting parent kept its worker, no child would run.
     let config = EngineConfig {
         workers: 2,
         ..fast_config()
     };
-    let engine = JobEngine::start(
+    let engine = start_engine(
         &queue,
         tree_handlers(&parent, &Arc::new(Toy::default())),
         config,
     )
-    .await
-    .unwrap();
-    let first = queue.submit(fan_out_job(alice.id)).await.unwrap().job.id;
-    let second = queue.submit(fan_out_job(alice.id)).await.unwrap().job.id;
+    .await;
+    let first = submit(&queue, fan_out_job(alice.id)).await;
+    let second = submit(&queue, fan_out_job(alice.id)).await;
     let jobs = [
         wait_until_finished(store.as_ref(), first).await,
         wait_until_finished(store.as_ref(), second).await,
@@ -91,22 +90,19 @@ async fn parents_waiting_for_children_hold_no_worker_so_two_workers_run_two_tree
 
 #[tokio::test]
 async fn the_parent_decides_what_a_failed_child_means() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let parent = Arc::new(FanOut {
         children: 3,
         failing_child: Some("c1".into()),
         ..FanOut::default()
     });
-    let engine = JobEngine::start(
+    let engine = start_engine(
         &queue,
         tree_handlers(&parent, &Arc::new(Toy::default())),
         fast_config(),
     )
-    .await
-    .unwrap();
-    let id = queue.submit(fan_out_job(alice.id)).await.unwrap().job.id;
+    .await;
+    let id = submit(&queue, fan_out_job(alice.id)).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
 
@@ -129,9 +125,7 @@ async fn the_parent_decides_what_a_failed_child_means() {
 
 #[tokio::test]
 async fn killed_between_spawning_and_waiting_the_parent_resumes_and_finds_its_children() {
-    let (store, _dir) = sqlite_store().await;
-    let alice = user(store.as_ref(), "alice", Role::Operator).await;
-    let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
+    let (store, alice, queue, _dir) = setup().await;
     let dying = FanOut::new(4);
     dying.hang_after_spawn.store(true, Ordering::SeqCst);
     // One worker, stuck in the parent: no child runs before the "crash".
@@ -139,23 +133,20 @@ async fn killed_between_spawning_and_waiting_the_parent_resumes_and_finds_its_ch
         workers: 1,
         ..fast_config()
     };
-    let first = JobEngine::start(
+    let first = start_engine(
         &queue,
         tree_handlers(&dying, &Arc::new(Toy::default())),
         one,
     )
-    .await
-    .unwrap();
-    let id = queue.submit(fan_out_job(alice.id)).await.unwrap().job.id;
+    .await;
+    let id = submit(&queue, fan_out_job(alice.id)).await;
     dying.spawned.notified().await;
     first.abort();
     assert_children(store.as_ref(), id, 4, JobStatus::Queued).await;
 
     let parent = FanOut::new(4);
     let child = Arc::new(Toy::default());
-    let engine = JobEngine::start(&queue, tree_handlers(&parent, &child), fast_config())
-        .await
-        .unwrap();
+    let engine = start_engine(&queue, tree_handlers(&parent, &child), fast_config()).await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
@@ -171,14 +162,13 @@ async fn killed_while_children_run_everything_resumes_and_each_child_exists_once
     // its children are midway through their 3 steps (2 checkpoints each).
     let (crashing, crashed) = CrashingStore::new(store.clone(), Backend::Sqlite, 8);
     let dying = JobQueue::new(crashing.clone(), Arc::new(EventBus::new()));
-    let first = JobEngine::start(
+    let first = start_engine(
         &dying,
         tree_handlers(&FanOut::new(6), &Arc::new(Toy::default())),
         fast_config(),
     )
-    .await
-    .unwrap();
-    let id = dying.submit(fan_out_job(alice.id)).await.unwrap().job.id;
+    .await;
+    let id = submit(&dying, fan_out_job(alice.id)).await;
     crashed.notified().await;
     first.abort();
     let unfinished = children(store.as_ref(), id)
@@ -191,13 +181,12 @@ async fn killed_while_children_run_everything_resumes_and_each_child_exists_once
 
     let queue = JobQueue::new(store.clone(), Arc::new(EventBus::new()));
     let parent = FanOut::new(6);
-    let engine = JobEngine::start(
+    let engine = start_engine(
         &queue,
         tree_handlers(&parent, &Arc::new(Toy::default())),
         fast_config(),
     )
-    .await
-    .unwrap();
+    .await;
     let job = wait_until_finished(store.as_ref(), id).await;
     engine.shutdown().await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
