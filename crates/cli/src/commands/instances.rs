@@ -1,4 +1,4 @@
-//! `proxicloud instances list|get|launch|start|stop|reboot|terminate`.
+//! `proxicloud instances list|get|launch|start|stop|shutdown|reboot|terminate`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -34,6 +34,8 @@ enum InstancesCommand {
     Start(PowerArgs),
     /// Stop an instance at once (like pulling the plug).
     Stop(PowerArgs),
+    /// Shut an instance down cleanly (ACPI for VMs, the init system for containers).
+    Shutdown(PowerArgs),
     /// Reboot a running instance.
     Reboot(PowerArgs),
     /// Stop and destroy an instance with its disks.
@@ -180,6 +182,9 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
             power_action(&client, power, Power::Start, format).await?
         }
         InstancesCommand::Stop(power) => power_action(&client, power, Power::Stop, format).await?,
+        InstancesCommand::Shutdown(power) => {
+            power_action(&client, power, Power::Shutdown, format).await?
+        }
         InstancesCommand::Reboot(power) => {
             power_action(&client, power, Power::Reboot, format).await?
         }

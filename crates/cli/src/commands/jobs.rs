@@ -36,6 +36,8 @@ enum JobsCommand {
 enum Status {
     Queued,
     Running,
+    /// Waiting for its child jobs.
+    Waiting,
     Succeeded,
     Failed,
     Cancelled,
@@ -46,6 +48,7 @@ impl From<Status> for JobStatusDto {
         match status {
             Status::Queued => Self::Queued,
             Status::Running => Self::Running,
+            Status::Waiting => Self::Waiting,
             Status::Succeeded => Self::Succeeded,
             Status::Failed => Self::Failed,
             Status::Cancelled => Self::Cancelled,
@@ -89,4 +92,34 @@ pub async fn run(args: JobsArgs) -> CommandResult {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every status the server has can be asked for: this match fails to compile when
+    /// the API gains one that `--status` lacks.
+    #[test]
+    fn every_job_status_is_a_choice() {
+        let all = [
+            JobStatusDto::Queued,
+            JobStatusDto::Running,
+            JobStatusDto::Waiting,
+            JobStatusDto::Succeeded,
+            JobStatusDto::Failed,
+            JobStatusDto::Cancelled,
+        ];
+        for dto in all {
+            let choice = match dto {
+                JobStatusDto::Queued => Status::Queued,
+                JobStatusDto::Running => Status::Running,
+                JobStatusDto::Waiting => Status::Waiting,
+                JobStatusDto::Succeeded => Status::Succeeded,
+                JobStatusDto::Failed => Status::Failed,
+                JobStatusDto::Cancelled => Status::Cancelled,
+            };
+            assert_eq!(JobStatusDto::from(choice), dto);
+        }
+    }
 }
