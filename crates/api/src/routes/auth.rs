@@ -116,8 +116,12 @@ async fn refresh_session(
     let (token, use_cookies) = match request.refresh_token {
         Some(token) => (token, false),
         None => {
-            let token =
-                cookies::cookie(&headers, REFRESH_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+            // No refresh cookie: a first visit (or a signed-out browser) asking whether
+            // it has a session. Not an event, so not an audit entry.
+            let Some(token) = cookies::cookie(&headers, REFRESH_COOKIE) else {
+                trail.not_an_action();
+                return Err(ApiError::unauthenticated());
+            };
             if !cookies::csrf_matches(&headers) {
                 return Err(csrf_failure());
             }
@@ -159,8 +163,12 @@ async fn logout(
     let refresh = match request.refresh_token {
         Some(token) => token,
         None => {
-            let token =
-                cookies::cookie(&headers, REFRESH_COOKIE).ok_or_else(ApiError::unauthenticated)?;
+            // No refresh cookie: a first visit (or a signed-out browser) asking whether
+            // it has a session. Not an event, so not an audit entry.
+            let Some(token) = cookies::cookie(&headers, REFRESH_COOKIE) else {
+                trail.not_an_action();
+                return Err(ApiError::unauthenticated());
+            };
             if !cookies::csrf_matches(&headers) {
                 return Err(csrf_failure());
             }

@@ -54,10 +54,23 @@ async fn create_instance(
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<Response> {
     let request = create_request(request);
-    let submitted = instance_actions
-        .create(&auth.principal, &request, key.as_deref())
+    let launched = instance_actions
+        .launch(&auth.principal, &request, key.as_deref())
         .await?;
-    Ok(accepted(submitted, &trail))
+    if let Some((id, name)) = launched.instance {
+        trail.resource(format!("instances/{id}"));
+        trail.detail("name", name);
+    }
+    Ok(accepted(launched.submitted, &trail))
+}
+
+/// The instance's name in the request's audit entry (its id is in the path): after it
+/// is terminated, the name is what a reader still recognises. Best effort, as the
+/// caller sees it; a request for an instance they may not see is named by id only.
+async fn name_in_trail(trail: &AuditTrail, directory: &InstanceDirectory, auth: &Auth, id: Uuid) {
+    if let Ok(view) = directory.get(&auth.principal, id).await {
+        trail.detail("name", view.guest.guest().observed.name.clone());
+    }
 }
 
 /// Check a create request without creating anything: the same authorisation and
@@ -91,15 +104,19 @@ async fn validate_instance(
     responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
+// One extractor per input: the confirmation may come in the query or the body.
+#[allow(clippy::too_many_arguments)]
 async fn terminate_instance(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
+    Domain(directory): Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ConfirmTermination>,
     JsonOrEmpty(body): JsonOrEmpty<ConfirmTermination>,
 ) -> ApiResult<Response> {
+    name_in_trail(&trail, &directory, &auth, id).await;
     let confirm = body.confirm.or(query.confirm);
     let submitted = instance_actions
         .terminate(&auth.principal, id, confirm.as_deref(), key.as_deref())
@@ -111,10 +128,12 @@ async fn power(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
+    Domain(directory): Domain<InstanceDirectory>,
     key: Option<String>,
     id: Uuid,
     action: Power,
 ) -> ApiResult<Response> {
+    name_in_trail(&trail, &directory, &auth, id).await;
     let submitted = instance_actions
         .power(&auth.principal, id, action, key.as_deref())
         .await?;
@@ -130,10 +149,20 @@ async fn start_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
+    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, instance_actions, key, id, Power::Start).await
+    power(
+        auth,
+        trail,
+        instance_actions,
+        directory,
+        key,
+        id,
+        Power::Start,
+    )
+    .await
 }
 
 /// Stop an instance at once, like pulling the plug (nothing to do if it is stopped).
@@ -145,10 +174,20 @@ async fn stop_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
+    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, instance_actions, key, id, Power::Stop).await
+    power(
+        auth,
+        trail,
+        instance_actions,
+        directory,
+        key,
+        id,
+        Power::Stop,
+    )
+    .await
 }
 
 /// Shut an instance down cleanly (ACPI / init).
@@ -160,10 +199,20 @@ async fn shutdown_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
+    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, instance_actions, key, id, Power::Shutdown).await
+    power(
+        auth,
+        trail,
+        instance_actions,
+        directory,
+        key,
+        id,
+        Power::Shutdown,
+    )
+    .await
 }
 
 /// Reboot a running instance.
@@ -175,10 +224,20 @@ async fn reboot_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
+    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(auth, trail, instance_actions, key, id, Power::Reboot).await
+    power(
+        auth,
+        trail,
+        instance_actions,
+        directory,
+        key,
+        id,
+        Power::Reboot,
+    )
+    .await
 }
 
 /// Give an instance (typically an unmanaged one) to a user (admin).
@@ -188,6 +247,7 @@ async fn reboot_instance(
         (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 async fn assign_instance_owner(
     auth: Auth,
+    trail: AuditTrail,
     Domain(instances): Domain<InstanceDirectory>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<AssignOwnerRequest>,
@@ -195,6 +255,7 @@ async fn assign_instance_owner(
     let view = instances
         .assign_owner(&auth.principal, id, request.owner_id)
         .await?;
+    trail.detail("name", view.guest.guest().observed.name.clone());
     let dto = instance_dto(view.guest.guest(), view.freshness);
     Ok(with_cache_status(view.freshness, Json(dto)))
 }

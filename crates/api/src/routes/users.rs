@@ -63,6 +63,7 @@ async fn create_user(
     };
     let created = iam.create_user(&auth.principal, create).await?;
     trail.resource(user_resource(created.user.id));
+    trail.detail("name", created.user.username.clone());
     Ok((StatusCode::CREATED, Json(created.into_dto())))
 }
 
@@ -95,11 +96,9 @@ async fn update_user(
         username: request.username,
         role: request.role.map(role),
     };
-    Ok(Json(
-        iam.update_user(&auth.principal, id, update)
-            .await?
-            .into_dto(),
-    ))
+    let user = iam.update_user(&auth.principal, id, update).await?;
+    trail.detail("name", user.username.clone());
+    Ok(Json(user.into_dto()))
 }
 
 /// Delete a user, their sessions and API tokens. Their resources become unowned.
@@ -108,8 +107,13 @@ async fn update_user(
 async fn delete_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
+    trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
+    // Named before it goes: afterwards the id alone would say nothing.
+    if let Ok(user) = iam.get_user(&auth.principal, id).await {
+        trail.detail("name", user.username);
+    }
     iam.delete_user(&auth.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -121,14 +125,15 @@ async fn delete_user(
 async fn reset_user_password(
     auth: Auth,
     Domain(iam): Domain<IamService>,
+    trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
     JsonOrEmpty(request): JsonOrEmpty<ResetPasswordRequest>,
 ) -> ApiResult<Json<UserWithPasswordDto>> {
-    Ok(Json(
-        iam.reset_password(&auth.principal, id, request.password)
-            .await?
-            .into_dto(),
-    ))
+    let reset = iam
+        .reset_password(&auth.principal, id, request.password)
+        .await?;
+    trail.detail("name", reset.user.username.clone());
+    Ok(Json(reset.into_dto()))
 }
 
 /// Disable a user: they can no longer log in, and their sessions and API tokens end.
@@ -137,13 +142,12 @@ async fn reset_user_password(
 async fn disable_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
+    trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
-    Ok(Json(
-        iam.set_user_disabled(&auth.principal, id, true)
-            .await?
-            .into_dto(),
-    ))
+    let user = iam.set_user_disabled(&auth.principal, id, true).await?;
+    trail.detail("name", user.username.clone());
+    Ok(Json(user.into_dto()))
 }
 
 /// Enable a disabled user.
@@ -152,11 +156,10 @@ async fn disable_user(
 async fn enable_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
+    trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UserDto>> {
-    Ok(Json(
-        iam.set_user_disabled(&auth.principal, id, false)
-            .await?
-            .into_dto(),
-    ))
+    let user = iam.set_user_disabled(&auth.principal, id, false).await?;
+    trail.detail("name", user.username.clone());
+    Ok(Json(user.into_dto()))
 }

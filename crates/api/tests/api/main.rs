@@ -2,6 +2,7 @@
 //! against its own server and database (`support::spawn_app`).
 
 mod audit;
+mod audit_names;
 mod client;
 mod clusters;
 mod errors;

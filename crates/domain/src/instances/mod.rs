@@ -35,7 +35,7 @@ pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
-pub use service::InstanceService;
+pub use service::{InstanceService, Launched};
 pub use unique_name::{guest_named, guests_named, require_unique_name};
 
 use std::sync::Arc;

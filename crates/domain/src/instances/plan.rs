@@ -23,6 +23,10 @@ pub enum Source {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePlan {
+    /// The id the new instance will have, chosen at submission so the request's audit
+    /// entry can name it. Jobs queued before it existed get one when they run.
+    #[serde(default = "Uuid::now_v7")]
+    pub instance_id: Uuid,
     pub cluster_id: Uuid,
     pub node: String,
     pub name: String,

@@ -70,6 +70,7 @@ pub(super) async fn ensure(
     let mut candidate = pve.next_id(None).await?;
     for _ in 0..MAX_VMID_ATTEMPTS {
         let reservation = GuestReservation {
+            id: plan.instance_id,
             cluster_id: plan.cluster_id,
             vmid: candidate,
             node: plan.node.clone(),

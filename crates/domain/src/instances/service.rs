@@ -27,6 +27,14 @@ use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
 use crate::settings::SettingsService;
 
 const RESOURCE: &str = "instance";
+
+/// A queued `instance.create`, and the instance it will create (id, name) — unknown
+/// only for a replayed request whose first job's parameters cannot be read.
+#[derive(Debug)]
+pub struct Launched {
+    pub submitted: Submitted,
+    pub instance: Option<(Uuid, String)>,
+}
 /// How many of the caller's newest jobs are searched for a repeated idempotency key
 /// before the request is validated again (the store's unique key is the real guard).
 const RECENT_JOBS_FOR_KEY: u32 = 200;
@@ -61,11 +69,30 @@ impl InstanceService {
         request: &CreateInstance,
         idempotency_key: Option<&str>,
     ) -> DomainResult<Submitted> {
+        Ok(self
+            .launch(caller, request, idempotency_key)
+            .await?
+            .submitted)
+    }
+
+    /// [`InstanceService::create`], also saying which instance the job will create
+    /// (its id and name are decided now), for the request's audit entry.
+    pub async fn launch(
+        &self,
+        caller: &Principal,
+        request: &CreateInstance,
+        idempotency_key: Option<&str>,
+    ) -> DomainResult<Launched> {
         caller.require_create()?;
-        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
-            return Ok(earlier);
+        if let Some((submitted, params)) = self.earlier_job(caller, idempotency_key).await? {
+            let plan: Option<CreatePlan> = serde_json::from_value(params).ok();
+            return Ok(Launched {
+                submitted,
+                instance: plan.map(|plan| (plan.instance_id, plan.name)),
+            });
         }
         let plan = self.plan(request).await?;
+        let instance = Some((plan.instance_id, plan.name.clone()));
         let job = NewJob {
             kind: create_job::KIND.to_owned(),
             actor: JobActor::User(caller.user_id),
@@ -81,7 +108,11 @@ impl InstanceService {
             run_after: None,
             parent: None,
         };
-        self.queue.submit(job).await
+        let submitted = self.queue.submit(job).await?;
+        Ok(Launched {
+            submitted,
+            instance,
+        })
     }
 
     /// Checks a create request exactly as [`InstanceService::create`] does — same
@@ -137,7 +168,7 @@ impl InstanceService {
         idempotency_key: Option<&str>,
     ) -> DomainResult<Submitted> {
         let guest = self.manageable(caller, id).await?;
-        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+        if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
             return Ok(earlier);
         }
         if guest.observed.template {
@@ -166,7 +197,7 @@ impl InstanceService {
         idempotency_key: Option<&str>,
     ) -> DomainResult<Submitted> {
         let guest = self.manageable(caller, id).await?;
-        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+        if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
             return Ok(earlier);
         }
         let name = &guest.observed.name;
@@ -281,11 +312,12 @@ impl InstanceService {
 
     /// A retried request (same idempotency key) gets its first job back without being
     /// validated again — the world has changed since (the first job used the space).
+    /// With the job's parameters.
     async fn earlier_job(
         &self,
         caller: &Principal,
         key: Option<&str>,
-    ) -> DomainResult<Option<Submitted>> {
+    ) -> DomainResult<Option<(Submitted, serde_json::Value)>> {
         let Some(key) = key else { return Ok(None) };
         check_idempotency_key(key)?;
         let filter = JobFilter {
@@ -302,9 +334,12 @@ impl InstanceService {
             .items
             .iter()
             .find(|job| job.idempotency_key.as_deref() == Some(key))
-            .map(|job| Submitted {
-                job: job.into(),
-                created: false,
+            .map(|job| {
+                let submitted = Submitted {
+                    job: job.into(),
+                    created: false,
+                };
+                (submitted, job.params.clone())
             }))
     }
 }

@@ -50,6 +50,8 @@ pub struct GuestAddresses {
 /// and the owner is known from the very first moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuestReservation {
+    /// The instance id (chosen by the caller, so it can be named before the row exists).
+    pub id: Uuid,
     pub cluster_id: Uuid,
     pub vmid: VmId,
     pub node: String,

@@ -292,7 +292,7 @@ impl GuestRepo for SqlStore {
         );
         let record: GuestRecord = on_writer!(&self.db, pool => {
             sqlx::query_as(&sql)
-                .bind(DbId(Uuid::now_v7()))
+                .bind(DbId(r.id))
                 .bind(DbId(r.cluster_id))
                 .bind(i64::from(r.vmid.get()))
                 .bind(&r.node)

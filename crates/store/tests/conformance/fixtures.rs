@@ -95,6 +95,7 @@ pub async fn reservation(
         .unwrap()
         .job;
     GuestReservation {
+        id: Uuid::now_v7(),
         cluster_id,
         vmid: VmId::new(vmid).unwrap(),
         node: "pve1".into(),

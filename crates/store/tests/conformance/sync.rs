@@ -128,8 +128,9 @@ pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store
         name: "brave-otter-07".into(),
         ..reservation(&*store, lab.id, 150, owner.id).await
     };
-    let job_id = reservation.job_id;
+    let (job_id, chosen_id) = (reservation.job_id, reservation.id);
     let reserved = store.guests().reserve(reservation).await.unwrap();
+    assert_eq!(reserved.id, chosen_id, "the caller chose the instance id");
     assert_eq!(reserved.observed.status, STATUS_CREATING);
     assert_eq!(
         (reserved.owner_id, reserved.managed, reserved.created_by_job),

@@ -197,6 +197,7 @@ pub async fn deleting_a_user_removes_their_tokens_and_unowns_their_guests(store:
     let guest = store
         .guests()
         .reserve(GuestReservation {
+            id: Uuid::now_v7(),
             cluster_id: cluster.id,
             vmid: VmId::new(100).unwrap(),
             node: "pve1".into(),
