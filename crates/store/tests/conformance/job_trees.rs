@@ -33,6 +33,30 @@ async fn claim(store: &dyn Store, worker: &str, now: Timestamp) -> Option<Job> {
     store.jobs().claim_next(worker, now, LEASE).await.unwrap()
 }
 
+/// Creates `job`; the stored row (the first one, for a repeated key).
+async fn create(store: &dyn Store, job: NewJob) -> Job {
+    store.jobs().create(job).await.unwrap().job
+}
+
+/// A job of `owner` claimed by `worker`: a parent about to start its children.
+async fn claimed_parent(store: &dyn Store, owner: Uuid, worker: &str, now: Timestamp) -> Job {
+    create(store, new_job(owner, None)).await;
+    claim(store, worker, now).await.unwrap()
+}
+
+/// `worker` parks `parent` until its children end.
+async fn park(store: &dyn Store, parent: &Job, worker: &str, now: Timestamp) -> Job {
+    store
+        .jobs()
+        .wait_for_children(parent.id, worker, now)
+        .await
+        .unwrap()
+}
+
+async fn finish(store: &dyn Store, id: Uuid, worker: &str, outcome: JobOutcome, now: Timestamp) {
+    store.jobs().finish(id, worker, outcome, now).await.unwrap();
+}
+
 async fn status(store: &dyn Store, id: Uuid) -> JobStatus {
     store.jobs().get(id).await.unwrap().status
 }
@@ -76,12 +100,7 @@ pub async fn system_jobs_have_no_user_and_their_keys_are_per_actor_name(store: A
 
 pub async fn a_deleted_users_jobs_stay_listed_with_their_name(store: Arc<dyn Store>) {
     let olga = user(&*store, "olga", Role::Operator).await;
-    let keyed = store
-        .jobs()
-        .create(new_job(olga.id, Some("k")))
-        .await
-        .unwrap()
-        .job;
+    let keyed = create(&*store, new_job(olga.id, Some("k"))).await;
     store.users().delete(olga.id).await.unwrap();
 
     let all = store
@@ -103,22 +122,16 @@ pub async fn run_after_holds_a_job_back_until_its_time(store: Arc<dyn Store>) {
     let olga = user(&*store, "olga", Role::Operator).await;
     let now = Timestamp::now();
     let due = later(now, 60);
-    let scheduled = store
-        .jobs()
-        .create(NewJob {
+    let scheduled = create(
+        &*store,
+        NewJob {
             run_after: Some(due),
             ..new_job(olga.id, None)
-        })
-        .await
-        .unwrap()
-        .job;
+        },
+    )
+    .await;
     assert_eq!(scheduled.run_after, Some(due));
-    let plain = store
-        .jobs()
-        .create(new_job(olga.id, None))
-        .await
-        .unwrap()
-        .job;
+    let plain = create(&*store, new_job(olga.id, None)).await;
 
     assert_eq!(
         claim(&*store, "w", now).await.map(|j| j.id),
@@ -137,12 +150,7 @@ pub async fn run_after_holds_a_job_back_until_its_time(store: Arc<dyn Store>) {
 
 pub async fn children_are_idempotent_per_key_and_listed_under_their_parent(store: Arc<dyn Store>) {
     let olga = user(&*store, "olga", Role::Operator).await;
-    let parent = store
-        .jobs()
-        .create(new_job(olga.id, Some("deploy")))
-        .await
-        .unwrap()
-        .job;
+    let parent = create(&*store, new_job(olga.id, Some("deploy"))).await;
     let a = store.jobs().create(child_of(&parent, "a")).await.unwrap();
     let b = store.jobs().create(child_of(&parent, "b")).await.unwrap();
     let a_again = store.jobs().create(child_of(&parent, "a")).await.unwrap();
@@ -156,12 +164,7 @@ pub async fn children_are_idempotent_per_key_and_listed_under_their_parent(store
         a.job.actor_name, "olga",
         "children act for the parent's actor"
     );
-    let other_parent = store
-        .jobs()
-        .create(new_job(olga.id, None))
-        .await
-        .unwrap()
-        .job;
+    let other_parent = create(&*store, new_job(olga.id, None)).await;
     assert!(
         store
             .jobs()
@@ -208,26 +211,11 @@ pub async fn a_waiting_parent_holds_no_worker_and_its_last_child_requeues_it(
 ) {
     let olga = user(&*store, "olga", Role::Operator).await;
     let now = Timestamp::now();
-    store.jobs().create(new_job(olga.id, None)).await.unwrap();
-    let parent = claim(&*store, "w", now).await.unwrap();
-    let a = store
-        .jobs()
-        .create(child_of(&parent, "a"))
-        .await
-        .unwrap()
-        .job;
-    let b = store
-        .jobs()
-        .create(child_of(&parent, "b"))
-        .await
-        .unwrap()
-        .job;
+    let parent = claimed_parent(&*store, olga.id, "w", now).await;
+    let a = create(&*store, child_of(&parent, "a")).await;
+    let b = create(&*store, child_of(&parent, "b")).await;
 
-    let parked = store
-        .jobs()
-        .wait_for_children(parent.id, "w", now)
-        .await
-        .unwrap();
+    let parked = park(&*store, &parent, "w", now).await;
     assert_eq!(
         (parked.status, parked.claimed_by, parked.lease_until),
         (JobStatus::Waiting, None, None)
@@ -245,16 +233,12 @@ pub async fn a_waiting_parent_holds_no_worker_and_its_last_child_requeues_it(
     );
     assert_eq!(claim(&*store, "w", expired).await, None);
 
-    store
-        .jobs()
-        .finish(a.id, "w", JobOutcome::Succeeded, now)
-        .await
-        .unwrap();
+    finish(&*store, a.id, "w", JobOutcome::Succeeded, now).await;
     assert_eq!(status(&*store, parent.id).await, JobStatus::Waiting);
     let failed = JobOutcome::Failed {
         error: "disk full".into(),
     };
-    store.jobs().finish(b.id, "w", failed, now).await.unwrap();
+    finish(&*store, b.id, "w", failed, now).await;
     assert_eq!(
         status(&*store, parent.id).await,
         JobStatus::Queued,
@@ -277,11 +261,7 @@ pub async fn a_waiting_parent_holds_no_worker_and_its_last_child_requeues_it(
             (JobStatus::Failed, Some("disk full".into()))
         ]
     );
-    let again = store
-        .jobs()
-        .wait_for_children(parent.id, "w2", now)
-        .await
-        .unwrap();
+    let again = park(&*store, &parent, "w2", now).await;
     assert_eq!(
         again.status,
         JobStatus::Queued,
@@ -293,14 +273,8 @@ pub async fn a_parent_parking_while_its_last_child_ends_is_never_stranded(store:
     let olga = user(&*store, "olga", Role::Operator).await;
     let now = Timestamp::now();
     for round in 0..20 {
-        store.jobs().create(new_job(olga.id, None)).await.unwrap();
-        let parent = claim(&*store, "parent-worker", now).await.unwrap();
-        let child = store
-            .jobs()
-            .create(child_of(&parent, "only"))
-            .await
-            .unwrap()
-            .job;
+        let parent = claimed_parent(&*store, olga.id, "parent-worker", now).await;
+        let child = create(&*store, child_of(&parent, "only")).await;
         assert_eq!(
             claim(&*store, "child-worker", now).await.unwrap().id,
             child.id
@@ -321,49 +295,28 @@ pub async fn a_parent_parking_while_its_last_child_ends_is_never_stranded(store:
             "round {round}: the parent must not wait for a child that has ended"
         );
         let parent = claim(&*store, "parent-worker", now).await.unwrap();
-        store
-            .jobs()
-            .finish(parent.id, "parent-worker", JobOutcome::Succeeded, now)
-            .await
-            .unwrap();
+        finish(
+            &*store,
+            parent.id,
+            "parent-worker",
+            JobOutcome::Succeeded,
+            now,
+        )
+        .await;
     }
 }
 
 pub async fn cancelling_a_parent_cancels_its_unfinished_children(store: Arc<dyn Store>) {
     let olga = user(&*store, "olga", Role::Operator).await;
     let now = Timestamp::now();
-    store.jobs().create(new_job(olga.id, None)).await.unwrap();
-    let parent = claim(&*store, "w", now).await.unwrap();
-    let running = store
-        .jobs()
-        .create(child_of(&parent, "running"))
-        .await
-        .unwrap()
-        .job;
+    let parent = claimed_parent(&*store, olga.id, "w", now).await;
+    let running = create(&*store, child_of(&parent, "running")).await;
     claim(&*store, "w", now).await.unwrap();
-    let done = store
-        .jobs()
-        .create(child_of(&parent, "done"))
-        .await
-        .unwrap()
-        .job;
+    let done = create(&*store, child_of(&parent, "done")).await;
     claim(&*store, "w", now).await.unwrap();
-    store
-        .jobs()
-        .finish(done.id, "w", JobOutcome::Succeeded, now)
-        .await
-        .unwrap();
-    let unstarted = store
-        .jobs()
-        .create(child_of(&parent, "later"))
-        .await
-        .unwrap()
-        .job;
-    store
-        .jobs()
-        .wait_for_children(parent.id, "w", now)
-        .await
-        .unwrap();
+    finish(&*store, done.id, "w", JobOutcome::Succeeded, now).await;
+    let unstarted = create(&*store, child_of(&parent, "later")).await;
+    park(&*store, &parent, "w", now).await;
 
     let at = later(now, 1);
     let reason = "cancelled by olga";
@@ -397,11 +350,7 @@ pub async fn cancelling_a_parent_cancels_its_unfinished_children(store: Arc<dyn 
     let stopped = JobOutcome::Cancelled {
         reason: Some(reason.into()),
     };
-    store
-        .jobs()
-        .finish(running.id, "w", stopped, at)
-        .await
-        .unwrap();
+    finish(&*store, running.id, "w", stopped, at).await;
     let woken = claim(&*store, "w", at).await.unwrap();
     assert_eq!(
         (woken.id, woken.cancel_requested_at),
@@ -415,19 +364,9 @@ pub async fn cancelling_a_waiting_parents_last_unstarted_child_wakes_the_parent(
 ) {
     let olga = user(&*store, "olga", Role::Operator).await;
     let now = Timestamp::now();
-    store.jobs().create(new_job(olga.id, None)).await.unwrap();
-    let parent = claim(&*store, "w", now).await.unwrap();
-    let only = store
-        .jobs()
-        .create(child_of(&parent, "only"))
-        .await
-        .unwrap()
-        .job;
-    store
-        .jobs()
-        .wait_for_children(parent.id, "w", now)
-        .await
-        .unwrap();
+    let parent = claimed_parent(&*store, olga.id, "w", now).await;
+    let only = create(&*store, child_of(&parent, "only")).await;
+    park(&*store, &parent, "w", now).await;
     store
         .jobs()
         .request_cancel(only.id, "cancelled by root", now)
