@@ -8,3 +8,13 @@ if ! python3 -c 'import proxmoxer, requests' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'proxmoxer>=2.3,<3' 'requests>=2.31'
 fi
 python3 -c 'import proxmoxer; print("proxmoxer", proxmoxer.__version__)'
+
+# schemathesis: API conformance of the served OpenAPI document (scripts/api-conformance.sh),
+# in its own virtualenv so its pinned dependencies never meet the system's.
+schemathesis_venv=${PROXICLOUD_SCHEMATHESIS_VENV:-$HOME/.cache/proxicloud/schemathesis-venv}
+schemathesis_version=4.32.5
+if ! "$schemathesis_venv/bin/st" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  python3 -m venv "$schemathesis_venv"
+  "$schemathesis_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+"$schemathesis_venv/bin/st" --version

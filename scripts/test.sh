@@ -51,5 +51,8 @@ else
   cargo test --workspace --locked --no-fail-fast "$@"
 fi
 
+step "API conformance (schemathesis over the OpenAPI document, as admin and operator)"
+bash scripts/api-conformance.sh "$CARGO_TARGET_DIR/debug/proxicloud"
+
 step "browser tests (Chromium, real binary)"
 bash scripts/e2e.sh

@@ -2,19 +2,23 @@
 //!
 //! [`build_router`] assembles every resource router (`routes::*`), the OpenAPI
 //! description, and the cross-cutting layers, from the outside in:
-//! request context (id, span, access log) → panic guard → routing (JSON 404/405)
-//! → audit trail (mutating requests, after routing) → handler.
+//! request context (id, span, access log) → security headers → body size cap →
+//! panic guard → routing (JSON 404/405) → audit trail (mutating requests, after
+//! routing) → handler.
 //! [`serve`] runs it with graceful shutdown.
 
 pub mod audit_trail;
 pub mod auth;
+pub mod connection;
 pub mod context;
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod openapi_errors;
 pub mod respond;
 pub mod routes;
+pub mod security;
 pub mod state;
 
 use std::any::Any;
@@ -22,8 +26,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use axum::{Extension, Router, middleware};
 use proxicloud_domain::audit::AuditService;
 use tokio::net::TcpListener;
@@ -43,6 +49,10 @@ pub fn build_router(state: AppState) -> Router {
 /// embedded console, which serves its pages and keeps JSON 404s under `/api`).
 pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
     let (router, spec) = routes::api_router().split_for_parts();
+    let max_body = state.config.max_body_bytes;
+    let headers = security::HeaderPolicy {
+        hsts: state.config.https,
+    };
     let description = Arc::new(openapi::describe(spec));
     let audit_layer = AuditLayer {
         audit: state.get::<AuditService>(),
@@ -58,6 +68,15 @@ pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
         .layer(Extension(description))
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            max_body,
+            security::refuse_oversized_bodies,
+        ))
+        .layer(middleware::from_fn_with_state(
+            headers,
+            security::security_headers,
+        ))
         .layer(middleware::from_fn(context::request_context))
 }
 
@@ -78,6 +97,8 @@ pub async fn serve_router(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    // `tap_io` only to get axum's `ConnectInfo<SocketAddr>` for a custom listener.
+    let listener = connection::JsonErrorsListener(listener).tap_io(|_| ());
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -45,6 +45,7 @@ pub fn describe(mut spec: OpenApi) -> ApiDescription {
             .to_owned(),
     );
     spec.info = info;
+    crate::openapi_errors::add_common_errors(&mut spec);
     describe_bare_responses(&mut spec);
     let components = spec.components.get_or_insert_with(Components::new);
     let bearer = Http::new(HttpAuthScheme::Bearer);
@@ -98,6 +99,26 @@ fn describe_bare_responses(spec: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Every operation of the document with its method, to change them.
+pub(crate) fn operations_mut(spec: &mut OpenApi) -> Vec<(&'static str, &mut Operation)> {
+    let mut all = Vec::new();
+    for item in spec.paths.paths.values_mut() {
+        let methods = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ];
+        for (method, operation) in methods {
+            if let Some(operation) = operation.as_mut() {
+                all.push((method, operation));
+            }
+        }
+    }
+    all
 }
 
 /// Every operation of the document with its method and path, in document order.

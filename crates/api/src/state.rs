@@ -24,6 +24,11 @@ pub struct ApiConfig {
     pub secure_cookies: bool,
     /// How long the refresh cookie lives in the browser; match the IAM refresh TTL.
     pub refresh_cookie_max_age: Duration,
+    /// Clients reach this server over HTTPS (its own TLS or a proxy's): send
+    /// `Strict-Transport-Security`.
+    pub https: bool,
+    /// The largest request body accepted, in bytes (see `security`).
+    pub max_body_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +36,8 @@ impl Default for ApiConfig {
         Self {
             secure_cookies: true,
             refresh_cookie_max_age: IamConfig::default().refresh_token_ttl,
+            https: false,
+            max_body_bytes: crate::security::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

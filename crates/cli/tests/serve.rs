@@ -29,6 +29,30 @@ fn first_start_stop_and_audit_tampering_is_detected() {
         .send()
         .unwrap();
     assert_eq!(health.status(), 200);
+    // The console's page comes with the browser protections (issue 18).
+    let console = client.get(&server.url).send().unwrap();
+    let csp = console.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(console.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(console.headers()["x-frame-options"], "DENY");
+    // Everything in the data directory is its owner's alone, the database and its
+    // WAL included (checked while the server runs: the WAL exists then).
+    let mode = |path: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions())
+            & 0o777
+    };
+    assert_eq!(mode(&data), 0o700);
+    for file in [
+        "proxicloud.db",
+        "proxicloud.db-wal",
+        "proxicloud.db-shm",
+        "master.key",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
     // An open event stream (a console tab left open) must not hold up the shutdown.
     let session: serde_json::Value = client
         .post(format!("{}/api/v1/auth/login", server.url))

@@ -6,6 +6,7 @@
 //! - Text assets are gzip-compressed once, on first use, for clients that accept it.
 //! - Any other path that is not under `/api` gets `index.html`, so the console's own
 //!   routes (`/instances`, …) survive a reload or a pasted link (SPA fallback).
+//! - Errors are the API's JSON errors (`{"error": {"code", "message"}}`), whoever asks.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,33 +41,39 @@ async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         return api_not_found();
     }
     if method != Method::GET && method != Method::HEAD {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        return json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "the console's pages are read with GET",
+        );
     }
     let wanted = path.trim_start_matches('/');
     match Dist::get(wanted) {
         Some(file) if !wanted.is_empty() => asset(wanted, file, &headers),
         // A missing hashed asset is a stale page asking for an old build: a 404
         // (not index.html served as JavaScript) lets the browser fail clearly.
-        _ if wanted.starts_with("assets/") => StatusCode::NOT_FOUND.into_response(),
+        _ if wanted.starts_with("assets/") => {
+            json_error(StatusCode::NOT_FOUND, "not_found", "no such asset")
+        }
         _ => match Dist::get(INDEX) {
             Some(index) => asset(INDEX, index, &headers),
-            None => (
+            None => json_error(
                 StatusCode::NOT_FOUND,
+                "not_found",
                 "the console was not built into this binary",
-            )
-                .into_response(),
+            ),
         },
     }
 }
 
 fn api_not_found() -> Response {
-    let body = r#"{"error":{"code":"not_found","message":"no such route"}}"#;
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+    json_error(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// The API's error shape; `code` and `message` are constants (nothing to escape).
+fn json_error(status: StatusCode, code: &'static str, message: &'static str) -> Response {
+    let body = format!(r#"{{"error":{{"code":"{code}","message":"{message}"}}}}"#);
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn asset(path: &str, file: EmbeddedFile, request: &HeaderMap) -> Response {

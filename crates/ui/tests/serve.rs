@@ -116,6 +116,17 @@ async fn unchanged_assets_answer_304_to_their_etag() {
 async fn missing_assets_are_404_not_the_console() {
     let response = fetch("/assets/index-gone.js", false).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(header_of(&response, header::CONTENT_TYPE).starts_with("application/json"));
+    assert!(text(response).await.contains(r#""code":"not_found""#));
+}
+
+#[tokio::test]
+async fn writes_to_console_pages_are_json_405s() {
+    let request = Request::post("/instances").body(Body::empty()).unwrap();
+    let response = app().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = serde_json::from_str(&text(response).await).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
 #[tokio::test]

@@ -104,8 +104,9 @@ async fn login(
 /// Exchange a refresh token for new tokens. The presented refresh token stops
 /// working; presenting it again ends the whole session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
-    request_body(content = RefreshRequest, description = "Optional for cookie sessions"),
-    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorResponse)))]
+    request_body(content = Option<RefreshRequest>, description = "Optional for cookie sessions"),
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorResponse),
+        (status = 403, description = "A cookie refresh without `X-CSRF-Token` (`csrf_failed`)", body = ErrorResponse)))]
 async fn refresh_session(
     Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
@@ -136,8 +137,9 @@ async fn refresh_session(
 /// End the current session (its refresh tokens and access tokens stop working).
 /// Also accepts just the refresh token, for clients whose access token expired.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    request_body(content = RefreshRequest, description = "Optional"),
-    responses((status = 204), (status = 401, body = ErrorResponse)))]
+    request_body(content = Option<RefreshRequest>, description = "Optional"),
+    responses((status = 204), (status = 401, body = ErrorResponse),
+        (status = 400, description = "Called with an API token, which has no session (`not_a_session`)", body = ErrorResponse)))]
 async fn logout(
     Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
@@ -204,7 +206,8 @@ async fn current_user(
 /// fresh session back (200), an API-token caller just 204.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePasswordRequest,
     responses((status = 200, body = SessionResponse), (status = 204),
-        (status = 422, description = "Wrong current password or weak new one", body = ErrorResponse)))]
+        (status = 422, description = "Wrong current password or weak new one", body = ErrorResponse),
+        (status = 429, description = "Too many wrong current passwords (`too_many_attempts`, `Retry-After`)", body = ErrorResponse)))]
 async fn change_own_password(
     auth: Auth,
     Domain(iam): Domain<IamService>,

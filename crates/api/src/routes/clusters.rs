@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use proxicloud_domain::clusters::ClusterService;
 use proxicloud_types::api::clusters::{ClusterDto, ClusterRequest, ConnectionTestDto};
-use proxicloud_types::api::common::Paginated;
+use proxicloud_types::api::common::{ConfirmDeletion, Paginated};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::auth::Auth;
 use crate::dto::IntoDto;
 use crate::dto::clusters::cluster_input;
 use crate::error::{ApiResult, ErrorResponse};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -59,7 +59,8 @@ async fn create_cluster(
 
 /// Get a cluster.
 #[utoipa::path(get, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ClusterDto), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = ClusterDto), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse)))]
 async fn get_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,
@@ -87,15 +88,22 @@ async fn update_cluster(
     ))
 }
 
-/// Forget a cluster and its mirrored inventory. Proxmox itself is not touched.
-#[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = ErrorResponse)))]
+/// Forget a cluster and its mirrored inventory; `confirm` repeats its name. Proxmox
+/// itself is not touched; jobs and the audit log keep their history.
+#[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "clusters",
+    params(("id" = Uuid, Path), ConfirmDeletion), request_body(content = Option<ConfirmDeletion>),
+    responses((status = 204), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 async fn delete_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ConfirmDeletion>,
+    JsonOrEmpty(body): JsonOrEmpty<ConfirmDeletion>,
 ) -> ApiResult<StatusCode> {
-    clusters.delete(&auth.principal, id).await?;
+    let confirm = body.confirm.or(query.confirm);
+    clusters
+        .delete(&auth.principal, id, confirm.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

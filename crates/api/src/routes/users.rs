@@ -69,7 +69,8 @@ async fn create_user(
 
 /// Get a user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserDto), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = UserDto), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse)))]
 async fn get_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -81,7 +82,8 @@ async fn get_user(
 /// Change a user's username or role.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
     request_body = UpdateUserRequest,
-    responses((status = 200, body = UserDto), (status = 409, body = ErrorResponse)))]
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse)))]
 async fn update_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -103,7 +105,7 @@ async fn update_user(
 
 /// Delete a user, their sessions and API tokens. Their resources become unowned.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 409, body = ErrorResponse)))]
+    responses((status = 204), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn delete_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -120,8 +122,9 @@ async fn delete_user(
 
 /// Set a new password for a user and end their sessions.
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "users", params(("id" = Uuid, Path)),
-    request_body(content = ResetPasswordRequest, description = "Optional"),
-    responses((status = 200, body = UserWithPasswordDto), (status = 422, body = ErrorResponse)))]
+    request_body(content = Option<ResetPasswordRequest>, description = "Optional: without a password one is generated"),
+    responses((status = 200, body = UserWithPasswordDto), (status = 404, body = ErrorResponse),
+        (status = 409, description = "Your own password (`cannot_reset_own_password`): use `/api/v1/me/password`", body = ErrorResponse)))]
 async fn reset_user_password(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -138,7 +141,7 @@ async fn reset_user_password(
 
 /// Disable a user: they can no longer log in, and their sessions and API tokens end.
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserDto), (status = 409, body = ErrorResponse)))]
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn disable_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -152,7 +155,7 @@ async fn disable_user(
 
 /// Enable a disabled user.
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 200, body = UserDto)))]
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorResponse)))]
 async fn enable_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,

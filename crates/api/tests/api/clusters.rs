@@ -89,10 +89,23 @@ async fn cluster_crud_never_shows_or_logs_the_secret() {
         assert!(actions.contains(&action), "{action} audited: {actions:?}");
     }
 
-    let (status, _) = call(
+    let (status, body) = call(
         &sim,
         app.request(Method::DELETE, &path)
             .bearer_auth(&admin.access),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unconfirmed: {body}"
+    );
+    assert!(body["error"]["fields"]["confirm"].is_string(), "{body}");
+    let (status, _) = call(
+        &sim,
+        app.request(Method::DELETE, &path)
+            .bearer_auth(&admin.access)
+            .json(&json!({ "confirm": "lab-renamed" })),
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);

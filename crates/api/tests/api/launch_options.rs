@@ -168,6 +168,15 @@ async fn an_unreachable_cluster_answers_503_with_the_reason() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(error_code(&body), "cluster_unavailable");
     assert!(body["error"]["message"].as_str().unwrap().contains("'sim'"));
+    // An operator (who may not list clusters) learns nothing of node URLs or OS errors.
+    let operator = sim.app.insert_user(Role::Operator).await;
+    let operator = sim.app.login_user(&operator).await;
+    let (status, body) = get(&sim.app, &operator, OPTIONS).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "the Proxmox VE cluster is unreachable; try again later"
+    );
     // A failure is not cached: the next look after the outage succeeds.
     sim.sim_control(Method::POST, "api/up").await;
     let (status, _) = get(&sim.app, &admin, OPTIONS).await;

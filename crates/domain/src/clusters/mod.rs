@@ -244,8 +244,23 @@ impl ClusterService {
     }
 
     /// Deletes the cluster and its mirrored inventory (Proxmox itself is untouched).
-    pub async fn delete(&self, principal: &Principal, id: Uuid) -> DomainResult<()> {
+    /// Every instance of it leaves ProxiCloud at once, so `confirm` must repeat the
+    /// cluster's name, as terminating an instance does. Jobs and the audit log keep
+    /// their history (they name the cluster, they do not depend on its row).
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        confirm: Option<&str>,
+    ) -> DomainResult<()> {
         principal.require_admin()?;
+        let name = self.load(id).await?.config.name;
+        if confirm != Some(name.as_str()) {
+            return Err(DomainError::invalid(
+                "confirm",
+                format!("must be the cluster's name ('{name}') to confirm its deletion"),
+            ));
+        }
         self.store
             .clusters()
             .delete(id)

@@ -82,7 +82,7 @@ async fn cluster_administration_is_for_admins_only() {
             Err(DomainError::Forbidden(_))
         ));
         assert!(matches!(
-            service.delete(&caller, created.id).await,
+            service.delete(&caller, created.id, Some("x")).await,
             Err(DomainError::Forbidden(_))
         ));
         assert!(matches!(
@@ -177,7 +177,7 @@ async fn names_are_unique_and_unknown_ids_are_not_found() {
         })
     ));
     assert!(matches!(
-        service.delete(&admin(), missing).await,
+        service.delete(&admin(), missing, Some("lab")).await,
         Err(DomainError::NotFound {
             resource: "cluster"
         })
@@ -217,7 +217,23 @@ async fn changes_are_announced_and_clients_rebuilt_after_updates() {
     let rebuilt = service.connect(&cluster).expect("client");
     assert!(!Arc::ptr_eq(&first, &rebuilt));
 
-    service.delete(&admin(), created.id).await.expect("deleted");
+    let unconfirmed = service
+        .delete(&admin(), created.id, Some("not-its-name"))
+        .await;
+    assert!(
+        matches!(&unconfirmed, Err(DomainError::Validation(fields)) if fields.contains_key("confirm")),
+        "{unconfirmed:?}"
+    );
+    let name = service
+        .load(created.id)
+        .await
+        .expect("still there")
+        .config
+        .name;
+    service
+        .delete(&admin(), created.id, Some(&name))
+        .await
+        .expect("deleted");
     assert_eq!(
         feed.recv().await.ok(),
         Some(ClusterChange::Deleted(created.id))

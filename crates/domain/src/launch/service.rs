@@ -74,7 +74,10 @@ impl LaunchOptionsService {
         caller.require_create()?;
         let clusters = self.store.clusters().list().await?;
         let cluster = pick(&clusters, cluster_id)?;
-        let options = self.cluster_options(cluster).await?;
+        let options = self
+            .cluster_options(cluster)
+            .await
+            .map_err(|error| for_caller(caller, error))?;
         let resources = self.settings.current().resources;
         Ok(LaunchOptions {
             clusters: clusters
@@ -171,6 +174,21 @@ fn pick(clusters: &[Cluster], wanted: Option<Uuid>) -> DomainResult<&Cluster> {
                 "no Proxmox VE cluster is registered yet; an admin adds one under Settings → Clusters",
             )
         }),
+    }
+}
+
+/// Proxmox's error names node URLs and OS errors: an admin (who manages the clusters)
+/// gets it, anyone else only that the cluster cannot be reached; the details are logged.
+fn for_caller(caller: &Principal, error: DomainError) -> DomainError {
+    match error {
+        DomainError::Unavailable { code, message } if !caller.is_admin() => {
+            tracing::warn!(%message, "launch options unavailable");
+            DomainError::Unavailable {
+                code,
+                message: "the Proxmox VE cluster is unreachable; try again later".to_owned(),
+            }
+        }
+        other => other,
     }
 }
 

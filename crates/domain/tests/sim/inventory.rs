@@ -266,7 +266,11 @@ async fn deleting_a_cluster_stops_its_worker() {
         (stats.polls(cluster) >= 2).then_some(())
     })
     .await;
-    h.clusters.delete(&admin, cluster).await.expect("deleted");
+    let name = h.clusters.load(cluster).await.unwrap().config.name;
+    h.clusters
+        .delete(&admin, cluster, Some(&name))
+        .await
+        .expect("deleted");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let after_delete = stats.polls(cluster);
     tokio::time::sleep(Duration::from_millis(400)).await;

@@ -34,6 +34,9 @@ async fn open_sqlite(url: &str) -> Result<Db> {
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !in_memory {
+        owner_only(options.get_filename())?;
+    }
 
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
@@ -55,6 +58,43 @@ async fn open_sqlite(url: &str) -> Result<Db> {
             .await?
     };
     Ok(Db::Sqlite { writer, reader })
+}
+
+/// The database holds password hashes and encrypted secrets: readable by its owner
+/// only. SQLite creates the `-wal` and `-shm` files with the database file's mode, so
+/// creating that file 0600 before SQLite does covers all three; files of an older
+/// install (created 0644) are tightened.
+fn owner_only(database: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |error: std::io::Error| StoreError::from(sqlx::Error::Io(error));
+    if !database.exists() {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(database)
+        {
+            Ok(_) => {}
+            // Created meanwhile by another process (a parallel `admin` command).
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // A missing directory: let SQLite report it as it always has.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(io(error)),
+        }
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 async fn open_postgres(url: &str) -> Result<Db> {
@@ -103,6 +143,34 @@ impl BeginWrite for PgPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let mode = |suffix: &str| {
+            let file = format!("{}{suffix}", path.display());
+            std::fs::metadata(file).unwrap().permissions().mode() & 0o777
+        };
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = open(&url).await.unwrap();
+        assert_eq!(
+            (mode(""), mode("-wal"), mode("-shm")),
+            (0o600, 0o600, 0o600)
+        );
+        drop(db);
+
+        // An install from before: world-readable files are tightened on open.
+        let old = dir.path().join("old.db");
+        std::fs::write(&old, b"").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        open(&format!("sqlite://{}?mode=rwc", old.display()))
+            .await
+            .unwrap();
+        let meta = std::fs::metadata(&old).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
 
     #[test]
     fn passwords_never_reach_error_messages() {

@@ -40,7 +40,11 @@ pub struct ChangePasswordRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
     #[serde(serialize_with = "super::secret::serialize")]
     pub current_password: SecretString,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    /// 10 to 1024 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, format = Password, min_length = 10, max_length = 1024)
+    )]
     #[serde(serialize_with = "super::secret::serialize")]
     pub new_password: SecretString,
 }

@@ -27,6 +27,18 @@ pub struct ErrorBody {
     pub fields: Option<FieldErrors>,
 }
 
+/// The resource's name, repeated to confirm a deletion that cannot be undone (in the
+/// body or the query), like terminating an instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ConfirmDeletion {
+    /// The name of what is deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<String>,
+}
+
 /// The default `limit` of list endpoints.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 

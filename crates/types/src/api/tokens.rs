@@ -28,8 +28,10 @@ pub struct ApiTokenDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiTokenRequest {
     /// What the token is for (`ci`, `terraform`); 1 to 64 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub name: String,
     /// Days until the token expires, 1 to 3650 (default 90).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<u32>,
 }

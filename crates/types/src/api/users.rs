@@ -38,7 +38,10 @@ pub struct CreateUserRequest {
     pub username: String,
     pub role: RoleDto,
     /// At least 10 characters. Leave out to have one generated (returned once).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 1024)
+    )]
     #[serde(
         default,
         serialize_with = "super::secret::serialize_option",
@@ -62,7 +65,10 @@ pub struct UpdateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     /// Leave out (or send no body) to have one generated (returned once).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 1024)
+    )]
     #[serde(
         default,
         serialize_with = "super::secret::serialize_option",

@@ -69,8 +69,9 @@ export const createCluster = (body: ClusterRequest) => post<Cluster>('/api/v1/cl
 export const updateCluster = (id: string, body: ClusterRequest) =>
   request<Cluster>(clusterPath(id), { method: 'PUT', body }).then((r) => r.data);
 
-export const deleteCluster = (id: string) =>
-  request<void>(clusterPath(id), { method: 'DELETE' }).then(() => undefined);
+/** `name` repeats the cluster's name, as the server requires. */
+export const deleteCluster = (id: string, name: string) =>
+  request<void>(clusterPath(id), { method: 'DELETE', body: { confirm: name } }).then(() => undefined);
 
 /** Tests the saved settings: `ok` with version and nodes, or the precise error. */
 export const testCluster = (id: string) => post<ConnectionTest>(`${clusterPath(id)}/test`);

@@ -29,10 +29,16 @@ pub(super) enum Target {
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
 pub(super) const UNREACHABLE_NODE: &str = "https://127.0.0.1:9";
 
+/// The name of the cell's cluster (unique: every cell has a new owner), which a
+/// deletion repeats to confirm it.
+pub(super) fn matrix_cluster_name(owner: &TestUser) -> String {
+    format!("matrix-{}", owner.username)
+}
+
 /// A cluster registered straight through the domain (no API call, no caller).
-async fn matrix_cluster(app: &TestApp) -> Uuid {
+async fn matrix_cluster(app: &TestApp, owner: &TestUser) -> Uuid {
     let input = ClusterInput {
-        name: format!("matrix-{}", Uuid::now_v7().simple()),
+        name: matrix_cluster_name(owner),
         addresses: vec![UNREACHABLE_NODE.into()],
         auth: AuthInput::ApiToken {
             token_id: "root@pam!matrix".into(),
@@ -53,7 +59,7 @@ async fn matrix_cluster(app: &TestApp) -> Uuid {
 
 /// A guest as one inventory sync would mirror it, given to `owner`.
 async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
-    let cluster = matrix_cluster(app).await;
+    let cluster = matrix_cluster(app, owner).await;
     let guest = GuestObservation {
         vmid: VmId::new(100).unwrap(),
         node: "pve1".into(),
@@ -96,7 +102,7 @@ impl Target {
     pub(super) async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
         match self {
             Target::Nothing => None,
-            Target::Cluster => Some(matrix_cluster(app).await.to_string()),
+            Target::Cluster => Some(matrix_cluster(app, owner).await.to_string()),
             Target::OwnerInstance => Some(owned_instance(app, owner).await.to_string()),
             Target::OwnerJob => {
                 let job = NewJob::new(

@@ -223,12 +223,24 @@ async fn an_unreachable_cluster_is_unavailable_and_not_cached() {
     let operator = principal_with_role(Role::Operator);
     let service = lab.service(Duration::from_secs(30));
     lab.pve.fail_calls(None, Failure::Unreachable);
-    match service.options(&operator, None).await {
+    let admin = principal_with_role(Role::Admin);
+    match service.options(&admin, None).await {
         Err(DomainError::Unavailable { code, message }) => {
             assert_eq!(code, "cluster_unavailable");
             assert!(
                 message.contains("'lab'") && message.contains("connection refused"),
                 "{message}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    // An operator may not see cluster details: no node URL, no OS error.
+    match service.options(&operator, None).await {
+        Err(DomainError::Unavailable { code, message }) => {
+            assert_eq!(code, "cluster_unavailable");
+            assert_eq!(
+                message,
+                "the Proxmox VE cluster is unreachable; try again later"
             );
         }
         other => panic!("expected Unavailable, got {other:?}"),

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::targets::UNREACHABLE_NODE;
+use super::super::targets::{UNREACHABLE_NODE, matrix_cluster_name};
 use super::common::*;
 
 fn new_cluster(_: &Cell) -> Option<Value> {
@@ -11,6 +11,10 @@ fn new_cluster(_: &Cell) -> Option<Value> {
         "addresses": [UNREACHABLE_NODE],
         "auth": { "type": "token", "token_id": "root@pam!matrix", "secret": "matrix-secret" },
     }))
+}
+
+fn confirm_cluster_name(cell: &Cell) -> Option<Value> {
+    Some(json!({ "confirm": matrix_cluster_name(&cell.owner) }))
 }
 
 pub(super) fn rows() -> Vec<Row> {
@@ -42,7 +46,7 @@ pub(super) fn rows() -> Vec<Row> {
             "DELETE",
             "/api/v1/clusters/{id}",
             Cluster,
-            no_body,
+            confirm_cluster_name,
             admin_only(204),
         ),
         row(
