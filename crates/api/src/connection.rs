@@ -143,10 +143,10 @@ impl AsyncWrite for JsonErrorIo {
     ) -> Poll<io::Result<usize>> {
         // hyper's error response is a head alone: one non-empty slice.
         let mut non_empty = bufs.iter().filter(|b| !b.is_empty());
-        if let (Some(only), None) = (non_empty.next(), non_empty.next()) {
-            if self.pending.is_some() || rewrite(only).is_some() {
-                return self.as_mut().poll_write(cx, only);
-            }
+        if let (Some(only), None) = (non_empty.next(), non_empty.next())
+            && (self.pending.is_some() || rewrite(only).is_some())
+        {
+            return self.as_mut().poll_write(cx, only);
         }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
