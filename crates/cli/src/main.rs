@@ -4,6 +4,7 @@ mod admin;
 mod commands;
 mod config;
 mod demo;
+mod install;
 mod pve_sim;
 mod serve;
 
@@ -29,6 +30,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Maintenance tasks run against the database (e.g. `verify-audit`).
     Admin(admin::AdminArgs),
+    /// Install this binary as a hardened systemd service (`--system`); again to upgrade.
+    Install(install::InstallArgs),
     /// Run the Proxmox VE simulator (for demos, tests and benchmarks).
     PveSim(pve_sim::PveSimArgs),
     /// Log in to a server and store its URL and an API token for the commands below.
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
             init_logging("warn");
             runtime.block_on(admin::run(args))
         }
+        Command::Install(args) => install::run(args),
         Command::PveSim(args) => {
             init_logging("info");
             runtime.block_on(pve_sim::run(args))
