@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-use super::Db;
+use super::{Db, upgrade};
 use crate::{Result, StoreError};
 
 /// How long a SQLite connection waits for a lock held by another process (e.g. an
@@ -45,7 +45,14 @@ async fn open_sqlite(url: &str) -> Result<Db> {
         .max_lifetime(None)
         .connect_with(options.clone().optimize_on_close(true, None))
         .await?;
-    sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+    let migrator = sqlx::migrate!("migrations/sqlite");
+    let applied = upgrade::applied_sqlite(&writer).await;
+    upgrade::refuse_newer(&applied, &migrator)?;
+    if !in_memory {
+        upgrade::backup_before_migrating(&writer, options.get_filename(), &applied, &migrator)
+            .await?;
+    }
+    migrator.run(&writer).await?;
 
     let reader = if in_memory {
         writer.clone()
@@ -103,7 +110,9 @@ async fn open_postgres(url: &str) -> Result<Db> {
         .max_connections(POSTGRES_CONNECTIONS)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    let migrator = sqlx::migrate!("migrations/postgres");
+    upgrade::refuse_newer(&upgrade::applied_postgres(&pool).await, &migrator)?;
+    migrator.run(&pool).await?;
     Ok(Db::Postgres(pool))
 }
 
@@ -170,6 +179,79 @@ mod tests {
             .unwrap();
         let meta = std::fs::metadata(&old).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[tokio::test]
+    async fn a_newer_database_is_refused_and_an_upgrade_is_backed_up_first() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("proxicloud.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let Db::Sqlite { writer, .. } = open(&url).await.unwrap() else {
+            unreachable!()
+        };
+        let no_backups = |dir: &std::path::Path| {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .to_string_lossy()
+                        .ends_with(".bak")
+                })
+                .count()
+                == 0
+        };
+        assert!(
+            no_backups(dir.path()),
+            "nothing to back up on a fresh database"
+        );
+
+        // Forget the newest migration: the next start migrates, so backs up first
+        // (the migration then fails on its existing tables: the backup is what is left).
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)")
+            .execute(&writer)
+            .await
+            .unwrap();
+        writer.close().await;
+        let _ = open(&url).await;
+        let backup = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(".before-"))
+            .expect("a backup before migrating");
+        assert_eq!(
+            std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let header = std::fs::read(&backup).unwrap();
+        assert!(
+            header.starts_with(b"SQLite format 3\0"),
+            "a SQLite database"
+        );
+
+        // A migration this binary does not know: a newer ProxiCloud was here.
+        let fresh = dir.path().join("newer.db");
+        let url = format!("sqlite://{}?mode=rwc", fresh.display());
+        let Db::Sqlite { writer, .. } = open(&url).await.unwrap() else {
+            unreachable!()
+        };
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from the future', TRUE, x'00', 0)",
+        )
+        .execute(&writer)
+        .await
+        .unwrap();
+        writer.close().await;
+        let Err(StoreError::Migration(message)) = open(&url).await else {
+            panic!("a newer database was opened")
+        };
+        assert!(
+            message.contains("newer ProxiCloud") && message.contains("9999"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod records;
 mod settings;
 mod sync_plan;
 mod tokens;
+mod upgrade;
 mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
