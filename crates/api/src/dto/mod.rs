@@ -12,6 +12,7 @@ pub mod instances;
 pub mod jobs;
 pub mod launch;
 pub mod settings;
+pub mod snapshots;
 pub mod tokens;
 pub mod users;
 pub mod workers;

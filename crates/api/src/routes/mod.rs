@@ -16,6 +16,7 @@ pub mod auth;
 pub mod clusters;
 pub mod events;
 pub mod instance_detail;
+pub mod instance_snapshots;
 pub mod instances_read;
 pub mod instances_summary;
 pub mod instances_write;
@@ -46,6 +47,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instances_write::router())
         .merge(launch_options::router())
         .merge(instance_detail::router())
+        .merge(instance_snapshots::router())
         .merge(jobs::router())
         .merge(events::router())
         .merge(workers::router())

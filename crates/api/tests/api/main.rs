@@ -10,6 +10,7 @@ mod events;
 mod hardening;
 mod iam;
 mod instance_detail;
+mod instance_snapshots;
 mod instances_read;
 mod instances_vm;
 mod instances_write;

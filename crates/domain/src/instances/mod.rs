@@ -5,7 +5,7 @@
 //!   problem before anything touches Proxmox) and queues the job.
 //! - [`register`] provides [`InstanceService`] and [`InstanceDetails`] and registers
 //!   the job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
-//!   `instance.terminate`).
+//!   `instance.terminate`); [`InstanceSnapshots`] and `instance.snapshot.*`.
 //! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
 //!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
@@ -22,6 +22,8 @@ mod request;
 mod reservation;
 mod resolve;
 mod service;
+mod snapshot_jobs;
+mod snapshots;
 pub mod ssh_keys;
 mod unique_name;
 
@@ -36,6 +38,10 @@ pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
 pub use service::{InstanceService, Launched};
+pub use snapshots::{
+    CREATE_KIND as SNAPSHOT_CREATE_KIND, DELETE_KIND as SNAPSHOT_DELETE_KIND, InstanceSnapshots,
+    ROLLBACK_KIND as SNAPSHOT_ROLLBACK_KIND, SnapshotList, SnapshotView,
+};
 pub use unique_name::{guest_named, guests_named, require_unique_name};
 
 use std::sync::Arc;
@@ -57,6 +63,16 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         platform.queue.clone(),
         platform.connector.clone(),
         platform.settings.clone(),
+    )));
+    snapshot_jobs::register(
+        registry.jobs(),
+        platform.connector.clone(),
+        Some(platform.mirror.clone()),
+    );
+    registry.provide(Arc::new(InstanceSnapshots::new(
+        store.clone(),
+        platform.queue.clone(),
+        platform.connector.clone(),
     )));
     registry.provide(Arc::new(InstanceDetails::new(
         store.clone(),

@@ -33,7 +33,7 @@ impl Target {
         NodeName::new(self.node.clone()).map_err(|e| StepError::failed(e.to_string()))
     }
 
-    fn noun(&self) -> &'static str {
+    pub(super) fn noun(&self) -> &'static str {
         match self.kind {
             GuestType::Lxc => "CT",
             GuestType::Qemu => "VM",
@@ -143,7 +143,7 @@ pub(super) async fn find_started_task(
 }
 
 /// Waits for the task this step started earlier, if there is one. `true` when it did.
-async fn resume_task(
+pub(super) async fn resume_task(
     run: &mut JobRun<'_>,
     pve: &dyn Pve,
     node: &NodeName,

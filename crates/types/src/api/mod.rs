@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod launch;
 mod secret;
 pub mod settings;
+pub mod snapshots;
 pub mod system;
 pub mod tokens;
 pub mod users;

@@ -16,6 +16,7 @@ mod instances;
 mod jobs;
 mod launch_options;
 mod settings;
+mod snapshots;
 mod system;
 mod tokens;
 mod users;
@@ -33,6 +34,7 @@ pub(super) fn rows() -> Vec<Row> {
         clusters::rows(),
         settings::rows(),
         instances::rows(),
+        snapshots::rows(),
         launch_options::rows(),
         jobs::rows(),
         events::rows(),
