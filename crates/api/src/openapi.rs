@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 8] = [
+const TAGS: [(&str, &str); 9] = [
     ("auth", "Sessions and your own account"),
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
@@ -27,6 +27,10 @@ const TAGS: [(&str, &str); 8] = [
         "LXC containers and VMs, read from the inventory mirror",
     ),
     ("settings", "Global settings (read: everyone; write: admin)"),
+    (
+        "volumes",
+        "Data volumes that outlive instances, with snapshots",
+    ),
     ("system", "Health and this description"),
 ];
 

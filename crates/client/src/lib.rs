@@ -39,6 +39,7 @@ pub use resources::auth::Auth;
 pub use resources::instances::{Instances, Power};
 pub use resources::jobs::Jobs;
 pub use resources::tokens::Tokens;
+pub use resources::volumes::Volumes;
 pub use wait::WaitOptions;
 
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
@@ -131,6 +132,10 @@ impl Client {
 
     pub fn jobs(&self) -> Jobs<'_> {
         Jobs(self)
+    }
+
+    pub fn volumes(&self) -> Volumes<'_> {
+        Volumes(self)
     }
 
     /// A request to `path` (relative to the base URL, e.g. `api/v1/jobs`), with the

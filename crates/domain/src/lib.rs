@@ -18,3 +18,5 @@ mod testing;
 pub mod workers;
 
 pub use error::{DomainError, DomainResult, FieldErrors};
+
+pub mod volumes;

@@ -15,6 +15,12 @@ pub mod constraints {
     pub const REFRESH_TOKEN_HASH: &str = "refresh_tokens_token_hash_key";
     /// `api_tokens.token_hash`.
     pub const API_TOKEN_HASH: &str = "api_tokens_token_hash_key";
+    /// `(cluster_id, holder_vmid)` of volumes.
+    pub const VOLUME_HOLDER: &str = "volumes_cluster_id_holder_vmid_key";
+    /// `(attached_guest_id, attachment_key)`: one volume per config key of a guest.
+    pub const VOLUME_ATTACHMENT: &str = "volumes_attached_guest_id_attachment_key_key";
+    /// `(volume_id, name)` of volume snapshots.
+    pub const VOLUME_SNAPSHOT_NAME: &str = "volume_snapshots_volume_id_name_key";
 }
 
 /// Why a repository call failed.

@@ -61,6 +61,7 @@ pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
 };
 pub use repo::users::{NewUser, Role, User, UserChanges, UserRepo};
+pub use repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot};
 pub use uuid::Uuid;
 
 /// Which database a store runs on.
@@ -89,6 +90,7 @@ pub trait Store: Send + Sync {
     fn inventory(&self) -> &dyn InventoryRepo;
     fn guests(&self) -> &dyn GuestRepo;
     fn jobs(&self) -> &dyn JobRepo;
+    fn volumes(&self) -> &dyn VolumeRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

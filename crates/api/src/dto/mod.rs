@@ -15,6 +15,7 @@ pub mod settings;
 pub mod snapshots;
 pub mod tokens;
 pub mod users;
+pub mod volumes;
 pub mod workers;
 
 use proxicloud_store::{Cursor, Page, PageRequest};

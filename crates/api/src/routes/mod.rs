@@ -26,6 +26,7 @@ pub mod settings;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volumes;
 pub mod workers;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -51,4 +52,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(events::router())
         .merge(workers::router())
+        .merge(volumes::router())
 }

@@ -25,4 +25,5 @@ mod settings;
 mod sim_support;
 mod support;
 mod tokens;
+mod volumes;
 mod workers;

@@ -4,3 +4,4 @@ pub mod auth;
 pub mod instances;
 pub mod jobs;
 pub mod tokens;
+pub mod volumes;

@@ -22,7 +22,7 @@ use crate::settings::Settings;
 use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
-use crate::{audit, clusters, iam, instances, inventory, jobs, launch, settings};
+use crate::{audit, clusters, iam, instances, inventory, jobs, launch, settings, volumes};
 
 /// Everything the application is built from besides the store and the master key.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +92,7 @@ impl Services {
         inventory::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
+        volumes::register(&mut registry, &platform);
         let jobs = std::mem::take(&mut registry.jobs);
         let readiness = std::mem::take(&mut registry.readiness);
         let workers = std::mem::take(&mut registry.workers);

@@ -2,7 +2,9 @@
 //!
 //! Entries of kinds we do not mirror (pools, SDN zones) and entries missing what
 //! identifies them (a guest without a node) are skipped rather than failing the
-//! whole cycle: one odd entry must not freeze the mirror of a whole cluster.
+//! whole cycle: one odd entry must not freeze the mirror of a whole cluster. A
+//! volume's holder container (tag `proxicloud-volume`) is not an instance and is left
+//! out: volumes are their own resource.
 
 use proxicloud_pve::{ClusterResource, GuestType};
 use proxicloud_store::{
@@ -21,6 +23,7 @@ pub(super) fn snapshot(
     };
     for resource in resources {
         match resource.kind.as_str() {
+            "lxc" if is_volume_holder(&resource) => {}
             "qemu" => snapshot.guests.extend(guest(resource, GuestType::Qemu)),
             "lxc" => snapshot.guests.extend(guest(resource, GuestType::Lxc)),
             "node" => snapshot.nodes.extend(node(resource)),
@@ -29,6 +32,13 @@ pub(super) fn snapshot(
         }
     }
     snapshot
+}
+
+fn is_volume_holder(r: &ClusterResource) -> bool {
+    r.tags.as_deref().is_some_and(|tags| {
+        tags.split([';', ',', ' '])
+            .any(|tag| tag == crate::volumes::rules::HOLDER_TAG)
+    })
 }
 
 fn guest(r: ClusterResource, kind: GuestType) -> Option<GuestObservation> {
@@ -101,6 +111,8 @@ mod tests {
              "tags":"prod;web","lock":""},
             {"id":"lxc/101","type":"lxc","node":"pve2","vmid":101,"status":"stopped","maxcpu":1},
             {"id":"lxc/102","type":"lxc","vmid":102,"status":"stopped"},
+            {"id":"lxc/5000","type":"lxc","node":"pve1","vmid":5000,"status":"stopped",
+             "tags":"proxicloud-volume"},
             {"id":"node/pve1","type":"node","node":"pve1","status":"online","cpu":0.25,"maxcpu":8,
              "mem":100,"maxmem":1000,"uptime":5},
             {"id":"storage/pve1/local","type":"storage","node":"pve1","storage":"local",
@@ -112,7 +124,11 @@ mod tests {
         let now = Timestamp::now();
         let snapshot = snapshot(resources, now);
         assert_eq!(snapshot.observed_at, now);
-        assert_eq!(snapshot.guests.len(), 2, "the node-less guest is skipped");
+        assert_eq!(
+            snapshot.guests.len(),
+            2,
+            "the node-less guest and the volume holder are skipped"
+        );
         let web = &snapshot.guests[0];
         assert_eq!((web.kind, web.name.as_str()), (GuestType::Qemu, "web"));
         assert_eq!((web.maxmem, web.maxdisk, web.cpus), (2048, 8192, 2.0));

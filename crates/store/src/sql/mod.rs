@@ -24,6 +24,7 @@ mod sync_plan;
 mod tokens;
 mod upgrade;
 mod users;
+mod volumes;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,6 +40,7 @@ use crate::repo::jobs::JobRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
+use crate::repo::volumes::VolumeRepo;
 use crate::{Backend, Result, Store};
 
 pub(crate) use codec::{DbId, found};
@@ -151,6 +153,10 @@ impl Store for SqlStore {
     }
 
     fn jobs(&self) -> &dyn JobRepo {
+        self
+    }
+
+    fn volumes(&self) -> &dyn VolumeRepo {
         self
     }
 

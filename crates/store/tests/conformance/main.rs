@@ -23,6 +23,7 @@ mod refresh_tokens;
 mod settings;
 mod sync;
 mod users;
+mod volumes;
 
 macro_rules! conformance_tests {
     ($($module:ident: [$($test:ident),* $(,)?]),* $(,)?) => {
@@ -134,5 +135,10 @@ conformance_tests! {
         a_parent_parking_while_its_last_child_ends_is_never_stranded,
         cancelling_a_parent_cancels_its_unfinished_children,
         cancelling_a_waiting_parents_last_unstarted_child_wakes_the_parent,
+    ],
+    volumes: [
+        volumes_go_from_creating_to_available_and_list_per_owner,
+        attachments_are_exclusive_and_end_with_the_guest_row,
+        snapshots_have_unique_names_per_volume,
     ],
 }

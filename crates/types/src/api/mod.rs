@@ -22,4 +22,5 @@ pub mod snapshots;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volumes;
 pub mod workers;

@@ -24,6 +24,10 @@ pub(super) enum Target {
     OwnerInstance,
     /// A job started by the owner.
     OwnerJob,
+    /// An available, detached volume owned by the owner (its cluster cannot be reached).
+    OwnerVolume,
+    /// An available snapshot of a volume owned by the owner.
+    OwnerVolumeSnapshot,
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -97,6 +101,36 @@ async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
     id
 }
 
+/// A volume row as a finished create job leaves it, on an unreachable cluster.
+async fn owned_volume(app: &TestApp, owner: &TestUser) -> Uuid {
+    let cluster = matrix_cluster(app).await;
+    let volume = app
+        .store
+        .volumes()
+        .insert(proxicloud_store::NewVolume {
+            cluster_id: cluster,
+            node: "pve1".into(),
+            storage: "local-lvm".into(),
+            name: "matrix".into(),
+            size_bytes: 1 << 30,
+            owner_id: Some(owner.id),
+        })
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    app.store
+        .volumes()
+        .set_holder(volume.id, 5000, now)
+        .await
+        .unwrap();
+    app.store
+        .volumes()
+        .set_ready(volume.id, "local-lvm:vm-5000-disk-1", now)
+        .await
+        .unwrap();
+    volume.id
+}
+
 impl Target {
     /// Creates the target for one cell and returns the value of `{id}`.
     pub(super) async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
@@ -120,6 +154,22 @@ impl Target {
                         .id
                         .to_string(),
                 )
+            }
+            Target::OwnerVolume => Some(owned_volume(app, owner).await.to_string()),
+            Target::OwnerVolumeSnapshot => {
+                let volume = owned_volume(app, owner).await;
+                let snapshot = app
+                    .store
+                    .volumes()
+                    .insert_snapshot(volume, "matrix", "", 1 << 30)
+                    .await
+                    .unwrap();
+                app.store
+                    .volumes()
+                    .set_snapshot_status(snapshot.id, "available")
+                    .await
+                    .unwrap();
+                Some(snapshot.id.to_string())
             }
             Target::OwnerAccount => Some(owner.id.to_string()),
             Target::OwnerApiToken => {

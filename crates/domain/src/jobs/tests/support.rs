@@ -236,6 +236,9 @@ impl Store for CrashingStore {
     fn jobs(&self) -> &dyn JobRepo {
         &self.jobs
     }
+    fn volumes(&self) -> &dyn proxicloud_store::VolumeRepo {
+        self.inner.volumes()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }

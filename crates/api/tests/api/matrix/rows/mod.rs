@@ -20,6 +20,7 @@ mod snapshots;
 mod system;
 mod tokens;
 mod users;
+mod volumes;
 mod workers;
 
 pub(super) use common::Row;
@@ -40,6 +41,7 @@ pub(super) fn rows() -> Vec<Row> {
         events::rows(),
         audit::rows(),
         workers::rows(),
+        volumes::rows(),
     ]
     .into_iter()
     .flatten()

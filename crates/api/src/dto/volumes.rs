@@ -1,0 +1,54 @@
+//! Volumes and volume snapshots as the API sends them.
+
+use proxicloud_domain::volumes::VolumeView;
+use proxicloud_domain::volumes::rules::gib_of;
+use proxicloud_store::VolumeSnapshot;
+use proxicloud_types::api::volumes::{VolumeAttachmentDto, VolumeDto, VolumeSnapshotDto};
+
+use super::IntoDto;
+
+impl IntoDto for VolumeView {
+    type Dto = VolumeDto;
+    fn into_dto(self) -> VolumeDto {
+        let volume = self.volume;
+        let attachment = volume.attachment.map(|a| VolumeAttachmentDto {
+            instance_id: a.guest_id,
+            device: a.key,
+            mount_path: a.mount_path,
+        });
+        // In use while attached, whatever job is still writing the config.
+        let status = match (&attachment, volume.status.as_str()) {
+            (Some(_), "available") => "in-use".to_owned(),
+            (_, other) => other.to_owned(),
+        };
+        VolumeDto {
+            id: volume.id,
+            name: volume.name,
+            size_gib: gib_of(volume.size_bytes),
+            cluster_id: volume.cluster_id,
+            node: volume.node,
+            storage: volume.storage,
+            status,
+            error: volume.error,
+            attachment,
+            owner_id: volume.owner_id,
+            snapshots_supported: self.snapshots_supported,
+            created_at: volume.created_at,
+        }
+    }
+}
+
+impl IntoDto for VolumeSnapshot {
+    type Dto = VolumeSnapshotDto;
+    fn into_dto(self) -> VolumeSnapshotDto {
+        VolumeSnapshotDto {
+            id: self.id,
+            volume_id: self.volume_id,
+            name: self.name,
+            description: self.description,
+            size_gib: gib_of(self.size_bytes),
+            status: self.status,
+            created_at: self.created_at,
+        }
+    }
+}

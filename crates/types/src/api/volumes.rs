@@ -1,0 +1,114 @@
+//! `/api/v1/volumes` and `/api/v1/volume-snapshots`: EBS-like data volumes, their
+//! attachment to instances and their snapshots (how they map onto Proxmox VE: README,
+//! "Volumes").
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Timestamp;
+
+/// `available`, `in-use` (attached), `creating`, `deleting` or `error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VolumeDto {
+    pub id: Uuid,
+    pub name: String,
+    pub size_gib: u64,
+    pub cluster_id: Uuid,
+    pub node: String,
+    pub storage: String,
+    /// `available`, `in-use`, `creating`, `deleting` or `error`.
+    pub status: String,
+    /// Why the volume is in `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<VolumeAttachmentDto>,
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+    /// Whether the volume's storage can take snapshots (Proxmox VE's storage features).
+    pub snapshots_supported: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VolumeAttachmentDto {
+    pub instance_id: Uuid,
+    /// The config key on the instance: `mp1` on a container, `scsi1` on a VM.
+    pub device: String,
+    /// Where a container sees the volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateVolumeRequest {
+    /// 1 to 63 characters: letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// 1 to 16384 (16 TiB).
+    pub size_gib: u64,
+    pub cluster_id: Uuid,
+    pub node: String,
+    /// A storage of the node that holds container volumes (`rootdir`).
+    pub storage: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AttachVolumeRequest {
+    /// An instance on the volume's node.
+    pub instance_id: Uuid,
+    /// Where a container mounts it (absolute path, e.g. `/data`); required for
+    /// containers, not allowed for VMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
+    /// A VM's bus: `scsi` (default) or `virtio`; the next free slot is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GrowVolumeRequest {
+    /// The new size: larger than the current one, at most 16384.
+    pub size_gib: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VolumeSnapshotDto {
+    pub id: Uuid,
+    pub volume_id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// The volume's size when the snapshot was taken.
+    pub size_gib: u64,
+    /// `creating`, `available`, `deleting` or `error`.
+    pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateVolumeSnapshotRequest {
+    /// 2 to 40 characters, a letter first, then letters, digits, `-`, `_`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CloneVolumeRequest {
+    /// The new volume's name.
+    pub name: String,
+}
