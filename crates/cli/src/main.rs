@@ -40,6 +40,8 @@ enum Command {
     Instances(commands::instances::InstancesArgs),
     /// The jobs behind long operations: list, watch.
     Jobs(commands::jobs::JobsArgs),
+    /// Data volumes and their snapshots: list, create, attach, detach, grow, delete, snapshot, clone.
+    Volumes(commands::volumes::VolumesArgs),
     /// Print the default configuration file (TOML).
     PrintDefaultConfig,
     /// Show the effective configuration (defaults, file, environment) and any unknown keys.
@@ -84,6 +86,7 @@ fn main() -> anyhow::Result<()> {
         Command::Login(args) => client_command(&runtime, commands::login::run(args)),
         Command::Instances(args) => client_command(&runtime, commands::instances::run(args)),
         Command::Jobs(args) => client_command(&runtime, commands::jobs::run(args)),
+        Command::Volumes(args) => client_command(&runtime, commands::volumes::run(args)),
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())

@@ -237,7 +237,12 @@ async fn power_action(
 }
 
 /// Prints the job, after following it to its end with `--wait`.
-async fn finish(client: &Client, job: JobDto, wait: bool, format: Format) -> CommandResult {
+pub(super) async fn finish(
+    client: &Client,
+    job: JobDto,
+    wait: bool,
+    format: Format,
+) -> CommandResult {
     let job = if wait {
         match progress::follow(client, &job).await {
             Ok(job) => job,

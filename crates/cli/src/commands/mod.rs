@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod login;
 pub mod output;
 pub mod progress;
+pub mod volumes;
 
 use proxicloud_client::{Client, ClientError};
 use proxicloud_types::api::jobs::JobDto;

@@ -750,6 +750,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/volume-snapshots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a volume snapshot. */
+        delete: operations["delete_volume_snapshot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volume-snapshots/{id}/clone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a new volume from this snapshot (a full copy). Refused
+         *     (`409 clone_not_supported`) on storages that cannot copy from a snapshot.
+         */
+        post: operations["clone_volume_snapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volume-snapshots/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll a detached volume back to this snapshot. */
+        post: operations["restore_volume_snapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List volumes: your own, or every volume for an admin. Oldest first. */
+        get: operations["list_volumes"];
+        put?: never;
+        /** Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends. */
+        post: operations["create_volume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One volume. */
+        get: operations["get_volume"];
+        put?: never;
+        post?: never;
+        /** Delete a detached volume with its snapshots. */
+        delete: operations["delete_volume"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a volume to an instance on its node: a container mounts it at `mount_path`,
+         *     a VM gets it as its next free `scsiN` (or `virtioN`) disk. It stays attached across
+         *     stop and start.
+         */
+        post: operations["attach_volume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes/{id}/detach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Detach a volume. A running container must be stopped first (Proxmox VE cannot
+         *     unmount its mount points while it runs): `409 instance_running`.
+         */
+        post: operations["detach_volume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes/{id}/grow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grow a detached volume (never shrink). */
+        post: operations["grow_volume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/volumes/{id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A volume's snapshots, oldest first. */
+        get: operations["list_volume_snapshots"];
+        put?: never;
+        /** Snapshot a volume. Refused (`409 snapshots_not_supported`) on storages that cannot. */
+        post: operations["create_volume_snapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -815,6 +981,20 @@ export interface components {
              */
             owner_id?: string | null;
         };
+        AttachVolumeRequest: {
+            /** @description A VM's bus: `scsi` (default) or `virtio`; the next free slot is used. */
+            bus?: string | null;
+            /**
+             * Format: uuid
+             * @description An instance on the volume's node.
+             */
+            instance_id: string;
+            /**
+             * @description Where a container mounts it (absolute path, e.g. `/data`); required for
+             *     containers, not allowed for VMs.
+             */
+            mount_path?: string | null;
+        };
         AuditEntryDto: {
             action: string;
             /** Format: date-time */
@@ -846,6 +1026,10 @@ export interface components {
              * @description 10 to 1024 characters.
              */
             new_password: string;
+        };
+        CloneVolumeRequest: {
+            /** @description The new volume's name. */
+            name: string;
         };
         /** @description Who ProxiCloud authenticates as. The secret is never returned. */
         ClusterAuthDto: {
@@ -1066,6 +1250,25 @@ export interface components {
             role: components["schemas"]["RoleDto"];
             username: string;
         };
+        CreateVolumeRequest: {
+            /** Format: uuid */
+            cluster_id: string;
+            /** @description 1 to 63 characters: letters, digits, `-`, `_`, `.`. */
+            name: string;
+            node: string;
+            /**
+             * Format: int64
+             * @description 1 to 16384 (16 TiB).
+             */
+            size_gib: number;
+            /** @description A storage of the node that holds container volumes (`rootdir`). */
+            storage: string;
+        };
+        CreateVolumeSnapshotRequest: {
+            description?: string;
+            /** @description 2 to 40 characters, a letter first, then letters, digits, `-`, `_`. */
+            name: string;
+        };
         CurrentUserResponse: {
             /** @description `session` (login) or `api_token`. */
             authenticated_by: string;
@@ -1091,6 +1294,13 @@ export interface components {
         /** @description The JSON body of every error response. */
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
+        };
+        GrowVolumeRequest: {
+            /**
+             * Format: int64
+             * @description The new size: larger than the current one, at most 16384.
+             */
+            size_gib: number;
         };
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
@@ -1607,6 +1817,59 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_VolumeDto: {
+            items: {
+                attachment?: components["schemas"]["VolumeAttachmentDto"] | null;
+                /** Format: uuid */
+                cluster_id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** @description Why the volume is in `error`. */
+                error?: string | null;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                node: string;
+                /** Format: uuid */
+                owner_id?: string | null;
+                /** Format: int64 */
+                size_gib: number;
+                /** @description Whether the volume's storage can take snapshots (Proxmox VE's storage features). */
+                snapshots_supported: boolean;
+                /** @description `available`, `in-use`, `creating`, `deleting` or `error`. */
+                status: string;
+                storage: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_VolumeSnapshotDto: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                description: string;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /**
+                 * Format: int64
+                 * @description The volume's size when the snapshot was taken.
+                 */
+                size_gib: number;
+                /** @description `creating`, `available`, `deleting` or `error`. */
+                status: string;
+                /** Format: uuid */
+                volume_id: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
          * @description Readiness of this replica, with the states of its background workers (which do not
          *     decide readiness: a standby or backing-off worker is normal on a healthy replica).
          */
@@ -1733,6 +1996,54 @@ export interface components {
         UserWithPasswordDto: {
             generated_password?: string | null;
             user: components["schemas"]["UserDto"];
+        };
+        VolumeAttachmentDto: {
+            /** @description The config key on the instance: `mp1` on a container, `scsi1` on a VM. */
+            device: string;
+            /** Format: uuid */
+            instance_id: string;
+            /** @description Where a container sees the volume. */
+            mount_path?: string | null;
+        };
+        /** @description `available`, `in-use` (attached), `creating`, `deleting` or `error`. */
+        VolumeDto: {
+            attachment?: components["schemas"]["VolumeAttachmentDto"] | null;
+            /** Format: uuid */
+            cluster_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Why the volume is in `error`. */
+            error?: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            node: string;
+            /** Format: uuid */
+            owner_id?: string | null;
+            /** Format: int64 */
+            size_gib: number;
+            /** @description Whether the volume's storage can take snapshots (Proxmox VE's storage features). */
+            snapshots_supported: boolean;
+            /** @description `available`, `in-use`, `creating`, `deleting` or `error`. */
+            status: string;
+            storage: string;
+        };
+        VolumeSnapshotDto: {
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description The volume's size when the snapshot was taken.
+             */
+            size_gib: number;
+            /** @description `creating`, `available`, `deleting` or `error`. */
+            status: string;
+            /** Format: uuid */
+            volume_id: string;
         };
         /** @description One worker as the answering replica sees it. */
         WorkerDto: {
@@ -5277,6 +5588,594 @@ export interface operations {
                 };
             };
             /** @description Invalid fields (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_volume_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    clone_volume_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloneVolumeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    restore_volume_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_volumes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_VolumeDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVolumeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    attach_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachVolumeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    detach_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    grow_volume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrowVolumeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_volume_snapshots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_VolumeSnapshotDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_volume_snapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVolumeSnapshotRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
