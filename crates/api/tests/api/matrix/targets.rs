@@ -103,7 +103,7 @@ async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
 
 /// A volume row as a finished create job leaves it, on an unreachable cluster.
 async fn owned_volume(app: &TestApp, owner: &TestUser) -> Uuid {
-    let cluster = matrix_cluster(app).await;
+    let cluster = matrix_cluster(app, owner).await;
     let volume = app
         .store
         .volumes()
