@@ -143,6 +143,8 @@ impl IntoDto for ClusterUsage {
     fn into_dto(self) -> ClusterUsageDto {
         ClusterUsageDto {
             cluster_id: self.cluster_id,
+            cluster_name: self.cluster_name,
+            stale_since: self.freshness.stale_since(),
             instances: self.instances,
             running: self.running,
             cpus: self.cpus,

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_clusters, create_cluster))
         .routes(routes!(get_cluster, update_cluster, delete_cluster))
         .routes(routes!(test_cluster))
+        .routes(routes!(test_unsaved_cluster))
 }
 
 fn cluster_resource(id: Uuid) -> String {
@@ -105,6 +106,34 @@ async fn delete_cluster(
         .delete(&auth.principal, id, confirm.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Test connection settings before saving them (nothing is stored): the same answer
+/// as testing a saved cluster. A failed test is a `200` saying why; saving anyway is
+/// allowed.
+#[utoipa::path(post, path = "/api/v1/clusters/test", tag = "clusters", request_body = ClusterRequest,
+    responses((status = 200, body = ConnectionTestDto), (status = 403, body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+async fn test_unsaved_cluster(
+    auth: Auth,
+    Domain(clusters): Domain<ClusterService>,
+    trail: AuditTrail,
+    ApiJson(request): ApiJson<ClusterRequest>,
+) -> ApiResult<Json<ConnectionTestDto>> {
+    trail.detail("name", request.name.clone());
+    let outcome = clusters
+        .test_unsaved(&auth.principal, cluster_input(request))
+        .await?
+        .into_dto();
+    trail.detail(
+        "connection",
+        outcome
+            .error
+            .as_ref()
+            .map_or("ok", |e| e.category.as_str())
+            .to_owned(),
+    );
+    Ok(Json(outcome))
 }
 
 /// Test the stored connection settings against the cluster now.

@@ -233,3 +233,35 @@ async fn invalid_clusters_are_refused_field_by_field() {
     );
     sim.shutdown().await;
 }
+
+/// "Test connection" before saving: the settings typed into the add form are tried
+/// as they are, nothing is stored, and a failure is an answer (the form warns, it does
+/// not block the save).
+#[tokio::test]
+async fn unsaved_settings_can_be_tested_before_saving() {
+    let sim = spawn_app_with_sim().await;
+    let app = &sim.app;
+    let admin = app.admin().await;
+    let test = |body: serde_json::Value| async {
+        call(&sim, app.post("/api/v1/clusters/test", &admin.access, body)).await
+    };
+    let (status, ok) = test(sim.cluster_body("typed")).await;
+    assert_eq!((status, &ok["ok"]), (StatusCode::OK, &json!(true)), "{ok}");
+    assert_eq!(ok["nodes"].as_array().unwrap().len(), 3);
+
+    let mut nothing_there = sim.cluster_body("typed");
+    nothing_there["addresses"] = json!(["https://127.0.0.1:1"]);
+    let (status, failed) = test(nothing_there).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        failed["error"]["category"],
+        json!("unreachable"),
+        "{failed}"
+    );
+
+    let (status, body) = test(json!({ "name": "typed", "addresses": [] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, clusters) = call(&sim, app.get("/api/v1/clusters", &admin.access)).await;
+    assert_eq!(clusters["items"], json!([]), "nothing was saved");
+    sim.shutdown().await;
+}

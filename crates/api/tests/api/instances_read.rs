@@ -153,6 +153,11 @@ async fn reads_are_stale_during_an_outage_and_fresh_after_it() {
     let (_, cache, summary) = get(&sim, &admin, "/api/v1/instances/summary").await;
     assert_eq!(cache.as_deref(), Some("STALE"));
     assert_eq!(summary["stale_since"], json!(since));
+    assert_eq!(
+        summary["clusters"][0]["stale_since"],
+        json!(since),
+        "staleness is per cluster"
+    );
 
     sim.sim_control(Method::POST, "api/up").await;
     let fresh = eventually("the instance to be fresh again", || async {
@@ -274,6 +279,14 @@ async fn users_see_only_their_own_instances() {
         json!(1)
     );
     assert_eq!(hers["clusters"][0]["memory_bytes"], mine["memory_bytes"]);
+    // Not an admin, so the clusters list is closed to her: the summary names it.
+    assert_eq!(
+        (
+            hers["clusters"][0]["cluster_name"].clone(),
+            hers["clusters"][0]["stale_since"].clone()
+        ),
+        (json!("sim"), Value::Null)
+    );
     let (_, _, his) = get(&sim, &bob_session, "/api/v1/instances/summary").await;
     assert_eq!(
         (his["total"].clone(), his["clusters"].clone()),

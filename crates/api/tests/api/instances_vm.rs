@@ -2,9 +2,11 @@
 //! template and then configured as asked.
 
 use proxicloud_store::Role;
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::job_support::{ISO, accepted, finished_job, spawn_with_engine, step_names};
+use crate::support::status_and_json;
 
 #[tokio::test]
 async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
@@ -75,5 +77,52 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
         copy.config["scsi0"]
     );
     world.sim.assert_every_request_passed_the_schema();
+    world.shutdown().await;
+}
+
+/// A clone starts as a copy of the template's disk and a disk cannot shrink: asking
+/// for less is a field error on `disk` naming the template's size, not a VM that
+/// silently gets a bigger disk than the request (and the review) said.
+#[tokio::test]
+async fn a_clone_smaller_than_its_template_is_refused_on_disk() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let app = world.app();
+    let listed = app
+        .get_json("/api/v1/instances?type=vm&limit=500", &world.admin.access)
+        .await;
+    let template = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["template"] == json!(true))
+        .expect("a seeded VM template")
+        .clone();
+    let template_gib = template["disk_bytes"].as_u64().unwrap().div_ceil(1 << 30);
+    assert!(template_gib > 1, "{template}");
+    let smaller = json!({
+        "type": "vm", "name": "too-small", "clone_from": template["vmid"], "disk": template_gib - 1,
+    });
+    let response = app
+        .post("/api/v1/instances/validate", &alice.access, smaller)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["fields"]["disk"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("{template_gib} GiB")) && message.contains("cannot shrink"),
+        "{body}"
+    );
+    let same = json!({
+        "type": "vm", "name": "same-size", "clone_from": template["vmid"], "disk": template_gib,
+    });
+    let response = app
+        .post("/api/v1/instances/validate", &alice.access, same)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
     world.shutdown().await;
 }

@@ -5,9 +5,11 @@
 use std::time::Instant;
 
 use proxicloud_pve::{Pve, PveError, RetryPolicy};
-use proxicloud_store::Uuid;
+use proxicloud_store::{Cluster, ClusterHealth, Timestamp, Uuid};
+use secrecy::ExposeSecret;
 
-use super::ClusterService;
+use super::input::{self, ClusterInput};
+use super::{ClusterService, config_of, secret_context};
 use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
 
@@ -86,12 +88,49 @@ impl ClusterService {
     pub async fn test(&self, principal: &Principal, id: Uuid) -> DomainResult<ConnectionTest> {
         principal.require_admin()?;
         let cluster = self.load(id).await?;
+        self.probe_cluster(&cluster).await
+    }
+
+    /// Tests connection settings before they are saved (the add form's "Test
+    /// connection"): the same probe as [`ClusterService::test`], on a client built from
+    /// `input` alone. Nothing is stored; a failed test does not stop a later save.
+    /// Admin only; `422` when the input itself is invalid.
+    pub async fn test_unsaved(
+        &self,
+        principal: &Principal,
+        input: ClusterInput,
+    ) -> DomainResult<ConnectionTest> {
+        principal.require_admin()?;
+        let valid = input::validate(input, true)?;
+        // A throwaway id: the secret is sealed to it only to build the client the same
+        // way a stored cluster's is built.
+        let id = Uuid::now_v7();
+        let secret = valid
+            .secret
+            .clone()
+            .expect("validated: a secret is required");
+        let sealed = self
+            .master_key
+            .seal(secret.expose_secret().as_bytes(), &secret_context(id));
+        let now = Timestamp::now();
+        let cluster = Cluster {
+            id,
+            config: config_of(valid, sealed),
+            health: ClusterHealth::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.probe_cluster(&cluster).await
+    }
+
+    async fn probe_cluster(&self, cluster: &Cluster) -> DomainResult<ConnectionTest> {
+        let id = cluster.id;
         let no_retry = RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
         };
         let timeouts = self.clients.options.test_timeouts;
-        let client = match self.build_client(&cluster, timeouts, no_retry) {
+        let client = match self.build_client(cluster, timeouts, no_retry) {
             Ok(client) => client,
             Err(DomainError::Internal(message)) => {
                 return Ok(ConnectionTest::Failed(ConnectionFailure {

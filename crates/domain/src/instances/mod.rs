@@ -5,11 +5,13 @@
 //!   problem before anything touches Proxmox) and queues the job.
 //! - [`register`] provides [`InstanceService`] and [`InstanceDetails`] and registers
 //!   the job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
-//!   `instance.terminate`); [`InstanceSnapshots`] and `instance.snapshot.*`.
+//!   `instance.terminate`); [`InstanceSnapshots`] and `instance.snapshot.*`; the
+//!   `instances.addresses` worker ([`AddressSweep`]).
 //! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
 //!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
 
+mod address_sweep;
 mod addresses;
 mod clone_config;
 mod create_job;
@@ -30,6 +32,7 @@ mod unique_name;
 #[cfg(test)]
 mod tests;
 
+pub use address_sweep::{AddressSweep, Sweep};
 pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
 pub use create_job::KIND as CREATE_KIND;
 pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
@@ -48,9 +51,17 @@ use std::sync::Arc;
 
 use crate::app::{Platform, Registry};
 
-/// Provides the instance services and registers every instance job kind.
+/// Provides the instance services, registers every instance job kind and the
+/// background worker that learns running guests' addresses.
 pub fn register(registry: &mut Registry, platform: &Platform) {
     let store = &platform.store;
+    let sweep = Arc::new(AddressSweep::new(
+        store.clone(),
+        platform.connector.clone(),
+        AddressLearner::new(store.clone(), platform.events.clone()),
+        Sweep::default(),
+    ));
+    registry.worker(sweep.worker());
     InstanceService::register_handlers(
         registry.jobs(),
         store.clone(),

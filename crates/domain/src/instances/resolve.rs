@@ -50,6 +50,8 @@ impl Resolver<'_> {
             DraftSource::LxcTemplate(_) => GuestType::Lxc,
             _ => GuestType::Qemu,
         };
+        // A clone starts as a copy of the template's disk; a disk can only grow.
+        let mut template_disk: Option<u64> = None;
         let (source, source_volume) = match &draft.source {
             DraftSource::LxcTemplate(volid) => (
                 Source::LxcTemplate {
@@ -69,6 +71,7 @@ impl Resolver<'_> {
                     Some(guest)
                         if guest.observed.kind == GuestType::Qemu && guest.observed.template =>
                     {
+                        template_disk = Some(guest.observed.maxdisk);
                         (
                             Source::VmTemplate {
                                 vmid: *vmid,
@@ -210,6 +213,18 @@ impl Resolver<'_> {
                 format!(
                     "node '{node_name}' has only {} MiB",
                     node.observed.maxmem / MIB
+                ),
+            );
+        }
+        if let Some(template_bytes) = template_disk
+            && draft.disk_gib * GIB < template_bytes
+        {
+            errors.insert(
+                "disk".into(),
+                format!(
+                    "a clone cannot shrink the template's {} GiB disk: choose {} GiB or more",
+                    template_bytes.div_ceil(GIB),
+                    template_bytes.div_ceil(GIB)
                 ),
             );
         }

@@ -81,9 +81,10 @@ impl Default for InstanceListQuery {
 }
 
 /// How current mirrored data is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Freshness {
     /// The cluster answered its last poll.
+    #[default]
     Fresh,
     /// The cluster has been unreachable since then; this is the last data we got.
     Stale { since: Timestamp },
@@ -145,7 +146,8 @@ pub struct InstanceDirectory {
     rebuilding: tokio::sync::Mutex<()>,
 }
 
-type HealthByCluster = Arc<HashMap<Uuid, ClusterHealth>>;
+/// Each cluster's name and health.
+type HealthByCluster = Arc<HashMap<Uuid, (String, ClusterHealth)>>;
 
 impl InstanceDirectory {
     pub fn new(store: Arc<dyn Store>, events: Arc<EventBus>) -> Self {
@@ -222,9 +224,17 @@ impl InstanceDirectory {
         };
         let index = self.index().await?;
         let health = self.health().await?;
-        Ok(summarise(&index, &filter, |cluster| {
-            freshness_in(&health, cluster)
-        }))
+        Ok(summarise(
+            &index,
+            &filter,
+            |cluster| freshness_in(&health, cluster),
+            |cluster| {
+                health
+                    .get(&cluster)
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_default()
+            },
+        ))
     }
 
     pub async fn get(&self, principal: &Principal, id: Uuid) -> DomainResult<InstanceView> {
@@ -337,8 +347,12 @@ impl InstanceDirectory {
             return Ok(health.clone());
         }
         let clusters = self.store.clusters().list().await?;
-        let health: HealthByCluster =
-            Arc::new(clusters.into_iter().map(|c| (c.id, c.health)).collect());
+        let health: HealthByCluster = Arc::new(
+            clusters
+                .into_iter()
+                .map(|c| (c.id, (c.config.name, c.health)))
+                .collect(),
+        );
         *self.health.lock() = Some((Instant::now(), health.clone()));
         Ok(health)
     }
@@ -346,7 +360,9 @@ impl InstanceDirectory {
 
 /// How current a cluster's mirrored data is (a cluster never polled yet is fresh).
 fn freshness_in(health: &HealthByCluster, cluster: Uuid) -> Freshness {
-    health.get(&cluster).map_or(Freshness::Fresh, Freshness::of)
+    health
+        .get(&cluster)
+        .map_or(Freshness::Fresh, |(_, health)| Freshness::of(health))
 }
 
 /// Every instance the caller may see: all for admins, their own for others.

@@ -25,6 +25,10 @@ pub struct InstanceSummary {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterUsage {
     pub cluster_id: Uuid,
+    /// The cluster's name: everyone who sees its instances may know what it is called.
+    pub cluster_name: String,
+    /// Whether its mirrored data is current (staleness is per cluster).
+    pub freshness: Freshness,
     pub instances: u64,
     pub running: u64,
     pub cpus: f64,
@@ -37,6 +41,7 @@ pub(super) fn summarise(
     index: &GuestIndex,
     filter: &GuestFilter,
     freshness_of: impl Fn(Uuid) -> Freshness,
+    name_of: impl Fn(Uuid) -> String,
 ) -> InstanceSummary {
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
     let mut clusters: HashMap<Uuid, ClusterUsage> = HashMap::new();
@@ -49,6 +54,8 @@ pub(super) fn summarise(
             .entry(guest.cluster_id)
             .or_insert_with(|| ClusterUsage {
                 cluster_id: guest.cluster_id,
+                cluster_name: name_of(guest.cluster_id),
+                freshness: freshness_of(guest.cluster_id),
                 ..ClusterUsage::default()
             });
         usage.instances += 1;
@@ -62,7 +69,7 @@ pub(super) fn summarise(
     clusters.sort_by_key(|usage| usage.cluster_id);
     let freshness = clusters
         .iter()
-        .map(|usage| freshness_of(usage.cluster_id))
+        .map(|usage| usage.freshness)
         .fold(Freshness::Fresh, Freshness::combine);
     InstanceSummary {
         total,

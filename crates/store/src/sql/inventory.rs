@@ -8,7 +8,7 @@ use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::guests::{GUEST_COLUMNS, GuestRecord};
 use super::records::convert_all;
-use super::sync_plan::{self, LOCK_CREATE};
+use super::sync_plan::{self, LOCK_CLONE, LOCK_CREATE};
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::Guest;
 use crate::repo::inventory::{
@@ -70,10 +70,11 @@ fn guest_upsert(
     let updates: Vec<String> = OBSERVED_GUEST_FIELDS
         .iter()
         .map(|&f| match f {
-            // While Proxmox creates a guest it reports a placeholder name (`CT112`):
-            // the name we already hold (the one the user chose) stays until it ends.
+            // While Proxmox creates a guest it reports a placeholder name (`CT112`,
+            // `VM112`): the name we already hold (the one the user chose) stays until
+            // it ends. A VM clone is created under the `clone` lock.
             "name" => format!(
-                "name = CASE WHEN excluded.lock = '{LOCK_CREATE}' THEN guests.name ELSE excluded.name END"
+                "name = CASE WHEN excluded.lock IN ('{LOCK_CREATE}', '{LOCK_CLONE}') THEN guests.name ELSE excluded.name END"
             ),
             f => format!("{f} = excluded.{f}"),
         })

@@ -64,11 +64,14 @@ pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> Sync
 /// Proxmox's lock on a guest it is still creating (or restoring over); its name is
 /// then a placeholder (`CT112`, `VM112`) that `sync` does not store.
 pub(crate) const LOCK_CREATE: &str = "create";
+/// The lock a VM clone carries while Proxmox copies it (qemu-server's `clone_vm`
+/// writes `lock: clone` into the new VM's config): it is being created too.
+pub(crate) const LOCK_CLONE: &str = "clone";
 
 /// Whether `seen` changes the stored state, given that a placeholder name reported
 /// while the guest is being created is not written (see `guest_upsert`).
 fn differs_in_state(stored: &GuestObservation, seen: &GuestObservation) -> bool {
-    if seen.lock.as_deref() == Some(LOCK_CREATE) && seen.name != stored.name {
+    if matches!(seen.lock.as_deref(), Some(LOCK_CREATE | LOCK_CLONE)) && seen.name != stored.name {
         let written = GuestObservation {
             name: stored.name.clone(),
             ..seen.clone()

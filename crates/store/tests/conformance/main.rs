@@ -95,6 +95,7 @@ conformance_tests! {
         reservations_wait_for_proxmox_then_become_real,
         a_vmid_reused_by_another_kind_of_guest_is_a_new_guest,
         a_reserved_name_survives_the_placeholder_reported_during_creation,
+        a_reserved_name_survives_the_placeholder_of_a_vm_being_cloned,
     ],
     inventory: [
         nodes_and_storages_are_replaced_by_each_snapshot,

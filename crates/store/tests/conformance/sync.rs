@@ -276,3 +276,29 @@ pub async fn a_reserved_name_survives_the_placeholder_reported_during_creation(
     assert_eq!(real.observed.name, "renamed-later");
     assert_eq!(real.observed.lock, None);
 }
+
+/// A VM clone is created under `lock: clone` (qemu-server's `clone_vm` writes it into
+/// the new VM's config until the copy ends), reported as `VM151` meanwhile: the chosen
+/// name survives that too (the console read "VM151 · stopped" before).
+pub async fn a_reserved_name_survives_the_placeholder_of_a_vm_being_cloned(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let owner = user(&*store, "olga", Role::Operator).await;
+    let reservation = GuestReservation {
+        name: "web-clone".into(),
+        kind: GuestType::Qemu,
+        ..reservation(&*store, lab.id, 151, owner.id).await
+    };
+    let reserved = store.guests().reserve(reservation).await.unwrap();
+    let mut cloning = guest(151, GuestType::Qemu, "VM151", "stopped");
+    cloning.lock = Some("clone".into());
+    for _ in 0..2 {
+        store
+            .inventory()
+            .sync(lab.id, &snapshot(vec![cloning.clone()]))
+            .await
+            .unwrap();
+        let mirrored = store.guests().get(reserved.id).await.unwrap();
+        assert_eq!(mirrored.observed.name, "web-clone");
+        assert_eq!(mirrored.observed.lock.as_deref(), Some("clone"));
+    }
+}

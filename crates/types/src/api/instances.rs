@@ -274,6 +274,11 @@ pub struct InstanceSummaryDto {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterUsageDto {
     pub cluster_id: Uuid,
+    /// The cluster's name.
+    pub cluster_name: String,
+    /// Set while this cluster is unreachable: its instances show their last known state.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub stale_since: Option<Timestamp>,
     pub instances: u64,
     pub running: u64,
     /// Configured vCPUs.

@@ -183,6 +183,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clusters/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test connection settings before saving them (nothing is stored): the same answer
+         *     as testing a saved cluster. A failed test is a `200` saying why; saving anyway is
+         *     allowed.
+         */
+        post: operations["test_unsaved_cluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1103,6 +1124,8 @@ export interface components {
         ClusterUsageDto: {
             /** Format: uuid */
             cluster_id: string;
+            /** @description The cluster's name. */
+            cluster_name: string;
             /**
              * Format: double
              * @description Configured vCPUs.
@@ -1127,6 +1150,11 @@ export interface components {
             memory_used_bytes: number;
             /** Format: int64 */
             running: number;
+            /**
+             * Format: date-time
+             * @description Set while this cluster is unreachable: its instances show their last known state.
+             */
+            stale_since?: string | null;
         };
         /** @description One key of the guest's Proxmox configuration. */
         ConfigEntryDto: {
@@ -2933,6 +2961,48 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    test_unsaved_cluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -51,6 +51,13 @@ pub(super) fn rows() -> Vec<Row> {
         ),
         row(
             "POST",
+            "/api/v1/clusters/test",
+            Nothing,
+            new_cluster,
+            admin_only(200),
+        ),
+        row(
+            "POST",
             "/api/v1/clusters/{id}/test",
             Cluster,
             no_body,
