@@ -83,6 +83,10 @@ describe('identity', () => {
     assert.equal(await page.getByLabel('Role of alice').inputValue(), 'readonly', 'the role change was saved');
 
     await page.getByRole('button', { name: 'Disable alice' }).click();
+    // Enable reverses it: the dialog does not claim otherwise.
+    const disableText = await page.getByRole('dialog').textContent();
+    assert.doesNotMatch(disableText, /cannot be undone/);
+    assert.match(disableText, /enable them again/);
     await page.getByRole('dialog').getByLabel('Name to confirm').fill('alice');
     await page.getByRole('dialog').getByRole('button', { name: 'Disable user' }).click();
     await page.getByRole('row', { name: /alice.*disabled/ }).waitFor();

@@ -118,6 +118,14 @@ describe('instances', () => {
     const actions = page.getByRole('group', { name: 'Instance actions' });
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), true);
     await actions.getByRole('button', { name: 'Stop' }).click();
+    // A hard power-off asks first, and says what it means; Cancel changes nothing.
+    const confirmStop = page.getByRole('dialog', { name: 'Stop e2e-detail?' });
+    assert.match(await confirmStop.textContent(), /pulling the plug/);
+    await screenshot(page, 'instance-confirm-stop');
+    await confirmStop.getByRole('button', { name: 'Cancel' }).click();
+    assert.match(await page.locator('.title .badge').textContent(), /running/);
+    await actions.getByRole('button', { name: 'Stop' }).click();
+    await confirmStop.getByRole('button', { name: 'Stop' }).click();
     await page.waitForFunction(() => document.querySelector('.title .badge')?.textContent.includes('stopped'), null, {
       timeout: WAIT,
     });
@@ -174,6 +182,9 @@ describe('instances', () => {
     assert.match(await bulk.textContent(), /2 selected/);
     await screenshot(page, 'instances-bulk-selected');
     await bulk.getByRole('button', { name: 'Stop' }).click();
+    const confirmBulk = page.getByRole('dialog', { name: 'Stop 2 instances?' });
+    assert.match(await confirmBulk.textContent(), /e2e-bulk-a/);
+    await confirmBulk.getByRole('button', { name: 'Stop' }).click();
     await page.getByRole('status').filter({ hasText: 'Stop requested for 2 of 2 instances' }).waitFor();
     for (const { id } of created) await eventually('stopped', async () => (await statusOf(id)) === 'stopped');
     // The table follows live.
@@ -232,7 +243,7 @@ describe('instances', () => {
     try {
       const banner = page.getByRole('status').filter({ hasText: /Proxmox cluster demo unreachable since/ });
       await banner.waitFor({ timeout: WAIT });
-      assert.match(await banner.textContent(), /showing the last known state/);
+      assert.match(await banner.textContent(), /its instances show the last known state/);
       await page.reload();
       await banner.waitFor({ timeout: WAIT });
       assert.ok((await page.getByRole('table', { name: 'Instances' }).getByRole('row').count()) >= Math.min(rows, 5));

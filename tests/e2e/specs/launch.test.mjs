@@ -108,7 +108,7 @@ describe('launch wizard', () => {
     await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
     const review = await page.locator('dl.review').textContent();
     assert.match(review, /debian-12-standard/);
-    assert.match(review, /nano: 1 vCPU, 512 MB, 4 GB disk/);
+    assert.match(review, /nano: 1 vCPU, 512 MiB, 4 GiB disk/);
     assert.match(review, new RegExp(NAME));
     await screenshot(page, 'launch-6-review');
     // Slow Proxmox down so the instance is seen being created before it runs.
@@ -133,6 +133,7 @@ describe('launch wizard', () => {
 
     const actions = page.getByRole('group', { name: 'Instance actions' });
     await actions.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('dialog', { name: `Stop ${NAME}?` }).getByRole('button', { name: 'Stop' }).click();
     await badgeSays(page, 'stopped');
 
     await actions.getByRole('button', { name: 'Terminate' }).click();
@@ -174,6 +175,15 @@ describe('launch wizard', () => {
     await template.check();
     const templateNode = /on (pve\d+)/.exec(await template.locator('xpath=..').textContent())[1];
     await screenshot(page, 'launch-vm-template');
+    // A clone cannot shrink the template's disk: smaller sizes are not offered, and the
+    // disk asked for grew to the template's.
+    await stepButton(page, 'Size').click();
+    const cloneHint = await page.locator('#launch-clone-disk').textContent();
+    const templateGib = Number(/template's (\d+) GiB disk/.exec(cloneHint)[1]);
+    assert.ok(templateGib > 8, cloneHint);
+    assert.equal(await page.getByRole('radio', { name: /^small/ }).isDisabled(), true, 'small (8 GiB) is too small');
+    assert.equal(Number(await page.getByLabel('Disk (GiB)').inputValue()), templateGib);
+    await screenshot(page, 'launch-vm-clone-size');
     await stepButton(page, 'Storage & network').click();
     const nodes = page.getByLabel('Node').locator('option:not([disabled])');
     const offered = (await nodes.allTextContents()).filter((text) => text.startsWith('pve'));
@@ -187,7 +197,9 @@ describe('launch wizard', () => {
     await next(page);
     await stepHeading(page, 'Review').waitFor();
     await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
-    assert.match(await page.locator('dl.review').textContent(), /clone of .*cloud-template/);
+    const cloneReview = await page.locator('dl.review').textContent();
+    assert.match(cloneReview, /clone of .*cloud-template/);
+    assert.match(cloneReview, new RegExp(`${templateGib} GiB disk`), 'the review shows the disk that will be created');
     await page.getByRole('button', { name: 'Launch' }).click();
     await landedOnInstance(page);
     await page.getByRole('heading', { name: 'e2e-vm' }).waitFor({ timeout: WAIT });

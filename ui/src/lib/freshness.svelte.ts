@@ -1,7 +1,7 @@
 // Which Proxmox clusters are unreachable right now, for the shell's offline banner
 // and the top bar: `cluster.status` events (with the cluster's name), the clusters
-// admins can list, and — for everyone else — the instance summary's `stale_since`
-// and the instances shown stale (`stale_since`).
+// admins can list, and — for everyone else — the instance summary's clusters (each
+// named, with its own `stale_since`) and the instances shown stale (`stale_since`).
 import { get } from './api/client';
 import { instanceSummary } from './api/endpoints';
 import type { ClusterPage } from './api/types';
@@ -41,6 +41,11 @@ class ClusterFreshness {
     return known.sort((a, b) => a.since.localeCompare(b.since));
   });
 
+  /** How many clusters the console knows of (admins: all; others: those of their instances). */
+  get knownClusters(): number {
+    return Object.keys(this.names).length;
+  }
+
   /** The cluster's name once known (admins: always), else a short id. */
   clusterName(id: string): string {
     return this.names[id] ?? `cluster ${id.slice(0, 8)}`;
@@ -67,10 +72,24 @@ class ClusterFreshness {
   private async load(): Promise<void> {
     try {
       if (session.isAdmin) await this.loadClusters();
-      else this.summarySince = (await instanceSummary()).stale_since ?? null;
+      else await this.loadSummary();
     } catch {
       // Events and stale instances still raise the banner.
     }
+  }
+
+  /** Others: the summary names each cluster of their instances and says which is stale. */
+  private async loadSummary(): Promise<void> {
+    const summary = await instanceSummary();
+    const offline: Record<string, StaleCluster> = {};
+    for (const cluster of summary.clusters) {
+      this.names[cluster.cluster_id] = cluster.cluster_name;
+      if (cluster.stale_since) {
+        offline[cluster.cluster_id] = { id: cluster.cluster_id, name: cluster.cluster_name, since: cluster.stale_since };
+      }
+    }
+    this.offline = offline;
+    this.summarySince = summary.stale_since ?? null;
   }
 
   private async loadClusters(): Promise<void> {

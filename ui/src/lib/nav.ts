@@ -4,6 +4,8 @@ export interface NavItem {
   label: string;
   href: string;
   adminOnly?: boolean;
+  /** Only for roles that may change things (not readonly): a write entry point. */
+  writersOnly?: boolean;
 }
 
 export interface NavGroup {
@@ -17,7 +19,7 @@ export const NAV: NavGroup[] = [
     label: 'Compute',
     items: [
       { label: 'Instances', href: '/instances' },
-      { label: 'Launch', href: '/launch' },
+      { label: 'Launch', href: '/launch', writersOnly: true },
     ],
   },
   { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },
@@ -38,15 +40,25 @@ export const NAV: NavGroup[] = [
 ];
 
 const ADMIN_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.adminOnly).map((item) => item.href)));
+const WRITER_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.writersOnly).map((item) => item.href)));
+
+type Role = 'admin' | 'operator' | 'readonly';
 
 /** Admin pages: the route table shows others a "no access" page instead (same flag as the nav). */
 export function isAdminOnly(path: string): boolean {
   return ADMIN_PATHS.has(path);
 }
 
-export function visibleNav(isAdmin: boolean): NavGroup[] {
+/** Whether `role` may open `path` at all (the route table shows a "no access" page otherwise). */
+export function mayOpen(path: string, role: Role | undefined): boolean {
+  if (ADMIN_PATHS.has(path)) return role === 'admin';
+  if (WRITER_PATHS.has(path)) return role === 'admin' || role === 'operator';
+  return true;
+}
+
+export function visibleNav(role: Role | undefined): NavGroup[] {
   return NAV.map((group) => ({
     ...group,
-    items: group.items.filter((item) => isAdmin || !item.adminOnly),
+    items: group.items.filter((item) => mayOpen(item.href, role)),
   })).filter((group) => group.items.length > 0);
 }

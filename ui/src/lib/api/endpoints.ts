@@ -75,6 +75,8 @@ export const deleteCluster = (id: string, name: string) =>
 
 /** Tests the saved settings: `ok` with version and nodes, or the precise error. */
 export const testCluster = (id: string) => post<ConnectionTest>(`${clusterPath(id)}/test`);
+/** Tries settings before they are saved (nothing is stored). */
+export const testUnsavedCluster = (body: ClusterRequest) => post<ConnectionTest>('/api/v1/clusters/test', body);
 
 export const getSettings = () => get<Settings>('/api/v1/settings');
 

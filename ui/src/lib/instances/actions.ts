@@ -32,3 +32,18 @@ export function canTerminate(instance: Instance): boolean {
   return !UNSETTLED.has(instance.status) && !instance.lock;
 }
 
+
+/** Proxmox's locks on a guest it is still creating (a VM clone is copied under `clone`). */
+const CREATING_LOCKS = new Set(['create', 'clone']);
+
+/** The status to show: `creating` while Proxmox builds the guest (it reports it `stopped` meanwhile). */
+export function shownStatus(instance: Instance): string {
+  return instance.lock && CREATING_LOCKS.has(instance.lock) ? 'creating' : instance.status;
+}
+
+/** What each power action does to a guest, for its confirmation (start needs none). */
+export const POWER_CONSEQUENCES: Record<Exclude<PowerAction, 'start'>, string> = {
+  stop: 'This cuts its power at once, like pulling the plug: whatever it has not saved is lost. Shut down stops it cleanly.',
+  shutdown: 'It is asked to shut down cleanly (ACPI or init); running programs end.',
+  reboot: 'It restarts: connections to it drop until it is back.',
+};

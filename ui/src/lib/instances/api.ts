@@ -26,3 +26,7 @@ export const powerInstance = (id: string, action: PowerAction) => post<Job>(`${p
 /** `name` repeats the instance's name, as the server requires. */
 export const terminateInstance = (id: string, name: string) =>
   request<Job>(path(id), { method: 'DELETE', body: { confirm: name } }).then((r) => r.data);
+
+/** Admins: gives the instance to `ownerId` (null: nobody). */
+export const assignOwner = (id: string, ownerId: string | null) =>
+  request<unknown>(`${path(id)}/owner`, { method: 'PUT', body: { owner_id: ownerId } }).then((r) => r.data);

@@ -4,7 +4,7 @@ import type { Instance } from '../api/types';
 import { errorMessage } from '../format';
 import { toasts } from '../jobs/toasts.svelte';
 import { canPower, POWER_LABELS as LABELS } from './actions';
-import { powerInstance, type PowerAction } from './api';
+import { assignOwner, powerInstance, type PowerAction } from './api';
 
 /** Sends `action` to every selected instance it applies to; resolves once all have answered. */
 export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
@@ -28,4 +28,19 @@ export async function bulkPower(selected: readonly Instance[], action: PowerActi
   const parts = [`${LABELS[action]} requested for ${accepted} of ${selected.length} instances`];
   if (skipped) parts.push(`${skipped} already in that state or busy`);
   toasts.push({ tone: accepted === targets.length ? 'info' : 'error', title: parts.join('; ') });
+}
+
+/** Admins: gives every selected instance to `ownerId` (`''`: nobody); one summary toast, one per refusal. */
+export async function bulkAssignOwner(selected: readonly Instance[], ownerId: string, ownerName: string): Promise<void> {
+  const results = await Promise.allSettled(selected.map((instance) => assignOwner(instance.id, ownerId || null)));
+  let assigned = 0;
+  results.forEach((result, index) => {
+    const instance = selected[index];
+    if (result.status === 'fulfilled') assigned += 1;
+    else if (instance) {
+      toasts.push({ tone: 'error', title: `Assigning ${instance.name} was refused`, detail: errorMessage(result.reason) });
+    }
+  });
+  const to = ownerId ? `to ${ownerName}` : 'to nobody (unowned)';
+  toasts.push({ tone: assigned === selected.length ? 'info' : 'error', title: `Assigned ${assigned} of ${selected.length} instances ${to}` });
 }

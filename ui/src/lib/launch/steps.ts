@@ -112,3 +112,18 @@ export function changedFields(before: object, after: object): string[] {
 
 /** `ssh_public_keys[1]` → `ssh_public_keys`: the request field an error is about. */
 export const rootField = (field: string) => field.replace(/\[\d+\]$/, '');
+
+const GIB = 1024 ** 3;
+
+/**
+ * The smallest disk (GiB) the request may ask for: a clone starts as a copy of its
+ * template's disk, and a disk can only grow. 1 for everything else.
+ */
+export function minDiskGib(options: LaunchOptions, kind: Kind, vmSource: VmSource, cloneFrom: number | null): number {
+  if (kind !== 'vm' || vmSource !== 'clone') return 1;
+  const template = options.vm_templates.find((t) => t.vmid === cloneFrom);
+  return template ? Math.max(1, Math.ceil(template.disk_bytes / GIB)) : 1;
+}
+
+/** Memory in the one unit system of the console: MiB below 1 GiB, GiB from there. */
+export const formatMib = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
