@@ -7,7 +7,7 @@ use proxicloud_pve::{
     DeleteOptions, GuestType, NodeName, PowerAction, Pve, PveError, ResourceKind, TaskFilter, Upid,
     VmId,
 };
-use proxicloud_store::Uuid;
+use proxicloud_store::{Guest, Uuid};
 use serde::{Deserialize, Serialize};
 
 use super::plan::has_job_marker;
@@ -29,6 +29,18 @@ pub struct Target {
 }
 
 impl Target {
+    /// The guest where the inventory mirror last saw it.
+    pub fn of(guest: &Guest) -> Self {
+        Self {
+            cluster_id: guest.cluster_id,
+            guest_id: guest.id,
+            node: guest.observed.node.clone(),
+            kind: guest.observed.kind,
+            vmid: guest.observed.vmid,
+            name: guest.observed.name.clone(),
+        }
+    }
+
     pub fn node_name(&self) -> Result<NodeName, StepError> {
         NodeName::new(self.node.clone()).map_err(|e| StepError::failed(e.to_string()))
     }

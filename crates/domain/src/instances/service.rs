@@ -288,14 +288,7 @@ impl InstanceService {
         steps: &[&str],
         key: Option<&str>,
     ) -> DomainResult<Submitted> {
-        let target = Target {
-            cluster_id: guest.cluster_id,
-            guest_id: guest.id,
-            node: guest.observed.node.clone(),
-            kind: guest.observed.kind,
-            vmid: guest.observed.vmid,
-            name: guest.observed.name.clone(),
-        };
+        let target = Target::of(guest);
         let job = NewJob {
             kind,
             actor: JobActor::User(caller.user_id),

@@ -140,7 +140,7 @@ impl InstanceSnapshots {
             ));
         }
         let job = SnapshotJob {
-            target: target_of(&guest),
+            target: Target::of(&guest),
             name: name.to_owned(),
             description: description.map(str::to_owned),
             with_ram,
@@ -162,7 +162,7 @@ impl InstanceSnapshots {
         let guest = self.manageable(caller, id).await?;
         self.existing(&guest, name).await?;
         let job = SnapshotJob {
-            target: target_of(&guest),
+            target: Target::of(&guest),
             name: name.to_owned(),
             description: None,
             with_ram: false,
@@ -182,7 +182,7 @@ impl InstanceSnapshots {
         let guest = self.manageable(caller, id).await?;
         self.existing(&guest, name).await?;
         let job = SnapshotJob {
-            target: target_of(&guest),
+            target: Target::of(&guest),
             name: name.to_owned(),
             description: None,
             with_ram: false,
@@ -249,17 +249,6 @@ impl InstanceSnapshots {
             )
         };
         self.queue.submit(job).await
-    }
-}
-
-fn target_of(guest: &Guest) -> Target {
-    Target {
-        cluster_id: guest.cluster_id,
-        guest_id: guest.id,
-        node: guest.observed.node.clone(),
-        kind: guest.observed.kind,
-        vmid: guest.observed.vmid,
-        name: guest.observed.name.clone(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use proxicloud_pve::fake::{AddressAnswer, Failure, FakePve};
 use proxicloud_pve::{GuestAddress, GuestAddresses, PveError, UnavailableReason};
-use proxicloud_store::{Guest, JobStatus};
+use proxicloud_store::JobStatus;
 
 use super::world::World;
 use crate::instances::{AddressLearner, Power, Target};
@@ -93,17 +93,6 @@ fn known(addresses: &[&str]) -> AddressAnswer {
     ))
 }
 
-fn target(guest: &Guest) -> Target {
-    Target {
-        cluster_id: guest.cluster_id,
-        guest_id: guest.id,
-        node: guest.observed.node.clone(),
-        kind: guest.observed.kind,
-        vmid: guest.observed.vmid,
-        name: guest.observed.name.clone(),
-    }
-}
-
 fn learner(world: &World) -> AddressLearner {
     AddressLearner::new(world.store.clone(), world.events.clone())
         .with_delays(&[Duration::from_millis(1); 4])
@@ -125,7 +114,7 @@ async fn learning_after_a_start_waits_for_the_agent_and_the_lease() {
         known(&["192.0.2.7"]),
     ]);
     learner(&world)
-        .learn_after_start(&pve, &target(&guest))
+        .learn_after_start(&pve, &Target::of(&guest))
         .await;
     assert_eq!(left(&pve, 4), 0);
     let row = world.store.guests().get(guest.id).await.unwrap();
@@ -139,7 +128,7 @@ async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
     let guest = world.started_instance("quiet").await;
     let pve = scripted(vec![known(&[]), known(&[]), known(&[]), known(&[])]);
     learner(&world)
-        .learn_after_start(&pve, &target(&guest))
+        .learn_after_start(&pve, &Target::of(&guest))
         .await;
     left(&pve, 4);
     let row = world.store.guests().get(guest.id).await.unwrap();
@@ -153,7 +142,7 @@ async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
         known(&["192.0.2.9"]),
     ]);
     learner(&world)
-        .learn_after_start(&pve, &target(&guest))
+        .learn_after_start(&pve, &Target::of(&guest))
         .await;
     assert_eq!(left(&pve, 2), 1, "no agent: not asked again");
 }

@@ -1,0 +1,296 @@
+//! Steps that work on a volume's holder container: make it (create or clone), read
+//! the volume it formatted, grow it, take/roll back/delete its snapshots, destroy it.
+
+use std::collections::BTreeMap;
+
+use proxicloud_pve::{
+    CloneRequest, DeleteOptions, GuestType, LxcCreate, Pve, PveError, ResizeRequest,
+    SnapshotRequest, VmId,
+};
+use proxicloud_store::repo::volumes::status;
+use proxicloud_store::{StoreError, Volume};
+
+use super::pve_ops::{
+    guest_exists, holder_name, holder_of, marker, node_name, resume_task, smallest_template,
+    start_and_wait,
+};
+use super::{VolumeHandler, VolumeJob, kinds};
+use crate::jobs::{JobRun, StepError};
+use crate::volumes::rules::{self, GIB, HOLDER_KEY, HOLDER_ROOTFS_GIB, HOLDER_TAG};
+
+impl VolumeHandler {
+    /// `volume.create`/`volume.clone` step 1: the holder container.
+    pub(super) async fn make_holder(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        params: &VolumeJob,
+        volume: &Volume,
+        clone: bool,
+    ) -> Result<(), StepError> {
+        let node = node_name(volume)?;
+        let vmid = match volume.holder_vmid {
+            Some(vmid) => VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?,
+            None => {
+                let vmid = pve.next_id(None).await?;
+                match self
+                    .store
+                    .volumes()
+                    .set_holder(volume.id, vmid.get(), run.now())
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict { .. }) => {
+                        return Err(StepError::Transient(format!(
+                            "vmid {vmid} was taken meanwhile"
+                        )));
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+                vmid
+            }
+        };
+        let task_type = if clone { "vzclone" } else { "vzcreate" };
+        if resume_task(run, pve, task_type, &vmid.to_string()).await? {
+            return Ok(());
+        }
+        if guest_exists(pve, vmid).await? {
+            let config = pve.guest_config(&node, GuestType::Lxc, vmid).await?;
+            if config
+                .description
+                .as_deref()
+                .is_some_and(|d| d.contains(&marker(volume.id)))
+            {
+                run.skip_step(format!("holder container {vmid} exists"));
+                return Ok(());
+            }
+            return Err(StepError::failed(format!(
+                "vmid {vmid} is taken by a guest that is not this volume's holder"
+            )));
+        }
+        let upid = if clone {
+            let (source, snapshot) = self.clone_source(params).await?;
+            let request = CloneRequest {
+                newid: Some(vmid),
+                name: Some(holder_name(volume.id)),
+                description: Some(marker(volume.id)),
+                full: Some(true),
+                snapname: Some(snapshot),
+                ..CloneRequest::default()
+            };
+            pve.clone_guest(&node, GuestType::Lxc, holder_of(&source)?, &request)
+                .await?
+                .upid
+        } else {
+            let template = smallest_template(pve, &node).await?;
+            let request = LxcCreate {
+                vmid: Some(vmid),
+                ostemplate: template,
+                hostname: Some(holder_name(volume.id)),
+                description: Some(marker(volume.id)),
+                memory_mib: Some(64),
+                cores: Some(1),
+                rootfs: Some(format!("{}:{HOLDER_ROOTFS_GIB}", volume.storage)),
+                mount_points: BTreeMap::from([(
+                    0,
+                    format!(
+                        "{}:{},mp=/volume,backup=1",
+                        volume.storage,
+                        rules::gib_of(volume.size_bytes)
+                    ),
+                )]),
+                unprivileged: Some(true),
+                tags: Some(HOLDER_TAG.to_owned()),
+                start: false,
+                ..LxcCreate::default()
+            };
+            pve.create_lxc(&node, &request).await?.upid
+        };
+        start_and_wait(run, pve, upid).await
+    }
+
+    pub(super) async fn clone_source(
+        &self,
+        params: &VolumeJob,
+    ) -> Result<(Volume, String), StepError> {
+        let source_id = params
+            .source_volume_id
+            .ok_or_else(|| StepError::failed("clone without a source volume"))?;
+        let snapshot_id = params
+            .snapshot_id
+            .ok_or_else(|| StepError::failed("clone without a snapshot"))?;
+        let source = self.store.volumes().get(source_id).await?;
+        let snapshot = self.store.volumes().get_snapshot(snapshot_id).await?;
+        Ok((source, snapshot.name))
+    }
+
+    /// Step 2: the holder's `mp0` is the volume.
+    pub(super) async fn mark_ready(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        volume: &Volume,
+    ) -> Result<(), StepError> {
+        let config = pve
+            .guest_config(&node_name(volume)?, GuestType::Lxc, holder_of(volume)?)
+            .await?;
+        let volid = config
+            .raw
+            .get(HOLDER_KEY)
+            .and_then(|v| v.as_str())
+            .map(|v| rules::volid_of(v).to_owned())
+            .ok_or_else(|| StepError::failed("the holder container has no mp0"))?;
+        self.store
+            .volumes()
+            .set_ready(volume.id, &volid, run.now())
+            .await?;
+        run.set_detail(format!("volume {volid}"));
+        Ok(())
+    }
+
+    pub(super) async fn grow(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        params: &VolumeJob,
+        volume: &Volume,
+    ) -> Result<(), StepError> {
+        let size_gib = params
+            .size_gib
+            .ok_or_else(|| StepError::failed("grow without a size"))?;
+        let holder = holder_of(volume)?;
+        if !resume_task(run, pve, "resize", &holder.to_string()).await? {
+            // An absolute size: running it twice changes nothing the second time.
+            let request = ResizeRequest {
+                disk: HOLDER_KEY.to_owned(),
+                size: format!("{size_gib}G"),
+            };
+            let resized = pve
+                .resize_disk(&node_name(volume)?, GuestType::Lxc, holder, &request)
+                .await;
+            match resized {
+                Ok(Some(upid)) => start_and_wait(run, pve, upid).await?,
+                Ok(None) => {}
+                // Already that size (a resumed run): PVE refuses to shrink or keep.
+                Err(PveError::Server { message, .. }) if message.contains("unable to shrink") => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        self.store
+            .volumes()
+            .set_size(volume.id, size_gib * GIB, run.now())
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn destroy(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        volume: &Volume,
+    ) -> Result<(), StepError> {
+        self.store
+            .volumes()
+            .set_status(volume.id, status::DELETING, None, run.now())
+            .await?;
+        let Some(vmid) = volume.holder_vmid else {
+            run.skip_step("no holder container was made");
+            return Ok(());
+        };
+        let holder = VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?;
+        if resume_task(run, pve, "vzdestroy", &holder.to_string()).await? {
+            return Ok(());
+        }
+        if !guest_exists(pve, holder).await? {
+            run.skip_step("the holder container is gone");
+            return Ok(());
+        }
+        let options = DeleteOptions {
+            purge: true,
+            destroy_unreferenced_disks: true,
+        };
+        let upid = pve
+            .delete_guest(&node_name(volume)?, GuestType::Lxc, holder, options)
+            .await?;
+        start_and_wait(run, pve, upid).await
+    }
+
+    pub(super) async fn snapshot(
+        &self,
+        run: &mut JobRun<'_>,
+        pve: &dyn Pve,
+        params: &VolumeJob,
+        volume: &Volume,
+        kind: &str,
+    ) -> Result<(), StepError> {
+        let snapshot_id = params
+            .snapshot_id
+            .ok_or_else(|| StepError::failed("no snapshot named"))?;
+        let snapshot = match self.store.volumes().get_snapshot(snapshot_id).await {
+            Ok(snapshot) => snapshot,
+            Err(StoreError::NotFound) if kind == kinds::SNAPSHOT_DELETE => {
+                run.skip_step("the snapshot is gone");
+                return Ok(());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let holder = holder_of(volume)?;
+        let node = node_name(volume)?;
+        let existing = pve.snapshots(&node, GuestType::Lxc, holder).await?;
+        let present = existing.iter().any(|s| s.name == snapshot.name);
+        let task_type = match kind {
+            kinds::SNAPSHOT => "vzsnapshot",
+            kinds::SNAPSHOT_DELETE => "vzdelsnapshot",
+            _ => "vzrollback",
+        };
+        if !resume_task(run, pve, task_type, &holder.to_string()).await? {
+            let upid = match kind {
+                kinds::SNAPSHOT if present => None,
+                kinds::SNAPSHOT => {
+                    let request = SnapshotRequest {
+                        name: snapshot.name.clone(),
+                        description: Some(snapshot.description.clone()),
+                        vmstate: false,
+                    };
+                    Some(
+                        pve.create_snapshot(&node, GuestType::Lxc, holder, &request)
+                            .await?,
+                    )
+                }
+                kinds::SNAPSHOT_DELETE if !present => None,
+                kinds::SNAPSHOT_DELETE => Some(
+                    pve.delete_snapshot(&node, GuestType::Lxc, holder, &snapshot.name, false)
+                        .await?,
+                ),
+                _ => Some(
+                    pve.rollback_snapshot(&node, GuestType::Lxc, holder, &snapshot.name, false)
+                        .await?,
+                ),
+            };
+            if let Some(upid) = upid {
+                start_and_wait(run, pve, upid).await?;
+            }
+        }
+        match kind {
+            kinds::SNAPSHOT => {
+                self.store
+                    .volumes()
+                    .set_snapshot_status(snapshot.id, status::AVAILABLE)
+                    .await?
+            }
+            kinds::SNAPSHOT_DELETE => {
+                match self.store.volumes().delete_snapshot(snapshot.id).await {
+                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            _ => {
+                self.store
+                    .volumes()
+                    .set_size(volume.id, snapshot.size_bytes, run.now())
+                    .await?
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Proxmox VE helpers the volume steps share: the holder's identity (vmid, node, the
+//! marker in its description), waiting on a recorded task, and finding a template.
+
+use proxicloud_pve::{ContentFilter, NodeName, Pve, ResourceKind, StorageFilter, Upid, VmId};
+use proxicloud_store::{Uuid, Volume};
+
+use crate::error::DomainError;
+use crate::jobs::{JobRun, StepError};
+
+/// The holder's description carries this marker, so a resumed job recognises it.
+pub(super) fn marker(volume_id: Uuid) -> String {
+    format!("proxicloud volume {volume_id}")
+}
+
+pub(super) fn connect_error(error: DomainError) -> StepError {
+    match error {
+        DomainError::NotFound { .. } => {
+            StepError::failed("the volume's cluster is no longer registered")
+        }
+        other => StepError::Transient(other.to_string()),
+    }
+}
+
+pub(super) fn node_name(volume: &Volume) -> Result<NodeName, StepError> {
+    NodeName::new(volume.node.clone()).map_err(|e| StepError::failed(e.to_string()))
+}
+
+pub(super) fn holder_of(volume: &Volume) -> Result<VmId, StepError> {
+    let vmid = volume
+        .holder_vmid
+        .ok_or_else(|| StepError::failed("the volume has no holder container"))?;
+    VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))
+}
+
+/// Waits for the task this step recorded earlier, if it is a `task_type` task on `id`.
+pub(super) async fn resume_task(
+    run: &mut JobRun<'_>,
+    pve: &dyn Pve,
+    task_type: &str,
+    id: &str,
+) -> Result<bool, StepError> {
+    let recorded = run
+        .recorded_upid()
+        .filter(|upid| upid.task_type() == task_type && upid.id() == id);
+    match recorded {
+        Some(upid) => {
+            run.wait_task(pve, &upid).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+pub(super) async fn start_and_wait(
+    run: &mut JobRun<'_>,
+    pve: &dyn Pve,
+    upid: Upid,
+) -> Result<(), StepError> {
+    run.record_upid(&upid).await?;
+    run.wait_task(pve, &upid).await?;
+    Ok(())
+}
+
+/// Whether a guest with `vmid` exists anywhere in the cluster.
+pub(super) async fn guest_exists(pve: &dyn Pve, vmid: VmId) -> Result<bool, StepError> {
+    let resources = pve.cluster_resources(Some(ResourceKind::Vm)).await?;
+    Ok(resources.iter().any(|r| r.vmid == Some(vmid)))
+}
+
+pub(super) fn holder_name(volume_id: Uuid) -> String {
+    let simple = volume_id.simple().to_string();
+    format!("vol-{}", &simple[simple.len() - 12..])
+}
+
+/// The smallest container template on the node: the holder's root file system is
+/// never used, it only lets Proxmox VE create the container that formats the volume.
+pub(super) async fn smallest_template(pve: &dyn Pve, node: &NodeName) -> Result<String, StepError> {
+    let storages = pve
+        .storages(
+            node,
+            &StorageFilter {
+                content: Some("vztmpl".into()),
+                enabled: true,
+            },
+        )
+        .await?;
+    let mut best: Option<(u64, String)> = None;
+    for storage in storages {
+        let filter = ContentFilter {
+            content: Some("vztmpl".into()),
+            ..ContentFilter::default()
+        };
+        for volume in pve.storage_content(node, &storage.storage, &filter).await? {
+            let size = volume.size.unwrap_or(u64::MAX);
+            if best.as_ref().is_none_or(|(s, _)| size < *s) {
+                best = Some((size, volume.volid));
+            }
+        }
+    }
+    best.map(|(_, volid)| volid).ok_or_else(|| {
+        StepError::failed(format!(
+            "node '{node}' has no container template: download one to create volumes there"
+        ))
+    })
+}

@@ -1,0 +1,313 @@
+//! `VolumeService`: who may do what to a volume, every check that can be made before
+//! Proxmox VE is touched (sizes, node, storage features, attachment state), then the
+//! job that does it. Reads come from the store and the inventory mirror only.
+//!
+//! Create, grow and delete are here; attaching in `attachments`, snapshots in
+//! `snapshots`. A new operation checks with `manageable` and queues with `submit`.
+
+mod attachments;
+mod snapshots;
+
+use std::sync::Arc;
+
+use proxicloud_store::repo::volumes::status;
+use proxicloud_store::{JobActor, JobStep, NewJob, NewVolume, Storage, Store, Uuid, Volume};
+
+use super::jobs::{VolumeJob, kinds, steps};
+use super::rules::{self, GIB, MAX_SIZE_GIB};
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::iam::Principal;
+use crate::jobs::{JobQueue, Submitted};
+
+const RESOURCE: &str = "volume";
+const SNAPSHOT: &str = "volume snapshot";
+
+/// A volume as the API shows it.
+#[derive(Debug, Clone)]
+pub struct VolumeView {
+    pub volume: Volume,
+    /// Whether its storage type can take snapshots.
+    pub snapshots_supported: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateVolume {
+    pub name: String,
+    pub size_gib: u64,
+    pub cluster_id: Uuid,
+    pub node: String,
+    pub storage: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachVolume {
+    pub instance_id: Uuid,
+    pub mount_path: Option<String>,
+    pub bus: Option<String>,
+}
+
+pub struct VolumeService {
+    store: Arc<dyn Store>,
+    queue: JobQueue,
+}
+
+impl VolumeService {
+    pub fn new(store: Arc<dyn Store>, queue: JobQueue) -> Self {
+        Self { store, queue }
+    }
+
+    /// The caller's volumes (an admin's: all), oldest first.
+    pub async fn list(&self, caller: &Principal) -> DomainResult<Vec<VolumeView>> {
+        let owner = (!caller.is_admin()).then_some(caller.user_id);
+        let volumes = self.store.volumes().list(owner).await?;
+        let types = self.storage_types().await?;
+        Ok(volumes
+            .into_iter()
+            .map(|volume| view(volume, &types))
+            .collect())
+    }
+
+    pub async fn get(&self, caller: &Principal, id: Uuid) -> DomainResult<VolumeView> {
+        let volume = self.visible(caller, id).await?;
+        let types = self.storage_types().await?;
+        Ok(view(volume, &types))
+    }
+
+    /// Queues `volume.create`; the volume is listed as `creating` at once.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        request: CreateVolume,
+    ) -> DomainResult<(Volume, Submitted)> {
+        caller.require_create()?;
+        let mut errors = FieldErrors::new();
+        rules::check_name(&request.name, &mut errors);
+        rules::check_size(request.size_gib, &mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        let storages = self
+            .store
+            .inventory()
+            .list_storages(Some(request.cluster_id))
+            .await?;
+        if storages.is_empty() {
+            return Err(DomainError::invalid(
+                "cluster_id",
+                "no such cluster, or it has not been seen yet",
+            ));
+        }
+        let on_node: Vec<_> = storages
+            .iter()
+            .filter(|s| s.observed.node == request.node)
+            .collect();
+        if on_node.is_empty() {
+            return Err(DomainError::invalid("node", "no such node in this cluster"));
+        }
+        let Some(storage) = on_node
+            .iter()
+            .find(|s| s.observed.storage == request.storage)
+        else {
+            return Err(DomainError::invalid(
+                "storage",
+                "no such storage on this node",
+            ));
+        };
+        if !storage.observed.content.split(',').any(|c| c == "rootdir") {
+            return Err(DomainError::invalid(
+                "storage",
+                "this storage does not hold container volumes (content 'rootdir')",
+            ));
+        }
+        let needed = (request.size_gib + rules::HOLDER_ROOTFS_GIB) * GIB;
+        if storage.observed.avail < needed {
+            return Err(DomainError::conflict(
+                "insufficient_storage",
+                format!(
+                    "storage '{}' has {} GiB free, the volume needs {} GiB",
+                    request.storage,
+                    storage.observed.avail / GIB,
+                    needed / GIB
+                ),
+            ));
+        }
+        let volume = self
+            .store
+            .volumes()
+            .insert(NewVolume {
+                cluster_id: request.cluster_id,
+                node: request.node,
+                storage: request.storage,
+                name: request.name,
+                size_bytes: request.size_gib * GIB,
+                owner_id: Some(caller.user_id),
+            })
+            .await?;
+        let submitted = self
+            .submit(
+                caller,
+                &volume,
+                kinds::CREATE,
+                &steps::CREATE_JOB,
+                VolumeJob::of(volume.id),
+            )
+            .await?;
+        Ok((volume, submitted))
+    }
+
+    /// Queues `volume.grow` (only larger, only while detached).
+    pub async fn grow(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        size_gib: u64,
+    ) -> DomainResult<Submitted> {
+        let volume = self.manageable(caller, id).await?;
+        require_available(&volume)?;
+        let current = rules::gib_of(volume.size_bytes);
+        if size_gib <= current {
+            return Err(DomainError::invalid(
+                "size_gib",
+                format!("volumes only grow: must be larger than the current {current} GiB"),
+            ));
+        }
+        if size_gib > MAX_SIZE_GIB {
+            return Err(DomainError::invalid(
+                "size_gib",
+                format!("at most {MAX_SIZE_GIB} GiB (16 TiB)"),
+            ));
+        }
+        require_detached(&volume, "grown")?;
+        let params = VolumeJob {
+            size_gib: Some(size_gib),
+            ..VolumeJob::of(volume.id)
+        };
+        self.submit(caller, &volume, kinds::GROW, &steps::GROW_JOB, params)
+            .await
+    }
+
+    /// Queues `volume.delete` (only while detached); its snapshots go with it.
+    pub async fn delete(&self, caller: &Principal, id: Uuid) -> DomainResult<Submitted> {
+        let volume = self.manageable(caller, id).await?;
+        require_detached(&volume, "deleted")?;
+        if volume.status == status::CREATING {
+            return Err(DomainError::conflict(
+                "volume_not_ready",
+                "the volume is still being created",
+            ));
+        }
+        self.submit(
+            caller,
+            &volume,
+            kinds::DELETE,
+            &steps::DELETE_JOB,
+            VolumeJob::of(volume.id),
+        )
+        .await
+    }
+
+    pub(super) async fn visible(&self, caller: &Principal, id: Uuid) -> DomainResult<Volume> {
+        let volume = self
+            .store
+            .volumes()
+            .get(id)
+            .await
+            .map_err(DomainError::not_found_as(RESOURCE))?;
+        caller.authorize_view(volume.owner_id, RESOURCE)?;
+        Ok(volume)
+    }
+
+    pub(super) async fn manageable(&self, caller: &Principal, id: Uuid) -> DomainResult<Volume> {
+        let volume = self.visible(caller, id).await?;
+        caller.authorize_manage(volume.owner_id, RESOURCE)?;
+        Ok(volume)
+    }
+
+    /// The storage types of every storage the mirror knows (for a list).
+    async fn storage_types(&self) -> DomainResult<StorageTypes> {
+        Ok(StorageTypes(
+            self.store.inventory().list_storages(None).await?,
+        ))
+    }
+
+    /// The type of the volume's storage (`lvmthin`, `zfspool`, …; empty if unseen).
+    pub(super) async fn storage_type(&self, volume: &Volume) -> DomainResult<String> {
+        let storages = self
+            .store
+            .inventory()
+            .list_storages(Some(volume.cluster_id))
+            .await?;
+        Ok(StorageTypes(storages)
+            .of(volume)
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    pub(super) async fn submit(
+        &self,
+        caller: &Principal,
+        volume: &Volume,
+        kind: &str,
+        steps: &[&str],
+        params: VolumeJob,
+    ) -> DomainResult<Submitted> {
+        let job = NewJob {
+            kind: kind.to_owned(),
+            actor: JobActor::User(caller.user_id),
+            resource_kind: Some(RESOURCE.to_owned()),
+            resource_id: Some(volume.id.to_string()),
+            params: serde_json::to_value(&params).expect("volume jobs serialise"),
+            steps: steps.iter().map(|name| JobStep::pending(*name)).collect(),
+            idempotency_key: None,
+            run_after: None,
+            parent: None,
+        };
+        self.queue.submit(job).await
+    }
+}
+
+/// The storages of the mirror, to look up a volume's storage type.
+struct StorageTypes(Vec<Storage>);
+
+impl StorageTypes {
+    fn of(&self, volume: &Volume) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|s| {
+                s.cluster_id == volume.cluster_id
+                    && s.observed.node == volume.node
+                    && s.observed.storage == volume.storage
+            })
+            .map(|s| s.observed.storage_type.as_str())
+    }
+}
+
+fn view(volume: Volume, types: &StorageTypes) -> VolumeView {
+    let snapshots_supported = types
+        .of(&volume)
+        .is_some_and(|kind| rules::storage_features(kind).snapshot);
+    VolumeView {
+        volume,
+        snapshots_supported,
+    }
+}
+
+pub(super) fn require_available(volume: &Volume) -> DomainResult<()> {
+    if volume.status == status::AVAILABLE {
+        return Ok(());
+    }
+    Err(DomainError::conflict(
+        "volume_not_ready",
+        format!("the volume is {}", volume.status),
+    ))
+}
+
+pub(super) fn require_detached(volume: &Volume, what: &str) -> DomainResult<()> {
+    if volume.attachment.is_none() {
+        return Ok(());
+    }
+    Err(DomainError::conflict(
+        "volume_in_use",
+        format!("an attached volume cannot be {what}: detach it first"),
+    ))
+}
