@@ -10,7 +10,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::Response;
 use proxicloud_domain::DomainError;
-use proxicloud_domain::instances::{InstanceService, Power};
+use proxicloud_domain::instances::{InstanceService, Power, Queued};
 use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_types::api::instances::{
     AssignOwnerRequest, ConfirmTermination, CreateInstanceRequest, InstanceDto,
@@ -57,20 +57,11 @@ async fn create_instance(
     let launched = instance_actions
         .launch(&auth.principal, &request, key.as_deref())
         .await?;
-    if let Some((id, name)) = launched.instance {
-        trail.resource(format!("instances/{id}"));
-        trail.detail("name", name);
+    if let Some(instance) = launched.instance {
+        trail.resource(format!("instances/{}", instance.id));
+        trail.detail("name", instance.name);
     }
     Ok(accepted(launched.submitted, &trail))
-}
-
-/// The instance's name in the request's audit entry (its id is in the path): after it
-/// is terminated, the name is what a reader still recognises. Best effort, as the
-/// caller sees it; a request for an instance they may not see is named by id only.
-async fn name_in_trail(trail: &AuditTrail, directory: &InstanceDirectory, auth: &Auth, id: Uuid) {
-    if let Ok(view) = directory.get(&auth.principal, id).await {
-        trail.detail("name", view.guest.guest().observed.name.clone());
-    }
 }
 
 /// Check a create request without creating anything: the same authorisation and
@@ -105,39 +96,41 @@ async fn validate_instance(
         (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
         (status = 422, body = ErrorResponse)))]
 // One extractor per input: the confirmation may come in the query or the body.
-#[allow(clippy::too_many_arguments)]
 async fn terminate_instance(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
-    Domain(directory): Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ConfirmTermination>,
     JsonOrEmpty(body): JsonOrEmpty<ConfirmTermination>,
 ) -> ApiResult<Response> {
-    name_in_trail(&trail, &directory, &auth, id).await;
     let confirm = body.confirm.or(query.confirm);
-    let submitted = instance_actions
+    let queued = instance_actions
         .terminate(&auth.principal, id, confirm.as_deref(), key.as_deref())
         .await?;
-    Ok(accepted(submitted, &trail))
+    Ok(accepted_on(queued, &trail))
+}
+
+/// `202` with the job; the audit entry names the instance (its id is in the path) by
+/// the name the domain loaded it with — after a terminate, what a reader recognises.
+fn accepted_on(queued: Queued, trail: &AuditTrail) -> Response {
+    trail.detail("name", queued.instance.name);
+    accepted(queued.submitted, trail)
 }
 
 async fn power(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
-    Domain(directory): Domain<InstanceDirectory>,
     key: Option<String>,
     id: Uuid,
     action: Power,
 ) -> ApiResult<Response> {
-    name_in_trail(&trail, &directory, &auth, id).await;
-    let submitted = instance_actions
+    let queued = instance_actions
         .power(&auth.principal, id, action, key.as_deref())
         .await?;
-    Ok(accepted(submitted, &trail))
+    Ok(accepted_on(queued, &trail))
 }
 
 /// Start an instance (nothing to do if it runs).
@@ -149,20 +142,10 @@ async fn start_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
-    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(
-        auth,
-        trail,
-        instance_actions,
-        directory,
-        key,
-        id,
-        Power::Start,
-    )
-    .await
+    power(auth, trail, instance_actions, key, id, Power::Start).await
 }
 
 /// Stop an instance at once, like pulling the plug (nothing to do if it is stopped).
@@ -174,20 +157,10 @@ async fn stop_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
-    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(
-        auth,
-        trail,
-        instance_actions,
-        directory,
-        key,
-        id,
-        Power::Stop,
-    )
-    .await
+    power(auth, trail, instance_actions, key, id, Power::Stop).await
 }
 
 /// Shut an instance down cleanly (ACPI / init).
@@ -199,20 +172,10 @@ async fn shutdown_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
-    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(
-        auth,
-        trail,
-        instance_actions,
-        directory,
-        key,
-        id,
-        Power::Shutdown,
-    )
-    .await
+    power(auth, trail, instance_actions, key, id, Power::Shutdown).await
 }
 
 /// Reboot a running instance.
@@ -224,20 +187,10 @@ async fn reboot_instance(
     auth: Auth,
     trail: AuditTrail,
     instance_actions: Domain<InstanceService>,
-    directory: Domain<InstanceDirectory>,
     IdempotencyKey(key): IdempotencyKey,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    power(
-        auth,
-        trail,
-        instance_actions,
-        directory,
-        key,
-        id,
-        Power::Reboot,
-    )
-    .await
+    power(auth, trail, instance_actions, key, id, Power::Reboot).await
 }
 
 /// Give an instance (typically an unmanaged one) to a user (admin).

@@ -112,11 +112,9 @@ async fn delete_user(
     trail: AuditTrail,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    // Named before it goes: afterwards the id alone would say nothing.
-    if let Ok(user) = iam.get_user(&auth.principal, id).await {
-        trail.detail("name", user.username);
-    }
-    iam.delete_user(&auth.principal, id).await?;
+    // Named as it goes: afterwards the id alone would say nothing.
+    let deleted = iam.delete_user(&auth.principal, id).await?;
+    trail.detail("name", deleted.username);
     Ok(StatusCode::NO_CONTENT)
 }
 

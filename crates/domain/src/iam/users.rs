@@ -179,7 +179,7 @@ impl IamService {
         Ok(UserInfo::from(&updated))
     }
 
-    pub async fn delete_user(&self, caller: &Principal, id: Uuid) -> DomainResult<()> {
+    pub async fn delete_user(&self, caller: &Principal, id: Uuid) -> DomainResult<UserInfo> {
         caller.require_admin()?;
         if id == caller.user_id {
             return Err(DomainError::conflict(
@@ -194,7 +194,8 @@ impl IamService {
             .delete(id)
             .await
             .map_err(DomainError::not_found_as("user"))?;
-        self.end_all_sessions(id).await
+        self.end_all_sessions(id).await?;
+        Ok(UserInfo::from(&user))
     }
 
     /// Disabling ends every session and revokes every API token of the user at once.

@@ -40,7 +40,7 @@ pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
-pub use service::{InstanceService, Launched};
+pub use service::{InstanceRef, InstanceService, Launched, Queued};
 pub use snapshots::{
     CREATE_KIND as SNAPSHOT_CREATE_KIND, DELETE_KIND as SNAPSHOT_DELETE_KIND, InstanceSnapshots,
     ROLLBACK_KIND as SNAPSHOT_ROLLBACK_KIND, SnapshotList, SnapshotView,

@@ -28,12 +28,37 @@ use crate::settings::SettingsService;
 
 const RESOURCE: &str = "instance";
 
-/// A queued `instance.create`, and the instance it will create (id, name) — unknown
-/// only for a replayed request whose first job's parameters cannot be read.
+/// The instance a request acts on, as a person knows it: what its audit entry names
+/// (after a terminate the name is what a reader still recognises).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl InstanceRef {
+    fn of(guest: &Guest) -> Self {
+        Self {
+            id: guest.id,
+            name: guest.observed.name.clone(),
+        }
+    }
+}
+
+/// A queued `instance.create`, and the instance it will create — unknown only for a
+/// replayed request whose first job's parameters cannot be read.
 #[derive(Debug)]
 pub struct Launched {
     pub submitted: Submitted,
-    pub instance: Option<(Uuid, String)>,
+    pub instance: Option<InstanceRef>,
+}
+
+/// A queued power action or terminate, and the instance it acts on (loaded anyway to
+/// check the caller, so the API need not read it again to name it).
+#[derive(Debug)]
+pub struct Queued {
+    pub submitted: Submitted,
+    pub instance: InstanceRef,
 }
 /// How many of the caller's newest jobs are searched for a repeated idempotency key
 /// before the request is validated again (the store's unique key is the real guard).
@@ -88,11 +113,17 @@ impl InstanceService {
             let plan: Option<CreatePlan> = serde_json::from_value(params).ok();
             return Ok(Launched {
                 submitted,
-                instance: plan.map(|plan| (plan.instance_id, plan.name)),
+                instance: plan.map(|plan| InstanceRef {
+                    id: plan.instance_id,
+                    name: plan.name,
+                }),
             });
         }
         let plan = self.plan(request).await?;
-        let instance = Some((plan.instance_id, plan.name.clone()));
+        let instance = Some(InstanceRef {
+            id: plan.instance_id,
+            name: plan.name.clone(),
+        });
         let job = NewJob {
             kind: create_job::KIND.to_owned(),
             actor: JobActor::User(caller.user_id),
@@ -159,17 +190,20 @@ impl InstanceService {
         }
     }
 
-    /// Queues `instance.start|stop|shutdown|reboot`.
+    /// Queues `instance.start|stop|shutdown|reboot`; says which instance it acts on.
     pub async fn power(
         &self,
         caller: &Principal,
         id: Uuid,
         power: Power,
         idempotency_key: Option<&str>,
-    ) -> DomainResult<Submitted> {
+    ) -> DomainResult<Queued> {
         let guest = self.manageable(caller, id).await?;
         if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
-            return Ok(earlier);
+            return Ok(Queued {
+                submitted: earlier,
+                instance: InstanceRef::of(&guest),
+            });
         }
         if guest.observed.template {
             return Err(DomainError::conflict(
@@ -188,17 +222,20 @@ impl InstanceService {
     }
 
     /// Queues `instance.terminate` (stop, destroy with disks, remove from the
-    /// inventory). `confirm` must repeat the instance's name.
+    /// inventory). `confirm` must repeat the instance's name. Says which instance.
     pub async fn terminate(
         &self,
         caller: &Principal,
         id: Uuid,
         confirm: Option<&str>,
         idempotency_key: Option<&str>,
-    ) -> DomainResult<Submitted> {
+    ) -> DomainResult<Queued> {
         let guest = self.manageable(caller, id).await?;
         if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
-            return Ok(earlier);
+            return Ok(Queued {
+                submitted: earlier,
+                instance: InstanceRef::of(&guest),
+            });
         }
         let name = &guest.observed.name;
         if confirm != Some(name.as_str()) {
@@ -287,7 +324,7 @@ impl InstanceService {
         kind: String,
         steps: &[&str],
         key: Option<&str>,
-    ) -> DomainResult<Submitted> {
+    ) -> DomainResult<Queued> {
         let target = Target::of(guest);
         let job = NewJob {
             kind,
@@ -300,7 +337,10 @@ impl InstanceService {
             run_after: None,
             parent: None,
         };
-        self.queue.submit(job).await
+        Ok(Queued {
+            submitted: self.queue.submit(job).await?,
+            instance: InstanceRef::of(guest),
+        })
     }
 
     /// A retried request (same idempotency key) gets its first job back without being

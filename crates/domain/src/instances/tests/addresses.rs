@@ -43,6 +43,7 @@ async fn a_started_instance_learns_its_addresses_and_tells_open_consoles() {
         .power(&world.alice, guest.id, Power::Reboot, None)
         .await
         .unwrap()
+        .submitted
         .job;
     assert_eq!(world.finished(reboot.id).await.status, JobStatus::Succeeded);
     engine.shutdown().await;

@@ -31,6 +31,7 @@ async fn power_actions_bring_the_guest_to_the_asked_state() {
         .power(alice, id, Power::Stop, None)
         .await
         .unwrap()
+        .submitted
         .job;
     assert_eq!(
         (stop.kind.as_str(), stop.resource_id.clone()),
@@ -44,6 +45,7 @@ async fn power_actions_bring_the_guest_to_the_asked_state() {
         .power(alice, id, Power::Shutdown, None)
         .await
         .unwrap()
+        .submitted
         .job;
     let again = world.finished(again.id).await;
     assert_eq!(again.status, JobStatus::Succeeded);
@@ -58,6 +60,7 @@ async fn power_actions_bring_the_guest_to_the_asked_state() {
         .power(alice, id, Power::Start, None)
         .await
         .unwrap()
+        .submitted
         .job;
     assert_eq!(world.finished(start.id).await.status, JobStatus::Succeeded);
     let reboot = world
@@ -65,6 +68,7 @@ async fn power_actions_bring_the_guest_to_the_asked_state() {
         .power(alice, id, Power::Reboot, Some("reboot-1"))
         .await
         .unwrap()
+        .submitted
         .job;
     assert_eq!(world.finished(reboot.id).await.status, JobStatus::Succeeded);
     assert!(running(&world, vmid));
@@ -74,7 +78,7 @@ async fn power_actions_bring_the_guest_to_the_asked_state() {
         .await
         .unwrap();
     assert!(
-        !repeated.created && repeated.job.id == reboot.id,
+        !repeated.submitted.created && repeated.submitted.job.id == reboot.id,
         "same key, same job"
     );
     engine.shutdown().await;
@@ -126,7 +130,7 @@ async fn only_the_owner_and_admins_may_act_and_others_do_not_see_it() {
         .await
         .unwrap();
     assert_eq!(
-        admin.job.actor.id,
+        admin.submitted.job.actor.id,
         Some(world.root.user_id),
         "the job belongs to whoever started it"
     );
@@ -209,6 +213,7 @@ async fn terminate_needs_the_name_then_stops_destroys_and_forgets() {
         .terminate(&world.alice, id, Some("web"), None)
         .await
         .unwrap()
+        .submitted
         .job;
     let job = world.finished(job.id).await;
     engine.shutdown().await;
@@ -254,6 +259,7 @@ async fn a_crash_during_terminate_destroys_the_guest_exactly_once() {
             .terminate(&world.alice, id, Some("web"), None)
             .await
             .unwrap()
+            .submitted
             .job;
         let seen = wait_for_job(world.store.as_ref(), job.id, Duration::from_secs(10), |j| {
             crashing.crashed() || j.status.is_terminal()
