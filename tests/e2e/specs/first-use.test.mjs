@@ -46,6 +46,10 @@ describe('first use, per role', () => {
     await nav(adminPage).getByRole('link', { name: 'Instances' }).click();
     await adminPage.getByRole('table', { name: 'Instances' }).waitFor({ timeout: WAIT });
     const bulk = adminPage.getByRole('group', { name: 'Bulk actions' });
+    const listReads = [];
+    adminPage.on('request', (request) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/v1/instances') listReads.push(request.url());
+    });
     for (const [instances, owner] of [
       [[first, second], 'oscar'],
       [[third], 'rita'],
@@ -53,8 +57,21 @@ describe('first use, per role', () => {
       for (const instance of instances) await adminPage.getByLabel(`Select ${instance.name}`, { exact: true }).check();
       await bulk.getByLabel('Owner to assign').selectOption({ label: owner });
       if (owner === 'oscar') await screenshot(adminPage, 'first-use-admin-assigns');
+      listReads.length = 0;
       await bulk.getByRole('button', { name: 'Assign owner' }).click();
       await adminPage.getByText(`Assigned ${instances.length} of ${instances.length} instances to ${owner}`).waitFor({ timeout: WAIT });
+      // The rows show their new owner from the server's `instance.changed` event: no list reload.
+      await adminPage.waitForFunction(
+        ({ names, owner }) =>
+          names.every((name) =>
+            [...document.querySelectorAll('[role="row"]')].some(
+              (row) => row.querySelector('a')?.textContent.trim() === name && row.textContent.includes(owner),
+            ),
+          ),
+        { names: instances.map((instance) => instance.name), owner },
+        { timeout: WAIT },
+      );
+      assert.deepEqual(listReads, [], 'assigning owners does not reload the instance list');
     }
     const owned = (await call('GET', '/api/v1/instances?limit=500')).items.filter((i) => [oscar.id, rita.id].includes(i.owner_id));
     assert.deepEqual(

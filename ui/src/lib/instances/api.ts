@@ -2,7 +2,7 @@
 // each answered `202 {job}`), typed with the generated schema.
 import { get, post, request } from '../api/client';
 import type { components } from '../api/schema';
-import type { Job, JobPage } from '../api/types';
+import type { Instance, Job, JobPage } from '../api/types';
 
 type Schemas = components['schemas'];
 export type ConfigEntry = Schemas['ConfigEntryDto'];
@@ -29,4 +29,4 @@ export const terminateInstance = (id: string, name: string) =>
 
 /** Admins: gives the instance to `ownerId` (null: nobody). */
 export const assignOwner = (id: string, ownerId: string | null) =>
-  request<unknown>(`${path(id)}/owner`, { method: 'PUT', body: { owner_id: ownerId } }).then((r) => r.data);
+  request<Instance>(`${path(id)}/owner`, { method: 'PUT', body: { owner_id: ownerId } }).then((r) => r.data);
