@@ -1,16 +1,22 @@
-// Bulk power actions from the instances table: one request per instance, all at
-// once; every refusal becomes its own toast, the rest one summary.
+// Bulk actions from the instances table: one request per instance, all at once; every
+// refusal becomes its own toast (with a link to the instance), the rest one summary.
+// A new bulk action is one `settleEach` call plus its summary toast.
 import type { Instance } from '../api/types';
 import { errorMessage } from '../format';
 import { toasts } from '../jobs/toasts.svelte';
 import { canPower, POWER_LABELS as LABELS } from './actions';
 import { assignOwner, powerInstance, type PowerAction } from './api';
 
-/** Sends `action` to every selected instance it applies to; resolves once all have answered. */
-export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
-  const targets = selected.filter((instance) => canPower(instance, action));
-  const skipped = selected.length - targets.length;
-  const results = await Promise.allSettled(targets.map((instance) => powerInstance(instance.id, action)));
+/**
+ * Sends `send` for every target at once; each refusal becomes a toast titled
+ * `refused(instance)`. Resolves with how many were accepted, once all have answered.
+ */
+async function settleEach(
+  targets: readonly Instance[],
+  send: (instance: Instance) => Promise<unknown>,
+  refused: (instance: Instance) => string,
+): Promise<number> {
+  const results = await Promise.allSettled(targets.map(send));
   let accepted = 0;
   results.forEach((result, index) => {
     const instance = targets[index];
@@ -18,13 +24,25 @@ export async function bulkPower(selected: readonly Instance[], action: PowerActi
     else if (instance) {
       toasts.push({
         tone: 'error',
-        title: `${LABELS[action]} ${instance.name} was refused`,
+        title: refused(instance),
         detail: errorMessage(result.reason),
         href: `/instances/${instance.id}`,
         linkText: 'View instance',
       });
     }
   });
+  return accepted;
+}
+
+/** Sends `action` to every selected instance it applies to; resolves once all have answered. */
+export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
+  const targets = selected.filter((instance) => canPower(instance, action));
+  const skipped = selected.length - targets.length;
+  const accepted = await settleEach(
+    targets,
+    (instance) => powerInstance(instance.id, action),
+    (instance) => `${LABELS[action]} ${instance.name} was refused`,
+  );
   const parts = [`${LABELS[action]} requested for ${accepted} of ${selected.length} instances`];
   if (skipped) parts.push(`${skipped} already in that state or busy`);
   toasts.push({ tone: accepted === targets.length ? 'info' : 'error', title: parts.join('; ') });
@@ -32,15 +50,11 @@ export async function bulkPower(selected: readonly Instance[], action: PowerActi
 
 /** Admins: gives every selected instance to `ownerId` (`''`: nobody); one summary toast, one per refusal. */
 export async function bulkAssignOwner(selected: readonly Instance[], ownerId: string, ownerName: string): Promise<void> {
-  const results = await Promise.allSettled(selected.map((instance) => assignOwner(instance.id, ownerId || null)));
-  let assigned = 0;
-  results.forEach((result, index) => {
-    const instance = selected[index];
-    if (result.status === 'fulfilled') assigned += 1;
-    else if (instance) {
-      toasts.push({ tone: 'error', title: `Assigning ${instance.name} was refused`, detail: errorMessage(result.reason) });
-    }
-  });
+  const assigned = await settleEach(
+    selected,
+    (instance) => assignOwner(instance.id, ownerId || null),
+    (instance) => `Assigning ${instance.name} was refused`,
+  );
   const to = ownerId ? `to ${ownerName}` : 'to nobody (unowned)';
   toasts.push({ tone: assigned === selected.length ? 'info' : 'error', title: `Assigned ${assigned} of ${selected.length} instances ${to}` });
 }
