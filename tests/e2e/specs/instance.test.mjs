@@ -194,6 +194,11 @@ describe('instances', () => {
       { timeout: WAIT },
     );
     await screenshot(page, 'instances-bulk-stopped');
+    // Start asks nothing, as on an instance's page: it is sent at once.
+    await page.getByLabel(/Select all 2 shown instances/).check();
+    await bulk.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('status').filter({ hasText: 'Start requested for 2 of 2 instances' }).waitFor();
+    assert.equal(await page.getByRole('dialog').count(), 0, 'bulk Start opens no confirmation');
 
     // A row click opens the instance.
     await table.getByRole('row', { name: /e2e-bulk-a/ }).getByText('LXC').click();
