@@ -1,7 +1,9 @@
 // Pure filtering and sorting of the instance list: runs on every keystroke over
-// up to 10,000 rows, so it avoids allocating per row beyond the result array.
+// up to 10,000 rows, so it avoids allocating per row beyond the result array. Status
+// chips, counts and the status sort use the status the badges show (`shownStatus`).
 import type { Instance } from '../api/types';
 import type { SortOrder as ColumnOrder } from '../sort';
+import { shownStatus } from './actions';
 
 export type SortKey = 'name' | 'type' | 'status' | 'node' | 'ip' | 'cpus' | 'memory_bytes' | 'owner';
 /**
@@ -18,7 +20,7 @@ export interface InstanceFilter {
 
 /** Does `instance` match the search text (name, node, vmid, IP, tags) and chips? */
 export function matches(instance: Instance, filter: InstanceFilter, needle: string): boolean {
-  if (filter.statuses.size > 0 && !filter.statuses.has(instance.status)) return false;
+  if (filter.statuses.size > 0 && !filter.statuses.has(shownStatus(instance))) return false;
   if (filter.types.size > 0 && !filter.types.has(instance.type)) return false;
   if (needle === '') return true;
   return (
@@ -34,6 +36,8 @@ function sortValue(instance: Instance, key: SortKey, ownerName: (id: string | nu
   switch (key) {
     case 'owner':
       return ownerName(instance.owner_id);
+    case 'status':
+      return shownStatus(instance);
     case 'ip':
       return instance.addresses[0] ?? '';
     case 'cpus':
@@ -78,6 +82,9 @@ export function filterInstances(sorted: readonly Instance[], filter: InstanceFil
 /** Counts per status, for the dashboard and the filter chips. */
 export function countByStatus(instances: readonly Instance[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const instance of instances) counts.set(instance.status, (counts.get(instance.status) ?? 0) + 1);
+  for (const instance of instances) {
+    const status = shownStatus(instance);
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
   return counts;
 }
