@@ -53,7 +53,7 @@ run_as() {
   local who=$1 token=$2
   # From the scratch directory: schemathesis leaves a .schemathesis/ cache where it runs.
   cd "$work"
-  "$venv/bin/st" run "$url/api/v1/openapi.json" \
+  "$venv/bin/python" "$root/scripts/schemathesis-st.py" run "$url/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks "$checks" \
     --phases examples,coverage,fuzzing \
