@@ -49,9 +49,10 @@ pub fn build_router(state: AppState) -> Router {
 /// embedded console, which serves its pages and keeps JSON 404s under `/api`).
 pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
     let (router, spec) = routes::api_router().split_for_parts();
-    let max_body = state.config.max_body_bytes;
+    let max_body = security::MAX_BODY_BYTES;
+    // One flag says "served over HTTPS": it marks cookies `Secure` and sends HSTS.
     let headers = security::HeaderPolicy {
-        hsts: state.config.https,
+        hsts: state.config.secure_cookies,
     };
     let description = Arc::new(openapi::describe(spec));
     let audit_layer = AuditLayer {

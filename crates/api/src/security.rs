@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 
 /// Our JSON bodies are a few kilobytes; a CA certificate is the largest field.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \

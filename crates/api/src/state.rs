@@ -18,17 +18,14 @@ use proxicloud_domain::iam::IamConfig;
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Mark session cookies `Secure` (sent over HTTPS only). Browsers also accept
-    /// secure cookies from `http://localhost`; turn this off only for plain-HTTP
-    /// access from other hosts, e.g. behind a TLS-terminating proxy on a trusted link.
+    /// Clients reach this server over HTTPS (a TLS-terminating proxy's): session
+    /// cookies are marked `Secure` and `Strict-Transport-Security` is sent (browsers
+    /// ignore it over plain HTTP, RFC 6797 §8.1). Browsers also accept secure cookies
+    /// from `http://localhost`; turn this off only for plain-HTTP access from other
+    /// hosts, e.g. behind a TLS-terminating proxy on a trusted link.
     pub secure_cookies: bool,
     /// How long the refresh cookie lives in the browser; match the IAM refresh TTL.
     pub refresh_cookie_max_age: Duration,
-    /// Clients reach this server over HTTPS (its own TLS or a proxy's): send
-    /// `Strict-Transport-Security`.
-    pub https: bool,
-    /// The largest request body accepted, in bytes (see `security`).
-    pub max_body_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -36,8 +33,6 @@ impl Default for ApiConfig {
         Self {
             secure_cookies: true,
             refresh_cookie_max_age: IamConfig::default().refresh_token_ttl,
-            https: false,
-            max_body_bytes: crate::security::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

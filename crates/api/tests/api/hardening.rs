@@ -2,11 +2,15 @@
 //! not objects, an admin resetting their own password, and the other edges a
 //! well-behaved client never reaches.
 
+use proxicloud_api::ApiConfig;
+use proxicloud_domain::iam::IamConfig;
 use proxicloud_store::Role;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
-use crate::support::{error_code, spawn_app, status_and_json};
+use crate::support::{
+    ADMIN_PASSWORD, error_code, spawn_app, spawn_app_configured, status_and_json,
+};
 
 #[tokio::test]
 async fn only_a_json_object_is_a_request_body() {
@@ -252,6 +256,45 @@ async fn every_response_carries_the_browser_security_headers() {
             !headers.contains_key(header::STRICT_TRANSPORT_SECURITY),
             "{url}: no HSTS over plain HTTP"
         );
+    }
+}
+
+/// One setting says "served over HTTPS": it marks the session cookies `Secure` and
+/// sends HSTS (a separate flag that serve never set once kept HSTS from going out).
+#[tokio::test]
+async fn served_over_https_cookies_are_secure_and_hsts_goes_out() {
+    let app = spawn_app_configured(IamConfig::default(), ApiConfig::default()).await;
+    let health = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert!(
+        health.headers()[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="),
+        "{:?}",
+        health.headers()
+    );
+    let login = json!({ "username": "admin", "password": ADMIN_PASSWORD, "use_cookies": true });
+    let response = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
+    let cookies: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect();
+    assert!(!cookies.is_empty());
+    for cookie in cookies {
+        assert!(cookie.contains("; Secure"), "{cookie}");
     }
 }
 

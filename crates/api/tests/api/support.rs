@@ -118,16 +118,21 @@ pub fn test_config(iam: IamConfig) -> ServicesConfig {
 }
 
 pub async fn spawn_app_with(iam_config: IamConfig) -> TestApp {
+    // Plain HTTP from the test client: no `Secure` cookies.
+    let config = ApiConfig {
+        secure_cookies: false,
+        ..ApiConfig::default()
+    };
+    spawn_app_configured(iam_config, config).await
+}
+
+pub async fn spawn_app_configured(iam_config: IamConfig, config: ApiConfig) -> TestApp {
     captured_logs();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("proxicloud.db");
     let store = proxicloud_store::connect(&format!("sqlite://{}?mode=rwc", db_path.display()))
         .await
         .unwrap();
-    let config = ApiConfig {
-        secure_cookies: false,
-        ..ApiConfig::default()
-    };
     let services = Services::build(
         store.clone(),
         MasterKey::generate(),
