@@ -35,9 +35,16 @@ impl axum::serve::Listener for JsonErrorsListener {
 /// A connection that rewrites hyper's bodiless parse-error responses.
 pub struct JsonErrorIo {
     inner: TcpStream,
-    /// The rewritten response being written, how much of it is out, and the length
-    /// of the original to report once it all is.
-    pending: Option<(Vec<u8>, usize, usize)>,
+    pending: Option<Pending>,
+}
+
+/// A rewritten response being written.
+struct Pending {
+    bytes: Vec<u8>,
+    /// How much of `bytes` is out.
+    written: usize,
+    /// The length of hyper's original, reported once all of `bytes` is out.
+    reported: usize,
 }
 
 impl JsonErrorIo {
@@ -48,17 +55,34 @@ impl JsonErrorIo {
         }
     }
 
+    /// Starts writing the JSON version of `buf` if it is one of hyper's error heads;
+    /// whether a rewritten response is (now) on its way out.
+    fn intercept(&mut self, buf: &[u8]) -> bool {
+        if self.pending.is_none()
+            && let Some(bytes) = rewrite(buf)
+        {
+            self.pending = Some(Pending {
+                bytes,
+                written: 0,
+                reported: buf.len(),
+            });
+        }
+        self.pending.is_some()
+    }
+
     fn drive_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        while let Some((bytes, written, _)) = self.pending.as_mut() {
-            if *written == bytes.len() {
-                let (_, _, reported) = self.pending.take().expect("checked above");
+        while let Some(pending) = self.pending.as_mut() {
+            if pending.written == pending.bytes.len() {
+                let reported = pending.reported;
+                self.pending = None;
                 return Poll::Ready(Ok(reported));
             }
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]))?;
+            let rest = &pending.bytes[pending.written..];
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, rest))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            *written += n;
+            pending.written += n;
         }
         Poll::Ready(Ok(0))
     }
@@ -79,8 +103,15 @@ const REWRITTEN: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// hyper's error heads are a status line and two short headers; a longer write is
+/// never one, so ordinary responses pass after two cheap checks.
+const MAX_ERROR_HEAD: usize = 1024;
+
 /// The JSON version of `head` if it is one of hyper's bodiless error responses.
 fn rewrite(head: &[u8]) -> Option<Vec<u8>> {
+    if head.len() > MAX_ERROR_HEAD || !head.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
     let text = std::str::from_utf8(head).ok()?;
     let end = text.find("\r\n\r\n")?;
     if end + 4 != text.len() {
@@ -127,13 +158,10 @@ impl AsyncWrite for JsonErrorIo {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if this.pending.is_none() {
-            match rewrite(buf) {
-                Some(bytes) => this.pending = Some((bytes, 0, buf.len())),
-                None => return Pin::new(&mut this.inner).poll_write(cx, buf),
-            }
+        if this.intercept(buf) {
+            return this.drive_pending(cx);
         }
-        this.drive_pending(cx)
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -141,14 +169,17 @@ impl AsyncWrite for JsonErrorIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
         // hyper's error response is a head alone: one non-empty slice.
         let mut non_empty = bufs.iter().filter(|b| !b.is_empty());
-        if let (Some(only), None) = (non_empty.next(), non_empty.next())
-            && (self.pending.is_some() || rewrite(only).is_some())
-        {
-            return self.as_mut().poll_write(cx, only);
+        let head = match (non_empty.next(), non_empty.next()) {
+            (Some(only), None) => Some(&only[..]),
+            _ => None,
+        };
+        if this.pending.is_some() || head.is_some_and(|head| this.intercept(head)) {
+            return this.drive_pending(cx);
         }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -169,7 +200,7 @@ impl AsyncWrite for JsonErrorIo {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrite;
+    use super::{MAX_ERROR_HEAD, rewrite};
 
     #[test]
     fn only_bodiless_parse_errors_are_rewritten() {
@@ -191,5 +222,11 @@ mod tests {
         ] {
             assert!(rewrite(untouched).is_none());
         }
+        // Longer than any head hyper writes on its own: an ordinary response.
+        let long = format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nx-pad: {}\r\n\r\n",
+            "a".repeat(MAX_ERROR_HEAD)
+        );
+        assert!(rewrite(long.as_bytes()).is_none());
     }
 }
