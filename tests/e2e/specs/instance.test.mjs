@@ -117,19 +117,27 @@ describe('instances', () => {
     await tab(page, 'Summary').click();
     const actions = page.getByRole('group', { name: 'Instance actions' });
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), true);
+    const stopRequests = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/stop')) stopRequests.push(request.url());
+    });
     await actions.getByRole('button', { name: 'Stop' }).click();
-    // A hard power-off asks first, and says what it means; Cancel changes nothing.
+    // A hard power-off asks first, and says what it means; focus starts on Cancel (Enter
+    // alone powers nothing off), and Cancel sends nothing.
     const confirmStop = page.getByRole('dialog', { name: 'Stop e2e-detail?' });
     assert.match(await confirmStop.textContent(), /pulling the plug/);
+    assert.equal(await confirmStop.getByRole('button', { name: 'Stop' }).evaluate((b) => b === document.activeElement), false);
     await screenshot(page, 'instance-confirm-stop');
     await confirmStop.getByRole('button', { name: 'Cancel' }).click();
-    assert.match(await page.locator('.title .badge').textContent(), /running/);
+    await confirmStop.waitFor({ state: 'hidden' });
+    assert.deepEqual(stopRequests, [], 'Cancel sends no stop');
     await actions.getByRole('button', { name: 'Stop' }).click();
     await confirmStop.getByRole('button', { name: 'Stop' }).click();
     await page.waitForFunction(() => document.querySelector('.title .badge')?.textContent.includes('stopped'), null, {
       timeout: WAIT,
     });
     await page.getByRole('status').filter({ hasText: 'Stopped e2e-detail' }).waitFor({ timeout: WAIT });
+    assert.equal(stopRequests.length, 1, 'the confirmed Stop is sent once');
     assert.equal(await actions.getByRole('button', { name: 'Stop' }).isDisabled(), true);
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), false);
 
