@@ -1,5 +1,7 @@
 // The left navigation. Only pages that exist are listed (UI guide): add an entry
 // here when its page lands in App.svelte's route table.
+import type { Role } from './api/types';
+
 export interface NavItem {
   label: string;
   href: string;
@@ -41,13 +43,6 @@ export const NAV: NavGroup[] = [
 
 const ADMIN_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.adminOnly).map((item) => item.href)));
 const WRITER_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.writersOnly).map((item) => item.href)));
-
-type Role = 'admin' | 'operator' | 'readonly';
-
-/** Admin pages: the route table shows others a "no access" page instead (same flag as the nav). */
-export function isAdminOnly(path: string): boolean {
-  return ADMIN_PATHS.has(path);
-}
 
 /** Whether `role` may open `path` at all (the route table shows a "no access" page otherwise). */
 export function mayOpen(path: string, role: Role | undefined): boolean {

@@ -12,6 +12,11 @@ class Session {
     return this.user?.role === 'admin';
   }
 
+  /** May act (launch, power, terminate): every role but readonly, which may only look. */
+  get canWrite(): boolean {
+    return this.user !== null && this.user.role !== 'readonly';
+  }
+
   async restore(): Promise<void> {
     const me = await api.currentUser();
     this.user = me?.user ?? null;
