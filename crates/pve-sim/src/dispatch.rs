@@ -48,6 +48,20 @@ pub struct Incoming<'a> {
 
 /// Handles one `/api2/json` request (latency and outages are applied by the caller).
 pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
+    let mut upload = None;
+    let reply = handle_request(sim, incoming, &mut upload);
+    // An uploaded file the upload handler did not take (the request was refused before
+    // it: auth, schema, routing, an injected fault) is dropped: pveproxy unlinks its
+    // temporary file whatever the request's outcome (`cleanup_reqstate`,
+    // proxmox/pve-http-server src/PVE/APIServer/AnyEvent.pm).
+    if let Some(tmpfilename) = upload {
+        sim.uploads.take(&tmpfilename);
+    }
+    reply
+}
+
+/// [`handle`], noting in `upload` the name of an uploaded file it stored.
+fn handle_request(sim: &Sim, incoming: Incoming<'_>, upload: &mut Option<String>) -> Reply {
     let raw_path = incoming.uri.path();
     let rel_path = raw_path.strip_prefix(API_PREFIX).unwrap_or(raw_path);
     let rel_path = if rel_path.is_empty() { "/" } else { rel_path };
@@ -71,7 +85,7 @@ pub fn handle(sim: &Sim, incoming: Incoming<'_>) -> Reply {
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok());
-    let params = match read_params(sim, method, rel_path, content_type, &incoming) {
+    let params = match read_params(sim, method, rel_path, content_type, &incoming, upload) {
         Ok(params) => params,
         Err(reply) => return trace.finish(reply),
     };
@@ -120,6 +134,7 @@ fn read_params(
     rel_path: &str,
     content_type: Option<&str>,
     incoming: &Incoming<'_>,
+    stored: &mut Option<String>,
 ) -> Result<Map<String, Value>, Reply> {
     let has_body_method = matches!(method, Method::Post | Method::Put);
     let (media, boundary) = content_type
@@ -143,6 +158,7 @@ fn read_params(
             .map_err(|e| Reply::Api(ApiError::internal(e)))?;
         let mut params = upload.params;
         let tmpfilename = sim.uploads.store(upload.file);
+        *stored = Some(tmpfilename.clone());
         params.insert("tmpfilename".into(), Value::String(tmpfilename));
         return Ok(params);
     }

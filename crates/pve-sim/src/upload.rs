@@ -176,6 +176,11 @@ impl Uploads {
     pub fn take(&self, name: &str) -> Option<Vec<u8>> {
         self.files.lock().remove(name)
     }
+
+    /// How many uploaded files wait for a handler to take them.
+    pub fn pending(&self) -> usize {
+        self.files.lock().len()
+    }
 }
 
 #[cfg(test)]

@@ -174,3 +174,35 @@ async fn uploads_are_refused_where_pve_refuses_them() {
     assert_eq!(response.status(), 501);
     assert!(reason(&response).starts_with("upload 'Content-Type '"));
 }
+
+/// pveproxy unlinks a request's upload file when the request ends, answered or refused
+/// (`cleanup_reqstate`, proxmox/pve-http-server src/PVE/APIServer/AnyEvent.pm).
+#[tokio::test]
+async fn an_upload_refused_before_its_handler_leaves_no_file_behind() {
+    let harness = Harness::default().await;
+    let form = multipart(&[("content", "iso")], "a.iso", b"data");
+    // Refused by authentication, after the body was read.
+    let response = harness
+        .anonymous(Method::POST, "/nodes/pve1/storage/local/upload")
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(form.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // Refused by the schema (no such content type).
+    let response = post_upload(
+        &harness,
+        multipart(&[("content", "nonsense")], "a.iso", b"x"),
+    )
+    .await;
+    assert_eq!(response.status(), 400, "{}", reason(&response));
+    assert_eq!(harness.sim.sim.uploads.pending(), 0, "no file is kept");
+    // One the handler took is gone from the pending files too.
+    let response = post_upload(&harness, form).await;
+    assert_eq!(response.status(), 200, "{}", reason(&response));
+    assert_eq!(harness.sim.sim.uploads.pending(), 0);
+}
