@@ -15,12 +15,11 @@ use proxicloud_store::{Guest, Store, StoreError};
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
 use super::plan::{CreatePlan, Source, description, steps};
-use super::pve_steps::{
-    Power, Presence, Target, find_started_task, inspect, recorded_task, run_power,
-};
+use super::pve_steps::{Power, Presence, Target, inspect, run_power};
 use super::reservation;
 use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::DomainError;
+use crate::jobs::pve_task::{find_started_task, recorded_task};
 use crate::jobs::{JobHandler, JobRun, StepError};
 
 pub const KIND: &str = "instance.create";

@@ -30,7 +30,7 @@ pub mod ssh_keys;
 mod unique_name;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use address_sweep::{AddressSweep, Sweep};
 pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
@@ -41,6 +41,7 @@ pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
 pub use service::{InstanceRef, InstanceService, Launched, Queued};
+pub(crate) use snapshot_jobs::{SnapshotAction, run_snapshot_action};
 pub use snapshots::{
     CREATE_KIND as SNAPSHOT_CREATE_KIND, DELETE_KIND as SNAPSHOT_DELETE_KIND, InstanceSnapshots,
     ROLLBACK_KIND as SNAPSHOT_ROLLBACK_KIND, SnapshotList, SnapshotView,

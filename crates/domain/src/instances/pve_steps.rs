@@ -1,21 +1,18 @@
 //! Proxmox operations shared by the instance job steps, each written so that running
-//! it again after a crash neither repeats a side effect blindly nor misses one:
-//! a recorded UPID is waited for; a step resumed without one looks for the task it may
-//! have started in the node's task list; and the guest's state is checked before acting.
+//! it again after a crash neither repeats a side effect blindly nor misses one: the
+//! task it may have started is waited for (`jobs::pve_task`), and the guest's state is
+//! checked before acting.
 
 use proxicloud_pve::{
-    DeleteOptions, GuestType, NodeName, PowerAction, Pve, PveError, ResourceKind, TaskFilter, Upid,
-    VmId,
+    DeleteOptions, GuestType, NodeName, PowerAction, Pve, PveError, ResourceKind, VmId,
 };
 use proxicloud_store::{Guest, Uuid};
 use serde::{Deserialize, Serialize};
 
 use super::plan::has_job_marker;
+pub(super) use crate::jobs::pve_task::Presence;
+use crate::jobs::pve_task::{self, resume_task, start_and_wait};
 use crate::jobs::{JobRun, StepError};
-
-/// Tolerated difference between our clock and the Proxmox node's when matching a task
-/// to the step that started it.
-const CLOCK_SKEW_SECS: i64 = 5;
 
 /// A guest as the jobs address it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,113 +66,17 @@ impl Target {
     }
 }
 
-/// What Proxmox has at a vmid, from the point of view of the create job `job_id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Presence {
-    Absent,
-    /// A creation is still running there (its marker is not written yet).
-    BeingCreated,
-    /// Carries this job's marker; `locked` while its creation finishes.
-    Ours {
-        locked: bool,
-    },
-    /// Someone else's guest.
-    Foreign,
-}
-
-/// Looks the vmid up cluster-wide first (a clone is made on its template's node and
-/// moves to its target at the end), then reads the config where it is.
+/// What Proxmox has at `vmid`, from the point of view of the create job `job_id`.
 pub(super) async fn inspect(
     pve: &dyn Pve,
     kind: GuestType,
     vmid: VmId,
     job_id: Uuid,
 ) -> Result<Presence, StepError> {
-    let resources = pve.cluster_resources(Some(ResourceKind::Vm)).await?;
-    let Some(entry) = resources.into_iter().find(|r| r.vmid == Some(vmid)) else {
-        return Ok(Presence::Absent);
-    };
-    let Some(node) = entry.node else {
-        return Ok(Presence::Foreign);
-    };
-    if entry.kind != kind.as_str() {
-        return Ok(Presence::Foreign);
-    }
-    match pve.guest_config(&node, kind, vmid).await {
-        Ok(config) if has_job_marker(config.description.as_deref(), job_id) => Ok(Presence::Ours {
-            locked: config.lock.is_some(),
-        }),
-        Ok(config) if matches!(config.lock.as_deref(), Some("create" | "clone")) => {
-            Ok(Presence::BeingCreated)
-        }
-        Ok(_) => Ok(Presence::Foreign),
-        // Gone between the two calls (a failed creation being rolled back).
-        Err(PveError::NotFound { .. }) => Ok(Presence::Absent),
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// The UPID recorded for this job if it is a `task_type` task on `vmid`.
-pub(super) fn recorded_task(run: &JobRun<'_>, task_type: &str, vmid: &str) -> Option<Upid> {
-    run.recorded_upid()
-        .filter(|upid| upid.task_type() == task_type && upid.id() == vmid)
-}
-
-/// After a crash between starting a task and recording it: the newest `task_type`
-/// task on `vmid` that started after this step did.
-pub(super) async fn find_started_task(
-    run: &JobRun<'_>,
-    pve: &dyn Pve,
-    node: &NodeName,
-    task_type: &str,
-    vmid: VmId,
-) -> Result<Option<Upid>, StepError> {
-    let Some(started) = run.step_started_at() else {
-        return Ok(None);
-    };
-    let since = started.unix_micros() / 1_000_000 - CLOCK_SKEW_SECS;
-    let vmid_text = vmid.to_string();
-    let filter = TaskFilter {
-        limit: Some(50),
-        vmid: Some(vmid),
-        typefilter: Some(task_type.to_owned()),
-        source: Some("all".into()),
-        ..TaskFilter::default()
-    };
-    let tasks = pve.node_tasks(node, &filter).await?;
-    Ok(tasks
-        .into_iter()
-        .filter(|t| {
-            t.upid.task_type() == task_type
-                && t.upid.id() == vmid_text
-                && t.upid.starttime() >= since
-        })
-        .max_by_key(|t| t.upid.starttime())
-        .map(|t| t.upid))
-}
-
-/// Waits for the task this step started earlier, if there is one. `true` when it did.
-pub(super) async fn resume_task(
-    run: &mut JobRun<'_>,
-    pve: &dyn Pve,
-    node: &NodeName,
-    task_type: &str,
-    vmid: VmId,
-) -> Result<bool, StepError> {
-    let mut upid = recorded_task(run, task_type, &vmid.to_string());
-    if upid.is_none() && run.resumed_mid_step() {
-        upid = find_started_task(run, pve, node, task_type, vmid).await?;
-        if let Some(found) = &upid {
-            run.record_upid(found).await?;
-        }
-    }
-    match upid {
-        Some(upid) => {
-            run.wait_task(pve, &upid).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    pve_task::inspect(pve, kind, vmid, |description| {
+        has_job_marker(description, job_id)
+    })
+    .await
 }
 
 /// Power operations offered on instances.
@@ -263,8 +164,7 @@ pub(super) async fn run_power(
     let upid = pve
         .power(&node, target.kind, target.vmid, power.action())
         .await?;
-    run.record_upid(&upid).await?;
-    run.wait_task(pve, &upid).await?;
+    start_and_wait(run, pve, upid).await?;
     run.set_detail(format!(
         "{} {} {}: done",
         power.as_str(),
@@ -304,8 +204,7 @@ pub(super) async fn destroy(
         }
         Err(error) => return Err(error.into()),
     };
-    run.record_upid(&upid).await?;
-    run.wait_task(pve, &upid).await?;
+    start_and_wait(run, pve, upid).await?;
     run.set_detail(format!("{} {} destroyed", target.noun(), target.vmid));
     Ok(())
 }

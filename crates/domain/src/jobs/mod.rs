@@ -12,6 +12,7 @@
 
 mod engine;
 mod handler;
+pub(crate) mod pve_task;
 mod queue;
 mod run;
 mod view;

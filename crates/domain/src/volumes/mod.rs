@@ -12,6 +12,12 @@ mod jobs;
 pub mod rules;
 mod service;
 
+#[cfg(test)]
+mod tests;
+
+/// The test world registers the volume jobs beside the instance jobs.
+#[cfg(test)]
+pub(crate) use jobs::register as register_handlers;
 pub use jobs::{VolumeJob, kinds};
 pub use service::{AttachVolume, CreateVolume, VolumeService, VolumeView};
 

@@ -92,13 +92,16 @@ impl FakePve {
                     message: format!("CT {vmid} already exists on node '{}'", existing.node),
                 });
             }
-            let guest = FakeGuest::new(node.as_str(), GuestType::Lxc)
+            let mut guest = FakeGuest::new(node.as_str(), GuestType::Lxc)
                 .with("lock", "create")
                 .with("hostname", request.hostname.as_deref().unwrap_or_default())
                 .with(
                     "description",
                     request.description.as_deref().unwrap_or_default(),
                 );
+            for (index, spec) in &request.mount_points {
+                guest = guest.with(&format!("mp{index}"), &allocated(vmid, *index, spec));
+            }
             state.guests.insert(vmid.get(), guest);
         }
         let effect = Effect::Create(vmid.get());
@@ -224,5 +227,24 @@ impl FakePve {
         let kind_name = format!("{}destroy", prefix(kind));
         let effect = Effect::Destroy(vmid.get());
         Ok(self.spawn(node.as_str(), &kind_name, &vmid.to_string(), effect))
+    }
+}
+
+/// A mount point as PVE writes it once the create task allocated it: `STORAGE:SIZE`
+/// becomes the new volume `STORAGE:vm-VMID-disk-N` with its size.
+fn allocated(vmid: VmId, index: u32, spec: &str) -> String {
+    let (volume, options) = spec.split_once(',').unwrap_or((spec, ""));
+    let options = options.split(',').filter(|o| !o.is_empty());
+    match volume.split_once(':') {
+        Some((storage, size)) if size.parse::<u64>().is_ok() => {
+            let disk = format!("{storage}:vm-{vmid}-disk-{}", index + 1);
+            let size = format!("size={size}G");
+            std::iter::once(disk)
+                .chain(options.map(str::to_owned))
+                .chain(std::iter::once(size))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        _ => spec.to_owned(),
     }
 }

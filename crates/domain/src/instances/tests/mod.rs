@@ -5,4 +5,4 @@ mod create;
 mod dry_run;
 mod lifecycle;
 mod validation;
-mod world;
+pub(crate) mod world;

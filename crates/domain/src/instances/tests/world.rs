@@ -27,11 +27,16 @@ pub const GIB: u64 = 1 << 30;
 
 pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
-/// The cluster's Proxmox: no guests yet, a template in `local` and `vmbr0` on each node.
+/// The cluster's Proxmox: no guests yet, a template in `local` (which volume holders
+/// are made from) and `vmbr0` on each node.
 fn lab_pve() -> FakePve {
     let nodes = ["pve1", "pve2"];
     let template = json!({"volid": TEMPLATE, "content": "vztmpl", "size": 123_456_789});
     FakePve::builder()
+        .storage(
+            &nodes,
+            json!({"storage": "local", "type": "dir", "content": "vztmpl,iso", "active": 1, "enabled": 1}),
+        )
         .volume(&nodes, "local", template)
         .interface(&nodes, json!({"iface": "vmbr0", "type": "bridge"}))
         .build()
@@ -152,11 +157,14 @@ impl World {
         let connector = Arc::new(FakeConnector(self.pve.clone()));
         InstanceService::register_handlers(
             &mut handlers,
-            store,
+            store.clone(),
             connector,
             self.events.clone(),
             None,
         );
+        // Volume jobs make holder containers on the same Proxmox.
+        let connector = Arc::new(FakeConnector(self.pve.clone()));
+        crate::volumes::register_handlers(&mut handlers, store, connector, None);
         handlers
     }
 

@@ -10,13 +10,15 @@ use proxicloud_pve::{
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{StoreError, Volume};
 
-use super::pve_ops::{
-    guest_exists, holder_name, holder_of, marker, node_name, resume_task, smallest_template,
-    start_and_wait,
-};
+use super::pve_ops::{guest_exists, holder_name, holder_of, marker, node_name, smallest_template};
 use super::{VolumeHandler, VolumeJob, kinds};
+use crate::instances::{SnapshotAction, run_snapshot_action};
+use crate::jobs::pve_task::{Presence, inspect, recorded_task, resume_task, start_and_wait};
 use crate::jobs::{JobRun, StepError};
 use crate::volumes::rules::{self, GIB, HOLDER_KEY, HOLDER_ROOTFS_GIB, HOLDER_TAG};
+
+/// How many times `make_holder` looks again at a vmid whose creation is running.
+const MAX_WAIT_ROUNDS: u32 = 30;
 
 impl VolumeHandler {
     /// `volume.create`/`volume.clone` step 1: the holder container.
@@ -50,26 +52,60 @@ impl VolumeHandler {
                 vmid
             }
         };
-        let task_type = if clone { "vzclone" } else { "vzcreate" };
-        if resume_task(run, pve, task_type, &vmid.to_string()).await? {
+        let source = match clone {
+            true => Some(self.clone_source(params).await?),
+            false => None,
+        };
+        let resumed = match &source {
+            // A clone's task is named after its source, which other jobs may clone
+            // too: only the recorded one is this step's.
+            Some((source, _)) => {
+                match recorded_task(run, "vzclone", &holder_of(source)?.to_string()) {
+                    Some(upid) => {
+                        run.wait_task(pve, &upid).await?;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            None => resume_task(run, pve, &node, "vzcreate", vmid).await?,
+        };
+        if resumed {
             return Ok(());
         }
-        if guest_exists(pve, vmid).await? {
-            let config = pve.guest_config(&node, GuestType::Lxc, vmid).await?;
-            if config
-                .description
-                .as_deref()
-                .is_some_and(|d| d.contains(&marker(volume.id)))
-            {
-                run.skip_step(format!("holder container {vmid} exists"));
-                return Ok(());
+        let ours = marker(volume.id);
+        let mut rounds = 0;
+        loop {
+            let is_ours = |d: Option<&str>| d.is_some_and(|d| d.contains(&ours));
+            match inspect(pve, GuestType::Lxc, vmid, is_ours).await? {
+                Presence::Absent => break,
+                Presence::Ours { locked: false } => {
+                    run.skip_step(format!("holder container {vmid} exists"));
+                    return Ok(());
+                }
+                // After a crash, possibly this step's own creation, whose task was
+                // not found: wait to see whose it is.
+                Presence::Ours { locked: true } | Presence::BeingCreated => {
+                    rounds += 1;
+                    if rounds > MAX_WAIT_ROUNDS {
+                        return Err(StepError::Transient(format!(
+                            "vmid {vmid} is still being created"
+                        )));
+                    }
+                    run.set_detail(format!(
+                        "vmid {vmid} is being created; waiting to see whose it is"
+                    ));
+                    run.checkpoint().await?;
+                    run.pause(run.poll_interval()).await?;
+                }
+                Presence::Foreign => {
+                    return Err(StepError::failed(format!(
+                        "vmid {vmid} is taken by a guest that is not this volume's holder"
+                    )));
+                }
             }
-            return Err(StepError::failed(format!(
-                "vmid {vmid} is taken by a guest that is not this volume's holder"
-            )));
         }
-        let upid = if clone {
-            let (source, snapshot) = self.clone_source(params).await?;
+        let upid = if let Some((source, snapshot)) = source {
             let request = CloneRequest {
                 newid: Some(vmid),
                 name: Some(holder_name(volume.id)),
@@ -159,7 +195,7 @@ impl VolumeHandler {
             .size_gib
             .ok_or_else(|| StepError::failed("grow without a size"))?;
         let holder = holder_of(volume)?;
-        if !resume_task(run, pve, "resize", &holder.to_string()).await? {
+        if !resume_task(run, pve, &node_name(volume)?, "resize", holder).await? {
             // An absolute size: running it twice changes nothing the second time.
             let request = ResizeRequest {
                 disk: HOLDER_KEY.to_owned(),
@@ -198,7 +234,7 @@ impl VolumeHandler {
             return Ok(());
         };
         let holder = VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?;
-        if resume_task(run, pve, "vzdestroy", &holder.to_string()).await? {
+        if resume_task(run, pve, &node_name(volume)?, "vzdestroy", holder).await? {
             return Ok(());
         }
         if !guest_exists(pve, holder).await? {
@@ -234,43 +270,19 @@ impl VolumeHandler {
             }
             Err(error) => return Err(error.into()),
         };
-        let holder = holder_of(volume)?;
-        let node = node_name(volume)?;
-        let existing = pve.snapshots(&node, GuestType::Lxc, holder).await?;
-        let present = existing.iter().any(|s| s.name == snapshot.name);
-        let task_type = match kind {
-            kinds::SNAPSHOT => "vzsnapshot",
-            kinds::SNAPSHOT_DELETE => "vzdelsnapshot",
-            _ => "vzrollback",
+        let action = match kind {
+            kinds::SNAPSHOT => SnapshotAction::Create,
+            kinds::SNAPSHOT_DELETE => SnapshotAction::Delete,
+            _ => SnapshotAction::Rollback,
         };
-        if !resume_task(run, pve, task_type, &holder.to_string()).await? {
-            let upid = match kind {
-                kinds::SNAPSHOT if present => None,
-                kinds::SNAPSHOT => {
-                    let request = SnapshotRequest {
-                        name: snapshot.name.clone(),
-                        description: Some(snapshot.description.clone()),
-                        vmstate: false,
-                    };
-                    Some(
-                        pve.create_snapshot(&node, GuestType::Lxc, holder, &request)
-                            .await?,
-                    )
-                }
-                kinds::SNAPSHOT_DELETE if !present => None,
-                kinds::SNAPSHOT_DELETE => Some(
-                    pve.delete_snapshot(&node, GuestType::Lxc, holder, &snapshot.name, false)
-                        .await?,
-                ),
-                _ => Some(
-                    pve.rollback_snapshot(&node, GuestType::Lxc, holder, &snapshot.name, false)
-                        .await?,
-                ),
-            };
-            if let Some(upid) = upid {
-                start_and_wait(run, pve, upid).await?;
-            }
-        }
+        let request = SnapshotRequest {
+            name: snapshot.name.clone(),
+            description: Some(snapshot.description.clone()),
+            vmstate: false,
+        };
+        let on = (&node_name(volume)?, GuestType::Lxc, holder_of(volume)?);
+        let what = format!("snapshot '{}'", snapshot.name);
+        run_snapshot_action(run, pve, on, action, &request, false, &what).await?;
         match kind {
             kinds::SNAPSHOT => {
                 self.store

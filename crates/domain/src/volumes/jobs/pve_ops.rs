@@ -1,11 +1,12 @@
 //! Proxmox VE helpers the volume steps share: the holder's identity (vmid, node, the
-//! marker in its description), waiting on a recorded task, and finding a template.
+//! marker in its description) and finding a template. Resuming a task after a crash
+//! is `jobs::pve_task`'s, shared with the instance steps.
 
-use proxicloud_pve::{ContentFilter, NodeName, Pve, ResourceKind, StorageFilter, Upid, VmId};
+use proxicloud_pve::{ContentFilter, NodeName, Pve, ResourceKind, StorageFilter, VmId};
 use proxicloud_store::{Uuid, Volume};
 
 use crate::error::DomainError;
-use crate::jobs::{JobRun, StepError};
+use crate::jobs::StepError;
 
 /// The holder's description carries this marker, so a resumed job recognises it.
 pub(super) fn marker(volume_id: Uuid) -> String {
@@ -30,35 +31,6 @@ pub(super) fn holder_of(volume: &Volume) -> Result<VmId, StepError> {
         .holder_vmid
         .ok_or_else(|| StepError::failed("the volume has no holder container"))?;
     VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))
-}
-
-/// Waits for the task this step recorded earlier, if it is a `task_type` task on `id`.
-pub(super) async fn resume_task(
-    run: &mut JobRun<'_>,
-    pve: &dyn Pve,
-    task_type: &str,
-    id: &str,
-) -> Result<bool, StepError> {
-    let recorded = run
-        .recorded_upid()
-        .filter(|upid| upid.task_type() == task_type && upid.id() == id);
-    match recorded {
-        Some(upid) => {
-            run.wait_task(pve, &upid).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
-}
-
-pub(super) async fn start_and_wait(
-    run: &mut JobRun<'_>,
-    pve: &dyn Pve,
-    upid: Upid,
-) -> Result<(), StepError> {
-    run.record_upid(&upid).await?;
-    run.wait_task(pve, &upid).await?;
-    Ok(())
 }
 
 /// Whether a guest with `vmid` exists anywhere in the cluster.

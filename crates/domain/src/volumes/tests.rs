@@ -1,0 +1,63 @@
+//! Volume jobs against the fake Proxmox VE (the instances' test world, whose engines
+//! also run the volume job kinds).
+
+use std::time::Duration;
+
+use proxicloud_store::{JobStatus, Uuid};
+
+use super::{CreateVolume, VolumeService};
+use crate::instances::tests::world::World;
+use crate::jobs::tests::support::wait_for_job;
+
+fn create_request(world: &World) -> CreateVolume {
+    CreateVolume {
+        name: "data".into(),
+        size_gib: 4,
+        cluster_id: world.cluster_id,
+        node: "pve1".into(),
+        storage: "local-lvm".into(),
+    }
+}
+
+/// A process dies at job checkpoint `crash_at` of a `volume.create`; a second one,
+/// started at once (Proxmox may still be creating the holder), finishes the job.
+/// `None` when the job has fewer checkpoints.
+async fn crash_then_resume(crash_at: usize) -> Option<(World, proxicloud_store::Job)> {
+    let world = World::new().await;
+    let service = VolumeService::new(world.store.clone(), world.queue.clone());
+    let (crashing, dying) = world.dying_engine(crash_at).await;
+    let (_, submitted) = service
+        .create(&world.alice, create_request(&world))
+        .await
+        .unwrap();
+    let id: Uuid = submitted.job.id;
+    let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
+        crashing.crashed() || j.status.is_terminal()
+    })
+    .await;
+    dying.abort();
+    if !crashing.crashed() {
+        assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+        return None;
+    }
+    let engine = world.engine_an_hour_later().await;
+    let job = world.finished(id).await;
+    engine.shutdown().await;
+    Some((world, job))
+}
+
+#[tokio::test]
+async fn a_crash_at_any_checkpoint_of_a_volume_create_makes_one_holder() {
+    let mut crash_at = 1;
+    while let Some((world, job)) = crash_then_resume(crash_at).await {
+        let at = format!("crash at checkpoint {crash_at}");
+        // Before the shared task resumption, a crash between starting the holder's
+        // creation and recording it found the holder locked and unmarked, and failed
+        // with "vmid … is taken by a guest that is not this volume's holder".
+        assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
+        assert_eq!(world.pve.calls("create_lxc"), 1, "{at}: created once");
+        assert_eq!(world.pve.guests().len(), 1, "{at}: one holder");
+        crash_at += 1;
+    }
+    assert!(crash_at > 3, "the crash points were tried ({crash_at})");
+}
