@@ -45,6 +45,7 @@ pub(crate) use snapshot_jobs::{SnapshotAction, run_snapshot_action};
 pub use snapshots::{
     CREATE_KIND as SNAPSHOT_CREATE_KIND, DELETE_KIND as SNAPSHOT_DELETE_KIND, InstanceSnapshots,
     ROLLBACK_KIND as SNAPSHOT_ROLLBACK_KIND, SnapshotList, SnapshotView,
+    check_name as check_snapshot_name,
 };
 pub use unique_name::{guest_named, guests_named, require_unique_name};
 

@@ -82,20 +82,11 @@ pub fn check_name(name: &str, errors: &mut FieldErrors) {
     }
 }
 
-/// A Proxmox VE snapshot name (`pve-configid`-like): a letter, then 1 to 39 letters,
-/// digits, `-` or `_`; `current` is PVE's name for the live state.
+/// A snapshot of the holder container: the instances' rule for containers
+/// (`pve-configid`, and not a name PVE reserves: `current`, `vzdump`).
 pub fn check_snapshot_name(name: &str, errors: &mut FieldErrors) {
-    let mut chars = name.chars();
-    let ok = (2..=40).contains(&name.len())
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        && name != "current";
-    if !ok {
-        add(
-            errors,
-            "name",
-            "2 to 40 characters: a letter, then letters, digits, '-' and '_' (not 'current')",
-        );
+    if let Err(message) = crate::instances::check_snapshot_name(name, GuestType::Lxc) {
+        add(errors, "name", message);
     }
 }
 
@@ -207,7 +198,7 @@ mod tests {
     #[test]
     fn snapshot_names_are_pve_config_ids() {
         assert!(!errors_of(|e| check_snapshot_name("before-upgrade", e)));
-        for bad in ["1abc", "a", "current", "with space"] {
+        for bad in ["1abc", "a", "current", "vzdump", "with space"] {
             assert!(errors_of(|e| check_snapshot_name(bad, e)), "{bad}");
         }
     }
