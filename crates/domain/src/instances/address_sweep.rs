@@ -11,13 +11,15 @@
 //! alone for [`Sweep::retry_after`], so a few silent guests never starve the others.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use proxicloud_pve::Pve;
 use proxicloud_store::{Guest, Store, Timestamp, Uuid};
 
-use super::addresses::AddressLearner;
+use super::addresses::{AddressLearner, Learned};
 use crate::clusters::PveConnector;
 use crate::workers::{Periodic, WorkerScope};
 
@@ -101,13 +103,19 @@ impl AddressSweep {
             unanswered.retain(|_, at| *at + self.sweep.retry_after > now);
             choose(&guests, now, &unanswered, &self.sweep)
         };
+        // One connection per cluster and cycle, not one per guest (a cluster that cannot
+        // be reached is not tried again for its other guests).
+        let mut clusters: HashMap<Uuid, Option<Arc<dyn Pve>>> = HashMap::new();
         for guest in &chosen {
-            let answered = match self.connector.pve(guest.cluster_id).await {
-                Ok(pve) => matches!(
+            if let Entry::Vacant(entry) = clusters.entry(guest.cluster_id) {
+                entry.insert(self.connector.pve(guest.cluster_id).await.ok());
+            }
+            let answered = match &clusters[&guest.cluster_id] {
+                Some(pve) => matches!(
                     self.learner.learn(pve.as_ref(), guest).await,
-                    Ok(super::Learned::Known(_))
+                    Ok(Learned::Known(_))
                 ),
-                Err(_) => false,
+                None => false,
             };
             if !answered {
                 self.unanswered.lock().insert(guest.id, now);
@@ -129,14 +137,16 @@ fn choose<'a>(
             && !guest.observed.template
             && !unanswered.contains_key(&guest.id)
     });
-    let started_at = |guest: &Guest| now - Duration::from_secs(guest.observed.uptime);
+    // The uptime is as of when the mirror last saw the guest, not as of now.
+    let started_at =
+        |guest: &Guest| guest.seen_at.unwrap_or(now) - Duration::from_secs(guest.observed.uptime);
     let (mut fresh, mut stale): (Vec<&Guest>, Vec<&Guest>) = running
         .filter(|guest| match guest.addresses_at {
             None => true,
             Some(at) => at < started_at(guest) || at + sweep.refresh_after < now,
         })
         .partition(|guest| guest.addresses_at.is_none_or(|at| at < started_at(guest)));
-    fresh.sort_by_key(|guest| guest.observed.uptime);
+    fresh.sort_by_key(|guest| std::cmp::Reverse(started_at(guest)));
     stale.sort_by_key(|guest| guest.addresses_at);
     fresh.into_iter().chain(stale).take(sweep.budget).collect()
 }
@@ -219,5 +229,21 @@ mod tests {
         let silent = HashMap::from([(guests[5].id, now)]);
         let chosen = choose(&guests, now, &silent, &everything);
         assert_eq!(vmids(&chosen), [106, 104, 102, 103]);
+    }
+
+    #[test]
+    fn a_guests_uptime_counts_from_when_the_mirror_saw_it() {
+        let now = Timestamp::now();
+        let seconds = Duration::from_secs;
+        // Seen 30 s ago with 60 s of uptime: started 90 s ago, so addresses learned
+        // 75 s ago are from this boot (counting from now, it would seem restarted).
+        let mut seen_earlier = guest(107, "running", 60, Some(now - seconds(75)));
+        seen_earlier.seen_at = Some(now - seconds(30));
+        // Learned 100 s ago, before it started (95 s ago): asked again.
+        let mut restarted = guest(108, "running", 65, Some(now - seconds(100)));
+        restarted.seen_at = Some(now - seconds(30));
+        let guests = vec![seen_earlier, restarted];
+        let chosen = choose(&guests, now, &HashMap::new(), &Sweep::default());
+        assert_eq!(vmids(&chosen), [108]);
     }
 }
