@@ -37,6 +37,7 @@ pub use page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use proxicloud_types::Timestamp;
 pub use repo::audit::{
     AuditEntry, AuditEntryBuilder, AuditFilter, AuditHead, AuditRepo, NewAuditEntry, Outcome,
+    TextMatch,
 };
 pub use repo::clusters::{
     Cluster, ClusterConfig, ClusterCredentials, ClusterHealth, ClusterRepo, ClusterStatus,

@@ -18,6 +18,12 @@ export type AuditQuery = Partial<Record<'username' | 'action' | 'resource' | 'ou
 
 export const emptyFilters = (): AuditFilters => ({ username: '', action: '', resource: '', outcome: '', from: '', to: '' });
 
+/** Why the time window finds nothing for certain (To not after From), or null. The
+ * inputs' `YYYY-MM-DDTHH:MM` strings sort as the times they name. */
+export function windowError(filters: AuditFilters): string | null {
+  return filters.from && filters.to && filters.to <= filters.from ? 'To must be later than From.' : null;
+}
+
 const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
 /** The API's query: blanks left out, times as RFC 3339. */

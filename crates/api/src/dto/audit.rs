@@ -1,7 +1,7 @@
 //! The audit log: store entries → [`proxicloud_types::api::audit`], and its query
 //! → the store's filter.
 
-use proxicloud_store::{AuditEntry, AuditFilter, Outcome};
+use proxicloud_store::{AuditEntry, AuditFilter, Outcome, TextMatch};
 use proxicloud_types::api::audit::{AuditEntryDto, AuditQuery, OutcomeDto};
 
 use super::IntoDto;
@@ -25,13 +25,14 @@ fn outcome(outcome: OutcomeDto) -> Outcome {
     }
 }
 
-/// The query's filters as the store's (pagination is separate).
+/// The query's filters as the store's (pagination is separate); the text filters are
+/// what a person types, so they match any part of the value.
 pub fn audit_filter(query: &AuditQuery) -> AuditFilter {
     AuditFilter {
         user_id: query.user_id,
-        username: query.username.clone(),
-        action: query.action.clone(),
-        resource: query.resource.clone(),
+        username: query.username.clone().map(TextMatch::Contains),
+        action: query.action.clone().map(TextMatch::Contains),
+        resource: query.resource.clone().map(TextMatch::Contains),
         outcome: query.outcome.map(outcome),
         from: query.from,
         to: query.to,

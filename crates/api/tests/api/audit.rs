@@ -127,6 +127,18 @@ async fn the_log_is_filtered_and_paged() {
     let (status, body) = status_and_json(bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["fields"]["outcome"].is_string());
+
+    // Part of an action, any case, finds the same entries as its full name.
+    let by_part = entries(&app, &admin.access, "action=LOGI&outcome=failure").await;
+    assert_eq!(by_part, failures);
+    // A window that ends before it starts is an error, for the page and the export.
+    for path in ["/api/v1/audit", "/api/v1/audit.csv"] {
+        let inverted = format!("{path}?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z");
+        let response = app.get(&inverted, &admin.access).send().await.unwrap();
+        let (status, body) = status_and_json(response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert!(body["error"]["fields"]["to"].is_string(), "{path}: {body}");
+    }
 }
 
 async fn sqlite(app: &TestApp) -> sqlx::SqlitePool {

@@ -12,7 +12,7 @@ use proxicloud_store::{
 
 pub use chain::{BreakKind, ChainBreak};
 
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::iam::authz::Principal;
 use crate::secrets::MasterKey;
 
@@ -52,6 +52,18 @@ pub enum ChainVerification {
 pub struct AuditService {
     store: Arc<dyn Store>,
     chain_key: chain::ChainKey,
+}
+
+/// A window that ends where or before it starts finds nothing for certain: say so
+/// rather than answer with an empty log the admin would take for "nothing happened".
+fn check_window(filter: &AuditFilter) -> DomainResult<()> {
+    match (filter.from, filter.to) {
+        (Some(from), Some(to)) if to <= from => Err(DomainError::invalid(
+            "to",
+            "must be later than from (from is inclusive, to exclusive)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn clip(text: Option<String>) -> Option<String> {
@@ -107,6 +119,7 @@ impl AuditService {
         page: PageRequest,
     ) -> DomainResult<Page<AuditEntry>> {
         caller.require_admin()?;
+        check_window(filter)?;
         Ok(self.store.audit().query(filter, page).await?)
     }
 
@@ -117,6 +130,7 @@ impl AuditService {
         filter: &AuditFilter,
     ) -> DomainResult<Vec<u8>> {
         caller.require_admin()?;
+        check_window(filter)?;
         let mut writer = export::CsvExport::new();
         let mut page = PageRequest::first(SCAN_BATCH);
         loop {

@@ -9,7 +9,7 @@ use proxicloud_pve::serde_util::value_as_string;
 use proxicloud_pve::{NodeName, PveError};
 use proxicloud_store::{
     AuditEntry, AuditFilter, ClusterStatus, Guest, JobFilter, JobResource, Page, PageRequest,
-    Store, StoreError, Uuid,
+    Store, StoreError, TextMatch, Uuid,
 };
 
 use super::addresses::{AddressLearner, Learned};
@@ -101,7 +101,7 @@ impl InstanceDetails {
     ) -> DomainResult<Page<AuditEntry>> {
         let guest = self.visible(caller, id).await?;
         let filter = AuditFilter {
-            resource: Some(format!("{AUDIT_RESOURCE}/{id}")),
+            resource: Some(TextMatch::Exact(format!("{AUDIT_RESOURCE}/{id}"))),
             ..AuditFilter::default()
         };
         let mut found = self.store.audit().query(&filter, page).await?;
@@ -177,7 +177,7 @@ impl InstanceDetails {
         };
         let filter = AuditFilter {
             user_id: job.actor.user_id(),
-            resource: Some(AUDIT_RESOURCE.to_owned()),
+            resource: Some(TextMatch::Exact(AUDIT_RESOURCE.to_owned())),
             from: Some(job.created_at),
             to: Some(job.created_at + CREATE_AUDIT_WINDOW),
             ..AuditFilter::default()

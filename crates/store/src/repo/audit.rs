@@ -105,17 +105,28 @@ pub struct NewAuditEntry {
 /// it keeps timestamps in seq order.
 pub type AuditEntryBuilder = Box<dyn FnOnce(&AuditHead) -> NewAuditEntry + Send>;
 
-/// Filters for [`AuditRepo::query`]; every `Some` must match (exact match, `from`
-/// inclusive, `to` exclusive).
+/// Filters for [`AuditRepo::query`]; every `Some` must match; `from` inclusive, `to`
+/// exclusive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditFilter {
     pub user_id: Option<Uuid>,
-    pub username: Option<String>,
-    pub action: Option<String>,
-    pub resource: Option<String>,
+    pub username: Option<TextMatch>,
+    pub action: Option<TextMatch>,
+    pub resource: Option<TextMatch>,
     pub outcome: Option<Outcome>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+}
+
+/// How a text column is compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMatch {
+    /// The whole value, as is: what code that knows the value asks for.
+    Exact(String),
+    /// Contains the text, ignoring letter case, with LIKE's `%` and `_` taken
+    /// literally: what a person typing part of a name, an action family like
+    /// `instance.` or the start of an id asks for.
+    Contains(String),
 }
 
 /// The log has no update or delete: entries are only appended and read.

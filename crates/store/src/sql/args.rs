@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{DbId, Dialect};
-use crate::Timestamp;
+use crate::{TextMatch, Timestamp};
 
 /// One bound value. Every variant is an `Option` so that NULL keeps its column type
 /// (PostgreSQL rejects a `text` NULL for a `uuid` column).
@@ -94,9 +94,41 @@ impl Sql {
         self
     }
 
+    /// Appends `lower(column) LIKE lower(<text as %text%>)`: case-insensitive substring
+    /// matching with `%`, `_` and `\` in `text` taken literally, the same on both
+    /// backends (`lower` and `LIKE … ESCAPE` mean the same on SQLite and PostgreSQL for
+    /// ASCII; PostgreSQL also folds other letters).
+    pub(crate) fn push_contains(&mut self, column: &str, text: &str) -> &mut Self {
+        self.push(&format!("lower({column}) LIKE lower("))
+            .bind(contains_pattern(text))
+            .push(") ESCAPE '\\'")
+    }
+
+    /// Appends the comparison of `column` that `text` asks for.
+    pub(crate) fn push_text_match(&mut self, column: &str, text: &TextMatch) -> &mut Self {
+        match text {
+            TextMatch::Exact(value) => self.push(&format!("{column} = ")).bind(value.as_str()),
+            TextMatch::Contains(part) => self.push_contains(column, part),
+        }
+    }
+
     pub(crate) fn into_parts(self) -> (String, Vec<Arg>) {
         (self.text, self.args)
     }
+}
+
+/// `%text%` for LIKE, with the pattern characters of `text` escaped by `\`.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 #[cfg(test)]
@@ -125,5 +157,11 @@ mod tests {
             sqlite,
             "SELECT * FROM t WHERE a = ? AND (b, c) IN (?, ?) AND d = ?"
         );
+    }
+
+    #[test]
+    fn like_patterns_match_the_text_literally() {
+        assert_eq!(contains_pattern("web_1%"), "%web\\_1\\%%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
     }
 }

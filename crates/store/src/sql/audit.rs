@@ -82,13 +82,13 @@ impl AuditRepo for SqlStore {
             sql.push(" AND user_id = ").bind(user_id);
         }
         if let Some(username) = &filter.username {
-            sql.push(" AND username = ").bind(username.as_str());
+            sql.push(" AND ").push_text_match("username", username);
         }
         if let Some(action) = &filter.action {
-            sql.push(" AND action = ").bind(action.as_str());
+            sql.push(" AND ").push_text_match("action", action);
         }
         if let Some(resource) = &filter.resource {
-            sql.push(" AND resource = ").bind(resource.as_str());
+            sql.push(" AND ").push_text_match("resource", resource);
         }
         if let Some(outcome) = filter.outcome {
             sql.push(" AND outcome = ").bind(outcome.as_str());

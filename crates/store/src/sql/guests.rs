@@ -134,20 +134,6 @@ fn bind_sort_key(sql: &mut Sql, sort: GuestSort, key: String) -> Result<()> {
     Ok(())
 }
 
-/// `%text%` for LIKE, with the pattern characters of `text` escaped by `\`.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 fn build_list_sql(
     dialect: Dialect,
     query: &GuestQuery,
@@ -184,9 +170,7 @@ fn build_list_sql(
         }
     }
     if let Some(text) = &filter.name_contains {
-        sql.push(" AND lower(name) LIKE lower(")
-            .bind(contains_pattern(text))
-            .push(") ESCAPE '\\'");
+        sql.push(" AND ").push_contains("name", text);
     }
     let column = sort_column(query.sort);
     let (direction, comparison) = if query.descending {
@@ -357,16 +341,5 @@ impl GuestRepo for SqlStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_match_the_text_literally() {
-        assert_eq!(contains_pattern("web_1%"), "%web\\_1\\%%");
-        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
     }
 }

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use proxicloud_store::{
     AuditEntry, AuditFilter, AuditHead, NewAuditEntry, Outcome, PageRequest, Store, StoreError,
-    Timestamp,
+    TextMatch, Timestamp,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -144,6 +144,65 @@ pub async fn concurrent_appends_never_fork_the_chain(store: Arc<dyn Store>) {
     );
 }
 
+/// What the audit page's search boxes rely on: part of a name, an action family or the
+/// start of a resource id finds the entries, whatever the letter case, and the LIKE
+/// pattern characters an admin might type (`_` in `bob_99`) are taken literally.
+pub async fn text_filters_match_substrings_ignoring_case_and_pattern_characters(
+    store: Arc<dyn Store>,
+) {
+    let people = [
+        ("alice", "instance.start"),
+        ("Alicia", "instance.delete"),
+        ("bob_99", "auth.login"),
+        ("bob%x", "auth.logout"),
+        ("bobby", "user.create"),
+    ];
+    for (name, action) in people {
+        append(
+            &*store,
+            action,
+            Some((Uuid::now_v7(), name)),
+            Outcome::Success,
+        )
+        .await;
+    }
+    let names = |filter: AuditFilter| {
+        let store = store.clone();
+        async move {
+            let page = store.audit().query(&filter, PageRequest::first(100)).await;
+            let mut names: Vec<String> = page
+                .unwrap()
+                .items
+                .into_iter()
+                .filter_map(|entry| entry.username)
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let by_username = |text: &str| AuditFilter {
+        username: Some(TextMatch::Contains(text.into())),
+        ..Default::default()
+    };
+    assert_eq!(names(by_username("ALI")).await, ["Alicia", "alice"]);
+    assert_eq!(names(by_username("lic")).await, ["Alicia", "alice"]);
+    assert_eq!(names(by_username("_")).await, ["bob_99"], "_ is literal");
+    assert_eq!(names(by_username("%")).await, ["bob%x"], "% is literal");
+    assert_eq!(names(by_username("b_9")).await, ["bob_99"]);
+    assert!(names(by_username("carol")).await.is_empty());
+    let by_action = AuditFilter {
+        action: Some(TextMatch::Contains("Instance.".into())),
+        ..Default::default()
+    };
+    assert_eq!(names(by_action).await, ["Alicia", "alice"]);
+    // Resources are `instance/<seq>`: seqs 1 to 5 here.
+    let by_resource = AuditFilter {
+        resource: Some(TextMatch::Contains("ance/3".into())),
+        ..Default::default()
+    };
+    assert_eq!(names(by_resource).await, ["bob_99"]);
+}
+
 pub async fn queries_filter_and_page_newest_first(store: Arc<dyn Store>) {
     let alice = Uuid::now_v7();
     let start = Timestamp::now();
@@ -194,7 +253,7 @@ pub async fn queries_filter_and_page_newest_first(store: Arc<dyn Store>) {
     assert_eq!(
         seqs(
             &query(AuditFilter {
-                username: Some("alice".into()),
+                username: Some(TextMatch::Exact("alice".into())),
                 ..Default::default()
             })
             .await
@@ -205,7 +264,7 @@ pub async fn queries_filter_and_page_newest_first(store: Arc<dyn Store>) {
     assert_eq!(
         seqs(
             &query(AuditFilter {
-                action: Some("instance.delete".into()),
+                action: Some(TextMatch::Exact("instance.delete".into())),
                 ..Default::default()
             })
             .await
@@ -225,7 +284,7 @@ pub async fn queries_filter_and_page_newest_first(store: Arc<dyn Store>) {
     assert_eq!(
         seqs(
             &query(AuditFilter {
-                resource: Some("instance/4".into()),
+                resource: Some(TextMatch::Exact("instance/4".into())),
                 ..Default::default()
             })
             .await
@@ -243,7 +302,7 @@ pub async fn queries_filter_and_page_newest_first(store: Arc<dyn Store>) {
         "from inclusive, to exclusive"
     );
     let combined = AuditFilter {
-        action: Some("auth.login".into()),
+        action: Some(TextMatch::Exact("auth.login".into())),
         outcome: Some(Outcome::Success),
         ..Default::default()
     };

@@ -72,6 +72,7 @@ conformance_tests! {
         appends_get_gapless_seqs_and_link_to_the_previous_hash,
         concurrent_appends_never_fork_the_chain,
         queries_filter_and_page_newest_first,
+        text_filters_match_substrings_ignoring_case_and_pattern_characters,
         scanning_walks_the_whole_log_in_seq_order,
     ],
     clusters: [

@@ -15,7 +15,9 @@ pub enum OutcomeDto {
     Denied,
 }
 
-/// Filters (all exact matches; `from` inclusive, `to` exclusive) and pagination.
+/// Filters (every one given must match) and pagination. `username`, `action` and
+/// `resource` match entries that contain the text, ignoring letter case; `from` is
+/// inclusive, `to` exclusive and must be later than `from` (422 otherwise).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
@@ -25,10 +27,10 @@ pub struct AuditQuery {
     pub user_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// e.g. `login`, `create_user`.
+    /// e.g. `user` finds `create_user`, `delete_user` and `reset_user_password`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    /// e.g. `users/0195…`.
+    /// e.g. `users/0195` finds the entries about users whose id starts so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -2150,7 +2150,7 @@ export interface operations {
     list_audit_entries: {
         parameters: {
             query?: {
-                /** @description e.g. `login`, `create_user`. */
+                /** @description e.g. `user` finds `create_user`, `delete_user` and `reset_user_password`. */
                 action?: string;
                 /** @description `next_cursor` of the previous page. Not for the CSV export. */
                 cursor?: string;
@@ -2158,7 +2158,7 @@ export interface operations {
                 /** @description Entries per page, 1 to 1000 (default 50). Not for the CSV export. */
                 limit?: number;
                 outcome?: components["schemas"]["OutcomeDto"];
-                /** @description e.g. `users/0195…`. */
+                /** @description e.g. `users/0195` finds the entries about users whose id starts so. */
                 resource?: string;
                 to?: string;
                 user_id?: string;
@@ -2211,7 +2211,7 @@ export interface operations {
     export_audit_csv: {
         parameters: {
             query?: {
-                /** @description e.g. `login`, `create_user`. */
+                /** @description e.g. `user` finds `create_user`, `delete_user` and `reset_user_password`. */
                 action?: string;
                 /** @description `next_cursor` of the previous page. Not for the CSV export. */
                 cursor?: string;
@@ -2219,7 +2219,7 @@ export interface operations {
                 /** @description Entries per page, 1 to 1000 (default 50). Not for the CSV export. */
                 limit?: number;
                 outcome?: components["schemas"]["OutcomeDto"];
-                /** @description e.g. `users/0195…`. */
+                /** @description e.g. `users/0195` finds the entries about users whose id starts so. */
                 resource?: string;
                 to?: string;
                 user_id?: string;
