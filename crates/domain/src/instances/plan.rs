@@ -24,9 +24,10 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePlan {
     /// The id the new instance will have, chosen at submission so the request's audit
-    /// entry can name it. Jobs queued before it existed get one when they run.
-    #[serde(default = "Uuid::now_v7")]
-    pub instance_id: Uuid,
+    /// entry can name it. `None` in jobs queued before it existed: their reservation
+    /// picks one (a default here would pick a new one each time the plan is read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<Uuid>,
     pub cluster_id: Uuid,
     pub node: String,
     pub name: String,
@@ -214,6 +215,29 @@ mod tests {
         assert!(!has_job_marker(Some(&text), Uuid::now_v7()));
         assert!(!has_job_marker(Some("hand made"), job));
         assert!(!has_job_marker(None, job));
+    }
+
+    #[test]
+    fn a_plan_queued_before_instance_ids_reads_without_one_every_time() {
+        let old = serde_json::json!({
+            "cluster_id": Uuid::now_v7(), "node": "pve1", "name": "web",
+            "source": {"kind": "lxc_template", "volid": "local:vztmpl/debian.tar.zst"},
+            "cores": 1, "memory_mib": 512, "disk_gib": 8, "storage": "local-lvm",
+            "bridge": "vmbr0", "vlan": null, "ssh_public_keys": [], "start": true
+        });
+        let read = |value: &serde_json::Value| -> CreatePlan {
+            serde_json::from_value(value.clone()).expect("an old plan reads")
+        };
+        assert_eq!(read(&old).instance_id, None);
+        assert_eq!(read(&old), read(&old), "no id invented on each read");
+        let plan = CreatePlan {
+            instance_id: Some(Uuid::now_v7()),
+            ..read(&old)
+        };
+        let value = serde_json::to_value(&plan).unwrap();
+        assert_eq!(read(&value), plan);
+        let without = serde_json::to_value(read(&old)).unwrap();
+        assert!(without.get("instance_id").is_none(), "{without}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use proxicloud_pve::{Pve, VmId};
 use proxicloud_store::{
     Guest, GuestFilter, GuestQuery, GuestReservation, GuestSort, OwnerFilter, PageRequest, Store,
-    StoreError, constraints,
+    StoreError, Uuid, constraints,
 };
 
 use super::plan::CreatePlan;
@@ -63,14 +63,18 @@ pub(super) async fn ensure(
     plan: &CreatePlan,
 ) -> Result<Guest, StepError> {
     if let Some(guest) = find(store, run, plan).await? {
-        // A run resumed right after reserving may not have saved the id yet.
+        // A run resumed right after reserving may not have saved the id yet, nor the
+        // name check that is saved with it: that check is made now.
+        if run.job().resource_id.is_none() {
+            refuse_a_name_taken_first(store, plan, &guest).await?;
+        }
         run.set_resource_id(guest.id.to_string());
         return Ok(guest);
     }
     let mut candidate = pve.next_id(None).await?;
     for _ in 0..MAX_VMID_ATTEMPTS {
         let reservation = GuestReservation {
-            id: plan.instance_id,
+            id: plan.instance_id.unwrap_or_else(Uuid::now_v7),
             cluster_id: plan.cluster_id,
             vmid: candidate,
             node: plan.node.clone(),
@@ -103,10 +107,13 @@ pub(super) async fn ensure(
     Err(StepError::failed("no free vmid found for the new guest"))
 }
 
-/// The request's name was checked when it was queued, but a job queued alongside
-/// with the same name may have reserved it since. Checked *after* reserving, so of two
-/// racing jobs at least the later one sees the other: the guest that holds the name
-/// first keeps it, and this job fails (its compensation removes the reservation).
+/// The request's name was checked when it was queued, but a guest may have taken it
+/// since. Checked *after* reserving, and the same way from both sides: between two
+/// jobs' reservations the earlier keeps the name (of two racing jobs at least the later
+/// one sees the other, and each agrees with the other's verdict); a guest no job of
+/// ours is creating (made on Proxmox, found by the mirror) keeps it whenever it came,
+/// as it cannot give it up. The losing job fails; its compensation removes the
+/// reservation.
 async fn refuse_a_name_taken_first(
     store: &dyn Store,
     plan: &CreatePlan,
@@ -115,10 +122,12 @@ async fn refuse_a_name_taken_first(
     let named = guests_named(store, plan.cluster_id, &plan.name)
         .await
         .map_err(|error| StepError::Transient(error.to_string()))?;
-    let first = |guest: &Guest| (guest.created_at, guest.id) < (ours.created_at, ours.id);
+    let keeps_it = |other: &Guest| {
+        other.created_by_job.is_none() || (other.created_at, other.id) < (ours.created_at, ours.id)
+    };
     match named
         .iter()
-        .find(|guest| guest.id != ours.id && first(guest))
+        .find(|other| other.id != ours.id && keeps_it(other))
     {
         Some(other) => Err(StepError::failed(format!(
             "an instance named '{}' already exists in this cluster",

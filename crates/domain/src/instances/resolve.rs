@@ -244,7 +244,7 @@ impl Resolver<'_> {
             None => self.fresh_name(cluster.id).await?,
         };
         Ok(CreatePlan {
-            instance_id: Uuid::now_v7(),
+            instance_id: Some(Uuid::now_v7()),
             cluster_id: cluster.id,
             node: node_name,
             name,

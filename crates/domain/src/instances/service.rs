@@ -113,15 +113,17 @@ impl InstanceService {
             let plan: Option<CreatePlan> = serde_json::from_value(params).ok();
             return Ok(Launched {
                 submitted,
-                instance: plan.map(|plan| InstanceRef {
-                    id: plan.instance_id,
-                    name: plan.name,
+                instance: plan.and_then(|plan| {
+                    Some(InstanceRef {
+                        id: plan.instance_id?,
+                        name: plan.name,
+                    })
                 }),
             });
         }
         let plan = self.plan(request).await?;
-        let instance = Some(InstanceRef {
-            id: plan.instance_id,
+        let instance = plan.instance_id.map(|id| InstanceRef {
+            id,
             name: plan.name.clone(),
         });
         let job = NewJob {

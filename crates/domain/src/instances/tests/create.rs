@@ -374,3 +374,53 @@ async fn two_jobs_queued_with_one_name_create_one_guest() {
         "{third:?}"
     );
 }
+
+/// A job resumed after reserving but before it saved that reservation (and the name
+/// check made with it) checks the name again: a guest given that name meanwhile,
+/// here one made on Proxmox by hand and found by the mirror, keeps it. Crash points
+/// after the check was saved go on to create the guest.
+#[tokio::test]
+async fn a_create_resumed_before_its_name_check_was_saved_checks_the_name_again() {
+    let mut crash_at = 1;
+    let mut resumed_unsaved = 0;
+    loop {
+        let world = World::new().await;
+        let (crashing, dying) = world.dying_engine(crash_at).await;
+        let id = world
+            .service
+            .create(&world.alice, &lxc(Some("twin")), None)
+            .await
+            .unwrap()
+            .job
+            .id;
+        let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
+            crashing.crashed() || j.status.is_terminal()
+        })
+        .await;
+        dying.abort();
+        if !crashing.crashed() {
+            break;
+        }
+        let reserved = !world.guest_rows().await.is_empty();
+        let saved = job.resource_id.is_some();
+        world.mirror_finds(900, "twin").await;
+        let engine = world.engine_an_hour_later().await;
+        let job = world.finished(id).await;
+        engine.shutdown().await;
+        let at = format!("crash at checkpoint {crash_at}");
+        if saved {
+            assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
+        } else {
+            assert_eq!(job.status, JobStatus::Failed, "{at}: {job:#?}");
+            let error = job.error.as_deref().unwrap_or_default();
+            assert!(error.contains("already exists"), "{at}: {error}");
+            assert_eq!(world.pve.calls("create_lxc"), 0, "{at}");
+            resumed_unsaved += usize::from(reserved);
+        }
+        crash_at += 1;
+    }
+    assert!(
+        resumed_unsaved > 0,
+        "a crash between reserving and saving it was tried"
+    );
+}

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proxicloud_pve::fake::FakePve;
+use proxicloud_pve::{GuestType, VmId};
 use proxicloud_store::{
-    Backend, Guest, GuestQuery, InventorySnapshot, Job, JobFilter, JobStatus, NodeObservation,
-    PageRequest, Role, StorageObservation, Store, Timestamp, Uuid,
+    Backend, Guest, GuestObservation, GuestQuery, InventorySnapshot, Job, JobFilter, JobStatus,
+    NodeObservation, PageRequest, Role, StorageObservation, Store, Timestamp, Uuid,
 };
 
 use serde_json::json;
@@ -40,6 +41,25 @@ fn lab_pve() -> FakePve {
         .volume(&nodes, "local", template)
         .interface(&nodes, json!({"iface": "vmbr0", "type": "bridge"}))
         .build()
+}
+
+/// The mirror's view of the lab: two nodes with their storages, and `guests`.
+fn lab_snapshot(guests: Vec<GuestObservation>) -> InventorySnapshot {
+    InventorySnapshot {
+        observed_at: Timestamp::now(),
+        // pve2 has far more free memory: it is where unplaced instances go.
+        nodes: vec![node("pve1", 60), node("pve2", 8)],
+        storages: ["pve1", "pve2"]
+            .iter()
+            .flat_map(|n| {
+                [
+                    storage(n, "local", "vztmpl,iso,backup", 100),
+                    storage(n, "local-lvm", "images,rootdir", 200),
+                ]
+            })
+            .collect(),
+        guests,
+    }
 }
 
 pub struct World {
@@ -99,21 +119,7 @@ impl World {
     pub async fn new() -> World {
         let (store, dir) = sqlite_store().await;
         let cluster_id = lab_cluster(store.as_ref()).await;
-        let snapshot = InventorySnapshot {
-            observed_at: Timestamp::now(),
-            // pve2 has far more free memory: it is where unplaced instances go.
-            nodes: vec![node("pve1", 60), node("pve2", 8)],
-            storages: ["pve1", "pve2"]
-                .iter()
-                .flat_map(|n| {
-                    [
-                        storage(n, "local", "vztmpl,iso,backup", 100),
-                        storage(n, "local-lvm", "images,rootdir", 200),
-                    ]
-                })
-                .collect(),
-            guests: Vec::new(),
-        };
+        let snapshot = lab_snapshot(Vec::new());
         store
             .inventory()
             .sync(cluster_id, &snapshot)
@@ -213,6 +219,32 @@ impl World {
             j.status.is_terminal()
         })
         .await
+    }
+
+    /// The mirror finds a stopped container `name` at `vmid` that no job of ours made
+    /// (someone created it on Proxmox).
+    pub async fn mirror_finds(&self, vmid: u32, name: &str) {
+        let guest = GuestObservation {
+            vmid: VmId::new(vmid).unwrap(),
+            node: "pve1".into(),
+            kind: GuestType::Lxc,
+            name: name.into(),
+            status: "stopped".into(),
+            cpus: 1.0,
+            maxmem: GIB,
+            mem: 0,
+            maxdisk: 8 * GIB,
+            disk: 0,
+            uptime: 0,
+            template: false,
+            lock: None,
+            tags: None,
+        };
+        self.store
+            .inventory()
+            .sync(self.cluster_id, &lab_snapshot(vec![guest]))
+            .await
+            .expect("mirror");
     }
 
     /// Every row in the mirror (a test's world holds a handful).
