@@ -46,7 +46,7 @@ async fn open_sqlite(url: &str) -> Result<Db> {
         .connect_with(options.clone().optimize_on_close(true, None))
         .await?;
     let migrator = sqlx::migrate!("migrations/sqlite");
-    let applied = upgrade::applied_sqlite(&writer).await;
+    let applied = upgrade::applied_sqlite(&writer).await?;
     upgrade::refuse_newer(&applied, &migrator)?;
     if !in_memory {
         upgrade::backup_before_migrating(&writer, options.get_filename(), &applied, &migrator)
@@ -111,7 +111,7 @@ async fn open_postgres(url: &str) -> Result<Db> {
         .connect_with(options)
         .await?;
     let migrator = sqlx::migrate!("migrations/postgres");
-    upgrade::refuse_newer(&upgrade::applied_postgres(&pool).await, &migrator)?;
+    upgrade::refuse_newer(&upgrade::applied_postgres(&pool).await?, &migrator)?;
     migrator.run(&pool).await?;
     Ok(Db::Postgres(pool))
 }

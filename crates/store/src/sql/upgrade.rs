@@ -11,6 +11,7 @@
 //! upgrading.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use sqlx::migrate::Migrator;
@@ -18,22 +19,44 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::{Result, StoreError};
 
-/// The migrations already applied (none on a fresh database).
-pub(crate) async fn applied_sqlite(pool: &SqlitePool) -> BTreeSet<i64> {
-    // No table yet: a fresh database.
-    sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations")
-        .fetch_all(pool)
-        .await
-        .map(BTreeSet::from_iter)
-        .unwrap_or_default()
+/// sqlx's record of the migrations it ran.
+const APPLIED: &str = "SELECT version FROM _sqlx_migrations";
+
+/// The migrations already applied: none on a fresh database, which has no
+/// `_sqlx_migrations` table yet. Any other failure to read them is an error, not a
+/// fresh database (that would skip the refusal and the backup below).
+pub(crate) async fn applied_sqlite(pool: &SqlitePool) -> Result<BTreeSet<i64>> {
+    let exists = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations')",
+    );
+    applied(exists.fetch_one(pool), || {
+        sqlx::query_scalar(APPLIED).fetch_all(pool)
+    })
+    .await
 }
 
-pub(crate) async fn applied_postgres(pool: &PgPool) -> BTreeSet<i64> {
-    sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations")
-        .fetch_all(pool)
-        .await
-        .map(BTreeSet::from_iter)
-        .unwrap_or_default()
+/// [`applied_sqlite`] for PostgreSQL (the table is looked up on the `search_path`,
+/// as sqlx's migrator does).
+pub(crate) async fn applied_postgres(pool: &PgPool) -> Result<BTreeSet<i64>> {
+    let exists = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL");
+    applied(exists.fetch_one(pool), || {
+        sqlx::query_scalar(APPLIED).fetch_all(pool)
+    })
+    .await
+}
+
+async fn applied<V>(
+    exists: impl Future<Output = sqlx::Result<bool>>,
+    versions: impl FnOnce() -> V,
+) -> Result<BTreeSet<i64>>
+where
+    V: Future<Output = sqlx::Result<Vec<i64>>>,
+{
+    if !exists.await? {
+        return Ok(BTreeSet::new());
+    }
+    Ok(versions().await?.into_iter().collect())
 }
 
 /// Refuses a database migrated by a newer binary.
@@ -83,4 +106,90 @@ pub(crate) async fn backup_before_migrating(
     }
     tracing::warn!(backup = %backup.display(), "database backed up before its schema migration");
     Ok(Some(backup))
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+    use sqlx::postgres::PgPoolOptions;
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    use super::*;
+
+    const TABLE: &str = "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY)";
+    const BROKEN: &str = "CREATE TABLE _sqlx_migrations (name TEXT)";
+
+    #[tokio::test]
+    async fn sqlite_fresh_migrated_and_unreadable() {
+        let pool = || async {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect("sqlite::memory:")
+                .await
+                .unwrap()
+        };
+        let fresh = pool().await;
+        assert_eq!(applied_sqlite(&fresh).await.unwrap(), BTreeSet::new());
+        let migrated = pool().await;
+        sqlx::query(TABLE).execute(&migrated).await.unwrap();
+        sqlx::query("INSERT INTO _sqlx_migrations VALUES (1), (2)")
+            .execute(&migrated)
+            .await
+            .unwrap();
+        assert_eq!(
+            applied_sqlite(&migrated).await.unwrap(),
+            BTreeSet::from([1, 2])
+        );
+        // Not a fresh database: the error is the caller's to see.
+        let broken = pool().await;
+        sqlx::query(BROKEN).execute(&broken).await.unwrap();
+        assert!(applied_sqlite(&broken).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn postgres_fresh_migrated_and_unreadable() {
+        let base = std::env::var("PROXICLOUD_TEST_POSTGRES_URL")
+            .expect("PROXICLOUD_TEST_POSTGRES_URL (source scripts/postgres.sh)");
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let mut schemas = Vec::new();
+        let mut pool = async || {
+            let schema = format!("upgrade_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+            schemas.push(schema);
+            PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .unwrap()
+        };
+        let fresh = pool().await;
+        let migrated = pool().await;
+        let broken = pool().await;
+        assert_eq!(applied_postgres(&fresh).await.unwrap(), BTreeSet::new());
+        sqlx::query(TABLE).execute(&migrated).await.unwrap();
+        sqlx::query("INSERT INTO _sqlx_migrations VALUES (1), (2)")
+            .execute(&migrated)
+            .await
+            .unwrap();
+        assert_eq!(
+            applied_postgres(&migrated).await.unwrap(),
+            BTreeSet::from([1, 2])
+        );
+        sqlx::query(BROKEN).execute(&broken).await.unwrap();
+        assert!(applied_postgres(&broken).await.is_err());
+        for pool in [fresh, migrated, broken] {
+            pool.close().await;
+        }
+        for schema in schemas {
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
 }
