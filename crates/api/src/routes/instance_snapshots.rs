@@ -30,10 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rollback_instance_snapshot))
 }
 
-fn resource(id: Uuid) -> String {
-    format!("instances/{id}")
-}
-
 /// The instance's snapshots, oldest first, as Proxmox has them now.
 #[utoipa::path(get, path = "/api/v1/instances/{id}/snapshots", tag = "instances",
     params(("id" = Uuid, Path)),
@@ -61,7 +57,6 @@ async fn create_instance_snapshot(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<CreateSnapshotRequest>,
 ) -> ApiResult<Response> {
-    trail.resource(resource(id));
     trail.detail("snapshot", request.name.clone());
     let submitted = snapshots
         .create(
@@ -89,7 +84,6 @@ async fn rollback_instance_snapshot(
     ApiPath((id, name)): ApiPath<(Uuid, String)>,
     JsonOrEmpty(request): JsonOrEmpty<RollbackSnapshotRequest>,
 ) -> ApiResult<Response> {
-    trail.resource(resource(id));
     trail.detail("snapshot", name.clone());
     let submitted = snapshots
         .rollback(&auth.principal, id, &name, request.start)
@@ -109,7 +103,6 @@ async fn delete_instance_snapshot(
     Domain(snapshots): Domain<InstanceSnapshots>,
     ApiPath((id, name)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Response> {
-    trail.resource(resource(id));
     trail.detail("snapshot", name.clone());
     let submitted = snapshots.delete(&auth.principal, id, &name).await?;
     Ok(accepted(submitted, &trail))

@@ -14,7 +14,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::dto::jobs::job_status;
 use crate::dto::{IntoDto, page_request, paginated};
@@ -80,11 +79,9 @@ async fn get_job(
         (status = 409, body = ErrorResponse, description = "`job_finished`: it has already ended")))]
 async fn cancel_job(
     auth: Auth,
-    trail: AuditTrail,
     Domain(queue): Domain<JobQueue>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<JobDto>)> {
-    trail.resource(format!("jobs/{id}"));
     let job = queue.cancel(&auth.principal, id).await?;
     Ok((StatusCode::ACCEPTED, Json(job.into_dto())))
 }
