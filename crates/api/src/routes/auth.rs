@@ -15,7 +15,7 @@ use proxicloud_store::Outcome;
 use proxicloud_types::api::auth::{
     ChangePasswordRequest, CurrentUserResponse, LoginRequest, RefreshRequest, SessionResponse,
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -116,22 +116,25 @@ async fn refresh_session(
 ) -> ApiResult<Response> {
     let (token, use_cookies) = match request.refresh_token {
         Some(token) => (token, false),
-        None => {
-            // No refresh cookie: a first visit (or a signed-out browser) asking whether
-            // it has a session. Not an event, so not an audit entry.
-            let Some(token) = cookies::cookie(&headers, REFRESH_COOKIE) else {
-                trail.not_an_action();
-                return Err(ApiError::unauthenticated());
-            };
-            if !cookies::csrf_matches(&headers) {
-                return Err(csrf_failure());
-            }
-            (token, true)
-        }
+        None => (cookie_refresh_token(&headers, &trail)?, true),
     };
     let session = iam.refresh(&token).await?;
     trail.login_attempt(&session.user.username, Some(session.user.id));
     Ok(session_response(&state, session, use_cookies))
+}
+
+/// The refresh token of a cookie session, its `X-CSRF-Token` checked. No refresh
+/// cookie is a first visit (or a signed-out browser) asking whether it has a session:
+/// not an event, so not an audit entry.
+fn cookie_refresh_token(headers: &HeaderMap, trail: &AuditTrail) -> ApiResult<SecretString> {
+    let Some(token) = cookies::cookie(headers, REFRESH_COOKIE) else {
+        trail.not_an_action();
+        return Err(ApiError::unauthenticated());
+    };
+    if !cookies::csrf_matches(headers) {
+        return Err(csrf_failure());
+    }
+    Ok(token)
 }
 
 /// End the current session (its refresh tokens and access tokens stop working).
@@ -164,18 +167,7 @@ async fn logout(
     }
     let refresh = match request.refresh_token {
         Some(token) => token,
-        None => {
-            // No refresh cookie: a first visit (or a signed-out browser) asking whether
-            // it has a session. Not an event, so not an audit entry.
-            let Some(token) = cookies::cookie(&headers, REFRESH_COOKIE) else {
-                trail.not_an_action();
-                return Err(ApiError::unauthenticated());
-            };
-            if !cookies::csrf_matches(&headers) {
-                return Err(csrf_failure());
-            }
-            token
-        }
+        None => cookie_refresh_token(&headers, &trail)?,
     };
     iam.logout_with_refresh_token(&refresh).await?;
     Ok(with_cleared_cookies(

@@ -125,15 +125,14 @@ async fn test_unsaved_cluster(
         .test_unsaved(&auth.principal, cluster_input(request))
         .await?
         .into_dto();
-    trail.detail(
-        "connection",
-        outcome
-            .error
-            .as_ref()
-            .map_or("ok", |e| e.category.as_str())
-            .to_owned(),
-    );
+    connection_in_trail(&trail, &outcome);
     Ok(Json(outcome))
+}
+
+/// How a connection test went, in the request's audit entry: `ok` or the error's category.
+fn connection_in_trail(trail: &AuditTrail, outcome: &ConnectionTestDto) {
+    let result = outcome.error.as_ref().map_or("ok", |e| e.category.as_str());
+    trail.detail("connection", result.to_owned());
 }
 
 /// Test the stored connection settings against the cluster now.
@@ -146,13 +145,6 @@ async fn test_cluster(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ConnectionTestDto>> {
     let outcome = clusters.test(&auth.principal, id).await?.into_dto();
-    trail.detail(
-        "connection",
-        outcome
-            .error
-            .as_ref()
-            .map_or("ok", |e| e.category.as_str())
-            .to_owned(),
-    );
+    connection_in_trail(&trail, &outcome);
     Ok(Json(outcome))
 }
