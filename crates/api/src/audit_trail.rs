@@ -104,20 +104,13 @@ pub(crate) struct AuditActions(HashMap<(Method, String), String>);
 
 impl AuditActions {
     pub(crate) fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
-        let mut actions = HashMap::new();
-        for (path, item) in &spec.paths.paths {
-            let operations = [
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::PATCH, &item.patch),
-                (Method::DELETE, &item.delete),
-            ];
-            for (method, operation) in operations {
-                if let Some(id) = operation.as_ref().and_then(|op| op.operation_id.clone()) {
-                    actions.insert((method, path.clone()), id);
-                }
-            }
-        }
+        let actions = crate::openapi::operations(spec)
+            .filter(|(method, _, _)| !is_safe_method(method))
+            .filter_map(|(method, path, operation)| {
+                let id = operation.operation_id.clone()?;
+                Some(((method, path.to_owned()), id))
+            })
+            .collect();
         Self(actions)
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
@@ -77,72 +77,61 @@ pub fn describe(mut spec: OpenApi) -> ApiDescription {
 /// OpenAPI requires a description on every response; where a route gave none, the
 /// status's reason phrase ("Created", "Not Found") says what there is to say.
 fn describe_bare_responses(spec: &mut OpenApi) {
-    for item in spec.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for (status, response) in &mut operation.responses.responses {
-                let RefOr::T(response) = response else {
-                    continue;
-                };
-                if response.description.is_empty() {
-                    let reason = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|code| StatusCode::from_u16(code).ok());
-                    let reason = reason
-                        .and_then(|code| code.canonical_reason())
-                        .unwrap_or("Response");
-                    response.description = reason.to_owned();
-                }
+    for (_, _, operation) in operations_mut(spec) {
+        for (status, response) in &mut operation.responses.responses {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if response.description.is_empty() {
+                let reason = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|code| StatusCode::from_u16(code).ok());
+                let reason = reason
+                    .and_then(|code| code.canonical_reason())
+                    .unwrap_or("Response");
+                response.description = reason.to_owned();
             }
         }
     }
-}
-
-/// Every operation of the document with its method, to change them.
-pub(crate) fn operations_mut(spec: &mut OpenApi) -> Vec<(&'static str, &mut Operation)> {
-    let mut all = Vec::new();
-    for item in spec.paths.paths.values_mut() {
-        let methods = [
-            ("GET", &mut item.get),
-            ("POST", &mut item.post),
-            ("PUT", &mut item.put),
-            ("PATCH", &mut item.patch),
-            ("DELETE", &mut item.delete),
-        ];
-        for (method, operation) in methods {
-            if let Some(operation) = operation.as_mut() {
-                all.push((method, operation));
-            }
-        }
-    }
-    all
 }
 
 /// Every operation of the document with its method and path, in document order.
-pub fn operations(spec: &OpenApi) -> Vec<(&'static str, &str, &Operation)> {
-    let mut all = Vec::new();
-    for (path, item) in &spec.paths.paths {
-        let methods = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
-        for (method, operation) in methods {
-            if let Some(operation) = operation {
-                all.push((method, path.as_str(), operation));
-            }
-        }
-    }
-    all
+/// Anything that walks the operations goes through this or [`operations_mut`] (the
+/// methods our routes use are listed in these two only).
+pub fn operations(spec: &OpenApi) -> impl Iterator<Item = (Method, &str, &Operation)> {
+    spec.paths.paths.iter().flat_map(|(path, item)| {
+        [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| {
+            operation.as_ref().map(|op| (method, path.as_str(), op))
+        })
+    })
+}
+
+/// [`operations`], to change them.
+pub(crate) fn operations_mut(
+    spec: &mut OpenApi,
+) -> impl Iterator<Item = (Method, &str, &mut Operation)> {
+    spec.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::PATCH, &mut item.patch),
+            (Method::DELETE, &mut item.delete),
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| {
+            operation.as_mut().map(|op| (method, path.as_str(), op))
+        })
+    })
 }
 
 fn escape(text: &str) -> String {
@@ -170,7 +159,7 @@ fn reference_page(spec: &OpenApi) -> String {
         escape(&spec.info.version),
         escape(spec.info.description.as_deref().unwrap_or_default()),
     );
-    let all = operations(spec);
+    let all: Vec<_> = operations(spec).collect();
     let mut extra_tags: Vec<&str> = all
         .iter()
         .flat_map(|(_, _, op)| op.tags.iter().flatten().map(String::as_str))

@@ -11,6 +11,7 @@
 //! To add a rule: give it a line in [`add_common_errors`], with the extractor it
 //! comes from.
 
+use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required, Response};
@@ -21,7 +22,7 @@ use crate::openapi::operations_mut;
 const ERROR_SCHEMA: &str = "ErrorResponse";
 
 pub fn add_common_errors(spec: &mut OpenApi) {
-    for (method, operation) in operations_mut(spec) {
+    for (method, _, operation) in operations_mut(spec) {
         let authenticated = operation
             .security
             .as_ref()
@@ -45,7 +46,7 @@ pub fn add_common_errors(spec: &mut OpenApi) {
         let mut add = |status: u16, description: &str| add_error(operation, status, description);
         if authenticated {
             add(401, "Not authenticated (`unauthenticated`)");
-            if method != "GET" {
+            if method != Method::GET {
                 // Cookie-authenticated writes need the CSRF header (`auth::cookies`).
                 add(
                     403,
