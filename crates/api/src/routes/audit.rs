@@ -24,8 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Audit log entries, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Paginated<AuditEntryDto>), (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = Paginated<AuditEntryDto>), (status = 403, body = ErrorResponse)))]
 async fn list_audit_entries(
     auth: Auth,
     Domain(audit): Domain<AuditService>,

@@ -141,8 +141,7 @@ fn cookie_refresh_token(headers: &HeaderMap, trail: &AuditTrail) -> ApiResult<Se
 /// Also accepts just the refresh token, for clients whose access token expired.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "Optional"),
-    responses((status = 204), (status = 401, body = ErrorResponse),
-        (status = 400, description = "Called with an API token, which has no session (`not_a_session`)", body = ErrorResponse)))]
+    responses((status = 204), (status = 400, description = "Called with an API token, which has no session (`not_a_session`)", body = ErrorResponse)))]
 async fn logout(
     Domain(iam): Domain<IamService>,
     State(state): State<AppState>,
@@ -178,7 +177,7 @@ async fn logout(
 
 /// Who am I?
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = CurrentUserResponse), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = CurrentUserResponse)))]
 async fn current_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,

@@ -43,8 +43,7 @@ async fn list_clusters(
 
 /// Register a cluster. Its inventory is mirrored from the next poll on.
 #[utoipa::path(post, path = "/api/v1/clusters", tag = "clusters", request_body = ClusterRequest,
-    responses((status = 201, body = ClusterDto), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 201, body = ClusterDto), (status = 409, body = ErrorResponse)))]
 async fn create_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,
@@ -74,7 +73,7 @@ async fn get_cluster(
 #[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "clusters", params(("id" = Uuid, Path)),
     request_body = ClusterRequest,
     responses((status = 200, body = ClusterDto), (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+        (status = 409, body = ErrorResponse)))]
 async fn update_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,
@@ -93,7 +92,7 @@ async fn update_cluster(
 /// itself is not touched; jobs and the audit log keep their history.
 #[utoipa::path(delete, path = "/api/v1/clusters/{id}", tag = "clusters",
     params(("id" = Uuid, Path), ConfirmDeletion), request_body(content = Option<ConfirmDeletion>),
-    responses((status = 204), (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 204), (status = 404, body = ErrorResponse)))]
 async fn delete_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,
@@ -112,8 +111,7 @@ async fn delete_cluster(
 /// as testing a saved cluster. A failed test is a `200` saying why; saving anyway is
 /// allowed.
 #[utoipa::path(post, path = "/api/v1/clusters/test", tag = "clusters", request_body = ClusterRequest,
-    responses((status = 200, body = ConnectionTestDto), (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = ConnectionTestDto)))]
 async fn test_unsaved_cluster(
     auth: Auth,
     Domain(clusters): Domain<ClusterService>,

@@ -25,7 +25,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
-use crate::error::ErrorResponse;
 use crate::state::{AppState, Domain};
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
@@ -78,8 +77,7 @@ fn last_event_id(headers: &HeaderMap) -> Option<u64> {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<u64>, Header, description = "The id of the last event received")),
     responses((status = 200, content_type = "text/event-stream",
-        description = "`job.updated`, `instance.appeared`, `instance.changed`, `instance.disappeared`, `cluster.status`, `reload`"),
-        (status = 401, body = ErrorResponse)))]
+        description = "`job.updated`, `instance.appeared`, `instance.changed`, `instance.disappeared`, `cluster.status`, `reload`")))]
 async fn stream_events(
     auth: Auth,
     Domain(events): Domain<EventBus>,

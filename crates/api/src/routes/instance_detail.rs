@@ -29,8 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// whoever started them.
 #[utoipa::path(get, path = "/api/v1/instances/{id}/jobs", tag = "instances",
     params(("id" = Uuid, Path), PageQuery),
-    responses((status = 200, body = Paginated<JobDto>), (status = 404, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = Paginated<JobDto>), (status = 404, body = ErrorResponse)))]
 async fn list_instance_jobs(
     auth: Auth,
     Domain(instance_details): Domain<InstanceDetails>,
@@ -47,8 +46,7 @@ async fn list_instance_jobs(
 /// request that created it.
 #[utoipa::path(get, path = "/api/v1/instances/{id}/audit", tag = "instances",
     params(("id" = Uuid, Path), PageQuery),
-    responses((status = 200, body = Paginated<AuditEntryDto>), (status = 404, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = Paginated<AuditEntryDto>), (status = 404, body = ErrorResponse)))]
 async fn list_instance_audit_entries(
     auth: Auth,
     Domain(instance_details): Domain<InstanceDetails>,

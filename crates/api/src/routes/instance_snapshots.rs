@@ -47,9 +47,8 @@ async fn list_instance_snapshots(
 #[utoipa::path(post, path = "/api/v1/instances/{id}/snapshots", tag = "instances",
     params(("id" = Uuid, Path)), request_body = CreateSnapshotRequest,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse),
-        (status = 503, body = ErrorResponse)))]
+        (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
 async fn create_instance_snapshot(
     auth: Auth,
     trail: AuditTrail,
@@ -75,7 +74,7 @@ async fn create_instance_snapshot(
 #[utoipa::path(post, path = "/api/v1/instances/{id}/snapshots/{name}/rollback", tag = "instances",
     params(("id" = Uuid, Path), ("name" = String, Path)), request_body = Option<RollbackSnapshotRequest>,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
 async fn rollback_instance_snapshot(
     auth: Auth,
@@ -95,7 +94,7 @@ async fn rollback_instance_snapshot(
 #[utoipa::path(delete, path = "/api/v1/instances/{id}/snapshots/{name}", tag = "instances",
     params(("id" = Uuid, Path), ("name" = String, Path)),
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
 async fn delete_instance_snapshot(
     auth: Auth,

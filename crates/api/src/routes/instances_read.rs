@@ -32,8 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List instances you may see (admins: all, including unmanaged ones).
 #[utoipa::path(get, path = "/api/v1/instances", tag = "instances", params(InstanceListParams),
     responses((status = 200, body = InstanceListDto,
-        headers(("X-Cache-Status" = String, description = "`HIT`, or `STALE` while a cluster is unreachable"))),
-        (status = 422, body = ErrorResponse)))]
+        headers(("X-Cache-Status" = String, description = "`HIT`, or `STALE` while a cluster is unreachable")))))]
 async fn list_instances(
     auth: Auth,
     Domain(instances): Domain<InstanceDirectory>,

@@ -44,8 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = CreateInstanceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat to get the first job back")),
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+        (status = 409, body = ErrorResponse)))]
 async fn create_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -69,8 +68,7 @@ async fn create_instance(
 /// it would be accepted, `422` with every field problem otherwise. No job is queued.
 #[utoipa::path(post, path = "/api/v1/instances/validate", tag = "instances", request_body = CreateInstanceRequest,
     responses((status = 204, description = "The request would be accepted"),
-        (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+        (status = 409, body = ErrorResponse)))]
 async fn validate_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -92,9 +90,7 @@ async fn validate_instance(
 /// Terminate an instance: stop it, destroy it with its disks, forget it.
 #[utoipa::path(delete, path = "/api/v1/instances/{id}", tag = "instances",
     params(("id" = Uuid, Path), ConfirmTermination), request_body(content = Option<ConfirmTermination>),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 // One extractor per input: the confirmation may come in the query or the body.
 async fn terminate_instance(
     auth: Auth,
@@ -136,8 +132,7 @@ async fn power(
 /// Start an instance (nothing to do if it runs).
 #[utoipa::path(post, path = "/api/v1/instances/{id}/start", tag = "instances",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn start_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -151,8 +146,7 @@ async fn start_instance(
 /// Stop an instance at once, like pulling the plug (nothing to do if it is stopped).
 #[utoipa::path(post, path = "/api/v1/instances/{id}/stop", tag = "instances",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn stop_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -166,8 +160,7 @@ async fn stop_instance(
 /// Shut an instance down cleanly (ACPI / init).
 #[utoipa::path(post, path = "/api/v1/instances/{id}/shutdown", tag = "instances",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn shutdown_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -181,8 +174,7 @@ async fn shutdown_instance(
 /// Reboot a running instance.
 #[utoipa::path(post, path = "/api/v1/instances/{id}/reboot", tag = "instances",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn reboot_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -196,8 +188,7 @@ async fn reboot_instance(
 /// Give an instance (typically an unmanaged one) to a user (admin).
 #[utoipa::path(put, path = "/api/v1/instances/{id}/owner", tag = "instances", params(("id" = Uuid, Path)),
     request_body = AssignOwnerRequest,
-    responses((status = 200, body = InstanceDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = InstanceDto), (status = 404, body = ErrorResponse)))]
 async fn assign_instance_owner(
     auth: Auth,
     trail: AuditTrail,

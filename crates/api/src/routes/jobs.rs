@@ -32,8 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `parent_id` asks for one job's children.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobListParams),
     responses((status = 200, body = Paginated<JobDto>), (status = 404, body = ErrorResponse,
-        description = "`parent_id` names no job you may see"),
-        (status = 422, body = ErrorResponse)))]
+        description = "`parent_id` names no job you may see")))]
 async fn list_jobs(
     auth: Auth,
     Domain(jobs): Domain<JobService>,

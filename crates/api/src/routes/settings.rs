@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use crate::auth::Auth;
 use crate::dto::IntoDto;
 use crate::dto::settings::settings as settings_document;
-use crate::error::{ApiResult, ErrorResponse};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use crate::state::{AppState, Domain};
 
@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Read the settings.
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings",
-    responses((status = 200, body = SettingsDto), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = SettingsDto)))]
 async fn get_settings(
     _auth: Auth,
     Domain(settings): Domain<SettingsService>,
@@ -30,8 +30,7 @@ async fn get_settings(
 
 /// Replace the settings (admin). Invalid fields are listed in the 422 response.
 #[utoipa::path(put, path = "/api/v1/settings", tag = "settings", request_body = SettingsDto,
-    responses((status = 200, body = SettingsDto), (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 200, body = SettingsDto)))]
 async fn update_settings(
     auth: Auth,
     Domain(settings): Domain<SettingsService>,

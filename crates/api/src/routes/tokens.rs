@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// List API tokens: your own, or everyone's for an admin. Newest first.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, body = Paginated<ApiTokenDto>), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = Paginated<ApiTokenDto>)))]
 async fn list_api_tokens(
     auth: Auth,
     Domain(iam): Domain<IamService>,
@@ -36,7 +36,7 @@ async fn list_api_tokens(
 
 /// Create an API token for yourself. It acts with your role.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateApiTokenRequest,
-    responses((status = 201, body = CreatedApiTokenDto), (status = 422, body = ErrorResponse)))]
+    responses((status = 201, body = CreatedApiTokenDto)))]
 async fn create_api_token(
     auth: Auth,
     Domain(iam): Domain<IamService>,

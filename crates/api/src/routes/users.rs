@@ -47,8 +47,7 @@ async fn list_users(
 
 /// Create a user.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
-    responses((status = 201, body = UserWithPasswordDto), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 201, body = UserWithPasswordDto), (status = 409, body = ErrorResponse)))]
 async fn create_user(
     auth: Auth,
     Domain(iam): Domain<IamService>,

@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// List volumes: your own, or every volume for an admin. Oldest first.
 #[utoipa::path(get, path = "/api/v1/volumes", tag = "volumes",
-    responses((status = 200, body = Paginated<VolumeDto>), (status = 401, body = ErrorResponse)))]
+    responses((status = 200, body = Paginated<VolumeDto>)))]
 async fn list_volumes(
     auth: Auth,
     Domain(volumes): Domain<VolumeService>,
@@ -51,8 +51,7 @@ async fn list_volumes(
 /// Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.
 #[utoipa::path(post, path = "/api/v1/volumes", tag = "volumes", request_body = CreateVolumeRequest,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+        (status = 409, body = ErrorResponse)))]
 async fn create_volume(
     auth: Auth,
     trail: AuditTrail,
@@ -85,8 +84,7 @@ async fn get_volume(
 
 /// Delete a detached volume with its snapshots.
 #[utoipa::path(delete, path = "/api/v1/volumes/{id}", tag = "volumes", params(("id" = Uuid, Path)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn delete_volume(
     auth: Auth,
     trail: AuditTrail,
@@ -102,9 +100,7 @@ async fn delete_volume(
 /// stop and start.
 #[utoipa::path(post, path = "/api/v1/volumes/{id}/attach", tag = "volumes",
     params(("id" = Uuid, Path)), request_body = AttachVolumeRequest,
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn attach_volume(
     auth: Auth,
     trail: AuditTrail,
@@ -126,8 +122,7 @@ async fn attach_volume(
 /// unmount its mount points while it runs): `409 instance_running`.
 #[utoipa::path(post, path = "/api/v1/volumes/{id}/detach", tag = "volumes",
     params(("id" = Uuid, Path)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn detach_volume(
     auth: Auth,
     trail: AuditTrail,
@@ -141,9 +136,7 @@ async fn detach_volume(
 /// Grow a detached volume (never shrink).
 #[utoipa::path(post, path = "/api/v1/volumes/{id}/grow", tag = "volumes",
     params(("id" = Uuid, Path)), request_body = GrowVolumeRequest,
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn grow_volume(
     auth: Auth,
     trail: AuditTrail,
@@ -172,9 +165,7 @@ async fn list_volume_snapshots(
 /// Snapshot a volume. Refused (`409 snapshots_not_supported`) on storages that cannot.
 #[utoipa::path(post, path = "/api/v1/volumes/{id}/snapshots", tag = "volumes",
     params(("id" = Uuid, Path)), request_body = CreateVolumeSnapshotRequest,
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn create_volume_snapshot(
     auth: Auth,
     trail: AuditTrail,
@@ -193,8 +184,7 @@ async fn create_volume_snapshot(
 /// Delete a volume snapshot.
 #[utoipa::path(delete, path = "/api/v1/volume-snapshots/{id}", tag = "volumes",
     params(("id" = Uuid, Path)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn delete_volume_snapshot(
     auth: Auth,
     trail: AuditTrail,
@@ -208,8 +198,7 @@ async fn delete_volume_snapshot(
 /// Roll a detached volume back to this snapshot.
 #[utoipa::path(post, path = "/api/v1/volume-snapshots/{id}/restore", tag = "volumes",
     params(("id" = Uuid, Path)),
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn restore_volume_snapshot(
     auth: Auth,
     trail: AuditTrail,
@@ -224,9 +213,7 @@ async fn restore_volume_snapshot(
 /// (`409 clone_not_supported`) on storages that cannot copy from a snapshot.
 #[utoipa::path(post, path = "/api/v1/volume-snapshots/{id}/clone", tag = "volumes",
     params(("id" = Uuid, Path)), request_body = CloneVolumeRequest,
-    responses((status = 202, body = JobDto), (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse),
-        (status = 422, body = ErrorResponse)))]
+    responses((status = 202, body = JobDto), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 async fn clone_volume_snapshot(
     auth: Auth,
     trail: AuditTrail,

@@ -20,8 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every background worker: its state, whether this replica leads it, its last run,
 /// last error, next run and restarts.
 #[utoipa::path(get, path = "/api/v1/system/workers", tag = "system",
-    responses((status = 200, body = WorkerList), (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse)))]
+    responses((status = 200, body = WorkerList), (status = 403, body = ErrorResponse)))]
 async fn list_workers(auth: Auth, State(state): State<AppState>) -> ApiResult<Json<WorkerList>> {
     auth.principal.require_admin()?;
     let workers = state.services.worker_states();
