@@ -2,12 +2,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use proxicloud_client::{Client, Power};
 use proxicloud_types::api::instances::{
     CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, NetworkDto,
 };
-use proxicloud_types::api::jobs::JobDto;
 use uuid::Uuid;
 
 use super::output::{self, Format, OutputArgs};
@@ -51,29 +50,14 @@ struct ListArgs {
     #[arg(long)]
     status: Option<String>,
     #[arg(long = "type", value_enum)]
-    kind: Option<Kind>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Kind {
-    Lxc,
-    Vm,
-}
-
-impl From<Kind> for InstanceType {
-    fn from(kind: Kind) -> Self {
-        match kind {
-            Kind::Lxc => InstanceType::Lxc,
-            Kind::Vm => InstanceType::Vm,
-        }
-    }
+    kind: Option<InstanceType>,
 }
 
 #[derive(Args)]
 struct LaunchArgs {
     /// `lxc` (a container, from `--template`) or `vm` (from `--iso` or `--clone-from`).
     #[arg(long = "type", value_enum)]
-    kind: Option<Kind>,
+    kind: Option<InstanceType>,
     /// A DNS label; generated when left out.
     #[arg(long)]
     name: Option<String>,
@@ -155,7 +139,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
             let params = InstanceListParams {
                 q: list.name,
                 status: list.status,
-                kind: list.kind.map(InstanceType::from),
+                kind: list.kind,
                 ..InstanceListParams::default()
             };
             let items = client.instances().list_all(&params).await?;
@@ -176,7 +160,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
             let key = launch.idempotency_key.clone();
             let request = create_request(*launch);
             let job = client.instances().launch(&request, key.as_deref()).await?;
-            finish(&client, job, wait, format).await?;
+            progress::finish(&client, job, wait, format).await?;
         }
         InstancesCommand::Start(power) => {
             power_action(&client, power, Power::Start, format).await?
@@ -197,7 +181,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
                 .instances()
                 .terminate(instance.id, &instance.name)
                 .await?;
-            finish(&client, job, terminate.wait.wait, format).await?;
+            progress::finish(&client, job, terminate.wait.wait, format).await?;
         }
     }
     Ok(())
@@ -205,7 +189,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
 
 fn create_request(launch: LaunchArgs) -> CreateInstanceRequest {
     CreateInstanceRequest {
-        kind: launch.kind.map(InstanceType::from),
+        kind: launch.kind,
         name: launch.name,
         cluster: launch.cluster,
         node: launch.node,
@@ -233,37 +217,7 @@ async fn power_action(
 ) -> CommandResult {
     let instance = resolve(client, &args.instance).await?;
     let job = client.instances().power(instance.id, action).await?;
-    finish(client, job, args.wait.wait, format).await
-}
-
-/// Prints the job, after following it to its end with `--wait`.
-pub(super) async fn finish(
-    client: &Client,
-    job: JobDto,
-    wait: bool,
-    format: Format,
-) -> CommandResult {
-    let job = if wait {
-        match progress::follow(client, &job).await {
-            Ok(job) => job,
-            Err(Failure::Job(job)) => {
-                print_job(&job, format)?;
-                return Err(Failure::Job(job));
-            }
-            Err(other) => return Err(other),
-        }
-    } else {
-        job
-    };
-    print_job(&job, format)
-}
-
-fn print_job(job: &JobDto, format: Format) -> CommandResult {
-    match format {
-        Format::Json => output::json(job)?,
-        Format::Table => output::job(job),
-    }
-    Ok(())
+    progress::finish(client, job, args.wait.wait, format).await
 }
 
 /// An instance by id, or by exact name.

@@ -67,7 +67,7 @@ impl std::fmt::Display for Failure {
                 f,
                 "job {} {}: {}",
                 job.id,
-                output::status_word(job.status),
+                job.status.as_str(),
                 job.error.as_deref().unwrap_or("no reason given")
             ),
             Self::Usage(message) => f.write_str(message),

@@ -4,8 +4,8 @@
 use clap::{Args, ValueEnum};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
-use proxicloud_types::api::instances::{InstanceDto, InstanceType};
-use proxicloud_types::api::jobs::{JobDto, JobStatusDto};
+use proxicloud_types::api::instances::InstanceDto;
+use proxicloud_types::api::jobs::JobDto;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -50,24 +50,6 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
-pub fn status_word(status: JobStatusDto) -> &'static str {
-    match status {
-        JobStatusDto::Queued => "queued",
-        JobStatusDto::Running => "running",
-        JobStatusDto::Waiting => "waiting",
-        JobStatusDto::Succeeded => "succeeded",
-        JobStatusDto::Failed => "failed",
-        JobStatusDto::Cancelled => "cancelled",
-    }
-}
-
-fn kind_word(kind: InstanceType) -> &'static str {
-    match kind {
-        InstanceType::Lxc => "lxc",
-        InstanceType::Vm => "vm",
-    }
-}
-
 fn mib(bytes: u64) -> String {
     format!("{} MiB", bytes / (1024 * 1024))
 }
@@ -92,7 +74,7 @@ pub fn instances(items: &[InstanceDto]) {
         table.add_row(vec![
             i.id.to_string(),
             i.name.clone(),
-            kind_word(i.kind).to_owned(),
+            i.kind.as_str().to_owned(),
             i.status.clone(),
             i.node.clone(),
             i.vmid.to_string(),
@@ -109,7 +91,7 @@ pub fn instance(i: &InstanceDto) {
     let rows = [
         ("id", i.id.to_string()),
         ("name", i.name.clone()),
-        ("type", kind_word(i.kind).to_owned()),
+        ("type", i.kind.as_str().to_owned()),
         ("status", i.status.clone()),
         ("cluster", i.cluster_id.to_string()),
         ("node", i.node.clone()),
@@ -141,7 +123,7 @@ pub fn jobs(items: &[JobDto]) {
         table.add_row(vec![
             j.id.to_string(),
             j.kind.clone(),
-            status_word(j.status).to_owned(),
+            j.status.as_str().to_owned(),
             format!("{}%", j.progress),
             j.resource_id.clone().unwrap_or_default(),
             j.created_at.to_string(),
@@ -156,7 +138,7 @@ pub fn job(j: &JobDto) {
         "job {} ({}): {} {}%",
         j.id,
         j.kind,
-        status_word(j.status),
+        j.status.as_str(),
         j.progress
     ));
     if let Some(resource) = &j.resource_id {
@@ -172,7 +154,7 @@ pub fn job(j: &JobDto) {
     for step in &j.steps {
         table.add_row(vec![
             step.name.clone(),
-            format!("{:?}", step.status).to_lowercase(),
+            step.status.as_str().to_owned(),
             step.detail.clone().unwrap_or_default(),
         ]);
     }

@@ -1,5 +1,6 @@
 //! Following a job: an indicatif progress bar on a terminal, one plain line per change
-//! otherwise (logs, CI). Both go to stderr, so `--output json` stays parseable.
+//! otherwise (logs, CI). Both go to stderr, so `--output json` stays parseable. A
+//! command that submits a job ends with [`finish`] (prints it, after `--wait`).
 
 use std::io::IsTerminal;
 
@@ -7,8 +8,38 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proxicloud_client::{Client, WaitOptions};
 use proxicloud_types::api::jobs::{JobDto, JobStatusDto};
 
-use super::Failure;
-use super::output::status_word;
+use super::output::{self, Format};
+use super::{CommandResult, Failure};
+
+/// Prints the job, after following it to its end with `--wait`.
+pub(super) async fn finish(
+    client: &Client,
+    job: JobDto,
+    wait: bool,
+    format: Format,
+) -> CommandResult {
+    let job = if wait {
+        match follow(client, &job).await {
+            Ok(job) => job,
+            Err(Failure::Job(job)) => {
+                print_job(&job, format)?;
+                return Err(Failure::Job(job));
+            }
+            Err(other) => return Err(other),
+        }
+    } else {
+        job
+    };
+    print_job(&job, format)
+}
+
+fn print_job(job: &JobDto, format: Format) -> CommandResult {
+    match format {
+        Format::Json => output::json(job)?,
+        Format::Table => output::job(job),
+    }
+    Ok(())
+}
 
 /// Waits for job `id` to end; `Err(Failure::Job)` unless it succeeded.
 pub async fn follow(client: &Client, job: &JobDto) -> Result<JobDto, Failure> {
@@ -30,7 +61,7 @@ pub async fn follow(client: &Client, job: &JobDto) -> Result<JobDto, Failure> {
                 .get(job.current_step as usize)
                 .map(|s| s.name.as_str())
                 .unwrap_or("");
-            let message = format!("{} {}: {step}", job.kind, status_word(job.status));
+            let message = format!("{} {}: {step}", job.kind, job.status.as_str());
             match &bar {
                 Some(bar) => {
                     bar.set_position(u64::from(job.progress));

@@ -6,8 +6,8 @@ use proxicloud_types::api::volumes::{
 };
 use uuid::Uuid;
 
-use super::instances::finish;
 use super::output::{self, Format, OutputArgs};
+use super::progress::finish;
 use super::{CommandResult, EXIT_CODES_HELP, connect};
 
 #[derive(Args)]

@@ -11,12 +11,23 @@ use crate::{GuestType, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum InstanceType {
     /// An LXC container.
     Lxc,
     /// A QEMU virtual machine.
     Vm,
+}
+
+impl InstanceType {
+    /// The name on the wire (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lxc => "lxc",
+            Self::Vm => "vm",
+        }
+    }
 }
 
 impl From<GuestType> for InstanceType {
@@ -289,4 +300,17 @@ pub struct ClusterUsageDto {
     pub memory_used_bytes: u64,
     /// Configured disk.
     pub disk_bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InstanceType;
+
+    /// `as_str` is what the CLI prints; it must be the name the API sends.
+    #[test]
+    fn instance_types_are_named_as_on_the_wire() {
+        for kind in [InstanceType::Lxc, InstanceType::Vm] {
+            assert_eq!(serde_json::json!(kind), kind.as_str());
+        }
+    }
 }

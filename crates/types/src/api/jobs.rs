@@ -8,6 +8,7 @@ use crate::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatusDto {
     /// Waiting for a worker (or for its `run_after` time).
@@ -23,6 +24,18 @@ pub enum JobStatusDto {
 }
 
 impl JobStatusDto {
+    /// The name on the wire (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
     /// Succeeded, failed or cancelled: the job will not change any more.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
@@ -39,6 +52,19 @@ pub enum StepStatusDto {
     Failed,
     /// Nothing to do (e.g. stopping an instance that is already stopped).
     Skipped,
+}
+
+impl StepStatusDto {
+    /// The name on the wire (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,4 +180,29 @@ pub struct JobListParams {
     /// `next_cursor` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JobStatusDto, StepStatusDto};
+
+    /// `as_str` is what the CLI prints; it must be the name the API sends.
+    #[test]
+    fn status_words_are_the_wire_names() {
+        use JobStatusDto as J;
+        for status in [
+            J::Queued,
+            J::Running,
+            J::Waiting,
+            J::Succeeded,
+            J::Failed,
+            J::Cancelled,
+        ] {
+            assert_eq!(serde_json::json!(status), status.as_str());
+        }
+        use StepStatusDto as S;
+        for status in [S::Pending, S::Running, S::Succeeded, S::Failed, S::Skipped] {
+            assert_eq!(serde_json::json!(status), status.as_str());
+        }
+    }
 }
