@@ -15,12 +15,14 @@
 //! created, no ownership changed, nothing started.
 
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
+
+use crate::files::write_atomic;
 
 const USER: &str = "proxicloud";
 const BINARY: &str = "usr/local/bin/proxicloud";
@@ -124,7 +126,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<()> {
     if config.exists() {
         println!("kept {}", config.display());
     } else {
-        write_new(&config, &config_file(args.listen), 0o640)?;
+        write_atomic(&config, config_file(args.listen).as_bytes(), 0o640)?;
         println!("wrote {}", config.display());
     }
     make_dir(&at(DATA_DIR), 0o700)?;
@@ -136,7 +138,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<()> {
     }
     let unit = at(UNIT);
     make_dir(unit.parent().expect("the unit has a directory"), 0o755)?;
-    replace(&unit, unit_file().as_bytes(), 0o644)?;
+    write_atomic(&unit, unit_file().as_bytes(), 0o644)?;
     println!("wrote {}", unit.display());
     if system && !args.no_start {
         systemctl(&["daemon-reload"])?;
@@ -259,7 +261,7 @@ fn install_binary(target: &Path) -> anyhow::Result<()> {
     }
     make_dir(target.parent().expect("the binary has a directory"), 0o755)?;
     let bytes = std::fs::read(&current).context("reading this binary")?;
-    replace(target, &bytes, 0o755)?;
+    write_atomic(target, &bytes, 0o755)?;
     println!("installed {}", target.display());
     Ok(())
 }
@@ -273,30 +275,6 @@ fn make_dir(dir: &Path, mode: u32) -> anyhow::Result<()> {
     // An existing directory gets the mode too (an older install, a hand-made one).
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("setting the mode of {}", dir.display()))
-}
-
-fn write_new(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    Ok(())
-}
-
-/// Written beside, then renamed over: a running binary or a reader never sees half.
-fn replace(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    let mut staging = path.as_os_str().to_owned();
-    staging.push(".new");
-    let staging = PathBuf::from(staging);
-    let _ = std::fs::remove_file(&staging);
-    write_new(&staging, "", mode)?;
-    std::fs::write(&staging, bytes).with_context(|| format!("writing {}", staging.display()))?;
-    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(mode))?;
-    std::fs::rename(&staging, path).with_context(|| format!("replacing {}", path.display()))
 }
 
 fn remove_file(path: &Path) -> anyhow::Result<()> {

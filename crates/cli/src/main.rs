@@ -4,6 +4,7 @@ mod admin;
 mod commands;
 mod config;
 mod demo;
+mod files;
 mod install;
 mod pve_sim;
 mod serve;

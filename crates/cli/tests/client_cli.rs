@@ -92,6 +92,15 @@ fn login_launch_wait_and_the_documented_exit_codes() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
+    let beside: Vec<_> = std::fs::read_dir(home.join("proxicloud"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        beside,
+        ["credentials.toml"],
+        "no temporary file left behind"
+    );
     let stored: toml::Table = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let token = stored["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("pc_"), "an API token, not a session");

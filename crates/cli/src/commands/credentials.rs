@@ -2,13 +2,13 @@
 //! `$XDG_CONFIG_HOME` or `~/.config`), written with mode 0600 because it holds an API
 //! token. `PROXICLOUD_URL` and `PROXICLOUD_TOKEN` override it (scripts, CI).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::Failure;
+use crate::files::write_atomic;
 
 #[derive(Serialize, Deserialize)]
 pub struct Credentials {
@@ -43,29 +43,13 @@ pub fn load() -> anyhow::Result<Option<Credentials>> {
     Ok(Some(credentials))
 }
 
-/// Writes the file readable by its owner only (a fresh file, then renamed over the
-/// old one, so the token is never in a file with wider permissions).
+/// Writes the file readable by its owner only (the token is never in a file with
+/// wider permissions).
 pub fn save(credentials: &Credentials) -> anyhow::Result<PathBuf> {
     let path = path()?;
     let dir = path.parent().expect("the path has a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let temp = dir.join(".credentials.toml.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&temp)
-        .with_context(|| format!("writing {}", temp.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // The mode above applies to a new file only.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(toml::to_string(credentials)?.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, &path).with_context(|| format!("writing {}", path.display()))?;
+    write_atomic(&path, toml::to_string(credentials)?.as_bytes(), 0o600)?;
     Ok(path)
 }
 
