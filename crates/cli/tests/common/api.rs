@@ -2,10 +2,10 @@
 //! the server's behaviour rather than the CLI's (those run the CLI itself). Blocking,
 //! untyped JSON: a test sees exactly what the server sent.
 
-use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -135,32 +135,34 @@ impl Api {
             .unwrap_or_else(|| panic!("no worker {name}"))
     }
 
-    /// Follows `/api/v1/events` on a thread; each event arrives as (kind, data).
+    /// Follows `/api/v1/events` on a thread, through the client the CLI uses (its SSE
+    /// parser is `eventsource-stream`); each event arrives as (kind, data). The stream
+    /// is open when this returns.
     pub fn events(&self) -> mpsc::Receiver<(String, Value)> {
-        let response = Client::builder()
-            .timeout(None)
-            .build()
-            .unwrap()
-            .get(format!("{}/api/v1/events", self.url))
-            .bearer_auth(&self.bearer)
-            .send()
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        let client = proxicloud_client::Client::new(&self.url, self.bearer.clone()).unwrap();
+        let (opened_tx, opened) = mpsc::channel();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut kind = String::new();
-            for line in BufReader::new(response).lines() {
-                let Ok(line) = line else { return };
-                if let Some(k) = line.strip_prefix("event:") {
-                    kind = k.trim().to_string();
-                } else if let Some(data) = line.strip_prefix("data:") {
-                    let data = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
-                    if tx.send((std::mem::take(&mut kind), data)).is_err() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut stream = match client.events(None).await {
+                    Ok(stream) => {
+                        opened_tx.send(Ok(())).unwrap();
+                        stream
+                    }
+                    Err(error) => return opened_tx.send(Err(error.to_string())).unwrap(),
+                };
+                while let Some(Ok(event)) = stream.next().await {
+                    if tx.send((event.kind, event.data)).is_err() {
                         return;
                     }
                 }
-            }
+            });
         });
+        opened.recv().unwrap().expect("the event stream opens");
         rx
     }
 }
