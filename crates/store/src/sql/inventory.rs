@@ -9,6 +9,7 @@ use super::connect::BeginWrite;
 use super::guests::{GUEST_COLUMNS, GuestRecord};
 use super::records::convert_all;
 use super::sync_plan::{self, LOCK_CLONE, LOCK_CREATE};
+use super::volumes::detach_from_guests;
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::Guest;
 use crate::repo::inventory::{
@@ -198,7 +199,9 @@ impl InventoryRepo for SqlStore {
             let plan = sync_plan::plan(&live, &snapshot.guests);
             let statements = SyncStatements {
                 replace_rows: std::mem::take(&mut replace_rows),
-                removals: plan.removed.chunks(ROWS_PER_STATEMENT).map(|ids| mark_removed(dialect, ids, at)).collect(),
+                removals: plan.removed.chunks(ROWS_PER_STATEMENT)
+                    .flat_map(|ids| [mark_removed(dialect, ids, at), detach_from_guests(dialect, ids, at)])
+                    .collect(),
                 upserts: plan.upserts.chunks(ROWS_PER_STATEMENT).map(|c| guest_upsert(dialect, c, cluster_id, at)).collect(),
             };
 

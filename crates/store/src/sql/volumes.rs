@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::args::{Arg, Sql};
 use super::codec::{from_db_int, to_db_int};
-use super::{DbId, SqlStore, found};
+use super::{DbId, Dialect, SqlStore, found};
 use crate::repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot, status};
 use crate::{Result, StoreError, Timestamp};
 
@@ -32,6 +33,20 @@ struct VolumeRecord {
     mount_path: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
+}
+
+/// Detaches every volume attached to one of `guest_ids`: an attachment ends with its
+/// guest (gone from Proxmox, or forgotten), key and mount path included.
+pub(super) fn detach_from_guests(dialect: Dialect, guest_ids: &[Uuid], at: Timestamp) -> Sql {
+    let mut sql = Sql::new(
+        dialect,
+        "UPDATE volumes SET attached_guest_id = NULL, attachment_key = NULL, \
+         mount_path = NULL, updated_at = ",
+    );
+    sql.bind(at).push(" WHERE attached_guest_id IN (");
+    sql.bind_list(guest_ids.iter().map(|id| Arg::from(*id)))
+        .push(")");
+    sql
 }
 
 impl TryFrom<VolumeRecord> for Volume {

@@ -241,3 +241,69 @@ pub async fn snapshots_have_unique_names_per_volume(store: Arc<dyn Store>) {
             .is_empty()
     );
 }
+
+/// An attachment ends with its guest, whether Proxmox no longer has it (the mirror
+/// marks it removed) or its row is forgotten (termination).
+pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let web = guest(100, GuestType::Lxc, "web", "running");
+    let db = guest(101, GuestType::Lxc, "db", "running");
+    store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![web.clone(), db.clone()]))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for vmid in [100, 101] {
+        let vmid = proxicloud_types::VmId::new(vmid).unwrap();
+        let row = store.guests().find_by_vmid(lab.id, vmid).await.unwrap();
+        ids.push(row.expect("mirrored").id);
+    }
+    let id_of = |name: &str| if name == "web" { ids[0] } else { ids[1] };
+    let now = Timestamp::now();
+    let mut volumes = Vec::new();
+    for (volume, guest_id) in [("a", id_of("web")), ("b", id_of("db"))] {
+        let volume = store
+            .volumes()
+            .insert(new_volume(lab.id, volume, Some(olga.id)))
+            .await
+            .unwrap();
+        let attachment = Attachment {
+            guest_id,
+            key: "mp0".into(),
+            mount_path: Some("/data".into()),
+        };
+        store
+            .volumes()
+            .attach(volume.id, &attachment, now)
+            .await
+            .unwrap();
+        volumes.push(volume.id);
+    }
+    // `web` is gone from Proxmox.
+    store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![db]))
+        .await
+        .unwrap();
+    let a = store.volumes().get(volumes[0]).await.unwrap();
+    assert_eq!(a.attachment, None, "detached with its removed guest");
+    assert!(a.updated_at >= now);
+    let b = store.volumes().get(volumes[1]).await.unwrap();
+    assert!(b.attachment.is_some(), "the other guest keeps its volume");
+    // `db` is forgotten; its volume can be attached elsewhere at once.
+    store.guests().delete(id_of("db")).await.unwrap();
+    assert_eq!(
+        store.volumes().get(volumes[1]).await.unwrap().attachment,
+        None
+    );
+    assert!(
+        store
+            .volumes()
+            .list_attached_to(id_of("db"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
