@@ -56,6 +56,66 @@ describe('console', () => {
     await context.close();
   });
 
+  test('the instance list keeps search, chips and order in the URL; counts follow the search; templates are apart', async () => {
+    const page = await env.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await signIn(page, env.server);
+    const all = await page.evaluate(async () => (await (await fetch('/api/v1/instances?limit=1000')).json()).items);
+    const templates = all.filter((i) => i.template);
+    const guests = all.filter((i) => !i.template);
+    assert.ok(templates.length > 0, 'the demo has VM templates');
+    const tagged = guests.find((i) => i.tags.length > 0);
+    assert.ok(tagged, 'the demo tags some guests');
+    const tag = tagged.tags[0];
+    // The table renders only the rows in view; aria-rowcount counts them all (+ the header).
+    const table = page.getByRole('table', { name: 'Instances' });
+    const rowsAre = (n) =>
+      page.waitForFunction((n) => document.querySelector('[role="table"][aria-label="Instances"]')?.getAttribute('aria-rowcount') === String(n + 1), n);
+    const renderedNames = () => table.locator('[role="cell"].name a').allTextContents();
+
+    await page.goto(env.server.url + '/instances');
+    await rowsAre(guests.length);
+    const templateNames = new Set(templates.map((i) => i.name));
+    assert.ok((await renderedNames()).every((name) => !templateNames.has(name)), 'no template is listed as an instance');
+
+    // The status counts are those of the rows the search lets through.
+    await page.getByLabel('Filter instances').fill(tagged.name);
+    const running = guests.filter((i) => i.name.toLowerCase().includes(tagged.name.toLowerCase()) && i.status === 'running').length;
+    await page.getByRole('group', { name: 'Status' }).getByRole('button', { name: new RegExp(`^running\\s*${running}$`) }).waitFor();
+
+    // A tag chip, a sort, and the search: all in the URL, all restored by a reload.
+    await page.getByLabel('Filter instances').fill('');
+    const tagChip = page.getByRole('group', { name: 'Tag' }).getByRole('button', { name: new RegExp(`^${tag}\\s*\\d+$`) });
+    await tagChip.click();
+    await table.getByRole('button', { name: 'Memory' }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'memory_bytes');
+    assert.deepEqual(new URL(page.url()).searchParams.getAll('tag'), [tag]);
+    const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+    const expected = guests
+      .filter((i) => i.tags.includes(tag))
+      .sort((a, b) => a.memory_bytes - b.memory_bytes || collator.compare(a.name, b.name))
+      .map((i) => i.name);
+    await rowsAre(expected.length);
+    const shown = await renderedNames();
+    assert.deepEqual(shown, expected.slice(0, shown.length));
+    await page.reload();
+    await rowsAre(expected.length);
+    assert.equal(await tagChip.getAttribute('aria-pressed'), 'true');
+    assert.equal(await table.locator('[role="columnheader"][aria-sort="ascending"]').textContent(), 'Memory▲');
+
+    // Into an instance and Back: the same list.
+    await table.getByRole('link', { name: expected[0], exact: true }).click();
+    await page.waitForURL(/\/instances\/[0-9a-f-]{36}/);
+    await page.goBack();
+    await rowsAre(expected.length);
+    assert.deepEqual(new URL(page.url()).searchParams.getAll('tag'), [tag]);
+
+    // Templates have their own view.
+    await page.getByRole('navigation', { name: 'Instance views' }).getByRole('link', { name: /^Templates/ }).click();
+    await rowsAre(templates.length);
+    assert.deepEqual((await renderedNames()).sort(), [...templateNames].sort());
+    await page.close();
+  });
+
   test('the layout works on a 360 px phone and "/" focuses search', async () => {
     const page = await env.browser.newPage({ viewport: { width: 360, height: 740 } });
     await signIn(page, env.server);

@@ -132,6 +132,7 @@ impl IntoDto for InstanceSummary {
         InstanceSummaryDto {
             total: self.total,
             by_status: self.by_status,
+            templates: self.templates,
             clusters: self.clusters.into_dto(),
             stale_since: self.freshness.stale_since(),
         }

@@ -184,7 +184,14 @@ async fn users_see_only_their_own_instances() {
     let alice_session = app.login_user(&alice).await;
     let bob_session = app.login_user(&bob).await;
 
-    let alices = items[0]["id"].as_str().unwrap().to_owned();
+    // An instance, not a template (the summary counts templates apart).
+    let alices = items
+        .iter()
+        .find(|i| i["template"] == json!(false))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let owner_path = format!("/api/v1/instances/{alices}/owner");
     let assign = |session: &Session, owner: Value| {
         app.request(Method::PUT, &owner_path)
@@ -249,11 +256,14 @@ async fn users_see_only_their_own_instances() {
     let everything = everything["items"].as_array().unwrap().clone();
     let (status, cache, all) = get(&sim, &admin, "/api/v1/instances/summary").await;
     assert_eq!((status, cache.as_deref()), (StatusCode::OK, Some("HIT")));
-    assert_eq!(all["total"], json!(SIM_GUESTS));
-    let running = everything
+    // Templates are images to launch from: counted apart, in no status or cluster total.
+    let (templates, guests): (Vec<_>, Vec<_>) = everything
         .iter()
-        .filter(|i| i["status"] == "running")
-        .count();
+        .partition(|i| i["template"] == json!(true));
+    assert!(!templates.is_empty(), "the simulator seeds VM templates");
+    assert_eq!(all["templates"], json!(templates.len()));
+    assert_eq!(all["total"], json!(guests.len()));
+    let running = guests.iter().filter(|i| i["status"] == "running").count();
     assert_eq!(all["by_status"]["running"], json!(running));
     let by_status_total: u64 = all["by_status"]
         .as_object()
@@ -261,12 +271,12 @@ async fn users_see_only_their_own_instances() {
         .values()
         .map(|n| n.as_u64().unwrap())
         .sum();
-    assert_eq!(by_status_total, SIM_GUESTS as u64);
+    assert_eq!(by_status_total, guests.len() as u64);
     let cluster = &all["clusters"][0];
     assert_eq!(all["clusters"].as_array().unwrap().len(), 1);
-    assert_eq!(cluster["instances"], json!(SIM_GUESTS));
+    assert_eq!(cluster["instances"], json!(guests.len()));
     assert_eq!(cluster["running"], json!(running));
-    let memory: u64 = everything
+    let memory: u64 = guests
         .iter()
         .map(|i| i["memory_bytes"].as_u64().unwrap())
         .sum();

@@ -12,9 +12,12 @@ const RUNNING: &str = "running";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSummary {
+    /// Instances, templates left out: a template is an image to launch from, not a
+    /// stopped guest, so it is counted apart and in no status or cluster total.
     pub total: u64,
     /// How many instances are in each status (`running`, `stopped`, …).
     pub by_status: BTreeMap<String, u64>,
+    pub templates: u64,
     /// Per cluster with visible instances, ordered by cluster id.
     pub clusters: Vec<ClusterUsage>,
     /// Stale when any of those clusters is, since the earliest outage.
@@ -46,8 +49,13 @@ pub(super) fn summarise(
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
     let mut clusters: HashMap<Uuid, ClusterUsage> = HashMap::new();
     let mut total = 0;
+    let mut templates = 0;
     for guest in index.matching(filter) {
         let observed = &guest.observed;
+        if observed.template {
+            templates += 1;
+            continue;
+        }
         total += 1;
         *by_status.entry(observed.status.clone()).or_default() += 1;
         let usage = clusters
@@ -74,6 +82,7 @@ pub(super) fn summarise(
     InstanceSummary {
         total,
         by_status,
+        templates,
         clusters,
         freshness,
     }

@@ -270,9 +270,12 @@ pub struct InstanceConfigDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceSummaryDto {
+    /// Instances, templates not included.
     pub total: u64,
-    /// Instances per status (`running`, `stopped`, …).
+    /// Instances per status (`running`, `stopped`, …); templates are in none.
     pub by_status: BTreeMap<String, u64>,
+    /// Templates (images to launch from), counted apart from the instances.
+    pub templates: u64,
     /// One entry per cluster with instances you may see.
     pub clusters: Vec<ClusterUsageDto>,
     /// Set while any of those clusters is unreachable: the earliest outage.
@@ -280,7 +283,8 @@ pub struct InstanceSummaryDto {
     pub stale_since: Option<Timestamp>,
 }
 
-/// What a cluster's instances (those you may see) are configured with and use.
+/// What a cluster's instances (those you may see, templates not included) are
+/// configured with and use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterUsageDto {

@@ -1120,7 +1120,10 @@ export interface components {
             /** @description `false` accepts any certificate: for labs only. */
             verify_tls?: boolean;
         };
-        /** @description What a cluster's instances (those you may see) are configured with and use. */
+        /**
+         * @description What a cluster's instances (those you may see, templates not included) are
+         *     configured with and use.
+         */
         ClusterUsageDto: {
             /** Format: uuid */
             cluster_id: string;
@@ -1414,7 +1417,7 @@ export interface components {
             stale_since?: string | null;
         };
         InstanceSummaryDto: {
-            /** @description Instances per status (`running`, `stopped`, …). */
+            /** @description Instances per status (`running`, `stopped`, …); templates are in none. */
             by_status: {
                 [key: string]: number;
             };
@@ -1425,7 +1428,15 @@ export interface components {
              * @description Set while any of those clusters is unreachable: the earliest outage.
              */
             stale_since?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Templates (images to launch from), counted apart from the instances.
+             */
+            templates: number;
+            /**
+             * Format: int64
+             * @description Instances, templates not included.
+             */
             total: number;
         };
         /** @enum {string} */

@@ -16,12 +16,18 @@ export interface InstanceFilter {
   text: string;
   statuses: ReadonlySet<string>;
   types: ReadonlySet<string>;
+  /** Any of these tags (none: all). */
+  tags: ReadonlySet<string>;
+  /** Templates are listed apart: they are images to launch from, not stopped guests. */
+  templates: boolean;
 }
 
 /** Does `instance` match the search text (name, node, vmid, IP, tags) and chips? */
 export function matches(instance: Instance, filter: InstanceFilter, needle: string): boolean {
+  if (instance.template !== filter.templates) return false;
   if (filter.statuses.size > 0 && !filter.statuses.has(shownStatus(instance))) return false;
   if (filter.types.size > 0 && !filter.types.has(instance.type)) return false;
+  if (filter.tags.size > 0 && !instance.tags.some((tag) => filter.tags.has(tag))) return false;
   if (needle === '') return true;
   return (
     instance.name.toLowerCase().includes(needle) ||
@@ -87,4 +93,26 @@ export function countByStatus(instances: readonly Instance[]): Map<string, numbe
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
   return counts;
+}
+
+/** How many instances carry each tag. */
+export function countByTag(instances: readonly Instance[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const instance of instances) {
+    for (const tag of instance.tags) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Each chip group's counts over the rows every *other* filter lets through, so a
+ * count says how many rows pressing that chip would show (typing "web" makes the
+ * status counts those of the web instances).
+ */
+export function chipCounts(instances: readonly Instance[], filter: InstanceFilter) {
+  const none: ReadonlySet<string> = new Set();
+  return {
+    statuses: countByStatus(filterInstances(instances, { ...filter, statuses: none })),
+    tags: countByTag(filterInstances(instances, { ...filter, tags: none })),
+  };
 }
