@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::args::Sql;
 use super::connect::BeginWrite;
-use super::jobs::push_held_by;
+use super::jobs::{NOT_HELD, push_held_by};
 use super::records::{JOB_COLUMNS, JobRecord, convert_all};
 use super::{DbId, SqlStore};
 use crate::repo::jobs::{Job, JobOutcome, JobStatus};
@@ -87,8 +87,7 @@ impl SqlStore {
             tx.commit().await?;
             record
         });
-        self.found_or_stale(id, record, "job is not running under this worker")
-            .await
+        self.found_or_stale(id, record, NOT_HELD).await
     }
 
     pub(super) async fn park_job(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
@@ -115,8 +114,7 @@ impl SqlStore {
             tx.commit().await?;
             record
         });
-        self.found_or_stale(id, record, "job is not running under this worker")
-            .await
+        self.found_or_stale(id, record, NOT_HELD).await
     }
 
     pub(super) async fn cancel_tree(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job> {
@@ -172,21 +170,6 @@ impl SqlStore {
             record
         });
         record.ok_or(StoreError::NotFound)?.try_into()
-    }
-
-    /// A guarded update's row, or why there is none: a missing job (`NotFound`) or one
-    /// in the wrong state (`Stale`).
-    async fn found_or_stale(
-        &self,
-        id: Uuid,
-        record: Option<JobRecord>,
-        stale: &'static str,
-    ) -> Result<Job> {
-        match record {
-            Some(record) => record.try_into(),
-            None if self.job_record(id).await?.is_some() => Err(StoreError::Stale(stale)),
-            None => Err(StoreError::NotFound),
-        }
     }
 }
 

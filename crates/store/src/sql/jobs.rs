@@ -41,6 +41,18 @@ impl SqlStore {
         let record: Option<JobRecord> = on_writer!(&self.db, pool => {
             bind_args!(sqlx::query_as(&text), args).fetch_optional(pool).await?
         });
+        self.found_or_stale(id, record, stale).await
+    }
+
+    /// A guarded update's row, or why there is none: a missing job (`NotFound`) or one
+    /// in the wrong state (`Stale`). For updates that need more than one statement
+    /// (in a transaction) and so cannot go through [`Self::guarded_update`].
+    pub(super) async fn found_or_stale(
+        &self,
+        id: Uuid,
+        record: Option<JobRecord>,
+        stale: &'static str,
+    ) -> Result<Job> {
         match record {
             Some(record) => record.try_into(),
             None if self.job_record(id).await?.is_some() => Err(StoreError::Stale(stale)),
@@ -48,6 +60,9 @@ impl SqlStore {
         }
     }
 }
+
+/// Why a worker-side update (guarded by [`push_held_by`]) changed nothing.
+pub(super) const NOT_HELD: &str = "job is not running under this worker";
 
 #[async_trait]
 impl JobRepo for SqlStore {
@@ -234,8 +249,7 @@ impl JobRepo for SqlStore {
         sql.push(", lease_until = ").bind(now + lease);
         sql.push(", updated_at = ").bind(now);
         push_held_by(&mut sql, id, worker_id);
-        self.guarded_update(id, sql, "job is not running under this worker")
-            .await
+        self.guarded_update(id, sql, NOT_HELD).await
     }
 
     async fn finish(
@@ -276,8 +290,7 @@ impl JobRepo for SqlStore {
         );
         sql.push(", updated_at = ").bind(now);
         push_held_by(&mut sql, id, worker_id);
-        self.guarded_update(id, sql, "job is not running under this worker")
-            .await
+        self.guarded_update(id, sql, NOT_HELD).await
     }
 }
 
