@@ -1,6 +1,7 @@
 // What every spec file shares: one `proxicloud serve --demo` and one browser for the
 // whole file, signing in through the login form, and an API token for set-up calls.
 import { after, before } from 'node:test';
+import { apiCall, apiRequest } from './api.mjs';
 import { launchBrowser } from './browser.mjs';
 import { ADMIN_PASSWORD, startProxicloud } from './server.mjs';
 
@@ -41,13 +42,8 @@ export async function signIn(page, server, { username = 'admin', password = ADMI
 
 /** Logs in through the API: the status, and the access token when it succeeded. */
 export async function apiLogin(server, { username = 'admin', password = ADMIN_PASSWORD } = {}) {
-  const response = await fetch(server.url + '/api/v1/auth/login', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  const text = await response.text();
-  return { status: response.status, accessToken: response.ok ? JSON.parse(text).access_token : undefined };
+  const { status, ok, body } = await apiRequest(server, 'POST', '/api/v1/auth/login', { body: { username, password } });
+  return { status, accessToken: ok ? body.access_token : undefined };
 }
 
 /** An access token for API calls (the admin's by default); throws if the login is refused. */
@@ -59,6 +55,6 @@ export async function apiToken(server, credentials) {
 
 /** The demo cluster is the simulator: its address is where its /sim controls live. */
 export async function demoSimUrl(server, token) {
-  const response = await fetch(server.url + '/api/v1/clusters', { headers: { Authorization: `Bearer ${token}` } });
-  return (await response.json()).items.find((c) => c.name === 'demo').addresses[0];
+  const clusters = await apiCall(server, 'GET', '/api/v1/clusters', { token });
+  return clusters.items.find((c) => c.name === 'demo').addresses[0];
 }

@@ -3,6 +3,7 @@
 // sortable tables, and what a readonly user may not see. Screenshots of each page.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { apiRequest } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { startPveSim } from '../lib/pve-sim.mjs';
 import { apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
@@ -16,14 +17,8 @@ const env = useServerAndBrowser(async ({ server }) => {
   bearer = await apiToken(server);
 });
 
-/** A JSON API call; `token` is a bearer (access token) or null. */
-async function call(method, path, token, body) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(env.server.url + path, { method, headers, body: body && JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+/** A JSON API call, whatever its answer; `token` is a bearer (access token) or null. */
+const call = (method, path, token, body) => apiRequest(env.server, method, path, { token, body });
 
 const nav = (page) => page.getByRole('navigation', { name: 'Main' });
 const testResult = (page, name) => page.getByRole('status', { name: `Connection test of ${name}` });

@@ -6,6 +6,7 @@
 // unreachable cluster makes only its own instances stale.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { apiCall } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
@@ -17,16 +18,8 @@ const env = useServerAndBrowser(async ({ server }) => {
   admin = await apiToken(server);
 });
 
-async function call(method, path, body, token = admin) {
-  const response = await fetch(env.server.url + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: body && JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+/** A JSON API call that must succeed, as the admin unless `token` says otherwise. */
+const call = (method, path, body, token = admin) => apiCall(env.server, method, path, { token, body });
 
 const createUser = async (username, role) => (await call('POST', '/api/v1/users', { username, role, password: PASSWORD })).user;
 const nav = (page) => page.getByRole('navigation', { name: 'Main' });

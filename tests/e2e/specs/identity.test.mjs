@@ -2,6 +2,7 @@
 // log (admin), with screenshots.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { apiRequest } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { apiLogin, apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
@@ -32,7 +33,7 @@ describe('identity', () => {
     await screenshot(page, 'tokens-created');
 
     // The secret really authenticates.
-    const me = await fetch(env.server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
+    const me = await apiRequest(env.server, 'GET', '/api/v1/auth/me', { token: secret });
     assert.equal(me.status, 200);
 
     // Once dismissed, the secret is gone for good, also after a reload.
@@ -55,7 +56,7 @@ describe('identity', () => {
     await page.getByRole('row', { name: /ci-e2e.*revoked/ }).waitFor();
     await screenshot(page, 'tokens');
 
-    const refused = await fetch(env.server.url + '/api/v1/auth/me', { headers: { Authorization: `Bearer ${secret}` } });
+    const refused = await apiRequest(env.server, 'GET', '/api/v1/auth/me', { token: secret });
     assert.equal(refused.status, 401);
     await page.close();
   });
@@ -118,10 +119,9 @@ describe('identity', () => {
     // 55 audited actions: more than one page of 50.
     const bearer = await apiToken(env.server);
     for (let i = 0; i < 55; i += 1) {
-      const created = await fetch(env.server.url + '/api/v1/tokens', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` },
-        body: JSON.stringify({ name: `audit-${i}`, expires_in_days: 1 }),
+      const created = await apiRequest(env.server, 'POST', '/api/v1/tokens', {
+        token: bearer,
+        body: { name: `audit-${i}`, expires_in_days: 1 },
       });
       assert.equal(created.status, 201);
     }

@@ -5,6 +5,7 @@
 // page and tab.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { apiCall } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { simControl } from '../lib/pve-sim.mjs';
 import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
@@ -19,17 +20,8 @@ const env = useServerAndBrowser(async ({ server }) => {
   simUrl = await demoSimUrl(server, token);
 });
 
-/** The API as the admin, with a bearer token. */
-async function api(method, path, body) {
-  const response = await fetch(env.server.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+/** The API as the admin; the call must succeed. */
+const api = (method, path, body) => apiCall(env.server, method, path, { token, body });
 
 /** A `/sim/…` fault-injection call (self-signed certificate). */
 async function eventually(what, probe, timeout = WAIT) {

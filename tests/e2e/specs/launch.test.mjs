@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { apiCall } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { simControl } from '../lib/pve-sim.mjs';
 import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
@@ -210,10 +211,8 @@ describe('launch wizard', () => {
 
   test('a name another instance of the cluster has is refused next to the field', async () => {
     const token = await apiToken(env.server);
-    const listed = await fetch(env.server.url + '/api/v1/instances?limit=1&sort=name', {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    const taken = (await listed.json()).items[0].name;
+    const listed = await apiCall(env.server, 'GET', '/api/v1/instances?limit=1&sort=name', { token });
+    const taken = listed.items[0].name;
     const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, env.server);
     await page.goto(env.server.url + '/launch');
