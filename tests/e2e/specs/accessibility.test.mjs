@@ -43,6 +43,7 @@ const PAGES = [
   ['/settings', 'Global settings'],
   ['/users', 'Users'],
   ['/tokens', 'API tokens'],
+  ['/account', 'Your account'],
   ['/audit', 'Audit log'],
 ];
 

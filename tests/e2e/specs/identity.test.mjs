@@ -76,10 +76,20 @@ describe('identity', () => {
     assert.match(await row.textContent(), /enabled/);
     assert.equal((await apiLogin(env.server, { username: 'alice', password: 'alice-initial-pw-1' })).status, 200);
 
+    // A role change asks first; Cancel sends nothing and the select keeps the role.
+    const patches = [];
+    page.on('request', (r) => r.method() === 'PATCH' && r.url().includes('/api/v1/users/') && patches.push(r.url()));
+    await page.getByLabel('Role of alice').selectOption('readonly');
+    assert.match(await page.getByRole('dialog').textContent(), /Make “alice” readonly\?.*only look/s);
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.getByLabel('Role of alice').inputValue(), 'operator');
+    assert.equal(patches.length, 0, 'Cancel changes nothing');
     // Listen before the change: the response can arrive before a later listener exists.
     const patched = page.waitForResponse((r) => r.url().includes('/api/v1/users/') && r.request().method() === 'PATCH');
     await page.getByLabel('Role of alice').selectOption('readonly');
+    await page.getByRole('dialog').getByRole('button', { name: 'Make readonly' }).click();
     await patched;
+    assert.equal(patches.length, 1);
     await page.reload();
     assert.equal(await page.getByLabel('Role of alice').inputValue(), 'readonly', 'the role change was saved');
 
@@ -112,7 +122,43 @@ describe('identity', () => {
     await signIn(alicePage, env.server, { username: 'alice', password: generated });
     await nav(alicePage).getByRole('link', { name: 'API tokens' }).waitFor();
     assert.equal(await nav(alicePage).getByRole('link', { name: 'Users' }).count(), 0);
+
+    // She changes her own password from the user menu: a wrong current one is named at its field.
+    await alicePage.getByRole('button', { name: /alice/ }).click();
+    await alicePage.getByRole('menuitem', { name: 'Change password' }).click();
+    await alicePage.getByRole('heading', { name: 'Your account' }).waitFor();
+    assert.match(await alicePage.getByRole('region', { name: 'Who you are' }).textContent(), /readonly.*cannot change them/s);
+    const chosen = 'alice-chosen-password-2';
+    await alicePage.getByLabel('Current password').fill('not-her-password');
+    await alicePage.getByLabel('New password', { exact: true }).fill(chosen);
+    await alicePage.getByLabel('New password again').fill(chosen);
+    await alicePage.getByRole('button', { name: 'Change password' }).click();
+    await alicePage.locator('.problem').first().waitFor();
+    assert.equal((await apiLogin(env.server, { username: 'alice', password: generated })).status, 200, 'nothing changed');
+    await alicePage.getByLabel('Current password').fill(generated);
+    await alicePage.getByRole('button', { name: 'Change password' }).click();
+    await alicePage.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    assert.notEqual((await apiLogin(env.server, { username: 'alice', password: generated })).status, 200, 'the old password stops working');
+    assert.equal((await apiLogin(env.server, { username: 'alice', password: chosen })).status, 200);
+    await alicePage.reload();
+    await alicePage.getByRole('heading', { name: 'Your account' }).waitFor();
+    await screenshot(alicePage, 'account');
     await context.close();
+
+    // The admin deletes her, after typing her name.
+    const adminPage = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(adminPage, env.server);
+    await nav(adminPage).getByRole('link', { name: 'Users' }).click();
+    await adminPage.getByRole('button', { name: 'Delete alice' }).click();
+    assert.match(await adminPage.getByRole('dialog').textContent(), /instances they own stay, unowned/);
+    const confirm = adminPage.getByRole('dialog').getByRole('button', { name: 'Delete user' });
+    assert.ok(await confirm.isDisabled(), 'not before the name is typed');
+    await adminPage.getByRole('dialog').getByLabel('Name to confirm').fill('alice');
+    await confirm.click();
+    await adminPage.getByRole('dialog').waitFor({ state: 'detached' });
+    assert.equal(await adminPage.getByRole('row', { name: /alice/ }).count(), 0);
+    assert.notEqual((await apiLogin(env.server, { username: 'alice', password: chosen })).status, 200, 'a deleted user cannot sign in');
+    await adminPage.close();
   });
 
   test('the audit log filters, pages through entries and exports the same filter as CSV', async () => {

@@ -30,6 +30,7 @@ export const NAV: NavGroup[] = [
     items: [
       { label: 'Users', href: '/users', adminOnly: true },
       { label: 'API tokens', href: '/tokens' },
+      { label: 'Your account', href: '/account' },
     ],
   },
   {

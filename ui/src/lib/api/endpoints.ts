@@ -105,6 +105,12 @@ export const changeRole = (id: string, role: Role) =>
 export const setUserEnabled = (id: string, enabled: boolean) =>
   post<User>(`${userPath(id)}/${enabled ? 'enable' : 'disable'}`);
 
+export const deleteUser = (id: string) => request<void>(userPath(id), { method: 'DELETE' }).then(() => undefined);
+
+/** Ends every other session of the caller; this one is renewed (new cookies). */
+export const changeOwnPassword = (currentPassword: string, newPassword: string) =>
+  post<unknown>('/api/v1/me/password', { current_password: currentPassword, new_password: newPassword }).then(() => undefined);
+
 /** A generated password, returned once. */
 export const resetPassword = (id: string) => post<UserWithPassword>(`${userPath(id)}/reset-password`, {});
 
