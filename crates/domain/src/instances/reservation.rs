@@ -14,7 +14,7 @@ use super::unique_name::guests_named;
 use crate::jobs::{JobRun, StepError};
 
 /// vmids tried before giving up on a crowded cluster.
-const MAX_VMID_ATTEMPTS: u32 = 64;
+pub(crate) const MAX_VMID_ATTEMPTS: u32 = 64;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 
@@ -154,7 +154,7 @@ pub(super) async fn replace(
 }
 
 /// The first vmid after `vmid` that Proxmox reports free.
-async fn next_free_after(pve: &dyn Pve, vmid: VmId) -> Result<VmId, StepError> {
+pub(crate) async fn next_free_after(pve: &dyn Pve, vmid: VmId) -> Result<VmId, StepError> {
     let mut candidate = vmid.get();
     for _ in 0..MAX_VMID_ATTEMPTS {
         candidate += 1;

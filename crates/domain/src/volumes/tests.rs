@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use proxicloud_store::{JobStatus, Uuid};
+use proxicloud_pve::{GuestType, VmId};
+use proxicloud_store::{GuestReservation, JobActor, JobStatus, NewJob, Timestamp, Uuid};
 
 use super::{CreateVolume, VolumeService};
 use crate::instances::tests::world::World;
@@ -60,4 +61,59 @@ async fn a_crash_at_any_checkpoint_of_a_volume_create_makes_one_holder() {
         crash_at += 1;
     }
     assert!(crash_at > 3, "the crash points were tried ({crash_at})");
+}
+
+/// An instance's guest reservation holds a vmid before Proxmox knows it (its create
+/// job has not run yet): the holder container takes the next one.
+#[tokio::test]
+async fn a_holder_never_takes_a_vmid_an_instance_reserved() {
+    let world = World::new().await;
+    let mut later = NewJob::new(
+        "instance.create",
+        JobActor::User(world.alice.user_id),
+        vec![],
+    );
+    later.run_after = Some(Timestamp::now() + Duration::from_secs(3600));
+    let job = world.store.jobs().create(later).await.unwrap().job;
+    let reserved = VmId::new(100).unwrap();
+    world
+        .store
+        .guests()
+        .reserve(GuestReservation {
+            id: Uuid::now_v7(),
+            cluster_id: world.cluster_id,
+            vmid: reserved,
+            node: "pve1".into(),
+            kind: GuestType::Lxc,
+            name: "web".into(),
+            owner_id: world.alice.user_id,
+            job_id: job.id,
+            cpus: 1.0,
+            maxmem: 1 << 29,
+            maxdisk: 1 << 33,
+        })
+        .await
+        .unwrap();
+    let service = VolumeService::new(world.store.clone(), world.queue.clone());
+    let (volume, submitted) = service
+        .create(&world.alice, create_request(&world))
+        .await
+        .unwrap();
+    let engine = world.engine().await;
+    let job = world.finished(submitted.job.id).await;
+    engine.shutdown().await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    let holder = world
+        .store
+        .volumes()
+        .get(volume.id)
+        .await
+        .unwrap()
+        .holder_vmid;
+    assert_eq!(
+        holder,
+        Some(101),
+        "the reserved vmid {reserved} is passed over"
+    );
+    assert!(world.pve.guests().contains_key(&101));
 }

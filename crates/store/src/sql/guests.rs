@@ -7,14 +7,14 @@ use super::args::Sql;
 use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::records::convert_all;
-use super::volumes::detach_from_guests;
+use super::volumes::{HOLDERS_AT, detach_from_guests, lock_vmids_sql};
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::{
     Guest, GuestAddresses, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter,
     STATUS_CREATING,
 };
 use crate::repo::inventory::GuestObservation;
-use crate::{Page, PageRequest, Result, StoreError, Timestamp};
+use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
 
 pub(crate) const GUEST_COLUMNS: &str = "id, cluster_id, vmid, node, kind, name, status, cpus, maxmem, mem, \
      maxdisk, disk, uptime, template, lock, tags, owner_id, managed, created_by_job, created_at, seen_at, removed_at, \
@@ -275,8 +275,19 @@ impl GuestRepo for SqlStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, 0, 0, FALSE, $11, TRUE, $12, $13) \
              RETURNING {GUEST_COLUMNS}"
         );
+        let lock = lock_vmids_sql(self.dialect());
         let record: GuestRecord = on_writer!(&self.db, pool => {
-            sqlx::query_as(&sql)
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(&lock).bind(DbId(r.cluster_id)).fetch_optional(&mut *tx).await?;
+            let holders: i64 = sqlx::query_scalar(HOLDERS_AT)
+                .bind(DbId(r.cluster_id))
+                .bind(i64::from(r.vmid.get()))
+                .fetch_one(&mut *tx)
+                .await?;
+            if holders > 0 {
+                return Err(StoreError::Conflict { constraint: constraints::GUEST_VMID.to_owned() });
+            }
+            let record = sqlx::query_as(&sql)
                 .bind(DbId(r.id))
                 .bind(DbId(r.cluster_id))
                 .bind(i64::from(r.vmid.get()))
@@ -290,8 +301,10 @@ impl GuestRepo for SqlStore {
                 .bind(DbId(r.owner_id))
                 .bind(DbId(r.job_id))
                 .bind(Timestamp::now())
-                .fetch_one(pool)
-                .await?
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            record
         });
         self.note_guest_write();
         record.try_into()

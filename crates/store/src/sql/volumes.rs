@@ -5,9 +5,10 @@ use uuid::Uuid;
 
 use super::args::{Arg, Sql};
 use super::codec::{from_db_int, to_db_int};
+use super::connect::BeginWrite;
 use super::{DbId, Dialect, SqlStore, found};
 use crate::repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot, status};
-use crate::{Result, StoreError, Timestamp};
+use crate::{Result, StoreError, Timestamp, constraints};
 
 const VOLUME_COLUMNS: &str = "id, cluster_id, node, storage, name, size_bytes, status, \
      holder_vmid, volid, error, owner_id, attached_guest_id, attachment_key, mount_path, \
@@ -34,6 +35,21 @@ struct VolumeRecord {
     created_at: Timestamp,
     updated_at: Timestamp,
 }
+
+/// A cluster's vmids are handed out from two tables: guest reservations (instances)
+/// and holder containers (volumes), each unique on its own. Both writers take this
+/// lock on the cluster's row first (SQLite's writer is already alone) and check the
+/// other table, so a vmid is held by one of them at most.
+pub(super) fn lock_vmids_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT id FROM clusters WHERE id = $1{}",
+        dialect.for_update()
+    )
+}
+
+/// Holders at a vmid of a cluster (`$1`, `$2`).
+pub(super) const HOLDERS_AT: &str =
+    "SELECT count(*) FROM volumes WHERE cluster_id = $1 AND holder_vmid = $2";
 
 /// Detaches every volume attached to one of `guest_ids`: an attachment ends with its
 /// guest (gone from Proxmox, or forgotten), key and mount path included.
@@ -168,17 +184,36 @@ impl VolumeRepo for SqlStore {
     }
 
     async fn set_holder(&self, id: Uuid, holder_vmid: u32, now: Timestamp) -> Result<()> {
+        let cluster = "SELECT cluster_id FROM volumes WHERE id = $1";
+        let reserved = "SELECT count(*) FROM guests \
+                        WHERE cluster_id = $1 AND vmid = $2 AND removed_at IS NULL";
         let sql = "UPDATE volumes SET holder_vmid = $2, updated_at = $3 WHERE id = $1";
-        let updated = on_writer!(&self.db, pool => {
+        let lock = lock_vmids_sql(self.dialect());
+        on_writer!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let cluster_id: Option<DbId> =
+                sqlx::query_scalar(cluster).bind(DbId(id)).fetch_optional(&mut *tx).await?;
+            let Some(cluster_id) = cluster_id else {
+                return Err(StoreError::NotFound);
+            };
+            sqlx::query(&lock).bind(cluster_id).fetch_optional(&mut *tx).await?;
+            let guests: i64 = sqlx::query_scalar(reserved)
+                .bind(cluster_id)
+                .bind(i64::from(holder_vmid))
+                .fetch_one(&mut *tx)
+                .await?;
+            if guests > 0 {
+                return Err(StoreError::Conflict { constraint: constraints::VOLUME_HOLDER.to_owned() });
+            }
             sqlx::query(sql)
                 .bind(DbId(id))
                 .bind(i64::from(holder_vmid))
                 .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        found(updated)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     async fn set_ready(&self, id: Uuid, volid: &str, now: Timestamp) -> Result<()> {

@@ -142,6 +142,7 @@ conformance_tests! {
         volumes_go_from_creating_to_available_and_list_per_owner,
         attachments_are_exclusive_and_end_with_the_guest_row,
         a_guest_gone_or_forgotten_leaves_its_volumes_detached,
+        a_vmid_goes_to_a_guest_reservation_or_a_holder_not_both,
         snapshots_have_unique_names_per_volume,
     ],
 }

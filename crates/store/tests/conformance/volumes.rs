@@ -307,3 +307,53 @@ pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dy
             .is_empty()
     );
 }
+
+/// Instances' guest reservations and volumes' holder containers take their vmids
+/// from one range: a vmid either holds is refused to the other, in its cluster.
+pub async fn a_vmid_goes_to_a_guest_reservation_or_a_holder_not_both(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let now = Timestamp::now();
+    store
+        .guests()
+        .reserve(reservation(&*store, lab.id, 5000, olga.id).await)
+        .await
+        .unwrap();
+    let data = store
+        .volumes()
+        .insert(new_volume(lab.id, "data", None))
+        .await
+        .unwrap();
+    let clash = store.volumes().set_holder(data.id, 5000, now).await;
+    assert!(
+        matches!(&clash, Err(StoreError::Conflict { constraint }) if constraint == constraints::VOLUME_HOLDER),
+        "{clash:?}"
+    );
+    store
+        .volumes()
+        .set_holder(data.id, 5001, now)
+        .await
+        .unwrap();
+    let clash = store
+        .guests()
+        .reserve(reservation(&*store, lab.id, 5001, olga.id).await)
+        .await;
+    assert!(
+        matches!(&clash, Err(StoreError::Conflict { constraint }) if constraint == constraints::GUEST_VMID),
+        "{clash:?}"
+    );
+    // Another cluster's vmids are its own.
+    let other = cluster(&*store, "other").await;
+    store
+        .guests()
+        .reserve(reservation(&*store, other.id, 5001, olga.id).await)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .volumes()
+            .set_holder(uuid::Uuid::now_v7(), 5002, now)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}

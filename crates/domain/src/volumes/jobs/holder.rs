@@ -12,7 +12,7 @@ use proxicloud_store::{StoreError, Volume};
 
 use super::pve_ops::{guest_exists, holder_name, holder_of, marker, node_name, smallest_template};
 use super::{VolumeHandler, VolumeJob, kinds};
-use crate::instances::{SnapshotAction, run_snapshot_action};
+use crate::instances::{MAX_VMID_ATTEMPTS, SnapshotAction, next_free_after, run_snapshot_action};
 use crate::jobs::pve_task::{Presence, inspect, recorded_task, resume_task, start_and_wait};
 use crate::jobs::{JobRun, StepError};
 use crate::volumes::rules::{self, GIB, HOLDER_KEY, HOLDER_ROOTFS_GIB, HOLDER_TAG};
@@ -33,24 +33,7 @@ impl VolumeHandler {
         let node = node_name(volume)?;
         let vmid = match volume.holder_vmid {
             Some(vmid) => VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?,
-            None => {
-                let vmid = pve.next_id(None).await?;
-                match self
-                    .store
-                    .volumes()
-                    .set_holder(volume.id, vmid.get(), run.now())
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict { .. }) => {
-                        return Err(StepError::Transient(format!(
-                            "vmid {vmid} was taken meanwhile"
-                        )));
-                    }
-                    Err(error) => return Err(error.into()),
-                }
-                vmid
-            }
+            None => self.reserve_holder_vmid(run, pve, volume).await?,
         };
         let source = match clone {
             true => Some(self.clone_source(params).await?),
@@ -143,6 +126,33 @@ impl VolumeHandler {
             pve.create_lxc(&node, &request).await?.upid
         };
         start_and_wait(run, pve, upid).await
+    }
+
+    /// A vmid Proxmox calls free that neither another holder nor an instance's guest
+    /// reservation (not on Proxmox yet) holds: the store refuses those, and the next
+    /// free one is tried.
+    async fn reserve_holder_vmid(
+        &self,
+        run: &JobRun<'_>,
+        pve: &dyn Pve,
+        volume: &Volume,
+    ) -> Result<VmId, StepError> {
+        let mut vmid = pve.next_id(None).await?;
+        for _ in 0..MAX_VMID_ATTEMPTS {
+            match self
+                .store
+                .volumes()
+                .set_holder(volume.id, vmid.get(), run.now())
+                .await
+            {
+                Ok(()) => return Ok(vmid),
+                Err(StoreError::Conflict { .. }) => vmid = next_free_after(pve, vmid).await?,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StepError::Transient(
+            "no free vmid found for the holder container".into(),
+        ))
     }
 
     pub(super) async fn clone_source(
