@@ -109,10 +109,10 @@ impl InstanceService {
         idempotency_key: Option<&str>,
     ) -> DomainResult<Launched> {
         caller.require_create()?;
-        if let Some((submitted, params)) = self.earlier_job(caller, idempotency_key).await? {
-            let plan: Option<CreatePlan> = serde_json::from_value(params).ok();
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
+            let plan: Option<CreatePlan> = serde_json::from_value(earlier.params).ok();
             return Ok(Launched {
-                submitted,
+                submitted: earlier.submitted,
                 instance: plan.and_then(|plan| {
                     Some(InstanceRef {
                         id: plan.instance_id?,
@@ -201,9 +201,9 @@ impl InstanceService {
         idempotency_key: Option<&str>,
     ) -> DomainResult<Queued> {
         let guest = self.manageable(caller, id).await?;
-        if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
             return Ok(Queued {
-                submitted: earlier,
+                submitted: earlier.submitted,
                 instance: InstanceRef::of(&guest),
             });
         }
@@ -233,9 +233,9 @@ impl InstanceService {
         idempotency_key: Option<&str>,
     ) -> DomainResult<Queued> {
         let guest = self.manageable(caller, id).await?;
-        if let Some((earlier, _)) = self.earlier_job(caller, idempotency_key).await? {
+        if let Some(earlier) = self.earlier_job(caller, idempotency_key).await? {
             return Ok(Queued {
-                submitted: earlier,
+                submitted: earlier.submitted,
                 instance: InstanceRef::of(&guest),
             });
         }
@@ -347,12 +347,11 @@ impl InstanceService {
 
     /// A retried request (same idempotency key) gets its first job back without being
     /// validated again — the world has changed since (the first job used the space).
-    /// With the job's parameters.
     async fn earlier_job(
         &self,
         caller: &Principal,
         key: Option<&str>,
-    ) -> DomainResult<Option<(Submitted, serde_json::Value)>> {
+    ) -> DomainResult<Option<EarlierJob>> {
         let Some(key) = key else { return Ok(None) };
         check_idempotency_key(key)?;
         let filter = JobFilter {
@@ -369,12 +368,18 @@ impl InstanceService {
             .items
             .iter()
             .find(|job| job.idempotency_key.as_deref() == Some(key))
-            .map(|job| {
-                let submitted = Submitted {
+            .map(|job| EarlierJob {
+                submitted: Submitted {
                     job: job.into(),
                     created: false,
-                };
-                (submitted, job.params.clone())
+                },
+                params: job.params.clone(),
             }))
     }
+}
+
+/// The job a retried request gets back, with the parameters it was queued with.
+struct EarlierJob {
+    submitted: Submitted,
+    params: serde_json::Value,
 }

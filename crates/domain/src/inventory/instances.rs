@@ -146,8 +146,14 @@ pub struct InstanceDirectory {
     rebuilding: tokio::sync::Mutex<()>,
 }
 
-/// Each cluster's name and health.
-type HealthByCluster = Arc<HashMap<Uuid, (String, ClusterHealth)>>;
+/// Each cluster's name and health, by cluster id.
+type HealthByCluster = Arc<HashMap<Uuid, ClusterState>>;
+
+/// What the instance views need of a cluster: its name and how current its mirror is.
+struct ClusterState {
+    name: String,
+    health: ClusterHealth,
+}
 
 impl InstanceDirectory {
     pub fn new(store: Arc<dyn Store>, events: Arc<EventBus>) -> Self {
@@ -231,7 +237,7 @@ impl InstanceDirectory {
             |cluster| {
                 health
                     .get(&cluster)
-                    .map(|(name, _)| name.clone())
+                    .map(|cluster| cluster.name.clone())
                     .unwrap_or_default()
             },
         ))
@@ -350,7 +356,13 @@ impl InstanceDirectory {
         let health: HealthByCluster = Arc::new(
             clusters
                 .into_iter()
-                .map(|c| (c.id, (c.config.name, c.health)))
+                .map(|c| {
+                    let state = ClusterState {
+                        name: c.config.name,
+                        health: c.health,
+                    };
+                    (c.id, state)
+                })
                 .collect(),
         );
         *self.health.lock() = Some((Instant::now(), health.clone()));
@@ -362,7 +374,7 @@ impl InstanceDirectory {
 fn freshness_in(health: &HealthByCluster, cluster: Uuid) -> Freshness {
     health
         .get(&cluster)
-        .map_or(Freshness::Fresh, |(_, health)| Freshness::of(health))
+        .map_or(Freshness::Fresh, |cluster| Freshness::of(&cluster.health))
 }
 
 /// Every instance the caller may see: all for admins, their own for others.
