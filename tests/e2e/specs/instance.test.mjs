@@ -100,6 +100,15 @@ describe('instances', () => {
     await tab(page, 'Jobs').click();
     const jobs = page.getByRole('list', { name: 'Jobs on this instance' });
     await jobs.getByText('Created e2e-detail').waitFor();
+    // Words, not internals: step names, task ids and UUIDs wait behind "Details".
+    const shownText = await jobs.evaluate((list) => {
+      const copy = list.cloneNode(true);
+      copy.querySelectorAll('details').forEach((details) => details.remove());
+      return copy.textContent;
+    });
+    assert.doesNotMatch(shownText, /await_|UPID:|instance\.create|[0-9a-f]{8}-[0-9a-f]{4}-/);
+    await jobs.getByText('Details').first().click();
+    await jobs.getByText(/await_create \(succeeded\)/).first().waitFor();
     await screenshot(page, 'instance-jobs');
     await tab(page, 'Audit').click();
     await page.getByRole('table', { name: 'Audit entries for this instance' }).getByText('create_instance').waitFor();
@@ -133,13 +142,16 @@ describe('instances', () => {
     assert.equal(await actions.getByRole('button', { name: 'Stop' }).isDisabled(), true);
     assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), false);
 
-    // A failing Proxmox task: the toast and the jobs tab show PVE's error text verbatim.
+    // A failing Proxmox task: the toast and the jobs tab say why in PVE's words (its exit
+    // status); the task log's tail waits in the job's details.
     await simControl(simUrl, 'tasks/fail-next?count=1');
     await actions.getByRole('button', { name: 'Start' }).click();
     const failure = page.getByRole('alert').filter({ hasText: 'Could not start e2e-detail' });
     await failure.waitFor({ timeout: WAIT });
-    assert.match(await failure.textContent(), /TASK ERROR: simulated failure \(injected by \/sim\/faults\)/);
+    assert.match(await failure.textContent(), /simulated failure \(injected by \/sim\/faults\)/);
     await tab(page, 'Jobs').click();
+    await jobs.locator('.error').filter({ hasText: 'simulated failure (injected by /sim/faults)' }).first().waitFor();
+    await jobs.getByText('Details').first().click();
     await jobs.getByText('TASK ERROR: simulated failure', { exact: false }).first().waitFor();
     await screenshot(page, 'instance-job-failed');
     await failure.getByRole('button', { name: 'Dismiss' }).click();

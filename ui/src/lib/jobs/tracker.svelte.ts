@@ -1,13 +1,13 @@
 // The signed-in user's jobs in flight, for the top bar's indicator, kept current by
 // `job.updated` events. A job seen running that ends raises a toast: success with a
-// link to its instance, failure with Proxmox's error text verbatim.
+// link to its instance, failure with why in one sentence (the job's details have the full text).
 import { get } from '../api/client';
 import { getInstance } from '../api/endpoints';
 import type { Job, JobPage } from '../api/types';
 import { liveEvents } from '../events.svelte';
 import { instances } from '../instances/store.svelte';
 import { session } from '../session.svelte';
-import { isActive, jobInstanceHref, jobTitle } from './describe';
+import { failureSummary, isActive, jobInstanceHref, jobTitle } from './describe';
 import { toasts } from './toasts.svelte';
 
 const RECENT = 5;
@@ -40,9 +40,10 @@ class JobTracker {
     this.recent = [];
   }
 
-  /** The instance's name when the inventory knows it, else a short id. */
+  /** The instance's name when the inventory knows it, else a short id; other resources by their kind. */
   target(job: Job): string {
     const id = job.resource_id;
+    if (job.resource_kind && job.resource_kind !== 'instance') return `a ${job.resource_kind}`;
     if (!id) return 'a new instance';
     const name = instances.items.find((instance) => instance.id === id)?.name ?? this.fetched[id] ?? this.names.get(id);
     if (name) {
@@ -99,7 +100,7 @@ class JobTracker {
     if (job.status === 'succeeded') {
       toasts.push({ tone: 'success', title: jobTitle(job, this.target(job)), ...link });
     } else {
-      toasts.push({ tone: 'error', title: jobTitle(job, this.target(job)), detail: job.error ?? job.status, ...link });
+      toasts.push({ tone: 'error', title: jobTitle(job, this.target(job)), detail: job.error ? failureSummary(job.error) : job.status, ...link });
     }
   }
 }
