@@ -6,6 +6,7 @@
 //! their parent. Lists show top-level jobs unless `parent_id` asks for one job's
 //! children; `get` returns the whole tree.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use proxicloud_store::{
@@ -111,14 +112,9 @@ impl JobQueue {
         {
             publish_job(&self.events, &parent);
         }
-        let mut pending = vec![job.id];
-        while let Some(id) = pending.pop() {
-            let Ok(children) = self.store.jobs().children(id).await else {
-                return;
-            };
-            for child in children {
-                publish_job(&self.events, &child);
-                pending.push(child.id);
+        if let Ok(descendants) = self.store.jobs().descendants(job.id, u32::MAX).await {
+            for descendant in &descendants {
+                publish_job(&self.events, descendant);
             }
         }
     }
@@ -160,6 +156,17 @@ pub struct JobListQuery {
     pub owner_id: Option<Uuid>,
     /// This job's children (to anyone who may see it); without it, top-level jobs only.
     pub parent_id: Option<Uuid>,
+}
+
+/// `job`'s view with its descendants nested under it, taken from `by_parent` (each
+/// parent's children oldest first, as the store lists them).
+fn tree(job: &Job, by_parent: &mut HashMap<Uuid, Vec<Job>>) -> JobView {
+    let children = by_parent.remove(&job.id).unwrap_or_default();
+    let children = children
+        .iter()
+        .map(|child| tree(child, by_parent))
+        .collect();
+    JobView::from(job).with_children(children)
 }
 
 /// The job, if `caller` may see it (else `NotFound`, as if it did not exist).
@@ -214,19 +221,18 @@ impl JobService {
     /// progress of a waiting parent).
     pub async fn get(&self, caller: &Principal, id: Uuid) -> DomainResult<JobView> {
         let job = visible_job(&self.store, caller, id).await?;
-        self.tree(job, MAX_TREE_DEPTH).await
-    }
-
-    async fn tree(&self, job: Job, depth: usize) -> DomainResult<JobView> {
-        let view = JobView::from(&job);
-        if depth == 0 {
-            return Ok(view);
+        let descendants = self
+            .store
+            .jobs()
+            .descendants(job.id, MAX_TREE_DEPTH as u32)
+            .await?;
+        let mut by_parent: HashMap<Uuid, Vec<Job>> = HashMap::new();
+        for descendant in descendants {
+            if let Some(parent_id) = descendant.parent_id {
+                by_parent.entry(parent_id).or_default().push(descendant);
+            }
         }
-        let mut children = Vec::new();
-        for child in self.store.jobs().children(job.id).await? {
-            children.push(Box::pin(self.tree(child, depth - 1)).await?);
-        }
-        Ok(view.with_children(children))
+        Ok(tree(&job, &mut by_parent))
     }
 
     /// Newest first: top-level jobs, or one job's children (`query.parent_id`).

@@ -340,6 +340,9 @@ pub trait JobRepo: Send + Sync {
     async fn wait_for_children(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job>;
     /// A job's children, oldest first.
     async fn children(&self, parent_id: Uuid) -> Result<Vec<Job>>;
+    /// Every job below `id` down to `max_depth` levels (1: its children), oldest
+    /// first, in one query: build the tree from their `parent_id`s.
+    async fn descendants(&self, id: Uuid, max_depth: u32) -> Result<Vec<Job>>;
     /// The earliest `run_after` after `now` of a queued job: when an idle worker wakes.
     async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>>;
     /// Cancels a job and its unfinished descendants, in one transaction: those never

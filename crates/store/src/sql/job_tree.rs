@@ -53,6 +53,26 @@ impl SqlStore {
         convert_all(records)
     }
 
+    pub(super) async fn descendant_jobs(&self, id: Uuid, max_depth: u32) -> Result<Vec<Job>> {
+        let sql = format!(
+            "WITH RECURSIVE below(id, depth) AS ( \
+                 SELECT id, 1 FROM jobs WHERE parent_id = $1 AND $2 >= 1 \
+                 UNION ALL \
+                 SELECT j.id, b.depth + 1 FROM jobs j JOIN below b ON j.parent_id = b.id \
+                 WHERE b.depth < $2) \
+             SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT id FROM below) \
+             ORDER BY created_at, id"
+        );
+        let records: Vec<JobRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql)
+                .bind(DbId(id))
+                .bind(i64::from(max_depth))
+                .fetch_all(pool)
+                .await?
+        });
+        convert_all(records)
+    }
+
     pub(super) async fn finish_job(
         &self,
         id: Uuid,

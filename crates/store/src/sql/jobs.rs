@@ -270,6 +270,10 @@ impl JobRepo for SqlStore {
         self.child_jobs(parent_id).await
     }
 
+    async fn descendants(&self, id: Uuid, max_depth: u32) -> Result<Vec<Job>> {
+        self.descendant_jobs(id, max_depth).await
+    }
+
     async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>> {
         let sql = "SELECT MIN(run_after) FROM jobs \
                    WHERE status = 'queued' AND run_after IS NOT NULL AND run_after > $1";

@@ -379,3 +379,33 @@ pub async fn cancelling_a_waiting_parents_last_unstarted_child_wakes_the_parent(
         "the parent decides what a cancelled child means"
     );
 }
+
+/// A tree read in one query: every job below one, down to a depth, oldest first.
+pub async fn descendants_are_read_to_a_depth_oldest_first(store: Arc<dyn Store>) {
+    let olga = user(&*store, "olga", Role::Operator).await;
+    let root = create(&*store, new_job(olga.id, None)).await;
+    let first = create(&*store, child_of(&root, "a")).await;
+    let second = create(&*store, child_of(&root, "b")).await;
+    let grandchild = create(&*store, child_of(&first, "a1")).await;
+    let great = create(&*store, child_of(&grandchild, "a1x")).await;
+    let unrelated = create(&*store, new_job(olga.id, None)).await;
+    create(&*store, child_of(&unrelated, "z")).await;
+    let ids = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let below = |id: Uuid, depth: u32| {
+        let store = store.clone();
+        async move { ids(store.jobs().descendants(id, depth).await.unwrap()) }
+    };
+    assert_eq!(
+        below(root.id, 10).await,
+        [first.id, second.id, grandchild.id, great.id]
+    );
+    assert_eq!(below(root.id, 1).await, [first.id, second.id]);
+    assert_eq!(
+        below(root.id, 2).await,
+        [first.id, second.id, grandchild.id]
+    );
+    assert_eq!(below(first.id, 10).await, [grandchild.id, great.id]);
+    assert!(below(great.id, 10).await.is_empty());
+    assert!(below(Uuid::now_v7(), 10).await.is_empty());
+    assert!(below(root.id, 0).await.is_empty());
+}

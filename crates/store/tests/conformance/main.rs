@@ -137,6 +137,7 @@ conformance_tests! {
         a_parent_parking_while_its_last_child_ends_is_never_stranded,
         cancelling_a_parent_cancels_its_unfinished_children,
         cancelling_a_waiting_parents_last_unstarted_child_wakes_the_parent,
+        descendants_are_read_to_a_depth_oldest_first,
     ],
     volumes: [
         volumes_go_from_creating_to_available_and_list_per_owner,

@@ -308,6 +308,9 @@ impl JobRepo for CrashingJobs {
     async fn children(&self, parent_id: Uuid) -> Result<Vec<Job>> {
         self.inner.jobs().children(parent_id).await
     }
+    async fn descendants(&self, id: Uuid, max_depth: u32) -> Result<Vec<Job>> {
+        self.inner.jobs().descendants(id, max_depth).await
+    }
     async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>> {
         self.inner.jobs().next_run_after(now).await
     }
