@@ -72,6 +72,30 @@ pub fn snapshot(guests: Vec<GuestObservation>) -> InventorySnapshot {
     }
 }
 
+/// Where most guest tests start: cluster `lab`, operator `olga`, and the mirror's
+/// first sync of `guests` (their new ids, `appeared`, in the order given).
+pub struct Lab {
+    pub cluster: Cluster,
+    pub olga: User,
+    pub guests: Vec<Uuid>,
+}
+
+pub async fn lab_with(store: &dyn Store, guests: Vec<GuestObservation>) -> Lab {
+    let cluster = cluster(store, "lab").await;
+    let olga = user(store, "olga", Role::Operator).await;
+    let guests = store
+        .inventory()
+        .sync(cluster.id, &snapshot(guests))
+        .await
+        .expect("first sync")
+        .appeared;
+    Lab {
+        cluster,
+        olga,
+        guests,
+    }
+}
+
 /// A moment clearly after `t`.
 pub fn later(t: Timestamp, seconds: u64) -> Timestamp {
     t + Duration::from_secs(seconds)

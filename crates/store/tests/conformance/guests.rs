@@ -4,19 +4,13 @@ use proxicloud_store::{GuestAddresses, Role, Store, StoreError, Timestamp, const
 use proxicloud_types::{GuestType, VmId};
 use uuid::Uuid;
 
-use crate::fixtures::{cluster, guest, reservation, snapshot, user};
+use crate::fixtures::{Lab, cluster, guest, lab_with, reservation, snapshot, user};
 
 pub async fn reserving_a_taken_vmid_conflicts(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let olga = user(&*store, "olga", Role::Operator).await;
-    store
-        .inventory()
-        .sync(
-            lab.id,
-            &snapshot(vec![guest(100, GuestType::Qemu, "found", "running")]),
-        )
-        .await
-        .unwrap();
+    let found = vec![guest(100, GuestType::Qemu, "found", "running")];
+    let Lab {
+        cluster: lab, olga, ..
+    } = lab_with(&*store, found).await;
     let taken = store
         .guests()
         .reserve(reservation(&*store, lab.id, 100, olga.id).await)
@@ -71,17 +65,13 @@ pub async fn reserving_a_taken_vmid_conflicts(store: Arc<dyn Store>) {
 }
 
 pub async fn owners_can_be_assigned_and_guests_deleted(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let olga = user(&*store, "olga", Role::Operator).await;
-    let id = store
-        .inventory()
-        .sync(
-            lab.id,
-            &snapshot(vec![guest(100, GuestType::Qemu, "vm", "running")]),
-        )
-        .await
-        .unwrap()
-        .appeared[0];
+    let vm = vec![guest(100, GuestType::Qemu, "vm", "running")];
+    let Lab {
+        cluster: lab,
+        olga,
+        guests,
+    } = lab_with(&*store, vm).await;
+    let id = guests[0];
     let owned = store.guests().set_owner(id, Some(olga.id)).await.unwrap();
     assert_eq!(owned.owner_id, Some(olga.id));
     assert!(
@@ -197,19 +187,16 @@ pub async fn every_guest_write_is_counted_and_live_guests_are_listed(store: Arc<
 /// Addresses are learned per guest, outside the inventory sync: many at once, counted
 /// as a guest write, and left alone by every later sync.
 pub async fn learned_addresses_are_stored_and_survive_syncs(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let synced = store
-        .inventory()
-        .sync(
-            lab.id,
-            &snapshot(vec![
-                guest(100, GuestType::Qemu, "web", "running"),
-                guest(101, GuestType::Lxc, "db", "running"),
-            ]),
-        )
-        .await
-        .unwrap();
-    let (web, db) = (synced.appeared[0], synced.appeared[1]);
+    let found = vec![
+        guest(100, GuestType::Qemu, "web", "running"),
+        guest(101, GuestType::Lxc, "db", "running"),
+    ];
+    let Lab {
+        cluster: lab,
+        guests,
+        ..
+    } = lab_with(&*store, found).await;
+    let (web, db) = (guests[0], guests[1]);
     let fresh = store.guests().get(web).await.unwrap();
     assert_eq!((fresh.addresses, fresh.addresses_at), (None, None));
 

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use proxicloud_store::{GuestQuery, GuestReservation, PageRequest, Role, STATUS_CREATING, Store};
+use proxicloud_store::{GuestQuery, GuestReservation, PageRequest, STATUS_CREATING, Store};
 use proxicloud_types::{GuestType, VmId};
 
-use crate::fixtures::{cluster, guest, reservation, snapshot, user};
+use crate::fixtures::{Lab, cluster, guest, lab_with, reservation, snapshot};
 
 pub async fn the_first_sync_reports_every_guest_as_appeared(store: Arc<dyn Store>) {
     let lab = cluster(&*store, "lab").await;
@@ -41,16 +41,14 @@ pub async fn the_first_sync_reports_every_guest_as_appeared(store: Arc<dyn Store
 }
 
 pub async fn later_syncs_report_changes_and_disappearances_but_not_usage(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
     let vms: Vec<_> = (100..105)
         .map(|vmid| guest(vmid, GuestType::Qemu, &format!("vm{vmid}"), "running"))
         .collect();
-    let ids = store
-        .inventory()
-        .sync(lab.id, &snapshot(vms.clone()))
-        .await
-        .unwrap()
-        .appeared;
+    let Lab {
+        cluster: lab,
+        guests: ids,
+        ..
+    } = lab_with(&*store, vms.clone()).await;
 
     let mut next = vms.clone();
     next[0].mem += 4096; // usage only
@@ -87,15 +85,13 @@ pub async fn later_syncs_report_changes_and_disappearances_but_not_usage(store: 
 }
 
 pub async fn ids_and_ownership_survive_every_sync(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let owner = user(&*store, "olga", Role::Operator).await;
     let observed = vec![guest(100, GuestType::Lxc, "ct", "running")];
-    let id = store
-        .inventory()
-        .sync(lab.id, &snapshot(observed.clone()))
-        .await
-        .unwrap()
-        .appeared[0];
+    let Lab {
+        cluster: lab,
+        olga: owner,
+        guests,
+    } = lab_with(&*store, observed.clone()).await;
+    let id = guests[0];
     store.guests().set_owner(id, Some(owner.id)).await.unwrap();
 
     for status in ["stopped", "running", "stopped"] {
@@ -122,8 +118,11 @@ pub async fn ids_and_ownership_survive_every_sync(store: Arc<dyn Store>) {
 }
 
 pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let owner = user(&*store, "olga", Role::Operator).await;
+    let Lab {
+        cluster: lab,
+        olga: owner,
+        ..
+    } = lab_with(&*store, Vec::new()).await;
     let reservation = GuestReservation {
         name: "brave-otter-07".into(),
         ..reservation(&*store, lab.id, 150, owner.id).await
@@ -184,17 +183,13 @@ pub async fn reservations_wait_for_proxmox_then_become_real(store: Arc<dyn Store
 }
 
 pub async fn a_vmid_reused_by_another_kind_of_guest_is_a_new_guest(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let owner = user(&*store, "olga", Role::Operator).await;
-    let old = store
-        .inventory()
-        .sync(
-            lab.id,
-            &snapshot(vec![guest(100, GuestType::Qemu, "vm", "running")]),
-        )
-        .await
-        .unwrap()
-        .appeared[0];
+    let vm = vec![guest(100, GuestType::Qemu, "vm", "running")];
+    let Lab {
+        cluster: lab,
+        olga: owner,
+        guests,
+    } = lab_with(&*store, vm).await;
+    let old = guests[0];
     store.guests().set_owner(old, Some(owner.id)).await.unwrap();
 
     let report = store
@@ -221,8 +216,11 @@ pub async fn a_vmid_reused_by_another_kind_of_guest_is_a_new_guest(store: Arc<dy
 pub async fn a_reserved_name_survives_the_placeholder_reported_during_creation(
     store: Arc<dyn Store>,
 ) {
-    let lab = cluster(&*store, "lab").await;
-    let owner = user(&*store, "olga", Role::Operator).await;
+    let Lab {
+        cluster: lab,
+        olga: owner,
+        ..
+    } = lab_with(&*store, Vec::new()).await;
     let reservation = GuestReservation {
         name: "brave-otter-07".into(),
         ..reservation(&*store, lab.id, 150, owner.id).await
@@ -281,8 +279,11 @@ pub async fn a_reserved_name_survives_the_placeholder_reported_during_creation(
 /// the new VM's config until the copy ends), reported as `VM151` meanwhile: the chosen
 /// name survives that too (the console read "VM151 · stopped" before).
 pub async fn a_reserved_name_survives_the_placeholder_of_a_vm_being_cloned(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let owner = user(&*store, "olga", Role::Operator).await;
+    let Lab {
+        cluster: lab,
+        olga: owner,
+        ..
+    } = lab_with(&*store, Vec::new()).await;
     let reservation = GuestReservation {
         name: "web-clone".into(),
         kind: GuestType::Qemu,

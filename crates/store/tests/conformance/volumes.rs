@@ -4,7 +4,7 @@ use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{Attachment, NewVolume, Role, Store, StoreError, Timestamp, constraints};
 use proxicloud_types::GuestType;
 
-use crate::fixtures::{cluster, guest, reservation, snapshot, user};
+use crate::fixtures::{Lab, cluster, guest, lab_with, reservation, snapshot, user};
 
 fn new_volume(cluster_id: uuid::Uuid, name: &str, owner: Option<uuid::Uuid>) -> NewVolume {
     NewVolume {
@@ -102,16 +102,10 @@ pub async fn volumes_go_from_creating_to_available_and_list_per_owner(store: Arc
 }
 
 pub async fn attachments_are_exclusive_and_end_with_the_guest_row(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let olga = user(&*store, "olga", Role::Operator).await;
-    store
-        .inventory()
-        .sync(
-            lab.id,
-            &snapshot(vec![guest(100, GuestType::Lxc, "web", "running")]),
-        )
-        .await
-        .unwrap();
+    let web = vec![guest(100, GuestType::Lxc, "web", "running")];
+    let Lab {
+        cluster: lab, olga, ..
+    } = lab_with(&*store, web).await;
     let web = store
         .guests()
         .reserve(reservation(&*store, lab.id, 101, olga.id).await)
@@ -245,21 +239,13 @@ pub async fn snapshots_have_unique_names_per_volume(store: Arc<dyn Store>) {
 /// An attachment ends with its guest, whether Proxmox no longer has it (the mirror
 /// marks it removed) or its row is forgotten (termination).
 pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dyn Store>) {
-    let lab = cluster(&*store, "lab").await;
-    let olga = user(&*store, "olga", Role::Operator).await;
     let web = guest(100, GuestType::Lxc, "web", "running");
     let db = guest(101, GuestType::Lxc, "db", "running");
-    store
-        .inventory()
-        .sync(lab.id, &snapshot(vec![web.clone(), db.clone()]))
-        .await
-        .unwrap();
-    let mut ids = Vec::new();
-    for vmid in [100, 101] {
-        let vmid = proxicloud_types::VmId::new(vmid).unwrap();
-        let row = store.guests().find_by_vmid(lab.id, vmid).await.unwrap();
-        ids.push(row.expect("mirrored").id);
-    }
+    let Lab {
+        cluster: lab,
+        olga,
+        guests: ids,
+    } = lab_with(&*store, vec![web, db.clone()]).await;
     let id_of = |name: &str| if name == "web" { ids[0] } else { ids[1] };
     let now = Timestamp::now();
     let mut volumes = Vec::new();
