@@ -192,6 +192,28 @@ describe('admin pages', () => {
       assert.ok(overflow <= 0, `${path}: no horizontal page scroll (overflow ${overflow}px)`);
       await screenshot(page, `${path.slice(1)}-360px`);
     }
+
+    // The users table is wider than the phone: its right edge is shaded; scrolled to the
+    // end, the row's actions are on screen and the shade moves to the left edge.
+    await page.goto(env.server.url + '/users');
+    const wrap = page.locator('.table-wrap').filter({ has: page.getByRole('table', { name: 'Users' }) });
+    await page.waitForFunction(() => document.querySelector('.table-wrap')?.hasAttribute('data-more-right'));
+    assert.equal(await wrap.getAttribute('data-more-left'), null);
+    assert.equal(await wrap.getAttribute('tabindex'), '0', 'keyboard users can scroll it');
+    await wrap.evaluate((node) => (node.scrollLeft = node.scrollWidth));
+    await page.waitForFunction(() => {
+      const node = document.querySelector('.table-wrap');
+      return node.hasAttribute('data-more-left') && !node.hasAttribute('data-more-right');
+    });
+    for (const action of [/^Disable /, /^Reset password of /, /^Delete /]) {
+      const box = await page.getByRole('button', { name: action }).first().boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 360, `${action} on screen (${JSON.stringify(box)})`);
+    }
+    await screenshot(page, 'users-360px-scrolled');
+
+    // The instance list too.
+    await page.goto(env.server.url + '/instances');
+    await page.waitForFunction(() => document.querySelector('[role="table"][aria-label="Instances"]')?.hasAttribute('data-more-right'));
     await page.close();
   });
 
