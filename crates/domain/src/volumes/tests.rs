@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+use proxicloud_pve::fake::TASK_TIME;
 use proxicloud_pve::{GuestType, VmId};
+use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{GuestReservation, JobActor, JobStatus, NewJob, Timestamp, Uuid};
 
 use super::{CreateVolume, VolumeService};
@@ -21,13 +23,16 @@ fn create_request(world: &World) -> CreateVolume {
 }
 
 /// A process dies at job checkpoint `crash_at` of a `volume.create`; a second one,
-/// started at once (Proxmox may still be creating the holder), finishes the job.
-/// `None` when the job has fewer checkpoints.
-async fn crash_then_resume(crash_at: usize) -> Option<(World, proxicloud_store::Job)> {
+/// started `settle` later (at once: Proxmox may still be creating the holder),
+/// finishes the job. `None` when the job has fewer checkpoints.
+async fn crash_then_resume(
+    crash_at: usize,
+    settle: Duration,
+) -> Option<(World, proxicloud_store::Job, Uuid)> {
     let world = World::new().await;
     let service = VolumeService::new(world.store.clone(), world.queue.clone());
     let (crashing, dying) = world.dying_engine(crash_at).await;
-    let (_, submitted) = service
+    let (volume, submitted) = service
         .create(&world.alice, create_request(&world))
         .await
         .unwrap();
@@ -41,26 +46,39 @@ async fn crash_then_resume(crash_at: usize) -> Option<(World, proxicloud_store::
         assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
         return None;
     }
+    tokio::time::sleep(settle).await;
     let engine = world.engine_an_hour_later().await;
     let job = world.finished(id).await;
     engine.shutdown().await;
-    Some((world, job))
+    Some((world, job, volume.id))
 }
 
-#[tokio::test]
-async fn a_crash_at_any_checkpoint_of_a_volume_create_makes_one_holder() {
+async fn crash_at_every_checkpoint(settle: Duration) {
     let mut crash_at = 1;
-    while let Some((world, job)) = crash_then_resume(crash_at).await {
-        let at = format!("crash at checkpoint {crash_at}");
+    while let Some((world, job, volume)) = crash_then_resume(crash_at, settle).await {
+        let at = format!("crash at checkpoint {crash_at}, resumed after {settle:?}");
         // Before the shared task resumption, a crash between starting the holder's
         // creation and recording it found the holder locked and unmarked, and failed
         // with "vmid … is taken by a guest that is not this volume's holder".
         assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
         assert_eq!(world.pve.calls("create_lxc"), 1, "{at}: created once");
         assert_eq!(world.pve.guests().len(), 1, "{at}: one holder");
+        let volume = world.store.volumes().get(volume).await.unwrap();
+        assert_eq!(volume.status, status::AVAILABLE, "{at}");
+        assert!(volume.volid.is_some(), "{at}: {volume:?}");
         crash_at += 1;
     }
     assert!(crash_at > 3, "the crash points were tried ({crash_at})");
+}
+
+#[tokio::test]
+async fn a_volume_create_resumed_at_once_after_a_crash_makes_one_holder() {
+    crash_at_every_checkpoint(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_volume_create_resumed_after_proxmox_finished_makes_one_holder() {
+    crash_at_every_checkpoint(TASK_TIME * 2).await;
 }
 
 /// An instance's guest reservation holds a vmid before Proxmox knows it (its create
