@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod files;
 mod install;
+mod logging;
 mod pve_sim;
 mod serve;
 
@@ -53,35 +54,25 @@ enum Command {
 }
 
 /// Logs go to stderr; `PROXICLOUD_LOG` (a tracing filter) beats the configured level.
-fn init_logging(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PROXICLOUD_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(default_level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Serve(args) => {
             let (config, warnings) = args.config.load()?;
-            init_logging(&config.log_level);
+            let log_level = logging::LogLevel::init(&config.log_level);
             for warning in warnings {
                 tracing::warn!("{warning}");
             }
-            runtime.block_on(serve::run(args, config))
+            runtime.block_on(serve::run(args, config, log_level))
         }
         Command::Admin(args) => {
-            init_logging("warn");
+            logging::LogLevel::init("warn");
             runtime.block_on(admin::run(args))
         }
         Command::Install(args) => install::run(args),
         Command::PveSim(args) => {
-            init_logging("info");
+            logging::LogLevel::init("info");
             runtime.block_on(pve_sim::run(args))
         }
         Command::Login(args) => client_command(&runtime, commands::login::run(args)),
@@ -93,7 +84,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { config } => {
-            init_logging("info");
+            logging::LogLevel::init("info");
             check_config(config.as_deref())
         }
     }
@@ -104,7 +95,7 @@ fn client_command(
     runtime: &tokio::runtime::Runtime,
     command: impl std::future::Future<Output = commands::CommandResult>,
 ) -> ! {
-    init_logging("warn");
+    logging::LogLevel::init("warn");
     let code = commands::report(runtime.block_on(command));
     std::process::exit(code)
 }

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::demo;
+use crate::logging::LogLevel;
 
 /// Where the configuration comes from; shared by `serve` and `admin`.
 #[derive(Args, Debug)]
@@ -74,7 +75,7 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", dir.display()))
 }
 
-pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
+pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow::Result<()> {
     prepare_data_dir(&config.data_dir)?;
     let master_key = MasterKey::load_or_create(&config.master_key_path())?;
     let store = proxicloud_store::connect(&config.database_url())
@@ -83,6 +84,7 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
     let services = Arc::new(
         Services::build(store.clone(), master_key.clone(), services_config(&config)).await?,
     );
+    log_level.follow(services.platform().settings.subscribe());
 
     let admin_password = std::env::var("PROXICLOUD_ADMIN_PASSWORD")
         .ok()
@@ -147,9 +149,11 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<()> {
 
 /// The application's settings from the configuration file and environment.
 fn services_config(config: &Config) -> ServicesConfig {
-    // The configuration file's poll interval is the default until an admin sets one.
+    // The configuration file's poll interval and log level are the defaults until an
+    // admin sets them.
     let mut settings = Settings::default();
     settings.system.poll_interval_secs = config.inventory.poll_interval_secs;
+    settings.system.log_level = config.log_level.clone();
     ServicesConfig {
         settings,
         engine: EngineConfig {

@@ -1,5 +1,6 @@
-//! The real `proxicloud serve` binary: first start, graceful stop, and the audit
-//! log's tamper detection through `proxicloud admin verify-audit`.
+//! The real `proxicloud serve` binary: first start, graceful stop, the audit log's
+//! tamper detection through `proxicloud admin verify-audit`, and the log level an
+//! admin sets on the Settings page taking effect at once.
 
 mod common;
 
@@ -102,4 +103,79 @@ fn first_start_stop_and_audit_tampering_is_detected() {
     let stderr = String::from_utf8_lossy(&broken.stderr);
     assert!(!broken.status.success(), "tampering went unnoticed");
     assert!(stderr.contains("entry 1"), "{stderr}");
+}
+
+/// The first line for which `wanted` holds, and whether a line before it matched
+/// `unwanted`; fails after 20 s without it.
+fn wait_for_line(
+    log: &std::sync::mpsc::Receiver<String>,
+    wanted: impl Fn(&str) -> bool,
+    unwanted: impl Fn(&str) -> bool,
+) -> (String, bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen_unwanted = false;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = log.recv_timeout(left).expect("the log line in 20 s");
+        if wanted(&line) {
+            return (line, seen_unwanted);
+        }
+        seen_unwanted |= unwanted(&line);
+    }
+}
+
+#[test]
+fn the_log_level_saved_in_settings_applies_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, log) =
+        ServeProcess::start_capturing_log(&dir.path().join("data"), ADMIN_PASSWORD, &[]);
+    let client = reqwest::blocking::Client::new();
+    let session: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let settings_url = format!("{}/api/v1/settings", server.url);
+    let mut settings: serde_json::Value = client
+        .get(&settings_url)
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        settings["system"]["log_level"], "info",
+        "the configured default"
+    );
+
+    // A successful GET is logged at debug level only: the one above was not.
+    settings["system"]["log_level"] = "debug".into();
+    let saved = client
+        .put(&settings_url)
+        .bearer_auth(&token)
+        .json(&settings)
+        .send()
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let request_logged = |line: &str| line.contains("request completed") && line.contains("GET");
+    let (_, logged_before) = wait_for_line(
+        &log,
+        |line| line.contains("log level set") && line.contains("debug"),
+        request_logged,
+    );
+    assert!(
+        !logged_before,
+        "requests were logged at debug level before the change"
+    );
+    client
+        .get(&settings_url)
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    let (line, _) = wait_for_line(&log, request_logged, |_| false);
+    assert!(line.contains("DEBUG"), "{line}");
+    drop(server);
 }

@@ -113,42 +113,40 @@ describe('admin pages', () => {
     await signIn(page, env.server);
     await nav(page).getByRole('link', { name: 'Global settings' }).click();
     await page.getByRole('heading', { name: 'Global settings' }).waitFor();
-    assert.equal(await page.getByRole('tab', { name: 'Network' }).getAttribute('aria-selected'), 'true');
-    assert.equal(await page.getByLabel('Appliance subnet').inputValue(), '10.77.0.0/24');
-
-    await page.getByRole('tab', { name: 'Resources' }).click();
+    // Only settings something uses: no appliance network or metrics retention before those features exist.
+    assert.deepEqual(await page.getByRole('tab').allTextContents(), ['Resources', 'System']);
+    assert.equal(await page.getByRole('tab', { name: 'Resources' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel(/Default vCPUs/).inputValue(), '1');
     // Arrow keys move between tabs.
     await page.getByRole('tab', { name: 'Resources' }).press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'System' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel('Log level').inputValue(), 'info');
+    assert.equal(await page.getByLabel(/Metrics retention/).count(), 0);
     await screenshot(page, 'settings-system');
     await page.getByRole('tab', { name: 'System' }).press('Home');
-    assert.equal(await page.getByRole('tab', { name: 'Network' }).getAttribute('aria-selected'), 'true');
-    await page.waitForFunction(() => document.activeElement?.id === 'tab-network');
-    assert.equal(new URL(page.url()).search, '?tab=network', 'the tab is in the URL');
+    assert.equal(await page.getByRole('tab', { name: 'Resources' }).getAttribute('aria-selected'), 'true');
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-resources');
+    assert.equal(new URL(page.url()).search, '?tab=resources', 'the tab is in the URL');
 
-    await page.getByRole('tab', { name: 'Network' }).click();
-    await page.getByLabel('Appliance subnet').fill('10.77.0.1/24');
+    await page.getByLabel(/Default memory/).fill('1');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    const problem = page.locator('#network-appliance_subnet-problem');
+    const problem = page.locator('#resources-memory_mib-problem');
     await problem.waitFor();
-    assert.match(await problem.textContent(), /host bits are set; did you mean 10\.77\.0\.0\/24\?/);
-    assert.equal(await page.getByLabel('Appliance subnet').getAttribute('aria-invalid'), 'true');
+    assert.match(await problem.textContent(), /must be between \d+ and \d+ MiB/);
+    assert.equal(await page.getByLabel(/Default memory/).getAttribute('aria-invalid'), 'true');
     await screenshot(page, 'settings-error');
 
-    await page.getByLabel('Appliance subnet').fill('10.77.0.0/24');
-    await page.getByLabel('DNS domain').fill('Lab.Example.');
+    await page.getByLabel(/Default memory/).fill('2048');
+    await page.getByLabel(/Default vCPUs/).fill('2');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
     assert.equal(await problem.count(), 0);
-    // The server normalised the domain and the page shows what was stored.
-    assert.equal(await page.getByLabel('DNS domain').inputValue(), 'lab.example');
     await screenshot(page, 'settings');
 
     await page.reload();
-    assert.equal(await page.getByLabel('DNS domain').inputValue(), 'lab.example', 'saved for real');
-    assert.equal((await call('GET', '/api/v1/settings', bearer)).body.network.dns_domain, 'lab.example');
+    assert.equal(await page.getByLabel(/Default vCPUs/).inputValue(), '2', 'saved for real');
+    const saved = (await call('GET', '/api/v1/settings', bearer)).body;
+    assert.deepEqual([saved.resources.cores, saved.resources.memory_mib], [2, 2048]);
     await page.close();
   });
 

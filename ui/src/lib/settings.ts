@@ -1,8 +1,11 @@
 // The settings page's tabs and fields. Each field is named by the dotted path the
 // server uses in its 422 `fields`, so its error lands next to it.
+// Only settings that something uses are shown (UI guide: no options of features that do
+// not exist yet): the appliance network's tab returns with the network appliance, the
+// metrics retention field with metrics. The server keeps and validates both already.
 import type { Settings } from './api/types';
 
-export type SettingsTab = 'network' | 'resources' | 'system';
+export type SettingsTab = 'resources' | 'system';
 
 export interface SettingsField {
   path: string;
@@ -15,20 +18,10 @@ export interface SettingsField {
 
 export const TABS: readonly { id: SettingsTab; label: string; fields: readonly SettingsField[] }[] = [
   {
-    id: 'network',
-    label: 'Network',
-    fields: [
-      { path: 'network.appliance_subnet', label: 'Appliance subnet', kind: 'text', hint: 'IPv4 network in CIDR notation, e.g. 10.77.0.0/24' },
-      { path: 'network.dhcp_range.start', label: 'DHCP range start', kind: 'text', hint: 'First address handed out, inside the subnet' },
-      { path: 'network.dhcp_range.end', label: 'DHCP range end', kind: 'text', hint: 'Last address handed out, inside the subnet' },
-      { path: 'network.dns_domain', label: 'DNS domain', kind: 'text', hint: 'Instances are reachable as <name>.<domain>' },
-    ],
-  },
-  {
     id: 'resources',
     label: 'Resources',
     fields: [
-      { path: 'resources.cores', label: 'Default vCPUs', kind: 'number', unit: 'cores' },
+      { path: 'resources.cores', label: 'Default vCPUs', kind: 'number', unit: 'cores', hint: 'What the launch wizard starts from' },
       { path: 'resources.memory_mib', label: 'Default memory', kind: 'number', unit: 'MiB' },
       { path: 'resources.disk_gib', label: 'Default disk', kind: 'number', unit: 'GiB' },
     ],
@@ -37,9 +30,14 @@ export const TABS: readonly { id: SettingsTab; label: string; fields: readonly S
     id: 'system',
     label: 'System',
     fields: [
-      { path: 'system.log_level', label: 'Log level', kind: 'select', options: ['error', 'warn', 'info', 'debug', 'trace'] },
+      {
+        path: 'system.log_level',
+        label: 'Log level',
+        kind: 'select',
+        options: ['error', 'warn', 'info', 'debug', 'trace'],
+        hint: 'Applies at once; PROXICLOUD_LOG, when set, overrides it',
+      },
       { path: 'system.poll_interval_secs', label: 'Inventory poll interval', kind: 'number', unit: 'seconds', hint: 'How often each cluster is read' },
-      { path: 'system.metrics_retention_days', label: 'Metrics retention', kind: 'number', unit: 'days' },
     ],
   },
 ];
@@ -73,7 +71,7 @@ export function localProblems(settings: Settings): Record<string, string> {
 
 /** How many of `fields`' errors belong to each tab (to flag tabs with problems). */
 export function problemsPerTab(fields: Record<string, string>): Record<SettingsTab, number> {
-  const counts: Record<SettingsTab, number> = { network: 0, resources: 0, system: 0 };
+  const counts: Record<SettingsTab, number> = { resources: 0, system: 0 };
   for (const path of Object.keys(fields)) {
     const tab = path.split('.')[0] ?? '';
     if (isTab(tab)) counts[tab] += 1;

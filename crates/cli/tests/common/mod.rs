@@ -130,16 +130,47 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub fn start(data_dir: &Path, admin_password: &str, extra_args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_proxicloud"))
+        Self::spawn(Self::command(data_dir, admin_password, extra_args))
+    }
+
+    /// Like `start`, with the log (stderr) handed over line by line instead of passed
+    /// through, and `PROXICLOUD_LOG` unset so the configured level rules.
+    pub fn start_capturing_log(
+        data_dir: &Path,
+        admin_password: &str,
+        extra_args: &[&str],
+    ) -> (Self, std::sync::mpsc::Receiver<String>) {
+        let mut command = Self::command(data_dir, admin_password, extra_args);
+        command.env_remove("PROXICLOUD_LOG").stderr(Stdio::piped());
+        let mut server = Self::spawn(command);
+        let stderr = server.child.stderr.take().expect("piped stderr");
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        (server, received)
+    }
+
+    fn command(data_dir: &Path, admin_password: &str, extra_args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_proxicloud"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra_args)
             .env("PROXICLOUD_ADMIN_PASSWORD", admin_password)
             .env("PROXICLOUD_PVE_SCHEMA", schema_path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting proxicloud serve");
+            .stderr(Stdio::inherit());
+        command
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("starting proxicloud serve");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
