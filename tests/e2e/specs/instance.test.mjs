@@ -211,6 +211,18 @@ describe('instances', () => {
     await bulk.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status').filter({ hasText: 'Start requested for 2 of 2 instances' }).waitFor();
     assert.equal(await page.getByRole('dialog').count(), 0, 'bulk Start opens no confirmation');
+    // Sent again once both run: nothing is sent, and the summary says which were skipped and why.
+    for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[role="row"]')].filter((r) => r.textContent.includes('e2e-bulk') && r.textContent.includes('running')).length === 2,
+      null,
+      { timeout: WAIT },
+    );
+    await page.getByLabel(/Select all 2 shown instances/).check();
+    await bulk.getByRole('button', { name: 'Start' }).click();
+    const skipped = page.getByRole('status').filter({ hasText: 'Start requested for 0 of 2 instances' });
+    await skipped.waitFor();
+    assert.match(await skipped.textContent(), /Skipped: e2e-bulk-a is already running; e2e-bulk-b is already running\./);
 
     // A row click opens the instance.
     await table.getByRole('row', { name: /e2e-bulk-a/ }).getByText('LXC').click();

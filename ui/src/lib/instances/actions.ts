@@ -14,18 +14,26 @@ export const POWER_LABELS: Record<PowerAction, string> = {
 /** States in which Proxmox is still busy with the guest or cannot be asked. */
 const UNSETTLED = new Set(['creating', 'unknown']);
 
-export function canPower(instance: Instance, action: PowerAction): boolean {
-  if (instance.template || instance.lock || UNSETTLED.has(instance.status)) return false;
+/** Why `action` does not apply to `instance` now ("is already running"), or null when it does. */
+export function whyNotPower(instance: Instance, action: PowerAction): string | null {
+  if (instance.template) return 'is a template';
+  if (instance.status === 'creating' || shownStatus(instance) === 'creating') return 'is still being created';
+  if (instance.status === 'unknown') return 'cannot be reached (its node is offline)';
+  if (instance.lock) return `is busy (Proxmox holds a ${instance.lock} lock)`;
   const running = instance.status === 'running';
   switch (action) {
     case 'start':
-      return !running;
+      return running ? 'is already running' : null;
     case 'stop':
-      return running || instance.status === 'paused';
+      return running || instance.status === 'paused' ? null : 'is already stopped';
     case 'shutdown':
     case 'reboot':
-      return running;
+      return running ? null : 'is not running';
   }
+}
+
+export function canPower(instance: Instance, action: PowerAction): boolean {
+  return whyNotPower(instance, action) === null;
 }
 
 export function canTerminate(instance: Instance): boolean {

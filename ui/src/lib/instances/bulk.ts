@@ -4,7 +4,7 @@
 import type { Instance } from '../api/types';
 import { errorMessage } from '../format';
 import { toasts } from '../jobs/toasts.svelte';
-import { canPower, POWER_LABELS as LABELS } from './actions';
+import { POWER_LABELS as LABELS, whyNotPower } from './actions';
 import { assignOwner, powerInstance, type PowerAction } from './api';
 
 /**
@@ -34,18 +34,26 @@ async function settleEach(
   return accepted;
 }
 
-/** Sends `action` to every selected instance it applies to; resolves once all have answered. */
+/**
+ * Sends `action` to every selected instance it applies to; resolves once all have
+ * answered. The summary names each instance left out and why ("web-1 is already running").
+ */
 export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
-  const targets = selected.filter((instance) => canPower(instance, action));
-  const skipped = selected.length - targets.length;
+  const skipped = selected.flatMap((instance) => {
+    const why = whyNotPower(instance, action);
+    return why ? [`${instance.name} ${why}`] : [];
+  });
+  const targets = selected.filter((instance) => whyNotPower(instance, action) === null);
   const accepted = await settleEach(
     targets,
     (instance) => powerInstance(instance.id, action),
     (instance) => `${LABELS[action]} ${instance.name} was refused`,
   );
-  const parts = [`${LABELS[action]} requested for ${accepted} of ${selected.length} instances`];
-  if (skipped) parts.push(`${skipped} already in that state or busy`);
-  toasts.push({ tone: accepted === targets.length ? 'info' : 'error', title: parts.join('; ') });
+  toasts.push({
+    tone: accepted === targets.length ? 'info' : 'error',
+    title: `${LABELS[action]} requested for ${accepted} of ${selected.length} instances`,
+    detail: skipped.length > 0 ? `Skipped: ${skipped.join('; ')}.` : undefined,
+  });
 }
 
 /** Admins: gives every selected instance to `ownerId` (`''`: nobody); one summary toast, one per refusal. */
