@@ -18,3 +18,10 @@ if ! "$schemathesis_venv/bin/st" --version 2>/dev/null | grep -q "$schemathesis_
   "$schemathesis_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
 "$schemathesis_venv/bin/st" --version
+
+# ssh-keygen: the key pair tests compare our keys and fingerprints with OpenSSH's own.
+if ! command -v ssh-keygen >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client
+fi
+ssh -V

@@ -109,6 +109,10 @@ impl From<DomainError> for ApiError {
             DomainError::Unavailable { code, .. } => {
                 Self::new(S::SERVICE_UNAVAILABLE, code, message)
             }
+            DomainError::Busy { retry_after, .. } => Self {
+                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                ..Self::new(S::TOO_MANY_REQUESTS, "busy", message)
+            },
             DomainError::Store(_) | DomainError::Internal(_) => Self::internal(&error),
         }
     }

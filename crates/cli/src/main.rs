@@ -44,6 +44,8 @@ enum Command {
     Jobs(commands::jobs::JobsArgs),
     /// Data volumes and their snapshots: list, create, attach, detach, grow, delete, snapshot, clone.
     Volumes(commands::volumes::VolumesArgs),
+    /// SSH key pairs to launch instances with: create, import, list, delete.
+    Keypairs(commands::keypairs::KeyPairsArgs),
     /// Print the default configuration file (TOML).
     PrintDefaultConfig,
     /// Show the effective configuration (defaults, file, environment) and any unknown keys.
@@ -79,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Command::Instances(args) => client_command(&runtime, commands::instances::run(args)),
         Command::Jobs(args) => client_command(&runtime, commands::jobs::run(args)),
         Command::Volumes(args) => client_command(&runtime, commands::volumes::run(args)),
+        Command::Keypairs(args) => client_command(&runtime, commands::keypairs::run(args)),
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())

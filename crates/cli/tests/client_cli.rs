@@ -246,3 +246,111 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         assert!(text(&shown.stdout).contains("Exit codes"), "{help:?}");
     }
 }
+
+#[test]
+fn keypairs_create_writes_the_private_key_0600_and_launch_installs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(&dir.path().join("data"), ADMIN_PASSWORD, &["--demo"]);
+    let home = dir.path().join("config");
+    let login = cli(
+        &home,
+        &[],
+        &format!("admin\n{ADMIN_PASSWORD}\n"),
+        &["login", "--url", server.url.as_str()],
+    );
+    assert_exit(&login, 0);
+    let run = |args: &[&str]| cli(&home, &[], "", args);
+
+    let key_file = dir.path().join("laptop");
+    let key_path = key_file.to_str().unwrap();
+    let created = json(&run(&[
+        "keypairs", "create", "laptop", "--file", key_path, "--output", "json",
+    ]));
+    assert_eq!(created["type"], "ssh-ed25519");
+    let private = std::fs::read_to_string(&key_file).unwrap();
+    assert!(private.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let public = std::fs::read_to_string(dir.path().join("laptop.pub")).unwrap();
+    assert_eq!(public.trim_end(), created["public_key"].as_str().unwrap());
+    // The file is never overwritten: refused before the server is asked.
+    assert_exit(
+        &run(&["keypairs", "create", "again", "--file", key_path]),
+        2,
+    );
+
+    let imported = json(&run(&[
+        "keypairs",
+        "import",
+        "work",
+        "--public-key-file",
+        dir.path().join("laptop.pub").to_str().unwrap(),
+        "--output",
+        "json",
+    ]));
+    assert_eq!(imported["fingerprint"], created["fingerprint"]);
+    let bad = dir.path().join("bad.pub");
+    std::fs::write(&bad, "ssh-rsa AAAA").unwrap();
+    let refused = run(&[
+        "keypairs",
+        "import",
+        "bad",
+        "--public-key-file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_exit(&refused, 3);
+    assert!(
+        text(&refused.stderr).contains("public_key"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let listed = json(&run(&["keypairs", "list", "--output", "json"]));
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["laptop", "work"]);
+
+    let job = json(&run(&[
+        "instances",
+        "launch",
+        "--type",
+        "lxc",
+        "--name",
+        "keyed",
+        "--template",
+        TEMPLATE,
+        "--memory",
+        "512",
+        "--disk",
+        "4",
+        "--key-pair",
+        "laptop",
+        "--wait",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_exit(
+        &run(&[
+            "instances",
+            "launch",
+            "--type",
+            "lxc",
+            "--template",
+            TEMPLATE,
+            "--key-pair",
+            "nope",
+        ]),
+        2,
+    );
+
+    assert_exit(&run(&["keypairs", "delete", "work"]), 0);
+    let listed = json(&run(&["keypairs", "list", "--output", "json"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}

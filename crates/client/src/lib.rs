@@ -38,6 +38,7 @@ pub use proxicloud_types::api;
 pub use resources::auth::Auth;
 pub use resources::instances::{Instances, Power};
 pub use resources::jobs::Jobs;
+pub use resources::keypairs::KeyPairs;
 pub use resources::tokens::Tokens;
 pub use resources::volumes::Volumes;
 pub use wait::WaitOptions;
@@ -136,6 +137,10 @@ impl Client {
 
     pub fn volumes(&self) -> Volumes<'_> {
         Volumes(self)
+    }
+
+    pub fn key_pairs(&self) -> KeyPairs<'_> {
+        KeyPairs(self)
     }
 
     /// A request to `path` (relative to the base URL, e.g. `api/v1/jobs`), with the

@@ -47,6 +47,13 @@ pub enum DomainError {
     /// be reached; trying again later may work.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// The server is doing as much of this kind of work as it allows at once (e.g.
+    /// one RSA key generation); trying again after `retry_after` may work.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after: Duration,
+    },
     /// The database failed. Never shown to clients beyond "internal error".
     #[error("storage failure: {0}")]
     Store(#[source] StoreError),

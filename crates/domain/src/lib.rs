@@ -10,6 +10,7 @@ pub mod iam;
 pub mod instances;
 pub mod inventory;
 pub mod jobs;
+pub mod keypairs;
 pub mod launch;
 pub mod secrets;
 pub mod settings;

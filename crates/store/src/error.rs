@@ -21,6 +21,8 @@ pub mod constraints {
     pub const VOLUME_ATTACHMENT: &str = "volumes_attached_guest_id_attachment_key_key";
     /// `(volume_id, name)` of volume snapshots.
     pub const VOLUME_SNAPSHOT_NAME: &str = "volume_snapshots_volume_id_name_key";
+    /// `(owner_id, name)` of `key_pairs`.
+    pub const KEY_PAIR_NAME: &str = "key_pairs_owner_id_name_key";
 }
 
 /// Why a repository call failed.

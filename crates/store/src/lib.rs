@@ -57,6 +57,7 @@ pub use repo::jobs::{
     ChildOf, CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource,
     JobStatus, JobStep, NewJob, ParentFilter, StepStatus,
 };
+pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
@@ -92,6 +93,7 @@ pub trait Store: Send + Sync {
     fn guests(&self) -> &dyn GuestRepo;
     fn jobs(&self) -> &dyn JobRepo;
     fn volumes(&self) -> &dyn VolumeRepo;
+    fn key_pairs(&self) -> &dyn KeyPairRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

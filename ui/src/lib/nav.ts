@@ -22,6 +22,7 @@ export const NAV: NavGroup[] = [
     items: [
       { label: 'Instances', href: '/instances' },
       { label: 'Launch', href: '/launch', writersOnly: true },
+      { label: 'Key pairs', href: '/keypairs' },
     ],
   },
   { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },

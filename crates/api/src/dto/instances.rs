@@ -122,6 +122,7 @@ pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
             vlan: request.network.vlan,
         },
         ssh_public_keys: request.ssh_public_keys,
+        key_pair_ids: request.key_pair_ids,
         start: request.start,
     }
 }

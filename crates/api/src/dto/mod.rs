@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clusters;
 pub mod instances;
 pub mod jobs;
+pub mod keypairs;
 pub mod launch;
 pub mod settings;
 pub mod snapshots;

@@ -21,6 +21,7 @@ pub mod instances_read;
 pub mod instances_summary;
 pub mod instances_write;
 pub mod jobs;
+pub mod keypairs;
 pub mod launch_options;
 pub mod settings;
 pub mod system;
@@ -50,6 +51,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instance_detail::router())
         .merge(instance_snapshots::router())
         .merge(jobs::router())
+        .merge(keypairs::router())
         .merge(events::router())
         .merge(workers::router())
         .merge(volumes::router())

@@ -18,6 +18,7 @@ mod instances_write;
 mod job_controls;
 mod job_support;
 mod jobs;
+mod keypairs;
 mod launch_options;
 mod logs;
 mod matrix;

@@ -95,6 +95,10 @@ struct LaunchArgs {
     /// An OpenSSH public key for root / the cloud-init user (repeatable).
     #[arg(long = "ssh-key")]
     ssh_keys: Vec<String>,
+    /// A key pair (`proxicloud keypairs`) by name or id, whose key is installed too
+    /// (repeatable).
+    #[arg(long = "key-pair")]
+    key_pairs: Vec<String>,
     /// Do not start it once created.
     #[arg(long)]
     no_start: bool,
@@ -158,7 +162,11 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
         InstancesCommand::Launch(launch) => {
             let wait = launch.wait.wait;
             let key = launch.idempotency_key.clone();
-            let request = create_request(*launch);
+            let mut key_pair_ids = Vec::with_capacity(launch.key_pairs.len());
+            for wanted in &launch.key_pairs {
+                key_pair_ids.push(super::keypairs::resolve(&client, wanted).await?.id);
+            }
+            let request = create_request(*launch, key_pair_ids);
             let job = client.instances().launch(&request, key.as_deref()).await?;
             progress::finish(&client, job, wait, format).await?;
         }
@@ -187,7 +195,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
     Ok(())
 }
 
-fn create_request(launch: LaunchArgs) -> CreateInstanceRequest {
+fn create_request(launch: LaunchArgs, key_pair_ids: Vec<Uuid>) -> CreateInstanceRequest {
     CreateInstanceRequest {
         kind: launch.kind,
         name: launch.name,
@@ -205,6 +213,7 @@ fn create_request(launch: LaunchArgs) -> CreateInstanceRequest {
             vlan: launch.vlan,
         },
         ssh_public_keys: launch.ssh_keys,
+        key_pair_ids,
         start: launch.no_start.then_some(false),
     }
 }

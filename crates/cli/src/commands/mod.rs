@@ -1,4 +1,4 @@
-//! The client commands (`login`, `instances`, `jobs`): the CLI as a client of a running
+//! The client commands (`login`, `instances`, `jobs`, `keypairs`): the CLI as a client of a running
 //! server's API, through `proxicloud-client`. One module per command family; each
 //! returns `Result<(), Failure>` and [`Failure::exit_code`] turns the outcome into
 //! the documented exit code.
@@ -9,6 +9,7 @@
 pub mod credentials;
 pub mod instances;
 pub mod jobs;
+pub mod keypairs;
 pub mod login;
 pub mod output;
 pub mod progress;

@@ -6,6 +6,7 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
 use proxicloud_types::api::instances::InstanceDto;
 use proxicloud_types::api::jobs::JobDto;
+use proxicloud_types::api::keypairs::KeyPairDto;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -156,6 +157,20 @@ pub fn job(j: &JobDto) {
             step.name.clone(),
             step.status.as_str().to_owned(),
             step.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    line(table);
+}
+
+pub fn key_pairs(items: &[KeyPairDto]) {
+    let mut table = table(&["ID", "NAME", "TYPE", "FINGERPRINT", "CREATED"]);
+    for pair in items {
+        table.add_row(vec![
+            pair.id.to_string(),
+            pair.name.clone(),
+            pair.key_type.clone(),
+            pair.fingerprint.clone(),
+            pair.created_at.to_string(),
         ]);
     }
     line(table);

@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod instances;
 pub mod jobs;
+pub mod keypairs;
 pub mod tokens;
 pub mod volumes;

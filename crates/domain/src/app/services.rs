@@ -22,7 +22,9 @@ use crate::settings::Settings;
 use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
-use crate::{audit, clusters, iam, instances, inventory, jobs, launch, settings, volumes};
+use crate::{
+    audit, clusters, iam, instances, inventory, jobs, keypairs, launch, settings, volumes,
+};
 
 /// Everything the application is built from besides the store and the master key.
 #[derive(Debug, Clone, Default)]
@@ -90,6 +92,7 @@ impl Services {
         clusters::register(&mut registry, &platform);
         jobs::register(&mut registry, &platform);
         inventory::register(&mut registry, &platform);
+        keypairs::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);

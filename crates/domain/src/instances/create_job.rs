@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use proxicloud_pve::{GuestType, Pve, PveError, Upid, VmId};
-use proxicloud_store::{Guest, Store, StoreError};
+use proxicloud_store::{Guest, GuestKeyPair, Store, StoreError};
 
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
@@ -140,6 +140,7 @@ impl CreateHandler {
         for _ in 0..MAX_CREATE_ROUNDS {
             match inspect(pve, plan.guest_type(), vmid, run.id()).await? {
                 Presence::Ours { locked: false } => {
+                    self.remember_key_pairs(&guest, plan).await?;
                     run.set_detail(format!(
                         "{} {vmid} created on node {}",
                         noun(plan.guest_type()),
@@ -165,6 +166,27 @@ impl CreateHandler {
         Err(StepError::Transient(format!(
             "guest {vmid} is still locked"
         )))
+    }
+
+    /// Which key pairs the instance was launched with (idempotent when retried).
+    async fn remember_key_pairs(&self, guest: &Guest, plan: &CreatePlan) -> Result<(), StepError> {
+        if plan.key_pairs.is_empty() {
+            return Ok(());
+        }
+        let remembered: Vec<GuestKeyPair> = plan
+            .key_pairs
+            .iter()
+            .map(|pair| GuestKeyPair {
+                key_pair_id: pair.id,
+                name: pair.name.clone(),
+                fingerprint: pair.fingerprint.clone(),
+            })
+            .collect();
+        self.store
+            .key_pairs()
+            .record_for_guest(guest.id, &remembered)
+            .await?;
+        Ok(())
     }
 
     async fn finalize(&self, run: &mut JobRun<'_>, plan: &CreatePlan) -> Result<(), StepError> {

@@ -39,8 +39,21 @@ pub struct CreatePlan {
     pub storage: String,
     pub bridge: String,
     pub vlan: Option<u16>,
+    /// Every public key to install: the request's own lines, then the key pairs'.
     pub ssh_public_keys: Vec<String>,
+    /// The key pairs among them, recorded against the instance once it exists.
+    /// (Default: plans of jobs queued before key pairs existed.)
+    #[serde(default)]
+    pub key_pairs: Vec<LaunchKeyPair>,
     pub start: bool,
+}
+
+/// A key pair chosen at launch, as the instance will remember it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchKeyPair {
+    pub id: Uuid,
+    pub name: String,
+    pub fingerprint: String,
 }
 
 /// Step names of a create job, in order.

@@ -3,6 +3,7 @@
 //! (does the node, storage, template, bridge exist) are in `resolve.rs`.
 
 use proxicloud_pve::VmId;
+use proxicloud_store::Uuid;
 
 use super::names::dns_label_problem;
 use super::ssh_keys::ssh_key_problem;
@@ -36,6 +37,9 @@ pub struct CreateInstance {
     pub storage: Option<String>,
     pub network: NetworkRequest,
     pub ssh_public_keys: Vec<String>,
+    /// Key pairs whose public keys are installed too (checked against the caller in
+    /// `InstanceService::plan`, since that needs the store).
+    pub key_pair_ids: Vec<Uuid>,
     /// Start once created (default: yes).
     pub start: Option<bool>,
 }
@@ -136,12 +140,19 @@ impl CreateInstance {
                 fail(&format!("ssh_public_keys[{index}]"), problem);
             }
         }
-        if matches!(source, Some(DraftSource::Iso(_))) && !self.ssh_public_keys.is_empty() {
-            fail(
-                "ssh_public_keys",
-                "cannot be installed into a VM booting an ISO; use a container or a VM template"
-                    .into(),
-            );
+        if matches!(source, Some(DraftSource::Iso(_))) {
+            for (field, given) in [
+                ("ssh_public_keys", !self.ssh_public_keys.is_empty()),
+                ("key_pair_ids", !self.key_pair_ids.is_empty()),
+            ] {
+                if given {
+                    fail(
+                        field,
+                        "cannot be installed into a VM booting an ISO; use a container or a VM template"
+                            .into(),
+                    );
+                }
+            }
         }
         match source {
             Some(source) if errors.is_empty() => Ok(Draft {

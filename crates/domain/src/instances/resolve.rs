@@ -256,6 +256,7 @@ impl Resolver<'_> {
             bridge: draft.bridge,
             vlan: draft.vlan,
             ssh_public_keys: draft.ssh_public_keys,
+            key_pairs: Vec::new(),
             start: draft.start,
         })
     }

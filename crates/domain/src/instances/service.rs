@@ -13,7 +13,7 @@ use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
     PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
 };
-use super::plan::CreatePlan;
+use super::plan::{CreatePlan, LaunchKeyPair};
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
@@ -24,6 +24,7 @@ use crate::events::EventBus;
 use crate::iam::Principal;
 use crate::inventory::load_live_guest;
 use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
+use crate::keypairs::usable_key_pairs;
 use crate::settings::SettingsService;
 
 const RESOURCE: &str = "instance";
@@ -121,7 +122,7 @@ impl InstanceService {
                 }),
             });
         }
-        let plan = self.plan(request).await?;
+        let plan = self.plan(caller, request).await?;
         let instance = plan.instance_id.map(|id| InstanceRef {
             id,
             name: plan.name.clone(),
@@ -153,16 +154,31 @@ impl InstanceService {
     /// without queueing anything: the launch wizard's live validation.
     pub async fn validate(&self, caller: &Principal, request: &CreateInstance) -> DomainResult<()> {
         caller.require_create()?;
-        self.plan(request).await.map(drop)
+        self.plan(caller, request).await.map(drop)
     }
 
-    /// The request checked on its own, then against the cluster, with everything it
-    /// left out filled in. A taken name is reported together with the cluster's other
-    /// field problems, so the wizard shows them all at once.
-    async fn plan(&self, request: &CreateInstance) -> DomainResult<CreatePlan> {
-        let draft = request
-            .check(&self.settings.current().resources)
-            .map_err(DomainError::Validation)?;
+    /// The request checked on its own (with its key pairs, which must be the
+    /// caller's), then against the cluster, with everything it left out filled in. A
+    /// taken name is reported together with the cluster's other field problems, so
+    /// the wizard shows them all at once.
+    async fn plan(&self, caller: &Principal, request: &CreateInstance) -> DomainResult<CreatePlan> {
+        let key_pairs =
+            usable_key_pairs(self.store.as_ref(), caller, &request.key_pair_ids).await?;
+        let checked = request.check(&self.settings.current().resources);
+        // Every field error at once, whether in the fields or in the key pairs.
+        let (mut draft, key_pairs) = match (checked, key_pairs) {
+            (Ok(draft), Ok(key_pairs)) => (draft, key_pairs),
+            (Err(mut errors), Err(more)) => {
+                errors.extend(more);
+                return Err(DomainError::Validation(errors));
+            }
+            (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => {
+                return Err(DomainError::Validation(errors));
+            }
+        };
+        draft
+            .ssh_public_keys
+            .extend(key_pairs.iter().map(|pair| pair.public_key.clone()));
         let resolver = Resolver {
             store: self.store.as_ref(),
             connector: self.connector.as_ref(),
@@ -181,7 +197,7 @@ impl InstanceService {
             }
             None => Ok(()),
         };
-        match (resolver.resolve(cluster, draft).await, name_taken) {
+        let mut plan = match (resolver.resolve(cluster, draft).await, name_taken) {
             (plan, Ok(())) => plan,
             (Err(DomainError::Validation(mut fields)), Err(DomainError::Validation(name))) => {
                 fields.extend(name);
@@ -189,7 +205,16 @@ impl InstanceService {
             }
             (Err(other), Err(DomainError::Validation(_))) => Err(other),
             (_, Err(error)) => Err(error),
-        }
+        }?;
+        plan.key_pairs = key_pairs
+            .iter()
+            .map(|pair| LaunchKeyPair {
+                id: pair.id,
+                name: pair.name.clone(),
+                fingerprint: pair.fingerprint.clone(),
+            })
+            .collect();
+        Ok(plan)
     }
 
     /// Queues `instance.start|stop|shutdown|reboot`; says which instance it acts on.

@@ -49,6 +49,7 @@ fn validator(name: &str) -> Option<Validator> {
         "pve-node" => verify_node_name,
         "pve-storage-id" => verify_storage_id,
         "pve-configid" => verify_configid,
+        "urlencoded" => verify_urlencoded,
         _ => return None,
     })
 }
@@ -79,6 +80,16 @@ fn verify_vmid(text: &str) -> Result<(), String> {
         && !id.starts_with('0');
     ok.then_some(())
         .ok_or_else(|| "value does not look like a valid VM ID\n".to_string())
+}
+
+/// `pve_verify_urlencoded` (pve-common, src/PVE/JSONSchema.pm):
+/// `/^[-%a-zA-Z0-9_.!~*'()]*$/` — e.g. qemu-server's cloud-init `sshkeys`.
+fn verify_urlencoded(text: &str) -> Result<(), String> {
+    let ok = perl_line(text)
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-%_.!~*'()".contains(&b));
+    ok.then_some(())
+        .ok_or_else(|| format!("invalid urlencoded string: {text}\n"))
 }
 
 /// `pve_verify_node_name`: `/^([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)$/`.
@@ -146,6 +157,12 @@ mod tests {
         );
         assert!(check_named("pve-storage-id", "local-").is_err());
         assert!(check_named("pve-configid", "net0").is_ok());
+        assert!(check_named("urlencoded", "ssh-ed25519%20AAAA%2B%20me%40host").is_ok());
+        assert!(
+            check_named("urlencoded", "ssh-ed25519 AAAA me@host")
+                .unwrap_err()
+                .starts_with("invalid urlencoded string")
+        );
         assert_eq!(
             check_named("pve-configid", "0net"),
             Err("invalid configuration ID '0net'\n".into())

@@ -6,6 +6,7 @@ pub mod coordination;
 pub mod guests;
 pub mod inventory;
 pub mod jobs;
+pub mod key_pairs;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -18,6 +18,7 @@ mod guests;
 mod inventory;
 mod job_tree;
 mod jobs;
+mod key_pairs;
 mod records;
 mod settings;
 mod sync_plan;
@@ -37,6 +38,7 @@ use crate::repo::coordination::Coordination;
 use crate::repo::guests::GuestRepo;
 use crate::repo::inventory::InventoryRepo;
 use crate::repo::jobs::JobRepo;
+use crate::repo::key_pairs::KeyPairRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
@@ -157,6 +159,10 @@ impl Store for SqlStore {
     }
 
     fn volumes(&self) -> &dyn VolumeRepo {
+        self
+    }
+
+    fn key_pairs(&self) -> &dyn KeyPairRepo {
         self
     }
 

@@ -8,6 +8,7 @@ use super::codec::{from_db_int, parse_column};
 use crate::repo::audit::AuditEntry;
 use crate::repo::clusters::{Cluster, ClusterConfig, ClusterCredentials, ClusterHealth};
 use crate::repo::jobs::{Job, JobActor, JobStep};
+use crate::repo::key_pairs::{GuestKeyPair, KeyPair};
 use crate::repo::settings::Setting;
 use crate::repo::tokens::{ApiToken, RefreshToken};
 use crate::repo::users::User;
@@ -316,4 +317,49 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     records.into_iter().map(T::try_from).collect()
+}
+
+pub(crate) const KEY_PAIR_COLUMNS: &str =
+    "id, owner_id, name, key_type, public_key, fingerprint, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyPairRecord {
+    id: DbId,
+    owner_id: DbId,
+    name: String,
+    key_type: String,
+    public_key: String,
+    fingerprint: String,
+    created_at: Timestamp,
+}
+
+impl From<KeyPairRecord> for KeyPair {
+    fn from(r: KeyPairRecord) -> Self {
+        KeyPair {
+            id: r.id.0,
+            owner_id: r.owner_id.0,
+            name: r.name,
+            key_type: r.key_type,
+            public_key: r.public_key,
+            fingerprint: r.fingerprint,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GuestKeyPairRecord {
+    key_pair_id: DbId,
+    name: String,
+    fingerprint: String,
+}
+
+impl From<GuestKeyPairRecord> for GuestKeyPair {
+    fn from(r: GuestKeyPairRecord) -> Self {
+        GuestKeyPair {
+            key_pair_id: r.key_pair_id.0,
+            name: r.name,
+            fingerprint: r.fingerprint,
+        }
+    }
 }

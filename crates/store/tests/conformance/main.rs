@@ -19,6 +19,7 @@ mod inventory;
 mod job_claims;
 mod job_trees;
 mod jobs;
+mod key_pairs;
 mod refresh_tokens;
 mod settings;
 mod sync;
@@ -67,6 +68,11 @@ conformance_tests! {
         only_active_api_tokens_are_found_by_hash,
         api_tokens_are_listed_per_user_and_record_their_last_use,
         token_hashes_are_unique,
+    ],
+    key_pairs: [
+        key_pairs_round_trip_and_list_per_owner_by_name,
+        key_pair_names_are_unique_per_owner,
+        guests_remember_their_key_pairs_after_the_pair_is_deleted,
     ],
     audit: [
         appends_get_gapless_seqs_and_link_to_the_previous_hash,

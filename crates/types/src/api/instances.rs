@@ -218,6 +218,10 @@ pub struct CreateInstanceRequest {
     /// cloud-init user (VM templates).
     #[serde(default)]
     pub ssh_public_keys: Vec<String>,
+    /// Key pairs (`/api/v1/keypairs`) whose public keys are installed like
+    /// `ssh_public_keys`; your own (an admin may use anyone's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_pair_ids: Vec<Uuid>,
     /// Start once created (default `true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<bool>,

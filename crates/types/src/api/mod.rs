@@ -15,6 +15,7 @@ pub mod clusters;
 pub mod common;
 pub mod instances;
 pub mod jobs;
+pub mod keypairs;
 pub mod launch;
 mod secret;
 pub mod settings;

@@ -319,6 +319,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/keypairs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key pairs an instance was launched with. */
+        get: operations["list_instance_key_pairs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/owner": {
         parameters: {
             query?: never;
@@ -550,6 +567,63 @@ export interface paths {
          *     it); a parent ends after its children. Follow it with `GET /api/v1/jobs/{id}`.
          */
         post: operations["cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keypairs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List key pairs: your own, or everyone's for an admin. By name. */
+        get: operations["list_key_pairs"];
+        put?: never;
+        /**
+         * Generate a key pair (ed25519, or RSA 4096). The response carries the private key
+         *     in OpenSSH format: it is shown this once and not kept. The server generates one
+         *     RSA key at a time; meanwhile another RSA request is 429 `busy` with Retry-After.
+         */
+        post: operations["generate_key_pair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keypairs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One key pair (yours, or anyone's for an admin). */
+        get: operations["get_key_pair"];
+        put?: never;
+        post?: never;
+        /** Delete a key pair. Instances launched with it keep the key (and list it). */
+        delete: operations["delete_key_pair"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keypairs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import the public key of a pair made elsewhere (`ssh-keygen`). */
+        post: operations["import_key_pair"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1239,6 +1313,11 @@ export interface components {
             /** @description VMs: the installer ISO volume, e.g. `local:iso/debian-12.iso`. */
             iso?: string | null;
             /**
+             * @description Key pairs (`/api/v1/keypairs`) whose public keys are installed like
+             *     `ssh_public_keys`; your own (an admin may use anyone's).
+             */
+            key_pair_ids?: string[];
+            /**
              * Format: int64
              * @description MiB.
              */
@@ -1326,6 +1405,21 @@ export interface components {
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
         };
+        /**
+         * @description A generated key pair. `private_key` (OpenSSH format) is returned this once and
+         *     is not kept anywhere: save it now.
+         */
+        GeneratedKeyPairDto: {
+            key_pair: components["schemas"]["KeyPairDto"];
+            /** @description `-----BEGIN OPENSSH PRIVATE KEY-----…`; store it with mode 0600. */
+            private_key: string;
+        };
+        GenerateKeyPairRequest: {
+            /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`; also the public key's comment. */
+            name: string;
+            /** @description `ed25519` (default) or `rsa` (4096 bits). */
+            type?: string | null;
+        };
         GrowVolumeRequest: {
             /**
              * Format: int64
@@ -1336,6 +1430,15 @@ export interface components {
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
             status: string;
+        };
+        ImportKeyPairRequest: {
+            /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`. */
+            name: string;
+            /**
+             * @description One OpenSSH public key line (`ssh-ed25519 AAAA… comment`): ed25519, ECDSA,
+             *     security-key types, or RSA of at least 2048 bits.
+             */
+            public_key: string;
         };
         /** @description The guest's configuration as Proxmox has it now, keys sorted. */
         InstanceConfigDto: {
@@ -1405,6 +1508,16 @@ export interface components {
             uptime_secs: number;
             /** Format: int32 */
             vmid: number;
+        };
+        /**
+         * @description A key pair an instance was launched with, as recorded at launch (it stays listed
+         *     after the key pair itself is deleted).
+         */
+        InstanceKeyPairDto: {
+            fingerprint: string;
+            /** Format: uuid */
+            key_pair_id: string;
+            name: string;
         };
         /** @description A page of instances; pass `next_cursor` back as `cursor` for the next one. */
         InstanceListDto: {
@@ -1547,6 +1660,22 @@ export interface components {
             /** Format: date-time */
             started_at?: string | null;
             status: components["schemas"]["StepStatusDto"];
+        };
+        KeyPairDto: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description `SHA256:…`, exactly as `ssh-keygen -lf` prints it. */
+            fingerprint: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Unique among its owner's key pairs. */
+            name: string;
+            /** Format: uuid */
+            owner_id: string;
+            /** @description One `authorized_keys` line. */
+            public_key: string;
+            /** @description The OpenSSH algorithm: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … */
+            type: string;
         };
         LaunchClusterDto: {
             /** Format: uuid */
@@ -1761,6 +1890,19 @@ export interface components {
          * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
          *     (`null` on the last one).
          */
+        Paginated_InstanceKeyPairDto: {
+            items: {
+                fingerprint: string;
+                /** Format: uuid */
+                key_pair_id: string;
+                name: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
         Paginated_JobDto: {
             items: {
                 /**
@@ -1834,6 +1976,29 @@ export interface components {
                 steps: components["schemas"]["JobStepDto"][];
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_KeyPairDto: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                /** @description `SHA256:…`, exactly as `ssh-keygen -lf` prints it. */
+                fingerprint: string;
+                /** Format: uuid */
+                id: string;
+                /** @description Unique among its owner's key pairs. */
+                name: string;
+                /** Format: uuid */
+                owner_id: string;
+                /** @description One `authorized_keys` line. */
+                public_key: string;
+                /** @description The OpenSSH algorithm: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … */
+                type: string;
             }[];
             next_cursor?: string | null;
         };
@@ -3583,6 +3748,55 @@ export interface operations {
             };
         };
     };
+    list_instance_key_pairs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_InstanceKeyPairDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     assign_instance_owner: {
         parameters: {
             query?: never;
@@ -4623,6 +4837,325 @@ export interface operations {
             };
             /** @description `job_finished`: it has already ended */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_key_pairs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_KeyPairDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    generate_key_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateKeyPairRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratedKeyPairDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another RSA key is being generated (`busy`); try again after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_key_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPairDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_key_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    import_key_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportKeyPairRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyPairDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,6 +26,8 @@ export class LaunchDraft {
   bridge = $state(AUTO);
   vlan = $state<number | null>(null);
   sshKeys = $state('');
+  /** Ids of the caller's key pairs to install too. */
+  keyPairIds = $state<string[]>([]);
   name = $state('');
   start = $state(true);
 
@@ -82,6 +84,7 @@ export class LaunchDraft {
     if (this.storage) body.storage = this.storage;
     if (this.name.trim()) body.name = this.name.trim();
     if (this.takesKeys && this.keys.length) body.ssh_public_keys = this.keys;
+    if (this.takesKeys && this.keyPairIds.length) body.key_pair_ids = this.keyPairIds;
     return body;
   }
 

@@ -31,6 +31,7 @@ const FIELD_STEPS: [prefix: string, step: StepId][] = [
   ['storage', 'placement'],
   ['network', 'placement'],
   ['ssh_public_keys', 'access'],
+  ['key_pair_ids', 'access'],
   ['name', 'access'],
   ['start', 'access'],
 ];

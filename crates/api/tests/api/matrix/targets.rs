@@ -3,7 +3,7 @@
 use proxicloud_domain::clusters::{AuthInput, ClusterInput};
 use proxicloud_domain::iam::tokens::mint_api_token;
 use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
-use proxicloud_store::{JobActor, JobStep, NewApiToken, NewJob, Timestamp};
+use proxicloud_store::{JobActor, JobStep, NewApiToken, NewJob, NewKeyPair, Timestamp};
 use proxicloud_types::{GuestType, VmId};
 use secrecy::SecretString;
 
@@ -28,6 +28,8 @@ pub(super) enum Target {
     OwnerVolume,
     /// An available snapshot of a volume owned by the owner.
     OwnerVolumeSnapshot,
+    /// An SSH key pair of the owner.
+    OwnerKeyPair,
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -172,6 +174,17 @@ impl Target {
                 Some(snapshot.id.to_string())
             }
             Target::OwnerAccount => Some(owner.id.to_string()),
+            Target::OwnerKeyPair => {
+                let key_pair = NewKeyPair {
+                    owner_id: owner.id,
+                    name: "target".into(),
+                    key_type: "ssh-ed25519".into(),
+                    public_key: super::rows::PUBLIC_KEY.into(),
+                    fingerprint: "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU".into(),
+                };
+                let created = app.store.key_pairs().insert(key_pair).await.unwrap();
+                Some(created.id.to_string())
+            }
             Target::OwnerApiToken => {
                 let minted = mint_api_token();
                 let token = NewApiToken {

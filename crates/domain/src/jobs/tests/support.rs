@@ -239,6 +239,9 @@ impl Store for CrashingStore {
     fn volumes(&self) -> &dyn proxicloud_store::VolumeRepo {
         self.inner.volumes()
     }
+    fn key_pairs(&self) -> &dyn proxicloud_store::KeyPairRepo {
+        self.inner.key_pairs()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }

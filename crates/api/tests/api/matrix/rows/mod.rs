@@ -14,6 +14,7 @@ mod clusters;
 mod events;
 mod instances;
 mod jobs;
+mod keypairs;
 mod launch_options;
 mod settings;
 mod snapshots;
@@ -24,6 +25,7 @@ mod volumes;
 mod workers;
 
 pub(super) use common::Row;
+pub(super) use keypairs::PUBLIC_KEY;
 
 /// Every row of the matrix.
 pub(super) fn rows() -> Vec<Row> {
@@ -38,6 +40,7 @@ pub(super) fn rows() -> Vec<Row> {
         snapshots::rows(),
         launch_options::rows(),
         jobs::rows(),
+        keypairs::rows(),
         events::rows(),
         audit::rows(),
         workers::rows(),

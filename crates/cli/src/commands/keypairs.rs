@@ -1,0 +1,183 @@
+//! `proxicloud keypairs create|import|list|delete`. `create` writes the private key
+//! (which the server returns once and does not keep) to a new file with mode 0600,
+//! and its public key beside it (`.pub`), as `ssh-keygen` does.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use proxicloud_client::Client;
+use proxicloud_types::api::keypairs::{GenerateKeyPairRequest, ImportKeyPairRequest, KeyPairDto};
+use uuid::Uuid;
+
+use super::output::{self, Format, OutputArgs};
+use super::{CommandResult, EXIT_CODES_HELP, Failure, connect};
+
+#[derive(Args)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct KeyPairsArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(subcommand)]
+    command: KeyPairsCommand,
+}
+
+#[derive(Subcommand)]
+enum KeyPairsCommand {
+    /// Generate a key pair; the private key is written to a new file (mode 0600).
+    Create {
+        name: String,
+        #[arg(long = "type", value_enum, default_value_t = KeyType::Ed25519)]
+        key_type: KeyType,
+        /// Where to write the private key (default `./NAME`); must not exist yet.
+        /// The public key goes to the same path plus `.pub`.
+        #[arg(long, short = 'f')]
+        file: Option<PathBuf>,
+    },
+    /// Import an existing public key (`~/.ssh/id_ed25519.pub`, or `-` for stdin).
+    Import {
+        name: String,
+        #[arg(long)]
+        public_key_file: PathBuf,
+    },
+    /// List your key pairs (admins: everyone's).
+    List,
+    /// Delete a key pair (by id or name). Instances launched with it keep the key.
+    Delete { key_pair: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KeyType {
+    Ed25519,
+    Rsa,
+}
+
+pub async fn run(args: KeyPairsArgs) -> CommandResult {
+    let client = connect()?;
+    let format = args.output.output;
+    match args.command {
+        KeyPairsCommand::Create {
+            name,
+            key_type,
+            file,
+        } => {
+            let file = file.unwrap_or_else(|| PathBuf::from(&name));
+            // Refuse before asking the server: a key we cannot save is a key lost.
+            if file.exists() {
+                return Err(Failure::Usage(format!(
+                    "{} already exists; choose another --file",
+                    file.display()
+                )));
+            }
+            let request = GenerateKeyPairRequest {
+                name,
+                key_type: Some(
+                    match key_type {
+                        KeyType::Ed25519 => "ed25519",
+                        KeyType::Rsa => "rsa",
+                    }
+                    .to_owned(),
+                ),
+            };
+            let generated = client.key_pairs().generate(&request).await?;
+            write_new(&file, generated.private_key.as_bytes(), 0o600)?;
+            let public = format!("{}\n", generated.key_pair.public_key);
+            write_new(&public_path(&file), public.as_bytes(), 0o644)?;
+            print_one(generated.key_pair, format)?;
+            eprintln!("private key written to {} (mode 0600)", file.display());
+        }
+        KeyPairsCommand::Import {
+            name,
+            public_key_file,
+        } => {
+            let public_key = read_text(&public_key_file)?;
+            let request = ImportKeyPairRequest { name, public_key };
+            let pair = client.key_pairs().import(&request).await?;
+            print_one(pair, format)?;
+        }
+        KeyPairsCommand::List => {
+            let pairs = client.key_pairs().list().await?.items;
+            print_many(&pairs, format)?;
+        }
+        KeyPairsCommand::Delete { key_pair } => {
+            let pair = resolve(&client, &key_pair).await?;
+            client.key_pairs().delete(pair.id).await?;
+            eprintln!("deleted key pair {} ({})", pair.name, pair.id);
+        }
+    }
+    Ok(())
+}
+
+fn print_one(pair: KeyPairDto, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => output::json(&pair),
+        Format::Table => print_many(&[pair], format),
+    }
+}
+
+fn print_many(pairs: &[KeyPairDto], format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => output::json(&pairs),
+        Format::Table => {
+            output::key_pairs(pairs);
+            Ok(())
+        }
+    }
+}
+
+fn public_path(private: &Path) -> PathBuf {
+    let mut name = private.as_os_str().to_owned();
+    name.push(".pub");
+    PathBuf::from(name)
+}
+
+/// Creates `path` (never overwrites) with `mode` from the start, so the private key
+/// is never readable by others, not even for a moment.
+fn write_new(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read stdin")?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    }
+    Ok(text)
+}
+
+/// A key pair by id or by name (among the caller's, which `list` returns).
+pub async fn resolve(client: &Client, wanted: &str) -> Result<KeyPairDto, Failure> {
+    if let Ok(id) = wanted.parse::<Uuid>() {
+        return Ok(client.key_pairs().get(id).await?);
+    }
+    let mut matches: Vec<KeyPairDto> = client
+        .key_pairs()
+        .list()
+        .await?
+        .items
+        .into_iter()
+        .filter(|pair| pair.name == wanted)
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.remove(0)),
+        0 => Err(Failure::Usage(format!("no key pair named '{wanted}'"))),
+        n => Err(Failure::Usage(format!(
+            "{n} key pairs are named '{wanted}': use the id"
+        ))),
+    }
+}

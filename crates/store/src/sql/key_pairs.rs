@@ -1,0 +1,96 @@
+//! [`KeyPairRepo`] for both backends.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::connect::BeginWrite;
+use super::records::{GuestKeyPairRecord, KEY_PAIR_COLUMNS, KeyPairRecord};
+use super::{DbId, SqlStore, found};
+use crate::repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
+use crate::{Result, StoreError, Timestamp};
+
+#[async_trait]
+impl KeyPairRepo for SqlStore {
+    async fn insert(&self, key_pair: NewKeyPair) -> Result<KeyPair> {
+        let sql = format!(
+            "INSERT INTO key_pairs (id, owner_id, name, key_type, public_key, fingerprint, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {KEY_PAIR_COLUMNS}"
+        );
+        let record: KeyPairRecord = on_writer!(&self.db, pool => {
+            sqlx::query_as(&sql)
+                .bind(DbId(Uuid::now_v7()))
+                .bind(DbId(key_pair.owner_id))
+                .bind(&key_pair.name)
+                .bind(&key_pair.key_type)
+                .bind(&key_pair.public_key)
+                .bind(&key_pair.fingerprint)
+                .bind(Timestamp::now())
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(record.into())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<KeyPair> {
+        let sql = format!("SELECT {KEY_PAIR_COLUMNS} FROM key_pairs WHERE id = $1");
+        let record: Option<KeyPairRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(DbId(id)).fetch_optional(pool).await?
+        });
+        Ok(record.ok_or(StoreError::NotFound)?.into())
+    }
+
+    async fn list(&self, owner_id: Option<Uuid>) -> Result<Vec<KeyPair>> {
+        // `$1 IS NULL` on an untyped parameter confuses PostgreSQL; two queries instead.
+        let records: Vec<KeyPairRecord> = match owner_id {
+            Some(owner) => {
+                let sql = format!(
+                    "SELECT {KEY_PAIR_COLUMNS} FROM key_pairs WHERE owner_id = $1 ORDER BY name, id"
+                );
+                on_reader!(&self.db, pool => {
+                    sqlx::query_as(&sql).bind(DbId(owner)).fetch_all(pool).await?
+                })
+            }
+            None => {
+                let sql = format!("SELECT {KEY_PAIR_COLUMNS} FROM key_pairs ORDER BY name, id");
+                on_reader!(&self.db, pool => { sqlx::query_as(&sql).fetch_all(pool).await? })
+            }
+        };
+        Ok(records.into_iter().map(Into::into).collect())
+    }
+
+    async fn delete(&self, id: Uuid) -> Result<()> {
+        let sql = "DELETE FROM key_pairs WHERE id = $1";
+        let deleted = on_writer!(&self.db, pool => {
+            sqlx::query(sql).bind(DbId(id)).execute(pool).await?.rows_affected()
+        });
+        found(deleted)
+    }
+
+    async fn record_for_guest(&self, guest_id: Uuid, key_pairs: &[GuestKeyPair]) -> Result<()> {
+        let sql = "INSERT INTO guest_key_pairs (guest_id, key_pair_id, name, fingerprint) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (guest_id, key_pair_id) DO NOTHING";
+        on_writer!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            for key_pair in key_pairs {
+                sqlx::query(sql)
+                    .bind(DbId(guest_id))
+                    .bind(DbId(key_pair.key_pair_id))
+                    .bind(&key_pair.name)
+                    .bind(&key_pair.fingerprint)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn list_for_guest(&self, guest_id: Uuid) -> Result<Vec<GuestKeyPair>> {
+        let sql = "SELECT key_pair_id, name, fingerprint FROM guest_key_pairs \
+             WHERE guest_id = $1 ORDER BY name, key_pair_id";
+        let records: Vec<GuestKeyPairRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(sql).bind(DbId(guest_id)).fetch_all(pool).await?
+        });
+        Ok(records.into_iter().map(Into::into).collect())
+    }
+}
