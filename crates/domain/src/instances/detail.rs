@@ -142,7 +142,8 @@ impl InstanceDetails {
             pve.guest_config(&node, observed.kind, observed.vmid),
             self.addresses.learn(pve.as_ref(), &guest)
         );
-        let config = config.map_err(|error| config_error(&cluster.config.name, &error))?;
+        let config = config
+            .map_err(|error| config_error(&cluster.config.name, &error, caller.is_admin()))?;
         let addresses = match learned {
             Ok(Learned::Known(addresses)) => Some(addresses),
             Ok(Learned::Unavailable(_)) => guest.addresses,
@@ -208,12 +209,20 @@ fn unreachable(message: String) -> DomainError {
     }
 }
 
-/// Any failure to read the config means Proxmox cannot tell us right now; PVE's own
-/// words are kept so the console can show them.
-fn config_error(cluster: &str, error: &PveError) -> DomainError {
+/// Any failure to read the config means Proxmox cannot tell us right now. PVE's own
+/// refusal is kept so the console can show it; why the cluster cannot be reached
+/// (node addresses, OS errors) is for admins, who can act on it: others are told it
+/// is unreachable, and the log has the rest.
+fn config_error(cluster: &str, error: &PveError, admin: bool) -> DomainError {
     if error.is_transient() {
+        tracing::warn!(cluster, %error, "could not read a guest's configuration");
+        let detail = if admin {
+            format!(": {error}")
+        } else {
+            "; try again once it answers".to_owned()
+        };
         unreachable(format!(
-            "Proxmox VE cluster '{cluster}' is unreachable: {error}"
+            "Proxmox VE cluster '{cluster}' is unreachable{detail}"
         ))
     } else {
         DomainError::Unavailable {
