@@ -17,6 +17,18 @@ fn login(client: &reqwest::blocking::Client, url: &str, password: &str) -> reqwe
         .status()
 }
 
+/// A session of the admin, as a bearer token.
+fn access_token(client: &reqwest::blocking::Client, url: &str) -> String {
+    let session: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    session["access_token"].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn first_start_stop_and_audit_tampering_is_detected() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,16 +67,9 @@ fn first_start_stop_and_audit_tampering_is_detected() {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
     // An open event stream (a console tab left open) must not hold up the shutdown.
-    let session: serde_json::Value = client
-        .post(format!("{}/api/v1/auth/login", server.url))
-        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
     let stream = client
         .get(format!("{}/api/v1/events", server.url))
-        .bearer_auth(session["access_token"].as_str().unwrap())
+        .bearer_auth(access_token(&client, &server.url))
         .send()
         .unwrap();
     assert_eq!(stream.status(), 200);
@@ -130,14 +135,7 @@ fn the_log_level_saved_in_settings_applies_without_a_restart() {
     let (server, log) =
         ServeProcess::start_capturing_log(&dir.path().join("data"), ADMIN_PASSWORD, &[]);
     let client = reqwest::blocking::Client::new();
-    let session: serde_json::Value = client
-        .post(format!("{}/api/v1/auth/login", server.url))
-        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = session["access_token"].as_str().unwrap().to_owned();
+    let token = access_token(&client, &server.url);
     let settings_url = format!("{}/api/v1/settings", server.url);
     let mut settings: serde_json::Value = client
         .get(&settings_url)
