@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 10] = [
+const TAGS: [(&str, &str); 11] = [
     ("auth", "Sessions and your own account"),
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
@@ -25,6 +25,10 @@ const TAGS: [(&str, &str); 10] = [
     (
         "instances",
         "LXC containers and VMs, read from the inventory mirror",
+    ),
+    (
+        "images",
+        "Container templates, ISOs and VM templates to launch from; template downloads (admin)",
     ),
     (
         "keypairs",

@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod error;
 pub mod events;
 pub mod iam;
+pub mod images;
 pub mod instances;
 pub mod inventory;
 pub mod jobs;

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod clusters;
+pub mod images;
 pub mod instances;
 pub mod jobs;
 pub mod keypairs;

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod clusters;
 pub mod events;
+pub mod images;
 pub mod instance_detail;
 pub mod instance_snapshots;
 pub mod instances_read;
@@ -52,6 +53,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instance_snapshots::router())
         .merge(jobs::router())
         .merge(keypairs::router())
+        .merge(images::router())
         .merge(events::router())
         .merge(workers::router())
         .merge(volumes::router())

@@ -9,6 +9,7 @@ mod errors;
 mod events;
 mod hardening;
 mod iam;
+mod images;
 mod instance_addresses;
 mod instance_detail;
 mod instance_snapshots;

@@ -23,7 +23,7 @@ use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
 use crate::{
-    audit, clusters, iam, instances, inventory, jobs, keypairs, launch, settings, volumes,
+    audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -96,6 +96,7 @@ impl Services {
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);
+        images::register(&mut registry, &platform);
         let jobs = std::mem::take(&mut registry.jobs);
         let readiness = std::mem::take(&mut registry.readiness);
         let workers = std::mem::take(&mut registry.workers);

@@ -98,6 +98,19 @@ impl LaunchOptionsService {
         })
     }
 
+    /// The cached part of `cluster_id` (default: the first cluster by name), for
+    /// features that show the same volumes (images). No caller check: callers check.
+    pub async fn cluster(&self, cluster_id: Option<Uuid>) -> DomainResult<Arc<ClusterOptions>> {
+        let clusters = self.store.clusters().list().await?;
+        let cluster = pick(&clusters, cluster_id)?;
+        self.cluster_options(cluster).await
+    }
+
+    /// Drops what is cached for a cluster (its volumes just changed).
+    pub fn forget(&self, cluster_id: Uuid) {
+        self.slots.lock().remove(&cluster_id);
+    }
+
     async fn cluster_options(&self, cluster: &Cluster) -> DomainResult<Arc<ClusterOptions>> {
         let slot = self.slots.lock().entry(cluster.id).or_default().clone();
         let mut cached = slot.lock().await;

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod clusters;
 pub mod common;
+pub mod images;
 pub mod instances;
 pub mod jobs;
 pub mod keypairs;

@@ -221,6 +221,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Container templates, ISOs and VM templates of a cluster, across its nodes and storages. */
+        get: operations["list_images"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The container templates Proxmox VE offers for download (its appliance catalogue). */
+        get: operations["list_image_catalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download a container template from the catalogue to a node's storage (a job). */
+        post: operations["download_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances": {
         parameters: {
             query?: never;
@@ -1069,6 +1120,20 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** @description A container template Proxmox VE can download (`pveam available`). */
+        ApplianceDto: {
+            headline?: string | null;
+            os?: string | null;
+            package: string;
+            /** @description `system`, `turnkeylinux`, … */
+            section?: string | null;
+            /** @description The name to download, e.g. `debian-12-standard_12.7-1_amd64.tar.zst`. */
+            template: string;
+            version?: string | null;
+        };
+        ApplianceListDto: {
+            items: components["schemas"]["ApplianceDto"][];
+        };
         AssignOwnerRequest: {
             /**
              * Format: uuid
@@ -1391,6 +1456,18 @@ export interface components {
             /** @example 10.77.0.100 */
             start: string;
         };
+        DownloadImageRequest: {
+            /**
+             * Format: uuid
+             * @description The cluster (default: the first registered cluster by name).
+             */
+            cluster_id?: string | null;
+            node: string;
+            /** @description A storage of `node` that holds container templates (`vztmpl`). */
+            storage: string;
+            /** @description From `GET /api/v1/images/catalog`. */
+            template: string;
+        };
         ErrorBody: {
             /** @description Stable, machine-readable: `unauthenticated`, `validation_failed`, `not_found`, … */
             code: string;
@@ -1430,6 +1507,37 @@ export interface components {
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
             status: string;
+        };
+        ImageDto: {
+            kind: components["schemas"]["ImageKindDto"];
+            /** @description The file name, or the VM template's name. */
+            name: string;
+            /** @description The nodes that have it (several for a shared storage). */
+            nodes: string[];
+            /** @description The distribution and version, read from the name (`debian 12`), when it says. */
+            os?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes (VM templates: the root disk).
+             */
+            size: number;
+            /** @description Templates and ISOs: the storage holding the volume. */
+            storage?: string | null;
+            /**
+             * Format: int32
+             * @description VM templates: the vmid.
+             */
+            vmid?: number | null;
+            /** @description Templates and ISOs: the volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
+            volid?: string | null;
+        };
+        /** @enum {string} */
+        ImageKindDto: "lxc_template" | "iso" | "vm_template";
+        ImageListDto: {
+            /** Format: uuid */
+            cluster_id: string;
+            /** @description Container templates and ISOs by name, then VM templates by name. */
+            items: components["schemas"]["ImageDto"][];
         };
         ImportKeyPairRequest: {
             /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`. */
@@ -3256,6 +3364,222 @@ export interface operations {
             };
             /** @description Invalid parameters (`validation_failed`, with `fields`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_images: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default: the first registered cluster by name). */
+                cluster_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageListDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_image_catalog: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default: the first registered cluster by name). */
+                cluster_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplianceListDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    download_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadImageRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod clusters;
 mod events;
+mod images;
 mod instances;
 mod jobs;
 mod keypairs;
@@ -41,6 +42,7 @@ pub(super) fn rows() -> Vec<Row> {
         launch_options::rows(),
         jobs::rows(),
         keypairs::rows(),
+        images::rows(),
         events::rows(),
         audit::rows(),
         workers::rows(),

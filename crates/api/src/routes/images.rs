@@ -1,0 +1,83 @@
+//! `/api/v1/images`: what instances can be launched from (every signed-in user), the
+//! appliance catalogue and template downloads (admins: they fill shared storage).
+
+use axum::Json;
+use axum::response::Response;
+use proxicloud_domain::images::{DownloadImage, ImagesService};
+use proxicloud_types::api::images::{
+    ApplianceListDto, DownloadImageRequest, ImageClusterQuery, ImageListDto,
+};
+use proxicloud_types::api::jobs::JobDto;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit_trail::AuditTrail;
+use crate::auth::Auth;
+use crate::dto::IntoDto;
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::respond::accepted;
+use crate::state::{AppState, Domain};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_images))
+        .routes(routes!(list_image_catalog))
+        .routes(routes!(download_image))
+}
+
+/// Container templates, ISOs and VM templates of a cluster, across its nodes and storages.
+#[utoipa::path(get, path = "/api/v1/images", tag = "images", params(ImageClusterQuery),
+    responses((status = 200, body = ImageListDto), (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
+async fn list_images(
+    auth: Auth,
+    Domain(images): Domain<ImagesService>,
+    ApiQuery(query): ApiQuery<ImageClusterQuery>,
+) -> ApiResult<Json<ImageListDto>> {
+    let (cluster_id, items) = images.list(&auth.principal, query.cluster_id).await?;
+    Ok(Json(ImageListDto {
+        cluster_id,
+        items: items.into_dto(),
+    }))
+}
+
+/// The container templates Proxmox VE offers for download (its appliance catalogue).
+#[utoipa::path(get, path = "/api/v1/images/catalog", tag = "images", params(ImageClusterQuery),
+    responses((status = 200, body = ApplianceListDto), (status = 403, body = ErrorResponse),
+        (status = 503, body = ErrorResponse)))]
+async fn list_image_catalog(
+    auth: Auth,
+    Domain(images): Domain<ImagesService>,
+    ApiQuery(query): ApiQuery<ImageClusterQuery>,
+) -> ApiResult<Json<ApplianceListDto>> {
+    let appliances = images.catalog(&auth.principal, query.cluster_id).await?;
+    Ok(Json(ApplianceListDto {
+        items: appliances.into_dto(),
+    }))
+}
+
+/// Download a container template from the catalogue to a node's storage (a job).
+#[utoipa::path(post, path = "/api/v1/images/download", tag = "images", request_body = DownloadImageRequest,
+    responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
+        (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse),
+        (status = 503, body = ErrorResponse)))]
+async fn download_image(
+    auth: Auth,
+    trail: AuditTrail,
+    Domain(images): Domain<ImagesService>,
+    ApiJson(request): ApiJson<DownloadImageRequest>,
+) -> ApiResult<Response> {
+    trail.resource(format!(
+        "images/{}:vztmpl/{}",
+        request.storage, request.template
+    ));
+    let download = DownloadImage {
+        cluster_id: request.cluster_id,
+        node: request.node,
+        storage: request.storage,
+        template: request.template,
+    };
+    let submitted = images.download(&auth.principal, download).await?;
+    Ok(accepted(submitted, &trail))
+}

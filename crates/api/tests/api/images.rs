@@ -1,0 +1,136 @@
+//! Images over HTTP against the simulator: one list of container templates, ISOs and
+//! VM templates with storage, nodes, size and OS; the appliance catalogue and a
+//! template download as a job (admins only), after which the template is listed.
+
+use proxicloud_store::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::job_support::{accepted, finished_job, spawn_with_engine};
+use crate::support::{Session, TestApp, status_and_json};
+
+async fn call(
+    app: &TestApp,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.request(method, path).bearer_auth(&session.access);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    status_and_json(request.send().await.unwrap()).await
+}
+
+fn find<'a>(items: &'a Value, name: &str) -> Option<&'a Value> {
+    items.as_array().unwrap().iter().find(|i| i["name"] == name)
+}
+
+#[tokio::test]
+async fn images_list_every_kind_and_admins_download_templates_from_the_catalogue() {
+    let world = spawn_with_engine().await;
+    let (_, reader) = world.user(Role::Readonly).await;
+    let (_, operator) = world.user(Role::Operator).await;
+    let app = world.app();
+    let admin = &world.admin;
+
+    // Everyone signed in sees the list (it is what the launch wizard offers).
+    let (status, list) = call(app, &reader, Method::GET, "/api/v1/images", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let items = &list["items"];
+    let debian = find(items, "debian-12-standard_12.7-1_amd64.tar.zst").expect("a seeded template");
+    assert_eq!(debian["kind"], "lxc_template");
+    assert_eq!(
+        debian["volid"],
+        "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
+    );
+    assert_eq!(debian["storage"], "local");
+    assert_eq!(debian["os"], "debian 12");
+    assert!(debian["size"].as_u64().unwrap() > 0);
+    assert!(!debian["nodes"].as_array().unwrap().is_empty());
+    let kinds: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"iso") && kinds.contains(&"vm_template"),
+        "{kinds:?}"
+    );
+    let template = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "vm_template")
+        .unwrap();
+    assert!(template["vmid"].as_u64().is_some() && template["volid"].is_null());
+
+    // The catalogue and downloads are for admins.
+    let (status, _) = call(app, &operator, Method::GET, "/api/v1/images/catalog", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, catalog) = call(app, admin, Method::GET, "/api/v1/images/catalog", None).await;
+    assert_eq!(status, StatusCode::OK, "{catalog}");
+    let wanted = "debian-13-standard_13.1-2_amd64.tar.zst";
+    assert!(
+        catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["template"] == wanted)
+    );
+    assert!(find(items, wanted).is_none(), "not downloaded yet");
+
+    let node = debian["nodes"][0].as_str().unwrap().to_owned();
+    let download = json!({ "node": node, "storage": "local", "template": wanted });
+    let (status, _) = call(
+        app,
+        &operator,
+        Method::POST,
+        "/api/v1/images/download",
+        Some(download.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (body, field) in [
+        (
+            json!({ "node": node, "storage": "local-lvm", "template": wanted }),
+            "storage",
+        ),
+        (
+            json!({ "node": node, "storage": "local", "template": "nope.tar.zst" }),
+            "template",
+        ),
+        (
+            json!({ "node": "pve99", "storage": "local", "template": wanted }),
+            "node",
+        ),
+    ] {
+        let (status, error) = call(
+            app,
+            admin,
+            Method::POST,
+            "/api/v1/images/download",
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        assert!(error["error"]["fields"][field].is_string(), "{error}");
+    }
+
+    let job = accepted(app, admin, "/api/v1/images/download", download, None).await;
+    assert_eq!(job["kind"], "image.download");
+    let job = finished_job(app, admin, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], json!("succeeded"), "{job:#}");
+    assert!(
+        job["pve_upid"].as_str().unwrap().contains(":download:"),
+        "{job}"
+    );
+    let (_, list) = call(app, &reader, Method::GET, "/api/v1/images", None).await;
+    let downloaded = find(&list["items"], wanted).expect("listed once downloaded");
+    assert_eq!(downloaded["volid"], format!("local:vztmpl/{wanted}"));
+    assert_eq!(downloaded["os"], "debian 13");
+    world.sim.assert_every_request_passed_the_schema();
+    world.shutdown().await;
+}

@@ -1,0 +1,39 @@
+//! Images: everyone signed in reads the list; the catalogue and downloads are for
+//! admins (the matrix's cluster cannot be reached: past authorization, a 503).
+
+use serde_json::{Value, json};
+
+use super::common::*;
+
+fn download(_: &Cell) -> Option<Value> {
+    Some(
+        json!({ "node": "pve1", "storage": "local", "template": "debian-12-standard_12.7-1_amd64.tar.zst" }),
+    )
+}
+
+pub(super) fn rows() -> Vec<Row> {
+    use Target::*;
+    vec![
+        row(
+            "GET",
+            "/api/v1/images",
+            Cluster,
+            no_body,
+            [401, 503, 503, 503, 503],
+        ),
+        row(
+            "GET",
+            "/api/v1/images/catalog",
+            Cluster,
+            no_body,
+            [401, 403, 403, 403, 503],
+        ),
+        row(
+            "POST",
+            "/api/v1/images/download",
+            Cluster,
+            download,
+            [401, 403, 403, 403, 503],
+        ),
+    ]
+}

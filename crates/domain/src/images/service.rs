@@ -1,0 +1,262 @@
+//! `ImagesService`: the list (every signed-in user: it is what the launch wizard
+//! offers), the appliance catalogue and downloads (admins: they fill shared storage).
+
+use std::sync::Arc;
+
+use proxicloud_pve::{Appliance, NodeName};
+use proxicloud_store::{JobActor, JobStep, NewJob, Uuid};
+
+use super::download_job::{DOWNLOAD_KIND, DownloadParams, steps};
+use crate::clusters::PveConnector;
+use crate::error::{DomainError, DomainResult};
+use crate::iam::Principal;
+use crate::jobs::{JobQueue, Submitted};
+use crate::launch::{ClusterOptions, LaunchOptionsService};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    LxcTemplate,
+    Iso,
+    VmTemplate,
+}
+
+/// One thing to launch from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub kind: ImageKind,
+    /// File name (templates, ISOs) or VM name.
+    pub name: String,
+    /// `local:vztmpl/…`, `local:iso/…`; `None` for VM templates.
+    pub volid: Option<String>,
+    /// VM templates: their vmid.
+    pub vmid: Option<u32>,
+    /// The storage holding it (VM templates: none, their disks may be on several).
+    pub storage: Option<String>,
+    /// Nodes that have it, sorted.
+    pub nodes: Vec<String>,
+    /// Bytes (VM templates: the root disk's size).
+    pub size: u64,
+    /// The distribution, read from the file name (`debian-12-standard_…` → `debian 12`).
+    pub os: Option<String>,
+}
+
+/// `POST /images/download`: a template of the catalogue onto one node's storage.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadImage {
+    pub cluster_id: Option<Uuid>,
+    pub node: String,
+    pub storage: String,
+    /// The catalogue's file name, e.g. `debian-12-standard_12.7-1_amd64.tar.zst`.
+    pub template: String,
+}
+
+pub struct ImagesService {
+    connector: Arc<dyn PveConnector>,
+    queue: JobQueue,
+    launch: Arc<LaunchOptionsService>,
+}
+
+impl ImagesService {
+    pub fn new(
+        connector: Arc<dyn PveConnector>,
+        queue: JobQueue,
+        launch: Arc<LaunchOptionsService>,
+    ) -> Self {
+        Self {
+            connector,
+            queue,
+            launch,
+        }
+    }
+
+    /// Everything `cluster_id` (default: the first cluster) can launch from: its
+    /// templates and ISOs by name, then its VM templates by name.
+    pub async fn list(
+        &self,
+        _caller: &Principal,
+        cluster_id: Option<Uuid>,
+    ) -> DomainResult<(Uuid, Vec<Image>)> {
+        let options = self.launch.cluster(cluster_id).await?;
+        Ok((options.cluster_id, images_of(&options)))
+    }
+
+    /// The appliance catalogue as `node` (default: the first online node) has it.
+    pub async fn catalog(
+        &self,
+        caller: &Principal,
+        cluster_id: Option<Uuid>,
+    ) -> DomainResult<Vec<Appliance>> {
+        caller.require_admin()?;
+        let options = self.launch.cluster(cluster_id).await?;
+        let node = options
+            .nodes
+            .iter()
+            .find(|n| n.online && n.problem.is_none())
+            .ok_or_else(|| unavailable("no node of the cluster is online"))?;
+        let node =
+            NodeName::new(node.name.clone()).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let pve = self.connector.pve(options.cluster_id).await?;
+        let mut appliances = pve
+            .appliances(&node)
+            .await
+            .map_err(|e| unavailable(&format!("cannot read the appliance catalogue: {e}")))?;
+        appliances.sort_by(|a, b| a.template.cmp(&b.template));
+        Ok(appliances)
+    }
+
+    /// Queues `image.download` once the node, the storage (it must hold container
+    /// templates) and the template (it must be in the catalogue) are checked.
+    pub async fn download(
+        &self,
+        caller: &Principal,
+        request: DownloadImage,
+    ) -> DomainResult<Submitted> {
+        caller.require_admin()?;
+        let options = self.launch.cluster(request.cluster_id).await?;
+        let Some(node) = options.nodes.iter().find(|n| n.name == request.node) else {
+            return Err(DomainError::invalid(
+                "node",
+                format!("no node '{}' in the cluster", request.node),
+            ));
+        };
+        if !node.online {
+            return Err(DomainError::invalid(
+                "node",
+                format!("node '{}' is offline", node.name),
+            ));
+        }
+        let node_name =
+            NodeName::new(node.name.clone()).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let pve = self.connector.pve(options.cluster_id).await?;
+        let storages = pve
+            .storages(
+                &node_name,
+                &proxicloud_pve::StorageFilter {
+                    content: Some("vztmpl".into()),
+                    enabled: true,
+                },
+            )
+            .await
+            .map_err(|e| {
+                unavailable(&format!("cannot list the storages of '{}': {e}", node.name))
+            })?;
+        if !storages.iter().any(|s| s.storage == request.storage) {
+            return Err(DomainError::invalid(
+                "storage",
+                format!(
+                    "'{}' on '{}' does not hold container templates",
+                    request.storage, node.name
+                ),
+            ));
+        }
+        let catalogue = pve
+            .appliances(&node_name)
+            .await
+            .map_err(|e| unavailable(&format!("cannot read the appliance catalogue: {e}")))?;
+        if !catalogue.iter().any(|a| a.template == request.template) {
+            return Err(DomainError::invalid(
+                "template",
+                format!("'{}' is not in the appliance catalogue", request.template),
+            ));
+        }
+        let params = DownloadParams {
+            cluster_id: options.cluster_id,
+            node: node.name.clone(),
+            storage: request.storage.clone(),
+            template: request.template.clone(),
+        };
+        let job = NewJob {
+            kind: DOWNLOAD_KIND.to_owned(),
+            actor: JobActor::User(caller.user_id),
+            resource_kind: Some("image".to_owned()),
+            resource_id: Some(format!("{}:vztmpl/{}", request.storage, request.template)),
+            params: serde_json::to_value(&params).expect("download params serialise"),
+            steps: steps::ALL.iter().map(|s| JobStep::pending(*s)).collect(),
+            idempotency_key: None,
+            run_after: None,
+            parent: None,
+        };
+        self.queue.submit(job).await
+    }
+}
+
+fn unavailable(message: &str) -> DomainError {
+    DomainError::Unavailable {
+        code: "cluster_unavailable",
+        message: message.to_owned(),
+    }
+}
+
+fn images_of(options: &ClusterOptions) -> Vec<Image> {
+    let volume = |kind: ImageKind, v: &crate::launch::VolumeOption| Image {
+        kind,
+        name: v.name.clone(),
+        volid: Some(v.volid.clone()),
+        vmid: None,
+        storage: v
+            .volid
+            .split_once(':')
+            .map(|(storage, _)| storage.to_owned()),
+        nodes: v.nodes.clone(),
+        size: v.size,
+        os: os_of(&v.name),
+    };
+    let mut images: Vec<Image> = options
+        .lxc_templates
+        .iter()
+        .map(|v| volume(ImageKind::LxcTemplate, v))
+        .chain(options.isos.iter().map(|v| volume(ImageKind::Iso, v)))
+        .collect();
+    images.extend(options.vm_templates.iter().map(|t| Image {
+        kind: ImageKind::VmTemplate,
+        name: t.name.clone(),
+        volid: None,
+        vmid: Some(t.vmid),
+        storage: None,
+        nodes: vec![t.node.clone()],
+        size: t.disk,
+        os: os_of(&t.name),
+    }));
+    images
+}
+
+/// `debian-12-standard_12.7-1_amd64.tar.zst` → `debian 12`; `ubuntu-24.04-…` →
+/// `ubuntu 24.04`; `alpine-3.20-default_…` → `alpine 3.20`. `None` when the name does
+/// not start with a distribution and a version.
+pub(super) fn os_of(name: &str) -> Option<String> {
+    let mut parts = name.split(['-', '_']);
+    let distro = parts
+        .next()
+        .filter(|d| d.chars().all(|c| c.is_ascii_alphabetic()) && !d.is_empty())?;
+    let version = parts
+        .next()
+        .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))?;
+    Some(format!("{} {}", distro.to_ascii_lowercase(), version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::os_of;
+
+    #[test]
+    fn the_os_is_read_from_the_file_name() {
+        assert_eq!(
+            os_of("debian-12-standard_12.7-1_amd64.tar.zst").as_deref(),
+            Some("debian 12")
+        );
+        assert_eq!(
+            os_of("ubuntu-24.04-standard_24.04-2_amd64.tar.zst").as_deref(),
+            Some("ubuntu 24.04")
+        );
+        assert_eq!(
+            os_of("alpine-3.20-default_20240908_amd64.tar.xz").as_deref(),
+            Some("alpine 3.20")
+        );
+        assert_eq!(
+            os_of("debian-12.8.0-amd64-netinst.iso").as_deref(),
+            Some("debian 12.8.0")
+        );
+        assert_eq!(os_of("cloud-template"), None);
+        assert_eq!(os_of("my.iso"), None);
+    }
+}

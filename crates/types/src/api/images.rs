@@ -1,0 +1,89 @@
+//! `/api/v1/images`: what instances can be launched from, and the appliance
+//! catalogue container templates are downloaded from.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKindDto {
+    /// A container template (`vztmpl`): launch with `template`.
+    LxcTemplate,
+    /// An installer ISO: launch a VM with `iso`.
+    Iso,
+    /// A VM template: launch a VM with `clone_from`.
+    VmTemplate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageDto {
+    pub kind: ImageKindDto,
+    /// The file name, or the VM template's name.
+    pub name: String,
+    /// Templates and ISOs: the volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`.
+    pub volid: Option<String>,
+    /// VM templates: the vmid.
+    pub vmid: Option<u32>,
+    /// Templates and ISOs: the storage holding the volume.
+    pub storage: Option<String>,
+    /// The nodes that have it (several for a shared storage).
+    pub nodes: Vec<String>,
+    /// Bytes (VM templates: the root disk).
+    pub size: u64,
+    /// The distribution and version, read from the name (`debian 12`), when it says.
+    pub os: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageListDto {
+    pub cluster_id: Uuid,
+    /// Container templates and ISOs by name, then VM templates by name.
+    pub items: Vec<ImageDto>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ImageClusterQuery {
+    /// The cluster (default: the first registered cluster by name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Uuid>,
+}
+
+/// A container template Proxmox VE can download (`pveam available`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplianceDto {
+    /// The name to download, e.g. `debian-12-standard_12.7-1_amd64.tar.zst`.
+    pub template: String,
+    pub package: String,
+    pub version: Option<String>,
+    pub os: Option<String>,
+    /// `system`, `turnkeylinux`, …
+    pub section: Option<String>,
+    pub headline: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplianceListDto {
+    pub items: Vec<ApplianceDto>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DownloadImageRequest {
+    /// The cluster (default: the first registered cluster by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Uuid>,
+    pub node: String,
+    /// A storage of `node` that holds container templates (`vztmpl`).
+    pub storage: String,
+    /// From `GET /api/v1/images/catalog`.
+    pub template: String,
+}
