@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use proxicloud_pve::fake::FakePve;
 
-use super::toy::{TOY, Toy, toy_job};
+use super::toy::{TOY, Toy, toy_job, with_vmid};
 use crate::jobs::{JobHandler, JobHandlers, JobRun, StepError};
 
 pub(super) const FAN_OUT: &str = "fan_out";
@@ -72,8 +72,8 @@ impl JobHandler for FanOut {
             let key = format!("c{n}");
             let fail_at = (self.failing_child.as_deref() == Some(key.as_str())).then_some("two");
             // The actor is the parent's whatever the child says.
-            run.spawn_child(&key, toy_job(Uuid::nil(), fail_at, None))
-                .await?;
+            let child = with_vmid(toy_job(Uuid::nil(), fail_at, None), 100 + n as u32);
+            run.spawn_child(&key, child).await?;
         }
         if self.hang_after_spawn.load(Ordering::SeqCst) {
             self.spawned.notify_one();

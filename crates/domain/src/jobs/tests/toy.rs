@@ -22,7 +22,12 @@ pub(super) const STEPS: [&str; 3] = ["one", "two", "three"];
 struct ToyParams {
     /// The step that fails permanently.
     fail_at: Option<String>,
+    /// The container step two starts (100 unless given).
+    vmid: Option<u32>,
 }
+
+/// Containers `held_pve` has: 100 and the next few, one per sibling of a fan-out.
+const CONTAINERS: std::ops::RangeInclusive<u32> = 100..=109;
 
 pub(super) fn toy_job(
     owner_id: Uuid,
@@ -38,6 +43,17 @@ pub(super) fn toy_job(
             STEPS.iter().map(|name| JobStep::pending(*name)).collect(),
         )
     }
+}
+
+/// `job` starting its own container in step two: siblings that shared one would
+/// find it already running, depending on who got there first.
+pub(super) fn with_vmid(mut job: NewJob, vmid: u32) -> NewJob {
+    assert!(
+        CONTAINERS.contains(&vmid),
+        "held_pve has no container {vmid}"
+    );
+    job.params["vmid"] = vmid.into();
+    job
 }
 
 /// One executed step: its name, the worker, and whether it was a resumed attempt.
@@ -56,7 +72,8 @@ pub(super) struct Toy {
     pub transient_failures: AtomicU32,
     /// Step `two` works this long without a checkpoint (to lose the lease).
     pub stall: Mutex<Option<Duration>>,
-    /// Step `two` starts container 100 here and waits for the task.
+    /// Step `two` starts its container (100 unless the job names another) here and
+    /// waits for the task.
     pub pve: Option<Arc<FakePve>>,
 }
 
@@ -98,7 +115,7 @@ impl JobHandler for Toy {
                         .power(
                             &node,
                             GuestType::Lxc,
-                            VmId::new(100).unwrap(),
+                            VmId::new(params.vmid.unwrap_or(100)).unwrap(),
                             PowerAction::Start,
                         )
                         .await?;
@@ -117,13 +134,10 @@ impl JobHandler for Toy {
     }
 }
 
-/// A Proxmox with container 100 on pve1, whose tasks run until `hold_tasks(false)`.
+/// A Proxmox with containers 100 to 109 on pve1, whose tasks run until `hold_tasks(false)`.
 pub(super) fn held_pve() -> Arc<FakePve> {
-    let container = FakeGuest::new("pve1", GuestType::Lxc);
-    Arc::new(
-        FakePve::builder()
-            .guest(100, container)
-            .hold_tasks()
-            .build(),
-    )
+    let builder = CONTAINERS.fold(FakePve::builder(), |builder, vmid| {
+        builder.guest(vmid, FakeGuest::new("pve1", GuestType::Lxc))
+    });
+    Arc::new(builder.hold_tasks().build())
 }
