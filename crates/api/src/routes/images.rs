@@ -45,6 +45,7 @@ async fn list_images(
 /// The container templates Proxmox VE offers for download (its appliance catalogue).
 #[utoipa::path(get, path = "/api/v1/images/catalog", tag = "images", params(ImageClusterQuery),
     responses((status = 200, body = ApplianceListDto), (status = 403, body = ErrorResponse),
+        (status = 404, description = "No such cluster", body = ErrorResponse),
         (status = 503, body = ErrorResponse)))]
 async fn list_image_catalog(
     auth: Auth,
@@ -60,8 +61,9 @@ async fn list_image_catalog(
 /// Download a container template from the catalogue to a node's storage (a job).
 #[utoipa::path(post, path = "/api/v1/images/download", tag = "images", request_body = DownloadImageRequest,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse),
-        (status = 503, body = ErrorResponse)))]
+        (status = 403, body = ErrorResponse),
+        (status = 404, description = "No such cluster", body = ErrorResponse),
+        (status = 422, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
 async fn download_image(
     auth: Auth,
     trail: AuditTrail,
