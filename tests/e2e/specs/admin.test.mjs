@@ -176,6 +176,18 @@ describe('admin pages', () => {
     assert.equal(await header.getAttribute('aria-sort'), 'none');
     assert.match((await names())[0], /^admin/, 'admin sorts first by role');
     await screenshot(page, 'users-sorted');
+
+    // Search and order are in the URL: a reload shows the same list.
+    await page.getByLabel('Filter users').fill('o');
+    // Typed text reaches the URL once typing pauses.
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'o');
+    assert.deepEqual(Object.fromEntries(new URL(page.url()).searchParams), { q: 'o', sort: 'role' });
+    const filtered = await names();
+    await page.reload();
+    await table.getByRole('row', { name: /zoe/ }).waitFor();
+    assert.equal(await page.getByLabel('Filter users').inputValue(), 'o');
+    assert.equal(await table.getByRole('columnheader', { name: 'Role' }).getAttribute('aria-sort'), 'ascending');
+    assert.deepEqual(await names(), filtered);
     await page.close();
   });
 

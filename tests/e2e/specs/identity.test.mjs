@@ -196,6 +196,15 @@ describe('identity', () => {
     await page.getByRole('button', { name: 'Older' }).click();
     await waitForRows(page, exported - 50, 'create_api_token');
     assert.ok(await page.getByRole('button', { name: 'Older' }).isDisabled(), 'the last page');
+    // Filters and page are in the URL: a reload shows the same page, Back the one before.
+    await page.reload();
+    await waitForRows(page, exported - 50, 'create_api_token');
+    assert.equal(await page.getByLabel('Action').inputValue(), 'CREATE_API');
+    await page.getByText('Page 2').waitFor();
+    await page.goBack();
+    await waitForRows(page, 50, 'create_api_token');
+    await page.goForward();
+    await waitForRows(page, exported - 50, 'create_api_token');
     await page.getByRole('button', { name: 'Newer' }).click();
     await waitForRows(page, 50, 'create_api_token');
 

@@ -18,6 +18,51 @@ export type AuditQuery = Partial<Record<'username' | 'action' | 'resource' | 'ou
 
 export const emptyFilters = (): AuditFilters => ({ username: '', action: '', resource: '', outcome: '', from: '', to: '' });
 
+const FILTER_KEYS = ['username', 'action', 'resource', 'outcome', 'from', 'to'] as const;
+
+/** The filters a URL names (`?action=login&from=2026-01-01T00:00`); unknown outcomes are ignored. */
+export function filtersFromQuery(query: URLSearchParams): AuditFilters {
+  const filters = emptyFilters();
+  for (const key of FILTER_KEYS) {
+    const value = query.get(key) ?? '';
+    if (key === 'outcome') filters.outcome = (OUTCOMES as readonly string[]).includes(value) ? (value as Outcome) : '';
+    else filters[key] = value;
+  }
+  return filters;
+}
+
+/** `filters` as URL parameters (for `router.setQuery`); blanks remove theirs. */
+export function filterParams(filters: AuditFilters): Record<string, string | null> {
+  return Object.fromEntries(FILTER_KEYS.map((key) => [key, filters[key].trim() || null]));
+}
+
+/**
+ * Where the pager is, kept in the URL so a reload or Back shows the same page: the
+ * cursor of this page (none: the newest) and those of the pages before it, oldest
+ * first (`FIRST` for the newest page; the API only pages forward).
+ */
+export interface AuditPagePosition {
+  cursor: string | null;
+  before: string[];
+}
+
+export const FIRST_PAGE = 'first';
+
+export function pageFromQuery(query: URLSearchParams): AuditPagePosition {
+  return { cursor: query.get('cursor'), before: query.getAll('before') };
+}
+
+/** URL parameters for the page after this one, whose cursor is `next`. */
+export function olderPage(at: AuditPagePosition, next: string): Record<string, string | string[] | null> {
+  return { cursor: next, before: [...at.before, at.cursor ?? FIRST_PAGE] };
+}
+
+/** URL parameters for the page before this one. */
+export function newerPage(at: AuditPagePosition): Record<string, string | string[] | null> {
+  const previous = at.before.at(-1);
+  return { cursor: previous === FIRST_PAGE ? null : (previous ?? null), before: at.before.slice(0, -1) };
+}
+
 /** Why the time window finds nothing for certain (To not after From), or null. The
  * inputs' `YYYY-MM-DDTHH:MM` strings sort as the times they name. */
 export function windowError(filters: AuditFilters): string | null {

@@ -20,6 +20,38 @@ class Router {
     this.sync();
   }
 
+  /**
+   * This page with some query parameters changed (null or '' removes one, a list
+   * repeats it). Replaces the history entry unless `push`: a list's search and order
+   * follow the URL without turning every keystroke into a Back step.
+   */
+  setQuery(changes: Record<string, string | readonly string[] | null>, { push = false } = {}): void {
+    // A scratch copy turned into the URL at once; `this.query` is what components track.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
+    const query = new URLSearchParams(this.query);
+    for (const [key, value] of Object.entries(changes)) {
+      query.delete(key);
+      for (const item of typeof value === 'string' ? [value] : (value ?? [])) if (item) query.append(key, item);
+    }
+    const search = query.toString();
+    this.navigate(`${this.path}${search ? `?${search}` : ''}`, { replace: !push });
+  }
+
+  private typing: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * `setQuery` once typing pauses: browsers limit how often a page may replace its
+   * history entry (Safari throws after 100 times in 30 s), and a search box would
+   * otherwise replace it per keystroke. Dropped if the user has left the page by then.
+   */
+  setQueryWhenTypingPauses(changes: Record<string, string | null>): void {
+    clearTimeout(this.typing);
+    const path = this.path;
+    this.typing = setTimeout(() => {
+      if (this.path === path) this.setQuery(changes);
+    }, 300);
+  }
+
   /** The current path's parameters if it matches `pattern` (e.g. `/instances/:id`), else null. */
   params(pattern: string): Record<string, string> | null {
     return matchPath(pattern, this.path);

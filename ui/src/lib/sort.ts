@@ -26,6 +26,23 @@ export function ariaSort<K extends string>(order: SortOrder<K>, key: K): 'ascend
   return order.descending ? 'descending' : 'ascending';
 }
 
+/**
+ * An order as a URL parameter (`created_at`, `-created_at` for descending), null at
+ * `fallback` (defaults stay out of the URL).
+ */
+export function orderParam<K extends string>(order: SortOrder<K>, fallback: SortOrder<K>): string | null {
+  if (order.key === fallback.key && order.descending === fallback.descending) return null;
+  return `${order.descending ? '-' : ''}${order.key}`;
+}
+
+/** The order a `sort` parameter names, if it is one of `keys`; else `fallback`. */
+export function readOrderParam<K extends string>(value: string | null, keys: readonly K[], fallback: SortOrder<K>): SortOrder<K> {
+  if (!value) return fallback;
+  const descending = value.startsWith('-');
+  const key = (descending ? value.slice(1) : value) as K;
+  return keys.includes(key) ? { key, descending } : fallback;
+}
+
 /** A timestamp column's value: milliseconds (text would misorder fractional seconds). */
 export function timeValue(iso: string | null | undefined): number | null {
   return iso ? Date.parse(iso) : null;
