@@ -96,6 +96,7 @@ describe('console', () => {
       .map((i) => i.name);
     await rowsAre(expected.length);
     const shown = await renderedNames();
+    assert.ok(shown.length > 0, 'rows are rendered');
     assert.deepEqual(shown, expected.slice(0, shown.length));
     await page.reload();
     await rowsAre(expected.length);

@@ -2,21 +2,18 @@
 // and the browser's Back restore the list as it was. Defaults are left out of the URL.
 //   ?q=web&status=running&status=stopped&type=lxc&tag=prod&sort=-memory_bytes&view=templates
 // To add a filter: a field here, its parameter in both functions, and its use in filter.ts.
+import { orderParam, readOrderParam } from '../sort';
 import type { InstanceFilter, SortKey, SortOrder } from './filter';
 
 export interface ListState extends InstanceFilter {
   order: SortOrder;
 }
 
+/** The order a `sort` parameter names (by name when none or an unknown one). */
+export const readOrder = (param: string | null): SortOrder => readOrderParam(param, SORT_KEYS, DEFAULT_ORDER);
+
 const SORT_KEYS: readonly SortKey[] = ['name', 'type', 'status', 'node', 'ip', 'cpus', 'memory_bytes', 'owner'];
 const DEFAULT_ORDER: SortOrder = { key: 'name', descending: false };
-
-function readOrder(value: string | null): SortOrder {
-  if (!value) return DEFAULT_ORDER;
-  const descending = value.startsWith('-');
-  const key = (descending ? value.slice(1) : value) as SortKey;
-  return SORT_KEYS.includes(key) ? { key, descending } : DEFAULT_ORDER;
-}
 
 export function readListState(query: URLSearchParams): ListState {
   return {
@@ -29,18 +26,14 @@ export function readListState(query: URLSearchParams): ListState {
   };
 }
 
-/** `?…` for `state` (or '' when everything is at its default). */
-export function listStateSearch(state: ListState): string {
-  const query = new URLSearchParams();
-  if (state.text) query.set('q', state.text);
-  for (const status of state.statuses) query.append('status', status);
-  for (const type of state.types) query.append('type', type);
-  for (const tag of state.tags) query.append('tag', tag);
-  if (state.templates) query.set('view', 'templates');
-  const { key, descending } = state.order;
-  if (key !== DEFAULT_ORDER.key || descending !== DEFAULT_ORDER.descending) {
-    query.set('sort', `${descending ? '-' : ''}${key}`);
-  }
-  const search = query.toString();
-  return search ? `?${search}` : '';
+/** The URL parameters that say `change` (for `router.setQuery`). */
+export function listStateParams(change: Partial<ListState>): Record<string, string | string[] | null> {
+  const params: Record<string, string | string[] | null> = {};
+  if (change.text !== undefined) params.q = change.text;
+  if (change.statuses) params.status = [...change.statuses];
+  if (change.types) params.type = [...change.types];
+  if (change.tags) params.tag = [...change.tags];
+  if (change.templates !== undefined) params.view = change.templates ? 'templates' : null;
+  if (change.order) params.sort = orderParam(change.order, DEFAULT_ORDER);
+  return params;
 }
