@@ -1,11 +1,12 @@
 //! The log subscriber, and the Settings page's log level applied while running.
 //!
 //! `PROXICLOUD_LOG` (an `EnvFilter` directive such as `proxicloud_domain=debug`), when
-//! set, wins and stays: whoever set it is debugging this process. Otherwise the level
-//! is the configuration file's, then the saved setting's, changed in place through a
-//! `reload` layer the moment an admin saves a new one — no restart.
+//! set, wins and stays: whoever set it is debugging this process. So does a directive
+//! in the configuration file's `log_level`. Otherwise the level is the configuration
+//! file's, then the saved setting's, changed in place through a `reload` layer the
+//! moment an admin saves a new one — no restart.
 
-use proxicloud_domain::settings::Settings;
+use proxicloud_domain::settings::{LOG_LEVELS, Settings};
 use tokio::sync::watch;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -22,7 +23,7 @@ impl LogLevel {
     /// Installs the subscriber (stderr) at `default_level`.
     pub fn init(default_level: &str) -> Self {
         let from_env = EnvFilter::try_from_env(ENV_FILTER).ok();
-        let pinned = from_env.is_some();
+        let pinned = from_env.is_some() || !LOG_LEVELS.contains(&default_level);
         let filter = from_env.unwrap_or_else(|| level_filter(default_level));
         let (filter, handle) = reload::Layer::new(filter);
         tracing_subscriber::registry()

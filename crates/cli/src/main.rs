@@ -55,7 +55,6 @@ enum Command {
     },
 }
 
-/// Logs go to stderr; `PROXICLOUD_LOG` (a tracing filter) beats the configured level.
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;

@@ -13,7 +13,7 @@ use proxicloud_domain::iam::IamService;
 use proxicloud_domain::inventory::InventoryConfig;
 use proxicloud_domain::jobs::EngineConfig;
 use proxicloud_domain::secrets::MasterKey;
-use proxicloud_domain::settings::Settings;
+use proxicloud_domain::settings::{LOG_LEVELS, Settings};
 use proxicloud_domain::workers::SupervisorConfig;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
@@ -150,10 +150,14 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
 /// The application's settings from the configuration file and environment.
 fn services_config(config: &Config) -> ServicesConfig {
     // The configuration file's poll interval and log level are the defaults until an
-    // admin sets them.
+    // admin sets them. A tracing filter there (`proxicloud_api=debug`) is no level the
+    // setting can hold (saving the page would fail on it): it stays in force instead
+    // (see logging.rs) and the setting keeps its default.
     let mut settings = Settings::default();
     settings.system.poll_interval_secs = config.inventory.poll_interval_secs;
-    settings.system.log_level = config.log_level.clone();
+    if LOG_LEVELS.contains(&config.log_level.as_str()) {
+        settings.system.log_level = config.log_level.clone();
+    }
     ServicesConfig {
         settings,
         engine: EngineConfig {
@@ -182,4 +186,24 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tracing_filter_in_the_config_file_leaves_the_log_level_setting_valid() {
+        let mut config = Config {
+            log_level: "proxicloud_api=debug,info".into(),
+            ..Config::default()
+        };
+        let settings = services_config(&config).settings;
+        assert_eq!(settings.system.log_level, "info");
+        settings
+            .validated()
+            .expect("an admin can still save the settings");
+        config.log_level = "debug".into();
+        assert_eq!(services_config(&config).settings.system.log_level, "debug");
+    }
 }

@@ -10,6 +10,8 @@
 
 mod validate;
 
+pub use validate::LOG_LEVELS;
+
 use std::sync::Arc;
 use std::time::Duration;
 

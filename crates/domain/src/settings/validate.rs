@@ -5,7 +5,9 @@ use std::net::Ipv4Addr;
 use super::Settings;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 
-const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+/// The levels the Settings page offers (the configuration file may hold a whole
+/// tracing filter instead, which the setting does not express).
+pub const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 /// Limits that keep obviously wrong numbers out (a typo of three zeros), not
 /// Proxmox's own limits, which depend on the node.
 const MAX_CORES: u32 = 512;
