@@ -89,7 +89,20 @@ pub fn task_failure_text(exitstatus: &str, log_tail: &[String]) -> String {
 /// database stays down the next checkpoint fails and the job is left for later.
 impl From<StoreError> for StepError {
     fn from(error: StoreError) -> Self {
-        StepError::Transient(format!("database: {error}"))
+        StepError::Transient(format!("{DATABASE_OUTAGE}{error}"))
+    }
+}
+
+/// How a transient failure of the database starts (every other one is Proxmox's).
+const DATABASE_OUTAGE: &str = "database: ";
+
+/// What a transient failure could not reach, in words for the job's owner: its text
+/// (node addresses, OS errors) is for the server log, where each retry puts it.
+pub(super) fn unreachable_part(message: &str) -> &'static str {
+    if message.starts_with(DATABASE_OUTAGE) {
+        "the database"
+    } else {
+        "Proxmox VE"
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use proxicloud_store::{Job, JobOutcome, JobStatus, StepStatus};
 
 use super::engine::Shared;
-use super::handler::{Interruption, JobHandler, StepError};
+use super::handler::{Interruption, JobHandler, StepError, unreachable_part};
 use super::run::JobRun;
 
 pub(super) async fn run_job(shared: &Shared, worker_id: &str, job: Job) {
@@ -134,7 +134,8 @@ async fn run_step(
                 let pause = backoff(shared, retries);
                 tracing::warn!(job = %run.id(), step = %name, retries, %message, "step failed transiently; retrying");
                 run.set_detail(format!(
-                    "retrying in {} s: {message}",
+                    "could not reach {}; trying again in {} s",
+                    unreachable_part(&message),
                     pause.as_secs_f32().ceil()
                 ));
                 run.checkpoint().await?;
@@ -142,7 +143,12 @@ async fn run_step(
                 continue;
             }
             Err(StepError::Interrupted(why)) => return Err(StepError::Interrupted(why)),
-            Err(StepError::Failed(message) | StepError::Transient(message)) => message,
+            Err(StepError::Failed(message)) => message,
+            Err(StepError::Transient(message)) => format!(
+                "could not reach {} ({} tries); the server log has each error",
+                unreachable_part(&message),
+                retries + 1
+            ),
         };
         tracing::warn!(job = %run.id(), step = %name, error = %error, "step failed");
         run.fail_step(index, &error).await?;

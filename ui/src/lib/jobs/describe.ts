@@ -21,7 +21,11 @@ const VERBS: Record<string, [doing: string, done: string, failed: string]> = {
   'volume.snapshot_delete': ['Deleting a snapshot of', 'Deleted a snapshot of', 'delete a snapshot of'],
   'volume.restore': ['Restoring', 'Restored', 'restore'],
   'volume.clone': ['Cloning', 'Cloned', 'clone'],
+  'image.download': ['Downloading', 'Downloaded', 'download'],
 };
+
+/** What a job of another resource kind than an instance is about, before its name is known. */
+export const RESOURCE_NOUNS: Record<string, string> = { volume: 'a volume', image: 'an image' };
 
 function verbs(job: Job): [string, string, string] {
   return VERBS[job.kind] ?? ['Working on', 'Finished with', 'finish with'];
@@ -80,13 +84,12 @@ export function jobDetails(job: Job): string[] {
   return lines;
 }
 
-// Transport failures read as a library's words ("error sending request for url
-// (https://10.0.0.2:8006/…): tcp connect error: Connection refused (os error 111)").
-const UNREACHABLE = /no Proxmox VE node reachable|connection error|timed out|TLS error|error sending request|os error/i;
-
-/** Why the job failed, in one sentence; the full text is in `jobDetails`. */
+/**
+ * Why the job failed, in one sentence: the first line (a failed Proxmox task's exit
+ * status; the server words an outage itself and keeps its internals in the log); the
+ * full text is in `jobDetails`.
+ */
 export function failureSummary(error: string): string {
-  if (UNREACHABLE.test(error)) return 'Proxmox could not be reached. It is retried when the cluster is back; see the details.';
   const first = error.split('\n')[0] ?? error;
   return first.length > 200 ? `${first.slice(0, 200)}…` : first;
 }

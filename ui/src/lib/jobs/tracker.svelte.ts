@@ -7,7 +7,7 @@ import type { Job, JobPage } from '../api/types';
 import { liveEvents } from '../events.svelte';
 import { instances } from '../instances/store.svelte';
 import { session } from '../session.svelte';
-import { failureSummary, isActive, jobInstanceHref, jobTitle } from './describe';
+import { failureSummary, isActive, jobInstanceHref, jobTitle, RESOURCE_NOUNS } from './describe';
 import { toasts } from './toasts.svelte';
 
 const RECENT = 5;
@@ -43,7 +43,7 @@ class JobTracker {
   /** The instance's name when the inventory knows it, else a short id; other resources by their kind. */
   target(job: Job): string {
     const id = job.resource_id;
-    if (job.resource_kind && job.resource_kind !== 'instance') return `a ${job.resource_kind}`;
+    if (job.resource_kind && job.resource_kind !== 'instance') return RESOURCE_NOUNS[job.resource_kind] ?? 'a resource';
     if (!id) return 'a new instance';
     const name = instances.items.find((instance) => instance.id === id)?.name ?? this.fetched[id] ?? this.names.get(id);
     if (name) {

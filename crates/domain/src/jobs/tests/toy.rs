@@ -17,6 +17,9 @@ use crate::jobs::{JobHandler, JobRun, StepError};
 
 pub(super) const TOY: &str = "toy";
 pub(super) const STEPS: [&str; 3] = ["one", "two", "three"];
+/// What step two's transient failures say: internals a job's owner must not read.
+pub(super) const TRANSIENT_ERROR: &str =
+    "no Proxmox VE node reachable (https://10.0.0.2:8006: Connection refused (os error 111))";
 
 #[derive(Debug, Default, Deserialize)]
 struct ToyParams {
@@ -100,7 +103,7 @@ impl JobHandler for Toy {
         }
         if self.transient_failures.load(Ordering::SeqCst) > 0 {
             self.transient_failures.fetch_sub(1, Ordering::SeqCst);
-            return Err(StepError::Transient("Proxmox unreachable".into()));
+            return Err(StepError::Transient(TRANSIENT_ERROR.into()));
         }
         let stall = *self.stall.lock();
         if let Some(stall) = stall {
