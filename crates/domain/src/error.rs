@@ -63,6 +63,22 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// What `caller` may read of this error. Proxmox's errors name node URLs and OS
+    /// errors: an admin (who manages the clusters) gets them, anyone else only that
+    /// the cluster cannot be asked now; the details go to the log.
+    pub fn for_caller(self, caller: &crate::iam::Principal) -> Self {
+        match self {
+            Self::Unavailable { code, message } if !caller.is_admin() => {
+                tracing::warn!(%message, "Proxmox VE unavailable");
+                Self::Unavailable {
+                    code,
+                    message: "the Proxmox VE cluster is unreachable; try again later".to_owned(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// One field's validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(FieldErrors::from([(field.to_owned(), message.into())]))

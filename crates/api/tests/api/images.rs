@@ -134,3 +134,33 @@ async fn images_list_every_kind_and_admins_download_templates_from_the_catalogue
     world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_unreachable_cluster_keeps_its_internals_from_non_admins() {
+    let world = spawn_with_engine().await;
+    let (_, reader) = world.user(Role::Readonly).await;
+    world.sim.sim_control(Method::POST, "api/down").await;
+    let (status, body) = call(world.app(), &reader, Method::GET, "/api/v1/images", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("unreachable"), "{message}");
+    for internal in ["127.0.0.1", "http", "error"] {
+        assert!(!message.contains(internal), "{internal} in {message}");
+    }
+    // The admin, who manages the cluster, reads what Proxmox said.
+    let (status, body) = call(
+        world.app(),
+        &world.admin,
+        Method::GET,
+        "/api/v1/images",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let detailed = body["error"]["message"].as_str().unwrap();
+    assert!(
+        detailed.contains("cannot ask Proxmox VE cluster"),
+        "{detailed}"
+    );
+    world.shutdown().await;
+}

@@ -73,10 +73,10 @@ impl ImagesService {
     /// templates and ISOs by name, then its VM templates by name.
     pub async fn list(
         &self,
-        _caller: &Principal,
+        caller: &Principal,
         cluster_id: Option<Uuid>,
     ) -> DomainResult<(Uuid, Vec<Image>)> {
-        let options = self.launch.cluster(cluster_id).await?;
+        let options = self.launch.cluster(caller, cluster_id).await?;
         Ok((options.cluster_id, images_of(&options)))
     }
 
@@ -87,7 +87,7 @@ impl ImagesService {
         cluster_id: Option<Uuid>,
     ) -> DomainResult<Vec<Appliance>> {
         caller.require_admin()?;
-        let options = self.launch.cluster(cluster_id).await?;
+        let options = self.launch.cluster(caller, cluster_id).await?;
         let node = options
             .nodes
             .iter()
@@ -112,7 +112,7 @@ impl ImagesService {
         request: DownloadImage,
     ) -> DomainResult<Submitted> {
         caller.require_admin()?;
-        let options = self.launch.cluster(request.cluster_id).await?;
+        let options = self.launch.cluster(caller, request.cluster_id).await?;
         let Some(node) = options.nodes.iter().find(|n| n.name == request.node) else {
             return Err(DomainError::invalid(
                 "node",

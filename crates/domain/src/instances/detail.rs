@@ -143,7 +143,7 @@ impl InstanceDetails {
             self.addresses.learn(pve.as_ref(), &guest)
         );
         let config = config
-            .map_err(|error| config_error(&cluster.config.name, &error, caller.is_admin()))?;
+            .map_err(|error| config_error(&cluster.config.name, &error).for_caller(caller))?;
         let addresses = match learned {
             Ok(Learned::Known(addresses)) => Some(addresses),
             Ok(Learned::Unavailable(_)) => guest.addresses,
@@ -209,20 +209,12 @@ fn unreachable(message: String) -> DomainError {
     }
 }
 
-/// Any failure to read the config means Proxmox cannot tell us right now. PVE's own
-/// refusal is kept so the console can show it; why the cluster cannot be reached
-/// (node addresses, OS errors) is for admins, who can act on it: others are told it
-/// is unreachable, and the log has the rest.
-fn config_error(cluster: &str, error: &PveError, admin: bool) -> DomainError {
+/// Any failure to read the config means Proxmox cannot tell us right now; PVE's own
+/// words are kept so an admin can act on them (`for_caller` decides who reads them).
+fn config_error(cluster: &str, error: &PveError) -> DomainError {
     if error.is_transient() {
-        tracing::warn!(cluster, %error, "could not read a guest's configuration");
-        let detail = if admin {
-            format!(": {error}")
-        } else {
-            "; try again once it answers".to_owned()
-        };
         unreachable(format!(
-            "Proxmox VE cluster '{cluster}' is unreachable{detail}"
+            "Proxmox VE cluster '{cluster}' is unreachable: {error}"
         ))
     } else {
         DomainError::Unavailable {

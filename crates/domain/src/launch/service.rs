@@ -77,7 +77,7 @@ impl LaunchOptionsService {
         let options = self
             .cluster_options(cluster)
             .await
-            .map_err(|error| for_caller(caller, error))?;
+            .map_err(|error| error.for_caller(caller))?;
         let resources = self.settings.current().resources;
         Ok(LaunchOptions {
             clusters: clusters
@@ -99,11 +99,18 @@ impl LaunchOptionsService {
     }
 
     /// The cached part of `cluster_id` (default: the first cluster by name), for
-    /// features that show the same volumes (images). No caller check: callers check.
-    pub async fn cluster(&self, cluster_id: Option<Uuid>) -> DomainResult<Arc<ClusterOptions>> {
+    /// features that show the same volumes (images). Callers check what `caller` may
+    /// do; what it may read of an outage is decided here, as for the options.
+    pub async fn cluster(
+        &self,
+        caller: &Principal,
+        cluster_id: Option<Uuid>,
+    ) -> DomainResult<Arc<ClusterOptions>> {
         let clusters = self.store.clusters().list().await?;
         let cluster = pick(&clusters, cluster_id)?;
-        self.cluster_options(cluster).await
+        self.cluster_options(cluster)
+            .await
+            .map_err(|error| error.for_caller(caller))
     }
 
     /// Drops what is cached for a cluster (its volumes just changed).
@@ -187,21 +194,6 @@ fn pick(clusters: &[Cluster], wanted: Option<Uuid>) -> DomainResult<&Cluster> {
                 "no Proxmox VE cluster is registered yet; an admin adds one under Settings → Clusters",
             )
         }),
-    }
-}
-
-/// Proxmox's error names node URLs and OS errors: an admin (who manages the clusters)
-/// gets it, anyone else only that the cluster cannot be reached; the details are logged.
-fn for_caller(caller: &Principal, error: DomainError) -> DomainError {
-    match error {
-        DomainError::Unavailable { code, message } if !caller.is_admin() => {
-            tracing::warn!(%message, "launch options unavailable");
-            DomainError::Unavailable {
-                code,
-                message: "the Proxmox VE cluster is unreachable; try again later".to_owned(),
-            }
-        }
-        other => other,
     }
 }
 
