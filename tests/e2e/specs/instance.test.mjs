@@ -127,7 +127,7 @@ describe('instances', () => {
     // alone powers nothing off), and Cancel sends nothing.
     const confirmStop = page.getByRole('dialog', { name: 'Stop e2e-detail?' });
     assert.match(await confirmStop.textContent(), /pulling the plug/);
-    assert.equal(await confirmStop.getByRole('button', { name: 'Stop' }).evaluate((b) => b === document.activeElement), false);
+    assert.equal(await confirmStop.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), true);
     await screenshot(page, 'instance-confirm-stop');
     await confirmStop.getByRole('button', { name: 'Cancel' }).click();
     await confirmStop.waitFor({ state: 'hidden' });
