@@ -133,7 +133,10 @@ describe('identity', () => {
     await alicePage.getByLabel('New password', { exact: true }).fill(chosen);
     await alicePage.getByLabel('New password again').fill(chosen);
     await alicePage.getByRole('button', { name: 'Change password' }).click();
-    await alicePage.locator('.problem').first().waitFor();
+    const currentField = alicePage.getByLabel('Current password');
+    await alicePage.waitForFunction(() => document.getElementById('current-password')?.getAttribute('aria-invalid') === 'true');
+    const problemId = await currentField.getAttribute('aria-describedby');
+    assert.match(await alicePage.locator(`#${problemId}`).textContent(), /\S/, 'the reason is next to the field');
     assert.equal((await apiLogin(env.server, { username: 'alice', password: generated })).status, 200, 'nothing changed');
     await alicePage.getByLabel('Current password').fill(generated);
     await alicePage.getByRole('button', { name: 'Change password' }).click();
@@ -180,15 +183,15 @@ describe('identity', () => {
     const rows = page.getByRole('table', { name: 'Audit log' }).locator('tbody tr');
     await rows.first().waitFor();
 
-    // Part of the action, in any case, finds it.
-    await page.getByLabel('Action').fill('CREATE_API');
+    // Any part of the action, in any case, finds it (not only its start).
+    await page.getByLabel('Action').fill('EATE_API');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await waitForRows(page, 50, 'create_api_token');
     assert.equal(await page.getByRole('row', { name: /login/ }).count(), 0, 'only the filtered action');
 
     // The export carries the same filter (and the earlier test's token adds to the 55).
     const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
-    assert.equal(href, '/api/v1/audit.csv?action=CREATE_API');
+    assert.equal(href, '/api/v1/audit.csv?action=EATE_API');
     const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href);
     const exported = csv.split('\n').filter((line) => line.includes('create_api_token')).length;
     assert.ok(exported >= 55 && exported < 100, `${exported} exported entries`);
@@ -199,7 +202,7 @@ describe('identity', () => {
     // Filters and page are in the URL: a reload shows the same page, Back the one before.
     await page.reload();
     await waitForRows(page, exported - 50, 'create_api_token');
-    assert.equal(await page.getByLabel('Action').inputValue(), 'CREATE_API');
+    assert.equal(await page.getByLabel('Action').inputValue(), 'EATE_API');
     await page.getByText('Page 2').waitFor();
     await page.goBack();
     await waitForRows(page, 50, 'create_api_token');

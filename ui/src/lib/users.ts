@@ -4,6 +4,9 @@ import { timeValue, type SortColumn, type SortValue } from './sort';
 
 export const ROLES: readonly Role[] = ['admin', 'operator', 'readonly'];
 
+/** The server's shortest password (its 422 says so too; checked here to say it early). */
+export const MIN_PASSWORD = 10;
+
 /** What each role may do, said to the person who has it. */
 export const ROLE_RIGHTS: Record<Role, string> = {
   admin: 'You manage everything: every instance, the users, the clusters and the settings.',
