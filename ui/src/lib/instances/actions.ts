@@ -17,7 +17,7 @@ const UNSETTLED = new Set(['creating', 'unknown']);
 /** Why `action` does not apply to `instance` now ("is already running"), or null when it does. */
 export function whyNotPower(instance: Instance, action: PowerAction): string | null {
   if (instance.template) return 'is a template';
-  if (instance.status === 'creating' || shownStatus(instance) === 'creating') return 'is still being created';
+  if (shownStatus(instance) === 'creating') return 'is still being created';
   if (instance.status === 'unknown') return 'cannot be reached (its node is offline)';
   if (instance.lock) return `is busy (Proxmox holds a ${instance.lock} lock)`;
   const running = instance.status === 'running';

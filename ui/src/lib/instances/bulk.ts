@@ -39,11 +39,13 @@ async function settleEach(
  * answered. The summary names each instance left out and why ("web-1 is already running").
  */
 export async function bulkPower(selected: readonly Instance[], action: PowerAction): Promise<void> {
-  const skipped = selected.flatMap((instance) => {
+  const targets: Instance[] = [];
+  const skipped: string[] = [];
+  for (const instance of selected) {
     const why = whyNotPower(instance, action);
-    return why ? [`${instance.name} ${why}`] : [];
-  });
-  const targets = selected.filter((instance) => whyNotPower(instance, action) === null);
+    if (why) skipped.push(`${instance.name} ${why}`);
+    else targets.push(instance);
+  }
   const accepted = await settleEach(
     targets,
     (instance) => powerInstance(instance.id, action),
