@@ -1,6 +1,6 @@
 //! Files written whole or not at all, with their mode from the start: credentials,
-//! the installed binary, its config and unit. Any new such file goes through
-//! [`write_atomic`].
+//! the installed binary, its config and unit, a generated private key. Any new such
+//! file goes through [`write_atomic`] (replaces) or [`write_new`] (never replaces).
 
 use std::io::Write;
 use std::path::Path;
@@ -12,8 +12,25 @@ use anyhow::Context;
 /// over `path` — a reader or a running binary never sees half, a crash leaves the old
 /// file or the new one, and the content is never in a file anyone but its owner reads
 /// before it has `mode`.
-#[cfg_attr(not(unix), allow(unused_variables))]
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    write_whole(path, bytes, mode, Existing::Replace)
+}
+
+/// Like [`write_atomic`], but `path` must not exist yet: the file appears whole with
+/// `mode`, or an existing one stays untouched and this fails (a private key the server
+/// returns once must never replace another).
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    write_whole(path, bytes, mode, Existing::Refuse)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Existing {
+    Replace,
+    Refuse,
+}
+
+#[cfg_attr(not(unix), allow(unused_variables))]
+fn write_whole(path: &Path, bytes: &[u8], mode: u32, existing: Existing) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -32,8 +49,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> 
         file.as_file().sync_all()
     });
     written.with_context(|| format!("writing {}", file.path().display()))?;
-    file.persist(path)
-        .with_context(|| format!("replacing {}", path.display()))?;
+    let persisted = match existing {
+        Existing::Replace => file.persist(path),
+        Existing::Refuse => file.persist_noclobber(path),
+    };
+    // The error keeps the temporary file alive; dropping it here removes the file
+    // rather than when (or if) the error is.
+    persisted.map_err(|failed| failed.error).with_context(|| {
+        let verb = match existing {
+            Existing::Replace => "replacing",
+            Existing::Refuse => "creating",
+        };
+        format!("{verb} {}", path.display())
+    })?;
     // The rename itself is durable once the directory is synced.
     #[cfg(unix)]
     std::fs::File::open(dir)
@@ -47,7 +75,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-    use super::write_atomic;
+    use super::{write_atomic, write_new};
 
     fn mode(path: &std::path::Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -73,6 +101,22 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, ["secret"]);
+    }
+
+    #[test]
+    fn write_new_creates_with_the_mode_and_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        write_new(&path, b"first", 0o600).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let refused = write_new(&path, b"second", 0o600).unwrap_err();
+        assert!(format!("{refused:#}").contains("creating"), "{refused:#}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["key"], "no temporary file left behind");
     }
 
     /// A reader polling the file while it is rewritten sees one whole version or the

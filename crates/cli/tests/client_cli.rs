@@ -50,6 +50,13 @@ fn assert_exit(output: &Output, code: i32) {
     );
 }
 
+/// Exits with `code` and says `says` on stderr.
+fn assert_fails(output: &Output, code: i32, says: &str) {
+    assert_exit(output, code);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(says), "{stderr}");
+}
+
 fn json(output: &Output) -> Value {
     assert_exit(output, 0);
     serde_json::from_slice(&output.stdout).expect("--output json prints JSON")
@@ -73,12 +80,7 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         "admin\nnot-the-password\n",
         &["login", "--url", url],
     );
-    assert_exit(&wrong, 3);
-    assert!(
-        text(&wrong.stderr).contains("invalid_credentials"),
-        "{}",
-        text(&wrong.stderr)
-    );
+    assert_fails(&wrong, 3, "invalid_credentials");
 
     // Username and password on stdin: an API token is created and stored 0600.
     let login = cli(
@@ -219,12 +221,7 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         "",
         &["instances", "list"],
     );
-    assert_exit(&bad, 3);
-    assert!(
-        text(&bad.stderr).contains("authentication required"),
-        "{}",
-        text(&bad.stderr)
-    );
+    assert_fails(&bad, 3, "authentication required");
     let nowhere = cli(
         &home,
         &[("PROXICLOUD_URL", "http://127.0.0.1:9")],
@@ -280,32 +277,49 @@ fn keypairs_create_writes_the_private_key_0600_and_launch_installs_it() {
         &run(&["keypairs", "create", "again", "--file", key_path]),
         2,
     );
+    // Nor is a `.pub` beside a free private-key path (the server would have made a
+    // pair whose public half could not be saved).
+    let taken_pub = dir.path().join("other.pub");
+    std::fs::write(&taken_pub, "mine").unwrap();
+    let other = dir.path().join("other");
+    assert_fails(
+        &run(&[
+            "keypairs",
+            "create",
+            "other",
+            "--file",
+            other.to_str().unwrap(),
+        ]),
+        2,
+        "other.pub already exists",
+    );
+    assert_eq!(std::fs::read_to_string(&taken_pub).unwrap(), "mine");
+    assert!(!other.exists());
 
-    let imported = json(&run(&[
-        "keypairs",
-        "import",
+    let import = |name: &str, file: &Path, more: &[&str]| {
+        let file = file.to_str().unwrap();
+        run(&[
+            &["keypairs", "import", name, "--public-key-file", file],
+            more,
+        ]
+        .concat())
+    };
+    // A public key file that is not there: a usage error, said locally.
+    let missing = dir.path().join("missing.pub");
+    assert_fails(
+        &import("missing", &missing, &[]),
+        2,
+        &format!("cannot read {}", missing.display()),
+    );
+    let imported = json(&import(
         "work",
-        "--public-key-file",
-        dir.path().join("laptop.pub").to_str().unwrap(),
-        "--output",
-        "json",
-    ]));
+        &dir.path().join("laptop.pub"),
+        &["--output", "json"],
+    ));
     assert_eq!(imported["fingerprint"], created["fingerprint"]);
     let bad = dir.path().join("bad.pub");
     std::fs::write(&bad, "ssh-rsa AAAA").unwrap();
-    let refused = run(&[
-        "keypairs",
-        "import",
-        "bad",
-        "--public-key-file",
-        bad.to_str().unwrap(),
-    ]);
-    assert_exit(&refused, 3);
-    assert!(
-        text(&refused.stderr).contains("public_key"),
-        "{}",
-        text(&refused.stderr)
-    );
+    assert_fails(&import("bad", &bad, &[]), 3, "public_key");
 
     let listed = json(&run(&["keypairs", "list", "--output", "json"]));
     let names: Vec<&str> = listed

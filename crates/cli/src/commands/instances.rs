@@ -162,10 +162,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
         InstancesCommand::Launch(launch) => {
             let wait = launch.wait.wait;
             let key = launch.idempotency_key.clone();
-            let mut key_pair_ids = Vec::with_capacity(launch.key_pairs.len());
-            for wanted in &launch.key_pairs {
-                key_pair_ids.push(super::keypairs::resolve(&client, wanted).await?.id);
-            }
+            let key_pair_ids = super::keypairs::resolve_ids(&client, &launch.key_pairs).await?;
             let request = create_request(*launch, key_pair_ids);
             let job = client.instances().launch(&request, key.as_deref()).await?;
             progress::finish(&client, job, wait, format).await?;

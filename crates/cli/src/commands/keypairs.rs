@@ -2,9 +2,7 @@
 //! (which the server returns once and does not keep) to a new file with mode 0600,
 //! and its public key beside it (`.pub`), as `ssh-keygen` does.
 
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -15,6 +13,7 @@ use uuid::Uuid;
 
 use super::output::{self, Format, OutputArgs};
 use super::{CommandResult, EXIT_CODES_HELP, Failure, connect};
+use crate::files::write_new;
 
 #[derive(Args)]
 #[command(after_help = EXIT_CODES_HELP)]
@@ -65,11 +64,13 @@ pub async fn run(args: KeyPairsArgs) -> CommandResult {
             file,
         } => {
             let file = file.unwrap_or_else(|| PathBuf::from(&name));
-            // Refuse before asking the server: a key we cannot save is a key lost.
-            if file.exists() {
+            let public_file = public_path(&file);
+            // Refuse before asking the server: a key we cannot save is a key lost, and
+            // a pair whose `.pub` cannot be written would be left half-saved.
+            if let Some(taken) = [&file, &public_file].into_iter().find(|p| p.exists()) {
                 return Err(Failure::Usage(format!(
                     "{} already exists; choose another --file",
-                    file.display()
+                    taken.display()
                 )));
             }
             let request = GenerateKeyPairRequest {
@@ -85,7 +86,7 @@ pub async fn run(args: KeyPairsArgs) -> CommandResult {
             let generated = client.key_pairs().generate(&request).await?;
             write_new(&file, generated.private_key.as_bytes(), 0o600)?;
             let public = format!("{}\n", generated.key_pair.public_key);
-            write_new(&public_path(&file), public.as_bytes(), 0o644)?;
+            write_new(&public_file, public.as_bytes(), 0o644)?;
             print_one(generated.key_pair, format)?;
             eprintln!("private key written to {} (mode 0600)", file.display());
         }
@@ -134,19 +135,6 @@ fn public_path(private: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Creates `path` (never overwrites) with `mode` from the start, so the private key
-/// is never readable by others, not even for a moment.
-fn write_new(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 fn read_text(path: &Path) -> Result<String, Failure> {
     let mut text = String::new();
     if path == Path::new("-") {
@@ -161,23 +149,42 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 }
 
 /// A key pair by id or by name (among the caller's, which `list` returns).
-pub async fn resolve(client: &Client, wanted: &str) -> Result<KeyPairDto, Failure> {
+async fn resolve(client: &Client, wanted: &str) -> Result<KeyPairDto, Failure> {
     if let Ok(id) = wanted.parse::<Uuid>() {
         return Ok(client.key_pairs().get(id).await?);
     }
-    let mut matches: Vec<KeyPairDto> = client
-        .key_pairs()
-        .list()
-        .await?
-        .items
-        .into_iter()
-        .filter(|pair| pair.name == wanted)
-        .collect();
-    match matches.len() {
-        1 => Ok(matches.remove(0)),
-        0 => Err(Failure::Usage(format!("no key pair named '{wanted}'"))),
-        n => Err(Failure::Usage(format!(
-            "{n} key pairs are named '{wanted}': use the id"
+    let listed = client.key_pairs().list().await?.items;
+    Ok(by_name(&listed, wanted)?.clone())
+}
+
+/// The ids of key pairs given by id or name, in order: the caller's pairs are listed
+/// once, whatever the number of names (an id is passed on as it is; the server checks
+/// that it exists and is the caller's).
+pub async fn resolve_ids(client: &Client, wanted: &[String]) -> Result<Vec<Uuid>, Failure> {
+    let mut listed: Option<Vec<KeyPairDto>> = None;
+    let mut ids = Vec::with_capacity(wanted.len());
+    for wanted in wanted {
+        if let Ok(id) = wanted.parse::<Uuid>() {
+            ids.push(id);
+            continue;
+        }
+        let pairs = match &mut listed {
+            Some(pairs) => pairs,
+            empty => empty.insert(client.key_pairs().list().await?.items),
+        };
+        ids.push(by_name(pairs, wanted)?.id);
+    }
+    Ok(ids)
+}
+
+fn by_name<'a>(pairs: &'a [KeyPairDto], wanted: &str) -> Result<&'a KeyPairDto, Failure> {
+    let mut matches = pairs.iter().filter(|pair| pair.name == wanted);
+    match (matches.next(), matches.count()) {
+        (Some(pair), 0) => Ok(pair),
+        (None, _) => Err(Failure::Usage(format!("no key pair named '{wanted}'"))),
+        (Some(_), others) => Err(Failure::Usage(format!(
+            "{} key pairs are named '{wanted}': use the id",
+            others + 1
         ))),
     }
 }

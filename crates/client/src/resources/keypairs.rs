@@ -2,8 +2,7 @@
 
 use proxicloud_types::api::common::Paginated;
 use proxicloud_types::api::keypairs::{
-    GenerateKeyPairRequest, GeneratedKeyPairDto, ImportKeyPairRequest, InstanceKeyPairDto,
-    KeyPairDto,
+    GenerateKeyPairRequest, GeneratedKeyPairDto, ImportKeyPairRequest, KeyPairDto,
 };
 use reqwest::Method;
 use uuid::Uuid;
@@ -49,14 +48,5 @@ impl KeyPairs<'_> {
             .0
             .request(Method::DELETE, &format!("api/v1/keypairs/{id}"))?;
         self.0.send_empty(request).await
-    }
-
-    /// The key pairs an instance was launched with.
-    pub async fn of_instance(&self, instance_id: Uuid) -> Result<Paginated<InstanceKeyPairDto>> {
-        let request = self.0.request(
-            Method::GET,
-            &format!("api/v1/instances/{instance_id}/keypairs"),
-        )?;
-        self.0.send(request).await
     }
 }
