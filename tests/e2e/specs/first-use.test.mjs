@@ -20,6 +20,8 @@ const env = useServerAndBrowser(async ({ server }) => {
 
 /** A JSON API call that must succeed, as the admin unless `token` says otherwise. */
 const call = (method, path, body, token = admin) => apiCall(env.server, method, path, { token, body });
+/** "1 instance", "2 instances", as the console counts them. */
+const counted = (count) => `${count} instance${count === 1 ? '' : 's'}`;
 
 const createUser = async (username, role) => (await call('POST', '/api/v1/users', { username, role, password: PASSWORD })).user;
 const nav = (page) => page.getByRole('navigation', { name: 'Main' });
@@ -52,7 +54,10 @@ describe('first use, per role', () => {
       if (owner === 'oscar') await screenshot(adminPage, 'first-use-admin-assigns');
       listReads.length = 0;
       await bulk.getByRole('button', { name: 'Assign owner' }).click();
-      await adminPage.getByText(`Assigned ${instances.length} of ${instances.length} instances to ${owner}`).waitFor({ timeout: WAIT });
+      const confirmAssign = adminPage.getByRole('dialog', { name: `Give ${counted(instances.length)} to ${owner}?` });
+      assert.match(await confirmAssign.textContent(), new RegExp(`${owner} will see and manage ${instances.map((i) => i.name).join(', ')}`));
+      await confirmAssign.getByRole('button', { name: 'Assign owner' }).click();
+      await adminPage.getByText(`Assigned ${instances.length} of ${counted(instances.length)} to ${owner}`).waitFor({ timeout: WAIT });
       // The rows show their new owner from the server's `instance.changed` event: no list reload.
       await adminPage.waitForFunction(
         ({ names, owner }) =>

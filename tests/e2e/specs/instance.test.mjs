@@ -23,7 +23,7 @@ const env = useServerAndBrowser(async ({ server }) => {
 /** The API as the admin; the call must succeed. */
 const api = (method, path, body) => apiCall(env.server, method, path, { token, body });
 
-/** A `/sim/…` fault-injection call (self-signed certificate). */
+/** Polls `probe` until it returns something truthy (the API has no event for these). */
 async function eventually(what, probe, timeout = WAIT) {
   const started = Date.now();
   for (;;) {
@@ -206,12 +206,25 @@ describe('instances', () => {
       { timeout: WAIT },
     );
     await screenshot(page, 'instances-bulk-stopped');
-    // Start asks nothing, as on an instance's page: it is sent at once.
+    // Every bulk action asks first; with one of the two running again, Start names the
+    // one it starts and the one it skips, and why.
+    await api('POST', `/api/v1/instances/${created[0].id}/start`, {});
+    await eventually('one running', async () => (await statusOf(created[0].id)) === 'running');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[role="row"]')].some((r) => r.textContent.includes('e2e-bulk-a') && r.textContent.includes('running')),
+      null,
+      { timeout: WAIT },
+    );
     await page.getByLabel(/Select all 2 shown instances/).check();
     await bulk.getByRole('button', { name: 'Start' }).click();
-    await page.getByRole('status').filter({ hasText: 'Start requested for 2 of 2 instances' }).waitFor();
-    assert.equal(await page.getByRole('dialog').count(), 0, 'bulk Start opens no confirmation');
-    // Sent again once both run: nothing is sent, and the summary says which were skipped and why.
+    const confirmStart = page.getByRole('dialog', { name: 'Start 1 instance?' });
+    assert.match(await confirmStart.textContent(), /e2e-bulk-b\. They boot.*Skipped: e2e-bulk-a is already running\./s);
+    await screenshot(page, 'instances-bulk-confirm-start');
+    await confirmStart.getByRole('button', { name: 'Start' }).click();
+    const started = page.getByRole('status').filter({ hasText: 'Start requested for 1 of 2 instances' });
+    await started.waitFor();
+    assert.match(await started.textContent(), /Skipped: e2e-bulk-a is already running\./);
+    // Once both run, Start applies to neither: no dialog, nothing sent, a toast says why.
     for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');
     await page.waitForFunction(
       () => [...document.querySelectorAll('[role="row"]')].filter((r) => r.textContent.includes('e2e-bulk') && r.textContent.includes('running')).length === 2,
@@ -219,10 +232,14 @@ describe('instances', () => {
       { timeout: WAIT },
     );
     await page.getByLabel(/Select all 2 shown instances/).check();
+    const sent = [];
+    page.on('request', (request) => request.method() === 'POST' && sent.push(request.url()));
     await bulk.getByRole('button', { name: 'Start' }).click();
-    const skipped = page.getByRole('status').filter({ hasText: 'Start requested for 0 of 2 instances' });
-    await skipped.waitFor();
-    assert.match(await skipped.textContent(), /Skipped: e2e-bulk-a is already running; e2e-bulk-b is already running\./);
+    const none = page.getByRole('status').filter({ hasText: 'Start applies to none of the 2 selected' });
+    await none.waitFor();
+    assert.match(await none.textContent(), /e2e-bulk-a is already running; e2e-bulk-b is already running\./);
+    assert.equal(await page.getByRole('dialog').count(), 0, 'nothing to confirm');
+    assert.deepEqual(sent, [], 'nothing sent');
 
     // A row click opens the instance.
     await table.getByRole('row', { name: /e2e-bulk-a/ }).getByText('LXC').click();
