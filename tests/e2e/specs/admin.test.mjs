@@ -191,17 +191,10 @@ describe('admin pages', () => {
     await page.close();
   });
 
-  test('the admin pages fit a 360 px phone without horizontal page scroll', async () => {
+  // Every page's fit at 360 px (no sideways page scroll) is checked with the accessibility sweep.
+  test('at 360 px the users table shows that it scrolls, and its row actions stay reachable', async () => {
     const page = await env.browser.newPage({ viewport: { width: 360, height: 740 } });
     await signIn(page, env.server);
-    for (const [path, heading] of [['/clusters', 'Clusters'], ['/settings', 'Global settings'], ['/users', 'Users'], ['/audit', 'Audit log']]) {
-      await page.goto(env.server.url + path);
-      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-      await page.locator('table, [role="tablist"]').first().waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${path}: no horizontal page scroll (overflow ${overflow}px)`);
-      await screenshot(page, `${path.slice(1)}-360px`);
-    }
 
     // The users table is wider than the phone: its right edge is shaded; scrolled to the
     // end, the row's actions are on screen and the shade moves to the left edge.
