@@ -38,6 +38,31 @@ describe('console', () => {
     await page.close();
   });
 
+  test('running containers show learning… until their addresses arrive, without anyone opening them', async () => {
+    // The first look at the list after start: addresses are learned in the background
+    // (a bounded sweep), never because a list or an instance page was requested.
+    const page = await env.browser.newPage({ viewport: { width: 1440, height: 1200 } });
+    await signIn(page, env.server);
+    await page.goto(`${env.server.url}/instances?type=lxc&status=running`);
+    await page.locator('[role="table"][aria-label="Instances"] [role="row"] .ip').first().waitFor();
+    const addressCells = () =>
+      page.evaluate(() => [...document.querySelectorAll('[role="table"][aria-label="Instances"] [role="row"] .ip')].map((cell) => cell.textContent.trim()));
+    const first = await addressCells();
+    assert.ok(first.length >= 3, `running containers shown: ${first.length}`);
+    for (const text of first) assert.match(text, /^(learning…|\d+\.\d+\.\d+\.\d+.*)$/, `an address or learning…, never "—": ${first}`);
+    await screenshot(page, 'instances-learning-addresses');
+    // Every one gets its address while the page stays as it is (live events, no reload).
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[role="table"][aria-label="Instances"] [role="row"] .ip')].every((cell) =>
+          /^\d+\.\d+\.\d+\.\d+/.test(cell.textContent.trim()),
+        ),
+      null,
+      { timeout: 60_000 },
+    );
+    await page.close();
+  });
+
   test('an expired access cookie is refreshed without losing the page', async () => {
     const context = await env.browser.newContext();
     const page = await context.newPage();

@@ -201,10 +201,26 @@ describe('launch wizard', () => {
     const cloneReview = await page.locator('dl.review').textContent();
     assert.match(cloneReview, /clone of .*cloud-template/);
     assert.match(cloneReview, new RegExp(`${templateGib} GiB disk`), 'the review shows the disk that will be created');
+    // Every state the page header passes through while Proxmox clones the VM (which it
+    // reports as `VM<vmid>`, stopped, under a clone lock) is recorded.
+    await page.evaluate(() => {
+      window.headerStates = [];
+      new MutationObserver(() => {
+        const title = document.querySelector('.heading .title');
+        const text = title?.textContent.replace(/\s+/g, ' ').trim();
+        if (text && text !== window.headerStates.at(-1)) window.headerStates.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Launch' }).click();
     await landedOnInstance(page);
     await page.getByRole('heading', { name: 'e2e-vm' }).waitFor({ timeout: WAIT });
     await badgeSays(page, 'running');
+    const headerStates = await page.evaluate(() => window.headerStates);
+    assert.ok(headerStates.some((text) => /creating/.test(text)), `the header said creating: ${headerStates.join(' | ')}`);
+    for (const text of headerStates) {
+      assert.match(text, /^e2e-vm /, `the header names the VM from the start: ${headerStates.join(' | ')}`);
+      assert.doesNotMatch(text, /stopped/, `the header never says stopped: ${headerStates.join(' | ')}`);
+    }
     await screenshot(page, 'launch-vm-running');
     await page.close();
   });
