@@ -122,6 +122,7 @@ pub trait GuestRepo: Send + Sync {
     /// `learned_at`. Unknown ids are skipped; returns how many guests were updated.
     async fn set_addresses(&self, learned: &[GuestAddresses], learned_at: Timestamp)
     -> Result<u64>;
-    /// Removes the row for good (a failed create job's reservation, or history purge).
+    /// Removes the row for good (a failed create job's reservation, a terminated
+    /// instance, or history purge); volumes attached to it are detached.
     async fn delete(&self, id: Uuid) -> Result<()>;
 }

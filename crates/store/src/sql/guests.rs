@@ -7,7 +7,7 @@ use super::args::Sql;
 use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::records::convert_all;
-use super::volumes::{HOLDERS_AT, detach_from_guests, lock_vmids_sql};
+use super::volumes::{HOLDERS_AT, lock_vmids_sql};
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::{
     Guest, GuestAddresses, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter,
@@ -347,14 +347,9 @@ impl GuestRepo for SqlStore {
     }
 
     async fn delete(&self, id: Uuid) -> Result<()> {
-        let (detach, args) =
-            detach_from_guests(self.dialect(), &[id], Timestamp::now()).into_parts();
+        // Its volumes' attachments end by the foreign key (`ON DELETE SET NULL`).
         let deleted = on_writer!(&self.db, pool => {
-            let mut tx = pool.begin_write().await?;
-            bind_args!(sqlx::query(&detach), args).execute(&mut *tx).await?;
-            let deleted = sqlx::query("DELETE FROM guests WHERE id = $1").bind(DbId(id)).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            deleted
+            sqlx::query("DELETE FROM guests WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
         self.note_guest_write();
         if deleted == 0 {

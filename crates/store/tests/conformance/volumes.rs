@@ -241,12 +241,18 @@ pub async fn snapshots_have_unique_names_per_volume(store: Arc<dyn Store>) {
 pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dyn Store>) {
     let web = guest(100, GuestType::Lxc, "web", "running");
     let db = guest(101, GuestType::Lxc, "db", "running");
+    let cache = guest(102, GuestType::Lxc, "cache", "running");
     let Lab {
         cluster: lab,
         olga,
         guests: ids,
-    } = lab_with(&*store, vec![web, db.clone()]).await;
-    let id_of = |name: &str| if name == "web" { ids[0] } else { ids[1] };
+    } = lab_with(&*store, vec![web, db.clone(), cache.clone()]).await;
+    let id_of = |name: &str| {
+        ids[["web", "db", "cache"]
+            .iter()
+            .position(|n| *n == name)
+            .unwrap()]
+    };
     let now = Timestamp::now();
     let mut volumes = Vec::new();
     for (volume, guest_id) in [("a", id_of("web")), ("b", id_of("db"))] {
@@ -270,7 +276,7 @@ pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dy
     // `web` is gone from Proxmox.
     store
         .inventory()
-        .sync(lab.id, &snapshot(vec![db]))
+        .sync(lab.id, &snapshot(vec![db, cache]))
         .await
         .unwrap();
     let a = store.volumes().get(volumes[0]).await.unwrap();
@@ -278,7 +284,8 @@ pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dy
     assert!(a.updated_at >= now);
     let b = store.volumes().get(volumes[1]).await.unwrap();
     assert!(b.attachment.is_some(), "the other guest keeps its volume");
-    // `db` is forgotten; its volume can be attached elsewhere at once.
+    // `db` is forgotten: the foreign key (`ON DELETE SET NULL`) ends the attachment,
+    // and the volume can be attached elsewhere at once, in the same slot.
     store.guests().delete(id_of("db")).await.unwrap();
     assert_eq!(
         store.volumes().get(volumes[1]).await.unwrap().attachment,
@@ -291,6 +298,20 @@ pub async fn a_guest_gone_or_forgotten_leaves_its_volumes_detached(store: Arc<dy
             .await
             .unwrap()
             .is_empty()
+    );
+    let elsewhere = Attachment {
+        guest_id: id_of("cache"),
+        key: "mp0".into(),
+        mount_path: Some("/srv".into()),
+    };
+    store
+        .volumes()
+        .attach(volumes[1], &elsewhere, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.volumes().get(volumes[1]).await.unwrap().attachment,
+        Some(elsewhere)
     );
 }
 
