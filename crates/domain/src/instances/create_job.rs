@@ -15,7 +15,7 @@ use proxicloud_store::{Guest, GuestKeyPair, Store, StoreError};
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
 use super::plan::{CreatePlan, Source, description, steps};
-use super::pve_steps::{Power, Presence, Target, inspect, run_power};
+use super::pve_steps::{Power, Presence, Settled, Target, inspect, run_power, settled};
 use super::reservation;
 use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::DomainError;
@@ -24,7 +24,7 @@ use crate::jobs::{JobHandler, JobRun, StepError};
 
 pub const KIND: &str = "instance.create";
 
-/// Rounds of "someone else took the vmid" or "a creation is still running there".
+/// Rounds of "someone else took the vmid".
 const MAX_CREATE_ROUNDS: u32 = 30;
 
 pub struct CreateHandler {
@@ -89,26 +89,18 @@ impl CreateHandler {
             if creation_task(run, plan, vmid).is_some() {
                 return Ok(());
             }
-            match inspect(pve, kind, vmid, run.id()).await? {
-                Presence::Ours { .. } => {
+            match settled(run, pve, kind, vmid).await? {
+                Settled::Ours => {
                     run.set_detail(format!(
                         "guest {vmid} was already created by an earlier attempt"
                     ));
                     return Ok(());
                 }
-                Presence::BeingCreated => {
-                    run.set_detail(format!(
-                        "vmid {vmid} is being created; waiting to see whose it is"
-                    ));
-                    run.checkpoint().await?;
-                    run.pause(run.poll_interval()).await?;
-                    continue;
-                }
-                Presence::Foreign => {
+                Settled::Foreign => {
                     guest = reservation::replace(store, pve, run, plan, guest).await?;
                     continue;
                 }
-                Presence::Absent => {}
+                Settled::Absent => {}
             }
             match submit(pve, plan, vmid, &description(run.id())).await {
                 Ok(upid) => return run.record_upid(&upid).await,
@@ -137,35 +129,23 @@ impl CreateHandler {
         if let Some(upid) = creation_task(run, plan, vmid) {
             run.wait_task(pve, &upid).await?;
         }
-        for _ in 0..MAX_CREATE_ROUNDS {
-            match inspect(pve, plan.guest_type(), vmid, run.id()).await? {
-                Presence::Ours { locked: false } => {
-                    self.remember_key_pairs(&guest, plan).await?;
-                    run.set_detail(format!(
-                        "{} {vmid} created on node {}",
-                        noun(plan.guest_type()),
-                        plan.node
-                    ));
-                    return Ok(());
-                }
-                Presence::Ours { locked: true } | Presence::BeingCreated => {
-                    run.pause(run.poll_interval()).await?
-                }
-                Presence::Absent => {
-                    return Err(StepError::failed(format!(
-                        "Proxmox VE has no guest {vmid} after creating it"
-                    )));
-                }
-                Presence::Foreign => {
-                    return Err(StepError::failed(format!(
-                        "vmid {vmid} holds a guest this job did not create"
-                    )));
-                }
+        match settled(run, pve, plan.guest_type(), vmid).await? {
+            Settled::Ours => {
+                self.remember_key_pairs(&guest, plan).await?;
+                run.set_detail(format!(
+                    "{} {vmid} created on node {}",
+                    noun(plan.guest_type()),
+                    plan.node
+                ));
+                Ok(())
             }
+            Settled::Absent => Err(StepError::failed(format!(
+                "Proxmox VE has no guest {vmid} after creating it"
+            ))),
+            Settled::Foreign => Err(StepError::failed(format!(
+                "vmid {vmid} holds a guest this job did not create"
+            ))),
         }
-        Err(StepError::Transient(format!(
-            "guest {vmid} is still locked"
-        )))
     }
 
     /// Which key pairs the instance was launched with (idempotent when retried).

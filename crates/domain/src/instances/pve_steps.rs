@@ -10,8 +10,8 @@ use proxicloud_store::{Guest, Uuid};
 use serde::{Deserialize, Serialize};
 
 use super::plan::has_job_marker;
-pub(super) use crate::jobs::pve_task::Presence;
 use crate::jobs::pve_task::{self, resume_task, start_and_wait};
+pub(super) use crate::jobs::pve_task::{Presence, Settled};
 use crate::jobs::{JobRun, StepError};
 
 /// A guest as the jobs address it.
@@ -74,6 +74,21 @@ pub(super) async fn inspect(
     job_id: Uuid,
 ) -> Result<Presence, StepError> {
     pve_task::inspect(pve, kind, vmid, |description| {
+        has_job_marker(description, job_id)
+    })
+    .await
+}
+
+/// [`pve_task::settled`] for the create job `run`: what is at `vmid` once no
+/// creation runs there.
+pub(super) async fn settled(
+    run: &mut JobRun<'_>,
+    pve: &dyn Pve,
+    kind: GuestType,
+    vmid: VmId,
+) -> Result<Settled, StepError> {
+    let job_id = run.id();
+    pve_task::settled(run, pve, kind, vmid, |description| {
         has_job_marker(description, job_id)
     })
     .await

@@ -6,7 +6,8 @@
 //! Steps call [`resume_task`] before acting and [`start_and_wait`] with the task they
 //! start; [`recorded_task`] and [`find_started_task`] are the two halves for steps
 //! that must decide between them themselves (a create whose task is named otherwise).
-//! [`inspect`] tells a step that creates a guest whether the one at its vmid is its own.
+//! [`inspect`] tells a step that creates a guest whether the one at its vmid is its own;
+//! [`settled`] waits first for any creation running there to end.
 
 use proxicloud_pve::{GuestType, NodeName, Pve, PveError, ResourceKind, TaskFilter, Upid, VmId};
 
@@ -15,6 +16,9 @@ use super::{JobRun, StepError};
 /// Tolerated difference between our clock and the Proxmox node's when matching a task
 /// to the step that started it.
 const CLOCK_SKEW_SECS: i64 = 5;
+
+/// How many times [`settled`] looks again at a vmid whose creation is running.
+const MAX_SETTLE_ROUNDS: u32 = 30;
 
 /// The UPID recorded for this job if it is a `task_type` task on `id`.
 pub(crate) fn recorded_task(run: &JobRun<'_>, task_type: &str, id: &str) -> Option<Upid> {
@@ -105,6 +109,45 @@ pub(crate) enum Presence {
     },
     /// Someone else's guest.
     Foreign,
+}
+
+/// What is at a vmid once no creation runs there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    Absent,
+    /// Carries the step's marker and is unlocked.
+    Ours,
+    Foreign,
+}
+
+/// [`inspect`] until no creation runs at `vmid`. While one does (after a crash,
+/// possibly this step's own, whose task was not found), the step says so, checkpoints
+/// and waits a poll interval; after [`MAX_SETTLE_ROUNDS`] looks it gives up for now
+/// (a transient error: the step runs again later).
+pub(crate) async fn settled(
+    run: &mut JobRun<'_>,
+    pve: &dyn Pve,
+    kind: GuestType,
+    vmid: VmId,
+    is_ours: impl Fn(Option<&str>) -> bool,
+) -> Result<Settled, StepError> {
+    for _ in 0..MAX_SETTLE_ROUNDS {
+        let waiting_for = match inspect(pve, kind, vmid, &is_ours).await? {
+            Presence::Absent => return Ok(Settled::Absent),
+            Presence::Ours { locked: false } => return Ok(Settled::Ours),
+            Presence::Foreign => return Ok(Settled::Foreign),
+            Presence::Ours { locked: true } => "its creation to finish",
+            Presence::BeingCreated => "it to show whose it is",
+        };
+        run.set_detail(format!(
+            "vmid {vmid} is being created; waiting for {waiting_for}"
+        ));
+        run.checkpoint().await?;
+        run.pause(run.poll_interval()).await?;
+    }
+    Err(StepError::Transient(format!(
+        "vmid {vmid} is still being created"
+    )))
 }
 
 /// Looks the vmid up cluster-wide first (a clone is made on its template's node and

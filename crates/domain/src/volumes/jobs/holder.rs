@@ -13,12 +13,9 @@ use proxicloud_store::{StoreError, Volume};
 use super::pve_ops::{guest_exists, holder_name, holder_of, marker, node_name, smallest_template};
 use super::{VolumeHandler, VolumeJob, kinds};
 use crate::instances::{MAX_VMID_ATTEMPTS, SnapshotAction, next_free_after, run_snapshot_action};
-use crate::jobs::pve_task::{Presence, inspect, recorded_task, resume_task, start_and_wait};
+use crate::jobs::pve_task::{Settled, recorded_task, resume_task, settled, start_and_wait};
 use crate::jobs::{JobRun, StepError};
 use crate::volumes::rules::{self, GIB, HOLDER_KEY, HOLDER_ROOTFS_GIB, HOLDER_TAG};
-
-/// How many times `make_holder` looks again at a vmid whose creation is running.
-const MAX_WAIT_ROUNDS: u32 = 30;
 
 impl VolumeHandler {
     /// `volume.create`/`volume.clone` step 1: the holder container.
@@ -57,35 +54,17 @@ impl VolumeHandler {
             return Ok(());
         }
         let ours = marker(volume.id);
-        let mut rounds = 0;
-        loop {
-            let is_ours = |d: Option<&str>| d.is_some_and(|d| d.contains(&ours));
-            match inspect(pve, GuestType::Lxc, vmid, is_ours).await? {
-                Presence::Absent => break,
-                Presence::Ours { locked: false } => {
-                    run.skip_step(format!("holder container {vmid} exists"));
-                    return Ok(());
-                }
-                // After a crash, possibly this step's own creation, whose task was
-                // not found: wait to see whose it is.
-                Presence::Ours { locked: true } | Presence::BeingCreated => {
-                    rounds += 1;
-                    if rounds > MAX_WAIT_ROUNDS {
-                        return Err(StepError::Transient(format!(
-                            "vmid {vmid} is still being created"
-                        )));
-                    }
-                    run.set_detail(format!(
-                        "vmid {vmid} is being created; waiting to see whose it is"
-                    ));
-                    run.checkpoint().await?;
-                    run.pause(run.poll_interval()).await?;
-                }
-                Presence::Foreign => {
-                    return Err(StepError::failed(format!(
-                        "vmid {vmid} is taken by a guest that is not this volume's holder"
-                    )));
-                }
+        let is_ours = |d: Option<&str>| d.is_some_and(|d| d.contains(&ours));
+        match settled(run, pve, GuestType::Lxc, vmid, is_ours).await? {
+            Settled::Absent => {}
+            Settled::Ours => {
+                run.skip_step(format!("holder container {vmid} exists"));
+                return Ok(());
+            }
+            Settled::Foreign => {
+                return Err(StepError::failed(format!(
+                    "vmid {vmid} is taken by a guest that is not this volume's holder"
+                )));
             }
         }
         let upid = if let Some((source, snapshot)) = source {
