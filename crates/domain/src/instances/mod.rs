@@ -40,7 +40,6 @@ pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, LaunchKeyPair, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
-pub(crate) use reservation::{MAX_VMID_ATTEMPTS, next_free_after};
 pub use service::{InstanceRef, InstanceService, Launched, Queued};
 pub(crate) use snapshot_jobs::{SnapshotAction, run_snapshot_action};
 pub use snapshots::{

@@ -3,18 +3,17 @@
 //! no guest we create is ever unowned), and points back at the job (`created_by_job`),
 //! which is how a resumed job finds it again.
 
-use proxicloud_pve::{Pve, VmId};
+use proxicloud_pve::Pve;
 use proxicloud_store::{
     Guest, GuestFilter, GuestQuery, GuestReservation, GuestSort, OwnerFilter, PageRequest, Store,
-    StoreError, Uuid, constraints,
+    StoreError, Uuid,
 };
 
 use super::plan::CreatePlan;
 use super::unique_name::guests_named;
+use crate::jobs::vmids::claim_free_vmid;
 use crate::jobs::{JobRun, StepError};
 
-/// vmids tried before giving up on a crowded cluster.
-pub(crate) const MAX_VMID_ATTEMPTS: u32 = 64;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 
@@ -71,40 +70,32 @@ pub(super) async fn ensure(
         run.set_resource_id(guest.id.to_string());
         return Ok(guest);
     }
-    let mut candidate = pve.next_id(None).await?;
-    for _ in 0..MAX_VMID_ATTEMPTS {
-        let reservation = GuestReservation {
+    let owner_id = run.owner()?;
+    let job_id = run.id();
+    let reserve = |vmid| {
+        store.guests().reserve(GuestReservation {
             id: plan.instance_id.unwrap_or_else(Uuid::now_v7),
             cluster_id: plan.cluster_id,
-            vmid: candidate,
+            vmid,
             node: plan.node.clone(),
             kind: plan.guest_type(),
             name: plan.name.clone(),
-            owner_id: run.owner()?,
-            job_id: run.id(),
+            owner_id,
+            job_id,
             cpus: f64::from(plan.cores),
             maxmem: plan.memory_mib * MIB,
             maxdisk: plan.disk_gib * GIB,
-        };
-        match store.guests().reserve(reservation).await {
-            Ok(guest) => {
-                refuse_a_name_taken_first(store, plan, &guest).await?;
-                run.set_resource_id(guest.id.to_string());
-                run.set_detail(format!(
-                    "instance {}: vmid {candidate} on node {}",
-                    guest.id, plan.node
-                ));
-                run.checkpoint().await?;
-                return Ok(guest);
-            }
-            // Another job reserved it, or the mirror knows a guest there.
-            Err(StoreError::Conflict { constraint }) if constraint == constraints::GUEST_VMID => {
-                candidate = next_free_after(pve, candidate).await?;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(StepError::failed("no free vmid found for the new guest"))
+        })
+    };
+    let guest = claim_free_vmid(pve, "the new guest", reserve).await?;
+    refuse_a_name_taken_first(store, plan, &guest).await?;
+    run.set_resource_id(guest.id.to_string());
+    run.set_detail(format!(
+        "instance {}: vmid {} on node {}",
+        guest.id, guest.observed.vmid, plan.node
+    ));
+    run.checkpoint().await?;
+    Ok(guest)
 }
 
 /// The request's name was checked when it was queued, but a guest may have taken it
@@ -151,21 +142,4 @@ pub(super) async fn replace(
         Err(error) => return Err(error.into()),
     }
     ensure(store, pve, run, plan).await
-}
-
-/// The first vmid after `vmid` that Proxmox reports free.
-pub(crate) async fn next_free_after(pve: &dyn Pve, vmid: VmId) -> Result<VmId, StepError> {
-    let mut candidate = vmid.get();
-    for _ in 0..MAX_VMID_ATTEMPTS {
-        candidate += 1;
-        let Ok(hint) = VmId::new(candidate) else {
-            break;
-        };
-        match pve.next_id(Some(hint)).await {
-            Ok(free) => return Ok(free),
-            Err(error) if error.is_already_exists() => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(StepError::failed("no free vmid found for the new guest"))
 }

@@ -16,6 +16,7 @@ pub(crate) mod pve_task;
 mod queue;
 mod run;
 mod view;
+pub(crate) mod vmids;
 mod worker;
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use proxicloud_store::{StoreError, Volume};
 
 use super::pve_ops::{guest_exists, holder_name, holder_of, marker, node_name, smallest_template};
 use super::{VolumeHandler, VolumeJob, kinds};
-use crate::instances::{MAX_VMID_ATTEMPTS, SnapshotAction, next_free_after, run_snapshot_action};
+use crate::instances::{SnapshotAction, run_snapshot_action};
 use crate::jobs::pve_task::{Settled, recorded_task, resume_task, settled, start_and_wait};
+use crate::jobs::vmids::claim_free_vmid;
 use crate::jobs::{JobRun, StepError};
 use crate::volumes::rules::{self, GIB, HOLDER_KEY, HOLDER_ROOTFS_GIB, HOLDER_TAG};
 
@@ -108,30 +109,22 @@ impl VolumeHandler {
     }
 
     /// A vmid Proxmox calls free that neither another holder nor an instance's guest
-    /// reservation (not on Proxmox yet) holds: the store refuses those, and the next
-    /// free one is tried.
+    /// reservation (not on Proxmox yet) holds.
     async fn reserve_holder_vmid(
         &self,
         run: &JobRun<'_>,
         pve: &dyn Pve,
         volume: &Volume,
     ) -> Result<VmId, StepError> {
-        let mut vmid = pve.next_id(None).await?;
-        for _ in 0..MAX_VMID_ATTEMPTS {
-            match self
-                .store
-                .volumes()
-                .set_holder(volume.id, vmid.get(), run.now())
+        let now = run.now();
+        let set_holder = |vmid: VmId| async move {
+            let volumes = self.store.volumes();
+            volumes
+                .set_holder(volume.id, vmid.get(), now)
                 .await
-            {
-                Ok(()) => return Ok(vmid),
-                Err(StoreError::Conflict { .. }) => vmid = next_free_after(pve, vmid).await?,
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(StepError::Transient(
-            "no free vmid found for the holder container".into(),
-        ))
+                .map(|()| vmid)
+        };
+        claim_free_vmid(pve, "the holder container", set_holder).await
     }
 
     pub(super) async fn clone_source(
