@@ -40,21 +40,13 @@ impl KeyPairRepo for SqlStore {
     }
 
     async fn list(&self, owner_id: Option<Uuid>) -> Result<Vec<KeyPair>> {
-        // `$1 IS NULL` on an untyped parameter confuses PostgreSQL; two queries instead.
-        let records: Vec<KeyPairRecord> = match owner_id {
-            Some(owner) => {
-                let sql = format!(
-                    "SELECT {KEY_PAIR_COLUMNS} FROM key_pairs WHERE owner_id = $1 ORDER BY name, id"
-                );
-                on_reader!(&self.db, pool => {
-                    sqlx::query_as(&sql).bind(DbId(owner)).fetch_all(pool).await?
-                })
-            }
-            None => {
-                let sql = format!("SELECT {KEY_PAIR_COLUMNS} FROM key_pairs ORDER BY name, id");
-                on_reader!(&self.db, pool => { sqlx::query_as(&sql).fetch_all(pool).await? })
-            }
-        };
+        let sql = format!(
+            "SELECT {KEY_PAIR_COLUMNS} FROM key_pairs WHERE ($1 IS NULL OR owner_id = $1) \
+             ORDER BY name, id"
+        );
+        let records: Vec<KeyPairRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(owner_id.map(DbId)).fetch_all(pool).await?
+        });
         Ok(records.into_iter().map(Into::into).collect())
     }
 
