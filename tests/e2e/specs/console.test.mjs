@@ -38,7 +38,7 @@ describe('console', () => {
     await page.close();
   });
 
-  test('running containers show learning… until their addresses arrive, without anyone opening them', async () => {
+  test('running guests show learning… until their addresses arrive, without anyone opening them; agentless VMs say none', async () => {
     // The first look at the list after start: addresses are learned in the background
     // (a bounded sweep), never because a list or an instance page was requested.
     const page = await env.browser.newPage({ viewport: { width: 1440, height: 1200 } });
@@ -57,6 +57,17 @@ describe('console', () => {
         [...document.querySelectorAll('[role="table"][aria-label="Instances"] [role="row"] .ip')].every((cell) =>
           /^\d+\.\d+\.\d+\.\d+/.test(cell.textContent.trim()),
         ),
+      null,
+      { timeout: 60_000 },
+    );
+    // A VM without the guest agent can never tell: it says so instead of learning for ever.
+    await page.goto(`${env.server.url}/instances?type=vm&status=running`);
+    await page.locator('[role="table"][aria-label="Instances"] [role="row"] .ip').first().waitFor();
+    await page.waitForFunction(
+      () => {
+        const cells = [...document.querySelectorAll('[role="table"][aria-label="Instances"] [role="row"] .ip')].map((cell) => cell.textContent.trim());
+        return cells.every((text) => text !== 'learning…') && cells.includes('none reported');
+      },
       null,
       { timeout: 60_000 },
     );

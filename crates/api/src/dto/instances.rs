@@ -52,6 +52,7 @@ pub fn instance_dto(guest: &Guest, freshness: Freshness) -> InstanceDto {
         created_at: guest.created_at,
         seen_at: guest.seen_at,
         addresses: guest.addresses.clone().unwrap_or_default(),
+        addresses_known: guest.addresses.is_some(),
         stale_since: freshness.stale_since(),
     }
 }

@@ -29,6 +29,30 @@ async fn running_containers_get_their_addresses_without_being_opened() {
     })
     .await;
     assert!(containers.iter().all(|i| i["status"] == json!("running")));
+    assert!(
+        containers
+            .iter()
+            .all(|i| i["addresses_known"] == json!(true))
+    );
+    // VMs without the guest agent can never tell: they become known to report none,
+    // rather than being "learned" for ever.
+    let vms = eventually("every running VM's addresses known", || async {
+        let listed = app
+            .get_json(
+                "/api/v1/instances?type=vm&status=running&limit=500",
+                &admin.access,
+            )
+            .await;
+        let items: Vec<Value> = listed["items"].as_array()?.clone();
+        let all_known =
+            !items.is_empty() && items.iter().all(|i| i["addresses_known"] == json!(true));
+        all_known.then_some(items)
+    })
+    .await;
+    assert!(
+        vms.iter().any(|i| i["addresses"] == json!([])),
+        "some seeded VMs have no agent: {vms:?}"
+    );
     let workers = app.get_json("/api/v1/system/workers", &admin.access).await;
     assert!(
         workers

@@ -62,6 +62,12 @@ impl AddressLearner {
     /// Asks the guest once and stores what it says.
     pub async fn learn(&self, pve: &dyn Pve, guest: &Guest) -> Result<Learned, PveError> {
         match self.ask(pve, guest).await? {
+            // Nothing in the VM will ever report one: known to have none, so the console
+            // stops saying it is learning them.
+            GuestAddresses::Unavailable(UnavailableReason::NoAgentConfigured) => {
+                self.record(guest, &[]).await;
+                Ok(Learned::Known(Vec::new()))
+            }
             GuestAddresses::Unavailable(reason) => Ok(Learned::Unavailable(reason)),
             known @ GuestAddresses::Known(_) => {
                 let addresses = known.texts().unwrap_or_default();
@@ -103,7 +109,10 @@ impl AddressLearner {
                     // Up, but no lease yet.
                     known_empty = true;
                 }
-                Ok(GuestAddresses::Unavailable(UnavailableReason::NoAgentConfigured)) => return,
+                Ok(GuestAddresses::Unavailable(UnavailableReason::NoAgentConfigured)) => {
+                    self.record_for(target, &[]).await;
+                    return;
+                }
                 // Still booting, or its agent not started yet.
                 Ok(GuestAddresses::Unavailable(_)) => {}
                 Err(error) if error.is_transient() => {
@@ -164,6 +173,7 @@ impl AddressLearner {
                 "cluster_id": guest.cluster_id,
                 "vmid": guest.observed.vmid,
                 "addresses": addresses,
+                "addresses_known": true,
             }),
         );
     }

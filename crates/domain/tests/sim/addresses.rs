@@ -65,7 +65,7 @@ async fn opening_the_config_learns_and_publishes_the_guests_addresses() {
     assert_eq!(published[0].data["addresses"], json!(["198.51.100.7"]));
     assert_eq!(published[0].data["cluster_id"], json!(cluster));
 
-    // A running VM without an agent: the config still opens, addresses stay unknown.
+    // A running VM without an agent: the config still opens; it is known to report none.
     let vm = prepare(
         &h,
         GuestType::Qemu,
@@ -75,7 +75,7 @@ async fn opening_the_config_learns_and_publishes_the_guests_addresses() {
     let vm_id = guest(&h, cluster, vm).await.expect("mirrored").id;
     let shown = details.config(&admin, vm_id).await.expect("config");
     assert!(!shown.entries.is_empty());
-    assert_eq!(shown.addresses, None);
+    assert_eq!(shown.addresses, Some(vec![]));
 
     // With its agent enabled, the agent's addresses.
     prepare(

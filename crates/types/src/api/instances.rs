@@ -82,9 +82,14 @@ pub struct InstanceDto {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub seen_at: Option<Timestamp>,
     /// The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
-    /// and link-local ones left out; empty while unknown. Learned when a job starts or
-    /// reboots it and when its configuration is opened.
+    /// and link-local ones left out; empty while unknown. Learned in the background for
+    /// every running guest (new and restarted ones first), after a job starts or reboots
+    /// it, and when its configuration is opened.
     pub addresses: Vec<String>,
+    /// Whether the guest has told its addresses: `false` while they are still being
+    /// learned; `true` with no `addresses` when it reported none (a VM without the QEMU
+    /// guest agent, a container without a lease).
+    pub addresses_known: bool,
     // Must stay the last field: the list endpoint splices it into pre-rendered rows.
     /// Set while its cluster is unreachable: the data is as of before this time.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]

@@ -1563,10 +1563,17 @@ export interface components {
         InstanceDto: {
             /**
              * @description The IP addresses the guest last reported (`10.0.0.5`, `2001:db8::5`), loopback
-             *     and link-local ones left out; empty while unknown. Learned when a job starts or
-             *     reboots it and when its configuration is opened.
+             *     and link-local ones left out; empty while unknown. Learned in the background for
+             *     every running guest (new and restarted ones first), after a job starts or reboots
+             *     it, and when its configuration is opened.
              */
             addresses: string[];
+            /**
+             * @description Whether the guest has told its addresses: `false` while they are still being
+             *     learned; `true` with no `addresses` when it reported none (a VM without the QEMU
+             *     guest agent, a container without a lease).
+             */
+            addresses_known: boolean;
             /** Format: uuid */
             cluster_id: string;
             /** Format: double */

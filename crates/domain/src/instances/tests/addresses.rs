@@ -8,7 +8,7 @@ use proxicloud_pve::{GuestAddress, GuestAddresses, PveError, UnavailableReason};
 use proxicloud_store::JobStatus;
 
 use super::world::World;
-use crate::instances::{AddressLearner, Power, Target};
+use crate::instances::{AddressLearner, Learned, Power, Target};
 
 /// The `instance.changed` events published so far that carry addresses.
 fn address_events(world: &World) -> Vec<serde_json::Value> {
@@ -134,16 +134,35 @@ async fn a_guest_that_never_gets_a_lease_is_known_to_have_none() {
     left(&pve, 4);
     let row = world.store.guests().get(guest.id).await.unwrap();
     assert_eq!(row.addresses, Some(vec![]));
+}
 
-    // A VM without an agent: one call, nothing stored.
-    let pve = scripted(vec![
+#[tokio::test]
+async fn a_vm_without_an_agent_is_known_to_report_none() {
+    let world = World::new().await;
+    refuse_address_lookups(&world);
+    let no_agent = || {
         Ok(GuestAddresses::Unavailable(
             UnavailableReason::NoAgentConfigured,
-        )),
-        known(&["192.0.2.9"]),
-    ]);
+        ))
+    };
+    // After a start: one call, not asked again, and known (the console stops saying
+    // it is learning them).
+    let started = world.started_instance("agentless").await;
+    assert_eq!(started.addresses, None);
+    let pve = scripted(vec![no_agent(), known(&["192.0.2.9"])]);
     learner(&world)
-        .learn_after_start(&pve, &Target::of(&guest))
+        .learn_after_start(&pve, &Target::of(&started))
         .await;
     assert_eq!(left(&pve, 2), 1, "no agent: not asked again");
+    let row = world.store.guests().get(started.id).await.unwrap();
+    assert_eq!(row.addresses, Some(vec![]));
+    assert_eq!(address_events(&world)[0]["addresses_known"], true);
+
+    // From the background sweep, the same.
+    let swept = world.started_instance("agentless-too").await;
+    let pve = scripted(vec![no_agent()]);
+    let learned = learner(&world).learn(&pve, &swept).await.unwrap();
+    assert!(matches!(learned, Learned::Known(ref none) if none.is_empty()));
+    let row = world.store.guests().get(swept.id).await.unwrap();
+    assert_eq!(row.addresses, Some(vec![]));
 }
