@@ -2,9 +2,9 @@
 //! use anyone's). Anything else is a field error on `key_pair_ids[i]` — the same
 //! answer for a missing pair and for someone else's, so ids cannot be probed.
 
-use proxicloud_store::{KeyPair, Store, StoreError, Uuid};
+use proxicloud_store::{KeyPair, Store, Uuid};
 
-use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::error::{DomainResult, FieldErrors};
 use crate::iam::Principal;
 
 /// More than enough for one guest; keeps a request from naming thousands.
@@ -25,6 +25,7 @@ pub async fn usable_key_pairs(
         );
         return Ok(Err(errors));
     }
+    let stored = store.key_pairs().get_many(ids).await?;
     let mut found = Vec::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         let field = format!("{FIELD}[{index}]");
@@ -32,12 +33,11 @@ pub async fn usable_key_pairs(
             errors.insert(field, "is listed twice".into());
             continue;
         }
-        match store.key_pairs().get(*id).await {
-            Ok(pair) if caller.can_view(Some(pair.owner_id)) => found.push(pair),
-            Ok(_) | Err(StoreError::NotFound) => {
+        match stored.iter().find(|pair| pair.id == *id) {
+            Some(pair) if caller.can_view(Some(pair.owner_id)) => found.push(pair.clone()),
+            _ => {
                 errors.insert(field, "no such key pair among yours".into());
             }
-            Err(other) => return Err(DomainError::from(other)),
         }
     }
     Ok(if errors.is_empty() {

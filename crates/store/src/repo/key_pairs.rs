@@ -45,6 +45,8 @@ pub trait KeyPairRepo: Send + Sync {
     /// name; `MissingReference` when the owner does not exist.
     async fn insert(&self, key_pair: NewKeyPair) -> Result<KeyPair>;
     async fn get(&self, id: Uuid) -> Result<KeyPair>;
+    /// Those of `ids` that exist, in one read, in no particular order.
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<KeyPair>>;
     /// One owner's key pairs, or everyone's (`None`), by name then id.
     async fn list(&self, owner_id: Option<Uuid>) -> Result<Vec<KeyPair>>;
     async fn delete(&self, id: Uuid) -> Result<()>;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::args::{Arg, Sql};
 use super::connect::BeginWrite;
 use super::records::{GuestKeyPairRecord, KEY_PAIR_COLUMNS, KeyPairRecord};
 use super::{DbId, SqlStore, found};
@@ -37,6 +38,22 @@ impl KeyPairRepo for SqlStore {
             sqlx::query_as(&sql).bind(DbId(id)).fetch_optional(pool).await?
         });
         Ok(record.ok_or(StoreError::NotFound)?.into())
+    }
+
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<KeyPair>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            self.dialect(),
+            format!("SELECT {KEY_PAIR_COLUMNS} FROM key_pairs WHERE id IN ("),
+        );
+        sql.bind_list(ids.iter().map(|id| Arg::from(*id))).push(")");
+        let (sql, args) = sql.into_parts();
+        let records: Vec<KeyPairRecord> = on_reader!(&self.db, pool => {
+            bind_args!(sqlx::query_as(&sql), args).fetch_all(pool).await?
+        });
+        Ok(records.into_iter().map(Into::into).collect())
     }
 
     async fn list(&self, owner_id: Option<Uuid>) -> Result<Vec<KeyPair>> {

@@ -25,6 +25,17 @@ pub async fn key_pairs_round_trip_and_list_per_owner_by_name(store: Arc<dyn Stor
     assert_eq!(work.public_key, "ssh-ed25519 AAAAC3Nzawork work");
     assert_eq!(work.fingerprint, "SHA256:work");
     assert_eq!(repo.get(work.id).await.unwrap(), work);
+    let mut many = repo
+        .get_many(&[bobs.id, Uuid::now_v7(), work.id])
+        .await
+        .unwrap();
+    many.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        many,
+        [bobs.clone(), work.clone()],
+        "the unknown id is left out"
+    );
+    assert!(repo.get_many(&[]).await.unwrap().is_empty());
 
     let names = |pairs: Vec<proxicloud_store::KeyPair>| {
         pairs.into_iter().map(|p| p.name).collect::<Vec<_>>()
