@@ -10,7 +10,9 @@ use proxicloud_pve::{
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{StoreError, Volume};
 
-use super::pve_ops::{guest_exists, holder_name, holder_of, marker, node_name, smallest_template};
+use super::pve_ops::{
+    guest_exists, holder_name, holder_of, holder_vmid, marker, node_name, smallest_template,
+};
 use super::{VolumeHandler, VolumeJob, kinds};
 use crate::instances::{SnapshotAction, run_snapshot_action};
 use crate::jobs::pve_task::{Settled, recorded_task, resume_task, settled, start_and_wait};
@@ -29,8 +31,8 @@ impl VolumeHandler {
         clone: bool,
     ) -> Result<(), StepError> {
         let node = node_name(volume)?;
-        let vmid = match volume.holder_vmid {
-            Some(vmid) => VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?,
+        let vmid = match holder_vmid(volume)? {
+            Some(vmid) => vmid,
             None => self.reserve_holder_vmid(run, pve, volume).await?,
         };
         let source = match clone {
@@ -176,15 +178,15 @@ impl VolumeHandler {
         let size_gib = params
             .size_gib
             .ok_or_else(|| StepError::failed("grow without a size"))?;
-        let holder = holder_of(volume)?;
-        if !resume_task(run, pve, &node_name(volume)?, "resize", holder).await? {
+        let (node, holder) = (node_name(volume)?, holder_of(volume)?);
+        if !resume_task(run, pve, &node, "resize", holder).await? {
             // An absolute size: running it twice changes nothing the second time.
             let request = ResizeRequest {
                 disk: HOLDER_KEY.to_owned(),
                 size: format!("{size_gib}G"),
             };
             let resized = pve
-                .resize_disk(&node_name(volume)?, GuestType::Lxc, holder, &request)
+                .resize_disk(&node, GuestType::Lxc, holder, &request)
                 .await;
             match resized {
                 Ok(Some(upid)) => start_and_wait(run, pve, upid).await?,
@@ -211,12 +213,12 @@ impl VolumeHandler {
             .volumes()
             .set_status(volume.id, status::DELETING, None, run.now())
             .await?;
-        let Some(vmid) = volume.holder_vmid else {
+        let Some(holder) = holder_vmid(volume)? else {
             run.skip_step("no holder container was made");
             return Ok(());
         };
-        let holder = VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))?;
-        if resume_task(run, pve, &node_name(volume)?, "vzdestroy", holder).await? {
+        let node = node_name(volume)?;
+        if resume_task(run, pve, &node, "vzdestroy", holder).await? {
             return Ok(());
         }
         if !guest_exists(pve, holder).await? {
@@ -228,7 +230,7 @@ impl VolumeHandler {
             destroy_unreferenced_disks: true,
         };
         let upid = pve
-            .delete_guest(&node_name(volume)?, GuestType::Lxc, holder, options)
+            .delete_guest(&node, GuestType::Lxc, holder, options)
             .await?;
         start_and_wait(run, pve, upid).await
     }

@@ -26,11 +26,17 @@ pub(super) fn node_name(volume: &Volume) -> Result<NodeName, StepError> {
     NodeName::new(volume.node.clone()).map_err(|e| StepError::failed(e.to_string()))
 }
 
-pub(super) fn holder_of(volume: &Volume) -> Result<VmId, StepError> {
-    let vmid = volume
+/// The holder container's vmid, if one was chosen yet.
+pub(super) fn holder_vmid(volume: &Volume) -> Result<Option<VmId>, StepError> {
+    volume
         .holder_vmid
-        .ok_or_else(|| StepError::failed("the volume has no holder container"))?;
-    VmId::new(vmid).map_err(|e| StepError::failed(e.to_string()))
+        .map(|vmid| VmId::new(vmid).map_err(|e| StepError::failed(e.to_string())))
+        .transpose()
+}
+
+/// The holder container's vmid, for steps that run after it was made.
+pub(super) fn holder_of(volume: &Volume) -> Result<VmId, StepError> {
+    holder_vmid(volume)?.ok_or_else(|| StepError::failed("the volume has no holder container"))
 }
 
 /// Whether a guest with `vmid` exists anywhere in the cluster.
