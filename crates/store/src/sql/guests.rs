@@ -20,6 +20,10 @@ pub(crate) const GUEST_COLUMNS: &str = "id, cluster_id, vmid, node, kind, name, 
      maxdisk, disk, uptime, template, lock, tags, owner_id, managed, created_by_job, created_at, seen_at, removed_at, \
      addresses, addresses_at";
 
+/// The live (not removed) guest at a vmid of a cluster (`$1`, `$2`): what
+/// [`constraints::GUEST_VMID`] keeps unique.
+pub(super) const LIVE_GUEST_AT: &str = "cluster_id = $1 AND vmid = $2 AND removed_at IS NULL";
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct GuestRecord {
     id: DbId,
@@ -259,9 +263,7 @@ impl GuestRepo for SqlStore {
     }
 
     async fn find_by_vmid(&self, cluster_id: Uuid, vmid: VmId) -> Result<Option<Guest>> {
-        let sql = format!(
-            "SELECT {GUEST_COLUMNS} FROM guests WHERE cluster_id = $1 AND vmid = $2 AND removed_at IS NULL"
-        );
+        let sql = format!("SELECT {GUEST_COLUMNS} FROM guests WHERE {LIVE_GUEST_AT}");
         let record: Option<GuestRecord> = on_reader!(&self.db, pool => {
             sqlx::query_as(&sql).bind(DbId(cluster_id)).bind(i64::from(vmid.get())).fetch_optional(pool).await?
         });

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::args::{Arg, Sql};
 use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
+use super::guests::LIVE_GUEST_AT;
 use super::{DbId, Dialect, SqlStore, found};
 use crate::repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot, status};
 use crate::{Result, StoreError, Timestamp, constraints};
@@ -51,14 +52,15 @@ pub(super) fn lock_vmids_sql(dialect: Dialect) -> String {
 pub(super) const HOLDERS_AT: &str =
     "SELECT count(*) FROM volumes WHERE cluster_id = $1 AND holder_vmid = $2";
 
+/// Ends attachments, key and mount path included; the new `updated_at` and a `WHERE`
+/// follow.
+const DETACH_SET_UPDATED_AT: &str = "UPDATE volumes SET attached_guest_id = NULL, \
+     attachment_key = NULL, mount_path = NULL, updated_at = ";
+
 /// Detaches every volume attached to one of `guest_ids`: an attachment ends with its
-/// guest (gone from Proxmox, or forgotten), key and mount path included.
+/// guest (gone from Proxmox: the mirror marks it removed).
 pub(super) fn detach_from_guests(dialect: Dialect, guest_ids: &[Uuid], at: Timestamp) -> Sql {
-    let mut sql = Sql::new(
-        dialect,
-        "UPDATE volumes SET attached_guest_id = NULL, attachment_key = NULL, \
-         mount_path = NULL, updated_at = ",
-    );
+    let mut sql = Sql::new(dialect, DETACH_SET_UPDATED_AT);
     sql.bind(at).push(" WHERE attached_guest_id IN (");
     sql.bind_list(guest_ids.iter().map(|id| Arg::from(*id)))
         .push(")");
@@ -185,8 +187,7 @@ impl VolumeRepo for SqlStore {
 
     async fn set_holder(&self, id: Uuid, holder_vmid: u32, now: Timestamp) -> Result<()> {
         let cluster = "SELECT cluster_id FROM volumes WHERE id = $1";
-        let reserved = "SELECT count(*) FROM guests \
-                        WHERE cluster_id = $1 AND vmid = $2 AND removed_at IS NULL";
+        let reserved = format!("SELECT count(*) FROM guests WHERE {LIVE_GUEST_AT}");
         let sql = "UPDATE volumes SET holder_vmid = $2, updated_at = $3 WHERE id = $1";
         let lock = lock_vmids_sql(self.dialect());
         on_writer!(&self.db, pool => {
@@ -197,7 +198,7 @@ impl VolumeRepo for SqlStore {
                 return Err(StoreError::NotFound);
             };
             sqlx::query(&lock).bind(cluster_id).fetch_optional(&mut *tx).await?;
-            let guests: i64 = sqlx::query_scalar(reserved)
+            let guests: i64 = sqlx::query_scalar(&reserved)
                 .bind(cluster_id)
                 .bind(i64::from(holder_vmid))
                 .fetch_one(&mut *tx)
@@ -295,10 +296,9 @@ impl VolumeRepo for SqlStore {
     }
 
     async fn detach(&self, id: Uuid, now: Timestamp) -> Result<()> {
-        let sql = "UPDATE volumes SET attached_guest_id = NULL, attachment_key = NULL, \
-                   mount_path = NULL, updated_at = $2 WHERE id = $1";
+        let sql = format!("{DETACH_SET_UPDATED_AT}$2 WHERE id = $1");
         let updated = on_writer!(&self.db, pool => {
-            sqlx::query(sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
+            sqlx::query(&sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
         });
         found(updated)
     }

@@ -193,19 +193,13 @@ impl JobHandler for VolumeHandler {
             .unwrap_or_else(|| format!("step '{failed_step}' failed"));
         let kind = run.job().kind.clone();
         match kind.as_str() {
-            kinds::CREATE | kinds::CLONE => {
+            kinds::CREATE | kinds::CLONE | kinds::DELETE => {
                 self.store
                     .volumes()
                     .set_status(volume.id, status::ERROR, Some(&reason), run.now())
                     .await?
             }
             kinds::ATTACH => self.store.volumes().detach(volume.id, run.now()).await?,
-            kinds::DELETE => {
-                self.store
-                    .volumes()
-                    .set_status(volume.id, status::ERROR, Some(&reason), run.now())
-                    .await?
-            }
             kinds::SNAPSHOT => {
                 if let Some(id) = params.snapshot_id {
                     match self
