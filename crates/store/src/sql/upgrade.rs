@@ -110,8 +110,8 @@ pub(crate) async fn backup_before_migrating(
 
 #[cfg(test)]
 mod tests {
-    use sqlx::Connection;
-    use sqlx::postgres::PgPoolOptions;
+    //! PostgreSQL's side is tested in the conformance suite (`tests/conformance/upgrade.rs`),
+    //! on its harness.
     use sqlx::sqlite::SqlitePoolOptions;
 
     use super::*;
@@ -144,52 +144,5 @@ mod tests {
         let broken = pool().await;
         sqlx::query(BROKEN).execute(&broken).await.unwrap();
         assert!(applied_sqlite(&broken).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn postgres_fresh_migrated_and_unreadable() {
-        let base = std::env::var("PROXICLOUD_TEST_POSTGRES_URL")
-            .expect("PROXICLOUD_TEST_POSTGRES_URL (source scripts/postgres.sh)");
-        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let mut schemas = Vec::new();
-        let mut pool = async || {
-            let schema = format!("upgrade_{}", uuid::Uuid::now_v7().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-            schemas.push(schema);
-            PgPoolOptions::new()
-                .max_connections(1)
-                .connect(&url)
-                .await
-                .unwrap()
-        };
-        let fresh = pool().await;
-        let migrated = pool().await;
-        let broken = pool().await;
-        assert_eq!(applied_postgres(&fresh).await.unwrap(), BTreeSet::new());
-        sqlx::query(TABLE).execute(&migrated).await.unwrap();
-        sqlx::query("INSERT INTO _sqlx_migrations VALUES (1), (2)")
-            .execute(&migrated)
-            .await
-            .unwrap();
-        assert_eq!(
-            applied_postgres(&migrated).await.unwrap(),
-            BTreeSet::from([1, 2])
-        );
-        sqlx::query(BROKEN).execute(&broken).await.unwrap();
-        assert!(applied_postgres(&broken).await.is_err());
-        for pool in [fresh, migrated, broken] {
-            pool.close().await;
-        }
-        for schema in schemas {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
     }
 }

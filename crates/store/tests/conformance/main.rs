@@ -23,6 +23,7 @@ mod key_pairs;
 mod refresh_tokens;
 mod settings;
 mod sync;
+mod upgrade;
 mod users;
 mod volumes;
 
