@@ -25,7 +25,7 @@ use crate::inventory::load_live_guest;
 /// `resource_kind` of the jobs whose visibility follows an instance's.
 const INSTANCE_RESOURCE: &str = "instance";
 /// How deep `get` nests children (deeper ones are left out).
-const MAX_TREE_DEPTH: usize = 8;
+const MAX_TREE_DEPTH: u32 = 8;
 
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -224,7 +224,7 @@ impl JobService {
         let descendants = self
             .store
             .jobs()
-            .descendants(job.id, MAX_TREE_DEPTH as u32)
+            .descendants(job.id, MAX_TREE_DEPTH)
             .await?;
         let mut by_parent: HashMap<Uuid, Vec<Job>> = HashMap::new();
         for descendant in descendants {
