@@ -10,7 +10,6 @@ use proxicloud_store::{GuestReservation, JobActor, JobStatus, NewJob, Timestamp,
 
 use super::{CreateVolume, VolumeService};
 use crate::instances::tests::world::World;
-use crate::jobs::tests::support::wait_for_job;
 
 fn create_request(world: &World) -> CreateVolume {
     CreateVolume {
@@ -31,25 +30,14 @@ async fn crash_then_resume(
 ) -> Option<(World, proxicloud_store::Job, Uuid)> {
     let world = World::new().await;
     let service = VolumeService::new(world.store.clone(), world.queue.clone());
-    let (crashing, dying) = world.dying_engine(crash_at).await;
     let (volume, submitted) = service
         .create(&world.alice, create_request(&world))
         .await
         .unwrap();
     let id: Uuid = submitted.job.id;
-    let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
-        crashing.crashed() || j.status.is_terminal()
-    })
-    .await;
-    dying.abort();
-    if !crashing.crashed() {
-        assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
-        return None;
-    }
+    world.run_until_crash(id, crash_at).await?;
     tokio::time::sleep(settle).await;
-    let engine = world.engine_an_hour_later().await;
-    let job = world.finished(id).await;
-    engine.shutdown().await;
+    let job = world.finish_an_hour_later(id).await;
     Some((world, job, volume.id))
 }
 

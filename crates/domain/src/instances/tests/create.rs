@@ -8,7 +8,6 @@ use proxicloud_store::{JobStatus, StepStatus, Uuid};
 
 use super::world::{World, lxc};
 use crate::instances::job_marker;
-use crate::jobs::tests::support::wait_for_job;
 
 /// The guest on the fake Proxmox that carries the job's marker, and how many do.
 fn marked_guests(world: &World, job: Uuid) -> usize {
@@ -91,7 +90,6 @@ async fn crash_then_resume(
     settle: Duration,
 ) -> Option<(World, proxicloud_store::Job)> {
     let world = World::new().await;
-    let (crashing, dying) = world.dying_engine(crash_at).await;
     let id = world
         .service
         .create(&world.alice, &lxc(Some("web")), None)
@@ -99,20 +97,9 @@ async fn crash_then_resume(
         .unwrap()
         .job
         .id;
-    // Either the process dies at that checkpoint, or the job has fewer checkpoints.
-    let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
-        crashing.crashed() || j.status.is_terminal()
-    })
-    .await;
-    dying.abort();
-    if !crashing.crashed() {
-        assert_eq!(job.status, JobStatus::Succeeded);
-        return None;
-    }
+    world.run_until_crash(id, crash_at).await?;
     tokio::time::sleep(settle).await;
-    let engine = world.engine_an_hour_later().await;
-    let job = world.finished(id).await;
-    engine.shutdown().await;
+    let job = world.finish_an_hour_later(id).await;
     Some((world, job))
 }
 
@@ -235,8 +222,6 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
     let world = World::new().await;
     world.pve.creations_die_halfway();
     world.pve.fail_next_tasks(1);
-    // Checkpoint 5 records the create task: the request has gone out, the record not.
-    let (crashing, dying) = world.dying_engine(5).await;
     let id = world
         .service
         .create(&world.alice, &lxc(Some("half")), None)
@@ -244,11 +229,9 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
         .unwrap()
         .job
         .id;
-    wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |_| {
-        crashing.crashed()
-    })
-    .await;
-    dying.abort();
+    // Checkpoint 5 records the create task: the request has gone out, the record not.
+    let crashed = world.run_until_crash(id, 5).await;
+    assert!(crashed.is_some(), "the job has a checkpoint 5");
     assert_eq!(
         world.pve.calls("create_lxc"),
         1,
@@ -262,9 +245,7 @@ async fn a_crash_before_recording_a_creation_that_then_dies_still_cleans_it_up()
             .all(|g| !g.config.contains_key("description") && !g.config.contains_key("lock"))
     );
 
-    let engine = world.engine_an_hour_later().await;
-    let job = world.finished(id).await;
-    engine.shutdown().await;
+    let job = world.finish_an_hour_later(id).await;
     assert_eq!(job.status, JobStatus::Failed, "{job:#?}");
     assert!(
         job.error
@@ -385,7 +366,6 @@ async fn a_create_resumed_before_its_name_check_was_saved_checks_the_name_again(
     let mut resumed_unsaved = 0;
     loop {
         let world = World::new().await;
-        let (crashing, dying) = world.dying_engine(crash_at).await;
         let id = world
             .service
             .create(&world.alice, &lxc(Some("twin")), None)
@@ -393,20 +373,13 @@ async fn a_create_resumed_before_its_name_check_was_saved_checks_the_name_again(
             .unwrap()
             .job
             .id;
-        let job = wait_for_job(world.store.as_ref(), id, Duration::from_secs(10), |j| {
-            crashing.crashed() || j.status.is_terminal()
-        })
-        .await;
-        dying.abort();
-        if !crashing.crashed() {
+        let Some(job) = world.run_until_crash(id, crash_at).await else {
             break;
-        }
+        };
         let reserved = !world.guest_rows().await.is_empty();
         let saved = job.resource_id.is_some();
         world.mirror_finds(900, "twin").await;
-        let engine = world.engine_an_hour_later().await;
-        let job = world.finished(id).await;
-        engine.shutdown().await;
+        let job = world.finish_an_hour_later(id).await;
         let at = format!("crash at checkpoint {crash_at}");
         if saved {
             assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");

@@ -214,6 +214,32 @@ impl World {
         .expect("engine an hour later")
     }
 
+    /// Runs the queued job `id` in a process that dies at its job checkpoint
+    /// `crash_at` ([`Self::dying_engine`]): the job as the dead process left it, or
+    /// `None` when the job ended first (it has fewer checkpoints), which must be a
+    /// success.
+    pub async fn run_until_crash(&self, id: Uuid, crash_at: usize) -> Option<Job> {
+        let (crashing, dying) = self.dying_engine(crash_at).await;
+        let job = wait_for_job(self.store.as_ref(), id, Duration::from_secs(10), |j| {
+            crashing.crashed() || j.status.is_terminal()
+        })
+        .await;
+        dying.abort();
+        if !crashing.crashed() {
+            assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+            return None;
+        }
+        Some(job)
+    }
+
+    /// A second process, an hour later (past the dead one's lease), finishes job `id`.
+    pub async fn finish_an_hour_later(&self, id: Uuid) -> Job {
+        let engine = self.engine_an_hour_later().await;
+        let job = self.finished(id).await;
+        engine.shutdown().await;
+        job
+    }
+
     pub async fn finished(&self, id: Uuid) -> Job {
         wait_for_job(self.store.as_ref(), id, Duration::from_secs(10), |j| {
             j.status.is_terminal()
