@@ -43,6 +43,7 @@ const PAGES = [
   ['/instances', 'Instances'],
   ['/launch', 'Launch instance'],
   ['/keypairs', 'Key pairs'],
+  ['/volumes', 'Volumes'],
   ['/clusters', 'Clusters'],
   ['/settings', 'Global settings'],
   ['/users', 'Users'],

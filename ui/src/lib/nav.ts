@@ -23,6 +23,7 @@ export const NAV: NavGroup[] = [
       { label: 'Instances', href: '/instances' },
       { label: 'Launch', href: '/launch', writersOnly: true },
       { label: 'Key pairs', href: '/keypairs' },
+      { label: 'Volumes', href: '/volumes' },
     ],
   },
   { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },

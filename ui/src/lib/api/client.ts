@@ -121,3 +121,8 @@ export async function get<T>(path: string, query?: RequestOptions['query'], sign
 export async function post<T>(path: string, body?: unknown): Promise<T> {
   return (await request<T>(path, { method: 'POST', body })).data;
 }
+
+/** A DELETE: the answer's body (a job for deletions that run as one), or undefined on 204. */
+export async function del<T>(path: string): Promise<T> {
+  return (await request<T>(path, { method: 'DELETE' })).data;
+}

@@ -1,0 +1,31 @@
+// Volume API calls (`/api/v1/volumes`, `/api/v1/volume-snapshots`), typed with the
+// generated schema. Every change is a job (202 with the job): the page follows it
+// through the job events.
+import { del, get, post } from '../api/client';
+import type { components } from '../api/schema';
+
+type Schemas = components['schemas'];
+
+export type Volume = Schemas['VolumeDto'];
+export type VolumeSnapshot = Schemas['VolumeSnapshotDto'];
+export type CreateVolume = Schemas['CreateVolumeRequest'];
+export type AttachVolume = Schemas['AttachVolumeRequest'];
+type Job = Schemas['JobDto'];
+
+const volume = (id: string) => `/api/v1/volumes/${encodeURIComponent(id)}`;
+const snapshot = (id: string) => `/api/v1/volume-snapshots/${encodeURIComponent(id)}`;
+
+export const listVolumes = () => get<Schemas['Paginated_VolumeDto']>('/api/v1/volumes');
+export const createVolume = (body: CreateVolume) => post<Job>('/api/v1/volumes', body);
+export const deleteVolume = (id: string) => del<Job>(volume(id));
+export const attachVolume = (id: string, body: AttachVolume) => post<Job>(`${volume(id)}/attach`, body);
+export const detachVolume = (id: string) => post<Job>(`${volume(id)}/detach`, {});
+export const growVolume = (id: string, sizeGib: number) => post<Job>(`${volume(id)}/grow`, { size_gib: sizeGib });
+
+export const listSnapshots = (volumeId: string) =>
+  get<Schemas['Paginated_VolumeSnapshotDto']>(`${volume(volumeId)}/snapshots`);
+export const createSnapshot = (volumeId: string, name: string, description: string) =>
+  post<Job>(`${volume(volumeId)}/snapshots`, { name, description });
+export const deleteSnapshot = (id: string) => del<Job>(snapshot(id));
+export const restoreSnapshot = (id: string) => post<Job>(`${snapshot(id)}/restore`, {});
+export const cloneSnapshot = (id: string, name: string) => post<Job>(`${snapshot(id)}/clone`, { name });
