@@ -7,21 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::job_support::{accepted, finished_job, spawn_with_engine};
-use crate::support::{Session, TestApp, status_and_json};
-
-async fn call(
-    app: &TestApp,
-    session: &Session,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request(method, path).bearer_auth(&session.access);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    status_and_json(request.send().await.unwrap()).await
-}
+use crate::support::call;
 
 fn find<'a>(items: &'a Value, name: &str) -> Option<&'a Value> {
     items.as_array().unwrap().iter().find(|i| i["name"] == name)

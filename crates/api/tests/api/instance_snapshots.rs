@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::job_support::{JobWorld, accepted, create, finished_job, instance, mirrored_status};
-use crate::support::{Session, error_code, status_and_json};
+use crate::support::{Session, call, error_code, status_and_json};
 
 async fn snapshots(world: &JobWorld, session: &Session, id: &str) -> (StatusCode, Value) {
     let path = format!("/api/v1/instances/{id}/snapshots");
@@ -47,23 +47,6 @@ async fn run_job(
     let job = finished_job(world.app(), session, job["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], json!("succeeded"), "{path}: {job:#}");
     job
-}
-
-async fn send(
-    world: &JobWorld,
-    session: &Session,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = world
-        .app()
-        .request(method, path)
-        .bearer_auth(&session.access);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    status_and_json(request.send().await.unwrap()).await
 }
 
 #[tokio::test]
@@ -172,15 +155,16 @@ async fn bad_snapshot_requests_and_other_users_are_refused_with_nothing_queued()
             "description",
         ),
     ] {
-        let (status, error) = send(&world, &alice, Method::POST, &base, Some(body.clone())).await;
+        let (status, error) =
+            call(world.app(), &alice, Method::POST, &base, Some(body.clone())).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
         assert!(
             error["error"]["fields"][field].is_string(),
             "{body}: {error}"
         );
     }
-    let (status, error) = send(
-        &world,
+    let (status, error) = call(
+        world.app(),
         &alice,
         Method::POST,
         &base,
@@ -196,7 +180,7 @@ async fn bad_snapshot_requests_and_other_users_are_refused_with_nothing_queued()
         (Method::POST, format!("{base}/nope/rollback")),
         (Method::DELETE, format!("{base}/nope")),
     ] {
-        let (status, error) = send(&world, &alice, method, &path, None).await;
+        let (status, error) = call(world.app(), &alice, method, &path, None).await;
         assert_eq!(
             (status, error_code(&error)),
             (StatusCode::NOT_FOUND, "not_found"),
@@ -210,8 +194,8 @@ async fn bad_snapshot_requests_and_other_users_are_refused_with_nothing_queued()
             snapshots(&world, session, &id).await.0,
             StatusCode::NOT_FOUND
         );
-        let (status, _) = send(
-            &world,
+        let (status, _) = call(
+            world.app(),
             session,
             Method::POST,
             &base,
@@ -219,8 +203,8 @@ async fn bad_snapshot_requests_and_other_users_are_refused_with_nothing_queued()
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = send(
-            &world,
+        let (status, _) = call(
+            world.app(),
             session,
             Method::DELETE,
             &format!("{base}/keep"),

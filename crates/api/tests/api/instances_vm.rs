@@ -20,16 +20,7 @@ async fn vms_install_from_an_iso_or_are_cloned_from_a_template() {
     assert_eq!(job["status"], json!("succeeded"), "{job:#}");
     assert!(job["pve_upid"].as_str().unwrap().contains(":qmcreate:"));
 
-    let listed = app
-        .get_json("/api/v1/instances?type=vm&limit=500", &world.admin.access)
-        .await;
-    let template = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["template"] == json!(true))
-        .expect("a seeded VM template")
-        .clone();
+    let template = world.seeded_vm_template().await;
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
     let clone = json!({
         "type": "vm", "name": "cloned", "clone_from": template["vmid"], "cores": 2, "memory": 2048, "disk": 64,
@@ -88,16 +79,7 @@ async fn a_clone_smaller_than_its_template_is_refused_on_disk() {
     let world = spawn_with_engine().await;
     let (_, alice) = world.user(Role::Operator).await;
     let app = world.app();
-    let listed = app
-        .get_json("/api/v1/instances?type=vm&limit=500", &world.admin.access)
-        .await;
-    let template = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["template"] == json!(true))
-        .expect("a seeded VM template")
-        .clone();
+    let template = world.seeded_vm_template().await;
     let template_gib = template["disk_bytes"].as_u64().unwrap().div_ceil(1 << 30);
     assert!(template_gib > 1, "{template}");
     let smaller = json!({

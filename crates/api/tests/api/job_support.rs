@@ -55,6 +55,21 @@ impl JobWorld {
         (user, session)
     }
 
+    /// One of the VM templates the simulator seeds, as the instance list shows it.
+    pub async fn seeded_vm_template(&self) -> Value {
+        let listed = self
+            .app()
+            .get_json("/api/v1/instances?type=vm&limit=500", &self.admin.access)
+            .await;
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["template"] == json!(true))
+            .expect("a seeded VM template")
+            .clone()
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(engine) = self.engine.take() {
             engine.shutdown().await;

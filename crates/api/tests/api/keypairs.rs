@@ -10,26 +10,12 @@ use serde_json::{Value, json};
 
 use crate::job_support::{TEMPLATE, accepted, finished_job, spawn_with_engine};
 use crate::support::{
-    Session, TestApp, assert_error_shape, captured_logs, error_code, spawn_app, status_and_json,
+    assert_error_shape, call, captured_logs, error_code, spawn_app, status_and_json,
 };
 
 /// `ssh-keygen -lf` prints `SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU` for it.
 const PUBLIC_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host";
-
-async fn call(
-    app: &TestApp,
-    session: &Session,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request(method, path).bearer_auth(&session.access);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    status_and_json(request.send().await.unwrap()).await
-}
 
 #[tokio::test]
 async fn a_generated_private_key_is_returned_once_and_never_kept() {
@@ -477,16 +463,7 @@ async fn launches_install_the_chosen_key_pairs_and_remember_them() {
     // URL-encoded: qemu-server's update_vm_api runs `URI::Escape::uri_unescape` on it
     // and Cloudinit.pm splits the result on newlines (proxmox/qemu-server,
     // src/PVE/API2/Qemu.pm and src/PVE/QemuServer/Cloudinit.pm).
-    let listed = app
-        .get_json("/api/v1/instances?type=vm&limit=500", &world.admin.access)
-        .await;
-    let template = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["template"] == json!(true))
-        .expect("a seeded VM template")
-        .clone();
+    let template = world.seeded_vm_template().await;
     // A clone keeps at least its template's disk.
     let disk_gib = template["disk_bytes"].as_u64().unwrap().div_ceil(1 << 30);
     let vm = json!({ "type": "vm", "name": "keyed-vm", "clone_from": template["vmid"], "start": false,

@@ -250,6 +250,21 @@ impl TestApp {
     }
 }
 
+/// `method path` as `session`, with `body` as JSON if any: status and JSON body.
+pub async fn call(
+    app: &TestApp,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.request(method, path).bearer_auth(&session.access);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    status_and_json(request.send().await.unwrap()).await
+}
+
 /// Sends `request` and returns its JSON body (whatever the status).
 pub async fn json_body(request: RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()

@@ -61,11 +61,7 @@ async fn refused(
     path: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let request = app
-        .request(method, path)
-        .bearer_auth(&session.access)
-        .json(&body);
-    status_and_json(request.send().await.unwrap()).await
+    crate::support::call(app, session, method, path, Some(body)).await
 }
 
 #[tokio::test]
