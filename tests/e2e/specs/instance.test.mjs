@@ -172,6 +172,50 @@ describe('instances', () => {
     await page.close();
   });
 
+  test('snapshots are taken, rolled back to and deleted from the instance page', async () => {
+    const { id } = await createLxc('e2e-snap');
+    await eventually('running', async () => (await statusOf(id)) === 'running');
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await signIn(page, env.server);
+    await page.goto(`${env.server.url}/instances/${id}?tab=snapshots`);
+    const panel = page.getByRole('tabpanel', { name: 'Snapshots' });
+    await panel.getByText('No snapshots.', { exact: false }).waitFor({ timeout: WAIT });
+
+    await panel.getByRole('button', { name: 'Take snapshot' }).click();
+    const take = page.getByRole('dialog', { name: 'Snapshot “e2e-snap”' });
+    await take.getByLabel('Name').fill('1bad');
+    await take.locator('#instance-snapshot-name-problem').waitFor();
+    assert.equal(await take.getByRole('button', { name: 'Take snapshot' }).isDisabled(), true, 'a name must start with a letter');
+    await take.getByLabel('Name').fill('before-upgrade');
+    await take.getByLabel('Description (optional)').fill('known good');
+    await take.getByRole('button', { name: 'Take snapshot' }).click();
+    // Listed once the job ends (read again from Proxmox), as the current state's base.
+    const item = panel.getByRole('listitem').filter({ hasText: 'before-upgrade' });
+    await item.waitFor({ timeout: WAIT });
+    assert.match(await item.textContent(), /current.*known good/s);
+    assert.deepEqual((await api('GET', `/api/v1/instances/${id}/snapshots`)).items.map((s) => s.name), ['before-upgrade']);
+    await screenshot(page, 'instance-snapshots');
+
+    // Rolling back is destructive: the snapshot's name is typed to confirm.
+    await item.getByRole('button', { name: 'Roll back to before-upgrade' }).click();
+    const rollback = page.getByRole('dialog', { name: 'Roll “e2e-snap” back to “before-upgrade”?' });
+    assert.match(await rollback.textContent(), /Everything written since .* is lost/);
+    await rollback.getByLabel('Name to confirm').fill('before-upgrade');
+    await rollback.getByRole('button', { name: 'Roll back' }).click();
+    await eventually('the rollback job', async () => {
+      const jobs = (await api('GET', `/api/v1/instances/${id}/jobs`)).items;
+      return jobs.some((job) => job.kind === 'instance.snapshot.rollback' && job.status === 'succeeded');
+    });
+
+    await item.getByRole('button', { name: 'Delete snapshot before-upgrade' }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete snapshot “before-upgrade”?' });
+    await remove.getByLabel('Name to confirm').fill('before-upgrade');
+    await remove.getByRole('button', { name: 'Delete snapshot' }).click();
+    await panel.getByText('No snapshots.', { exact: false }).waitFor({ timeout: WAIT });
+    assert.deepEqual((await api('GET', `/api/v1/instances/${id}/snapshots`)).items, []);
+    await page.close();
+  });
+
   test('bulk stop from the table stops every selected instance', async () => {
     const created = [await createLxc('e2e-bulk-a'), await createLxc('e2e-bulk-b')];
     for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');

@@ -132,6 +132,12 @@ describe('volumes', () => {
     await rowSays(page, 'e2e-data-copy', /in-use.*e2e-vol-b at \/data/);
     await screenshot(page, 'volumes-copy-attached');
     assert.equal((await api('GET', `/api/v1/instances/${second.id}`)).status, 'running');
+    // The instance's own page lists it.
+    await page.getByRole('link', { name: 'e2e-vol-b' }).click();
+    await page.getByRole('tab', { name: 'Volumes' }).click();
+    const attachedHere = page.getByRole('tabpanel', { name: 'Volumes' }).getByRole('listitem');
+    await attachedHere.first().waitFor();
+    assert.match(await attachedHere.textContent(), /e2e-data-copy.*in-use.*10 GiB on local-lvm, at \/data/s);
     await page.close();
   });
 

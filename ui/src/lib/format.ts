@@ -30,6 +30,12 @@ export function formatDate(iso: string | null | undefined): string {
   return new Date(iso).toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+/** "Dec 7, 2026, 07:45": for moments that matter to the minute (a snapshot to roll back to). */
+export function formatMoment(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
 /** What to show for a failure caught from the API client (or anything thrown). */
 export function errorMessage(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

@@ -30,3 +30,14 @@ export const terminateInstance = (id: string, name: string) =>
 /** Admins: gives the instance to `ownerId` (null: nobody). */
 export const assignOwner = (id: string, ownerId: string | null) =>
   request<Instance>(`${path(id)}/owner`, { method: 'PUT', body: { owner_id: ownerId } }).then((r) => r.data);
+
+export type InstanceSnapshot = Schemas['SnapshotDto'];
+const snapshotPath = (id: string, name: string) => `${path(id)}/snapshots/${encodeURIComponent(name)}`;
+
+/** Live from Proxmox, oldest first. */
+export const listInstanceSnapshots = (id: string) => get<Schemas['SnapshotListDto']>(`${path(id)}/snapshots`);
+export const takeInstanceSnapshot = (id: string, body: Schemas['CreateSnapshotRequest']) => post<Job>(`${path(id)}/snapshots`, body);
+export const rollbackInstanceSnapshot = (id: string, name: string, start: boolean) =>
+  post<Job>(`${snapshotPath(id, name)}/rollback`, { start });
+export const deleteInstanceSnapshot = (id: string, name: string) =>
+  request<Job>(snapshotPath(id, name), { method: 'DELETE' }).then((r) => r.data);
