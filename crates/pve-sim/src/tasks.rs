@@ -65,6 +65,9 @@ pub struct TaskSpec {
     pub duration: Duration,
     /// Lines logged as soon as the task starts.
     pub start_log: Vec<String>,
+    /// Lines logged one by one while it runs, evenly over its duration (a download's
+    /// wget progress lines).
+    pub progress_log: Vec<String>,
     /// Applied when the task completes normally.
     pub work: TaskWork,
     /// Applied instead of `work` when the task fails by fault injection, so the
@@ -87,6 +90,7 @@ impl TaskSpec {
             id: id.to_string(),
             duration,
             start_log: Vec::new(),
+            progress_log: Vec::new(),
             work: Box::new(work),
             rollback: None,
         }
@@ -94,6 +98,11 @@ impl TaskSpec {
 
     pub fn with_start_log(mut self, lines: Vec<String>) -> Self {
         self.start_log = lines;
+        self
+    }
+
+    pub fn with_progress_log(mut self, lines: Vec<String>) -> Self {
+        self.progress_log = lines;
         self
     }
 
@@ -204,6 +213,20 @@ impl Sim {
 
         let sim = self.clone();
         let delay = self.scaled(spec.duration);
+        if !spec.progress_log.is_empty() {
+            let every = delay / (spec.progress_log.len() as u32 + 1);
+            let (sim, upid) = (self.clone(), upid.clone());
+            tokio::spawn(async move {
+                for line in spec.progress_log {
+                    tokio::time::sleep(every).await;
+                    let mut cluster = sim.cluster.lock();
+                    match cluster.task_mut(&upid) {
+                        Some(task) if task.is_running() => task.log.push(line),
+                        _ => return,
+                    }
+                }
+            });
+        }
         let (work, rollback) = (spec.work, spec.rollback);
         let task_upid = upid.clone();
         tokio::spawn(async move {

@@ -1,7 +1,7 @@
 //! Images: domain views → [`proxicloud_types::api::images`].
 
-use proxicloud_domain::images::{Appliance, Image, ImageKind};
-use proxicloud_types::api::images::{ApplianceDto, ImageDto, ImageKindDto};
+use proxicloud_domain::images::{Appliance, Image, ImageKind, ImageStorage};
+use proxicloud_types::api::images::{ApplianceDto, ImageDto, ImageKindDto, ImageStorageDto};
 
 use super::IntoDto;
 
@@ -9,6 +9,7 @@ impl IntoDto for Image {
     type Dto = ImageDto;
     fn into_dto(self) -> ImageDto {
         ImageDto {
+            id: self.id,
             kind: match self.kind {
                 ImageKind::LxcTemplate => ImageKindDto::LxcTemplate,
                 ImageKind::Iso => ImageKindDto::Iso,
@@ -35,6 +36,18 @@ impl IntoDto for Appliance {
             os: self.os,
             section: self.section,
             headline: self.headline,
+        }
+    }
+}
+
+impl IntoDto for ImageStorage {
+    type Dto = ImageStorageDto;
+    fn into_dto(self) -> ImageStorageDto {
+        ImageStorageDto {
+            node: self.node,
+            storage: self.storage,
+            container_templates: self.templates,
+            isos: self.isos,
         }
     }
 }

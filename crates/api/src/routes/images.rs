@@ -3,9 +3,9 @@
 
 use axum::Json;
 use axum::response::Response;
-use proxicloud_domain::images::{DownloadImage, ImagesService};
+use proxicloud_domain::images::{DeleteImage, DownloadImage, ImagesService};
 use proxicloud_types::api::images::{
-    ApplianceListDto, DownloadImageRequest, ImageClusterQuery, ImageListDto,
+    ApplianceListDto, DeleteImageQuery, DownloadImageRequest, ImageClusterQuery, ImageListDto,
 };
 use proxicloud_types::api::jobs::JobDto;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +15,7 @@ use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::dto::IntoDto;
 use crate::error::{ApiResult, ErrorResponse};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::respond::accepted;
 use crate::state::{AppState, Domain};
 
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_images))
         .routes(routes!(list_image_catalog))
         .routes(routes!(download_image))
+        .routes(routes!(delete_image))
 }
 
 /// Container templates, ISOs and VM templates of a cluster, across its nodes and storages.
@@ -35,10 +36,11 @@ async fn list_images(
     Domain(images): Domain<ImagesService>,
     ApiQuery(query): ApiQuery<ImageClusterQuery>,
 ) -> ApiResult<Json<ImageListDto>> {
-    let (cluster_id, items) = images.list(&auth.principal, query.cluster_id).await?;
+    let list = images.list(&auth.principal, query.cluster_id).await?;
     Ok(Json(ImageListDto {
-        cluster_id,
-        items: items.into_dto(),
+        cluster_id: list.cluster_id,
+        items: list.images.into_dto(),
+        storages: list.storages.into_dto(),
     }))
 }
 
@@ -81,5 +83,32 @@ async fn download_image(
         template: request.template,
     };
     let submitted = images.download(&auth.principal, download).await?;
+    Ok(accepted(submitted, &trail))
+}
+
+/// Delete a container template or ISO (from every node that has it, or `node`'s), or a
+/// VM template that no instance is a linked clone of (a job).
+#[utoipa::path(delete, path = "/api/v1/images/{id}", tag = "images",
+    params(("id" = String, Path, description = "The image's `id`: a volume id such as `local:iso/x.iso` (URL-encoded) or a VM template's vmid"),
+        DeleteImageQuery),
+    responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
+        (status = 403, body = ErrorResponse),
+        (status = 404, description = "No such cluster or image", body = ErrorResponse),
+        (status = 409, description = "A VM template that linked clones use", body = ErrorResponse),
+        (status = 422, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
+async fn delete_image(
+    auth: Auth,
+    trail: AuditTrail,
+    Domain(images): Domain<ImagesService>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DeleteImageQuery>,
+) -> ApiResult<Response> {
+    trail.resource(format!("images/{id}"));
+    let request = DeleteImage {
+        cluster_id: query.cluster_id,
+        id,
+        node: query.node,
+    };
+    let submitted = images.delete(&auth.principal, request).await?;
     Ok(accepted(submitted, &trail))
 }

@@ -52,6 +52,24 @@ async fn images_list_every_kind_and_admins_download_templates_from_the_catalogue
         .find(|i| i["kind"] == "vm_template")
         .unwrap();
     assert!(template["vmid"].as_u64().is_some() && template["volid"].is_null());
+    // Where images can go: each online node's template and ISO storages.
+    let node = debian["nodes"][0].as_str().unwrap();
+    let local = list["storages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == node && s["storage"] == "local")
+        .unwrap_or_else(|| panic!("{node}'s local storage in {list}"));
+    assert_eq!(local["container_templates"], true, "{local}");
+    assert_eq!(local["isos"], true, "{local}");
+    assert!(
+        !list["storages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["storage"] == "local-lvm"),
+        "a storage for disks only is no place for images: {list}"
+    );
 
     // The catalogue and downloads are for admins.
     let (status, _) = call(app, &operator, Method::GET, "/api/v1/images/catalog", None).await;
@@ -113,6 +131,7 @@ async fn images_list_every_kind_and_admins_download_templates_from_the_catalogue
         job["pve_upid"].as_str().unwrap().contains(":download:"),
         "{job}"
     );
+    assert_eq!(job["progress"], 100, "{job}");
     let (_, list) = call(app, &reader, Method::GET, "/api/v1/images", None).await;
     let downloaded = find(&list["items"], wanted).expect("listed once downloaded");
     assert_eq!(downloaded["volid"], format!("local:vztmpl/{wanted}"));
@@ -148,5 +167,96 @@ async fn an_unreachable_cluster_keeps_its_internals_from_non_admins() {
         detailed.contains("cannot ask Proxmox VE cluster"),
         "{detailed}"
     );
+    world.shutdown().await;
+}
+
+/// `local:iso/x.iso` as a path segment.
+fn segment(id: &str) -> String {
+    id.replace(':', "%3A").replace('/', "%2F")
+}
+
+#[tokio::test]
+async fn admins_delete_isos_and_vm_templates_and_they_leave_the_list() {
+    let world = spawn_with_engine().await;
+    let (_, operator) = world.user(Role::Operator).await;
+    let app = world.app();
+    let admin = &world.admin;
+    let (_, list) = call(app, admin, Method::GET, "/api/v1/images", None).await;
+    let items = list["items"].as_array().unwrap();
+    let iso = items.iter().find(|i| i["kind"] == "iso").unwrap().clone();
+    assert_eq!(iso["id"], iso["volid"], "{iso}");
+    let path = format!("/api/v1/images/{}", segment(iso["id"].as_str().unwrap()));
+
+    let (status, _) = call(app, &operator, Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = call(
+        app,
+        admin,
+        Method::DELETE,
+        "/api/v1/images/local%3Aiso%2Fnope.iso",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = call(
+        app,
+        admin,
+        Method::DELETE,
+        &format!("{path}?node=pve99"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["node"].is_string(), "{body}");
+
+    let (status, job) = call(app, admin, Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "image.delete");
+    let job = finished_job(app, admin, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let volid = iso["volid"].as_str().unwrap();
+    let on_storage = world
+        .sim
+        .cluster()
+        .nodes
+        .values()
+        .any(|n| n.storages.values().any(|s| s.volumes.contains_key(volid)));
+    assert!(!on_storage, "{volid} is gone from every node");
+
+    // A VM template (no linked clone uses it) goes as a guest.
+    let template = items
+        .iter()
+        .find(|i| i["kind"] == "vm_template")
+        .unwrap()
+        .clone();
+    let vmid = template["vmid"].as_u64().unwrap();
+    assert_eq!(template["id"], vmid.to_string());
+    let path = format!("/api/v1/images/{vmid}");
+    let (status, job) = call(app, admin, Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished_job(app, admin, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(
+        !world
+            .sim
+            .cluster()
+            .guests
+            .values()
+            .any(|g| u64::from(g.vmid) == vmid),
+        "VM template {vmid} destroyed"
+    );
+
+    let (_, after) = call(app, admin, Method::GET, "/api/v1/images", None).await;
+    let ids: Vec<&Value> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert!(
+        !ids.contains(&&iso["id"]) && !ids.contains(&&template["id"]),
+        "{ids:?}"
+    );
+    world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }

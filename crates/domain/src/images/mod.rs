@@ -5,14 +5,21 @@
 //!
 //! The volumes come from the launch wizard's gathering (`launch`), so the wizard and
 //! this list always agree; a change made here drops that cache. Adding an operation:
-//! a method on [`ImagesService`]; a long one: a job kind beside `download_job`.
+//! a method on [`ImagesService`] (`service.rs`, or its own file like `delete.rs`); a
+//! long one: a job kind beside `download_job` and `delete_job`, registered below.
 
+mod delete;
+mod delete_job;
 mod download_job;
 mod service;
+#[cfg(test)]
+mod tests;
 
+pub use delete::DeleteImage;
+pub use delete_job::DELETE_KIND;
 pub use download_job::DOWNLOAD_KIND;
 pub use proxicloud_pve::Appliance;
-pub use service::{DownloadImage, Image, ImageKind, ImagesService};
+pub use service::{DownloadImage, Image, ImageKind, ImageList, ImageStorage, ImagesService};
 
 use std::sync::Arc;
 
@@ -22,16 +29,35 @@ use crate::launch::LaunchOptionsService;
 /// Provides [`ImagesService`] and the `image.download` job. After `launch::register`.
 pub fn register(registry: &mut Registry, platform: &Platform) {
     let launch = registry.get::<LaunchOptionsService>();
-    registry.jobs().register(
-        DOWNLOAD_KIND,
-        Arc::new(download_job::DownloadHandler::new(
-            platform.connector.clone(),
-            launch.clone(),
-        )),
+    register_handlers(
+        registry.jobs(),
+        platform.connector.clone(),
+        launch.clone(),
+        Some(platform.mirror.clone()),
     );
     registry.provide(Arc::new(ImagesService::new(
         platform.connector.clone(),
         platform.queue.clone(),
         launch,
     )));
+}
+
+/// The image job kinds, for `register` and for test worlds that build their own engine.
+pub(crate) fn register_handlers(
+    handlers: &mut crate::jobs::JobHandlers,
+    connector: Arc<dyn crate::clusters::PveConnector>,
+    launch: Arc<LaunchOptionsService>,
+    refresh: Option<Arc<dyn crate::clusters::MirrorRefresh>>,
+) {
+    handlers.register(
+        DOWNLOAD_KIND,
+        Arc::new(download_job::DownloadHandler::new(
+            connector.clone(),
+            launch.clone(),
+        )),
+    );
+    handlers.register(
+        DELETE_KIND,
+        Arc::new(delete_job::DeleteHandler::new(connector, launch, refresh)),
+    );
 }

@@ -23,6 +23,9 @@ pub enum ImageKind {
 /// One thing to launch from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
+    /// What the API names it by: the volume (`local:iso/x.iso`, always with a `:`) or
+    /// a VM template's vmid (digits only).
+    pub id: String,
     pub kind: ImageKind,
     /// File name (templates, ISOs) or VM name.
     pub name: String,
@@ -40,6 +43,23 @@ pub struct Image {
     pub os: Option<String>,
 }
 
+/// A cluster's images and where new ones can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageList {
+    pub cluster_id: Uuid,
+    pub images: Vec<Image>,
+    pub storages: Vec<ImageStorage>,
+}
+
+/// A storage of an online node that holds container templates or ISOs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageStorage {
+    pub node: String,
+    pub storage: String,
+    pub templates: bool,
+    pub isos: bool,
+}
+
 /// `POST /images/download`: a template of the catalogue onto one node's storage.
 #[derive(Debug, Clone, Default)]
 pub struct DownloadImage {
@@ -51,9 +71,9 @@ pub struct DownloadImage {
 }
 
 pub struct ImagesService {
-    connector: Arc<dyn PveConnector>,
-    queue: JobQueue,
-    launch: Arc<LaunchOptionsService>,
+    pub(super) connector: Arc<dyn PveConnector>,
+    pub(super) queue: JobQueue,
+    pub(super) launch: Arc<LaunchOptionsService>,
 }
 
 impl ImagesService {
@@ -70,14 +90,32 @@ impl ImagesService {
     }
 
     /// Everything `cluster_id` (default: the first cluster) can launch from: its
-    /// templates and ISOs by name, then its VM templates by name.
+    /// templates and ISOs by name, then its VM templates by name; and the storages of
+    /// its online nodes images can be put on.
     pub async fn list(
         &self,
         caller: &Principal,
         cluster_id: Option<Uuid>,
-    ) -> DomainResult<(Uuid, Vec<Image>)> {
+    ) -> DomainResult<ImageList> {
         let options = self.launch.cluster(caller, cluster_id).await?;
-        Ok((options.cluster_id, images_of(&options)))
+        let storages = options
+            .nodes
+            .iter()
+            .filter(|n| n.online && n.problem.is_none())
+            .flat_map(|n| {
+                n.image_storages.iter().map(|s| ImageStorage {
+                    node: n.name.clone(),
+                    storage: s.storage.clone(),
+                    templates: s.templates,
+                    isos: s.isos,
+                })
+            })
+            .collect();
+        Ok(ImageList {
+            cluster_id: options.cluster_id,
+            images: images_of(&options),
+            storages,
+        })
     }
 
     /// The appliance catalogue as `node` (default: the first online node) has it.
@@ -165,30 +203,37 @@ impl ImagesService {
             storage: request.storage.clone(),
             template: request.template.clone(),
         };
-        let job = NewJob {
-            kind: DOWNLOAD_KIND.to_owned(),
-            actor: JobActor::User(caller.user_id),
-            resource_kind: Some("image".to_owned()),
-            resource_id: Some(format!("{}:vztmpl/{}", request.storage, request.template)),
-            params: serde_json::to_value(&params).expect("download params serialise"),
-            steps: steps::ALL.iter().map(|s| JobStep::pending(*s)).collect(),
-            idempotency_key: None,
-            run_after: None,
-            parent: None,
-        };
-        self.queue.submit(job).await
+        self.queue
+            .submit(download_job(caller.user_id, &params))
+            .await
     }
 }
 
-fn unavailable(message: &str) -> DomainError {
+/// The `image.download` job for `params`, acting for `user`.
+pub(super) fn download_job(user: Uuid, params: &DownloadParams) -> NewJob {
+    NewJob {
+        kind: DOWNLOAD_KIND.to_owned(),
+        actor: JobActor::User(user),
+        resource_kind: Some("image".to_owned()),
+        resource_id: Some(format!("{}:vztmpl/{}", params.storage, params.template)),
+        params: serde_json::to_value(params).expect("download params serialise"),
+        steps: steps::ALL.iter().map(|s| JobStep::pending(*s)).collect(),
+        idempotency_key: None,
+        run_after: None,
+        parent: None,
+    }
+}
+
+pub(super) fn unavailable(message: &str) -> DomainError {
     DomainError::Unavailable {
         code: "cluster_unavailable",
         message: message.to_owned(),
     }
 }
 
-fn images_of(options: &ClusterOptions) -> Vec<Image> {
+pub(super) fn images_of(options: &ClusterOptions) -> Vec<Image> {
     let volume = |kind: ImageKind, v: &crate::launch::VolumeOption| Image {
+        id: v.volid.clone(),
         kind,
         name: v.name.clone(),
         volid: Some(v.volid.clone()),
@@ -208,6 +253,7 @@ fn images_of(options: &ClusterOptions) -> Vec<Image> {
         .chain(options.isos.iter().map(|v| volume(ImageKind::Iso, v)))
         .collect();
     images.extend(options.vm_templates.iter().map(|t| Image {
+        id: t.vmid.to_string(),
         kind: ImageKind::VmTemplate,
         name: t.name.clone(),
         volid: None,

@@ -182,3 +182,32 @@ pub(crate) async fn inspect(
         Err(error) => Err(error.into()),
     }
 }
+
+/// [`find_started_task`] for tasks named after something other than a guest (a
+/// template download's `download` task carries the template's file name).
+pub(crate) async fn find_started_named_task(
+    run: &JobRun<'_>,
+    pve: &dyn Pve,
+    node: &NodeName,
+    task_type: &str,
+    id: &str,
+) -> Result<Option<Upid>, StepError> {
+    let Some(started) = run.step_started_at() else {
+        return Ok(None);
+    };
+    let since = started.unix_micros() / 1_000_000 - CLOCK_SKEW_SECS;
+    let filter = TaskFilter {
+        limit: Some(50),
+        typefilter: Some(task_type.to_owned()),
+        source: Some("all".into()),
+        ..TaskFilter::default()
+    };
+    let tasks = pve.node_tasks(node, &filter).await?;
+    Ok(tasks
+        .into_iter()
+        .filter(|t| {
+            t.upid.task_type() == task_type && t.upid.id() == id && t.upid.starttime() >= since
+        })
+        .max_by_key(|t| t.upid.starttime())
+        .map(|t| t.upid))
+}

@@ -106,6 +106,15 @@ impl<'a> JobRun<'a> {
         self.job.steps[index].detail = Some(detail.into());
     }
 
+    /// How far the current step is (0–100, e.g. a download's percentage): the job's
+    /// progress moves within that step's share; saved with the next checkpoint.
+    pub fn set_step_progress(&mut self, percent: u8) {
+        let total = self.job.steps.len().max(1);
+        let index = (self.job.current_step as usize).min(total - 1);
+        let within = usize::from(percent.min(100));
+        self.job.progress = ((index * 100 + within) / total).min(99) as u8;
+    }
+
     /// Names what the job acts on once it exists (a create job's instance); saved with
     /// the next checkpoint, so the job is listed with that resource from then on.
     pub fn set_resource_id(&mut self, id: impl Into<String>) {

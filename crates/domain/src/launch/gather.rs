@@ -12,7 +12,7 @@ use proxicloud_pve::{
 };
 use tokio::task::JoinSet;
 
-use super::options::{NodeOption, StorageOption, VolumeOption};
+use super::options::{ImageStorageOption, NodeOption, StorageOption, VolumeOption};
 
 /// What Proxmox said; the service adds the mirror's VM templates.
 #[derive(Debug, Default)]
@@ -113,6 +113,7 @@ fn node_option(
         memory_free: memory_total.saturating_sub(summary.mem.unwrap_or(0)),
         bridges: Vec::new(),
         storages: Vec::new(),
+        image_storages: Vec::new(),
         problem: None,
     };
     match details {
@@ -137,6 +138,11 @@ fn node_option(
                     .iter()
                     .any(|content| offers(&status, content))
                 {
+                    option.image_storages.push(ImageStorageOption {
+                        storage: status.storage.clone(),
+                        templates: offers(&status, "vztmpl"),
+                        isos: offers(&status, "iso"),
+                    });
                     seen.push(SeenStorage {
                         node: name.clone(),
                         status,
@@ -144,6 +150,9 @@ fn node_option(
                 }
             }
             option.storages.sort_by(|a, b| a.storage.cmp(&b.storage));
+            option
+                .image_storages
+                .sort_by(|a, b| a.storage.cmp(&b.storage));
         }
     }
     option

@@ -15,8 +15,8 @@ mod service;
 mod tests;
 
 pub use options::{
-    ClusterChoice, ClusterOptions, LaunchDefaults, LaunchOptions, NodeOption, SizePreset,
-    StorageOption, VmTemplateOption, VolumeOption,
+    ClusterChoice, ClusterOptions, ImageStorageOption, LaunchDefaults, LaunchOptions, NodeOption,
+    SizePreset, StorageOption, VmTemplateOption, VolumeOption,
 };
 pub use presets::size_presets;
 pub use service::{CACHE_TTL, LaunchOptionsService};

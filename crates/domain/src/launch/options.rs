@@ -46,8 +46,20 @@ pub struct NodeOption {
     pub bridges: Vec<String>,
     /// Enabled, active storages that can hold a container's or a VM's disk.
     pub storages: Vec<StorageOption>,
+    /// Enabled, active storages that hold container templates or ISOs (where images
+    /// are downloaded and uploaded to), sorted.
+    pub image_storages: Vec<ImageStorageOption>,
     /// Why the node's storages or bridges could not be listed (it is then not offered).
     pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageStorageOption {
+    pub storage: String,
+    /// Offers `vztmpl`.
+    pub templates: bool,
+    /// Offers `iso`.
+    pub isos: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

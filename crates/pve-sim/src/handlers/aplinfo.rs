@@ -223,8 +223,34 @@ fn download(sim: &Sim, req: &Req) -> ApiResult {
         DOWNLOAD_DURATION,
         work,
     )
-    .with_start_log(start_log);
+    .with_start_log(start_log)
+    .with_progress_log(wget_progress(size));
     Ok(json!(sim.spawn_task(&mut cluster, &req.user, spec)))
+}
+
+/// What `wget --progress=dot:giga` prints while it fetches `size` bytes (pve-common
+/// `PVE::Tools::download_file_from_url` runs it so, and the task log keeps its
+/// output): a line per 32 MiB (32 dots of 1 MiB, in clusters of eight) ending with
+/// the percentage done, the rate and the time left; the last line's percentage is 100.
+fn wget_progress(size: u64) -> Vec<String> {
+    const LINE: u64 = 32 * MIB;
+    let lines = size.div_ceil(LINE).max(1);
+    (0..lines)
+        .map(|i| {
+            let offset = i * LINE;
+            let chunk = (size - offset).min(LINE);
+            let dots: String = (0..chunk.div_ceil(MIB))
+                .map(|d| if d > 0 && d % 8 == 0 { " ." } else { "." })
+                .collect();
+            let done = (offset + chunk) * 100 / size.max(1);
+            let left = lines - i - 1;
+            if left == 0 {
+                format!("{:>7}K {dots:<35} {done:>3}% 12.4M=10s", offset / 1024)
+            } else {
+                format!("{:>7}K {dots:<35} {done:>3}% 12.1M {left}s", offset / 1024)
+            }
+        })
+        .collect()
 }
 
 /// wget's `--2025-01-31 10:00:00--` timestamp.
@@ -245,6 +271,18 @@ fn wget_time(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn downloads_log_wget_dot_giga_progress() {
+        let lines = wget_progress(100 * MIB);
+        assert_eq!(
+            lines[0],
+            "      0K ........ ........ ........ ........  32% 12.1M 3s"
+        );
+        assert_eq!(lines.len(), 4);
+        assert!(lines[3].starts_with("  98304K .... "), "{}", lines[3]);
+        assert!(lines[3].contains(" 100% "), "{}", lines[3]);
+    }
 
     #[test]
     fn catalogue_entries_carry_pve_fields() {

@@ -111,6 +111,15 @@ impl Pve for FakePve {
         self.fake_task_log(upid, start, limit)
     }
 
+    async fn download_appliance(
+        &self,
+        node: &NodeName,
+        storage: &str,
+        template: &str,
+    ) -> Result<Upid> {
+        self.fake_download_appliance(node, storage, template)
+    }
+
     async fn network_interfaces(
         &self,
         node: &NodeName,

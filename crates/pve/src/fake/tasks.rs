@@ -34,6 +34,34 @@ impl FakePve {
         upid
     }
 
+    /// `POST /nodes/{node}/aplinfo`: a `download` task named after the template whose
+    /// log already carries wget's progress lines (`--progress=dot:giga`, as
+    /// `PVE::Tools::download_file_from_url` runs it), so progress readers have
+    /// something to read while it runs.
+    pub(super) fn fake_download_appliance(
+        &self,
+        node: &NodeName,
+        storage: &str,
+        template: &str,
+    ) -> Result<Upid> {
+        self.enter(
+            "download_appliance",
+            Some(node.as_str()),
+            format!("{storage} {template}"),
+        )?;
+        let upid = self.spawn(node.as_str(), "download", template, Effect::Nothing);
+        let mut state = self.state();
+        if let Some(task) = state.tasks.iter_mut().find(|t| t.upid == upid) {
+            task.log.extend([
+                format!("downloading http://download.proxmox.com/images/system/{template} to /var/lib/vz/template/cache/{template}"),
+                "Length: 134217728 (128M) [application/octet-stream]".into(),
+                "     0K ........ ........ ........ ........ 25% 50.2M 2s".into(),
+                " 32768K ........ ........ ........ ........ 50% 61.0M 1s".into(),
+            ]);
+        }
+        Ok(upid)
+    }
+
     /// Ends every task whose time is up, applying its effect if it ends well.
     pub(super) fn finish_due_tasks(&self) {
         let mut state = self.state();

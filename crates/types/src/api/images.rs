@@ -19,6 +19,9 @@ pub enum ImageKindDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageDto {
+    /// What `DELETE /api/v1/images/{id}` takes (URL-encoded): the volume id of a
+    /// template or ISO (it has a `:`), or a VM template's vmid.
+    pub id: String,
     pub kind: ImageKindDto,
     /// The file name, or the VM template's name.
     pub name: String,
@@ -42,6 +45,20 @@ pub struct ImageListDto {
     pub cluster_id: Uuid,
     /// Container templates and ISOs by name, then VM templates by name.
     pub items: Vec<ImageDto>,
+    /// The storages of the cluster's online nodes that hold container templates or
+    /// ISOs: where a download or an upload can go.
+    pub storages: Vec<ImageStorageDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageStorageDto {
+    pub node: String,
+    pub storage: String,
+    /// Holds container templates (`vztmpl`): downloads from the catalogue go here.
+    pub container_templates: bool,
+    /// Holds installer ISOs (`iso`).
+    pub isos: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -86,4 +103,18 @@ pub struct DownloadImageRequest {
     pub storage: String,
     /// From `GET /api/v1/images/catalog`.
     pub template: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct DeleteImageQuery {
+    /// The cluster (default: the first registered cluster by name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Uuid>,
+    /// A template or ISO on a storage that is not shared: delete only this node's copy
+    /// (default: every node's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }

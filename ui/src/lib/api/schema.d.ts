@@ -238,6 +238,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a container template or ISO (from every node that has it, or `node`'s), or a
+         *     VM template that no instance is a linked clone of (a job).
+         */
+        delete: operations["delete_image"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/images/catalog": {
         parameters: {
             query?: never;
@@ -1509,6 +1529,11 @@ export interface components {
             status: string;
         };
         ImageDto: {
+            /**
+             * @description What `DELETE /api/v1/images/{id}` takes (URL-encoded): the volume id of a
+             *     template or ISO (it has a `:`), or a VM template's vmid.
+             */
+            id: string;
             kind: components["schemas"]["ImageKindDto"];
             /** @description The file name, or the VM template's name. */
             name: string;
@@ -1538,6 +1563,19 @@ export interface components {
             cluster_id: string;
             /** @description Container templates and ISOs by name, then VM templates by name. */
             items: components["schemas"]["ImageDto"][];
+            /**
+             * @description The storages of the cluster's online nodes that hold container templates or
+             *     ISOs: where a download or an upload can go.
+             */
+            storages: components["schemas"]["ImageStorageDto"][];
+        };
+        ImageStorageDto: {
+            /** @description Holds container templates (`vztmpl`): downloads from the catalogue go here. */
+            container_templates: boolean;
+            /** @description Holds installer ISOs (`iso`). */
+            isos: boolean;
+            node: string;
+            storage: string;
         };
         ImportKeyPairRequest: {
             /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`. */
@@ -3429,6 +3467,102 @@ export interface operations {
                 };
             };
             /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_image: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default: the first registered cluster by name). */
+                cluster_id?: string;
+                /**
+                 * @description A template or ISO on a storage that is not shared: delete only this node's copy
+                 *     (default: every node's).
+                 */
+                node?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The image's `id`: a volume id such as `local:iso/x.iso` (URL-encoded) or a VM template's vmid */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such cluster or image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A VM template that linked clones use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -21,6 +21,7 @@ use crate::jobs::tests::support::{
     CrashingStore, lab_cluster, principal_of, sqlite_store, user, wait_for_job,
 };
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobHandlers, JobQueue};
+use crate::launch::LaunchOptionsService;
 use crate::settings::{Settings, SettingsService};
 use crate::testing::FakeConnector;
 
@@ -70,6 +71,8 @@ pub struct World {
     pub events: Arc<EventBus>,
     pub queue: JobQueue,
     pub service: InstanceService,
+    /// For the image jobs, which drop its cache.
+    pub launch: Arc<LaunchOptionsService>,
     pub alice: Principal,
     pub bob: Principal,
     pub reader: Principal,
@@ -137,6 +140,11 @@ impl World {
                 .await
                 .expect("settings"),
         );
+        let launch = Arc::new(LaunchOptionsService::new(
+            store.clone(),
+            Arc::new(FakeConnector(pve.clone())),
+            settings.clone(),
+        ));
         let service = InstanceService::new(
             store.clone(),
             queue.clone(),
@@ -151,6 +159,7 @@ impl World {
             events,
             queue,
             service,
+            launch,
             alice,
             bob,
             reader,
@@ -171,6 +180,9 @@ impl World {
         // Volume jobs make holder containers on the same Proxmox.
         let connector = Arc::new(FakeConnector(self.pve.clone()));
         crate::volumes::register_handlers(&mut handlers, store, connector, None);
+        // Image downloads too (their crash tests).
+        let connector = Arc::new(FakeConnector(self.pve.clone()));
+        crate::images::register_handlers(&mut handlers, connector, self.launch.clone(), None);
         handlers
     }
 

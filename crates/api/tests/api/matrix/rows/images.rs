@@ -1,5 +1,5 @@
-//! Images: everyone signed in reads the list; the catalogue and downloads are for
-//! admins (the matrix's cluster cannot be reached: past authorization, a 503).
+//! Images: everyone signed in reads the list; the catalogue, downloads and deletes are
+//! for admins (the matrix's cluster cannot be reached: past authorization, a 503).
 
 use serde_json::{Value, json};
 
@@ -33,6 +33,15 @@ pub(super) fn rows() -> Vec<Row> {
             "/api/v1/images/download",
             Cluster,
             download,
+            [401, 403, 403, 403, 503],
+        ),
+        // `{id}` is the cluster's id here: no image has it, but admins learn that only
+        // from the cluster, which cannot be reached.
+        row(
+            "DELETE",
+            "/api/v1/images/{id}",
+            Cluster,
+            no_body,
             [401, 403, 403, 403, 503],
         ),
     ]
