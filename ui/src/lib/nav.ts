@@ -22,6 +22,7 @@ export const NAV: NavGroup[] = [
     items: [
       { label: 'Instances', href: '/instances' },
       { label: 'Launch', href: '/launch', writersOnly: true },
+      { label: 'Images', href: '/images' },
       { label: 'Key pairs', href: '/keypairs' },
       { label: 'Volumes', href: '/volumes' },
     ],

@@ -1,0 +1,62 @@
+// Image API calls (`/api/v1/images`), typed with the generated schema, and how the
+// Images page shows, filters and sorts them. A new image operation: its call here.
+import { get, request } from '../api/client';
+import type { components } from '../api/schema';
+import type { Job } from '../api/types';
+import type { SortColumn, SortValue } from '../sort';
+
+type Schemas = components['schemas'];
+
+export type Image = Schemas['ImageDto'];
+export type ImageKind = Schemas['ImageKindDto'];
+export type ImageList = Schemas['ImageListDto'];
+export type ImageStorage = Schemas['ImageStorageDto'];
+export type Appliance = Schemas['ApplianceDto'];
+
+export const listImages = () => get<ImageList>('/api/v1/images');
+
+export const listCatalog = () => get<Schemas['ApplianceListDto']>('/api/v1/images/catalog');
+
+/** Queues the download job; follow it with `launch/follow.ts`. */
+export const downloadImage = (node: string, storage: string, template: string) =>
+  request<Job>('/api/v1/images/download', { method: 'POST', body: { node, storage, template } }).then((r) => r.data);
+
+/** Queues the image's deletion (`id` as the list gives it); follow the job. */
+export const deleteImage = (id: string) =>
+  request<Job>(`/api/v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' }).then((r) => r.data);
+
+/** The type chips' words, which the URL keeps (`?type=ISO`). */
+export const KIND_LABELS: Record<ImageKind, string> = {
+  lxc_template: 'Container template',
+  iso: 'ISO',
+  vm_template: 'VM template',
+};
+export const KIND_OPTIONS = Object.values(KIND_LABELS);
+
+export type ImageColumn = 'kind' | 'name' | 'os' | 'size' | 'storage' | 'nodes';
+
+export const IMAGE_COLUMNS: readonly SortColumn<ImageColumn>[] = [
+  { key: 'kind', label: 'Type' },
+  { key: 'name', label: 'Name' },
+  { key: 'os', label: 'OS' },
+  { key: 'size', label: 'Size' },
+  { key: 'storage', label: 'Storage' },
+  { key: 'nodes', label: 'Nodes' },
+];
+
+export function imageSortValue(image: Image, key: ImageColumn): SortValue {
+  if (key === 'kind') return KIND_LABELS[image.kind];
+  if (key === 'nodes') return image.nodes.join(', ');
+  return image[key];
+}
+
+/** Search text against the name, OS, storage and nodes; `kinds` (labels) empty means all. */
+export function matchesImage(image: Image, text: string, kinds: ReadonlySet<string>): boolean {
+  if (kinds.size > 0 && !kinds.has(KIND_LABELS[image.kind])) return false;
+  const needle = text.trim().toLowerCase();
+  if (!needle) return true;
+  return [image.name, image.os ?? '', image.storage ?? '', ...image.nodes].some((field) => field.toLowerCase().includes(needle));
+}
+
+/** A row's key: its volume, or its vmid for a VM template. */
+export const imageKey = (image: Image) => image.volid ?? `vm-${image.vmid}`;
