@@ -1,8 +1,11 @@
 //! Key pairs: domain views → [`proxicloud_types::api::keypairs`].
 
 use proxicloud_domain::keypairs::GeneratedKeyPair;
+use proxicloud_domain::keypairs::keys::KeyAlgorithm;
 use proxicloud_store::{GuestKeyPair, KeyPair};
-use proxicloud_types::api::keypairs::{GeneratedKeyPairDto, InstanceKeyPairDto, KeyPairDto};
+use proxicloud_types::api::keypairs::{
+    GeneratedKeyPairDto, InstanceKeyPairDto, KeyPairDto, KeyTypeDto,
+};
 use secrecy::ExposeSecret;
 
 use super::IntoDto;
@@ -19,6 +22,14 @@ impl IntoDto for KeyPair {
             public_key: self.public_key,
             created_at: self.created_at,
         }
+    }
+}
+
+/// The algorithm a generate request asks for.
+pub fn algorithm(key_type: KeyTypeDto) -> KeyAlgorithm {
+    match key_type {
+        KeyTypeDto::Ed25519 => KeyAlgorithm::Ed25519,
+        KeyTypeDto::Rsa => KeyAlgorithm::Rsa,
     }
 }
 

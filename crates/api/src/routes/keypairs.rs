@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
-use crate::dto::IntoDto;
+use crate::dto::{self, IntoDto};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::{AppState, Domain};
@@ -58,7 +58,7 @@ async fn generate_key_pair(
 ) -> ApiResult<(StatusCode, Json<GeneratedKeyPairDto>)> {
     let generate = GenerateKeyPair {
         name: request.name,
-        key_type: request.key_type,
+        algorithm: dto::keypairs::algorithm(request.key_type.unwrap_or_default()),
     };
     let generated = key_pairs.generate(&auth.principal, generate).await?;
     trail.resource(format!("keypairs/{}", generated.key_pair.id));

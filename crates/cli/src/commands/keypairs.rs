@@ -6,9 +6,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use proxicloud_client::Client;
-use proxicloud_types::api::keypairs::{GenerateKeyPairRequest, ImportKeyPairRequest, KeyPairDto};
+use proxicloud_types::api::keypairs::{
+    GenerateKeyPairRequest, ImportKeyPairRequest, KeyPairDto, KeyTypeDto,
+};
 use uuid::Uuid;
 
 use super::output::{self, Format, OutputArgs};
@@ -29,8 +31,8 @@ enum KeyPairsCommand {
     /// Generate a key pair; the private key is written to a new file (mode 0600).
     Create {
         name: String,
-        #[arg(long = "type", value_enum, default_value_t = KeyType::Ed25519)]
-        key_type: KeyType,
+        #[arg(long = "type", value_enum, default_value_t)]
+        key_type: KeyTypeDto,
         /// Where to write the private key (default `./NAME`); must not exist yet.
         /// The public key goes to the same path plus `.pub`.
         #[arg(long, short = 'f')]
@@ -46,12 +48,6 @@ enum KeyPairsCommand {
     List,
     /// Delete a key pair (by id or name). Instances launched with it keep the key.
     Delete { key_pair: String },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum KeyType {
-    Ed25519,
-    Rsa,
 }
 
 pub async fn run(args: KeyPairsArgs) -> CommandResult {
@@ -75,13 +71,7 @@ pub async fn run(args: KeyPairsArgs) -> CommandResult {
             }
             let request = GenerateKeyPairRequest {
                 name,
-                key_type: Some(
-                    match key_type {
-                        KeyType::Ed25519 => "ed25519",
-                        KeyType::Rsa => "rsa",
-                    }
-                    .to_owned(),
-                ),
+                key_type: Some(key_type),
             };
             let generated = client.key_pairs().generate(&request).await?;
             write_new(&file, generated.private_key.as_bytes(), 0o600)?;

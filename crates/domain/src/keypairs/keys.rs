@@ -18,22 +18,12 @@ pub const GENERATED_RSA_BITS: usize = 4096;
 pub const MAX_COMMENT_LEN: usize = 255;
 
 /// What `POST /keypairs` can generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeyAlgorithm {
+    #[default]
     Ed25519,
     /// RSA with a [`GENERATED_RSA_BITS`] modulus.
     Rsa,
-}
-
-impl KeyAlgorithm {
-    /// `ed25519` or `rsa` (the request's spelling).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "ed25519" => Some(Self::Ed25519),
-            "rsa" => Some(Self::Rsa),
-            _ => None,
-        }
-    }
 }
 
 /// The public half as we store it.

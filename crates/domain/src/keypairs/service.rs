@@ -29,8 +29,7 @@ const RSA_RETRY_AFTER: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Default)]
 pub struct GenerateKeyPair {
     pub name: String,
-    /// `ed25519` (default) or `rsa` (4096 bits).
-    pub key_type: Option<String>,
+    pub algorithm: KeyAlgorithm,
 }
 
 /// `POST /keypairs/import`: the public half of a pair made elsewhere.
@@ -101,16 +100,10 @@ impl KeyPairService {
         if let Some(problem) = name_problem(&name) {
             errors.insert("name".into(), problem);
         }
-        let algorithm = match request.key_type.as_deref() {
-            None => Some(KeyAlgorithm::Ed25519),
-            Some(text) => KeyAlgorithm::parse(text),
-        };
-        let Some(algorithm) = algorithm.filter(|_| errors.is_empty()) else {
-            if algorithm.is_none() {
-                errors.insert("type".into(), "must be 'ed25519' or 'rsa'".into());
-            }
+        if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
-        };
+        }
+        let algorithm = request.algorithm;
         let slot = match algorithm {
             KeyAlgorithm::Rsa => Some(self.reserve_rsa_generation()?),
             KeyAlgorithm::Ed25519 => None,

@@ -24,15 +24,27 @@ pub struct KeyPairDto {
     pub created_at: Timestamp,
 }
 
+/// What `POST /keypairs` generates (`ed25519` when the request names none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum KeyTypeDto {
+    #[default]
+    Ed25519,
+    /// RSA with a 4096-bit modulus.
+    Rsa,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateKeyPairRequest {
     /// 1 to 64 letters, digits, `-`, `_`, `.`, `@`; also the public key's comment.
     pub name: String,
-    /// `ed25519` (default) or `rsa` (4096 bits).
+    /// `ed25519` when left out.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub key_type: Option<String>,
+    pub key_type: Option<KeyTypeDto>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

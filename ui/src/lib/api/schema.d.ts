@@ -1514,8 +1514,7 @@ export interface components {
         GenerateKeyPairRequest: {
             /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`; also the public key's comment. */
             name: string;
-            /** @description `ed25519` (default) or `rsa` (4096 bits). */
-            type?: string | null;
+            type?: components["schemas"]["KeyTypeDto"] | null;
         };
         GrowVolumeRequest: {
             /**
@@ -1830,6 +1829,11 @@ export interface components {
             /** @description The OpenSSH algorithm: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … */
             type: string;
         };
+        /**
+         * @description What `POST /keypairs` generates (`ed25519` when the request names none).
+         * @enum {string}
+         */
+        KeyTypeDto: "ed25519" | "rsa";
         LaunchClusterDto: {
             /** Format: uuid */
             id: string;

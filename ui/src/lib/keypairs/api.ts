@@ -7,7 +7,7 @@ type Schemas = components['schemas'];
 export type KeyPair = Schemas['KeyPairDto'];
 export type GeneratedKeyPair = Schemas['GeneratedKeyPairDto'];
 export type InstanceKeyPair = Schemas['InstanceKeyPairDto'];
-export type KeyType = 'ed25519' | 'rsa';
+export type KeyType = Schemas['KeyTypeDto'];
 
 const path = (id: string) => `/api/v1/keypairs/${encodeURIComponent(id)}`;
 
