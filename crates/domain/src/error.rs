@@ -48,7 +48,8 @@ pub enum DomainError {
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
     /// The server is doing as much of this kind of work as it allows at once (e.g.
-    /// one RSA key generation); trying again after `retry_after` may work.
+    /// one RSA key generation), or the caller did it too often (API token creation);
+    /// trying again after `retry_after` may work.
     #[error("{message}")]
     Busy {
         message: String,

@@ -34,9 +34,13 @@ async fn list_api_tokens(
     Ok(Json(Paginated::all(tokens.into_dto())))
 }
 
-/// Create an API token for yourself. It acts with your role.
+/// Create an API token for yourself. It acts with your role. Each user may create
+/// 100 at once, then one every 6 seconds; past that, 429 `busy` with Retry-After.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateApiTokenRequest,
-    responses((status = 201, body = CreatedApiTokenDto)))]
+    responses((status = 201, body = CreatedApiTokenDto),
+        (status = 429, description = "Too many tokens created (`busy`); try again after Retry-After seconds",
+            body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 async fn create_api_token(
     auth: Auth,
     Domain(iam): Domain<IamService>,

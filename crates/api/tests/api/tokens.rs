@@ -180,3 +180,50 @@ async fn token_requests_are_validated() {
             && body["error"]["fields"]["expires_in_days"].is_string()
     );
 }
+
+#[tokio::test]
+async fn a_user_creating_tokens_too_fast_is_told_when_to_try_again() {
+    use proxicloud_domain::iam::api_tokens::CREATION_BURST;
+    let app = spawn_app().await;
+    let alice = app.login_user(&app.insert_user(Role::Readonly).await).await;
+    let bob = app.login_user(&app.insert_user(Role::Readonly).await).await;
+    let create = |session: &str, name: String| {
+        app.post("/api/v1/tokens", session, json!({ "name": name }))
+            .send()
+    };
+    for n in 0..CREATION_BURST {
+        let answer = create(&alice.access, format!("script-{n}")).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::CREATED, "token {n}");
+    }
+    let refused = create(&alice.access, "one-too-many".into()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=6).contains(&wait), "Retry-After {wait}");
+    let (_, body) = status_and_json(refused).await;
+    assert_eq!(body["error"]["code"], "busy");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many API tokens"),
+        "{body}"
+    );
+    // Nothing was created, and another user is not held back.
+    let (_, listed) = status_and_json(
+        app.get("/api/v1/tokens", &alice.access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        CREATION_BURST as usize
+    );
+    let other = create(&bob.access, "bob-ci".into()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::CREATED);
+}

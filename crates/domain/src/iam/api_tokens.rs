@@ -3,8 +3,17 @@
 //!
 //! Tokens are personal credentials, not resources: every role (readonly included)
 //! manages its own, and a token acts with its owner's current role.
+//!
+//! Creation is rate-limited per user (a burst of [`CREATION_BURST`], then one every
+//! [`CREATION_EVERY`]): a runaway script gets `429` with `Retry-After` instead of
+//! filling the database with tokens. Counted in memory per process, like login
+//! throttling.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 
 use proxicloud_store::{ApiToken, NewApiToken, PageRequest, Timestamp, Uuid};
 use secrecy::SecretString;
@@ -19,6 +28,38 @@ pub const DEFAULT_TOKEN_TTL_DAYS: u32 = 90;
 pub const MAX_TOKEN_TTL_DAYS: u32 = 3650;
 const DAY: Duration = Duration::from_secs(24 * 3600);
 const USERS_PER_PAGE: u32 = 500;
+/// Tokens one user may create at once before the pace applies.
+pub const CREATION_BURST: u32 = 100;
+/// After the burst, one token per this long.
+pub const CREATION_EVERY: Duration = Duration::from_secs(6);
+
+/// Token creations per user, by the generic cell rate algorithm (`governor`).
+pub struct CreationLimit(DefaultKeyedRateLimiter<Uuid>);
+
+impl Default for CreationLimit {
+    fn default() -> Self {
+        let burst = NonZeroU32::new(CREATION_BURST).expect("non-zero burst");
+        let quota = Quota::with_period(CREATION_EVERY)
+            .expect("non-zero period")
+            .allow_burst(burst);
+        Self(DefaultKeyedRateLimiter::keyed(quota))
+    }
+}
+
+impl CreationLimit {
+    fn check(&self, user: Uuid) -> DomainResult<()> {
+        self.0.check_key(&user).map_err(|not_until| {
+            let retry_after = not_until.wait_time_from(DefaultClock::default().now());
+            DomainError::Busy {
+                message: format!(
+                    "too many API tokens created; try again in {} seconds",
+                    retry_after.as_secs().max(1)
+                ),
+                retry_after,
+            }
+        })
+    }
+}
 
 /// A token as listed: never its secret or hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +138,7 @@ impl IamService {
         request: CreateApiToken,
     ) -> DomainResult<CreatedApiToken> {
         validate(&request)?;
+        self.token_creations.check(caller.user_id)?;
         let days = request.expires_in_days.unwrap_or(DEFAULT_TOKEN_TTL_DAYS);
         let minted = mint_api_token();
         let new_token = NewApiToken {

@@ -62,6 +62,8 @@ pub struct IamService {
     pub(super) revocations: SessionRevocations,
     /// Who recent credentials belong to; see `credential_cache.rs`.
     pub(super) credentials: CredentialCache,
+    /// How fast each user may create API tokens; see `api_tokens.rs`.
+    pub(super) token_creations: super::api_tokens::CreationLimit,
     pub(super) config: IamConfig,
 }
 
@@ -73,6 +75,7 @@ impl IamService {
             throttle: LoginThrottle::new(config.throttle),
             revocations: SessionRevocations::default(),
             credentials: CredentialCache::default(),
+            token_creations: super::api_tokens::CreationLimit::default(),
             config,
         }
     }

@@ -803,7 +803,10 @@ export interface paths {
         /** List API tokens: your own, or everyone's for an admin. Newest first. */
         get: operations["list_api_tokens"];
         put?: never;
-        /** Create an API token for yourself. It acts with your role. */
+        /**
+         * Create an API token for yourself. It acts with your role. Each user may create
+         *     100 at once, then one every 6 seconds; past that, 429 `busy` with Retry-After.
+         */
         post: operations["create_api_token"];
         delete?: never;
         options?: never;
@@ -6087,6 +6090,17 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `fields`) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many tokens created (`busy`); try again after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
