@@ -1,6 +1,7 @@
 // The left navigation. Only pages that exist are listed (UI guide): add an entry
 // here when its page lands in App.svelte's route table.
 import type { Role } from './api/types';
+import { mayWrite } from './users';
 
 export interface NavItem {
   label: string;
@@ -51,7 +52,7 @@ const WRITER_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) =>
 /** Whether `role` may open `path` at all (the route table shows a "no access" page otherwise). */
 export function mayOpen(path: string, role: Role | undefined): boolean {
   if (ADMIN_PATHS.has(path)) return role === 'admin';
-  if (WRITER_PATHS.has(path)) return role === 'admin' || role === 'operator';
+  if (WRITER_PATHS.has(path)) return mayWrite(role);
   return true;
 }
 

@@ -2,6 +2,7 @@
 import { onSessionLost } from './api/client';
 import * as api from './api/endpoints';
 import type { User } from './api/types';
+import { mayWrite } from './users';
 
 class Session {
   user = $state<User | null>(null);
@@ -12,9 +13,9 @@ class Session {
     return this.user?.role === 'admin';
   }
 
-  /** May act (launch, power, terminate): every role but readonly, which may only look. */
+  /** May act (launch, power, terminate): see `mayWrite`. */
   get canWrite(): boolean {
-    return this.user !== null && this.user.role !== 'readonly';
+    return mayWrite(this.user?.role);
   }
 
   async restore(): Promise<void> {

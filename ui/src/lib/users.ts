@@ -4,6 +4,9 @@ import { timeValue, type SortColumn, type SortValue } from './sort';
 
 export const ROLES: readonly Role[] = ['admin', 'operator', 'readonly'];
 
+/** May act (launch, power, terminate): every role but readonly, which may only look. */
+export const mayWrite = (role: Role | undefined): boolean => role !== undefined && role !== 'readonly';
+
 /** The server's shortest password (its 422 says so too; checked here to say it early). */
 export const MIN_PASSWORD = 10;
 

@@ -5,7 +5,19 @@ import type { Instance } from '../api/types';
 import type { SortOrder as ColumnOrder } from '../sort';
 import { shownStatus } from './actions';
 
-export type SortKey = 'name' | 'type' | 'status' | 'node' | 'ip' | 'cpus' | 'memory_bytes' | 'owner';
+/** The instance table's sortable columns, in order; a list URL's `sort` names one of their keys. */
+export const INSTANCE_COLUMNS = [
+  { key: 'name', label: 'Name' },
+  { key: 'type', label: 'Type' },
+  { key: 'status', label: 'Status' },
+  { key: 'node', label: 'Node' },
+  { key: 'ip', label: 'IP address' },
+  { key: 'cpus', label: 'vCPUs' },
+  { key: 'memory_bytes', label: 'Memory' },
+  { key: 'owner', label: 'Owner' },
+] as const;
+
+export type SortKey = (typeof INSTANCE_COLUMNS)[number]['key'];
 /**
  * The record tables' order type. The instance list keeps its own comparator
  * (`sortInstances`): it breaks ties by name and sorts a missing IP first, unlike `sortRows`.

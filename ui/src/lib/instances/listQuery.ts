@@ -3,7 +3,7 @@
 //   ?q=web&status=running&status=stopped&type=lxc&tag=prod&sort=-memory_bytes&view=templates
 // To add a filter: a field here, its parameter in both functions, and its use in filter.ts.
 import { orderParam, readOrderParam } from '../sort';
-import type { InstanceFilter, SortKey, SortOrder } from './filter';
+import { INSTANCE_COLUMNS, type InstanceFilter, type SortKey, type SortOrder } from './filter';
 
 export interface ListState extends InstanceFilter {
   order: SortOrder;
@@ -12,7 +12,7 @@ export interface ListState extends InstanceFilter {
 /** The order a `sort` parameter names (by name when none or an unknown one). */
 export const readOrder = (param: string | null): SortOrder => readOrderParam(param, SORT_KEYS, DEFAULT_ORDER);
 
-const SORT_KEYS: readonly SortKey[] = ['name', 'type', 'status', 'node', 'ip', 'cpus', 'memory_bytes', 'owner'];
+const SORT_KEYS: readonly SortKey[] = INSTANCE_COLUMNS.map((column) => column.key);
 const DEFAULT_ORDER: SortOrder = { key: 'name', descending: false };
 
 export function readListState(query: URLSearchParams): ListState {

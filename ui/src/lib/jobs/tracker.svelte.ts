@@ -40,6 +40,11 @@ class JobTracker {
     this.recent = [];
   }
 
+  /** A job's row away from its instance's page (dashboard, jobs panel): what it does to what, linked to the instance once known. */
+  row(job: Job): { title: string; href: string | null } {
+    return { title: jobTitle(job, this.target(job)), href: jobInstanceHref(job) };
+  }
+
   /** The instance's name when the inventory knows it, else a short id; other resources by their kind. */
   target(job: Job): string {
     const id = job.resource_id;
