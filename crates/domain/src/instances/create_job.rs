@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use proxicloud_pve::{GuestType, Pve, PveError, Upid, VmId};
-use proxicloud_store::{Guest, GuestKeyPair, Store, StoreError};
+use proxicloud_store::{Guest, Store, StoreError};
 
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
@@ -153,18 +153,9 @@ impl CreateHandler {
         if plan.key_pairs.is_empty() {
             return Ok(());
         }
-        let remembered: Vec<GuestKeyPair> = plan
-            .key_pairs
-            .iter()
-            .map(|pair| GuestKeyPair {
-                key_pair_id: pair.id,
-                name: pair.name.clone(),
-                fingerprint: pair.fingerprint.clone(),
-            })
-            .collect();
         self.store
             .key_pairs()
-            .record_for_guest(guest.id, &remembered)
+            .record_for_guest(guest.id, &plan.key_pairs)
             .await?;
         Ok(())
     }

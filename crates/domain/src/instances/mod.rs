@@ -37,7 +37,7 @@ pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
 pub use create_job::KIND as CREATE_KIND;
 pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
-pub use plan::{CreatePlan, LaunchKeyPair, Source, job_marker};
+pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
 pub use service::{InstanceRef, InstanceService, Launched, Queued};

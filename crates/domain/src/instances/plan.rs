@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use proxicloud_pve::{
     CloneRequest, ConfigUpdate, GuestType, LxcCreate, NodeName, QemuCreate, VmId,
 };
-use proxicloud_store::Uuid;
+use proxicloud_store::{GuestKeyPair, Uuid};
 use serde::{Deserialize, Serialize};
 
 /// Where the new guest comes from.
@@ -44,16 +44,8 @@ pub struct CreatePlan {
     /// The key pairs among them, recorded against the instance once it exists.
     /// (Default: plans of jobs queued before key pairs existed.)
     #[serde(default)]
-    pub key_pairs: Vec<LaunchKeyPair>,
+    pub key_pairs: Vec<GuestKeyPair>,
     pub start: bool,
-}
-
-/// A key pair chosen at launch, as the instance will remember it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LaunchKeyPair {
-    pub id: Uuid,
-    pub name: String,
-    pub fingerprint: String,
 }
 
 /// Step names of a create job, in order.
@@ -251,6 +243,21 @@ mod tests {
         assert_eq!(read(&value), plan);
         let without = serde_json::to_value(read(&old)).unwrap();
         assert!(without.get("instance_id").is_none(), "{without}");
+    }
+
+    #[test]
+    fn a_plan_queued_before_key_pairs_were_shared_reads_their_ids() {
+        let id = Uuid::now_v7();
+        let old = serde_json::json!({
+            "cluster_id": Uuid::now_v7(), "node": "pve1", "name": "web",
+            "source": {"kind": "lxc_template", "volid": "local:vztmpl/debian.tar.zst"},
+            "cores": 1, "memory_mib": 512, "disk_gib": 8, "storage": "local-lvm",
+            "bridge": "vmbr0", "vlan": null, "ssh_public_keys": [], "start": true,
+            "key_pairs": [{"id": id, "name": "laptop", "fingerprint": "SHA256:x"}]
+        });
+        let plan: CreatePlan = serde_json::from_value(old).expect("an old plan reads");
+        assert_eq!(plan.key_pairs[0].key_pair_id, id);
+        assert_eq!(plan.key_pairs[0].name, "laptop");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use proxicloud_store::{
-    Guest, JobActor, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store, Uuid,
+    Guest, GuestKeyPair, JobActor, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store,
+    Uuid,
 };
 
 use super::addresses::AddressLearner;
@@ -13,7 +14,7 @@ use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
     PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
 };
-use super::plan::{CreatePlan, LaunchKeyPair};
+use super::plan::CreatePlan;
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
@@ -206,14 +207,7 @@ impl InstanceService {
             (Err(other), Err(DomainError::Validation(_))) => Err(other),
             (_, Err(error)) => Err(error),
         }?;
-        plan.key_pairs = key_pairs
-            .iter()
-            .map(|pair| LaunchKeyPair {
-                id: pair.id,
-                name: pair.name.clone(),
-                fingerprint: pair.fingerprint.clone(),
-            })
-            .collect();
+        plan.key_pairs = key_pairs.iter().map(GuestKeyPair::from).collect();
         Ok(plan)
     }
 

@@ -2,6 +2,7 @@
 //! launched with.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{Result, Timestamp};
@@ -30,13 +31,25 @@ pub struct NewKeyPair {
     pub fingerprint: String,
 }
 
-/// A key pair as an instance remembers it: copied at launch, so it outlives the key
-/// pair's deletion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A key pair as an instance remembers it: copied at launch (and carried in the create
+/// job's plan until the instance exists), so it outlives the key pair's deletion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuestKeyPair {
+    /// `id` in the plans of jobs queued before this type was shared.
+    #[serde(alias = "id")]
     pub key_pair_id: Uuid,
     pub name: String,
     pub fingerprint: String,
+}
+
+impl From<&KeyPair> for GuestKeyPair {
+    fn from(pair: &KeyPair) -> Self {
+        Self {
+            key_pair_id: pair.id,
+            name: pair.name.clone(),
+            fingerprint: pair.fingerprint.clone(),
+        }
+    }
 }
 
 #[async_trait]
