@@ -25,6 +25,7 @@ mod reservation;
 mod resolve;
 mod service;
 mod snapshot_jobs;
+mod snapshot_support;
 mod snapshots;
 pub mod ssh_keys;
 mod unique_name;

@@ -15,6 +15,7 @@ use proxicloud_store::{Guest, JobActor, JobStep, NewJob, Store, Uuid};
 use serde::{Deserialize, Serialize};
 
 use super::pve_steps::Target;
+use super::snapshot_support::snapshot_blockers;
 use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::iam::Principal;
@@ -81,7 +82,7 @@ impl InstanceSnapshots {
     pub async fn list(&self, caller: &Principal, id: Uuid) -> DomainResult<SnapshotList> {
         let guest = load_live_guest(self.store.as_ref(), id).await?;
         caller.authorize_view(guest.owner_id, RESOURCE)?;
-        let listed = self.live(&guest).await?;
+        let listed = self.live(caller, &guest).await?;
         let current_parent = listed
             .iter()
             .find(|s| !s.is_real())
@@ -133,12 +134,18 @@ impl InstanceSnapshots {
         if !fields.is_empty() {
             return Err(DomainError::Validation(fields));
         }
-        if self.live(&guest).await?.iter().any(|s| s.name == name) {
+        if self
+            .live(caller, &guest)
+            .await?
+            .iter()
+            .any(|s| s.name == name)
+        {
             return Err(DomainError::conflict(
                 "snapshot_exists",
                 format!("the instance already has a snapshot named '{name}'"),
             ));
         }
+        self.require_snapshot_support(caller, &guest).await?;
         let job = SnapshotJob {
             target: Target::of(&guest),
             name: name.to_owned(),
@@ -160,7 +167,7 @@ impl InstanceSnapshots {
         start: bool,
     ) -> DomainResult<Submitted> {
         let guest = self.manageable(caller, id).await?;
-        self.existing(&guest, name).await?;
+        self.existing(caller, &guest, name).await?;
         let job = SnapshotJob {
             target: Target::of(&guest),
             name: name.to_owned(),
@@ -180,7 +187,7 @@ impl InstanceSnapshots {
         name: &str,
     ) -> DomainResult<Submitted> {
         let guest = self.manageable(caller, id).await?;
-        self.existing(&guest, name).await?;
+        self.existing(caller, &guest, name).await?;
         let job = SnapshotJob {
             target: Target::of(&guest),
             name: name.to_owned(),
@@ -204,9 +211,9 @@ impl InstanceSnapshots {
         Ok(guest)
     }
 
-    async fn existing(&self, guest: &Guest, name: &str) -> DomainResult<()> {
+    async fn existing(&self, caller: &Principal, guest: &Guest, name: &str) -> DomainResult<()> {
         let found = self
-            .live(guest)
+            .live(caller, guest)
             .await?
             .iter()
             .any(|s| s.is_real() && s.name == name);
@@ -219,15 +226,60 @@ impl InstanceSnapshots {
         }
     }
 
-    /// `GET …/snapshot` of the guest, as Proxmox answers now.
-    async fn live(&self, guest: &Guest) -> DomainResult<Vec<Snapshot>> {
+    /// 409 `snapshot_not_supported`, naming each disk, when a disk's storage cannot
+    /// snapshot (one config read; the storages come from the mirror).
+    async fn require_snapshot_support(
+        &self,
+        caller: &Principal,
+        guest: &Guest,
+    ) -> DomainResult<()> {
         let observed = &guest.observed;
         let node = NodeName::new(observed.node.clone())
             .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
-        let pve = self.connector.pve(guest.cluster_id).await?;
+        let pve = self
+            .connector
+            .pve(guest.cluster_id)
+            .await
+            .map_err(|e| e.for_caller(caller))?;
+        let config = pve
+            .guest_config(&node, observed.kind, observed.vmid)
+            .await
+            .map_err(|e| unavailable("read the configuration", e).for_caller(caller))?;
+        let storages = self
+            .store
+            .inventory()
+            .list_storages(Some(guest.cluster_id))
+            .await?;
+        let on_node: Vec<_> = storages
+            .iter()
+            .filter(|s| s.observed.node == observed.node)
+            .collect();
+        let blockers = snapshot_blockers(observed.kind, &config, &on_node);
+        if blockers.is_empty() {
+            return Ok(());
+        }
+        Err(DomainError::conflict(
+            "snapshot_not_supported",
+            format!(
+                "Proxmox cannot snapshot this instance: {}; snapshots need LVM-thin, ZFS or Ceph RBD storage (or qcow2 disks for VMs)",
+                blockers.join(", ")
+            ),
+        ))
+    }
+
+    /// What Proxmox lists now; an outage is worded for the caller (admins get the details).
+    async fn live(&self, caller: &Principal, guest: &Guest) -> DomainResult<Vec<Snapshot>> {
+        let observed = &guest.observed;
+        let node = NodeName::new(observed.node.clone())
+            .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
+        let pve = self
+            .connector
+            .pve(guest.cluster_id)
+            .await
+            .map_err(|e| e.for_caller(caller))?;
         pve.snapshots(&node, observed.kind, observed.vmid)
             .await
-            .map_err(unavailable)
+            .map_err(|e| unavailable("list the snapshots", e).for_caller(caller))
     }
 
     async fn submit(
@@ -252,7 +304,8 @@ impl InstanceSnapshots {
     }
 }
 
-fn unavailable(error: PveError) -> DomainError {
+/// `what` Proxmox could not do ("list the snapshots"), as a 503.
+fn unavailable(what: &str, error: PveError) -> DomainError {
     let code = if error.is_transient() {
         "cluster_unreachable"
     } else {
@@ -260,7 +313,7 @@ fn unavailable(error: PveError) -> DomainError {
     };
     DomainError::Unavailable {
         code,
-        message: format!("Proxmox VE could not list the snapshots: {error}"),
+        message: format!("Proxmox VE could not {what}: {error}"),
     }
 }
 

@@ -8,30 +8,7 @@ use proxicloud_pve_sim::model::GuestStatus;
 use proxicloud_store::{Role, Uuid};
 use serde_json::json;
 
-use crate::common::{assert_schema_valid, guest, harness, register_and_mirror_once, user};
-
-/// The first seeded guest of `kind`, put into `status` with `config` set.
-fn prepare(
-    h: &crate::common::Harness,
-    kind: GuestType,
-    status: GuestStatus,
-    config: &[(&str, Option<&str>)],
-) -> u32 {
-    let mut cluster = h.sim.sim.cluster.lock();
-    let guest = cluster
-        .guests
-        .values_mut()
-        .find(|g| g.kind == kind && g.config.get("template").is_none_or(|t| t != "1"))
-        .expect("a seeded guest of this kind");
-    guest.status = status;
-    for (key, value) in config {
-        match value {
-            Some(value) => guest.config.insert((*key).into(), (*value).into()),
-            None => guest.config.remove(*key),
-        };
-    }
-    guest.vmid
-}
+use crate::common::{assert_schema_valid, guest, harness, prepare, register_and_mirror_once, user};
 
 #[tokio::test]
 async fn opening_the_config_learns_and_publishes_the_guests_addresses() {

@@ -13,7 +13,9 @@ use proxicloud_domain::iam::{AuthMethod, Principal};
 use proxicloud_domain::inventory::{Inventory, InventoryConfig, InventoryRefresher, PollStats};
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::workers::{Supervisor, SupervisorConfig, SupervisorHandle, WorkerState};
+use proxicloud_pve::GuestType;
 use proxicloud_pve::{RetryPolicy, Timeouts, VmId};
+use proxicloud_pve_sim::model::GuestStatus;
 use proxicloud_pve_sim::schema::default_schema_path;
 use proxicloud_pve_sim::{RunningSim, SimConfig};
 use proxicloud_store::{Guest, NewUser, Role, Store, Uuid};
@@ -289,4 +291,27 @@ pub async fn register_and_mirror_once(h: &Harness, admin: &Principal) -> Uuid {
     all_seeded_guests_mirrored(h, cluster).await;
     inventory.shutdown().await;
     cluster
+}
+
+/// The first seeded guest of `kind`, put into `status` with `config` set.
+pub fn prepare(
+    h: &Harness,
+    kind: GuestType,
+    status: GuestStatus,
+    config: &[(&str, Option<&str>)],
+) -> u32 {
+    let mut cluster = h.sim.sim.cluster.lock();
+    let guest = cluster
+        .guests
+        .values_mut()
+        .find(|g| g.kind == kind && g.config.get("template").is_none_or(|t| t != "1"))
+        .expect("a seeded guest of this kind");
+    guest.status = status;
+    for (key, value) in config {
+        match value {
+            Some(value) => guest.config.insert((*key).into(), (*value).into()),
+            None => guest.config.remove(*key),
+        };
+    }
+    guest.vmid
 }

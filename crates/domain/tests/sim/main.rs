@@ -6,4 +6,5 @@ mod common;
 mod instances;
 mod inventory;
 mod refresh;
+mod snapshots;
 mod supervised;
