@@ -98,7 +98,7 @@ impl From<DomainError> for ApiError {
             DomainError::Unauthenticated => Self::unauthenticated(),
             DomainError::AccountDisabled => Self::new(S::FORBIDDEN, "account_disabled", message),
             DomainError::Throttled { retry_after } => Self {
-                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                retry_after_secs: Some(proxicloud_domain::error::whole_seconds(retry_after)),
                 ..Self::new(S::TOO_MANY_REQUESTS, "too_many_attempts", message)
             },
             DomainError::Forbidden(_) => Self::new(S::FORBIDDEN, "forbidden", message),
@@ -110,7 +110,7 @@ impl From<DomainError> for ApiError {
                 Self::new(S::SERVICE_UNAVAILABLE, code, message)
             }
             DomainError::Busy { retry_after, .. } => Self {
-                retry_after_secs: Some(retry_after.as_secs().max(1)),
+                retry_after_secs: Some(proxicloud_domain::error::whole_seconds(retry_after)),
                 ..Self::new(S::TOO_MANY_REQUESTS, "busy", message)
             },
             DomainError::Store(_) | DomainError::Internal(_) => Self::internal(&error),

@@ -24,7 +24,7 @@ pub enum DomainError {
     #[error("this account is disabled")]
     AccountDisabled,
     /// Too many failed logins for this user or from this address.
-    #[error("too many failed login attempts; try again in {} seconds", retry_after.as_secs().max(1))]
+    #[error("too many failed login attempts; try again in {} seconds", whole_seconds(*retry_after))]
     Throttled { retry_after: Duration },
     /// Authenticated, allowed to see the resource, not allowed to do this to it.
     #[error("{0}")]
@@ -124,3 +124,9 @@ impl From<StoreError> for DomainError {
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;
+
+/// A wait in whole seconds, rounded up and at least 1: a client that waits what
+/// `Retry-After` says must not come back a fraction of a second too early.
+pub fn whole_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}

@@ -191,11 +191,20 @@ async fn a_user_creating_tokens_too_fast_is_told_when_to_try_again() {
         app.post("/api/v1/tokens", session, json!({ "name": name }))
             .send()
     };
-    for n in 0..CREATION_BURST {
-        let answer = create(&alice.access, format!("script-{n}")).await.unwrap();
-        assert_eq!(answer.status(), StatusCode::CREATED, "token {n}");
-    }
-    let refused = create(&alice.access, "one-too-many".into()).await.unwrap();
+    // The whole burst is created; then (allowing a few refills on a slow machine)
+    // one is refused.
+    let mut created = 0;
+    let refused = loop {
+        let answer = create(&alice.access, format!("script-{created}"))
+            .await
+            .unwrap();
+        if answer.status() != StatusCode::CREATED {
+            break answer;
+        }
+        created += 1;
+        assert!(created <= CREATION_BURST + 20, "never refused");
+    };
+    assert!(created >= CREATION_BURST, "refused after {created}");
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -220,10 +229,7 @@ async fn a_user_creating_tokens_too_fast_is_told_when_to_try_again() {
             .unwrap(),
     )
     .await;
-    assert_eq!(
-        listed["items"].as_array().unwrap().len(),
-        CREATION_BURST as usize
-    );
+    assert_eq!(listed["items"].as_array().unwrap().len(), created as usize);
     let other = create(&bob.access, "bob-ci".into()).await.unwrap();
     assert_eq!(other.status(), StatusCode::CREATED);
 }

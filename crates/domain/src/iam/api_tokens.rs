@@ -53,7 +53,7 @@ impl CreationLimit {
             DomainError::Busy {
                 message: format!(
                     "too many API tokens created; try again in {} seconds",
-                    retry_after.as_secs().max(1)
+                    crate::error::whole_seconds(retry_after)
                 ),
                 retry_after,
             }

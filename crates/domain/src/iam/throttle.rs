@@ -32,7 +32,7 @@ impl Default for ThrottlePolicy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("too many failed logins; try again in {} seconds", retry_after.as_secs().max(1))]
+#[error("too many failed logins; try again in {} seconds", crate::error::whole_seconds(*retry_after))]
 pub struct Throttled {
     pub retry_after: Duration,
 }
