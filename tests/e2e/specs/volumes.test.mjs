@@ -112,6 +112,17 @@ describe('volumes', () => {
     await snapshots.getByText('before-upgrade').waitFor({ timeout: WAIT });
     await eventually('the snapshot to be available', async () => /available/.test(await snapshots.textContent()));
     await screenshot(page, 'volumes-snapshot');
+    // A name it has already is the server's to refuse: said at the field; editing the
+    // name clears it and the dialog can be sent again.
+    await snapshots.getByRole('button', { name: 'Take snapshot' }).click();
+    const again = page.getByRole('dialog', { name: 'Snapshot “e2e-data”' });
+    await again.getByLabel('Snapshot name').fill('before-upgrade');
+    await again.getByRole('button', { name: 'Take snapshot' }).click();
+    await again.getByText(/already/).waitFor();
+    await again.getByLabel('Snapshot name').fill('before-upgrade-2');
+    assert.equal(await again.getByText(/already/).count(), 0, 'the old answer is gone');
+    assert.equal(await again.getByRole('button', { name: 'Take snapshot' }).isDisabled(), false);
+    await again.getByRole('button', { name: 'Cancel' }).click();
 
     // Terminate the container: the volume stays, available, with its snapshot.
     await finished(await api('DELETE', `/api/v1/instances/${first.id}?confirm=e2e-vol-a`));

@@ -25,6 +25,13 @@ export class FormState {
     }
   }
 
+  /** Forgets the server's answer: call when the user edits the form again, so a field
+   *  error of the last attempt neither shows nor blocks the next one. */
+  reset(): void {
+    this.error = null;
+    this.fields = {};
+  }
+
   /** The server's error for `field` (dotted path, e.g. `network.dns_domain`). */
   field(name: string): string | null {
     return this.fields[name] ?? null;
