@@ -25,3 +25,17 @@ export async function apiCall(server, method, path, options) {
   assert.ok(ok, `${method} ${path}: ${status} ${text}`);
   return body;
 }
+
+/**
+ * Polls `probe` every 250 ms until it returns something truthy, which it returns; throws
+ * after `timeout` ms naming `what` (for state the API has no event for).
+ */
+export async function eventually(what, probe, timeout = 60_000) {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -44,6 +44,7 @@ const PAGES = [
   ['/launch', 'Launch instance'],
   ['/keypairs', 'Key pairs'],
   ['/volumes', 'Volumes'],
+  ['/images', 'Images'],
   ['/clusters', 'Clusters'],
   ['/settings', 'Global settings'],
   ['/users', 'Users'],

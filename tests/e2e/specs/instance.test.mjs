@@ -5,7 +5,7 @@
 // page and tab.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiCall } from '../lib/api.mjs';
+import { apiCall, eventually } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { simControl } from '../lib/pve-sim.mjs';
 import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
@@ -22,17 +22,6 @@ const env = useServerAndBrowser(async ({ server }) => {
 
 /** The API as the admin; the call must succeed. */
 const api = (method, path, body) => apiCall(env.server, method, path, { token, body });
-
-/** Polls `probe` until it returns something truthy (the API has no event for these). */
-async function eventually(what, probe, timeout = WAIT) {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Queues an LXC; returns the job and, once reserved, the instance id the job names. */
 async function createLxc(name) {

@@ -5,7 +5,7 @@
 // another container.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiCall } from '../lib/api.mjs';
+import { apiCall, eventually } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
@@ -17,16 +17,6 @@ const env = useServerAndBrowser(async ({ server }) => {
   token = await apiToken(server);
 });
 const api = (method, path, body) => apiCall(env.server, method, path, { token, body });
-
-async function eventually(what, probe) {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > WAIT) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Waits for a job to succeed; its final state. */
 const finished = (job) =>

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use proxicloud_pve::{GuestType, NodeName, PveError, Snapshot};
+use proxicloud_pve::{GuestType, NodeName, Pve, PveError, Snapshot};
 use proxicloud_store::{Guest, JobActor, JobStep, NewJob, Store, Uuid};
 use serde::{Deserialize, Serialize};
 
@@ -234,13 +234,7 @@ impl InstanceSnapshots {
         guest: &Guest,
     ) -> DomainResult<()> {
         let observed = &guest.observed;
-        let node = NodeName::new(observed.node.clone())
-            .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
-        let pve = self
-            .connector
-            .pve(guest.cluster_id)
-            .await
-            .map_err(|e| e.for_caller(caller))?;
+        let (node, pve) = self.connect(caller, guest).await?;
         let config = pve
             .guest_config(&node, observed.kind, observed.vmid)
             .await
@@ -267,16 +261,26 @@ impl InstanceSnapshots {
         ))
     }
 
-    /// What Proxmox lists now; an outage is worded for the caller (admins get the details).
-    async fn live(&self, caller: &Principal, guest: &Guest) -> DomainResult<Vec<Snapshot>> {
-        let observed = &guest.observed;
-        let node = NodeName::new(observed.node.clone())
+    /// The guest's node and a connection to its cluster (an outage worded for the caller).
+    async fn connect(
+        &self,
+        caller: &Principal,
+        guest: &Guest,
+    ) -> DomainResult<(NodeName, Arc<dyn Pve>)> {
+        let node = NodeName::new(guest.observed.node.clone())
             .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
         let pve = self
             .connector
             .pve(guest.cluster_id)
             .await
             .map_err(|e| e.for_caller(caller))?;
+        Ok((node, pve))
+    }
+
+    /// What Proxmox lists now; an outage is worded for the caller (admins get the details).
+    async fn live(&self, caller: &Principal, guest: &Guest) -> DomainResult<Vec<Snapshot>> {
+        let observed = &guest.observed;
+        let (node, pve) = self.connect(caller, guest).await?;
         pve.snapshots(&node, observed.kind, observed.vmid)
             .await
             .map_err(|e| unavailable("list the snapshots", e).for_caller(caller))
