@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proxicloud_domain::inventory::Freshness;
 use proxicloud_domain::jobs::Submitted;
+use proxicloud_types::api::jobs::JobDto;
+use serde::Serialize;
 
 use crate::audit_trail::AuditTrail;
 use crate::dto::IntoDto;
@@ -17,6 +19,16 @@ pub const CACHE_STATUS: &str = "x-cache-status";
 /// The audit entry of the request names the job (and says when a repeated
 /// `Idempotency-Key` returned an earlier one).
 pub fn accepted(submitted: Submitted, trail: &AuditTrail) -> Response {
+    accepted_as(submitted, trail, |job| job)
+}
+
+/// [`accepted`] with a body built around the job (a launch adds the generated
+/// password to it).
+pub fn accepted_as<B: Serialize>(
+    submitted: Submitted,
+    trail: &AuditTrail,
+    body: impl FnOnce(JobDto) -> B,
+) -> Response {
     let job = submitted.job.into_dto();
     trail.detail("job_id", job.id.to_string());
     if !submitted.created {
@@ -24,7 +36,7 @@ pub fn accepted(submitted: Submitted, trail: &AuditTrail) -> Response {
     }
     let location = HeaderValue::from_str(&format!("/api/v1/jobs/{}", job.id))
         .expect("a path of ASCII characters");
-    let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
+    let mut response = (StatusCode::ACCEPTED, Json(body(job))).into_response();
     response.headers_mut().insert(header::LOCATION, location);
     response
 }

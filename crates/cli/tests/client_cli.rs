@@ -108,7 +108,24 @@ fn login_launch_wait_and_the_documented_exit_codes() {
     assert!(token.starts_with("pc_"), "an API token, not a session");
     assert!(!text(&login.stdout).contains(&token) && !text(&login.stderr).contains(&token));
 
-    // Launch and wait: the job's progress as plain lines on stderr, the job as JSON.
+    // A container nobody could log in to: refused (3) with the server's words.
+    let keyless = run(&[
+        "instances",
+        "launch",
+        "--type",
+        "lxc",
+        "--template",
+        TEMPLATE,
+    ]);
+    assert_exit(&keyless, 3);
+    assert!(
+        text(&keyless.stderr).contains("a container needs a way in"),
+        "{}",
+        text(&keyless.stderr)
+    );
+
+    // Launch and wait: the job's progress as plain lines on stderr, the job as JSON
+    // with the generated root password.
     let launched = run(&[
         "instances",
         "launch",
@@ -122,6 +139,7 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         "512",
         "--disk",
         "4",
+        "--generate-root-password",
         "--wait",
         "--output",
         "json",
@@ -129,6 +147,9 @@ fn login_launch_wait_and_the_documented_exit_codes() {
     let job = json(&launched);
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["progress"], 100);
+    let password = job["root_password"].as_str().expect("the root password");
+    assert_eq!(password.len(), 24, "{password}");
+    assert!(!text(&launched.stderr).contains(password));
     let progress = text(&launched.stderr);
     assert!(
         progress.contains("job ") && progress.contains("succeeded"),
@@ -181,10 +202,34 @@ fn login_launch_wait_and_the_documented_exit_codes() {
         "json",
     ]));
     assert_eq!(succeeded.as_array().unwrap().len(), 4, "{succeeded}");
-    assert_eq!(
-        json(&run(&["jobs", "watch", first, "-o", "json"]))["kind"],
-        "instance.create"
+    let watched = json(&run(&["jobs", "watch", first, "-o", "json"]));
+    assert_eq!(watched["kind"], "instance.create");
+    assert!(
+        watched.get("root_password").is_none(),
+        "shown once: {watched}"
     );
+
+    // As text: the password on its own line of stdout, once, and a warning on stderr.
+    let table = run(&[
+        "instances",
+        "launch",
+        "--type",
+        "lxc",
+        "--template",
+        TEMPLATE,
+        "--generate-root-password",
+        "--no-start",
+    ]);
+    assert_exit(&table, 0);
+    let stdout = text(&table.stdout);
+    let shown: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("root password: "))
+        .collect();
+    assert_eq!(shown.len(), 1, "{stdout}");
+    assert_eq!(shown[0].len(), 24, "{stdout}");
+    assert_eq!(stdout.matches(shown[0]).count(), 1, "{stdout}");
+    assert!(text(&table.stderr).contains("shown only this once"));
 
     // A reader that stops early (`| head`) ends the command quietly, not in a panic.
     let mut piped = Command::new(env!("CARGO_BIN_EXE_proxicloud"))

@@ -55,7 +55,7 @@ pub use repo::inventory::{
 };
 pub use repo::jobs::{
     ChildOf, CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource,
-    JobStatus, JobStep, NewJob, ParentFilter, StepStatus,
+    JobStatus, JobStep, NewJob, ParentFilter, SEALED_PARAMS, StepStatus,
 };
 pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};

@@ -25,7 +25,7 @@ const api = (method, path, body) => apiCall(env.server, method, path, { token, b
 
 /** Queues an LXC; returns the job and, once reserved, the instance id the job names. */
 async function createLxc(name) {
-  const job = await api('POST', '/api/v1/instances', { type: 'lxc', name, template: TEMPLATE, cores: 1, memory: 512, disk: 4 });
+  const job = await api('POST', '/api/v1/instances', { type: 'lxc', name, template: TEMPLATE, cores: 1, memory: 512, disk: 4, generate_root_password: true });
   const reserved = await eventually(`${name} to be reserved`, async () => {
     const current = await api('GET', `/api/v1/jobs/${job.id}`);
     return current.resource_id ? current : null;

@@ -124,6 +124,7 @@ pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
         },
         ssh_public_keys: request.ssh_public_keys,
         key_pair_ids: request.key_pair_ids,
+        generate_root_password: request.generate_root_password,
         start: request.start,
     }
 }

@@ -7,15 +7,16 @@
 //! instead of starting another.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use proxicloud_domain::DomainError;
 use proxicloud_domain::instances::{InstanceService, Power, Queued};
 use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_types::api::instances::{
-    AssignOwnerRequest, ConfirmTermination, CreateInstanceRequest, InstanceDto,
+    AssignOwnerRequest, ConfirmTermination, CreateInstanceRequest, InstanceDto, LaunchedInstanceDto,
 };
 use proxicloud_types::api::jobs::JobDto;
+use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -25,7 +26,7 @@ use crate::auth::Auth;
 use crate::dto::instances::{create_request, instance_dto};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IdempotencyKey, JsonOrEmpty};
-use crate::respond::{accepted, with_cache_status};
+use crate::respond::{accepted, accepted_as, with_cache_status};
 use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,10 +42,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Create an instance.
+///
+/// A container needs a way in: an SSH key (`ssh_public_keys`, `key_pair_ids`) or
+/// `generate_root_password`, whose password this answer carries once
+/// (`root_password`; a retry with the same `Idempotency-Key` gets the job alone).
 #[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = CreateInstanceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat to get the first job back")),
-    responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
-        (status = 409, body = ErrorResponse)))]
+    responses((status = 202, body = LaunchedInstanceDto, headers(("Location" = String, description = "The job"))),
+        (status = 409, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "Invalid fields (`validation_failed`, with `fields`); \
+            a container with neither an SSH key nor `generate_root_password` is refused on `ssh_public_keys`")))]
 async fn create_instance(
     auth: Auth,
     trail: AuditTrail,
@@ -60,7 +67,20 @@ async fn create_instance(
         trail.resource(format!("instances/{}", instance.id));
         trail.detail("name", instance.name);
     }
-    Ok(accepted(launched.submitted, &trail))
+    // The password itself goes to the caller only: never the trail, logs or job.
+    let root_password = launched.root_password;
+    if root_password.is_some() {
+        trail.detail("root_password", "generated");
+    }
+    let mut response = accepted_as(launched.submitted, &trail, |job| LaunchedInstanceDto {
+        job,
+        root_password: root_password.map(|password| password.expose_secret().to_owned()),
+    });
+    // Shown once: no cache keeps it.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// Check a create request without creating anything: the same authorisation and

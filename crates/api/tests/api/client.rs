@@ -103,9 +103,10 @@ async fn launches_waits_with_progress_pages_through_lists_and_powers_off() {
         template: Some(TEMPLATE.to_owned()),
         memory: Some(512),
         disk: Some(4),
+        generate_root_password: true,
         ..CreateInstanceRequest::default()
     };
-    let job = client
+    let launched = client
         .instances()
         .launch(&create, Some("typed-1"))
         .await
@@ -115,7 +116,9 @@ async fn launches_waits_with_progress_pages_through_lists_and_powers_off() {
         .launch(&create, Some("typed-1"))
         .await
         .unwrap();
-    assert_eq!(job.id, again.id, "the idempotency key is sent");
+    assert_eq!(launched.job.id, again.job.id, "the idempotency key is sent");
+    assert!(launched.root_password.is_some() && again.root_password.is_none());
+    let job = launched.job;
 
     let mut seen = Vec::new();
     let done = client

@@ -8,7 +8,7 @@ use proxicloud_store::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::job_support::{EventStream, TEMPLATE, spawn_with_engine};
+use crate::job_support::{EventStream, SSH_KEY, TEMPLATE, spawn_with_engine};
 use crate::support::{spawn_app, status_and_json};
 
 #[tokio::test]
@@ -21,7 +21,8 @@ async fn job_progress_streams_to_its_owner_and_admins_only() {
     let mut bobs = EventStream::open(app, &bob, None).await;
     let mut admins = EventStream::open(app, &world.admin, None).await;
 
-    let body = json!({ "type": "lxc", "name": "streamed", "template": TEMPLATE, "memory": 512, "disk": 4 });
+    let body = json!({ "type": "lxc", "name": "streamed", "template": TEMPLATE, "memory": 512, "disk": 4,
+        "ssh_public_keys": [SSH_KEY] });
     let response = app
         .post("/api/v1/instances", &alice.access, body)
         .send()

@@ -157,7 +157,8 @@ async fn invalid_requests_are_refused_before_proxmox_is_touched() {
     assert_eq!(fields, ["cores", "name", "ssh_public_keys[0]"]);
 
     // Well-formed, but the template is not in that storage: Proxmox is asked, not changed.
-    let missing = json!({ "type": "lxc", "template": "local:vztmpl/nope.tar.zst" });
+    let missing = json!({ "type": "lxc", "template": "local:vztmpl/nope.tar.zst",
+        "generate_root_password": true });
     let response = world
         .app()
         .post("/api/v1/instances", &alice.access, missing)

@@ -14,6 +14,10 @@ use crate::support::{Session, TestApp, TestUser, status_and_json};
 
 pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
+/// A public key, as ssh-keygen prints it: a container needs a way in.
+pub const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host";
+
 pub struct JobWorld {
     pub sim: SimApp,
     pub admin: Session,
@@ -191,7 +195,8 @@ fn parse(block: &str) -> Option<SseMessage> {
 pub const ISO: &str = "local:iso/debian-12.8.0-amd64-netinst.iso";
 
 pub fn container(name: &str) -> Value {
-    json!({ "type": "lxc", "name": name, "template": TEMPLATE, "cores": 1, "memory": 512, "disk": 4 })
+    json!({ "type": "lxc", "name": name, "template": TEMPLATE, "cores": 1, "memory": 512, "disk": 4,
+            "ssh_public_keys": [SSH_KEY] })
 }
 
 /// POSTs and expects `202 {job}` with a `Location` of the job.

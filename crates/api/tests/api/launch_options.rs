@@ -6,7 +6,7 @@ use proxicloud_store::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::job_support::{ISO, TEMPLATE, container, spawn_with_engine};
+use crate::job_support::{ISO, SSH_KEY, TEMPLATE, container, spawn_with_engine};
 use crate::sim_support::spawn_app_with_sim;
 use crate::support::{Session, TestApp, error_code, status_and_json};
 
@@ -195,7 +195,7 @@ async fn validation_answers_like_the_create_but_creates_nothing() {
     let response = valid.send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     // Leaving everything optional out is valid too (defaults, generated name).
-    let minimal = json!({"type": "lxc", "template": TEMPLATE});
+    let minimal = json!({"type": "lxc", "template": TEMPLATE, "ssh_public_keys": [SSH_KEY]});
     let response = app
         .post(VALIDATE, &operator.access, minimal)
         .send()
@@ -203,7 +203,8 @@ async fn validation_answers_like_the_create_but_creates_nothing() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    let too_small = json!({"type": "lxc", "template": TEMPLATE, "memory": 16, "name": "-bad"});
+    let too_small = json!({"type": "lxc", "template": TEMPLATE, "memory": 16, "name": "-bad",
+        "ssh_public_keys": [SSH_KEY]});
     let (status, body) = status_and_json(
         app.post(VALIDATE, &operator.access, too_small.clone())
             .send()
@@ -232,7 +233,8 @@ async fn validation_answers_like_the_create_but_creates_nothing() {
         ["memory", "name"]
     );
     // Checked against the cluster, like a create.
-    let elsewhere = json!({"type": "lxc", "template": TEMPLATE, "network": {"bridge": "vmbr9"}});
+    let elsewhere = json!({"type": "lxc", "template": TEMPLATE, "network": {"bridge": "vmbr9"},
+        "generate_root_password": true});
     let (status, body) = status_and_json(
         app.post(VALIDATE, &operator.access, elsewhere)
             .send()

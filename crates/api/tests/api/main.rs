@@ -23,6 +23,7 @@ mod keypairs;
 mod launch_options;
 mod logs;
 mod matrix;
+mod root_password;
 mod sessions;
 mod settings;
 mod sim_support;

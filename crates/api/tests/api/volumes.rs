@@ -6,7 +6,9 @@ use proxicloud_store::{NewVolume, Role, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::job_support::{JobWorld, TEMPLATE, accepted, finished_job, instance, spawn_with_engine};
+use crate::job_support::{
+    JobWorld, SSH_KEY, TEMPLATE, accepted, finished_job, instance, spawn_with_engine,
+};
 use crate::sim_support::eventually;
 use crate::support::{Session, TestApp, error_code, status_and_json};
 
@@ -37,7 +39,7 @@ async fn container_on(
     node: &str,
 ) -> (String, u32) {
     let body = json!({ "type": "lxc", "name": name, "template": TEMPLATE, "cores": 1,
-        "memory": 512, "disk": 4, "node": node });
+        "memory": 512, "disk": 4, "node": node, "ssh_public_keys": [SSH_KEY] });
     let job = succeeded(world, session, "/api/v1/instances", body).await;
     let detail = job["steps"][0]["detail"].as_str().unwrap();
     let id = detail

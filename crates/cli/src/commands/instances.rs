@@ -5,7 +5,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use clap::{Args, Subcommand};
 use proxicloud_client::{Client, Power};
 use proxicloud_types::api::instances::{
-    CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, NetworkDto,
+    CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, LaunchedInstanceDto,
+    NetworkDto,
 };
 use uuid::Uuid;
 
@@ -99,6 +100,10 @@ struct LaunchArgs {
     /// (repeatable).
     #[arg(long = "key-pair")]
     key_pairs: Vec<String>,
+    /// Containers: set a generated root password, printed once (stdout; in `--output
+    /// json` as `root_password`). A container needs this or an SSH key.
+    #[arg(long)]
+    generate_root_password: bool,
     /// Do not start it once created.
     #[arg(long)]
     no_start: bool,
@@ -164,8 +169,26 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
             let key = launch.idempotency_key.clone();
             let key_pair_ids = super::keypairs::resolve_ids(&client, &launch.key_pairs).await?;
             let request = create_request(*launch, key_pair_ids);
-            let job = client.instances().launch(&request, key.as_deref()).await?;
-            progress::finish(&client, job, wait, format).await?;
+            let launched = client.instances().launch(&request, key.as_deref()).await?;
+            let password = launched.root_password;
+            // At once, before any waiting: a job that fails later still made the guest.
+            if let (Some(password), Format::Table) = (&password, format) {
+                output::line(format_args!("root password: {password}"));
+                eprintln!(
+                    "warning: the root password is shown only this once and is stored nowhere; save it now"
+                );
+            }
+            progress::finish_with(&client, launched.job, wait, |job| {
+                match format {
+                    Format::Json => output::json(&LaunchedInstanceDto {
+                        job: job.clone(),
+                        root_password: password.clone(),
+                    })?,
+                    Format::Table => output::job(job),
+                }
+                Ok(())
+            })
+            .await?;
         }
         InstancesCommand::Start(power) => {
             power_action(&client, power, Power::Start, format).await?
@@ -211,6 +234,7 @@ fn create_request(launch: LaunchArgs, key_pair_ids: Vec<Uuid>) -> CreateInstance
         },
         ssh_public_keys: launch.ssh_keys,
         key_pair_ids,
+        generate_root_password: launch.generate_root_password,
         start: launch.no_start.then_some(false),
     }
 }

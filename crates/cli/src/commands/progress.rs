@@ -18,11 +18,21 @@ pub(super) async fn finish(
     wait: bool,
     format: Format,
 ) -> CommandResult {
+    finish_with(client, job, wait, |job| print_job(job, format)).await
+}
+
+/// [`finish`] with the printing left to `print` (a launch adds its password).
+pub(super) async fn finish_with(
+    client: &Client,
+    job: JobDto,
+    wait: bool,
+    print: impl Fn(&JobDto) -> CommandResult,
+) -> CommandResult {
     let job = if wait {
         match follow(client, &job).await {
             Ok(job) => job,
             Err(Failure::Job(job)) => {
-                print_job(&job, format)?;
+                print(&job)?;
                 return Err(Failure::Job(job));
             }
             Err(other) => return Err(other),
@@ -30,7 +40,7 @@ pub(super) async fn finish(
     } else {
         job
     };
-    print_job(&job, format)
+    print(&job)
 }
 
 fn print_job(job: &JobDto, format: Format) -> CommandResult {

@@ -92,7 +92,7 @@ impl Api {
             "/api/v1/instances",
             Some(
                 json!({"type": "lxc", "name": name, "cluster": "lab", "template": TEMPLATE,
-                        "cores": 1, "memory": 512, "disk": 4}),
+                        "cores": 1, "memory": 512, "disk": 4, "generate_root_password": true}),
             ),
         );
         assert_eq!(status, 202, "create {name}: {body}");

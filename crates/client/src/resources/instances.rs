@@ -4,6 +4,7 @@
 
 use proxicloud_types::api::instances::{
     ConfirmTermination, CreateInstanceRequest, InstanceDto, InstanceListDto, InstanceListParams,
+    LaunchedInstanceDto,
 };
 use proxicloud_types::api::jobs::JobDto;
 use reqwest::Method;
@@ -66,11 +67,13 @@ impl Instances<'_> {
     }
 
     /// Starts creating an instance; `idempotency_key` makes a retry return the first job.
+    /// The answer is the job, with the generated root password when one was asked for
+    /// (a retry's answer has none).
     pub async fn launch(
         &self,
         create: &CreateInstanceRequest,
         idempotency_key: Option<&str>,
-    ) -> Result<JobDto> {
+    ) -> Result<LaunchedInstanceDto> {
         let mut request = self
             .0
             .request(Method::POST, "api/v1/instances")?

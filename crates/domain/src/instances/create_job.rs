@@ -5,12 +5,16 @@
 //! that died between Proxmox accepting the request and the UPID being recorded —
 //! recognises its guest and never creates a second one. A vmid that turns out to hold
 //! someone else's guest is given up for another.
+//!
+//! A generated root password rides sealed in the plan until the create step has
+//! handed it to Proxmox; the step then drops it from the job (`JobRun::drop_sealed`).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use proxicloud_pve::{GuestType, Pve, PveError, Upid, VmId};
 use proxicloud_store::{Guest, Store, StoreError};
+use secrecy::SecretString;
 
 use super::addresses::AddressLearner;
 use super::clone_config::configure_clone;
@@ -21,6 +25,7 @@ use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::DomainError;
 use crate::jobs::pve_task::{find_started_task, recorded_task};
 use crate::jobs::{JobHandler, JobRun, StepError};
+use crate::secrets::MasterKey;
 
 pub const KIND: &str = "instance.create";
 
@@ -33,6 +38,8 @@ pub struct CreateHandler {
     refresh: Option<Arc<dyn MirrorRefresh>>,
     /// Learns the addresses of the guest once it started.
     addresses: AddressLearner,
+    /// Opens the generated root password the plan carries sealed.
+    master_key: Arc<MasterKey>,
 }
 
 /// A cluster that cannot be reached is worth retrying; one that was removed is not.
@@ -51,13 +58,31 @@ impl CreateHandler {
         connector: Arc<dyn PveConnector>,
         refresh: Option<Arc<dyn MirrorRefresh>>,
         addresses: AddressLearner,
+        master_key: Arc<MasterKey>,
     ) -> Self {
         Self {
             store,
             connector,
             refresh,
             addresses,
+            master_key,
         }
+    }
+
+    /// The generated root password, when the plan has one (opened per request, never
+    /// kept). Gone although generated: the create step already handed it over.
+    fn root_password(&self, plan: &CreatePlan) -> Result<Option<SecretString>, StepError> {
+        if !plan.root_password {
+            return Ok(None);
+        }
+        let (Some(sealed), Some(instance_id)) = (&plan.sealed, plan.instance_id) else {
+            return Err(StepError::failed(
+                "the generated root password is no longer available; launch again",
+            ));
+        };
+        sealed
+            .root_password(&self.master_key, instance_id)
+            .map(Some)
     }
 
     async fn reservation(&self, run: &JobRun<'_>, plan: &CreatePlan) -> Result<Guest, StepError> {
@@ -102,7 +127,16 @@ impl CreateHandler {
                 }
                 Settled::Absent => {}
             }
-            match submit(pve, plan, vmid, &description(run.id())).await {
+            let root_password = self.root_password(plan)?;
+            match submit(
+                pve,
+                plan,
+                vmid,
+                &description(run.id()),
+                root_password.as_ref(),
+            )
+            .await
+            {
                 Ok(upid) => return run.record_upid(&upid).await,
                 // Taken since we looked: the next round tells ours from someone else's.
                 Err(error) if error.is_already_exists() => {
@@ -273,12 +307,13 @@ async fn submit(
     plan: &CreatePlan,
     vmid: VmId,
     description: &str,
+    root_password: Option<&SecretString>,
 ) -> Result<Upid, PveError> {
     let node = plan.node_name().map_err(PveError::InvalidRequest)?;
     let created = match &plan.source {
         Source::LxcTemplate { .. } => {
             let request = plan
-                .lxc_request(vmid, description)
+                .lxc_request(vmid, description, root_password)
                 .expect("a container plan");
             pve.create_lxc(&node, &request).await?
         }
@@ -324,7 +359,11 @@ impl JobHandler for CreateHandler {
             steps::RESERVE => reservation::ensure(self.store.as_ref(), pve, run, &plan)
                 .await
                 .map(drop),
-            steps::CREATE => self.create(run, pve, &plan).await,
+            steps::CREATE => {
+                self.create(run, pve, &plan).await?;
+                // Proxmox has the password (or the guest): the sealed copy goes now.
+                run.drop_sealed().await
+            }
             steps::AWAIT_CREATE => self.await_create(run, pve, &plan).await,
             steps::CONFIGURE => {
                 let guest = self.reservation(run, &plan).await?;

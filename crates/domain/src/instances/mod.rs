@@ -7,6 +7,8 @@
 //!   the job handlers (`instance.create`, `instance.{start,stop,shutdown,reboot}`,
 //!   `instance.terminate`); [`InstanceSnapshots`] and `instance.snapshot.*`; the
 //!   `instances.addresses` worker ([`AddressSweep`]).
+//! - A container needs a way in: an SSH key or a generated root password
+//!   ([`root_password`], returned once, carried sealed to the create job).
 //! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
 //!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
@@ -23,6 +25,7 @@ mod pve_steps;
 mod request;
 mod reservation;
 mod resolve;
+pub mod root_password;
 mod service;
 mod snapshot_jobs;
 mod snapshot_support;
@@ -40,7 +43,7 @@ pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
-pub use request::{CreateInstance, DEFAULT_BRIDGE, NetworkRequest};
+pub use request::{CreateInstance, DEFAULT_BRIDGE, NO_WAY_IN, NetworkRequest};
 pub use service::{InstanceRef, InstanceService, Launched, Queued};
 pub(crate) use snapshot_jobs::{SnapshotAction, run_snapshot_action};
 pub use snapshots::{
@@ -71,12 +74,14 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         platform.connector.clone(),
         platform.events.clone(),
         Some(platform.mirror.clone()),
+        platform.master_key.clone(),
     );
     registry.provide(Arc::new(InstanceService::new(
         store.clone(),
         platform.queue.clone(),
         platform.connector.clone(),
         platform.settings.clone(),
+        platform.master_key.clone(),
     )));
     snapshot_jobs::register(
         registry.jobs(),

@@ -4,10 +4,15 @@
 use std::collections::BTreeMap;
 
 use proxicloud_pve::{
-    CloneRequest, ConfigUpdate, GuestType, LxcCreate, NodeName, QemuCreate, VmId,
+    CloneRequest, ConfigUpdate, GuestType, LxcCreate, NodeName, QemuCreate, Secret, VmId,
 };
 use proxicloud_store::{GuestKeyPair, Uuid};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use super::root_password::SealedSecrets;
+#[cfg(doc)]
+use proxicloud_store::SEALED_PARAMS;
 
 /// Where the new guest comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +50,13 @@ pub struct CreatePlan {
     /// (Default: plans of jobs queued before key pairs existed.)
     #[serde(default)]
     pub key_pairs: Vec<GuestKeyPair>,
+    /// A root password was generated for the container (it is set at creation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root_password: bool,
+    /// That password, sealed, until the create step has handed it to Proxmox: the
+    /// store drops this key ([`SEALED_PARAMS`]) then, or when the job ends.
+    #[serde(default, rename = "sealed", skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedSecrets>,
     pub start: bool,
 }
 
@@ -98,7 +110,13 @@ impl CreatePlan {
         (!self.ssh_public_keys.is_empty()).then(|| self.ssh_public_keys.join("\n"))
     }
 
-    pub fn lxc_request(&self, vmid: VmId, description: &str) -> Option<LxcCreate> {
+    /// `root_password`: the generated one, opened for this request only.
+    pub fn lxc_request(
+        &self,
+        vmid: VmId,
+        description: &str,
+        root_password: Option<&SecretString>,
+    ) -> Option<LxcCreate> {
         let Source::LxcTemplate { volid } = &self.source else {
             return None;
         };
@@ -113,6 +131,7 @@ impl CreatePlan {
             rootfs: Some(format!("{}:{}", self.storage, self.disk_gib)),
             nets: BTreeMap::from([(0, self.net0())]),
             ssh_public_keys: self.keys(),
+            password: root_password.map(|password| Secret::new(password.expose_secret())),
             unprivileged: Some(true),
             ..LxcCreate::default()
         })

@@ -40,9 +40,17 @@ pub struct CreateInstance {
     /// Key pairs whose public keys are installed too (checked against the caller in
     /// `InstanceService::plan`, since that needs the store).
     pub key_pair_ids: Vec<Uuid>,
+    /// Containers: set a generated root password, returned once by the launch.
+    pub generate_root_password: bool,
     /// Start once created (default: yes).
     pub start: Option<bool>,
 }
+
+/// Why a container without any key and without a generated password is refused
+/// (the field is `ssh_public_keys`): nobody could log in to it.
+pub const NO_WAY_IN: &str = "a container needs a way in: give an SSH public key \
+     ('ssh_public_keys' or 'key_pair_ids') or ask for a generated root password \
+     ('generate_root_password': true, shown once)";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkRequest {
@@ -80,6 +88,8 @@ pub(super) struct Draft {
     pub bridge: String,
     pub vlan: Option<u16>,
     pub ssh_public_keys: Vec<String>,
+    /// Generate a root password (containers).
+    pub root_password: bool,
     pub start: bool,
 }
 
@@ -154,6 +164,13 @@ impl CreateInstance {
                 }
             }
         }
+        if self.generate_root_password && matches!(self.kind.as_deref(), Some("vm")) {
+            fail(
+                "generate_root_password",
+                "only applies to containers (a VM from a template gets SSH keys through cloud-init)"
+                    .into(),
+            );
+        }
         match source {
             Some(source) if errors.is_empty() => Ok(Draft {
                 source,
@@ -171,10 +188,23 @@ impl CreateInstance {
                     .iter()
                     .map(|k| k.trim().to_owned())
                     .collect(),
+                root_password: self.generate_root_password,
                 start: self.start.unwrap_or(true),
             }),
             _ => Err(errors),
         }
+    }
+
+    /// A container with no way in ([`NO_WAY_IN`]). Apart from [`CreateInstance::check`]
+    /// so that it never hides the cluster's checks: the wizard asks for access last, and
+    /// its earlier steps must still hear about a missing bridge or template.
+    pub(super) fn access_problems(&self) -> FieldErrors {
+        let keyless = self.ssh_public_keys.is_empty() && self.key_pair_ids.is_empty();
+        let mut errors = FieldErrors::new();
+        if self.kind.as_deref() == Some("lxc") && keyless && !self.generate_root_password {
+            errors.insert("ssh_public_keys".to_owned(), NO_WAY_IN.to_owned());
+        }
+        errors
     }
 
     fn source(&self, fail: &mut impl FnMut(&str, String)) -> Option<DraftSource> {

@@ -257,6 +257,8 @@ impl Resolver<'_> {
             vlan: draft.vlan,
             ssh_public_keys: draft.ssh_public_keys,
             key_pairs: Vec::new(),
+            root_password: draft.root_password,
+            sealed: None,
             start: draft.start,
         })
     }

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use secrecy::SecretString;
+
 use proxicloud_store::{
     Guest, GuestKeyPair, JobActor, JobFilter, JobStep, NewJob, PageRequest, STATUS_CREATING, Store,
     Uuid,
@@ -18,6 +20,7 @@ use super::plan::CreatePlan;
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
+use super::root_password::{self, SealedSecrets};
 use super::unique_name::require_unique_name;
 use crate::clusters::{MirrorRefresh, PveConnector};
 use crate::error::{DomainError, DomainResult};
@@ -26,6 +29,7 @@ use crate::iam::Principal;
 use crate::inventory::load_live_guest;
 use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
 use crate::keypairs::usable_key_pairs;
+use crate::secrets::MasterKey;
 use crate::settings::SettingsService;
 
 const RESOURCE: &str = "instance";
@@ -53,6 +57,9 @@ impl InstanceRef {
 pub struct Launched {
     pub submitted: Submitted,
     pub instance: Option<InstanceRef>,
+    /// The generated root password, for the caller's eyes only, this once: never for a
+    /// replayed request (its first answer had it; nothing kept it since).
+    pub root_password: Option<SecretString>,
 }
 
 /// A queued power action or terminate, and the instance it acts on (loaded anyway to
@@ -71,6 +78,8 @@ pub struct InstanceService {
     queue: JobQueue,
     connector: Arc<dyn PveConnector>,
     settings: Arc<SettingsService>,
+    /// Seals generated root passwords into the create job's parameters.
+    master_key: Arc<MasterKey>,
 }
 
 impl InstanceService {
@@ -79,12 +88,14 @@ impl InstanceService {
         queue: JobQueue,
         connector: Arc<dyn PveConnector>,
         settings: Arc<SettingsService>,
+        master_key: Arc<MasterKey>,
     ) -> Self {
         Self {
             store,
             queue,
             connector,
             settings,
+            master_key,
         }
     }
 
@@ -121,9 +132,22 @@ impl InstanceService {
                         name: plan.name,
                     })
                 }),
+                root_password: None,
             });
         }
-        let plan = self.plan(caller, request).await?;
+        let mut plan = self.plan(caller, request).await?;
+        let root_password = match plan.instance_id {
+            Some(instance_id) if plan.root_password => {
+                let password = root_password::generate();
+                plan.sealed = Some(SealedSecrets::seal(
+                    &self.master_key,
+                    instance_id,
+                    &password,
+                ));
+                Some(password)
+            }
+            _ => None,
+        };
         let instance = plan.instance_id.map(|id| InstanceRef {
             id,
             name: plan.name.clone(),
@@ -145,6 +169,8 @@ impl InstanceService {
         };
         let submitted = self.queue.submit(job).await?;
         Ok(Launched {
+            // A concurrent request with the same key won: its job has another password.
+            root_password: root_password.filter(|_| submitted.created),
             submitted,
             instance,
         })
@@ -166,14 +192,18 @@ impl InstanceService {
         let key_pairs =
             usable_key_pairs(self.store.as_ref(), caller, &request.key_pair_ids).await?;
         let checked = request.check(&self.settings.current().resources);
+        // Reported with every other problem, never instead of the cluster's.
+        let mut later = request.access_problems();
         // Every field error at once, whether in the fields or in the key pairs.
         let (mut draft, key_pairs) = match (checked, key_pairs) {
             (Ok(draft), Ok(key_pairs)) => (draft, key_pairs),
             (Err(mut errors), Err(more)) => {
                 errors.extend(more);
+                errors.extend(later);
                 return Err(DomainError::Validation(errors));
             }
-            (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => {
+            (Err(mut errors), Ok(_)) | (Ok(_), Err(mut errors)) => {
+                errors.extend(later);
                 return Err(DomainError::Validation(errors));
             }
         };
@@ -185,27 +215,30 @@ impl InstanceService {
             connector: self.connector.as_ref(),
         };
         let cluster = resolver.cluster(draft.cluster.as_deref()).await?;
-        let name_taken = match &draft.name {
-            Some(name) => {
-                require_unique_name(
-                    self.store.as_ref(),
-                    cluster.id,
-                    &cluster.config.name,
-                    name,
-                    None,
-                )
-                .await
+        if let Some(name) = &draft.name {
+            match require_unique_name(
+                self.store.as_ref(),
+                cluster.id,
+                &cluster.config.name,
+                name,
+                None,
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(DomainError::Validation(taken)) => later.extend(taken),
+                Err(error) => return Err(error),
             }
-            None => Ok(()),
-        };
-        let mut plan = match (resolver.resolve(cluster, draft).await, name_taken) {
-            (plan, Ok(())) => plan,
-            (Err(DomainError::Validation(mut fields)), Err(DomainError::Validation(name))) => {
-                fields.extend(name);
+        }
+        // A taken name or a missing way in comes with the cluster's field problems, so
+        // the wizard shows them all at once; a cluster that cannot be asked wins.
+        let mut plan = match resolver.resolve(cluster, draft).await {
+            Ok(_) if !later.is_empty() => Err(DomainError::Validation(later)),
+            Err(DomainError::Validation(mut fields)) => {
+                fields.extend(later);
                 Err(DomainError::Validation(fields))
             }
-            (Err(other), Err(DomainError::Validation(_))) => Err(other),
-            (_, Err(error)) => Err(error),
+            resolved => resolved,
         }?;
         plan.key_pairs = key_pairs.iter().map(GuestKeyPair::from).collect();
         Ok(plan)
@@ -282,6 +315,7 @@ impl InstanceService {
         connector: Arc<dyn PveConnector>,
         events: Arc<EventBus>,
         refresh: Option<Arc<dyn MirrorRefresh>>,
+        master_key: Arc<MasterKey>,
     ) {
         let addresses = AddressLearner::new(store.clone(), events.clone());
         handlers.register(
@@ -291,6 +325,7 @@ impl InstanceService {
                 connector.clone(),
                 refresh.clone(),
                 addresses.clone(),
+                master_key,
             )),
         );
         for power in Power::ALL {

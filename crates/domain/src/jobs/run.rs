@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use proxicloud_pve::{Pve, PveError, TaskSuccess, Upid, WaitOptions};
 use proxicloud_store::{
-    ChildOf, Job, JobProgress, JobStep, NewJob, StepStatus, StoreError, Timestamp, Uuid,
+    ChildOf, Job, JobProgress, JobStep, NewJob, SEALED_PARAMS, StepStatus, StoreError, Timestamp,
+    Uuid,
 };
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -190,6 +191,31 @@ impl<'a> JobRun<'a> {
                 )));
             }
             self.save().await?;
+        }
+    }
+
+    /// Removes the job's sealed parameters ([`SEALED_PARAMS`]) once the step that
+    /// needed them has used them, so the secret does not wait for the job's end.
+    pub async fn drop_sealed(&mut self) -> Result<(), StepError> {
+        if self.job.params.get(SEALED_PARAMS).is_none() {
+            return Ok(());
+        }
+        let dropped = self
+            .shared
+            .store
+            .jobs()
+            .drop_sealed(self.job.id, self.worker_id, self.now())
+            .await;
+        match dropped {
+            Ok(job) => {
+                self.job.params = job.params;
+                Ok(())
+            }
+            Err(StoreError::Stale(_)) => Err(StepError::Interrupted(Interruption::LeaseLost)),
+            Err(error) => {
+                tracing::error!(job = %self.job.id, %error, "cannot drop the job's sealed parameters; leaving it for a later resume");
+                Err(StepError::Interrupted(Interruption::CheckpointFailed))
+            }
         }
     }
 

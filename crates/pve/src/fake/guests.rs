@@ -103,6 +103,11 @@ impl FakePve {
                 guest = guest.with(&format!("mp{index}"), &allocated(vmid, *index, spec));
             }
             state.guests.insert(vmid.get(), guest);
+            if let Some(password) = &request.password {
+                state
+                    .root_passwords
+                    .insert(vmid.get(), password.expose().to_owned());
+            }
         }
         let effect = Effect::Create(vmid.get());
         let upid = self.spawn(node.as_str(), "vzcreate", &vmid.to_string(), effect);

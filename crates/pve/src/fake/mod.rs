@@ -90,6 +90,12 @@ impl FakePve {
         self.state().guests.clone()
     }
 
+    /// The root password container `vmid` was created with (PVE sets it inside the
+    /// container and never shows it in the config).
+    pub fn root_password(&self, vmid: u32) -> Option<String> {
+        self.state().root_passwords.get(&vmid).cloned()
+    }
+
     /// The UPIDs of the tasks started so far, oldest first.
     pub fn task_upids(&self) -> Vec<Upid> {
         self.state().tasks.iter().map(|t| t.upid.clone()).collect()

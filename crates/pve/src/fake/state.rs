@@ -120,6 +120,8 @@ pub(super) struct State {
     pub injections: Vec<Injection>,
     pub cut_off: BTreeSet<String>,
     pub calls: Vec<Call>,
+    /// The root password each container was created with, by vmid.
+    pub root_passwords: BTreeMap<u32, String>,
 }
 
 impl State {

@@ -17,6 +17,13 @@ use uuid::Uuid;
 
 use crate::{Page, PageRequest, Result, Timestamp};
 
+/// The key of a job's `params` object under which a job carries secrets it needs for
+/// a while (sealed by the domain, e.g. a generated root password until the guest is
+/// created). The store removes it when the job ends — finished, failed or cancelled —
+/// and when its worker says it is no longer needed ([`JobRepo::drop_sealed`]), so no
+/// secret outlives its use in the jobs table.
+pub const SEALED_PARAMS: &str = "sealed";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
@@ -321,7 +328,8 @@ pub trait JobRepo: Send + Sync {
         now: Timestamp,
         lease: Duration,
     ) -> Result<Job>;
-    /// Ends a job this worker holds (progress 100 on success; the error is kept). If it
+    /// Ends a job this worker holds (progress 100 on success; the error is kept; its
+    /// [`SEALED_PARAMS`] are removed). If it
     /// was its parent's last unfinished child and the parent is waiting, the parent is
     /// queued again in the same transaction. `Stale` when the job is not running under
     /// this worker.
@@ -332,6 +340,9 @@ pub trait JobRepo: Send + Sync {
         outcome: JobOutcome,
         now: Timestamp,
     ) -> Result<Job>;
+    /// Removes the job's [`SEALED_PARAMS`] now (the step that needed them has used
+    /// them). `Stale` when the job is not running under this worker.
+    async fn drop_sealed(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job>;
     /// Gives a claimed job back to the queue (graceful shutdown), keeping its steps.
     async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job>;
     /// Parks a job this worker holds until its children have ended: `Waiting`, with no
@@ -349,6 +360,7 @@ pub trait JobRepo: Send + Sync {
     /// started end `Cancelled` with `reason` as their error at once; the others get
     /// `cancel_requested_at` (their worker stops at the next step boundary and
     /// compensates). A waiting parent left without unfinished children is queued again.
+    /// Jobs ended here lose their [`SEALED_PARAMS`].
     /// Returns the job; `Stale` when it had already ended.
     async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job>;
 }

@@ -86,6 +86,10 @@ impl SqlStore {
         if outcome.status() == JobStatus::Succeeded {
             sql.push(", progress = 100");
         }
+        sql.push(&format!(
+            ", params = {}",
+            self.dialect().params_without_sealed()
+        ));
         sql.push(", lease_until = NULL, finished_at = ").bind(now);
         sql.push(", updated_at = ").bind(now);
         push_held_by(&mut sql, id, worker_id);
@@ -144,11 +148,12 @@ impl SqlStore {
             "SELECT id FROM jobs WHERE id IN (SELECT id FROM tree) ORDER BY created_at, id{for_update}"
         ));
         // Never started: nothing to compensate, so it ends now.
-        let cancel_unstarted = tree_sql(
+        let cancel_unstarted = tree_sql(&format!(
             "UPDATE jobs SET status = 'cancelled', error = $2, cancel_requested_at = $3, \
-             cancel_reason = $2, finished_at = $3, updated_at = $3 \
+             cancel_reason = $2, finished_at = $3, updated_at = $3, params = {} \
              WHERE id IN (SELECT id FROM tree) AND status = 'queued' AND attempts = 0",
-        );
+            self.dialect().params_without_sealed()
+        ));
         // Started: its worker (or the next one) compensates and ends it.
         let request = tree_sql(&format!(
             "UPDATE jobs SET cancel_requested_at = $3, cancel_reason = $2, updated_at = $3 \

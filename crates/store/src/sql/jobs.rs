@@ -287,6 +287,19 @@ impl JobRepo for SqlStore {
         self.cancel_tree(id, reason, now).await
     }
 
+    async fn drop_sealed(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
+        let mut sql = Sql::new(
+            self.dialect(),
+            format!(
+                "UPDATE jobs SET params = {}",
+                self.dialect().params_without_sealed()
+            ),
+        );
+        sql.push(", updated_at = ").bind(now);
+        push_held_by(&mut sql, id, worker_id);
+        self.guarded_update(id, sql, NOT_HELD).await
+    }
+
     async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
         let mut sql = Sql::new(
             self.dialect(),

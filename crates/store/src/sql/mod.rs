@@ -77,6 +77,15 @@ impl Dialect {
         }
     }
 
+    /// `params` without its [`SEALED_PARAMS`](crate::SEALED_PARAMS) key (SQLite keeps
+    /// JSON as text, PostgreSQL as `jsonb`).
+    pub(crate) fn params_without_sealed(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "json_remove(params, '$.sealed')",
+            Dialect::Postgres => "(params - 'sealed')",
+        }
+    }
+
     /// Like `for_update`, but rows another transaction holds are passed over.
     pub(crate) fn for_update_skip_locked(self) -> &'static str {
         match self {

@@ -17,6 +17,7 @@ mod guest_queries;
 mod guests;
 mod inventory;
 mod job_claims;
+mod job_secrets;
 mod job_trees;
 mod jobs;
 mod key_pairs;
@@ -134,6 +135,9 @@ conformance_tests! {
         an_expired_lease_is_reclaimed_by_another_worker,
         checkpoints_record_progress_and_extend_the_lease,
         finishing_releasing_and_cancelling_follow_the_job_state,
+    ],
+    job_secrets: [
+        sealed_params_are_dropped_on_request_and_when_a_job_ends,
     ],
     job_trees: [
         system_jobs_have_no_user_and_their_keys_are_per_actor_name,

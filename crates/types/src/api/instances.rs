@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::jobs::JobDto;
 use crate::{GuestType, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,9 +228,43 @@ pub struct CreateInstanceRequest {
     /// `ssh_public_keys`; your own (an admin may use anyone's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_pair_ids: Vec<Uuid>,
+    /// Containers: generate a random root password (24 characters) and return it
+    /// once, in the launch's `202` response (`root_password`); it is kept nowhere.
+    /// A container needs a way in: at least one SSH key (`ssh_public_keys` or
+    /// `key_pair_ids`) or this; with neither the launch is refused (`422`, field
+    /// `ssh_public_keys`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generate_root_password: bool,
     /// Start once created (default `true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<bool>,
+}
+
+/// `202` of `POST /api/v1/instances`: the create job, plus the generated root
+/// password when `generate_root_password` asked for one. The password is in this
+/// response only — never stored in clear, never in the job, its events or the audit
+/// log; a retry with the same `Idempotency-Key` answers with the job alone.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LaunchedInstanceDto {
+    #[serde(flatten)]
+    pub job: JobDto,
+    /// The container's root password (log in as `root`). Shown this once: save it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_password: Option<String>,
+}
+
+/// Never prints the password (it would end up in logs).
+impl std::fmt::Debug for LaunchedInstanceDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaunchedInstanceDto")
+            .field("job", &self.job)
+            .field(
+                "root_password",
+                &self.root_password.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 /// The instance's name, repeated to confirm termination (in the body or the query).

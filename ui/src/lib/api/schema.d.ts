@@ -302,7 +302,12 @@ export interface paths {
         /** List instances you may see (admins: all, including unmanaged ones). */
         get: operations["list_instances"];
         put?: never;
-        /** Create an instance. */
+        /**
+         * Create an instance.
+         * @description A container needs a way in: an SSH key (`ssh_public_keys`, `key_pair_ids`) or
+         *     `generate_root_password`, whose password this answer carries once
+         *     (`root_password`; a retry with the same `Idempotency-Key` gets the job alone).
+         */
         post: operations["create_instance"];
         delete?: never;
         options?: never;
@@ -1398,6 +1403,14 @@ export interface components {
              * @description GiB.
              */
             disk?: number | null;
+            /**
+             * @description Containers: generate a random root password (24 characters) and return it
+             *     once, in the launch's `202` response (`root_password`); it is kept nowhere.
+             *     A container needs a way in: at least one SSH key (`ssh_public_keys` or
+             *     `key_pair_ids`) or this; with neither the launch is refused (`422`, field
+             *     `ssh_public_keys`).
+             */
+            generate_root_password?: boolean;
             /** @description VMs: the installer ISO volume, e.g. `local:iso/debian-12.iso`. */
             iso?: string | null;
             /**
@@ -1850,6 +1863,16 @@ export interface components {
             disk_gib: number;
             /** Format: int64 */
             memory_mib: number;
+        };
+        /**
+         * @description `202` of `POST /api/v1/instances`: the create job, plus the generated root
+         *     password when `generate_root_password` asked for one. The password is in this
+         *     response only — never stored in clear, never in the job, its events or the audit
+         *     log; a retry with the same `Idempotency-Key` answers with the job alone.
+         */
+        LaunchedInstanceDto: components["schemas"]["JobDto"] & {
+            /** @description The container's root password (log in as `root`). Shown this once: save it now. */
+            root_password?: string | null;
         };
         LaunchNodeDto: {
             /** @description Bridges for `network.bridge`. */
@@ -3835,7 +3858,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobDto"];
+                    "application/json": components["schemas"]["LaunchedInstanceDto"];
                 };
             };
             /** @description Malformed JSON (`malformed_json`) */
@@ -3892,7 +3915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `fields`) */
+            /** @description Invalid fields (`validation_failed`, with `fields`); a container with neither an SSH key nor `generate_root_password` is refused on `ssh_public_keys` */
             422: {
                 headers: {
                     [name: string]: unknown;

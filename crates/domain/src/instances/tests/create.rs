@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use proxicloud_pve::fake::TASK_TIME;
 use proxicloud_store::{JobStatus, StepStatus, Uuid};
+use secrecy::SecretString;
 
 use super::world::{World, lxc};
-use crate::instances::job_marker;
+use crate::instances::{CreateInstance, job_marker};
 
 /// The guest on the fake Proxmox that carries the job's marker, and how many do.
-fn marked_guests(world: &World, job: Uuid) -> usize {
+pub(super) fn marked_guests(world: &World, job: Uuid) -> usize {
     let marker = job_marker(job);
     world
         .pve
@@ -89,18 +90,28 @@ async fn crash_then_resume(
     crash_at: usize,
     settle: Duration,
 ) -> Option<(World, proxicloud_store::Job)> {
-    let world = World::new().await;
-    let id = world
-        .service
-        .create(&world.alice, &lxc(Some("web")), None)
+    crash_then_resume_launch(crash_at, settle, &lxc(Some("web")))
         .await
-        .unwrap()
-        .job
-        .id;
+        .map(|(world, job, _)| (world, job))
+}
+
+/// [`crash_then_resume`] of `request`, also giving the launch's generated password.
+pub(super) async fn crash_then_resume_launch(
+    crash_at: usize,
+    settle: Duration,
+    request: &CreateInstance,
+) -> Option<(World, proxicloud_store::Job, Option<SecretString>)> {
+    let world = World::new().await;
+    let launched = world
+        .service
+        .launch(&world.alice, request, None)
+        .await
+        .unwrap();
+    let id = launched.submitted.job.id;
     world.run_until_crash(id, crash_at).await?;
     tokio::time::sleep(settle).await;
     let job = world.finish_an_hour_later(id).await;
-    Some((world, job))
+    Some((world, job, launched.root_password))
 }
 
 async fn crash_at_every_checkpoint(settle: Duration) {

@@ -4,5 +4,6 @@ mod addresses;
 mod create;
 mod dry_run;
 mod lifecycle;
+mod root_password;
 mod validation;
 pub(crate) mod world;

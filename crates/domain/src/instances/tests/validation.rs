@@ -124,6 +124,7 @@ async fn what_the_request_leaves_out_is_filled_in() {
     let minimal = CreateInstance {
         kind: Some("lxc".into()),
         template: lxc(None).template,
+        ssh_public_keys: lxc(None).ssh_public_keys,
         ..CreateInstance::default()
     };
     let job = world

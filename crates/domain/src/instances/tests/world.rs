@@ -22,6 +22,7 @@ use crate::jobs::tests::support::{
 };
 use crate::jobs::{Clock, EngineConfig, JobEngine, JobHandlers, JobQueue};
 use crate::launch::LaunchOptionsService;
+use crate::secrets::MasterKey;
 use crate::settings::{Settings, SettingsService};
 use crate::testing::FakeConnector;
 
@@ -73,6 +74,8 @@ pub struct World {
     pub service: InstanceService,
     /// For the image jobs, which drop its cache.
     pub launch: Arc<LaunchOptionsService>,
+    /// What the service seals generated root passwords with (the handlers open them).
+    pub master_key: Arc<MasterKey>,
     pub alice: Principal,
     pub bob: Principal,
     pub reader: Principal,
@@ -134,6 +137,7 @@ impl World {
         let root = principal_of(&user(store.as_ref(), "root", Role::Admin).await);
         let pve = Arc::new(lab_pve());
         let events = Arc::new(EventBus::new());
+        let master_key = Arc::new(MasterKey::generate());
         let queue = JobQueue::new(store.clone(), events.clone());
         let settings = Arc::new(
             SettingsService::load(store.clone(), Settings::default())
@@ -150,6 +154,7 @@ impl World {
             queue.clone(),
             Arc::new(FakeConnector(pve.clone())),
             settings,
+            master_key.clone(),
         );
         World {
             store,
@@ -160,6 +165,7 @@ impl World {
             queue,
             service,
             launch,
+            master_key,
             alice,
             bob,
             reader,
@@ -176,6 +182,7 @@ impl World {
             connector,
             self.events.clone(),
             None,
+            self.master_key.clone(),
         );
         // Volume jobs make holder containers on the same Proxmox.
         let connector = Arc::new(FakeConnector(self.pve.clone()));
@@ -328,6 +335,10 @@ impl World {
     }
 }
 
+/// A public key, as ssh-keygen prints it: a container needs a way in.
+pub const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host";
+
 pub fn lxc(name: Option<&str>) -> CreateInstance {
     CreateInstance {
         kind: Some("lxc".into()),
@@ -336,6 +347,7 @@ pub fn lxc(name: Option<&str>) -> CreateInstance {
         cores: Some(2),
         memory: Some(1024),
         disk: Some(8),
+        ssh_public_keys: vec![SSH_KEY.into()],
         ..CreateInstance::default()
     }
 }

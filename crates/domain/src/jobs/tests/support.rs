@@ -297,6 +297,10 @@ impl JobRepo for CrashingJobs {
         self.dead_if_crashed().await;
         self.inner.jobs().finish(id, worker_id, outcome, now).await
     }
+    async fn drop_sealed(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
+        self.dead_if_crashed().await;
+        self.inner.jobs().drop_sealed(id, worker_id, now).await
+    }
     async fn release(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {
         self.dead_if_crashed().await;
         self.inner.jobs().release(id, worker_id, now).await
