@@ -120,6 +120,7 @@ describe('instances', () => {
     await screenshot(page, 'instance-confirm-stop');
     await confirmStop.getByRole('button', { name: 'Cancel' }).click();
     await confirmStop.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Stop', 'focus returns to the Stop button');
     assert.deepEqual(stopRequests, [], 'Cancel sends no stop');
     await actions.getByRole('button', { name: 'Stop' }).click();
     await confirmStop.getByRole('button', { name: 'Stop' }).click();
