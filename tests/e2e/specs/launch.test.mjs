@@ -252,6 +252,48 @@ describe('launch wizard', () => {
     await page.close();
   });
 
+  test('a container needs a way in: refused without one, a generated root password is shown once', async () => {
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, env.server);
+    await page.goto(env.server.url + '/launch');
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    await next(page);
+    await page.getByRole('radio', { name: /debian-12-standard/ }).check();
+    for (const heading of ['Size', 'Storage & network', 'Access & name']) {
+      await next(page);
+      await stepHeading(page, heading).waitFor();
+    }
+    await page
+      .getByText('A container needs a way in: choose a key pair / paste a public key, or generate a root password (shown once).')
+      .waitFor();
+    await page.getByLabel(/^Name/).fill('e2e-password');
+    // Neither a key nor a password: Next stays on the step and says why.
+    await next(page);
+    await page.getByTestId('no-way-in').filter({ hasText: 'Nobody could log in to this container' }).waitFor({ timeout: WAIT });
+    assert.equal(await stepHeading(page, 'Access & name').count(), 1, 'still on the access step');
+    await screenshot(page, 'launch-no-way-in');
+    await page.getByLabel('Generate a root password').check();
+    await next(page);
+    await stepHeading(page, 'Review').waitFor();
+    await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('dl.review').textContent(), /generated, shown once after Launch/);
+    await page.getByRole('button', { name: 'Launch' }).click();
+    // Shown once, with a copy button; the page waits for it to be dismissed.
+    const secret = page.getByTestId('one-time-secret');
+    await secret.waitFor({ timeout: WAIT });
+    const password = (await secret.textContent()).trim();
+    assert.equal(password.length, 24, password);
+    await page.getByText('It will not be shown again').waitFor();
+    await page.getByRole('button', { name: /Copy/ }).first().waitFor();
+    await screenshot(page, 'launch-root-password');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await landedOnInstance(page);
+    await page.getByRole('heading', { name: 'e2e-password' }).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByTestId('one-time-secret').count(), 0);
+    assert.ok(!(await page.content()).includes(password), 'not shown again');
+    await page.close();
+  });
+
   test('works at phone width', async () => {
     const page = await env.browser.newPage({ viewport: { width: 360, height: 780 } });
     await signIn(page, env.server);

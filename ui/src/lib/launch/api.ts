@@ -12,6 +12,8 @@ export type LaunchVolume = Schemas['LaunchVolumeDto'];
 export type LaunchVmTemplate = Schemas['LaunchVmTemplateDto'];
 export type SizePreset = Schemas['SizePresetDto'];
 export type CreateInstanceRequest = Schemas['CreateInstanceRequest'];
+/** The create job, with the generated root password when one was asked for (this answer only). */
+export type LaunchedInstance = Schemas['LaunchedInstanceDto'];
 
 export const getLaunchOptions = (clusterId?: string) =>
   get<LaunchOptions>('/api/v1/launch-options', { cluster_id: clusterId });
@@ -22,7 +24,7 @@ export const validateLaunch = (body: CreateInstanceRequest) =>
 
 /** Queues the create job. The same `idempotencyKey` returns the first job instead of a second instance. */
 export const launchInstance = (body: CreateInstanceRequest, idempotencyKey: string) =>
-  request<Job>('/api/v1/instances', { method: 'POST', body, headers: { 'Idempotency-Key': idempotencyKey } }).then(
+  request<LaunchedInstance>('/api/v1/instances', { method: 'POST', body, headers: { 'Idempotency-Key': idempotencyKey } }).then(
     (r) => r.data,
   );
 

@@ -28,6 +28,8 @@ export class LaunchDraft {
   sshKeys = $state('');
   /** Ids of the caller's key pairs to install too. */
   keyPairIds = $state<string[]>([]);
+  /** Containers: have the server generate a root password, shown once after Launch. */
+  generateRootPassword = $state(false);
   name = $state('');
   start = $state(true);
 
@@ -62,6 +64,14 @@ export class LaunchDraft {
       .filter(Boolean);
   }
 
+  /**
+   * A container nobody could log in to: no key pair, no pasted key, no generated
+   * password (the server refuses it on `ssh_public_keys`).
+   */
+  get lacksWayIn(): boolean {
+    return this.kind === 'lxc' && !this.keys.length && !this.keyPairIds.length && !this.generateRootPassword;
+  }
+
   /** Keys cannot go into a VM booting an installer ISO (no cloud-init there). */
   get takesKeys(): boolean {
     return this.kind === 'lxc' || this.vmSource === 'clone';
@@ -85,6 +95,7 @@ export class LaunchDraft {
     if (this.name.trim()) body.name = this.name.trim();
     if (this.takesKeys && this.keys.length) body.ssh_public_keys = this.keys;
     if (this.takesKeys && this.keyPairIds.length) body.key_pair_ids = this.keyPairIds;
+    if (this.kind === 'lxc' && this.generateRootPassword) body.generate_root_password = true;
     return body;
   }
 

@@ -32,6 +32,7 @@ const FIELD_STEPS: [prefix: string, step: StepId][] = [
   ['network', 'placement'],
   ['ssh_public_keys', 'access'],
   ['key_pair_ids', 'access'],
+  ['generate_root_password', 'access'],
   ['name', 'access'],
   ['start', 'access'],
 ];
