@@ -142,6 +142,9 @@ pve_trait! {
     fn resize_disk(&self, node: &NodeName, ty: GuestType, vmid: VmId, request: &ResizeRequest) -> Option<Upid> => guest_ops::resize;
     /// `POST …/move_volume` (containers) or `…/move_disk` (VMs).
     fn move_volume(&self, node: &NodeName, ty: GuestType, vmid: VmId, request: &MoveVolumeRequest) -> Upid => guest_ops::move_volume;
+    /// `POST …/template`: a stopped guest becomes a template (a container answers
+    /// `None`; see `guest_ops::template`).
+    fn make_template(&self, node: &NodeName, ty: GuestType, vmid: VmId) -> Option<Upid> => guest_ops::template;
     /// `GET …/rrddata`.
     fn guest_rrddata(&self, node: &NodeName, ty: GuestType, vmid: VmId, timeframe: Timeframe, cf: Consolidation) -> Vec<RrdPoint> => metrics::guest_rrddata;
     /// The guest's own view of its IP addresses: `GET …/lxc/{vmid}/interfaces` or the VM

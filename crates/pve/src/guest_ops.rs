@@ -158,6 +158,23 @@ pub(crate) async fn resize(
     t.put(&path, params).await
 }
 
+/// `POST …/template`. A VM answers with its `qmtemplate` task; a container runs a
+/// `vztemplate` task too but answers `null` (pve-container `PVE::API2::LXC`,
+/// `template`: the worker's UPID is dropped by `return undef`), so its caller looks
+/// the task up in the node's task list.
+pub(crate) async fn template(
+    t: &Transport,
+    node: &NodeName,
+    ty: GuestType,
+    vmid: VmId,
+) -> Result<Option<Upid>> {
+    t.post(
+        &api_path!("nodes", node, ty, vmid, "template"),
+        Params::new(),
+    )
+    .await
+}
+
 pub(crate) fn move_params(
     ty: GuestType,
     request: &MoveVolumeRequest,

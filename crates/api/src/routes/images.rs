@@ -5,7 +5,8 @@ use axum::Json;
 use axum::response::Response;
 use proxicloud_domain::images::{DeleteImage, DownloadImage, ImagesService};
 use proxicloud_types::api::images::{
-    ApplianceListDto, DeleteImageQuery, DownloadImageRequest, ImageClusterQuery, ImageListDto,
+    ApplianceListDto, CreateImageRequest, DeleteImageQuery, DownloadImageRequest,
+    ImageClusterQuery, ImageListDto,
 };
 use proxicloud_types::api::jobs::JobDto;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +22,7 @@ use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_images))
+        .routes(routes!(list_images, create_image))
         .routes(routes!(list_image_catalog))
         .routes(routes!(download_image))
         .routes(routes!(delete_image))
@@ -110,5 +111,26 @@ async fn delete_image(
         node: query.node,
     };
     let submitted = images.delete(&auth.principal, request).await?;
+    Ok(accepted(submitted, &trail))
+}
+
+/// Turn a stopped instance (VM or container) into a template (a job); it then lists as
+/// one. For whoever may manage the instance.
+#[utoipa::path(post, path = "/api/v1/images", tag = "images", request_body = CreateImageRequest,
+    responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
+        (status = 403, body = ErrorResponse),
+        (status = 404, description = "No such instance (or not yours)", body = ErrorResponse),
+        (status = 409, description = "The instance runs, or is a template already", body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+async fn create_image(
+    auth: Auth,
+    trail: AuditTrail,
+    Domain(images): Domain<ImagesService>,
+    ApiJson(request): ApiJson<CreateImageRequest>,
+) -> ApiResult<Response> {
+    trail.resource(format!("instances/{}", request.instance_id));
+    let submitted = images
+        .create_from_instance(&auth.principal, request.instance_id)
+        .await?;
     Ok(accepted(submitted, &trail))
 }

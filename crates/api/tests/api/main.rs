@@ -10,6 +10,7 @@ mod events;
 mod hardening;
 mod iam;
 mod images;
+mod images_create;
 mod instance_addresses;
 mod instance_detail;
 mod instance_snapshots;

@@ -1,20 +1,24 @@
 //! Images (`/api/v1/images`): what instances can be launched from, across a cluster's
 //! nodes and storages — container templates (`vztmpl`), installer ISOs (`iso`) and VM
-//! templates — and downloading container templates from Proxmox VE's appliance
-//! catalogue (`aplinfo`) as a job.
+//! templates — downloading container templates from Proxmox VE's appliance catalogue
+//! (`aplinfo`), deleting images and turning a stopped instance into a template, each
+//! as a job.
 //!
 //! The volumes come from the launch wizard's gathering (`launch`), so the wizard and
 //! this list always agree; a change made here drops that cache. Adding an operation:
 //! a method on [`ImagesService`] (`service.rs`, or its own file like `delete.rs`); a
 //! long one: a job kind beside `download_job` and `delete_job`, registered below.
 
+mod create_job;
 mod delete;
 mod delete_job;
 mod download_job;
+mod from_instance;
 mod service;
 #[cfg(test)]
 mod tests;
 
+pub use create_job::CREATE_KIND;
 pub use delete::DeleteImage;
 pub use delete_job::DELETE_KIND;
 pub use download_job::DOWNLOAD_KIND;
@@ -26,7 +30,7 @@ use std::sync::Arc;
 use crate::app::{Platform, Registry};
 use crate::launch::LaunchOptionsService;
 
-/// Provides [`ImagesService`] and the `image.download` job. After `launch::register`.
+/// Provides [`ImagesService`] and the image jobs. After `launch::register`.
 pub fn register(registry: &mut Registry, platform: &Platform) {
     let launch = registry.get::<LaunchOptionsService>();
     register_handlers(
@@ -36,6 +40,7 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         Some(platform.mirror.clone()),
     );
     registry.provide(Arc::new(ImagesService::new(
+        platform.store.clone(),
         platform.connector.clone(),
         platform.queue.clone(),
         launch,
@@ -58,6 +63,14 @@ pub(crate) fn register_handlers(
     );
     handlers.register(
         DELETE_KIND,
-        Arc::new(delete_job::DeleteHandler::new(connector, launch, refresh)),
+        Arc::new(delete_job::DeleteHandler::new(
+            connector.clone(),
+            launch.clone(),
+            refresh.clone(),
+        )),
+    );
+    handlers.register(
+        CREATE_KIND,
+        Arc::new(create_job::CreateHandler::new(connector, launch, refresh)),
     );
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use proxicloud_pve::{Appliance, NodeName};
-use proxicloud_store::{JobActor, JobStep, NewJob, Uuid};
+use proxicloud_store::{JobActor, JobStep, NewJob, Store, Uuid};
 
 use super::download_job::{DOWNLOAD_KIND, DownloadParams, steps};
 use crate::clusters::PveConnector;
@@ -71,6 +71,7 @@ pub struct DownloadImage {
 }
 
 pub struct ImagesService {
+    pub(super) store: Arc<dyn Store>,
     pub(super) connector: Arc<dyn PveConnector>,
     pub(super) queue: JobQueue,
     pub(super) launch: Arc<LaunchOptionsService>,
@@ -78,11 +79,13 @@ pub struct ImagesService {
 
 impl ImagesService {
     pub fn new(
+        store: Arc<dyn Store>,
         connector: Arc<dyn PveConnector>,
         queue: JobQueue,
         launch: Arc<LaunchOptionsService>,
     ) -> Self {
         Self {
+            store,
             connector,
             queue,
             launch,

@@ -118,3 +118,12 @@ pub struct DeleteImageQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
 }
+
+/// `POST /api/v1/images`: a stopped instance becomes a template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateImageRequest {
+    /// The instance (VM or container; it must be stopped). It then lists as a template.
+    pub instance_id: Uuid,
+}

@@ -231,7 +231,11 @@ export interface paths {
         /** Container templates, ISOs and VM templates of a cluster, across its nodes and storages. */
         get: operations["list_images"];
         put?: never;
-        post?: never;
+        /**
+         * Turn a stopped instance (VM or container) into a template (a job); it then lists as
+         *     one. For whoever may manage the instance.
+         */
+        post: operations["create_image"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1381,6 +1385,14 @@ export interface components {
             /** @description `pc_…`; send as `Authorization: Bearer <secret>`. */
             secret: string;
             token: components["schemas"]["ApiTokenDto"];
+        };
+        /** @description `POST /api/v1/images`: a stopped instance becomes a template. */
+        CreateImageRequest: {
+            /**
+             * Format: uuid
+             * @description The instance (VM or container; it must be stopped). It then lists as a template.
+             */
+            instance_id: string;
         };
         /**
          * @description A new container (`type: lxc`, from an OS template) or VM (`type: vm`, from an
@@ -3507,6 +3519,104 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateImageRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such instance (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The instance runs, or is a template already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

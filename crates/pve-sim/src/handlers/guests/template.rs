@@ -2,6 +2,7 @@
 //! base volumes that linked clones share.
 
 use proxicloud_types::GuestType;
+use serde_json::Value;
 
 use super::common::{
     check_unlocked, is_running, noun, request_guest, secs, task_type, upid_answer,
@@ -43,7 +44,13 @@ pub(crate) fn template(sim: &Sim, req: &Req) -> ApiResult {
     let task = task_type(kind, "vztemplate", "qmtemplate");
     let work = move |c: &mut Cluster| make_template(c, vmid, only_disk.as_deref());
     let spec = TaskSpec::new(&node, task, vmid, secs(2.0), work);
-    upid_answer(sim.spawn_task(&mut cluster, &req.user, spec))
+    let upid = sim.spawn_task(&mut cluster, &req.user, spec);
+    match kind {
+        // pve-container `PVE::API2::LXC` `template`: the `vztemplate` worker runs, but
+        // the handler ends with `return undef` (its schema: `returns => null`).
+        GuestType::Lxc => Ok(Value::Null),
+        GuestType::Qemu => upid_answer(upid),
+    }
 }
 
 /// `template_create`: every (or the one given) disk becomes a base volume.

@@ -319,3 +319,26 @@ async fn migration_targets_are_checked() {
     assert_eq!(offline.exitstatus.as_deref(), Some("migration aborted"));
     assert_eq!(sim.cluster.lock().guests[&900].node, "pve1");
 }
+
+/// pve-container's `template` forks a `vztemplate` worker but answers `null` (its
+/// `return undef`; schema `returns => { type => 'null' }`): the task is found in the
+/// node's task list, not in the answer.
+#[tokio::test]
+async fn a_container_becomes_a_template_in_a_task_it_does_not_name() {
+    let sim = sim();
+    let stop = run(&sim, "POST", "/nodes/pve1/lxc/101/status/stop", &[]).await;
+    assert!(exit_ok(&stop), "{stop:?}");
+    let answer = call(&sim, "POST", "/nodes/pve1/lxc/101/template", &[]).unwrap();
+    assert_eq!(answer, serde_json::Value::Null);
+    let upid = sim
+        .cluster
+        .lock()
+        .tasks
+        .iter()
+        .rev()
+        .find(|t| t.kind == "vztemplate" && t.id == "101")
+        .map(|t| t.upid.clone())
+        .expect("a vztemplate task for CT 101");
+    assert!(exit_ok(&wait(&sim, &upid).await));
+    assert_eq!(config_of(&sim, 101)["template"], "1");
+}
