@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { screenshot } from '../lib/browser.mjs';
-import { signIn, useServerAndBrowser } from '../lib/session.mjs';
+import { apiCall } from '../lib/api.mjs';
+import { apiToken, signIn, useServerAndBrowser } from '../lib/session.mjs';
 
+const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const env = useServerAndBrowser();
 
 describe('console', () => {
@@ -167,6 +169,34 @@ describe('console', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
     await page.getByRole('heading', { name: 'Instances' }).waitFor();
     await screenshot(page, 'instances-360px');
+    await page.close();
+  });
+
+  test('the audit log records no first visit and names the instance each entry touched', async () => {
+    // Two first visits of the sign-in page (no refresh cookie yet): not events.
+    for (let visit = 0; visit < 2; visit += 1) {
+      const context = await env.browser.newContext();
+      const visitor = await context.newPage();
+      await visitor.goto(env.server.url + '/');
+      await visitor.getByLabel('Username').waitFor();
+      await context.close();
+    }
+    const token = await apiToken(env.server);
+    const job = await apiCall(env.server, 'POST', '/api/v1/instances', {
+      token,
+      body: { type: 'lxc', name: 'e2e-audited', template: TEMPLATE, generate_root_password: true },
+    });
+    assert.ok(job.id);
+
+    const page = await env.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await signIn(page, env.server);
+    await page.goto(`${env.server.url}/audit?action=refresh_session&outcome=denied`);
+    await page.getByRole('heading', { name: 'No entries' }).waitFor();
+    await page.goto(`${env.server.url}/audit?action=create_instance`);
+    const row = page.getByRole('table', { name: 'Audit log' }).locator('tbody tr').first();
+    await row.waitFor();
+    assert.match(await row.textContent(), /e2e-audited \(instance\)/, 'named, not "instances" or an id');
+    await screenshot(page, 'audit-named-resource');
     await page.close();
   });
 
