@@ -1,0 +1,51 @@
+//! Byte counters to rates: the one place this is done (the metrics collector and the
+//! inventory's live utilization both use it).
+//!
+//! Proxmox's guest counters (`netin`, `netout`, `diskread`, `diskwrite`) count since the
+//! guest started, so a restart makes them smaller: that reading gives no rate, and the
+//! next one counts from it.
+
+use crate::Sample;
+
+/// Bytes per second between two readings of a counter; `None` when the counter went
+/// backwards (a reset), time did not advance, or either reading is not a number.
+pub fn counter_rate(previous: Sample, current: Sample) -> Option<f64> {
+    let seconds = current.t.checked_sub(previous.t).filter(|s| *s > 0)?;
+    let delta = current.v - previous.v;
+    (delta.is_finite() && delta >= 0.0).then(|| delta / seconds as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_bytes_per_second() {
+        let rate = counter_rate(Sample::new(100, 1_000.0), Sample::new(160, 7_000.0));
+        assert_eq!(rate, Some(100.0));
+        assert_eq!(
+            counter_rate(Sample::new(0, 5.0), Sample::new(10, 5.0)),
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn a_reset_or_a_stalled_clock_gives_no_rate() {
+        assert_eq!(
+            counter_rate(Sample::new(100, 9_000.0), Sample::new(160, 10.0)),
+            None
+        );
+        assert_eq!(
+            counter_rate(Sample::new(100, 1.0), Sample::new(100, 2.0)),
+            None
+        );
+        assert_eq!(
+            counter_rate(Sample::new(160, 1.0), Sample::new(100, 2.0)),
+            None
+        );
+        assert_eq!(
+            counter_rate(Sample::new(0, f64::NAN), Sample::new(10, 2.0)),
+            None
+        );
+    }
+}
