@@ -10,11 +10,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use proxicloud_pve::GuestType;
 
-use crate::clusters::{MirrorRefresh, PveConnector};
+use super::job_deps::ImageJobDeps;
 use crate::instances::Target;
 use crate::jobs::pve_task::{find_started_task, resume_task, start_and_wait};
 use crate::jobs::{JobHandler, JobRun, StepError};
-use crate::launch::LaunchOptionsService;
 
 pub const CREATE_KIND: &str = "image.create";
 
@@ -23,34 +22,13 @@ pub mod steps {
     pub const ALL: [&str; 1] = [TEMPLATE];
 }
 
-pub struct CreateHandler {
-    connector: Arc<dyn PveConnector>,
-    launch: Arc<LaunchOptionsService>,
-    refresh: Option<Arc<dyn MirrorRefresh>>,
+pub(crate) struct CreateHandler {
+    deps: Arc<ImageJobDeps>,
 }
 
 impl CreateHandler {
-    pub fn new(
-        connector: Arc<dyn PveConnector>,
-        launch: Arc<LaunchOptionsService>,
-        refresh: Option<Arc<dyn MirrorRefresh>>,
-    ) -> Self {
-        Self {
-            connector,
-            launch,
-            refresh,
-        }
-    }
-
-    /// The mirror and the launch options learn of the new template now.
-    async fn settle(&self, run: &JobRun<'_>, cluster_id: proxicloud_store::Uuid) {
-        if let Some(refresh) = &self.refresh
-            && let Err(error) = refresh.refresh(cluster_id).await
-        {
-            // The next inventory poll does the same.
-            tracing::warn!(job = %run.id(), %error, "cannot refresh the mirror after making a template");
-        }
-        self.launch.forget(cluster_id);
+    pub fn new(deps: Arc<ImageJobDeps>) -> Self {
+        Self { deps }
     }
 }
 
@@ -61,11 +39,7 @@ impl JobHandler for CreateHandler {
             return Err(StepError::failed(format!("unknown step '{step}'")));
         }
         let target: Target = run.params()?;
-        let pve = self
-            .connector
-            .pve(target.cluster_id)
-            .await
-            .map_err(|e| StepError::Transient(e.to_string()))?;
+        let pve = self.deps.pve(target.cluster_id).await?;
         let pve = pve.as_ref();
         let node = target.node_name()?;
         let task_type = match target.kind {
@@ -75,13 +49,13 @@ impl JobHandler for CreateHandler {
         let done = format!("{} is a template", target.name);
         if resume_task(run, pve, &node, task_type, target.vmid).await? {
             run.set_detail(done);
-            self.settle(run, target.cluster_id).await;
+            self.deps.settle(run, target.cluster_id, true).await;
             return Ok(());
         }
         let config = pve.guest_config(&node, target.kind, target.vmid).await?;
         if config.template == Some(true) {
             run.skip_step(format!("{} is a template already", target.name));
-            self.settle(run, target.cluster_id).await;
+            self.deps.settle(run, target.cluster_id, true).await;
             return Ok(());
         }
         match pve.make_template(&node, target.kind, target.vmid).await? {
@@ -99,7 +73,7 @@ impl JobHandler for CreateHandler {
             }
         }
         run.set_detail(done);
-        self.settle(run, target.cluster_id).await;
+        self.deps.settle(run, target.cluster_id, true).await;
         Ok(())
     }
 }

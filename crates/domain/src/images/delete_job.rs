@@ -12,10 +12,9 @@ use proxicloud_pve::{DeleteOptions, GuestType, NodeName, PveError, VmId};
 use proxicloud_store::Uuid;
 use serde::{Deserialize, Serialize};
 
-use crate::clusters::{MirrorRefresh, PveConnector};
+use super::job_deps::ImageJobDeps;
 use crate::jobs::pve_task::{resume_task, start_and_wait};
 use crate::jobs::{JobHandler, JobRun, StepError};
-use crate::launch::LaunchOptionsService;
 
 pub const DELETE_KIND: &str = "image.delete";
 
@@ -39,23 +38,13 @@ pub enum DeleteTarget {
     VmTemplate { node: String, vmid: u32 },
 }
 
-pub struct DeleteHandler {
-    connector: Arc<dyn PveConnector>,
-    launch: Arc<LaunchOptionsService>,
-    refresh: Option<Arc<dyn MirrorRefresh>>,
+pub(crate) struct DeleteHandler {
+    deps: Arc<ImageJobDeps>,
 }
 
 impl DeleteHandler {
-    pub fn new(
-        connector: Arc<dyn PveConnector>,
-        launch: Arc<LaunchOptionsService>,
-        refresh: Option<Arc<dyn MirrorRefresh>>,
-    ) -> Self {
-        Self {
-            connector,
-            launch,
-            refresh,
-        }
+    pub fn new(deps: Arc<ImageJobDeps>) -> Self {
+        Self { deps }
     }
 }
 
@@ -70,11 +59,7 @@ impl JobHandler for DeleteHandler {
             return Err(StepError::failed(format!("unknown step '{step}'")));
         }
         let params: DeleteParams = run.params()?;
-        let pve = self
-            .connector
-            .pve(params.cluster_id)
-            .await
-            .map_err(|e| StepError::Transient(e.to_string()))?;
+        let pve = self.deps.pve(params.cluster_id).await?;
         match &params.target {
             DeleteTarget::Volume { volid, nodes } => {
                 let storage = volid.split_once(':').map_or("", |(s, _)| s);
@@ -109,15 +94,12 @@ impl JobHandler for DeleteHandler {
                     }
                 }
                 run.set_detail(format!("VM template {} ({vmid}) deleted", params.name));
-                if let Some(refresh) = &self.refresh
-                    && let Err(error) = refresh.refresh(params.cluster_id).await
-                {
-                    // The next inventory poll does the same.
-                    tracing::warn!(job = %run.id(), %error, "cannot refresh the mirror after deleting a VM template");
-                }
             }
         }
-        self.launch.forget(params.cluster_id);
+        let guests_changed = matches!(params.target, DeleteTarget::VmTemplate { .. });
+        self.deps
+            .settle(run, params.cluster_id, guests_changed)
+            .await;
         Ok(())
     }
 }

@@ -14,10 +14,9 @@ use proxicloud_pve::{NodeName, Pve, Upid};
 use proxicloud_store::Uuid;
 use serde::{Deserialize, Serialize};
 
-use crate::clusters::PveConnector;
+use super::job_deps::ImageJobDeps;
 use crate::jobs::pve_task::{find_started_named_task, recorded_task};
 use crate::jobs::{JobHandler, JobRun, StepError};
-use crate::launch::LaunchOptionsService;
 
 pub const DOWNLOAD_KIND: &str = "image.download";
 /// PVE's task type for `POST /nodes/{node}/aplinfo` (pve-manager `PVE::API2::Nodes`,
@@ -40,14 +39,13 @@ pub struct DownloadParams {
     pub template: String,
 }
 
-pub struct DownloadHandler {
-    connector: Arc<dyn PveConnector>,
-    launch: Arc<LaunchOptionsService>,
+pub(crate) struct DownloadHandler {
+    deps: Arc<ImageJobDeps>,
 }
 
 impl DownloadHandler {
-    pub fn new(connector: Arc<dyn PveConnector>, launch: Arc<LaunchOptionsService>) -> Self {
-        Self { connector, launch }
+    pub fn new(deps: Arc<ImageJobDeps>) -> Self {
+        Self { deps }
     }
 }
 
@@ -55,11 +53,7 @@ impl DownloadHandler {
 impl JobHandler for DownloadHandler {
     async fn run_step(&self, run: &mut JobRun<'_>, step: &str) -> Result<(), StepError> {
         let params: DownloadParams = run.params()?;
-        let pve = self
-            .connector
-            .pve(params.cluster_id)
-            .await
-            .map_err(|e| StepError::Transient(e.to_string()))?;
+        let pve = self.deps.pve(params.cluster_id).await?;
         let node =
             NodeName::new(params.node.clone()).map_err(|e| StepError::failed(e.to_string()))?;
         match step {
@@ -91,7 +85,7 @@ impl JobHandler for DownloadHandler {
                     .ok_or_else(|| StepError::failed("the download task was not recorded"))?;
                 follow_progress(run, pve.as_ref(), &upid).await?;
                 run.wait_task(pve.as_ref(), &upid).await?;
-                self.launch.forget(params.cluster_id);
+                self.deps.settle(run, params.cluster_id, false).await;
                 run.set_step_progress(100);
                 run.set_detail(format!(
                     "{} downloaded to {} on {}",

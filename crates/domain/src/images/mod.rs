@@ -14,6 +14,7 @@ mod delete;
 mod delete_job;
 mod download_job;
 mod from_instance;
+mod job_deps;
 mod service;
 #[cfg(test)]
 mod tests;
@@ -54,23 +55,18 @@ pub(crate) fn register_handlers(
     launch: Arc<LaunchOptionsService>,
     refresh: Option<Arc<dyn crate::clusters::MirrorRefresh>>,
 ) {
+    let deps = Arc::new(job_deps::ImageJobDeps {
+        connector,
+        launch,
+        refresh,
+    });
     handlers.register(
         DOWNLOAD_KIND,
-        Arc::new(download_job::DownloadHandler::new(
-            connector.clone(),
-            launch.clone(),
-        )),
+        Arc::new(download_job::DownloadHandler::new(deps.clone())),
     );
     handlers.register(
         DELETE_KIND,
-        Arc::new(delete_job::DeleteHandler::new(
-            connector.clone(),
-            launch.clone(),
-            refresh.clone(),
-        )),
+        Arc::new(delete_job::DeleteHandler::new(deps.clone())),
     );
-    handlers.register(
-        CREATE_KIND,
-        Arc::new(create_job::CreateHandler::new(connector, launch, refresh)),
-    );
+    handlers.register(CREATE_KIND, Arc::new(create_job::CreateHandler::new(deps)));
 }
