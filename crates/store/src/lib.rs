@@ -58,6 +58,7 @@ pub use repo::jobs::{
     JobStatus, JobStep, NewJob, ParentFilter, SEALED_PARAMS, StepStatus,
 };
 pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
+pub use repo::metrics::{MetricChunk, MetricFootprint, MetricsRepo, SeriesKey};
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
@@ -94,6 +95,8 @@ pub trait Store: Send + Sync {
     fn jobs(&self) -> &dyn JobRepo;
     fn volumes(&self) -> &dyn VolumeRepo;
     fn key_pairs(&self) -> &dyn KeyPairRepo;
+    /// Time-series chunks of the metrics feature.
+    fn metrics(&self) -> &dyn MetricsRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

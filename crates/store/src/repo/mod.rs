@@ -7,6 +7,7 @@ pub mod guests;
 pub mod inventory;
 pub mod jobs;
 pub mod key_pairs;
+pub mod metrics;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -18,6 +18,7 @@ pub(crate) enum Arg {
     Id(Option<DbId>),
     Time(Option<Timestamp>),
     Json(Option<Json<serde_json::Value>>),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! arg_from {
@@ -43,6 +44,7 @@ arg_from!(bool, Bool, |v| v);
 arg_from!(Uuid, Id, DbId);
 arg_from!(Timestamp, Time, |v| v);
 arg_from!(serde_json::Value, Json, Json);
+arg_from!(Vec<u8>, Bytes, |v| v);
 
 /// A statement under construction: `push` appends SQL, `bind` appends a value and the
 /// placeholder that refers to it.

@@ -35,6 +35,7 @@ macro_rules! bind_args {
                 $crate::sql::args::Arg::Id(v) => query.bind(v),
                 $crate::sql::args::Arg::Time(v) => query.bind(v),
                 $crate::sql::args::Arg::Json(v) => query.bind(v),
+                $crate::sql::args::Arg::Bytes(v) => query.bind(v),
             };
         }
         query

@@ -19,6 +19,7 @@ mod inventory;
 mod job_tree;
 mod jobs;
 mod key_pairs;
+mod metrics;
 mod records;
 mod settings;
 mod sync_plan;
@@ -39,6 +40,7 @@ use crate::repo::guests::GuestRepo;
 use crate::repo::inventory::InventoryRepo;
 use crate::repo::jobs::JobRepo;
 use crate::repo::key_pairs::KeyPairRepo;
+use crate::repo::metrics::MetricsRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
@@ -172,6 +174,9 @@ impl Store for SqlStore {
     }
 
     fn key_pairs(&self) -> &dyn KeyPairRepo {
+        self
+    }
+    fn metrics(&self) -> &dyn MetricsRepo {
         self
     }
 

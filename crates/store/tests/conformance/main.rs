@@ -21,6 +21,7 @@ mod job_secrets;
 mod job_trees;
 mod jobs;
 mod key_pairs;
+mod metrics;
 mod refresh_tokens;
 mod settings;
 mod sync;
@@ -75,6 +76,11 @@ conformance_tests! {
         key_pairs_round_trip_and_list_per_owner_by_name,
         key_pair_names_are_unique_per_owner,
         guests_remember_their_key_pairs_after_the_pair_is_deleted,
+    ],
+    metrics: [
+        series_are_created_once_and_found_per_resource,
+        chunks_are_replaced_by_key_and_read_by_overlap,
+        retention_deletes_old_chunks_of_one_resolution_in_bounded_steps,
     ],
     audit: [
         appends_get_gapless_seqs_and_link_to_the_previous_hash,

@@ -245,6 +245,9 @@ impl Store for CrashingStore {
     fn key_pairs(&self) -> &dyn proxicloud_store::KeyPairRepo {
         self.inner.key_pairs()
     }
+    fn metrics(&self) -> &dyn proxicloud_store::MetricsRepo {
+        self.inner.metrics()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }
