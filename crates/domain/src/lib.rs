@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod keypairs;
 pub mod launch;
+pub mod metrics;
 pub mod secrets;
 pub mod settings;
 #[cfg(test)]

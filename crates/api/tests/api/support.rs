@@ -113,6 +113,8 @@ pub fn test_config(iam: IamConfig) -> ServicesConfig {
             shutdown_grace: Duration::from_secs(5),
         },
         inventory_poll: Some(Duration::from_millis(100)),
+        // Tests drive metrics collection themselves, with their own clock.
+        metrics_manual: true,
         ..ServicesConfig::default()
     }
 }

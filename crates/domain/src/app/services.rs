@@ -23,7 +23,8 @@ use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
 use crate::{
-    audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, settings, volumes,
+    audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics, settings,
+    volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -40,6 +41,9 @@ pub struct ServicesConfig {
     pub workers: SupervisorConfig,
     /// Poll every cluster at this fixed interval instead of the settings' (tests).
     pub inventory_poll: Option<Duration>,
+    /// No metrics collection worker: the caller drives `MetricsCollector::cycle` with
+    /// its own clock (tests).
+    pub metrics_manual: bool,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -97,6 +101,7 @@ impl Services {
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);
         images::register(&mut registry, &platform);
+        metrics::register(&mut registry, &platform);
         let jobs = std::mem::take(&mut registry.jobs);
         let readiness = std::mem::take(&mut registry.readiness);
         let workers = std::mem::take(&mut registry.workers);

@@ -1,0 +1,284 @@
+//! Metrics: time series of instances, nodes, clusters and storages, collected from
+//! Proxmox, kept compressed in the store, read back for charts.
+//!
+//! - `catalog`: the series of each kind of resource and how Proxmox names them;
+//! - `collect`: one cycle per cluster (the export, or sampling `/cluster/resources`),
+//!   counters to rates; `backfill`: RRD history for resources seen the first time;
+//! - `writer`: open chunks, 30-minute rollups; `retention`: the bounded pruning job;
+//! - `query`: periods to grids of ≤ 1000 points; [`MetricsService`]: who may read what.
+//!
+//! Two deployment-scoped workers (elected on PostgreSQL, see `crate::workers`):
+//! `metrics` collects every cluster each minute (a cluster that fails is retried with
+//! exponential back-off, the others go on), `metrics.retention` prunes hourly.
+//! Storage: `proxicloud_tsdb` chunks in the `metric_series`/`metric_chunks` tables.
+
+mod backfill;
+mod catalog;
+mod collect;
+mod query;
+mod retention;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proxicloud_store::{Store, Timestamp, Uuid};
+use tokio::sync::Mutex;
+
+pub use catalog::{ResourceKey, ResourceKind};
+pub use collect::{CycleReport, MAX_RATE_SPAN};
+pub use query::{MAX_POINTS, Period, SeriesData, read, select_series};
+pub use retention::{RAW_RETENTION, prune};
+pub use writer::{RAW, ROLLUP};
+
+use crate::clusters::PveConnector;
+use crate::error::{DomainError, DomainResult};
+use crate::iam::Principal;
+use crate::inventory::InstanceDirectory;
+use crate::settings::SettingsService;
+use crate::workers::{Periodic, WorkerScope};
+
+/// Collection interval (the raw resolution is one minute).
+const COLLECT_EVERY: Duration = Duration::from_secs(60);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Longest wait before trying a failing cluster again.
+const MAX_BACKOFF: i64 = 900;
+
+/// The current unix time in seconds.
+pub fn unix_now() -> i64 {
+    Timestamp::now().unix_micros().div_euclid(1_000_000)
+}
+
+/// Collection of every cluster, with a back-off per failing cluster.
+pub struct MetricsCollector {
+    store: Arc<dyn Store>,
+    connector: Arc<dyn PveConnector>,
+    collector: Mutex<collect::Collector>,
+    /// Failures in a row and when to try again, per cluster.
+    backoff: parking_lot::Mutex<HashMap<Uuid, (u32, i64)>>,
+}
+
+impl MetricsCollector {
+    pub fn new(store: Arc<dyn Store>, connector: Arc<dyn PveConnector>) -> Self {
+        Self {
+            collector: Mutex::new(collect::Collector::new(store.clone())),
+            store,
+            connector,
+            backoff: parking_lot::Mutex::default(),
+        }
+    }
+
+    /// One cycle over every cluster at `now`; the clusters that failed are named in
+    /// the error, after the others were collected.
+    pub async fn cycle(&self, now: i64) -> Result<Vec<(Uuid, CycleReport)>, String> {
+        let clusters = self
+            .store
+            .clusters()
+            .list()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut collector = self.collector.lock().await;
+        let mut reports = Vec::new();
+        let mut failures = Vec::new();
+        for cluster in clusters {
+            let due = self
+                .backoff
+                .lock()
+                .get(&cluster.id)
+                .is_none_or(|(_, next)| *next <= now);
+            if !due {
+                continue;
+            }
+            let result = match self.connector.pve(cluster.id).await {
+                Ok(pve) => collector.cycle(cluster.id, pve, now).await,
+                Err(e) => Err(e.to_string()),
+            };
+            let mut backoff = self.backoff.lock();
+            match result {
+                Ok(report) => {
+                    backoff.remove(&cluster.id);
+                    reports.push((cluster.id, report));
+                }
+                Err(error) => {
+                    let failed = backoff.get(&cluster.id).map_or(1, |(n, _)| n + 1);
+                    let wait = (COLLECT_EVERY.as_secs() as i64) << failed.min(8);
+                    backoff.insert(cluster.id, (failed, now + wait.min(MAX_BACKOFF)));
+                    failures.push(format!("{}: {error}", cluster.config.name));
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(reports)
+        } else {
+            Err(format!(
+                "metrics collection failed for {}",
+                failures.join("; ")
+            ))
+        }
+    }
+}
+
+/// Reads series for the API, with the resource's authorization. Each read covers the
+/// period up to `now` (unix seconds), which the caller owns.
+pub struct MetricsService {
+    store: Arc<dyn Store>,
+    instances: Arc<InstanceDirectory>,
+}
+
+/// A request for one resource's series.
+#[derive(Debug, Clone)]
+pub struct MetricsRequest {
+    pub period: String,
+    /// Comma-separated names; empty for all.
+    pub series: Option<String>,
+}
+
+impl MetricsService {
+    pub fn new(store: Arc<dyn Store>, instances: Arc<InstanceDirectory>) -> Self {
+        Self { store, instances }
+    }
+
+    /// An instance's series: for whoever may see the instance (its owner, an admin).
+    pub async fn instance(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        request: &MetricsRequest,
+        now: i64,
+    ) -> DomainResult<SeriesData> {
+        let (period, names) = parse(ResourceKind::Instance, request)?;
+        self.instances.get(principal, id).await?;
+        query::read(
+            &*self.store,
+            &ResourceKey::instance(id),
+            &names,
+            period,
+            now,
+        )
+        .await
+    }
+
+    /// A cluster's series (admins: clusters are theirs to see).
+    pub async fn cluster(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        request: &MetricsRequest,
+        now: i64,
+    ) -> DomainResult<SeriesData> {
+        principal.require_admin()?;
+        let (period, names) = parse(ResourceKind::Cluster, request)?;
+        self.store
+            .clusters()
+            .get(id)
+            .await
+            .map_err(DomainError::not_found_as("cluster"))?;
+        query::read(&*self.store, &ResourceKey::cluster(id), &names, period, now).await
+    }
+
+    /// A node's series, `id` being `<cluster id>:<node>` (admins).
+    pub async fn node(
+        &self,
+        principal: &Principal,
+        id: &str,
+        request: &MetricsRequest,
+        now: i64,
+    ) -> DomainResult<SeriesData> {
+        principal.require_admin()?;
+        let (period, names) = parse(ResourceKind::Node, request)?;
+        let not_found = || DomainError::NotFound { resource: "node" };
+        let (cluster, node) = id.split_once(':').ok_or_else(not_found)?;
+        let cluster: Uuid = cluster.parse().map_err(|_| not_found())?;
+        let nodes = self.store.inventory().list_nodes(Some(cluster)).await?;
+        if !nodes.iter().any(|n| n.observed.name == node) {
+            return Err(not_found());
+        }
+        let key = ResourceKey::node(cluster, node);
+        query::read(&*self.store, &key, &names, period, now).await
+    }
+
+    /// A storage's series, `id` being `<cluster id>:<node>:<storage>` (admins).
+    pub async fn storage(
+        &self,
+        principal: &Principal,
+        id: &str,
+        request: &MetricsRequest,
+        now: i64,
+    ) -> DomainResult<SeriesData> {
+        principal.require_admin()?;
+        let (period, names) = parse(ResourceKind::Storage, request)?;
+        let not_found = || DomainError::NotFound {
+            resource: "storage",
+        };
+        let mut parts = id.splitn(3, ':');
+        let (Some(cluster), Some(node), Some(storage)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(not_found());
+        };
+        let cluster: Uuid = cluster.parse().map_err(|_| not_found())?;
+        let storages = self.store.inventory().list_storages(Some(cluster)).await?;
+        if !storages
+            .iter()
+            .any(|s| s.observed.node == node && s.observed.storage == storage)
+        {
+            return Err(not_found());
+        }
+        let key = ResourceKey::storage(cluster, node, storage);
+        query::read(&*self.store, &key, &names, period, now).await
+    }
+}
+
+fn parse(
+    kind: ResourceKind,
+    request: &MetricsRequest,
+) -> DomainResult<(Period, Vec<&'static str>)> {
+    let period = Period::parse(&request.period)?;
+    let asked: Vec<String> = request
+        .series
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok((period, select_series(kind, &asked)?))
+}
+
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    let store = platform.store.clone();
+    let instances = registry.get::<InstanceDirectory>();
+    registry.provide(Arc::new(MetricsService::new(store.clone(), instances)));
+    let collector = Arc::new(MetricsCollector::new(
+        store.clone(),
+        platform.connector.clone(),
+    ));
+    registry.provide(collector.clone());
+    if !platform.config.metrics_manual {
+        registry.worker(Arc::new(Periodic::new(
+            "metrics",
+            WorkerScope::Deployment,
+            COLLECT_EVERY,
+            move || {
+                let collector = collector.clone();
+                async move { collector.cycle(unix_now()).await.map(drop) }
+            },
+        )));
+    }
+    let settings: Arc<SettingsService> = platform.settings.clone();
+    registry.worker(Arc::new(Periodic::new(
+        "metrics.retention",
+        WorkerScope::Deployment,
+        PRUNE_EVERY,
+        move || {
+            let (store, settings) = (store.clone(), settings.clone());
+            async move {
+                let days = settings.current().system.metrics_retention_days;
+                prune(&*store, days, unix_now()).await.map(drop)
+            }
+        },
+    )));
+}
