@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 11] = [
+const TAGS: [(&str, &str); 12] = [
     ("auth", "Sessions and your own account"),
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
@@ -33,6 +33,10 @@ const TAGS: [(&str, &str); 11] = [
     (
         "keypairs",
         "SSH key pairs to launch instances with (the private key of a generated pair is shown once)",
+    ),
+    (
+        "metrics",
+        "Time series for charts: instances (owner, admin); nodes, clusters, storages (admin)",
     ),
     ("settings", "Global settings (read: everyone; write: admin)"),
     (

@@ -24,6 +24,7 @@ pub mod instances_write;
 pub mod jobs;
 pub mod keypairs;
 pub mod launch_options;
+pub mod metrics;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -57,4 +58,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(workers::router())
         .merge(volumes::router())
+        .merge(metrics::router())
 }

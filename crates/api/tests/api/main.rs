@@ -24,6 +24,7 @@ mod keypairs;
 mod launch_options;
 mod logs;
 mod matrix;
+mod metrics;
 mod metrics_collect;
 mod root_password;
 mod sessions;

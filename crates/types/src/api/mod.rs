@@ -18,6 +18,7 @@ pub mod instances;
 pub mod jobs;
 pub mod keypairs;
 pub mod launch;
+pub mod metrics;
 mod secret;
 pub mod settings;
 pub mod snapshots;

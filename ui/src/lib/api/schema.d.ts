@@ -747,6 +747,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/clusters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cluster's CPU (average of its nodes), memory and network (sums) (admins). */
+        get: operations["get_cluster_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/instances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An instance's CPU, memory, disk, network and disk I/O over a period. */
+        get: operations["get_instance_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/nodes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A node's CPU, load, I/O wait, memory, swap, root filesystem and network (admins). */
+        get: operations["get_node_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/storages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A storage's used and total bytes (admins). */
+        get: operations["get_storage_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1968,6 +2036,26 @@ export interface components {
             /** @description Browser clients: keep the tokens in httpOnly cookies instead of the body. */
             use_cookies?: boolean;
             username: string;
+        };
+        /**
+         * @description A chart's data. `cpu` is a fraction of the resource's CPUs (0..1), memory and disk
+         *     are bytes, `net*` and `disk{read,write}` bytes per second.
+         */
+        MetricsDto: {
+            /** Format: int64 */
+            resolution_s: number;
+            /**
+             * @description One value per timestamp, `null` where nothing was measured (the guest was
+             *     stopped, the cluster unreachable, or it is before the history starts).
+             */
+            series: {
+                [key: string]: (number | null)[];
+            };
+            /**
+             * @description Unix seconds, oldest first, `resolution_s` apart; each point covers the
+             *     `resolution_s` seconds from its timestamp.
+             */
+            timestamps: number[];
         };
         NetworkDto: {
             /** @description Linux bridge on the node (default `vmbr0`). */
@@ -5950,6 +6038,319 @@ export interface operations {
             };
             /** @description Too many wrong current passwords (`too_many_attempts`, `Retry-After`) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_cluster_metrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How far back: `5m`, `1h` (the default), `24h`, `7d` or `30d`. Up to `24h` from
+                 *     one-minute samples, longer from 30-minute averages.
+                 */
+                period?: string;
+                /**
+                 * @description Comma-separated series names (default: all of the resource's). Instances:
+                 *     `cpu, mem, maxmem, disk, maxdisk, netin, netout, diskread, diskwrite`; nodes:
+                 *     `cpu, loadavg, iowait, mem, maxmem, swap, maxswap, rootfs, maxrootfs, netin,
+                 *     netout`; clusters: `cpu, mem, maxmem, netin, netout`; storages: `used, total`.
+                 */
+                series?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_instance_metrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How far back: `5m`, `1h` (the default), `24h`, `7d` or `30d`. Up to `24h` from
+                 *     one-minute samples, longer from 30-minute averages.
+                 */
+                period?: string;
+                /**
+                 * @description Comma-separated series names (default: all of the resource's). Instances:
+                 *     `cpu, mem, maxmem, disk, maxdisk, netin, netout, diskread, diskwrite`; nodes:
+                 *     `cpu, loadavg, iowait, mem, maxmem, swap, maxswap, rootfs, maxrootfs, netin,
+                 *     netout`; clusters: `cpu, mem, maxmem, netin, netout`; storages: `used, total`.
+                 */
+                series?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_node_metrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How far back: `5m`, `1h` (the default), `24h`, `7d` or `30d`. Up to `24h` from
+                 *     one-minute samples, longer from 30-minute averages.
+                 */
+                period?: string;
+                /**
+                 * @description Comma-separated series names (default: all of the resource's). Instances:
+                 *     `cpu, mem, maxmem, disk, maxdisk, netin, netout, diskread, diskwrite`; nodes:
+                 *     `cpu, loadavg, iowait, mem, maxmem, swap, maxswap, rootfs, maxrootfs, netin,
+                 *     netout`; clusters: `cpu, mem, maxmem, netin, netout`; storages: `used, total`.
+                 */
+                series?: string;
+            };
+            header?: never;
+            path: {
+                /** @description `<cluster id>:<node>` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_storage_metrics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How far back: `5m`, `1h` (the default), `24h`, `7d` or `30d`. Up to `24h` from
+                 *     one-minute samples, longer from 30-minute averages.
+                 */
+                period?: string;
+                /**
+                 * @description Comma-separated series names (default: all of the resource's). Instances:
+                 *     `cpu, mem, maxmem, disk, maxdisk, netin, netout, diskread, diskwrite`; nodes:
+                 *     `cpu, loadavg, iowait, mem, maxmem, swap, maxswap, rootfs, maxrootfs, netin,
+                 *     netout`; clusters: `cpu, mem, maxmem, netin, netout`; storages: `used, total`.
+                 */
+                series?: string;
+            };
+            header?: never;
+            path: {
+                /** @description `<cluster id>:<node>:<storage>` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,7 @@ mod instances;
 mod jobs;
 mod keypairs;
 mod launch_options;
+mod metrics;
 mod settings;
 mod snapshots;
 mod system;
@@ -47,6 +48,7 @@ pub(super) fn rows() -> Vec<Row> {
         audit::rows(),
         workers::rows(),
         volumes::rows(),
+        metrics::rows(),
     ]
     .into_iter()
     .flatten()
