@@ -34,6 +34,7 @@ use crate::storage::{
 };
 use crate::tasks::{self, TaskFilter, TaskLog, TaskStatus, TaskSuccess, TaskSummary, WaitOptions};
 use crate::upid::Upid;
+use crate::upload::{self, UploadFile};
 
 /// Declares the trait, giving every listed method a "not implemented" default body,
 /// and implements it for `HttpPve` by calling the listed endpoint function with the
@@ -181,6 +182,8 @@ pve_trait! {
     fn appliances(&self, node: &NodeName) -> Vec<Appliance> => storage::appliances;
     /// `POST /nodes/{node}/aplinfo`: download a template into `storage`.
     fn download_appliance(&self, node: &NodeName, storage: &str, template: &str) -> Upid => storage::download_appliance;
+    /// `POST /nodes/{node}/storage/{storage}/upload`: stream a file in (an `imgcopy` task).
+    fn upload_file(&self, node: &NodeName, storage: &str, file: UploadFile) -> Upid => upload::upload;
 
     // ---- backup ----
     /// `POST /nodes/{node}/vzdump`.

@@ -34,6 +34,7 @@ mod tasks;
 mod tls;
 mod transport;
 mod upid;
+mod upload;
 
 pub use access::{AclEntry, ApiToken, User};
 pub use addresses::{GuestAddress, GuestAddresses, UnavailableReason};
@@ -67,6 +68,7 @@ pub use tasks::{
 };
 pub use tls::Fingerprint;
 pub use upid::{InvalidUpid, Upid};
+pub use upload::{ByteStream, UploadFile};
 
 /// Re-exported so callers name ids the same way this crate does.
 pub use proxicloud_types::{GuestType, NodeName, VmId};

@@ -222,6 +222,37 @@ impl Transport {
         Err(PveError::Unreachable { attempts: failures })
     }
 
+    /// A `multipart/form-data` POST (a file upload) to the preferred node address
+    /// only: its body is a stream that cannot be sent twice, so there is no failover
+    /// and no retry, and the credentials are made fresh first.
+    pub(crate) async fn send_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        timeout: std::time::Duration,
+    ) -> Result<Envelope> {
+        let auth = self.auth_headers().await?;
+        let base = self.current_address();
+        let url = Url::parse(&format!("{base}api2/json{path}"))
+            .map_err(|e| PveError::InvalidRequest(format!("bad URL for {path}: {e}")))?;
+        let request = auth
+            .apply(self.http.post(url), true)
+            .multipart(form)
+            .timeout(timeout);
+        match request.send().await {
+            Ok(response) => read_response(Method::Post, path, response).await,
+            Err(err) if err.is_timeout() => Err(PveError::Timeout {
+                what: format!("POST {path} on {base}"),
+            }),
+            Err(err) if err.is_connect() => Err(PveError::Unreachable {
+                attempts: vec![format!("{base}: {}", error_chain(&err))],
+            }),
+            Err(err) => Err(PveError::Connection {
+                message: format!("POST {path} on {base}: {}", error_chain(&err)),
+            }),
+        }
+    }
+
     fn build_request(
         &self,
         method: Method,

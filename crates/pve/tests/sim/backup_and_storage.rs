@@ -1,6 +1,6 @@
 use proxicloud_pve::{
     AllocateVolume, BackupMode, ContentFilter, DeleteOptions, GuestType, Pve, RestoreRequest,
-    StorageFilter, VzdumpRequest,
+    StorageFilter, UploadFile, VzdumpRequest,
 };
 
 use crate::common::{finish, node, start_default, token_client, wait};
@@ -176,5 +176,62 @@ async fn backup_then_restore_both_guest_types() {
             .unwrap();
         pve.wait_task(&upid, &wait()).await.unwrap();
     }
+    finish(sim).await;
+}
+
+/// A file streamed in several chunks lands on the storage; PVE's `imgcopy` task checks a
+/// given checksum first and fails on a wrong one, leaving nothing behind.
+#[tokio::test]
+async fn uploads_stream_a_file_and_the_task_verifies_its_checksum() {
+    use sha2::{Digest, Sha256};
+
+    let sim = start_default().await;
+    let pve = token_client(&sim);
+    let pve1 = node("pve1");
+    let file: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let digest = hex::encode(Sha256::digest(&file));
+    let upload = |name: &str, checksum: Option<String>| UploadFile {
+        content: "iso".into(),
+        filename: name.into(),
+        size: file.len() as u64,
+        checksum: checksum.map(|c| ("sha256".into(), c)),
+        body: Box::pin(futures_util::stream::iter(
+            file.chunks(64 * 1024)
+                .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+                .collect::<Vec<_>>(),
+        )),
+    };
+    let isos = ContentFilter {
+        content: Some("iso".to_string()),
+        vmid: None,
+    };
+
+    let upid = pve
+        .upload_file(&pve1, "local", upload("my disk.iso", Some(digest)))
+        .await
+        .expect("upload");
+    assert_eq!(upid.task_type(), "imgcopy");
+    pve.wait_task(&upid, &wait()).await.expect("imgcopy task");
+    let listed = pve.storage_content(&pve1, "local", &isos).await.unwrap();
+    let uploaded = listed
+        .iter()
+        .find(|v| v.volid == "local:iso/my_disk.iso")
+        .unwrap_or_else(|| panic!("the upload is listed under PVE's safe name: {listed:?}"));
+    assert_eq!(uploaded.size, Some(file.len() as u64));
+
+    let upid = pve
+        .upload_file(&pve1, "local", upload("bad.iso", Some("00".repeat(32))))
+        .await
+        .expect("the upload itself is accepted");
+    let failed = pve.wait_task(&upid, &wait()).await.unwrap_err();
+    assert!(failed.to_string().contains("checksum mismatch"), "{failed}");
+    let listed = pve.storage_content(&pve1, "local", &isos).await.unwrap();
+    assert!(!listed.iter().any(|v| v.volid == "local:iso/bad.iso"));
+
+    let refused = pve
+        .upload_file(&pve1, "local-lvm", upload("x.iso", None))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("can't upload"), "{refused}");
     finish(sim).await;
 }
