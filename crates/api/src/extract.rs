@@ -162,8 +162,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         serde_path_to_error::deserialize(deserializer)
             .map(ApiQuery)
             .map_err(|error| {
-                let field = field_name(error.path());
-                ApiError::validation(FieldErrors::from([(field, error.into_inner().to_string())]))
+                let message = error.inner().to_string();
+                let field = match error.path().to_string().as_str() {
+                    // The query as a whole: a parameter is missing (serde names it).
+                    "." => message
+                        .strip_prefix("missing field `")
+                        .and_then(|rest| rest.split('`').next())
+                        .unwrap_or("query")
+                        .to_owned(),
+                    path => path.to_owned(),
+                };
+                ApiError::validation(FieldErrors::from([(field, message)]))
             })
     }
 }

@@ -8,7 +8,9 @@
 //!   HTTPS. A response that sets one of them itself keeps its own.
 //! - Bodies: a request whose `Content-Length` is over the limit is refused before
 //!   anything reads it (`413`, our JSON error); a body without a length is cut off at
-//!   the limit by the body extractors (`DefaultBodyLimit`, see `extract.rs`).
+//!   the limit by the body extractors (`DefaultBodyLimit`, see `extract.rs`). Routes
+//!   that stream a file through (uploads) are listed in [`STREAMED_BODY_ROUTES`]: they
+//!   read the raw body without an extractor and bound it themselves.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -19,6 +21,10 @@ use crate::error::ApiError;
 
 /// Our JSON bodies are a few kilobytes; a CA certificate is the largest field.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// `POST` routes whose body is a file streamed on to Proxmox, never held in memory;
+/// the domain checks its size against the target storage.
+pub const STREAMED_BODY_ROUTES: [&str; 1] = ["/api/v1/images/upload"];
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
@@ -66,7 +72,9 @@ pub async fn refuse_oversized_bodies(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > max as u64) {
+    let streamed = request.method() == axum::http::Method::POST
+        && STREAMED_BODY_ROUTES.contains(&request.uri().path());
+    if !streamed && declared.is_some_and(|length| length > max as u64) {
         return payload_too_large(max).into_response();
     }
     next.run(request).await

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Request, Uri};
 use axum::response::Response;
 use axum::routing::any;
@@ -220,12 +220,18 @@ fn initial_cluster(config: &SimConfig) -> anyhow::Result<Cluster> {
     Ok(seed::seed_cluster(config))
 }
 
+/// pveproxy streams an upload into a temporary file whatever its size; the simulator
+/// holds a request's body in memory, so it bounds it (axum's default, 2 MiB, would
+/// refuse an ordinary ISO upload with a 413 PVE never sends).
+const MAX_BODY_BYTES: usize = 1024 * 1024 * 1024;
+
 fn router(sim: Sim) -> Router {
     Router::new()
         .nest("/sim", control::router())
         .route(API_PREFIX, any(api))
         .route(&format!("{API_PREFIX}/{{*rest}}"), any(api))
         .fallback(no_such_uri)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(sim)
 }
 

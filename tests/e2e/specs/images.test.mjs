@@ -1,9 +1,11 @@
 // The Images page against the real binary: the demo cluster's container templates,
 // ISOs and VM templates in one table whose search, type chips and order live in the
 // URL; an admin downloads a container template from the catalogue and follows
-// Proxmox's percentages until it is listed; a readonly user sees the list without
+// Proxmox's percentages until it is listed; an admin uploads an ISO with a checksum
+// and it is listed; a readonly user sees the list without
 // the admin's actions; the page is usable at 360 px and passes WCAG AA (axe).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
@@ -78,6 +80,39 @@ describe('images', () => {
     await page.close();
   });
 
+  test('an admin uploads an ISO with its checksum, follows the bytes and Proxmox’s check, and it is listed', async () => {
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, env.server);
+    await page.goto(env.server.url + '/images');
+    const table = page.getByRole('table', { name: 'Images' });
+    await table.getByRole('row', { name: /debian-12-standard/ }).waitFor({ timeout: WAIT });
+    // 3 MiB: more than any JSON body may be, and enough for progress events.
+    const bytes = Buffer.alloc(3 * 1024 * 1024, 7);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Upload an ISO or container template' });
+    await dialog.getByLabel('File').setInputFiles({ name: 'rescue disk.iso', mimeType: 'application/octet-stream', buffer: bytes });
+    await dialog.getByText('Installer ISO, 3.0 MiB').waitFor();
+    assert.match(await dialog.getByLabel('Storage').inputValue(), /^pve\d\/local$/);
+    // A wrong checksum length is refused before anything is sent on.
+    await dialog.getByLabel('Expected checksum').fill('abc');
+    await dialog.getByRole('button', { name: 'Upload' }).click();
+    await dialog.getByText(/64 hexadecimal digits/).waitFor({ timeout: WAIT });
+    assert.equal(await table.getByRole('row', { name: /rescue_disk\.iso/ }).count(), 0);
+    await dialog.getByLabel('Expected checksum').fill(digest);
+    assert.deepEqual(await axeViolations(page), []);
+    await dialog.getByRole('button', { name: 'Upload' }).click();
+    await dialog.getByText('Uploaded rescue disk.iso.').waitFor({ timeout: WAIT });
+    await screenshot(page, 'images-uploaded');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    // Listed under the name Proxmox gives it, with its size.
+    const row = table.getByRole('row', { name: /rescue_disk\.iso/ });
+    await row.waitFor({ timeout: WAIT });
+    assert.match(await row.textContent(), /3\.0 MiB/);
+    await page.close();
+  });
+
   test('a readonly user sees the list without the admin’s actions, also at 360 px', async () => {
     const token = await apiToken(env.server);
     await apiCall(env.server, 'POST', '/api/v1/users', {
@@ -91,6 +126,7 @@ describe('images', () => {
     const table = page.getByRole('table', { name: 'Images' });
     await table.getByRole('row', { name: /debian-12-standard/ }).waitFor({ timeout: WAIT });
     assert.equal(await page.getByRole('button', { name: 'Download from catalogue' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Upload', exact: true }).count(), 0);
     // Nothing but the table scrolls sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);

@@ -1,12 +1,19 @@
 //! `/api/v1/images`: what instances can be launched from (every signed-in user), the
-//! appliance catalogue and template downloads (admins: they fill shared storage).
+//! appliance catalogue, template downloads and uploads (admins: they fill shared storage).
 
 use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use proxicloud_domain::images::{DeleteImage, DownloadImage, ImagesService};
+use futures_util::TryStreamExt;
+use proxicloud_domain::error::DomainError;
+use proxicloud_domain::images::{
+    DeleteImage, DownloadImage, ImagesService, UploadContent, UploadImage,
+};
 use proxicloud_types::api::images::{
-    ApplianceListDto, CreateImageRequest, DeleteImageQuery, DownloadImageRequest,
-    ImageClusterQuery, ImageListDto,
+    ApplianceListDto, ChecksumAlgorithmDto, CreateImageRequest, DeleteImageQuery,
+    DownloadImageRequest, FileBody, ImageClusterQuery, ImageListDto, UploadContentDto,
+    UploadImageQuery,
 };
 use proxicloud_types::api::jobs::JobDto;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +22,7 @@ use utoipa_axum::routes;
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
 use crate::dto::IntoDto;
-use crate::error::{ApiResult, ErrorResponse};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::respond::accepted;
 use crate::state::{AppState, Domain};
@@ -25,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_images, create_image))
         .routes(routes!(list_image_catalog))
         .routes(routes!(download_image))
+        .routes(routes!(upload_image))
         .routes(routes!(delete_image))
 }
 
@@ -133,4 +141,84 @@ async fn create_image(
         .create_from_instance(&auth.principal, request.instance_id)
         .await?;
     Ok(accepted(submitted, &trail))
+}
+
+/// Upload an ISO or a container template to a node's storage: the request body is the
+/// file (`Content-Length` required), streamed to Proxmox VE as it arrives. Everything
+/// but the bytes is checked first; Proxmox verifies `checksum` before it keeps the file
+/// (the job fails on a mismatch, and nothing is kept). A file of the same name is
+/// replaced, as Proxmox does.
+#[utoipa::path(post, path = "/api/v1/images/upload", tag = "images", params(UploadImageQuery),
+    request_body(content = inline(FileBody), content_type = "application/octet-stream", description = "The file"),
+    responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
+        (status = 403, body = ErrorResponse),
+        (status = 404, description = "No such cluster", body = ErrorResponse),
+        (status = 411, description = "No `Content-Length`", body = ErrorResponse),
+        (status = 422, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
+async fn upload_image(
+    auth: Auth,
+    trail: AuditTrail,
+    Domain(images): Domain<ImagesService>,
+    query: Result<ApiQuery<UploadImageQuery>, ApiError>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    // Who may upload is said before what is wrong with the parameters.
+    auth.principal.require_admin()?;
+    let ApiQuery(query) = query?;
+    let content = match query.content {
+        UploadContentDto::Iso => UploadContent::Iso,
+        UploadContentDto::LxcTemplate => UploadContent::LxcTemplate,
+    };
+    trail.resource(format!("images/{}/{}", query.storage, query.filename));
+    let size = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::LENGTH_REQUIRED,
+                "length_required",
+                "an upload needs the file's length in Content-Length",
+            )
+        })?;
+    let checksum = match (query.checksum_algorithm, query.checksum) {
+        (Some(algorithm), Some(digest)) => Some((algorithm_name(algorithm).to_owned(), digest)),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(
+                DomainError::invalid("checksum_algorithm", "required with checksum").into(),
+            );
+        }
+        (Some(_), None) => {
+            return Err(
+                DomainError::invalid("checksum", "required with checksum_algorithm").into(),
+            );
+        }
+    };
+    let request = UploadImage {
+        cluster_id: query.cluster_id,
+        node: query.node,
+        storage: query.storage,
+        content,
+        filename: query.filename,
+        size,
+        checksum,
+    };
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let submitted = images
+        .upload(&auth.principal, request, Box::pin(stream))
+        .await?;
+    Ok(accepted(submitted, &trail))
+}
+
+fn algorithm_name(algorithm: ChecksumAlgorithmDto) -> &'static str {
+    match algorithm {
+        ChecksumAlgorithmDto::Md5 => "md5",
+        ChecksumAlgorithmDto::Sha1 => "sha1",
+        ChecksumAlgorithmDto::Sha224 => "sha224",
+        ChecksumAlgorithmDto::Sha256 => "sha256",
+        ChecksumAlgorithmDto::Sha384 => "sha384",
+        ChecksumAlgorithmDto::Sha512 => "sha512",
+    }
 }

@@ -11,6 +11,7 @@ mod hardening;
 mod iam;
 mod images;
 mod images_create;
+mod images_upload;
 mod instance_addresses;
 mod instance_detail;
 mod instance_snapshots;

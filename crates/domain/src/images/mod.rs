@@ -1,8 +1,8 @@
 //! Images (`/api/v1/images`): what instances can be launched from, across a cluster's
 //! nodes and storages — container templates (`vztmpl`), installer ISOs (`iso`) and VM
 //! templates — downloading container templates from Proxmox VE's appliance catalogue
-//! (`aplinfo`), deleting images and turning a stopped instance into a template, each
-//! as a job.
+//! (`aplinfo`), uploading ISOs and templates, deleting images and turning a stopped
+//! instance into a template, each as a job.
 //!
 //! The volumes come from the launch wizard's gathering (`launch`), so the wizard and
 //! this list always agree; a change made here drops that cache. Adding an operation:
@@ -18,6 +18,8 @@ mod job_deps;
 mod service;
 #[cfg(test)]
 mod tests;
+mod upload;
+mod upload_job;
 
 pub use create_job::CREATE_KIND;
 pub use delete::DeleteImage;
@@ -25,6 +27,8 @@ pub use delete_job::DELETE_KIND;
 pub use download_job::DOWNLOAD_KIND;
 pub use proxicloud_pve::Appliance;
 pub use service::{DownloadImage, Image, ImageKind, ImageList, ImageStorage, ImagesService};
+pub use upload::{UploadContent, UploadImage};
+pub use upload_job::UPLOAD_KIND;
 
 use std::sync::Arc;
 
@@ -67,6 +71,10 @@ pub(crate) fn register_handlers(
     handlers.register(
         DELETE_KIND,
         Arc::new(delete_job::DeleteHandler::new(deps.clone())),
+    );
+    handlers.register(
+        UPLOAD_KIND,
+        Arc::new(upload_job::UploadHandler::new(deps.clone())),
     );
     handlers.register(CREATE_KIND, Arc::new(create_job::CreateHandler::new(deps)));
 }

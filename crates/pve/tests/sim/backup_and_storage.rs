@@ -188,7 +188,8 @@ async fn uploads_stream_a_file_and_the_task_verifies_its_checksum() {
     let sim = start_default().await;
     let pve = token_client(&sim);
     let pve1 = node("pve1");
-    let file: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    // Larger than axum's default body limit (2 MiB), which PVE does not have.
+    let file: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     let digest = hex::encode(Sha256::digest(&file));
     let upload = |name: &str, checksum: Option<String>| UploadFile {
         content: "iso".into(),

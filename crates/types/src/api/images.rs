@@ -127,3 +127,60 @@ pub struct CreateImageRequest {
     /// The instance (VM or container; it must be stopped). It then lists as a template.
     pub instance_id: Uuid,
 }
+
+/// What an uploaded file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UploadContentDto {
+    /// An installer ISO (`.iso`, `.img`).
+    Iso,
+    /// A container template (`.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, `.tar.bz2`).
+    LxcTemplate,
+}
+
+/// A checksum algorithm Proxmox VE verifies uploads with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumAlgorithmDto {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// `POST /api/v1/images/upload`: where the body's file goes and how to check it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UploadImageQuery {
+    /// The cluster (default: the first registered cluster by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Uuid>,
+    pub node: String,
+    /// A storage of `node` that holds this kind of file (see `storages` of the list).
+    pub storage: String,
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub content: UploadContentDto,
+    /// The file's name; characters other than letters, digits, `_`, `.` and `-` become
+    /// `_` on the storage, as Proxmox VE stores it.
+    pub filename: String,
+    /// With `checksum`: Proxmox VE verifies the file before it is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub checksum_algorithm: Option<ChecksumAlgorithmDto>,
+    /// The expected digest in hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
+}
+
+/// A file's bytes as a request body (`application/octet-stream`); only named in the
+/// OpenAPI document, the server streams the body itself.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBody(pub Vec<u8>);

@@ -126,3 +126,51 @@ export async function post<T>(path: string, body?: unknown): Promise<T> {
 export async function del<T>(path: string): Promise<T> {
   return (await request<T>(path, { method: 'DELETE' })).data;
 }
+
+/** Bytes sent so far of an upload, and of how many. */
+export type UploadProgress = (sent: number, total: number) => void;
+
+function sendFile(url: string, file: Blob, onprogress: UploadProgress, signal?: AbortSignal): Promise<Response> {
+  // `fetch` cannot report upload progress; XMLHttpRequest can.
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    const csrf = csrfToken();
+    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
+    xhr.upload.onprogress = (event) => onprogress(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.onload = () => {
+      const headers = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        const at = line.indexOf(':');
+        if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      resolve(new Response(xhr.status === 204 ? null : xhr.responseText, { status: xhr.status, headers }));
+    };
+    xhr.onerror = () => reject(new Error('The connection broke off during the upload.'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
+}
+
+/** POSTs `file` as the raw request body, reporting progress; refreshes an expired
+ *  session once like `request` (a Blob can be sent again). */
+export async function upload<T>(
+  path: string,
+  query: RequestOptions['query'],
+  file: Blob,
+  onprogress: UploadProgress,
+  signal?: AbortSignal,
+): Promise<T> {
+  const url = buildUrl(path, query);
+  let response = await sendFile(url, file, onprogress, signal);
+  if (response.status === 401 && (await refreshSession())) {
+    response = await sendFile(url, file, onprogress, signal);
+  }
+  if (response.status === 401) sessionLostListeners.forEach((listener) => listener());
+  if (!response.ok) throw await toError(response);
+  return (await response.json()) as T;
+}

@@ -1,7 +1,7 @@
 // Image API calls (`/api/v1/images`), typed with the generated schema, and how the
 // Images page shows, filters and sorts them. A new image operation: its call here.
-import { get, request } from '../api/client';
-import type { components } from '../api/schema';
+import { get, request, upload, type UploadProgress } from '../api/client';
+import type { components, operations } from '../api/schema';
 import type { Job } from '../api/types';
 import type { SortColumn, SortValue } from '../sort';
 
@@ -60,3 +60,43 @@ export function matchesImage(image: Image, text: string, kinds: ReadonlySet<stri
 
 /** A row's key: its volume, or its vmid for a VM template. */
 export const imageKey = (image: Image) => image.volid ?? `vm-${image.vmid}`;
+
+type UploadQuery = operations['upload_image']['parameters']['query'];
+export type UploadContent = UploadQuery['content'];
+export type ChecksumAlgorithm = NonNullable<UploadQuery['checksum_algorithm']>;
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha256', 'sha512', 'sha1', 'md5', 'sha224', 'sha384'];
+
+/** What a file is, by its name, as Proxmox VE accepts it; `null`: neither. */
+export function uploadContentOf(name: string): UploadContent | null {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.iso') || lower.endsWith('.img')) return 'iso';
+  if (/\.tar(\.(gz|xz|zst|bz2))?$/.test(lower)) return 'lxc_template';
+  return null;
+}
+
+export interface UploadTarget {
+  node: string;
+  storage: string;
+  checksum?: { algorithm: ChecksumAlgorithm; digest: string };
+}
+
+/** Streams `file` to the storage; resolves with the job that waits for Proxmox to
+ *  verify and store it. */
+export function uploadImage(file: File, target: UploadTarget, onprogress: UploadProgress, signal?: AbortSignal) {
+  const content = uploadContentOf(file.name);
+  if (!content) return Promise.reject(new Error(`${file.name} is neither an ISO nor a container template.`));
+  return upload<Job>(
+    '/api/v1/images/upload',
+    {
+      node: target.node,
+      storage: target.storage,
+      content,
+      filename: file.name,
+      checksum_algorithm: target.checksum?.algorithm,
+      checksum: target.checksum?.digest,
+    },
+    file,
+    onprogress,
+    signal,
+  );
+}

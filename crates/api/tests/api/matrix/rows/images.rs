@@ -1,4 +1,4 @@
-//! Images: everyone signed in reads the list; the catalogue, downloads and deletes are
+//! Images: everyone signed in reads the list; the catalogue, downloads, uploads and deletes are
 //! for admins (the matrix's cluster cannot be reached: past authorization, a 503).
 
 use serde_json::{Value, json};
@@ -48,6 +48,14 @@ pub(super) fn rows() -> Vec<Row> {
             Cluster,
             download,
             [401, 403, 403, 403, 503],
+        ),
+        // Roles are checked before the (here missing) parameters.
+        row(
+            "POST",
+            "/api/v1/images/upload",
+            Nothing,
+            no_body,
+            [401, 403, 403, 403, 422],
         ),
         // `{id}` is the cluster's id here: no image has it, but admins learn that only
         // from the cluster, which cannot be reached.
