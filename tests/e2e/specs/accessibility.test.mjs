@@ -4,34 +4,13 @@
 // with a screenshot of each for review; and the keyboard path through the sign-in form.
 // A new page is one line in PAGES.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
+import { violations } from '../lib/axe.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { ADMIN_PASSWORD } from '../lib/server.mjs';
 import { signIn, useServerAndBrowser } from '../lib/session.mjs';
 
-// Evaluated through the DevTools protocol rather than added as a <script>: the console's
-// Content-Security-Policy (rightly) refuses inline scripts.
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
 const env = useServerAndBrowser();
-
-/** The WCAG A/AA violations on the page as it is now: one line per rule, with the
- *  first offending element and how many there are. */
-async function violations(page) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }).then((r) => r.violations),
-    WCAG_AA,
-  );
-  return found.map((v) => {
-    const first = v.nodes[0];
-    const why = first.failureSummary.split('\n').slice(1).join(' ').trim();
-    return `${v.id} (${v.impact}) on ${v.nodes.length} element(s), e.g. ${first.target.join(' ')}: ${why}`;
-  });
-}
 
 async function settled(page, heading) {
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();

@@ -49,6 +49,7 @@ async fn backfill_export_sampling_counter_reset_and_offline_gap() {
     assert_eq!(reports.len(), 1);
     let first = &reports[0].1;
     assert!(first.used_export, "{first:?}");
+    assert_eq!(first.unknown_guests, 0, "the mirror knew every guest");
     assert!(
         first.backfilled >= SIM_GUESTS + 3,
         "every guest and node: {first:?}"

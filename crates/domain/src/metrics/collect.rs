@@ -47,6 +47,9 @@ pub struct CycleReport {
     pub observations: usize,
     pub appended: usize,
     pub backfilled: usize,
+    /// Guests Proxmox reported that the inventory mirror does not know yet: skipped
+    /// this time, so the worker comes back soon rather than in a minute.
+    pub unknown_guests: usize,
 }
 
 pub(crate) struct Collector {
@@ -93,11 +96,17 @@ impl Collector {
                 Ok(samples) => {
                     state.export = Some(true);
                     report.used_export = true;
+                    let mut unknown = HashSet::new();
                     for s in &samples {
-                        if let Some(o) = from_export(cluster_id, &guests, s) {
-                            observations.push(o);
+                        match from_export(cluster_id, &guests, s) {
+                            Some(o) => observations.push(o),
+                            None if is_unknown_guest(&guests, &s.id) => {
+                                unknown.insert(s.id.as_str());
+                            }
+                            None => {}
                         }
                     }
+                    report.unknown_guests = unknown.len();
                     if let Some(newest) = samples.iter().filter_map(|s| s.timestamp).max() {
                         state.last_export = Some(newest);
                     }
@@ -112,8 +121,10 @@ impl Collector {
                 .await
                 .map_err(|e| format!("cluster resources: {e}"))?;
             for entry in &entries {
-                if let Some(key) = resource_key(cluster_id, &guests, &entry.id) {
-                    observe_resource(entry, key, now, &mut observations);
+                match resource_key(cluster_id, &guests, &entry.id) {
+                    Some(key) => observe_resource(entry, key, now, &mut observations),
+                    None if is_unknown_guest(&guests, &entry.id) => report.unknown_guests += 1,
+                    None => {}
                 }
             }
         }
@@ -351,6 +362,14 @@ async fn guest_ids(store: &dyn Store, cluster_id: Uuid) -> Result<HashMap<u32, U
         .filter(|g| g.cluster_id == cluster_id)
         .map(|g| (g.observed.vmid.get(), g.id))
         .collect())
+}
+
+/// Whether `id` names a guest (`qemu/…`, `lxc/…`) the mirror does not have.
+fn is_unknown_guest(guests: &HashMap<u32, Uuid>, id: &str) -> bool {
+    match id.split_once('/') {
+        Some(("qemu" | "lxc", vmid)) => vmid.parse().is_ok_and(|v: u32| !guests.contains_key(&v)),
+        _ => false,
+    }
 }
 
 /// Our key for a Proxmox id (`qemu/100`, `node/pve1`, `storage/pve1/local`); guests

@@ -9,7 +9,8 @@
 //!
 //! Two deployment-scoped workers (elected on PostgreSQL, see `crate::workers`):
 //! `metrics` collects every cluster each minute (a cluster that fails is retried with
-//! exponential back-off, the others go on), `metrics.retention` prunes hourly.
+//! exponential back-off, the others go on; guests the mirror does not know yet bring
+//! it back after 5 s), `metrics.retention` prunes hourly.
 //! Storage: `proxicloud_tsdb` chunks in the `metric_series`/`metric_chunks` tables.
 
 mod backfill;
@@ -39,7 +40,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
 use crate::inventory::InstanceDirectory;
 use crate::settings::SettingsService;
-use crate::workers::{Periodic, WorkerScope};
+use crate::workers::{BackgroundWorker, Periodic, WorkerContext, WorkerScope};
 
 /// Collection interval (the raw resolution is one minute).
 const COLLECT_EVERY: Duration = Duration::from_secs(60);
@@ -117,6 +118,44 @@ impl MetricsCollector {
                 "metrics collection failed for {}",
                 failures.join("; ")
             ))
+        }
+    }
+}
+
+/// The `metrics` worker: a cycle every minute, or after [`SOON`] while Proxmox reports
+/// guests the inventory mirror has not caught up with (at start-up, after a launch).
+struct CollectWorker {
+    collector: Arc<MetricsCollector>,
+}
+
+/// How soon a cycle that skipped unknown guests is repeated.
+const SOON: Duration = Duration::from_secs(5);
+
+#[async_trait::async_trait]
+impl BackgroundWorker for CollectWorker {
+    fn name(&self) -> &str {
+        "metrics"
+    }
+
+    fn scope(&self) -> WorkerScope {
+        WorkerScope::Deployment
+    }
+
+    async fn run(&self, ctx: WorkerContext) -> Result<(), String> {
+        loop {
+            let result = tokio::select! {
+                () = ctx.cancelled() => return Ok(()),
+                result = self.collector.cycle(unix_now()) => result,
+            };
+            let catching_up = result
+                .as_ref()
+                .is_ok_and(|reports| reports.iter().any(|(_, r)| r.unknown_guests > 0));
+            let wait = if catching_up { SOON } else { COLLECT_EVERY };
+            ctx.record_run(result.map(drop), Some(Timestamp::now() + wait));
+            tokio::select! {
+                () = ctx.cancelled() => return Ok(()),
+                () = tokio::time::sleep(wait) => {}
+            }
         }
     }
 }
@@ -258,15 +297,7 @@ pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Plat
     ));
     registry.provide(collector.clone());
     if !platform.config.metrics_manual {
-        registry.worker(Arc::new(Periodic::new(
-            "metrics",
-            WorkerScope::Deployment,
-            COLLECT_EVERY,
-            move || {
-                let collector = collector.clone();
-                async move { collector.cycle(unix_now()).await.map(drop) }
-            },
-        )));
+        registry.worker(Arc::new(CollectWorker { collector }));
     }
     let settings: Arc<SettingsService> = platform.settings.clone();
     registry.worker(Arc::new(Periodic::new(

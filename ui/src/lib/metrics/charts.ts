@@ -1,0 +1,76 @@
+// What each chart of a page shows: its series (by API name), their labels and the
+// unit of the axis. To add a chart, add an entry; its series must exist in the API.
+import { formatBytes } from '../format';
+
+export type Unit = 'percent' | 'bytes' | 'rate';
+
+export interface ChartSpec {
+  key: string;
+  title: string;
+  unit: Unit;
+  series: { name: string; label: string }[];
+}
+
+export const INSTANCE_CHARTS: ChartSpec[] = [
+  { key: 'cpu', title: 'CPU', unit: 'percent', series: [{ name: 'cpu', label: 'CPU' }] },
+  {
+    key: 'memory',
+    title: 'Memory',
+    unit: 'bytes',
+    series: [
+      { name: 'mem', label: 'Used' },
+      { name: 'maxmem', label: 'Size' },
+    ],
+  },
+  {
+    key: 'disk',
+    title: 'Disk',
+    unit: 'bytes',
+    series: [
+      { name: 'disk', label: 'Used' },
+      { name: 'maxdisk', label: 'Size' },
+    ],
+  },
+  {
+    key: 'network',
+    title: 'Network',
+    unit: 'rate',
+    series: [
+      { name: 'netin', label: 'In' },
+      { name: 'netout', label: 'Out' },
+    ],
+  },
+  {
+    key: 'diskio',
+    title: 'Disk I/O',
+    unit: 'rate',
+    series: [
+      { name: 'diskread', label: 'Read' },
+      { name: 'diskwrite', label: 'Write' },
+    ],
+  },
+];
+
+export const UNIT_LABELS: Record<Unit, string> = { percent: '%', bytes: 'bytes', rate: 'bytes/s' };
+
+/** A value as the axis and the legend show it; `null` (not measured) as a dash. */
+export function formatValue(unit: Unit, value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  switch (unit) {
+    case 'percent':
+      return value === 0 ? '0 %' : `${(value * 100).toFixed(value < 0.1 ? 1 : 0)} %`;
+    case 'bytes':
+      return formatBytes(value);
+    case 'rate':
+      return `${formatBytes(value)}/s`;
+  }
+}
+
+/** The newest measured value of a series. */
+export function latest(values: (number | null)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i -= 1) {
+    const value = values[i];
+    if (value !== null && value !== undefined) return value;
+  }
+  return null;
+}
