@@ -42,6 +42,8 @@ enum Command {
     Instances(commands::instances::InstancesArgs),
     /// The jobs behind long operations: list, watch.
     Jobs(commands::jobs::JobsArgs),
+    /// Images: list, catalogue, download, upload, delete, create from an instance.
+    Images(commands::images::ImagesArgs),
     /// Data volumes and their snapshots: list, create, attach, detach, grow, delete, snapshot, clone.
     Volumes(commands::volumes::VolumesArgs),
     /// SSH key pairs to launch instances with: create, import, list, delete.
@@ -79,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Command::Login(args) => client_command(&runtime, commands::login::run(args)),
         Command::Instances(args) => client_command(&runtime, commands::instances::run(args)),
         Command::Jobs(args) => client_command(&runtime, commands::jobs::run(args)),
+        Command::Images(args) => client_command(&runtime, commands::images::run(args)),
         Command::Volumes(args) => client_command(&runtime, commands::volumes::run(args)),
         Command::Keypairs(args) => client_command(&runtime, commands::keypairs::run(args)),
         Command::PrintDefaultConfig => {

@@ -413,3 +413,97 @@ fn keypairs_create_writes_the_private_key_0600_and_launch_installs_it() {
     let listed = json(&run(&["keypairs", "list", "--output", "json"]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn images_upload_streams_a_file_that_proxmox_verifies_then_lists_and_deletes_it() {
+    use sha2::{Digest, Sha256};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(&dir.path().join("data"), ADMIN_PASSWORD, &["--demo"]);
+    let home = dir.path().join("config");
+    let login = cli(
+        &home,
+        &[],
+        &format!("admin\n{ADMIN_PASSWORD}\n"),
+        &["login", "--url", server.url.as_str()],
+    );
+    assert_exit(&login, 0);
+    let run = |args: &[&str]| cli(&home, &[], "", args);
+
+    // Several of the CLI's 1 MiB chunks, and more than any JSON body may be.
+    let iso = dir.path().join("tools.iso");
+    let bytes: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&iso, &bytes).unwrap();
+    let path = iso.to_str().unwrap();
+    let checksum = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let job = json(&run(&[
+        "images",
+        "upload",
+        path,
+        "--node",
+        "pve1",
+        "--checksum",
+        &checksum,
+        "--wait",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(job["kind"], "image.upload");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let list = json(&run(&["images", "list", "-o", "json"]));
+    let uploaded = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["volid"] == "local:iso/tools.iso")
+        .unwrap_or_else(|| panic!("the upload is listed: {list}"));
+    assert_eq!(uploaded["size"], bytes.len() as u64);
+
+    // A wrong checksum: Proxmox keeps nothing and the job fails (exit 4).
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let bad = dir.path().join("bad.iso");
+    std::fs::write(&bad, b"not what the checksum says").unwrap();
+    let failed = run(&[
+        "images",
+        "upload",
+        bad.to_str().unwrap(),
+        "--node",
+        "pve1",
+        "--checksum",
+        &wrong,
+        "--wait",
+    ]);
+    assert_fails(&failed, 4, "checksum mismatch");
+    // Neither an ISO nor a template: a usage error before anything is sent.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"hello").unwrap();
+    assert_exit(
+        &run(&[
+            "images",
+            "upload",
+            notes.to_str().unwrap(),
+            "--node",
+            "pve1",
+        ]),
+        2,
+    );
+
+    let deleted = json(&run(&[
+        "images",
+        "delete",
+        "local:iso/tools.iso",
+        "--wait",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(deleted["status"], "succeeded", "{deleted}");
+    let list = json(&run(&["images", "list", "-o", "json"]));
+    assert!(
+        !list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["volid"] == "local:iso/tools.iso" || i["volid"] == "local:iso/bad.iso"),
+        "{list}"
+    );
+}

@@ -36,6 +36,7 @@ pub use events::{Event, EventStream};
 pub use pages::{Page, paginate};
 pub use proxicloud_types::api;
 pub use resources::auth::Auth;
+pub use resources::images::Images;
 pub use resources::instances::{Instances, Power};
 pub use resources::jobs::Jobs;
 pub use resources::keypairs::KeyPairs;
@@ -135,6 +136,10 @@ impl Client {
         Jobs(self)
     }
 
+    pub fn images(&self) -> Images<'_> {
+        Images(self)
+    }
+
     pub fn volumes(&self) -> Volumes<'_> {
         Volumes(self)
     }
@@ -160,7 +165,16 @@ impl Client {
     /// Sends `request` and decodes a JSON success body; a non-2xx answer becomes
     /// [`ClientError::Api`].
     pub async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
-        let response = self.send_raw(request).await?;
+        self.send_within(request, REQUEST_TIMEOUT).await
+    }
+
+    /// [`Client::send`] with its own time limit (an upload takes as long as its file).
+    pub async fn send_within<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T> {
+        let response = dispatch(request.timeout(timeout)).await?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(ClientError::Transport)?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
@@ -176,14 +190,14 @@ impl Client {
 
     /// Sends `request`; a non-2xx answer becomes [`ClientError::Api`].
     pub async fn send_raw(&self, request: RequestBuilder) -> Result<reqwest::Response> {
-        let response = request
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(ClientError::Transport)?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        Err(ClientError::from_response(response).await)
+        dispatch(request.timeout(REQUEST_TIMEOUT)).await
     }
+}
+
+async fn dispatch(request: RequestBuilder) -> Result<reqwest::Response> {
+    let response = request.send().await.map_err(ClientError::Transport)?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    Err(ClientError::from_response(response).await)
 }

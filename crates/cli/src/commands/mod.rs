@@ -7,6 +7,7 @@
 //! in `main.rs`'s `Command`, and a line in the README's CLI section.
 
 pub mod credentials;
+pub mod images;
 pub mod instances;
 pub mod jobs;
 pub mod keypairs;

@@ -1,6 +1,7 @@
 //! One module per API resource: a borrowed handle with its typed calls.
 
 pub mod auth;
+pub mod images;
 pub mod instances;
 pub mod jobs;
 pub mod keypairs;
