@@ -21,6 +21,9 @@ pub mod constraints {
     pub const VOLUME_ATTACHMENT: &str = "volumes_attached_guest_id_attachment_key_key";
     /// `(volume_id, name)` of volume snapshots.
     pub const VOLUME_SNAPSHOT_NAME: &str = "volume_snapshots_volume_id_name_key";
+    /// One unfinished (queued, running, waiting) job per volume (`resource_kind` =
+    /// `volume`): a second one is refused.
+    pub const JOB_VOLUME_ACTIVE: &str = "jobs_volume_active_key";
     /// `(owner_id, name)` of `key_pairs`.
     pub const KEY_PAIR_NAME: &str = "key_pairs_owner_id_name_key";
 }

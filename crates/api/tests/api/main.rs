@@ -33,5 +33,6 @@ mod settings;
 mod sim_support;
 mod support;
 mod tokens;
+mod volume_busy;
 mod volumes;
 mod workers;

@@ -12,7 +12,7 @@ use super::{DbId, SqlStore};
 use crate::repo::jobs::{
     CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, ParentFilter,
 };
-use crate::{Page, PageRequest, Result, StoreError, Timestamp};
+use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
 
 /// Jobs are listed newest first by (created_at, id).
 #[derive(Serialize, Deserialize)]
@@ -75,7 +75,8 @@ impl JobRepo for SqlStore {
         // The user's name is copied from `users` (history keeps it after the user is
         // gone); a missing user leaves '' and fails on owner_id's foreign key. A taken
         // key (any of the three unique indexes) inserts nothing: then the earlier job
-        // is read back in the same transaction.
+        // is read back in the same transaction. A job on a volume that already has an
+        // unfinished one (`jobs_volume_active_key`) inserts nothing either: a conflict.
         let insert = format!(
             "INSERT INTO jobs (id, kind, status, actor_kind, actor_id, actor_name, owner_id, parent_id, \
              child_key, resource_kind, resource_id, params, steps, idempotency_key, run_after, \
@@ -132,10 +133,19 @@ impl JobRepo for SqlStore {
             let result = match inserted {
                 Some(record) => (record, true),
                 None => {
-                    let record: JobRecord = bind_args!(sqlx::query_as(&existing), existing_args)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    (record, false)
+                    let record: Option<JobRecord> =
+                        bind_args!(sqlx::query_as(&existing), existing_args)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    match record {
+                        Some(record) => (record, false),
+                        // No key matched: the insert lost to the one-active-job index.
+                        None => {
+                            return Err(StoreError::Conflict {
+                                constraint: constraints::JOB_VOLUME_ACTIVE.to_owned(),
+                            });
+                        }
+                    }
                 }
             };
             tx.commit().await?;

@@ -27,6 +27,7 @@ mod settings;
 mod sync;
 mod upgrade;
 mod users;
+mod volume_jobs;
 mod volumes;
 
 macro_rules! conformance_tests {
@@ -162,5 +163,9 @@ conformance_tests! {
         a_guest_gone_or_forgotten_leaves_its_volumes_detached,
         a_vmid_goes_to_a_guest_reservation_or_a_holder_not_both,
         snapshots_have_unique_names_per_volume,
+    ],
+    volume_jobs: [
+        a_volume_has_one_unfinished_job_at_a_time,
+        concurrent_jobs_on_one_volume_make_one,
     ],
 }

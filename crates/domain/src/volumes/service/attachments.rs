@@ -107,8 +107,17 @@ impl VolumeService {
             bus: Some(bus),
             ..VolumeJob::of(volume.id)
         };
-        self.submit(caller, &volume, kinds::ATTACH, &steps::ATTACH_JOB, params)
-            .await
+        let submitted = self
+            .submit(caller, &volume, kinds::ATTACH, &steps::ATTACH_JOB, params)
+            .await;
+        if submitted.is_err() {
+            // Refused (another job came first): the attachment was never made.
+            self.store
+                .volumes()
+                .detach(volume.id, Timestamp::now())
+                .await?;
+        }
+        submitted
     }
 
     /// Queues `volume.detach`. A running container cannot let go of a mount point

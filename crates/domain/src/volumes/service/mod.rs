@@ -3,9 +3,11 @@
 //! job that does it. Reads come from the store and the inventory mirror only.
 //!
 //! Create, grow and delete are here; attaching in `attachments`, snapshots in
-//! `snapshots`. A new operation checks with `manageable` and queues with `submit`.
+//! `snapshots`. A new operation checks with `manageable` (which also refuses a volume
+//! whose job has not ended: `busy`) and queues with `submit`.
 
 mod attachments;
+mod busy;
 mod snapshots;
 
 use std::sync::Arc;
@@ -217,9 +219,11 @@ impl VolumeService {
         Ok(volume)
     }
 
+    /// A volume the caller may change and no job is working on.
     pub(super) async fn manageable(&self, caller: &Principal, id: Uuid) -> DomainResult<Volume> {
         let volume = self.visible(caller, id).await?;
         caller.authorize_manage(volume.owner_id, RESOURCE)?;
+        self.require_idle(&volume).await?;
         Ok(volume)
     }
 
@@ -262,7 +266,10 @@ impl VolumeService {
             run_after: None,
             parent: None,
         };
-        self.queue.submit(job).await
+        match self.queue.submit(job).await {
+            Ok(submitted) => Ok(submitted),
+            Err(error) => Err(self.busy_on_conflict(volume, error).await),
+        }
     }
 }
 

@@ -78,8 +78,15 @@ impl VolumeService {
                 &steps::SNAPSHOT_JOB,
                 params,
             )
-            .await?;
-        Ok((snapshot, submitted))
+            .await;
+        match submitted {
+            Ok(submitted) => Ok((snapshot, submitted)),
+            Err(error) => {
+                // Refused (another job came first): no snapshot is being taken.
+                self.store.volumes().delete_snapshot(snapshot.id).await?;
+                Err(error)
+            }
+        }
     }
 
     /// Queues `volume.snapshot_delete`.
@@ -183,6 +190,7 @@ impl VolumeService {
                 other => other,
             })?;
         caller.authorize_manage(volume.owner_id, SNAPSHOT)?;
+        self.require_idle(&volume).await?;
         if snapshot.status != status::AVAILABLE {
             return Err(DomainError::conflict(
                 "snapshot_not_ready",
