@@ -34,5 +34,6 @@ mod sim_support;
 mod support;
 mod tokens;
 mod volume_busy;
+mod volume_grow;
 mod volumes;
 mod workers;

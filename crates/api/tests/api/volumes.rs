@@ -356,7 +356,11 @@ async fn bad_volume_requests_are_refused_before_proxmox_is_touched() {
         json!({ "size_gib": 1 }),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::CONFLICT, "volume_shrink_refused"),
+        "{body}"
+    );
     let (status, _) = refused(
         app,
         &alice,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use proxicloud_pve::{
-    CloneRequest, DeleteOptions, GuestType, LxcCreate, Pve, PveError, ResizeRequest,
-    SnapshotRequest, VmId,
+    CloneRequest, ContentFilter, DeleteOptions, GuestType, LxcCreate, NodeName, Pve, PveError,
+    ResizeRequest, SnapshotRequest, VmId,
 };
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{StoreError, Volume};
@@ -168,6 +168,12 @@ impl VolumeHandler {
         Ok(())
     }
 
+    /// `volume.grow`: resizes the holder's `mp0` to an absolute size, then records the
+    /// size Proxmox reports, never the requested one. pve-container's `resize_vm`
+    /// (src/PVE/API2/LXC.pm, `$load_and_check`, run before the fork and again in the
+    /// worker) dies with "unable to shrink disk size" below the current size and with
+    /// "disk is already at specified size" at it: the first fails the job (the volume
+    /// grew meanwhile), the second is a resumed run whose resize had landed.
     pub(super) async fn grow(
         &self,
         run: &mut JobRun<'_>,
@@ -179,8 +185,9 @@ impl VolumeHandler {
             .size_gib
             .ok_or_else(|| StepError::failed("grow without a size"))?;
         let (node, holder) = (node_name(volume)?, holder_of(volume)?);
-        if !resume_task(run, pve, &node, "resize", holder).await? {
-            // An absolute size: running it twice changes nothing the second time.
+        let refused = if resume_task(run, pve, &node, "resize", holder).await? {
+            None
+        } else {
             let request = ResizeRequest {
                 disk: HOLDER_KEY.to_owned(),
                 size: format!("{size_gib}G"),
@@ -189,18 +196,61 @@ impl VolumeHandler {
                 .resize_disk(&node, GuestType::Lxc, holder, &request)
                 .await;
             match resized {
-                Ok(Some(upid)) => start_and_wait(run, pve, upid).await?,
-                Ok(None) => {}
-                // Already that size (a resumed run): PVE refuses to shrink or keep.
-                Err(PveError::Server { message, .. }) if message.contains("unable to shrink") => {}
+                Ok(Some(upid)) => match start_and_wait(run, pve, upid).await {
+                    Err(StepError::Failed(message)) if resize_refusal(&message) => Some(message),
+                    other => other.map(|()| None)?,
+                },
+                Ok(None) => None,
+                Err(PveError::Server { message, .. }) if resize_refusal(&message) => Some(message),
                 Err(error) => return Err(error.into()),
             }
-        }
+        };
+        let real = self.real_size(pve, &node, volume).await?;
         self.store
             .volumes()
-            .set_size(volume.id, size_gib * GIB, run.now())
+            .set_size(volume.id, real, run.now())
             .await?;
-        Ok(())
+        let wanted = size_gib * GIB;
+        match refused {
+            Some(message) if real != wanted => Err(StepError::failed(format!(
+                "Proxmox VE refused to resize the volume to {size_gib} GiB ({}): it is {} GiB                  there now, and volumes only grow",
+                message.trim_end(),
+                rules::gib_of(real)
+            ))),
+            _ if real < wanted => Err(StepError::failed(format!(
+                "Proxmox VE reports the volume at {} GiB after growing it to {size_gib} GiB",
+                rules::gib_of(real)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The volume's size as Proxmox VE's storage reports it (what `resize` compares).
+    async fn real_size(
+        &self,
+        pve: &dyn Pve,
+        node: &NodeName,
+        volume: &Volume,
+    ) -> Result<u64, StepError> {
+        let volid = volume
+            .volid
+            .as_deref()
+            .ok_or_else(|| StepError::failed("the volume has no Proxmox volume yet"))?;
+        let filter = ContentFilter {
+            vmid: volume.holder_vmid.and_then(|vmid| VmId::new(vmid).ok()),
+            ..ContentFilter::default()
+        };
+        pve.storage_content(node, &volume.storage, &filter)
+            .await?
+            .into_iter()
+            .find(|item| item.volid == volid)
+            .and_then(|item| item.size)
+            .ok_or_else(|| {
+                StepError::failed(format!(
+                    "volume {volid} is not on storage '{}' of node '{node}'",
+                    volume.storage
+                ))
+            })
     }
 
     pub(super) async fn destroy(
@@ -289,4 +339,9 @@ impl VolumeHandler {
         }
         Ok(())
     }
+}
+
+/// pve-container's refusals of a resize to the current size or below.
+fn resize_refusal(message: &str) -> bool {
+    message.contains("unable to shrink") || message.contains("already at specified size")
 }

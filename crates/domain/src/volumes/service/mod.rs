@@ -168,9 +168,12 @@ impl VolumeService {
         require_available(&volume)?;
         let current = rules::gib_of(volume.size_bytes);
         if size_gib <= current {
-            return Err(DomainError::invalid(
-                "size_gib",
-                format!("volumes only grow: must be larger than the current {current} GiB"),
+            return Err(DomainError::conflict(
+                "volume_shrink_refused",
+                format!(
+                    "volumes only grow: the new size must be larger than the current \
+                     {current} GiB (Proxmox VE cannot shrink a volume)"
+                ),
             ));
         }
         if size_gib > MAX_SIZE_GIB {
