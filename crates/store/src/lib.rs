@@ -64,7 +64,7 @@ pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
 };
 pub use repo::users::{NewUser, Role, User, UserChanges, UserRepo};
-pub use repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot};
+pub use repo::volumes::{Attachment, NewVolume, Volume, VolumeFilter, VolumeRepo, VolumeSnapshot};
 pub use uuid::Uuid;
 
 /// Which database a store runs on.

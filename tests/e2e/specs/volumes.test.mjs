@@ -82,6 +82,19 @@ describe('volumes', () => {
     await attach.getByRole('button', { name: 'Attach' }).click();
     await rowSays(page, 'e2e-data', /in-use.*e2e-vol-a at \/data/);
     const attached = (await api('GET', '/api/v1/volumes')).items.find((volume) => volume.name === 'e2e-data');
+
+    // The status chips and the search filter on the server; no match says so.
+    const chips = page.getByRole('group', { name: 'Status' });
+    await chips.getByRole('button', { name: 'available' }).click();
+    await page.getByRole('heading', { name: 'Nothing matches' }).waitFor();
+    assert.match(page.url(), /status=available/);
+    await chips.getByRole('button', { name: 'in-use' }).click();
+    await rowSays(page, 'e2e-data', /in-use/);
+    await page.getByLabel('Filter volumes').fill('no-such-volume');
+    await page.getByText('No volume of yours has “no-such-volume” in its name and is in-use.').waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await rowSays(page, 'e2e-data', /in-use/);
+    assert.doesNotMatch(page.url(), /status=|q=/);
     const config = await api('GET', `/api/v1/instances/${first.id}/config`);
     const mount = config.entries.find((entry) => entry.key === attached.attachment.device);
     assert.match(mount.value, /mp=\/data/, 'Proxmox mounts it at /data');

@@ -6,11 +6,12 @@
 use axum::Json;
 use axum::response::Response;
 use proxicloud_domain::volumes::{AttachVolume, CreateVolume, VolumeService};
-use proxicloud_types::api::common::Paginated;
+use proxicloud_store::VolumeFilter;
+use proxicloud_types::api::common::{PageQuery, Paginated};
 use proxicloud_types::api::jobs::JobDto;
 use proxicloud_types::api::volumes::{
     AttachVolumeRequest, CloneVolumeRequest, CreateVolumeRequest, CreateVolumeSnapshotRequest,
-    GrowVolumeRequest, VolumeDto, VolumeSnapshotDto,
+    GrowVolumeRequest, VolumeDto, VolumeListParams, VolumeSnapshotDto,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,9 +19,9 @@ use uuid::Uuid;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
-use crate::dto::IntoDto;
+use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::respond::accepted;
 use crate::state::{AppState, Domain};
 
@@ -37,15 +38,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clone_volume_snapshot))
 }
 
-/// List volumes: your own, or every volume for an admin. Oldest first.
-#[utoipa::path(get, path = "/api/v1/volumes", tag = "volumes",
-    responses((status = 200, body = Paginated<VolumeDto>)))]
+/// List volumes: your own, or every volume for an admin. Oldest first, a page at a
+/// time; filter by the instance they are attached to, status and part of the name.
+#[utoipa::path(get, path = "/api/v1/volumes", tag = "volumes", params(VolumeListParams),
+    responses((status = 200, body = Paginated<VolumeDto>), (status = 422, body = ErrorResponse)))]
 async fn list_volumes(
     auth: Auth,
     Domain(volumes): Domain<VolumeService>,
+    ApiQuery(params): ApiQuery<VolumeListParams>,
 ) -> ApiResult<Json<Paginated<VolumeDto>>> {
-    let listed = volumes.list(&auth.principal).await?;
-    Ok(Json(Paginated::all(listed.into_dto())))
+    let filter = VolumeFilter {
+        attached_to: params.instance_id,
+        status: params.status.map(|s| s.as_str().to_owned()),
+        name_contains: params.q,
+        ..VolumeFilter::default()
+    };
+    let page = page_request(&PageQuery {
+        limit: params.limit,
+        cursor: params.cursor,
+    });
+    let listed = volumes.list(&auth.principal, filter, page).await?;
+    Ok(Json(paginated(listed, IntoDto::into_dto)))
 }
 
 /// Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.

@@ -35,5 +35,6 @@ mod support;
 mod tokens;
 mod volume_busy;
 mod volume_grow;
+mod volume_lists;
 mod volumes;
 mod workers;

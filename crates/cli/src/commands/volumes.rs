@@ -100,7 +100,7 @@ pub async fn run(args: VolumesArgs) -> CommandResult {
     let volumes = client.volumes();
     let (job, wait) = match args.command {
         VolumesCommand::List => {
-            let items = volumes.list().await?;
+            let items = volumes.list_all(&Default::default()).await?;
             match format {
                 Format::Json => output::json(&items)?,
                 Format::Table => items.iter().for_each(print_volume),

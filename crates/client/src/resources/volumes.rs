@@ -5,22 +5,34 @@ use proxicloud_types::api::common::Paginated;
 use proxicloud_types::api::jobs::JobDto;
 use proxicloud_types::api::volumes::{
     AttachVolumeRequest, CloneVolumeRequest, CreateVolumeRequest, CreateVolumeSnapshotRequest,
-    GrowVolumeRequest, VolumeDto, VolumeSnapshotDto,
+    GrowVolumeRequest, VolumeDto, VolumeListParams, VolumeSnapshotDto,
 };
 use reqwest::Method;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::pages::collect_all;
 use crate::{Client, Result};
 
 pub struct Volumes<'a>(pub(crate) &'a Client);
 
 impl Volumes<'_> {
-    /// Your volumes (every volume for an admin), oldest first.
-    pub async fn list(&self) -> Result<Vec<VolumeDto>> {
-        let request = self.0.request(Method::GET, "api/v1/volumes")?;
-        let page: Paginated<VolumeDto> = self.0.send(request).await?;
-        Ok(page.items)
+    /// One page of your volumes (every volume for an admin) matching `params`.
+    pub async fn list(&self, params: &VolumeListParams) -> Result<Paginated<VolumeDto>> {
+        let request = self.0.request(Method::GET, "api/v1/volumes")?.query(params);
+        self.0.send(request).await
+    }
+
+    /// Every volume matching `params` (all pages), oldest first.
+    pub async fn list_all(&self, params: &VolumeListParams) -> Result<Vec<VolumeDto>> {
+        collect_all(|cursor| {
+            let params = VolumeListParams {
+                cursor: cursor.or_else(|| params.cursor.clone()),
+                ..params.clone()
+            };
+            async move { self.list(&params).await }
+        })
+        .await
     }
 
     pub async fn get(&self, id: Uuid) -> Result<VolumeDto> {

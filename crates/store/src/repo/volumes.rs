@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::{Result, Timestamp};
+use crate::{Page, PageRequest, Result, Timestamp};
 
 /// Lifecycle states (`volumes.status`, `volume_snapshots.status`).
 pub mod status {
@@ -59,6 +59,23 @@ pub struct NewVolume {
     pub owner_id: Option<Uuid>,
 }
 
+/// Which volumes a list shows; every filter set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeFilter {
+    /// Only this user's volumes.
+    pub owner_id: Option<Uuid>,
+    /// Only the volumes attached to this guest.
+    pub attached_to: Option<Uuid>,
+    /// The status the API shows: a lifecycle status, or `in-use` (available and
+    /// attached; `available` then means available and detached).
+    pub status: Option<String>,
+    /// Part of the name, case-insensitive.
+    pub name_contains: Option<String>,
+}
+
+/// The status the API shows for attached, available volumes.
+pub const IN_USE: &str = "in-use";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VolumeSnapshot {
     pub id: Uuid,
@@ -75,8 +92,8 @@ pub trait VolumeRepo: Send + Sync {
     /// A new volume in `creating`.
     async fn insert(&self, volume: NewVolume) -> Result<Volume>;
     async fn get(&self, id: Uuid) -> Result<Volume>;
-    /// Oldest first; `owner: Some(id)` only that user's volumes.
-    async fn list(&self, owner: Option<Uuid>) -> Result<Vec<Volume>>;
+    /// Oldest first (creation time, then id), a page at a time.
+    async fn list(&self, filter: &VolumeFilter, page: PageRequest) -> Result<Page<Volume>>;
     /// The volumes attached to one guest.
     async fn list_attached_to(&self, guest_id: Uuid) -> Result<Vec<Volume>>;
     /// Records the holder vmid (`Conflict` when another volume of the cluster has it).

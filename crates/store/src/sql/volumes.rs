@@ -8,8 +8,17 @@ use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::guests::LIVE_GUEST_AT;
 use super::{DbId, Dialect, SqlStore, found};
-use crate::repo::volumes::{Attachment, NewVolume, Volume, VolumeRepo, VolumeSnapshot, status};
-use crate::{Result, StoreError, Timestamp, constraints};
+use crate::repo::volumes::{
+    Attachment, IN_USE, NewVolume, Volume, VolumeFilter, VolumeRepo, VolumeSnapshot, status,
+};
+use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
+
+/// Where the next page of a volume list starts (its order: creation time, then id).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct VolumeCursor {
+    created_at: Timestamp,
+    id: Uuid,
+}
 
 const VOLUME_COLUMNS: &str = "id, cluster_id, node, storage, name, size_bytes, status, \
      holder_vmid, volid, error, owner_id, attached_guest_id, attachment_key, mount_path, \
@@ -163,15 +172,59 @@ impl VolumeRepo for SqlStore {
         record.ok_or(StoreError::NotFound)?.try_into()
     }
 
-    async fn list(&self, owner: Option<Uuid>) -> Result<Vec<Volume>> {
-        let sql = format!(
-            "SELECT {VOLUME_COLUMNS} FROM volumes WHERE ($1 IS NULL OR owner_id = $1) \
-             ORDER BY created_at, id"
+    async fn list(&self, filter: &VolumeFilter, page: PageRequest) -> Result<Page<Volume>> {
+        let limit = page.clamped_limit();
+        let mut sql = Sql::new(
+            self.dialect(),
+            format!("SELECT {VOLUME_COLUMNS} FROM volumes WHERE 1 = 1"),
         );
+        if let Some(owner_id) = filter.owner_id {
+            sql.push(" AND owner_id = ").bind(owner_id);
+        }
+        if let Some(guest_id) = filter.attached_to {
+            sql.push(" AND attached_guest_id = ").bind(guest_id);
+        }
+        match filter.status.as_deref() {
+            None => {}
+            Some(IN_USE) => {
+                sql.push(" AND status = ")
+                    .bind(status::AVAILABLE)
+                    .push(" AND attached_guest_id IS NOT NULL");
+            }
+            Some(status::AVAILABLE) => {
+                sql.push(" AND status = ")
+                    .bind(status::AVAILABLE)
+                    .push(" AND attached_guest_id IS NULL");
+            }
+            Some(other) => {
+                sql.push(" AND status = ").bind(other);
+            }
+        }
+        if let Some(text) = &filter.name_contains {
+            sql.push(" AND ").push_contains("name", text);
+        }
+        if let Some(cursor) = &page.after {
+            let cursor: VolumeCursor = cursor.decode()?;
+            sql.push(" AND (created_at, id) > (")
+                .bind(cursor.created_at)
+                .push(", ")
+                .bind(cursor.id)
+                .push(")");
+        }
+        sql.push(" ORDER BY created_at, id LIMIT ")
+            .bind(i64::from(limit) + 1);
+        let (text, args) = sql.into_parts();
         let records: Vec<VolumeRecord> = on_reader!(&self.db, pool => {
-            sqlx::query_as(&sql).bind(owner.map(DbId)).fetch_all(pool).await?
+            bind_args!(sqlx::query_as(&text), args).fetch_all(pool).await?
         });
-        volumes(records)
+        Ok(Page::from_overfetch(
+            volumes(records)?,
+            limit,
+            |v: &Volume| VolumeCursor {
+                created_at: v.created_at,
+                id: v.id,
+            },
+        ))
     }
 
     async fn list_attached_to(&self, guest_id: Uuid) -> Result<Vec<Volume>> {

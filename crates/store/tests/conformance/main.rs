@@ -28,6 +28,7 @@ mod sync;
 mod upgrade;
 mod users;
 mod volume_jobs;
+mod volume_lists;
 mod volumes;
 
 macro_rules! conformance_tests {
@@ -168,4 +169,5 @@ conformance_tests! {
         a_volume_has_one_unfinished_job_at_a_time,
         concurrent_jobs_on_one_volume_make_one,
     ],
+    volume_lists: [volume_lists_page_in_creation_order_and_filter],
 }

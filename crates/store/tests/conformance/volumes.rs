@@ -1,7 +1,10 @@
 use std::sync::Arc;
 
 use proxicloud_store::repo::volumes::status;
-use proxicloud_store::{Attachment, NewVolume, Role, Store, StoreError, Timestamp, constraints};
+use proxicloud_store::{
+    Attachment, NewVolume, PageRequest, Role, Store, StoreError, Timestamp, VolumeFilter,
+    constraints,
+};
 use proxicloud_types::GuestType;
 
 use crate::fixtures::{Lab, cluster, guest, lab_with, reservation, snapshot, user};
@@ -57,16 +60,26 @@ pub async fn volumes_go_from_creating_to_available_and_list_per_owner(store: Arc
     assert_eq!(ready.volid.as_deref(), Some("local-lvm:vm-5000-disk-1"));
     assert_eq!(ready.size_bytes, 20 << 30);
 
+    let mine = VolumeFilter {
+        owner_id: Some(olga.id),
+        ..VolumeFilter::default()
+    };
     let mine: Vec<String> = store
         .volumes()
-        .list(Some(olga.id))
+        .list(&mine, PageRequest::first(50))
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|v| v.name)
         .collect();
     assert_eq!(mine, ["data"]);
-    assert_eq!(store.volumes().list(None).await.unwrap().len(), 2);
+    let all = store
+        .volumes()
+        .list(&VolumeFilter::default(), PageRequest::first(50))
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 2);
 
     // One holder vmid per cluster.
     let other = store

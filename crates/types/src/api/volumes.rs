@@ -112,3 +112,52 @@ pub struct CloneVolumeRequest {
     /// The new volume's name.
     pub name: String,
 }
+
+/// A volume's status as the list filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum VolumeStatusDto {
+    Available,
+    InUse,
+    Creating,
+    Deleting,
+    Error,
+}
+
+impl VolumeStatusDto {
+    /// The word the API shows in `VolumeDto::status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "available",
+            Self::InUse => "in-use",
+            Self::Creating => "creating",
+            Self::Deleting => "deleting",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// `GET /api/v1/volumes` query: filters (all must match) and the page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct VolumeListParams {
+    /// Only the volumes attached to this instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", param(value_type = Option<VolumeStatusDto>, inline))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<VolumeStatusDto>,
+    /// Part of the name, case-insensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Items per page, 1 to 1000 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (same filters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}

@@ -1080,7 +1080,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List volumes: your own, or every volume for an admin. Oldest first. */
+        /**
+         * List volumes: your own, or every volume for an admin. Oldest first, a page at a
+         *     time; filter by the instance they are attached to, status and part of the name.
+         */
         get: operations["list_volumes"];
         put?: never;
         /** Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends. */
@@ -7664,7 +7667,17 @@ export interface operations {
     };
     list_volumes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page (same filters). */
+                cursor?: string;
+                /** @description Only the volumes attached to this instance. */
+                instance_id?: string;
+                /** @description Items per page, 1 to 1000 (default 50). */
+                limit?: number;
+                /** @description Part of the name, case-insensitive. */
+                q?: string;
+                status?: "available" | "in-use" | "creating" | "deleting" | "error";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7682,6 +7695,15 @@ export interface operations {
             };
             /** @description Not authenticated (`unauthenticated`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

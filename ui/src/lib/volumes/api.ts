@@ -2,7 +2,7 @@
 // generated schema. Every change is a job (202 with the job): the page follows it
 // through the job events.
 import { del, get, post } from '../api/client';
-import type { components } from '../api/schema';
+import type { components, operations } from '../api/schema';
 
 type Schemas = components['schemas'];
 
@@ -15,7 +15,13 @@ type Job = Schemas['JobDto'];
 const volume = (id: string) => `/api/v1/volumes/${encodeURIComponent(id)}`;
 const snapshot = (id: string) => `/api/v1/volume-snapshots/${encodeURIComponent(id)}`;
 
-export const listVolumes = () => get<Schemas['Paginated_VolumeDto']>('/api/v1/volumes');
+/** `GET /api/v1/volumes` filters (attached instance, status, part of the name) and page. */
+export type VolumeQuery = NonNullable<operations['list_volumes']['parameters']['query']>;
+/** The statuses the list filters by (`?status=`). */
+export type VolumeStatus = NonNullable<VolumeQuery['status']>;
+
+/** One page of volumes (oldest first); `next_cursor` asks for the next. */
+export const listVolumes = (query: VolumeQuery = {}) => get<Schemas['Paginated_VolumeDto']>('/api/v1/volumes', { ...query });
 export const createVolume = (body: CreateVolume) => post<Job>('/api/v1/volumes', body);
 export const deleteVolume = (id: string) => del<Job>(volume(id));
 export const attachVolume = (id: string, body: AttachVolume) => post<Job>(`${volume(id)}/attach`, body);

@@ -1,6 +1,6 @@
 // How the console lists volumes: columns, search and sort values, and what each state allows.
 import { timeValue, type SortColumn, type SortValue } from '../sort';
-import type { Volume } from './api';
+import type { Volume, VolumeStatus } from './api';
 
 export type VolumeColumn = 'name' | 'size_gib' | 'status' | 'attached' | 'node' | 'created_at';
 
@@ -27,11 +27,12 @@ export function volumeSortValue(volume: Volume, key: VolumeColumn, instanceName:
   }
 }
 
-export function matchesVolume(volume: Volume, text: string, instanceName: (id: string) => string): boolean {
-  const needle = text.trim().toLowerCase();
-  if (!needle) return true;
-  const attached = volume.attachment ? instanceName(volume.attachment.instance_id) : '';
-  return [volume.name, volume.node, volume.storage, volume.status, attached].some((value) => value.toLowerCase().includes(needle));
+/** The status chips of the Volumes page, in the order they are shown. */
+export const STATUS_OPTIONS: readonly VolumeStatus[] = ['available', 'in-use', 'creating', 'deleting', 'error'];
+
+/** The status a `?status=` parameter names, if it is one. */
+export function statusParam(value: string | null): VolumeStatus | undefined {
+  return STATUS_OPTIONS.find((status) => status === value);
 }
 
 /** Where the attached instance sees it: `/data` in a container, `scsi1` on a VM. */

@@ -13,7 +13,10 @@ mod snapshots;
 use std::sync::Arc;
 
 use proxicloud_store::repo::volumes::status;
-use proxicloud_store::{JobActor, JobStep, NewJob, NewVolume, Storage, Store, Uuid, Volume};
+use proxicloud_store::{
+    JobActor, JobStep, MAX_PAGE_LIMIT, NewJob, NewVolume, Page, PageRequest, Storage, Store, Uuid,
+    Volume, VolumeFilter,
+};
 
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB, MAX_SIZE_GIB};
@@ -58,15 +61,32 @@ impl VolumeService {
         Self { store, queue }
     }
 
-    /// The caller's volumes (an admin's: all), oldest first.
-    pub async fn list(&self, caller: &Principal) -> DomainResult<Vec<VolumeView>> {
-        let owner = (!caller.is_admin()).then_some(caller.user_id);
-        let volumes = self.store.volumes().list(owner).await?;
+    /// The caller's volumes (an admin's: all) that match `filter`, oldest first, a
+    /// page at a time (the store's keyset pagination: pages neither skip nor repeat).
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        mut filter: VolumeFilter,
+        page: PageRequest,
+    ) -> DomainResult<Page<VolumeView>> {
+        if !(1..=MAX_PAGE_LIMIT).contains(&page.limit) {
+            return Err(DomainError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_LIMIT}"),
+            ));
+        }
+        filter.owner_id = (!caller.is_admin()).then_some(caller.user_id);
+        filter.name_contains = filter.name_contains.filter(|q| !q.trim().is_empty());
+        let volumes = self.store.volumes().list(&filter, page).await?;
         let types = self.storage_types().await?;
-        Ok(volumes
-            .into_iter()
-            .map(|volume| view(volume, &types))
-            .collect())
+        Ok(Page {
+            items: volumes
+                .items
+                .into_iter()
+                .map(|volume| view(volume, &types))
+                .collect(),
+            next: volumes.next,
+        })
     }
 
     pub async fn get(&self, caller: &Principal, id: Uuid) -> DomainResult<VolumeView> {
