@@ -206,6 +206,28 @@ describe('instances', () => {
     await page.close();
   });
 
+  test('a stopped instance becomes a template from its page, by typed name', async () => {
+    const { id } = await createLxc('e2e-image');
+    await eventually('running', async () => (await statusOf(id)) === 'running');
+    await api('POST', `/api/v1/instances/${id}/stop`, {});
+    await eventually('stopped', async () => (await statusOf(id)) === 'stopped');
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await signIn(page, env.server);
+    await page.goto(`${env.server.url}/instances/${id}`);
+    const actions = page.getByRole('group', { name: 'Instance actions' });
+    await actions.getByRole('button', { name: 'Create image' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Turn e2e-image into a template?' });
+    assert.match(await dialog.textContent(), /can no longer be started/);
+    assert.equal(await dialog.getByRole('button', { name: 'Create image' }).isDisabled(), true, 'the name is typed first');
+    await dialog.getByLabel('Name to confirm').fill('e2e-image');
+    await dialog.getByRole('button', { name: 'Create image' }).click();
+    await eventually('a template', async () => (await api('GET', `/api/v1/instances/${id}`)).template === true);
+    // The page follows: no power actions, nothing more to make an image of.
+    await actions.getByRole('button', { name: 'Create image' }).waitFor({ state: 'detached', timeout: WAIT });
+    assert.equal(await actions.getByRole('button', { name: 'Start' }).isDisabled(), true);
+    await page.close();
+  });
+
   test('bulk stop from the table stops every selected instance', async () => {
     const created = [await createLxc('e2e-bulk-a'), await createLxc('e2e-bulk-b')];
     for (const { id } of created) await eventually('running', async () => (await statusOf(id)) === 'running');

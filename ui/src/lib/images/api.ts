@@ -21,6 +21,10 @@ export const listCatalog = () => get<Schemas['ApplianceListDto']>('/api/v1/image
 export const downloadImage = (node: string, storage: string, template: string) =>
   request<Job>('/api/v1/images/download', { method: 'POST', body: { node, storage, template } }).then((r) => r.data);
 
+/** Queues turning a stopped instance into a template; follow the job. */
+export const createImageFromInstance = (instanceId: string) =>
+  request<Job>('/api/v1/images', { method: 'POST', body: { instance_id: instanceId } }).then((r) => r.data);
+
 /** Queues the image's deletion (`id` as the list gives it); follow the job. */
 export const deleteImage = (id: string) =>
   request<Job>(`/api/v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' }).then((r) => r.data);

@@ -36,6 +36,11 @@ export function canPower(instance: Instance, action: PowerAction): boolean {
   return whyNotPower(instance, action) === null;
 }
 
+/** A stopped instance, not yet a template, can become one ("create image"). */
+export function canMakeImage(instance: Instance): boolean {
+  return !instance.template && instance.status === 'stopped' && !instance.lock;
+}
+
 export function canTerminate(instance: Instance): boolean {
   return !UNSETTLED.has(instance.status) && !instance.lock;
 }
