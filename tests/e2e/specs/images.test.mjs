@@ -80,7 +80,7 @@ describe('images', () => {
     await page.close();
   });
 
-  test('an admin uploads an ISO with its checksum, follows the bytes and Proxmox’s check, and it is listed', async () => {
+  test('an admin uploads an ISO with its checksum, follows the bytes and Proxmox’s check, it is listed, and deleted', async () => {
     const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, env.server);
     await page.goto(env.server.url + '/images');
@@ -110,6 +110,14 @@ describe('images', () => {
     const row = table.getByRole('row', { name: /rescue_disk\.iso/ });
     await row.waitFor({ timeout: WAIT });
     assert.match(await row.textContent(), /3\.0 MiB/);
+
+    // Deleted again by typed name: the dialog waits for the job, then it leaves the list.
+    await row.getByRole('button', { name: 'Delete rescue_disk.iso' }).click();
+    const confirm = page.getByRole('dialog', { name: /Delete iso “rescue_disk\.iso”/ });
+    await confirm.getByLabel('Name to confirm').fill('rescue_disk.iso');
+    await confirm.getByRole('button', { name: 'Delete image' }).click();
+    await confirm.waitFor({ state: 'detached', timeout: WAIT });
+    await row.waitFor({ state: 'detached', timeout: WAIT });
     await page.close();
   });
 

@@ -26,6 +26,26 @@ export function followJob(id: string, onupdate: (job: Job) => void): () => void 
   };
 }
 
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Resolves with the job once it has ended (succeeded, failed or cancelled). */
+export function untilJobEnds(id: string): Promise<Job> {
+  return new Promise((resolve) => {
+    let stop: (() => void) | null = null;
+    let done = false;
+    const end = (job: Job) => {
+      if (done || !ENDED.has(job.status)) return;
+      done = true;
+      stop?.();
+      resolve(job);
+    };
+    stop = followJob(id, end);
+    if (done) stop();
+    // It may have ended before the subscription: ask once now rather than at the first poll.
+    getJob(id).then(end, () => undefined);
+  });
+}
+
 /** The job's current step as words: "reserve: instance 0195…: vmid 104 on node pve2". */
 export function stepText(job: Job): string {
   const step = job.steps[job.current_step];
