@@ -32,9 +32,10 @@ impl axum::serve::Listener for JsonErrorsListener {
     }
 }
 
-/// A connection that rewrites hyper's bodiless parse-error responses.
-pub struct JsonErrorIo {
-    inner: TcpStream,
+/// A connection (plain TCP, or TLS over it) that rewrites hyper's bodiless
+/// parse-error responses.
+pub struct JsonErrorIo<S = TcpStream> {
+    inner: S,
     pending: Option<Pending>,
 }
 
@@ -47,8 +48,8 @@ struct Pending {
     reported: usize,
 }
 
-impl JsonErrorIo {
-    fn new(inner: TcpStream) -> Self {
+impl<S: AsyncWrite + Unpin> JsonErrorIo<S> {
+    pub(crate) fn new(inner: S) -> Self {
         Self {
             inner,
             pending: None,
@@ -141,7 +142,7 @@ fn rewrite(head: &[u8]) -> Option<Vec<u8>> {
     Some(out.into_bytes())
 }
 
-impl AsyncRead for JsonErrorIo {
+impl<S: AsyncRead + Unpin> AsyncRead for JsonErrorIo<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -151,7 +152,7 @@ impl AsyncRead for JsonErrorIo {
     }
 }
 
-impl AsyncWrite for JsonErrorIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrorIo<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -20,6 +20,7 @@ pub mod respond;
 pub mod routes;
 pub mod security;
 pub mod state;
+pub mod tls;
 
 use std::any::Any;
 use std::future::Future;
@@ -89,6 +90,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve_router(listener, build_router(state), shutdown).await
+}
+
+/// [`serve_router`] over TLS: HTTPS with `config`'s certificate.
+pub async fn serve_router_tls(
+    listener: TcpListener,
+    config: std::sync::Arc<rustls::ServerConfig>,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    // `tap_io` only to get axum's `ConnectInfo<SocketAddr>` for a custom listener.
+    let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| ());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Like [`serve`], for a router already built (e.g. with the console as fallback).

@@ -34,6 +34,21 @@ pub struct Config {
     pub inventory: InventoryConfig,
     pub jobs: JobsConfig,
     pub workers: WorkersConfig,
+    pub tls: TlsConfig,
+}
+
+/// HTTPS served by ProxiCloud itself (see `tls.rs`); off by default, for loopback
+/// use or a TLS-terminating reverse proxy in front.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsConfig {
+    /// PEM certificate chain (leaf first); with `key`.
+    pub cert: String,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: String,
+    /// Without `cert`/`key`: a self-signed certificate made on first start and kept in
+    /// `<data_dir>/tls/`; its fingerprint is printed at every start.
+    pub self_signed: bool,
 }
 
 /// The background workers (see `proxicloud_domain::workers`).
@@ -83,6 +98,7 @@ impl Default for Config {
             inventory: InventoryConfig::default(),
             jobs: JobsConfig::default(),
             workers: WorkersConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }

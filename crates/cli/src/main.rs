@@ -9,6 +9,7 @@ mod install;
 mod logging;
 mod pve_sim;
 mod serve;
+mod tls;
 
 use std::path::PathBuf;
 

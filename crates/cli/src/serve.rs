@@ -37,6 +37,16 @@ pub struct ConfigArgs {
     /// `sqlite://…` or `postgres://…` (overrides the config).
     #[arg(long)]
     database_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate made on first start (kept in the
+    /// data directory; its fingerprint is printed).
+    #[arg(long, conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -60,6 +70,13 @@ impl ConfigArgs {
         }
         if let Some(url) = &self.database_url {
             config.database_url = url.clone();
+        }
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls.cert = cert.display().to_string();
+            config.tls.key = key.display().to_string();
+        }
+        if self.tls_self_signed {
+            config.tls.self_signed = true;
         }
         Ok((config, warnings))
     }
@@ -104,12 +121,25 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     };
     let running = services.start(Start::ALL).await?;
 
+    let identity = crate::tls::load(&config.tls, &config.data_dir, config.listen)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let scheme = if identity.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr()?);
     // Plain stdout lines: the operator reads them, scripts and tests parse them.
     println!("ProxiCloud listening on {url}");
+    if let Some(identity) = &identity {
+        let made = if identity.generated {
+            ", self-signed, made now"
+        } else {
+            ""
+        };
+        println!(
+            "TLS certificate fingerprint (SHA-256{made}) {}",
+            identity.fingerprint
+        );
+    }
     if let Some(admin) = &initial_admin {
         if admin.generated {
             println!(
@@ -136,7 +166,12 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     };
     let state = AppState::new(services, ApiConfig::default());
     let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());
-    proxicloud_api::serve_router(listener, app, stopping).await?;
+    match identity {
+        Some(identity) => {
+            proxicloud_api::serve_router_tls(listener, identity.config, app, stopping).await?
+        }
+        None => proxicloud_api::serve_router(listener, app, stopping).await?,
+    }
     tracing::info!("HTTP server stopped; stopping workers");
     // Running job steps reach their next checkpoint and hand the job back.
     running.shutdown().await;

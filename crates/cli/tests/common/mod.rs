@@ -126,6 +126,8 @@ pub fn validate_with_official_script(requests_jsonl: &Path) -> Result<String, St
 pub struct ServeProcess {
     child: Child,
     pub url: String,
+    /// Over HTTPS: the certificate's SHA-256 fingerprint as `serve` printed it.
+    pub fingerprint: Option<String>,
 }
 
 impl ServeProcess {
@@ -182,8 +184,21 @@ impl ServeProcess {
                 break url.trim().to_string();
             }
         };
+        // With TLS the fingerprint line follows the URL line.
+        let fingerprint = url.starts_with("https").then(|| {
+            let line = lines
+                .next()
+                .expect("serve exited before printing its fingerprint")
+                .expect("reading serve output");
+            assert!(line.starts_with("TLS certificate fingerprint"), "{line}");
+            line.rsplit(' ').next().unwrap_or_default().to_owned()
+        });
         std::thread::spawn(move || for _ in lines {});
-        Self { child, url }
+        Self {
+            child,
+            url,
+            fingerprint,
+        }
     }
 
     /// SIGKILL: the process gets no chance to clean up.
