@@ -7,13 +7,17 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 use uuid::Uuid;
+
+use crate::client_address::TrustedProxies;
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_CLIENT_ID_LEN: usize = 128;
@@ -22,8 +26,8 @@ const MAX_CLIENT_ID_LEN: usize = 128;
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub request_id: String,
-    /// The TCP peer. Proxy headers (`X-Forwarded-For`) are not trusted: a client
-    /// could name any address there and dodge the per-address login throttle.
+    /// The TCP peer, or, when that is one of the configured trusted proxies, the
+    /// client it names in `X-Forwarded-For` (see `client_address`).
     pub source_ip: IpAddr,
 }
 
@@ -36,16 +40,21 @@ fn acceptable_client_id(value: &HeaderValue) -> Option<String> {
     (!text.is_empty() && text.len() <= MAX_CLIENT_ID_LEN && plain).then(|| text.to_owned())
 }
 
-pub async fn request_context(mut request: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(proxies): State<Arc<TrustedProxies>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let request_id = request
         .headers()
         .get(&REQUEST_ID_HEADER)
         .and_then(acceptable_client_id)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let source_ip = request
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let source_ip = proxies.client_ip(peer, request.headers());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,

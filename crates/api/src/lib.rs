@@ -9,6 +9,7 @@
 
 pub mod audit_trail;
 pub mod auth;
+pub mod client_address;
 pub mod connection;
 pub mod context;
 pub mod dto;
@@ -55,6 +56,7 @@ pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
     let headers = security::HeaderPolicy {
         hsts: state.config.secure_cookies,
     };
+    let proxies = Arc::new(state.config.trusted_proxies.clone());
     let description = Arc::new(openapi::describe(spec));
     let audit_layer = AuditLayer {
         audit: state.get::<AuditService>(),
@@ -79,7 +81,10 @@ pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
             headers,
             security::security_headers,
         ))
-        .layer(middleware::from_fn(context::request_context))
+        .layer(middleware::from_fn_with_state(
+            proxies,
+            context::request_context,
+        ))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops accepting

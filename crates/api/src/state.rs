@@ -26,6 +26,8 @@ pub struct ApiConfig {
     pub secure_cookies: bool,
     /// How long the refresh cookie lives in the browser; match the IAM refresh TTL.
     pub refresh_cookie_max_age: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +35,7 @@ impl Default for ApiConfig {
         Self {
             secure_cookies: true,
             refresh_cookie_max_age: IamConfig::default().refresh_token_ttl,
+            trusted_proxies: Default::default(),
         }
     }
 }

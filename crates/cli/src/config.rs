@@ -31,6 +31,9 @@ pub struct Config {
     pub master_key_file: String,
     /// `error`, `warn`, `info`, `debug` or `trace` (or a tracing filter).
     pub log_level: String,
+    /// Reverse proxies (addresses or networks, e.g. `127.0.0.1`, `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
     pub inventory: InventoryConfig,
     pub jobs: JobsConfig,
     pub workers: WorkersConfig,
@@ -95,6 +98,7 @@ impl Default for Config {
             database_url: String::new(),
             master_key_file: String::new(),
             log_level: "info".to_string(),
+            trusted_proxies: Vec::new(),
             inventory: InventoryConfig::default(),
             jobs: JobsConfig::default(),
             workers: WorkersConfig::default(),

@@ -18,6 +18,8 @@ use proxicloud_domain::workers::SupervisorConfig;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 
+use proxicloud_api::client_address::TrustedProxies;
+
 use crate::config::Config;
 use crate::demo;
 use crate::logging::LogLevel;
@@ -164,7 +166,12 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
         // Event streams never end by themselves; graceful shutdown waits for them.
         events.close();
     };
-    let state = AppState::new(services, ApiConfig::default());
+    let api_config = ApiConfig {
+        trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        ..ApiConfig::default()
+    };
+    let state = AppState::new(services, api_config);
     let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());
     match identity {
         Some(identity) => {

@@ -45,7 +45,10 @@ fn https_with_a_self_signed_certificate_kept_across_restarts_or_given_files() {
     let data = dir.path().join("data");
     let server = ServeProcess::start(&data, ADMIN_PASSWORD, &["--tls-self-signed"]);
     assert!(server.url.starts_with("https://"), "{}", server.url);
-    let printed = server.fingerprint.clone().expect("a fingerprint is printed");
+    let printed = server
+        .fingerprint
+        .clone()
+        .expect("a fingerprint is printed");
     assert_eq!(presented_fingerprint(&server.url), printed);
     let (cert, key) = (data.join("tls/cert.pem"), data.join("tls/key.pem"));
     assert_eq!(mode(&key), 0o600);

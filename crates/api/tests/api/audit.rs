@@ -249,3 +249,42 @@ async fn csv_export_escapes_every_field() {
         1
     );
 }
+
+/// Behind a trusted reverse proxy, the audit log and the login throttle see the client
+/// the proxy names; without that trust the header is the client's say-so and ignored.
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    use proxicloud_api::client_address::TrustedProxies;
+    use proxicloud_api::state::ApiConfig;
+    use proxicloud_domain::iam::IamConfig;
+
+    use crate::support::spawn_app_configured;
+
+    async fn failed_login_source(app: &TestApp) -> Value {
+        let response = app
+            .request(Method::POST, "/api/v1/auth/login")
+            .header("x-forwarded-for", "203.0.113.50, 198.51.100.7")
+            .json(&json!({ "username": "admin", "password": "wrong-password" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let admin = app.admin().await;
+        let log = entries(app, &admin.access, "action=login").await;
+        log.iter()
+            .find(|e| e["outcome"] == "failure")
+            .expect("the failed login is audited")["source_ip"]
+            .clone()
+    }
+
+    let untrusting = spawn_app().await;
+    assert_eq!(failed_login_source(&untrusting).await, "127.0.0.1");
+
+    let config = ApiConfig {
+        trusted_proxies: TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap(),
+        ..ApiConfig::default()
+    };
+    let behind_proxy = spawn_app_configured(IamConfig::default(), config).await;
+    // The rightmost address the trusted proxy did not vouch for: the proxy's own peer.
+    assert_eq!(failed_login_source(&behind_proxy).await, "198.51.100.7");
+}
