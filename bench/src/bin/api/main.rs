@@ -5,7 +5,9 @@
 //! inventory mirror to hold every guest, then runs concurrent clients against
 //! `GET /api/v1/instances?limit=100` and `GET /api/v1/instances/{id}` and prints
 //! req/s, latency percentiles, the server's RSS and how many Proxmox calls the
-//! simulator received per poll cycle. Build both binaries first:
+//! simulator received per poll cycle. Then it writes `--volumes` volumes into the
+//! server's database (`volumes`) and measures `GET /api/v1/volumes?limit=100` the
+//! same way. Build both binaries first:
 //!
 //! ```sh
 //! cargo build --release -p proxicloud -p proxicloud-bench
@@ -18,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+mod volumes;
+
 use proxicloud_bench::{Spawned, ms, percentile, rss_kib};
 use serde_json::{Value, json};
 
@@ -39,6 +43,9 @@ struct Args {
     /// it to stress reads against frequent mirror syncs).
     #[arg(long, default_value_t = 10)]
     poll_interval: u64,
+    /// Volumes written into the database for the volume list's measurement (0: none).
+    #[arg(long, default_value_t = 10_000)]
+    volumes: usize,
 }
 
 fn proxicloud_binary() -> anyhow::Result<std::path::PathBuf> {
@@ -113,14 +120,16 @@ async fn main() -> anyhow::Result<()> {
         .context("api token secret")?
         .to_string();
     let registered = Instant::now();
-    api.post(
-        "/api/v1/clusters",
-        Some(&token),
-        json!({"name": "bench", "addresses": [sim_url],
+    let cluster = api
+        .post(
+            "/api/v1/clusters",
+            Some(&token),
+            json!({"name": "bench", "addresses": [sim_url],
                "auth": {"type": "token", "token_id": TOKEN_ID, "secret": TOKEN_SECRET},
                "tls_fingerprint": fingerprint}),
-    )
-    .await?;
+        )
+        .await?;
+    let cluster_id: uuid::Uuid = cluster["id"].as_str().context("cluster id")?.parse()?;
 
     // Wait until the mirror holds every guest (the last page reaches the count).
     let ids = loop {
@@ -148,34 +157,17 @@ async fn main() -> anyhow::Result<()> {
     let resources_calls = stats_after.1 - stats_before.1;
 
     let ids = Arc::new(ids);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for worker in 0..args.concurrency {
-        let (api, token, ids) = (api.clone(), token.clone(), ids.clone());
-        workers.push(tokio::spawn(async move {
-            let mut times = Vec::new();
-            let mut n = worker;
-            while Instant::now() < deadline {
-                let path = if n % 2 == 0 {
-                    "/api/v1/instances?limit=100".to_string()
-                } else {
-                    format!("/api/v1/instances/{}", ids[n % ids.len()])
-                };
-                let t = Instant::now();
-                api.load(&path, &token).await?;
-                times.push(t.elapsed());
-                n += 7;
+    let instance_paths = {
+        let ids = ids.clone();
+        move |n: usize| {
+            if n.is_multiple_of(2) {
+                "/api/v1/instances?limit=100".to_string()
+            } else {
+                format!("/api/v1/instances/{}", ids[n % ids.len()])
             }
-            Ok::<_, anyhow::Error>(times)
-        }));
-    }
-    let mut times = Vec::new();
-    for worker in workers {
-        times.extend(worker.await??);
-    }
-    let elapsed = started.elapsed();
-    times.sort();
+        }
+    };
+    let (times, elapsed) = measure(&api, &token, &args, instance_paths).await?;
     let rss = rss_kib(server.child.id())?;
 
     println!(
@@ -186,23 +178,7 @@ async fn main() -> anyhow::Result<()> {
         "  mirror filled in:          {:>9.1} s",
         mirrored.as_secs_f64()
     );
-    println!(
-        "  requests (concurrency {:>3}): {:>9}",
-        args.concurrency,
-        times.len()
-    );
-    println!(
-        "  throughput:                {:>9.0} req/s",
-        times.len() as f64 / elapsed.as_secs_f64()
-    );
-    println!(
-        "  latency p50:               {:>9.2} ms",
-        ms(percentile(&times, 0.50))
-    );
-    println!(
-        "  latency p99:               {:>9.2} ms",
-        ms(percentile(&times, 0.99))
-    );
+    print_load(&args, &times, elapsed);
     println!(
         "  server RSS:                {:>9.1} MiB",
         rss as f64 / 1024.0
@@ -220,9 +196,85 @@ async fn main() -> anyhow::Result<()> {
             "no"
         },
     );
+
+    if args.volumes > 0 {
+        let me = api.get("/api/v1/auth/me", &token).await?;
+        let owner = me["id"].as_str().and_then(|id| id.parse().ok());
+        let guests: Vec<uuid::Uuid> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+        let database = format!("sqlite://{}?mode=rwc", data.join("proxicloud.db").display());
+        let seeded = volumes::seed(&database, cluster_id, owner, &guests, args.volumes).await?;
+        let listed = api.get("/api/v1/volumes?limit=1", &token).await?;
+        anyhow::ensure!(
+            listed["items"].as_array().is_some_and(|i| i.len() == 1),
+            "{listed}"
+        );
+        let volume_paths = |_: usize| "/api/v1/volumes?limit=100".to_string();
+        let (times, elapsed) = measure(&api, &token, &args, volume_paths).await?;
+        println!(
+            "volume list: {} volumes (written through the store in {:.1} s)",
+            args.volumes,
+            seeded.as_secs_f64()
+        );
+        print_load(&args, &times, elapsed);
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// `args.concurrency` clients requesting `path(n)` for `args.seconds`; the sorted
+/// latencies and the time it took.
+async fn measure(
+    api: &Api,
+    token: &str,
+    args: &Args,
+    path: impl Fn(usize) -> String + Clone + Send + 'static,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for worker in 0..args.concurrency {
+        let (api, token, path) = (api.clone(), token.to_owned(), path.clone());
+        workers.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut n = worker;
+            while Instant::now() < deadline {
+                let path = path(n);
+                let t = Instant::now();
+                api.load(&path, &token).await?;
+                times.push(t.elapsed());
+                n += 7;
+            }
+            Ok::<_, anyhow::Error>(times)
+        }));
+    }
+    let mut times = Vec::new();
+    for worker in workers {
+        times.extend(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    Ok((times, elapsed))
+}
+
+fn print_load(args: &Args, times: &[Duration], elapsed: Duration) {
+    println!(
+        "  requests (concurrency {:>3}): {:>9}",
+        args.concurrency,
+        times.len()
+    );
+    println!(
+        "  throughput:                {:>9.0} req/s",
+        times.len() as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  latency p50:               {:>9.2} ms",
+        ms(percentile(times, 0.50))
+    );
+    println!(
+        "  latency p99:               {:>9.2} ms",
+        ms(percentile(times, 0.99))
+    );
 }
 
 #[derive(Clone)]
