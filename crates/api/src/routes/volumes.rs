@@ -62,6 +62,7 @@ async fn list_volumes(
 }
 
 /// Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.
+/// With `attach`, it is created on that instance's node and attached by the same job.
 #[utoipa::path(post, path = "/api/v1/volumes", tag = "volumes", request_body = CreateVolumeRequest,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
         (status = 409, body = ErrorResponse)))]
@@ -77,6 +78,11 @@ async fn create_volume(
         cluster_id: request.cluster_id,
         node: request.node,
         storage: request.storage,
+        attach: request.attach.map(|attach| AttachVolume {
+            instance_id: attach.instance_id,
+            mount_path: attach.mount_path,
+            bus: attach.bus,
+        }),
     };
     let (volume, submitted) = volumes.create(&auth.principal, create).await?;
     trail.resource(format!("volumes/{}", volume.id));

@@ -25,20 +25,26 @@ enum VolumesCommand {
     List,
     /// Show one volume.
     Get { volume: Uuid },
-    /// Create a volume on a node's storage (1 GiB to 16 TiB).
+    /// Create a volume on a node's storage (1 GiB to 16 TiB); with `--attach`, on that
+    /// instance's node, attached by the same job (containers: at `--path`).
     Create {
         #[arg(long)]
         name: String,
         /// GiB.
         #[arg(long)]
         size: u64,
-        /// Cluster id.
-        #[arg(long)]
-        cluster: Uuid,
-        #[arg(long)]
-        node: String,
+        /// Cluster id (not needed with `--attach`).
+        #[arg(long, required_unless_present = "attach")]
+        cluster: Option<Uuid>,
+        #[arg(long, required_unless_present = "attach")]
+        node: Option<String>,
         #[arg(long)]
         storage: String,
+        /// An instance id to attach the new volume to.
+        #[arg(long)]
+        attach: Option<Uuid>,
+        #[arg(long, requires = "attach")]
+        path: Option<String>,
         #[arg(long)]
         wait: bool,
     },
@@ -136,6 +142,8 @@ pub async fn run(args: VolumesArgs) -> CommandResult {
             cluster,
             node,
             storage,
+            attach,
+            path,
             wait,
         } => {
             let request = CreateVolumeRequest {
@@ -144,6 +152,11 @@ pub async fn run(args: VolumesArgs) -> CommandResult {
                 cluster_id: cluster,
                 node,
                 storage,
+                attach: attach.map(|instance_id| AttachVolumeRequest {
+                    instance_id,
+                    mount_path: path,
+                    bus: None,
+                }),
             };
             (volumes.create(&request).await?, wait)
         }

@@ -6,18 +6,19 @@ use std::time::Duration;
 use proxicloud_pve::fake::TASK_TIME;
 use proxicloud_pve::{GuestType, VmId};
 use proxicloud_store::repo::volumes::status;
-use proxicloud_store::{GuestReservation, JobActor, JobStatus, NewJob, Timestamp, Uuid};
+use proxicloud_store::{GuestReservation, Job, JobActor, JobStatus, NewJob, Timestamp, Uuid};
 
-use super::{CreateVolume, VolumeService};
+use super::{AttachVolume, CreateVolume, VolumeService};
 use crate::instances::tests::world::World;
 
 fn create_request(world: &World) -> CreateVolume {
     CreateVolume {
         name: "data".into(),
         size_gib: 4,
-        cluster_id: world.cluster_id,
-        node: "pve1".into(),
+        cluster_id: Some(world.cluster_id),
+        node: Some("pve1".into()),
         storage: "local-lvm".into(),
+        attach: None,
     }
 }
 
@@ -122,4 +123,57 @@ async fn a_holder_never_takes_a_vmid_an_instance_reserved() {
         "the reserved vmid {reserved} is passed over"
     );
     assert!(world.pve.guests().contains_key(&101));
+}
+
+/// A create with an initial attachment whose process dies at checkpoint `crash_at`;
+/// a second process finishes it. `None` when the job has fewer checkpoints.
+async fn attached_create_crash_then_resume(crash_at: usize) -> Option<(World, Job, Uuid, u32)> {
+    let world = World::new().await;
+    let web = world.started_instance("web").await;
+    let service = VolumeService::new(world.store.clone(), world.queue.clone());
+    let request = CreateVolume {
+        cluster_id: None,
+        node: None,
+        attach: Some(AttachVolume {
+            instance_id: web.id,
+            mount_path: Some("/data".into()),
+            bus: None,
+        }),
+        ..create_request(&world)
+    };
+    let (volume, submitted) = service.create(&world.alice, request).await.unwrap();
+    world.run_until_crash(submitted.job.id, crash_at).await?;
+    let job = world.finish_an_hour_later(submitted.job.id).await;
+    Some((world, job, volume.id, web.observed.vmid.get()))
+}
+
+/// Created and attached in one job: a crash anywhere in it (between making the
+/// volume and writing it into the instance's config too) resumes to one holder and
+/// one mount point.
+#[tokio::test]
+async fn a_volume_created_attached_is_attached_once_after_a_crash_anywhere() {
+    let mut crash_at = 1;
+    while let Some((world, job, volume, vmid)) = attached_create_crash_then_resume(crash_at).await {
+        let at = format!("crash at checkpoint {crash_at}");
+        assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
+        assert_eq!(job.steps.len(), 3, "{at}: holder, ready, config");
+        assert_eq!(
+            world.pve.calls("create_lxc"),
+            2,
+            "{at}: the instance and one holder"
+        );
+        let volume = world.store.volumes().get(volume).await.unwrap();
+        let volid = volume.volid.clone().expect("made");
+        let attachment = volume.attachment.expect("attached");
+        let config = world.pve.guests()[&vmid].config.clone();
+        let mounts: Vec<_> = config
+            .iter()
+            .filter(|(_, v)| v.starts_with(&volid))
+            .collect();
+        assert_eq!(mounts.len(), 1, "{at}: mounted once: {config:?}");
+        assert_eq!(mounts[0].0, &attachment.key, "{at}");
+        assert_eq!(mounts[0].1, &format!("{volid},mp=/data"), "{at}");
+        crash_at += 1;
+    }
+    assert!(crash_at > 4, "the crash points were tried ({crash_at})");
 }

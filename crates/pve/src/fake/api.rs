@@ -10,7 +10,7 @@ use crate::api::Pve;
 use crate::cluster::{ClusterResource, ResourceKind};
 use crate::create::{Created, LxcCreate};
 use crate::error::Result;
-use crate::guests::{DeleteOptions, GuestConfig, GuestStatus, PowerAction};
+use crate::guests::{ConfigUpdate, DeleteOptions, GuestConfig, GuestStatus, PowerAction};
 use crate::network::NetworkInterface;
 use crate::nodes::NodeSummary;
 use crate::storage::{ContentFilter, StorageFilter, StorageStatus, StorageVolume};
@@ -42,6 +42,16 @@ impl Pve for FakePve {
         vmid: VmId,
     ) -> Result<GuestConfig> {
         self.fake_guest_config(node, ty, vmid)
+    }
+
+    async fn update_guest_config(
+        &self,
+        node: &NodeName,
+        ty: GuestType,
+        vmid: VmId,
+        update: &ConfigUpdate,
+    ) -> Result<()> {
+        self.fake_update_guest_config(node, ty, vmid, update)
     }
 
     async fn delete_guest(

@@ -11,7 +11,7 @@ use crate::addresses::{GuestAddress, GuestAddresses, UnavailableReason};
 use crate::cluster::{ClusterResource, ResourceKind};
 use crate::create::{Created, LxcCreate};
 use crate::error::{PveError, Result};
-use crate::guests::{DeleteOptions, GuestConfig, GuestStatus, PowerAction};
+use crate::guests::{ConfigUpdate, DeleteOptions, GuestConfig, GuestStatus, PowerAction};
 use crate::upid::Upid;
 
 fn noun(kind: GuestType) -> &'static str {
@@ -135,6 +135,32 @@ impl FakePve {
             entries.map(|(k, v)| (k.clone(), json!(v))).collect()
         };
         Ok(GuestConfig::from_raw(config))
+    }
+
+    /// `PUT …/config`, applied at once: `set` keys written, `delete` keys removed (the
+    /// fake keeps no pending changes and ignores the digest).
+    pub(super) fn fake_update_guest_config(
+        &self,
+        node: &NodeName,
+        kind: GuestType,
+        vmid: VmId,
+        update: &ConfigUpdate,
+    ) -> Result<()> {
+        self.enter(
+            "update_guest_config",
+            Some(node.as_str()),
+            format!("{kind:?} {vmid} {:?} {:?}", update.set, update.delete),
+        )?;
+        self.guest(node, kind, vmid)?;
+        let mut state = self.state();
+        let guest = state.guests.get_mut(&vmid.get()).expect("found above");
+        for (key, value) in &update.set {
+            guest.config.insert(key.clone(), value.clone());
+        }
+        for key in &update.delete {
+            guest.config.remove(key);
+        }
+        Ok(())
     }
 
     /// Scripted answers first; then a running guest has `10.0.<vmid / 256>.<vmid % 256>`

@@ -51,10 +51,17 @@ pub struct CreateVolumeRequest {
     pub name: String,
     /// 1 to 16384 (16 TiB).
     pub size_gib: u64,
-    pub cluster_id: Uuid,
-    pub node: String,
+    /// Required unless `attach` is given (then it is the instance's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<Uuid>,
+    /// Required unless `attach` is given (then it is the instance's node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// A storage of the node that holds container volumes (`rootdir`).
     pub storage: String,
+    /// Attach the new volume to this instance in the same job (created on its node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<AttachVolumeRequest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1086,7 +1086,10 @@ export interface paths {
          */
         get: operations["list_volumes"];
         put?: never;
-        /** Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends. */
+        /**
+         * Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.
+         *     With `attach`, it is created on that instance's node and attached by the same job.
+         */
         post: operations["create_volume"];
         delete?: never;
         options?: never;
@@ -1568,11 +1571,16 @@ export interface components {
             username: string;
         };
         CreateVolumeRequest: {
-            /** Format: uuid */
-            cluster_id: string;
+            attach?: components["schemas"]["AttachVolumeRequest"] | null;
+            /**
+             * Format: uuid
+             * @description Required unless `attach` is given (then it is the instance's).
+             */
+            cluster_id?: string | null;
             /** @description 1 to 63 characters: letters, digits, `-`, `_`, `.`. */
             name: string;
-            node: string;
+            /** @description Required unless `attach` is given (then it is the instance's node). */
+            node?: string | null;
             /**
              * Format: int64
              * @description 1 to 16384 (16 TiB).

@@ -57,6 +57,8 @@ pub mod steps {
     pub const ROLLBACK: &str = "rollback";
     pub const CLONE_HOLDER: &str = "clone";
     pub const CREATE_JOB: [&str; 2] = [HOLDER, READY];
+    /// A create with an initial attachment: the attach job's step comes last.
+    pub const CREATE_ATTACHED_JOB: [&str; 3] = [HOLDER, READY, CONFIG];
     pub const ATTACH_JOB: [&str; 1] = [CONFIG];
     pub const DETACH_JOB: [&str; 1] = [CONFIG];
     pub const GROW_JOB: [&str; 1] = [RESIZE];
@@ -159,7 +161,9 @@ impl JobHandler for VolumeHandler {
             (kinds::CREATE | kinds::CLONE, steps::READY) => {
                 self.mark_ready(run, pve, &volume).await
             }
-            (kinds::ATTACH, steps::CONFIG) => self.attach(run, pve, &params, &volume).await,
+            (kinds::ATTACH | kinds::CREATE, steps::CONFIG) => {
+                self.attach(run, pve, &params, &volume).await
+            }
             (kinds::DETACH, steps::CONFIG) => self.detach(run, pve, &volume).await,
             (kinds::GROW, steps::RESIZE) => self.grow(run, pve, &params, &volume).await,
             (kinds::DELETE, steps::DESTROY) => self.destroy(run, pve, &volume).await,
@@ -193,11 +197,19 @@ impl JobHandler for VolumeHandler {
             .unwrap_or_else(|| format!("step '{failed_step}' failed"));
         let kind = run.job().kind.clone();
         match kind.as_str() {
+            // The volume was made, only attaching it failed: it stays, detached.
+            kinds::CREATE if failed_step == steps::CONFIG => {
+                self.store.volumes().detach(volume.id, run.now()).await?
+            }
             kinds::CREATE | kinds::CLONE | kinds::DELETE => {
                 self.store
                     .volumes()
                     .set_status(volume.id, status::ERROR, Some(&reason), run.now())
-                    .await?
+                    .await?;
+                // A create's initial attachment never happened.
+                if kind == kinds::CREATE {
+                    self.store.volumes().detach(volume.id, run.now()).await?;
+                }
             }
             kinds::ATTACH => self.store.volumes().detach(volume.id, run.now()).await?,
             kinds::SNAPSHOT => {

@@ -2,7 +2,7 @@
 //! mirror can answer (owner, node, kind, mount path, a running container) comes first.
 
 use proxicloud_pve::GuestType;
-use proxicloud_store::{Attachment, StoreError, Timestamp, Uuid};
+use proxicloud_store::{Attachment, Guest, StoreError, Timestamp, Uuid};
 
 use super::{AttachVolume, VolumeService, require_available};
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -29,65 +29,13 @@ impl VolumeService {
                 "the volume is attached already; detach it first",
             ));
         }
-        let guest = load_live_guest(self.store.as_ref(), request.instance_id)
-            .await
-            .map_err(|e| match e {
-                DomainError::NotFound { .. } => {
-                    DomainError::invalid("instance_id", "no such instance")
-                }
-                other => other,
-            })?;
-        if !caller.can_view(guest.owner_id) {
-            return Err(DomainError::invalid("instance_id", "no such instance"));
-        }
-        caller.authorize_manage(guest.owner_id, "instance")?;
+        let (guest, bus) = self.attachment_target(caller, &request).await?;
         if guest.cluster_id != volume.cluster_id || guest.observed.node != volume.node {
-            return Err(DomainError::conflict(
-                "different_node",
-                format!(
-                    "the instance runs on node '{}', the volume is on node '{}': a volume \
-                     attaches only to instances on its own node",
-                    guest.observed.node, volume.node
-                ),
-            ));
-        }
-        if guest.observed.template {
-            return Err(DomainError::invalid(
-                "instance_id",
-                "a template cannot take volumes",
-            ));
-        }
-        let mut errors = FieldErrors::new();
-        let bus = request.bus.clone().unwrap_or_else(|| "scsi".into());
-        match guest.observed.kind {
-            GuestType::Lxc => match &request.mount_path {
-                Some(path) => rules::check_mount_path(path, &mut errors),
-                None => {
-                    errors.insert("mount_path".into(), "required for a container".into());
-                }
-            },
-            GuestType::Qemu => {
-                if request.mount_path.is_some() {
-                    errors.insert(
-                        "mount_path".into(),
-                        "a VM mounts its disks itself; leave this out".into(),
-                    );
-                }
-                if !matches!(bus.as_str(), "scsi" | "virtio") {
-                    errors.insert("bus".into(), "'scsi' or 'virtio'".into());
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(DomainError::Validation(errors));
+            return Err(different_node(&guest.observed.node, &volume.node));
         }
         // The slot is chosen by the job from the live config; this records a
         // placeholder key unique to the volume until then.
-        let attachment = Attachment {
-            guest_id: guest.id,
-            key: format!("pending-{}", volume.id.simple()),
-            mount_path: request.mount_path.clone(),
-        };
+        let attachment = placeholder(volume.id, guest.id, &request);
         match self
             .store
             .volumes()
@@ -151,5 +99,80 @@ impl VolumeService {
             VolumeJob::of(volume.id),
         )
         .await
+    }
+}
+
+impl VolumeService {
+    /// The instance a new attachment goes to, checked: one the caller may see and
+    /// manage, not a template, with the mount path (containers) or bus (VMs) its kind
+    /// takes. Returns it and the VM bus.
+    pub(super) async fn attachment_target(
+        &self,
+        caller: &Principal,
+        request: &AttachVolume,
+    ) -> DomainResult<(Guest, String)> {
+        let guest = load_live_guest(self.store.as_ref(), request.instance_id)
+            .await
+            .map_err(|e| match e {
+                DomainError::NotFound { .. } => {
+                    DomainError::invalid("instance_id", "no such instance")
+                }
+                other => other,
+            })?;
+        if !caller.can_view(guest.owner_id) {
+            return Err(DomainError::invalid("instance_id", "no such instance"));
+        }
+        caller.authorize_manage(guest.owner_id, "instance")?;
+        if guest.observed.template {
+            return Err(DomainError::invalid(
+                "instance_id",
+                "a template cannot take volumes",
+            ));
+        }
+        let mut errors = FieldErrors::new();
+        let bus = request.bus.clone().unwrap_or_else(|| "scsi".into());
+        match guest.observed.kind {
+            GuestType::Lxc => match &request.mount_path {
+                Some(path) => rules::check_mount_path(path, &mut errors),
+                None => {
+                    errors.insert("mount_path".into(), "required for a container".into());
+                }
+            },
+            GuestType::Qemu => {
+                if request.mount_path.is_some() {
+                    errors.insert(
+                        "mount_path".into(),
+                        "a VM mounts its disks itself; leave this out".into(),
+                    );
+                }
+                if !matches!(bus.as_str(), "scsi" | "virtio") {
+                    errors.insert("bus".into(), "'scsi' or 'virtio'".into());
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        Ok((guest, bus))
+    }
+}
+
+pub(super) fn different_node(instance_node: &str, volume_node: &str) -> DomainError {
+    DomainError::conflict(
+        "different_node",
+        format!(
+            "the instance runs on node '{instance_node}', the volume is on node \
+             '{volume_node}': a volume attaches only to instances on its own node"
+        ),
+    )
+}
+
+/// The attachment recorded when it is asked for; the job replaces the key with the
+/// slot it takes in the instance's live config.
+pub(super) fn placeholder(volume_id: Uuid, guest_id: Uuid, request: &AttachVolume) -> Attachment {
+    Attachment {
+        guest_id,
+        key: format!("pending-{}", volume_id.simple()),
+        mount_path: request.mount_path.clone(),
     }
 }

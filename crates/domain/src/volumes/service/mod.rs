@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{
-    JobActor, JobStep, MAX_PAGE_LIMIT, NewJob, NewVolume, Page, PageRequest, Storage, Store, Uuid,
-    Volume, VolumeFilter,
+    JobActor, JobStep, MAX_PAGE_LIMIT, NewJob, NewVolume, Page, PageRequest, Storage, Store,
+    Timestamp, Uuid, Volume, VolumeFilter,
 };
 
 use super::jobs::{VolumeJob, kinds, steps};
@@ -35,13 +35,17 @@ pub struct VolumeView {
     pub snapshots_supported: bool,
 }
 
+/// Where to create a volume: a node of a cluster, or — with `attach` — the node of the
+/// instance it is attached to in the same job (then `cluster_id` and `node` may be
+/// left out; given, they must be the instance's).
 #[derive(Debug, Clone)]
 pub struct CreateVolume {
     pub name: String,
     pub size_gib: u64,
-    pub cluster_id: Uuid,
-    pub node: String,
+    pub cluster_id: Option<Uuid>,
+    pub node: Option<String>,
     pub storage: String,
+    pub attach: Option<AttachVolume>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,13 +109,48 @@ impl VolumeService {
         let mut errors = FieldErrors::new();
         rules::check_name(&request.name, &mut errors);
         rules::check_size(request.size_gib, &mut errors);
+        if request.attach.is_none() {
+            for (field, missing) in [
+                ("cluster_id", request.cluster_id.is_none()),
+                ("node", request.node.is_none()),
+            ] {
+                if missing {
+                    errors.insert(
+                        field.into(),
+                        "required unless `attach` names an instance".into(),
+                    );
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
         }
+        let target = match &request.attach {
+            Some(attach) => Some(self.attachment_target(caller, attach).await?),
+            None => None,
+        };
+        let (cluster_id, node) = match &target {
+            Some((guest, _)) => {
+                if request.cluster_id.is_some_and(|id| id != guest.cluster_id)
+                    || request
+                        .node
+                        .as_ref()
+                        .is_some_and(|n| *n != guest.observed.node)
+                {
+                    let node = request.node.as_deref().unwrap_or("another cluster's");
+                    return Err(attachments::different_node(&guest.observed.node, node));
+                }
+                (guest.cluster_id, guest.observed.node.clone())
+            }
+            None => (
+                request.cluster_id.expect("checked above"),
+                request.node.clone().expect("checked above"),
+            ),
+        };
         let storages = self
             .store
             .inventory()
-            .list_storages(Some(request.cluster_id))
+            .list_storages(Some(cluster_id))
             .await?;
         if storages.is_empty() {
             return Err(DomainError::invalid(
@@ -121,7 +160,7 @@ impl VolumeService {
         }
         let on_node: Vec<_> = storages
             .iter()
-            .filter(|s| s.observed.node == request.node)
+            .filter(|s| s.observed.node == node)
             .collect();
         if on_node.is_empty() {
             return Err(DomainError::invalid("node", "no such node in this cluster"));
@@ -157,22 +196,33 @@ impl VolumeService {
             .store
             .volumes()
             .insert(NewVolume {
-                cluster_id: request.cluster_id,
-                node: request.node,
+                cluster_id,
+                node,
                 storage: request.storage,
                 name: request.name,
                 size_bytes: request.size_gib * GIB,
                 owner_id: Some(caller.user_id),
             })
             .await?;
+        let (job_steps, params): (&[&str], _) = match (&target, &request.attach) {
+            (Some((guest, bus)), Some(attach)) => {
+                // Recorded now (the volume shows where it goes); the job's last step
+                // writes it into the instance's config once the volume exists.
+                let attachment = attachments::placeholder(volume.id, guest.id, attach);
+                self.store
+                    .volumes()
+                    .attach(volume.id, &attachment, Timestamp::now())
+                    .await?;
+                let params = VolumeJob {
+                    bus: Some(bus.clone()),
+                    ..VolumeJob::of(volume.id)
+                };
+                (&steps::CREATE_ATTACHED_JOB, params)
+            }
+            _ => (&steps::CREATE_JOB, VolumeJob::of(volume.id)),
+        };
         let submitted = self
-            .submit(
-                caller,
-                &volume,
-                kinds::CREATE,
-                &steps::CREATE_JOB,
-                VolumeJob::of(volume.id),
-            )
+            .submit(caller, &volume, kinds::CREATE, job_steps, params)
             .await?;
         Ok((volume, submitted))
     }
