@@ -57,6 +57,20 @@ fn assert_fails(output: &Output, code: i32, says: &str) {
     assert!(stderr.contains(says), "{stderr}");
 }
 
+/// `serve --demo` in `dir`, and a CLI config dir (returned) logged in to it as admin.
+fn demo_logged_in(dir: &Path) -> (ServeProcess, std::path::PathBuf) {
+    let server = ServeProcess::start(&dir.join("data"), ADMIN_PASSWORD, &["--demo"]);
+    let home = dir.join("config");
+    let login = cli(
+        &home,
+        &[],
+        &format!("admin\n{ADMIN_PASSWORD}\n"),
+        &["login", "--url", server.url.as_str()],
+    );
+    assert_exit(&login, 0);
+    (server, home)
+}
+
 fn json(output: &Output) -> Value {
     assert_exit(output, 0);
     serde_json::from_slice(&output.stdout).expect("--output json prints JSON")
@@ -292,15 +306,7 @@ fn login_launch_wait_and_the_documented_exit_codes() {
 #[test]
 fn keypairs_create_writes_the_private_key_0600_and_launch_installs_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServeProcess::start(&dir.path().join("data"), ADMIN_PASSWORD, &["--demo"]);
-    let home = dir.path().join("config");
-    let login = cli(
-        &home,
-        &[],
-        &format!("admin\n{ADMIN_PASSWORD}\n"),
-        &["login", "--url", server.url.as_str()],
-    );
-    assert_exit(&login, 0);
+    let (_server, home) = demo_logged_in(dir.path());
     let run = |args: &[&str]| cli(&home, &[], "", args);
 
     let key_file = dir.path().join("laptop");
@@ -419,15 +425,7 @@ fn images_upload_streams_a_file_that_proxmox_verifies_then_lists_and_deletes_it(
     use sha2::{Digest, Sha256};
 
     let dir = tempfile::tempdir().unwrap();
-    let server = ServeProcess::start(&dir.path().join("data"), ADMIN_PASSWORD, &["--demo"]);
-    let home = dir.path().join("config");
-    let login = cli(
-        &home,
-        &[],
-        &format!("admin\n{ADMIN_PASSWORD}\n"),
-        &["login", "--url", server.url.as_str()],
-    );
-    assert_exit(&login, 0);
+    let (_server, home) = demo_logged_in(dir.path());
     let run = |args: &[&str]| cli(&home, &[], "", args);
 
     // Several of the CLI's 1 MiB chunks, and more than any JSON body may be.

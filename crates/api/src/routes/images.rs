@@ -11,9 +11,8 @@ use proxicloud_domain::images::{
     DeleteImage, DownloadImage, ImagesService, UploadContent, UploadImage,
 };
 use proxicloud_types::api::images::{
-    ApplianceListDto, ChecksumAlgorithmDto, CreateImageRequest, DeleteImageQuery,
-    DownloadImageRequest, FileBody, ImageClusterQuery, ImageListDto, UploadContentDto,
-    UploadImageQuery,
+    ApplianceListDto, CreateImageRequest, DeleteImageQuery, DownloadImageRequest, FileBody,
+    ImageClusterQuery, ImageListDto, UploadContentDto, UploadImageQuery,
 };
 use proxicloud_types::api::jobs::JobDto;
 use utoipa_axum::router::OpenApiRouter;
@@ -183,7 +182,7 @@ async fn upload_image(
             )
         })?;
     let checksum = match (query.checksum_algorithm, query.checksum) {
-        (Some(algorithm), Some(digest)) => Some((algorithm_name(algorithm).to_owned(), digest)),
+        (Some(algorithm), Some(digest)) => Some((algorithm.as_str().to_owned(), digest)),
         (None, None) => None,
         (None, Some(_)) => {
             return Err(
@@ -210,15 +209,4 @@ async fn upload_image(
         .upload(&auth.principal, request, Box::pin(stream))
         .await?;
     Ok(accepted(submitted, &trail))
-}
-
-fn algorithm_name(algorithm: ChecksumAlgorithmDto) -> &'static str {
-    match algorithm {
-        ChecksumAlgorithmDto::Md5 => "md5",
-        ChecksumAlgorithmDto::Sha1 => "sha1",
-        ChecksumAlgorithmDto::Sha224 => "sha224",
-        ChecksumAlgorithmDto::Sha256 => "sha256",
-        ChecksumAlgorithmDto::Sha384 => "sha384",
-        ChecksumAlgorithmDto::Sha512 => "sha512",
-    }
 }

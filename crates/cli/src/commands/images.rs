@@ -59,7 +59,7 @@ enum ImagesCommand {
         /// Expected checksum as `ALGORITHM:HEX` (e.g. `sha256:9f86…`); Proxmox VE
         /// verifies the file before it keeps it.
         #[arg(long, value_parser = parse_checksum)]
-        checksum: Option<(Algorithm, String)>,
+        checksum: Option<(ChecksumAlgorithmDto, String)>,
         #[arg(long)]
         wait: bool,
     },
@@ -81,21 +81,11 @@ enum ImagesCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Algorithm {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-fn parse_checksum(text: &str) -> Result<(Algorithm, String), String> {
+fn parse_checksum(text: &str) -> Result<(ChecksumAlgorithmDto, String), String> {
     let (algorithm, digest) = text
         .split_once(':')
         .ok_or("expected ALGORITHM:HEX, e.g. sha256:9f86d081…")?;
-    let algorithm = Algorithm::from_str(algorithm, true).map_err(|_| {
+    let algorithm = ChecksumAlgorithmDto::from_str(algorithm, true).map_err(|_| {
         format!("unknown algorithm '{algorithm}' (md5, sha1, sha224, sha256, sha384, sha512)")
     })?;
     Ok((algorithm, digest.to_ascii_lowercase()))
@@ -172,7 +162,7 @@ async fn upload_parts(
     cluster_id: Option<Uuid>,
     node: String,
     storage: String,
-    checksum: Option<(Algorithm, String)>,
+    checksum: Option<(ChecksumAlgorithmDto, String)>,
 ) -> Result<
     (
         UploadImageQuery,
@@ -205,7 +195,7 @@ async fn upload_parts(
         .map_err(|e| Failure::Usage(format!("cannot read '{}': {e}", path.display())))?
         .len();
     let (checksum_algorithm, checksum) = match checksum {
-        Some((algorithm, digest)) => (Some(algorithm_dto(algorithm)), Some(digest)),
+        Some((algorithm, digest)) => (Some(algorithm), Some(digest)),
         None => (None, None),
     };
     let query = UploadImageQuery {
@@ -248,17 +238,6 @@ async fn upload_parts(
         }
     });
     Ok((query, size, body))
-}
-
-fn algorithm_dto(algorithm: Algorithm) -> ChecksumAlgorithmDto {
-    match algorithm {
-        Algorithm::Md5 => ChecksumAlgorithmDto::Md5,
-        Algorithm::Sha1 => ChecksumAlgorithmDto::Sha1,
-        Algorithm::Sha224 => ChecksumAlgorithmDto::Sha224,
-        Algorithm::Sha256 => ChecksumAlgorithmDto::Sha256,
-        Algorithm::Sha384 => ChecksumAlgorithmDto::Sha384,
-        Algorithm::Sha512 => ChecksumAlgorithmDto::Sha512,
-    }
 }
 
 fn print_image(image: &ImageDto) {

@@ -154,20 +154,7 @@ impl ImagesService {
     ) -> DomainResult<Submitted> {
         caller.require_admin()?;
         let options = self.launch.cluster(caller, request.cluster_id).await?;
-        let Some(node) = options.nodes.iter().find(|n| n.name == request.node) else {
-            return Err(DomainError::invalid(
-                "node",
-                format!("no node '{}' in the cluster", request.node),
-            ));
-        };
-        if !node.online {
-            return Err(DomainError::invalid(
-                "node",
-                format!("node '{}' is offline", node.name),
-            ));
-        }
-        let node_name =
-            NodeName::new(node.name.clone()).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let (node, node_name) = online_node(&options, &request.node)?;
         let pve = self.connector.pve(options.cluster_id).await?;
         let storages = pve
             .storages(
@@ -225,6 +212,27 @@ pub(super) fn download_job(user: Uuid, params: &DownloadParams) -> NewJob {
         run_after: None,
         parent: None,
     }
+}
+
+/// The cluster's node `name`, which must be online (else a 422 on `node`).
+pub(super) fn online_node<'a>(
+    options: &'a ClusterOptions,
+    name: &str,
+) -> DomainResult<(&'a crate::launch::NodeOption, NodeName)> {
+    let node = options
+        .nodes
+        .iter()
+        .find(|n| n.name == name)
+        .ok_or_else(|| DomainError::invalid("node", format!("no node '{name}' in the cluster")))?;
+    if !node.online {
+        return Err(DomainError::invalid(
+            "node",
+            format!("node '{}' is offline", node.name),
+        ));
+    }
+    let node_name =
+        NodeName::new(node.name.clone()).map_err(|e| DomainError::Internal(e.to_string()))?;
+    Ok((node, node_name))
 }
 
 pub(super) fn unavailable(message: &str) -> DomainError {

@@ -9,10 +9,10 @@
 //! the file fits, a checksum is well-formed hex of its algorithm's length. A stream
 //! that breaks off aborts the request at Proxmox, which then keeps nothing.
 
-use proxicloud_pve::{ByteStream, NodeName, PveError, StorageFilter, UploadFile};
+use proxicloud_pve::{ByteStream, PveError, StorageFilter, UploadFile};
 use proxicloud_store::{JobActor, JobStep, NewJob, Uuid};
 
-use super::service::{ImagesService, unavailable};
+use super::service::{ImagesService, online_node, unavailable};
 use super::upload_job::{UPLOAD_KIND, UploadParams, steps};
 use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
@@ -78,21 +78,7 @@ impl ImagesService {
             return Err(DomainError::invalid("body", "the file is empty"));
         }
         let options = self.launch.cluster(caller, request.cluster_id).await?;
-        let node = options
-            .nodes
-            .iter()
-            .find(|n| n.name == request.node)
-            .ok_or_else(|| {
-                DomainError::invalid("node", format!("no node '{}' in the cluster", request.node))
-            })?;
-        if !node.online {
-            return Err(DomainError::invalid(
-                "node",
-                format!("node '{}' is offline", node.name),
-            ));
-        }
-        let node_name =
-            NodeName::new(node.name.clone()).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let (node, node_name) = online_node(&options, &request.node)?;
         let pve = self.connector.pve(options.cluster_id).await?;
         let storages = pve
             .storages(&node_name, &StorageFilter::default())

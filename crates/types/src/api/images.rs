@@ -142,6 +142,7 @@ pub enum UploadContentDto {
 /// A checksum algorithm Proxmox VE verifies uploads with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum ChecksumAlgorithmDto {
     Md5,
@@ -150,6 +151,20 @@ pub enum ChecksumAlgorithmDto {
     Sha256,
     Sha384,
     Sha512,
+}
+
+impl ChecksumAlgorithmDto {
+    /// The name Proxmox VE uses (`sha256`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Md5 => "md5",
+            Self::Sha1 => "sha1",
+            Self::Sha224 => "sha224",
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        }
+    }
 }
 
 /// `POST /api/v1/images/upload`: where the body's file goes and how to check it.
