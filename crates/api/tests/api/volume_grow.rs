@@ -127,6 +127,39 @@ async fn grow_records_what_proxmox_has_and_a_refused_grow_fails_clearly() {
         app.get_json(&path, &alice.access).await["size_gib"],
         json!(25)
     );
+
+    // A snapshot, a grow to 30 GiB, a restore: the size recorded is the one Proxmox
+    // has after the rollback (the row said 30).
+    let snap = accepted(
+        app,
+        &alice,
+        &format!("{path}/snapshots"),
+        json!({ "name": "before-30" }),
+        None,
+    )
+    .await;
+    let snap = finished_job(app, &alice, snap["id"].as_str().unwrap()).await;
+    assert_eq!(snap["status"], json!("succeeded"), "{snap:#}");
+    assert_eq!(
+        grow(&world, &alice, &id, 30).await["status"],
+        json!("succeeded")
+    );
+    let snapshots = app
+        .get_json(&format!("{path}/snapshots"), &alice.access)
+        .await;
+    let snapshot = snapshots["items"][0]["id"].as_str().unwrap().to_owned();
+    let restore = format!("/api/v1/volume-snapshots/{snapshot}/restore");
+    let job = accepted(app, &alice, &restore, json!({}), None).await;
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], json!("succeeded"), "{job:#}");
+    assert_eq!(
+        app.get_json(&path, &alice.access).await["size_gib"],
+        json!(real_size(&world, &volid) / GIB)
+    );
+    assert!(
+        real_size(&world, &volid) < 30 * GIB,
+        "the rollback shrank it back"
+    );
     world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }

@@ -330,10 +330,12 @@ impl VolumeHandler {
                     Err(error) => return Err(error.into()),
                 }
             }
+            // A rollback puts back the snapshot's size: record what Proxmox has now.
             _ => {
+                let real = self.real_size(pve, &node_name(volume)?, volume).await?;
                 self.store
                     .volumes()
-                    .set_size(volume.id, snapshot.size_bytes, run.now())
+                    .set_size(volume.id, real, run.now())
                     .await?
             }
         }
