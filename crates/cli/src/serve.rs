@@ -96,6 +96,13 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
 
 pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow::Result<()> {
     prepare_data_dir(&config.data_dir)?;
+    // Configuration mistakes end the start before any worker claims a job.
+    let identity = crate::tls::load(&config.tls, &config.data_dir, config.listen)?;
+    let api_config = ApiConfig {
+        trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        ..ApiConfig::default()
+    };
     let master_key = MasterKey::load_or_create(&config.master_key_path())?;
     let store = proxicloud_store::connect(&config.database_url())
         .await
@@ -121,12 +128,12 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     } else {
         None
     };
-    let running = services.start(Start::ALL).await?;
-
-    let identity = crate::tls::load(&config.tls, &config.data_dir, config.listen)?;
+    // A taken port, too, ends the start before any worker runs.
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    let running = services.start(Start::ALL).await?;
+
     let scheme = if identity.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{}", listener.local_addr()?);
     // Plain stdout lines: the operator reads them, scripts and tests parse them.
@@ -165,11 +172,6 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
         shutdown_signal().await;
         // Event streams never end by themselves; graceful shutdown waits for them.
         events.close();
-    };
-    let api_config = ApiConfig {
-        trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
-        ..ApiConfig::default()
     };
     let state = AppState::new(services, api_config);
     let app = proxicloud_api::build_router_with_fallback(state, proxicloud_ui::router());

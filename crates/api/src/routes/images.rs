@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use proxicloud_domain::error::DomainError;
 use proxicloud_domain::images::{
@@ -146,13 +146,14 @@ async fn create_image(
 /// file (`Content-Length` required), streamed to Proxmox VE as it arrives. Everything
 /// but the bytes is checked first; Proxmox verifies `checksum` before it keeps the file
 /// (the job fails on a mismatch, and nothing is kept). A file of the same name is
-/// replaced, as Proxmox does.
+/// replaced, as Proxmox does. With `dry_run` (and `size`) it only checks: `204`.
 #[utoipa::path(post, path = "/api/v1/images/upload", tag = "images", params(UploadImageQuery),
     request_body(content = inline(FileBody), content_type = "application/octet-stream", description = "The file"),
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
+        (status = 204, description = "`dry_run`: the upload would be accepted"),
         (status = 403, body = ErrorResponse),
         (status = 404, description = "No such cluster", body = ErrorResponse),
-        (status = 411, description = "No `Content-Length`", body = ErrorResponse),
+        (status = 411, description = "No `Content-Length` (an upload that is not a `dry_run`)", body = ErrorResponse),
         (status = 422, body = ErrorResponse), (status = 503, body = ErrorResponse)))]
 async fn upload_image(
     auth: Auth,
@@ -170,17 +171,23 @@ async fn upload_image(
         UploadContentDto::LxcTemplate => UploadContent::LxcTemplate,
     };
     trail.resource(format!("images/{}/{}", query.storage, query.filename));
-    let size = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::LENGTH_REQUIRED,
-                "length_required",
-                "an upload needs the file's length in Content-Length",
-            )
-        })?;
+    let size = if query.dry_run {
+        query
+            .size
+            .ok_or_else(|| DomainError::invalid("size", "required with dry_run"))?
+    } else {
+        headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::LENGTH_REQUIRED,
+                    "length_required",
+                    "an upload needs the file's length in Content-Length",
+                )
+            })?
+    };
     let checksum = match (query.checksum_algorithm, query.checksum) {
         (Some(algorithm), Some(digest)) => Some((algorithm.as_str().to_owned(), digest)),
         (None, None) => None,
@@ -204,6 +211,10 @@ async fn upload_image(
         size,
         checksum,
     };
+    if query.dry_run {
+        images.check_upload(&auth.principal, &request).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let submitted = images
         .upload(&auth.principal, request, Box::pin(stream))

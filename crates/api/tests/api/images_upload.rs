@@ -139,6 +139,41 @@ async fn uploads_are_for_admins_and_bad_ones_are_refused_before_any_byte_moves()
     let (status, error) = upload(&world, admin, ok, Vec::new()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
 
+    // A dry run checks everything but the bytes and stores nothing.
+    let dry = |query: &str| {
+        world
+            .app()
+            .request(Method::POST, &format!("/api/v1/images/upload?{query}"))
+            .bearer_auth(&admin.access)
+            .send()
+    };
+    let response = dry(&format!("{ok}&dry_run=true&size=1000")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, error) = status_and_json(
+        dry("node=pve1&storage=local-lvm&content=iso&filename=a.iso&dry_run=true&size=1000")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["fields"]["storage"].is_string(), "{error}");
+    let (status, error) = status_and_json(dry(&format!("{ok}&dry_run=true")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["fields"]["size"].is_string(), "{error}");
+    let (status, error) = status_and_json(
+        dry(&format!("{ok}&dry_run=true&size=999999999999999"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["fields"]["body"]
+            .to_string()
+            .contains("does not fit"),
+        "{error}"
+    );
+
     // Without a length (a chunked body) the server cannot check that the file fits.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(b"iso".to_vec())];
     let response = world

@@ -206,6 +206,8 @@ async fn upload_parts(
         filename,
         checksum_algorithm,
         checksum,
+        dry_run: false,
+        size: None,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(size);

@@ -48,11 +48,22 @@ impl Images<'_> {
     }
 
     /// Streams `body` (exactly `size` bytes) as the file; the job waits for Proxmox to
-    /// verify and store it.
+    /// verify and store it. Asks first whether it would be accepted (`dry_run`): a
+    /// refusal sent while the body is still going out can surface as a broken pipe.
     pub async fn upload<S>(&self, query: &UploadImageQuery, size: u64, body: S) -> Result<JobDto>
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
     {
+        let check = UploadImageQuery {
+            dry_run: true,
+            size: Some(size),
+            ..query.clone()
+        };
+        let request = self
+            .0
+            .request(Method::POST, "api/v1/images/upload")?
+            .query(&check);
+        self.0.send_empty(request).await?;
         let request = self
             .0
             .request(Method::POST, "api/v1/images/upload")?

@@ -9,7 +9,9 @@
 //! the file fits, a checksum is well-formed hex of its algorithm's length. A stream
 //! that breaks off aborts the request at Proxmox, which then keeps nothing.
 
-use proxicloud_pve::{ByteStream, PveError, StorageFilter, UploadFile};
+use std::sync::Arc;
+
+use proxicloud_pve::{ByteStream, NodeName, Pve, PveError, StorageFilter, UploadFile};
 use proxicloud_store::{JobActor, JobStep, NewJob, Uuid};
 
 use super::service::{ImagesService, online_node, unavailable};
@@ -60,14 +62,25 @@ pub struct UploadImage {
     pub checksum: Option<(String, String)>,
 }
 
+/// An upload that passed every check that needs no bytes.
+pub struct CheckedUpload {
+    cluster_id: Uuid,
+    node: NodeName,
+    pve: Arc<dyn Pve>,
+    /// The name Proxmox will store it under.
+    filename: String,
+    volid: String,
+}
+
 impl ImagesService {
-    /// Streams `body` to the storage and queues `image.upload` for Proxmox's copy task.
-    pub async fn upload(
+    /// Everything about an upload that can be checked before its first byte: a client
+    /// asks this first (`dry_run`), since a refusal sent while a large body is still
+    /// arriving often reaches a browser only as a broken connection.
+    pub async fn check_upload(
         &self,
         caller: &Principal,
-        request: UploadImage,
-        body: ByteStream,
-    ) -> DomainResult<Submitted> {
+        request: &UploadImage,
+    ) -> DomainResult<CheckedUpload> {
         caller.require_admin()?;
         let filename = safe_file_name(&request.filename);
         check_file_name(&filename, request.content)?;
@@ -125,16 +138,33 @@ impl ImagesService {
                 ),
             ));
         }
-        let volid = format!("{}:{content}/{filename}", request.storage);
+        Ok(CheckedUpload {
+            cluster_id: options.cluster_id,
+            volid: format!("{}:{content}/{filename}", request.storage),
+            node: node_name,
+            pve,
+            filename,
+        })
+    }
+
+    /// Streams `body` to the storage and queues `image.upload` for Proxmox's copy task.
+    pub async fn upload(
+        &self,
+        caller: &Principal,
+        request: UploadImage,
+        body: ByteStream,
+    ) -> DomainResult<Submitted> {
+        let checked = self.check_upload(caller, &request).await?;
         let file = UploadFile {
-            content: content.to_owned(),
-            filename: filename.clone(),
+            content: request.content.pve().to_owned(),
+            filename: checked.filename,
             size: request.size,
-            checksum: request.checksum.clone(),
+            checksum: request.checksum,
             body,
         };
-        let upid = pve
-            .upload_file(&node_name, &request.storage, file)
+        let upid = checked
+            .pve
+            .upload_file(&checked.node, &request.storage, file)
             .await
             .map_err(|e| match e {
                 PveError::ParameterVerification { .. }
@@ -144,9 +174,10 @@ impl ImagesService {
                 }
                 other => unavailable(&format!("the upload did not reach Proxmox: {other}")),
             })?;
+        let volid = checked.volid;
         let params = UploadParams {
-            cluster_id: options.cluster_id,
-            node: node.name.clone(),
+            cluster_id: checked.cluster_id,
+            node: checked.node.to_string(),
             volid: volid.clone(),
             upid,
         };

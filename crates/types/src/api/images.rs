@@ -191,6 +191,14 @@ pub struct UploadImageQuery {
     /// The expected digest in hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
+    /// Only check (everything but the bytes) and answer `204`, without a body: ask
+    /// this first, since a refusal sent while a large file is still arriving often
+    /// reaches a browser as a broken connection.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// With `dry_run`: the file's size in bytes (an upload takes `Content-Length`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// A file's bytes as a request body (`application/octet-stream`); only named in the

@@ -310,7 +310,7 @@ export interface paths {
          *     file (`Content-Length` required), streamed to Proxmox VE as it arrives. Everything
          *     but the bytes is checked first; Proxmox verifies `checksum` before it keeps the file
          *     (the job fails on a mismatch, and nothing is kept). A file of the same name is
-         *     replaced, as Proxmox does.
+         *     replaced, as Proxmox does. With `dry_run` (and `size`) it only checks: `204`.
          */
         post: operations["upload_image"];
         delete?: never;
@@ -4021,11 +4021,19 @@ export interface operations {
                 cluster_id?: string;
                 content: "iso" | "lxc_template";
                 /**
+                 * @description Only check (everything but the bytes) and answer `204`, without a body: ask
+                 *     this first, since a refusal sent while a large file is still arriving often
+                 *     reaches a browser as a broken connection.
+                 */
+                dry_run?: boolean;
+                /**
                  * @description The file's name; characters other than letters, digits, `_`, `.` and `-` become
                  *     `_` on the storage, as Proxmox VE stores it.
                  */
                 filename: string;
                 node: string;
+                /** @description With `dry_run`: the file's size in bytes (an upload takes `Content-Length`). */
+                size?: number;
                 /** @description A storage of `node` that holds this kind of file (see `storages` of the list). */
                 storage: string;
             };
@@ -4050,6 +4058,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["JobDto"];
                 };
+            };
+            /** @description `dry_run`: the upload would be accepted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON (`malformed_json`) */
             400: {
@@ -4087,7 +4102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No `Content-Length` */
+            /** @description No `Content-Length` (an upload that is not a `dry_run`) */
             411: {
                 headers: {
                     [name: string]: unknown;

@@ -86,21 +86,19 @@ export interface UploadTarget {
 
 /** Streams `file` to the storage; resolves with the job that waits for Proxmox to
  *  verify and store it. */
-export function uploadImage(file: File, target: UploadTarget, onprogress: UploadProgress, signal?: AbortSignal) {
+export async function uploadImage(file: File, target: UploadTarget, onprogress: UploadProgress, signal?: AbortSignal): Promise<Job> {
   const content = uploadContentOf(file.name);
-  if (!content) return Promise.reject(new Error(`${file.name} is neither an ISO nor a container template.`));
-  return upload<Job>(
-    '/api/v1/images/upload',
-    {
-      node: target.node,
-      storage: target.storage,
-      content,
-      filename: file.name,
-      checksum_algorithm: target.checksum?.algorithm,
-      checksum: target.checksum?.digest,
-    },
-    file,
-    onprogress,
-    signal,
-  );
+  if (!content) throw new Error(`${file.name} is neither an ISO nor a container template.`);
+  const query = {
+    node: target.node,
+    storage: target.storage,
+    content,
+    filename: file.name,
+    checksum_algorithm: target.checksum?.algorithm,
+    checksum: target.checksum?.digest,
+  };
+  // Asked first, with the session refreshed if need be: a refusal sent while the file
+  // is still going out reaches the browser as a broken connection, without its reason.
+  await request<void>('/api/v1/images/upload', { method: 'POST', query: { ...query, dry_run: 'true', size: file.size }, signal });
+  return upload<Job>('/api/v1/images/upload', query, file, onprogress, signal);
 }
