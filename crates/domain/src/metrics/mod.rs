@@ -33,7 +33,7 @@ pub use catalog::{ResourceKey, ResourceKind};
 pub use collect::{CycleReport, MAX_RATE_SPAN};
 pub use query::{MAX_POINTS, Period, SeriesData, read, select_series};
 pub use retention::{RAW_RETENTION, prune};
-pub use writer::{RAW, ROLLUP};
+pub use writer::{RAW, RAW_SPAN, ROLLUP, ROLLUP_SPAN, SeriesWriter, pack};
 
 use crate::clusters::PveConnector;
 use crate::error::{DomainError, DomainResult};

@@ -20,9 +20,9 @@ pub const RAW: i64 = 60;
 /// Seconds per rollup sample.
 pub const ROLLUP: i64 = 1800;
 /// Raw chunks span two hours (120 samples, ≈ 250 bytes).
-pub(crate) const RAW_SPAN: i64 = 7200;
+pub const RAW_SPAN: i64 = 7200;
 /// Rollup chunks span a day (48 samples each of averages and maxima).
-pub(crate) const ROLLUP_SPAN: i64 = 86_400;
+pub const ROLLUP_SPAN: i64 = 86_400;
 /// Mantissa bits kept (see `proxicloud_tsdb::quantize`): 0.012 % relative error.
 const MANTISSA_BITS: u32 = 12;
 
@@ -83,7 +83,7 @@ impl Head {
     }
 }
 
-pub(crate) struct SeriesWriter {
+pub struct SeriesWriter {
     store: Arc<dyn Store>,
     heads: HashMap<i64, Head>,
     /// Chunks replaced by newer heads before they were written.
@@ -91,7 +91,7 @@ pub(crate) struct SeriesWriter {
 }
 
 impl SeriesWriter {
-    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             heads: HashMap::new(),
@@ -100,7 +100,7 @@ impl SeriesWriter {
     }
 
     /// Loads the heads of those of `ids` not loaded yet.
-    pub(crate) async fn load(&mut self, ids: &[i64]) -> DomainResult<()> {
+    pub async fn load(&mut self, ids: &[i64]) -> DomainResult<()> {
         let missing: Vec<i64> = ids
             .iter()
             .copied()
@@ -123,20 +123,20 @@ impl SeriesWriter {
     }
 
     /// Forgets heads (after something else wrote their series, e.g. a backfill).
-    pub(crate) fn unload(&mut self, ids: &[i64]) {
+    pub fn unload(&mut self, ids: &[i64]) {
         for id in ids {
             self.heads.remove(id);
         }
     }
 
     /// The time of the series' last raw sample (the series must be loaded).
-    pub(crate) fn last_t(&self, id: i64) -> Option<i64> {
+    pub fn last_t(&self, id: i64) -> Option<i64> {
         self.heads.get(&id).and_then(|h| h.raw.last_t())
     }
 
     /// Appends a raw sample at `t` (a whole minute) to a loaded series; returns `false`
     /// (and changes nothing) when the series already has a sample at or after `t`.
-    pub(crate) fn append(&mut self, id: i64, t: i64, value: f64) -> DomainResult<bool> {
+    pub fn append(&mut self, id: i64, t: i64, value: f64) -> DomainResult<bool> {
         let head = self
             .heads
             .get_mut(&id)
@@ -166,7 +166,7 @@ impl SeriesWriter {
     }
 
     /// Writes every changed chunk in one transaction.
-    pub(crate) async fn flush(&mut self) -> DomainResult<usize> {
+    pub async fn flush(&mut self) -> DomainResult<usize> {
         let mut chunks = std::mem::take(&mut self.closed);
         for (id, head) in &self.heads {
             if head.raw_dirty {
@@ -243,7 +243,7 @@ fn close_bucket(
 
 /// Packs samples (in time order) into stored chunks of `span` seconds; `max`, when
 /// given, has the same timestamps as `values` (a rollup's maxima).
-pub(crate) fn pack(
+pub fn pack(
     series_id: i64,
     resolution: i64,
     span: i64,
