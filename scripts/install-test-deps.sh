@@ -35,3 +35,10 @@ if ! command -v ssh-keygen >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client
 fi
 ssh -V
+
+# promtool (Debian's prometheus package): the /metrics test checks our exposition with it.
+if ! command -v promtool >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+fi
+promtool --version | head -n 1

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch_options;
 pub mod metrics;
+pub mod prometheus;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -59,4 +60,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(workers::router())
         .merge(volumes::router())
         .merge(metrics::router())
+        .merge(prometheus::router())
 }

@@ -27,6 +27,7 @@ mod logs;
 mod matrix;
 mod metrics;
 mod metrics_collect;
+mod prometheus;
 mod root_password;
 mod sessions;
 mod settings;

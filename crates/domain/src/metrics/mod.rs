@@ -5,7 +5,8 @@
 //! - `collect`: one cycle per cluster (the export, or sampling `/cluster/resources`),
 //!   counters to rates; `backfill`: RRD history for resources seen the first time;
 //! - `writer`: open chunks, 30-minute rollups; `retention`: the bounded pruning job;
-//! - `query`: periods to grids of ≤ 1000 points; [`MetricsService`]: who may read what.
+//! - `query`: periods to grids of ≤ 1000 points; [`MetricsService`]: who may read what;
+//! - `prometheus`: the `/metrics` exposition, from the inventory mirror.
 //!
 //! Two deployment-scoped workers (elected on PostgreSQL, see `crate::workers`):
 //! `metrics` collects every cluster each minute (a cluster that fails is retried with
@@ -16,6 +17,7 @@
 mod backfill;
 mod catalog;
 mod collect;
+pub mod prometheus;
 mod query;
 mod retention;
 #[cfg(test)]
@@ -267,6 +269,12 @@ impl MetricsService {
         }
         let key = ResourceKey::storage(cluster, node, storage);
         query::read(&*self.store, &key, &names, period, now).await
+    }
+
+    /// `/metrics` for Prometheus (admins: it names every cluster, node and guest).
+    pub async fn prometheus(&self, principal: &Principal) -> DomainResult<String> {
+        principal.require_admin()?;
+        prometheus::exposition(&*self.store, Timestamp::now()).await
     }
 }
 
