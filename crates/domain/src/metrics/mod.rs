@@ -74,6 +74,15 @@ impl MetricsCollector {
         }
     }
 
+    /// Forgets everything held between cycles (open chunks, counter readings, known
+    /// resources, back-off): the next cycle starts from what the store holds. For a
+    /// replica that (again) leads, since another may have written in between and an
+    /// open chunk held from before would overwrite that.
+    pub async fn start_afresh(&self) {
+        *self.collector.lock().await = collect::Collector::new(self.store.clone());
+        self.backoff.lock().clear();
+    }
+
     /// One cycle over every cluster at `now`; the clusters that failed are named in
     /// the error, after the others were collected.
     pub async fn cycle(&self, now: i64) -> Result<Vec<(Uuid, CycleReport)>, String> {
@@ -132,6 +141,10 @@ struct CollectWorker {
 
 /// How soon a cycle that skipped unknown guests is repeated.
 const SOON: Duration = Duration::from_secs(5);
+/// Quick repeats for one set of unknown guests at most: some stay unknown for good
+/// (a volume's holder container is never mirrored), and those must not keep the worker
+/// polling Proxmox every few seconds. A different count starts a new round.
+const SOON_AT_MOST: u32 = 6;
 
 #[async_trait::async_trait]
 impl BackgroundWorker for CollectWorker {
@@ -144,21 +157,70 @@ impl BackgroundWorker for CollectWorker {
     }
 
     async fn run(&self, ctx: WorkerContext) -> Result<(), String> {
+        self.collector.start_afresh().await;
+        let mut pace = Pace::default();
         loop {
             let result = tokio::select! {
                 () = ctx.cancelled() => return Ok(()),
                 result = self.collector.cycle(unix_now()) => result,
             };
-            let catching_up = result
-                .as_ref()
-                .is_ok_and(|reports| reports.iter().any(|(_, r)| r.unknown_guests > 0));
-            let wait = if catching_up { SOON } else { COLLECT_EVERY };
+            let unknown: usize = result.as_ref().map_or(0, |reports| {
+                reports.iter().map(|(_, r)| r.unknown_guests).sum()
+            });
+            let wait = pace.after_cycle(unknown);
             ctx.record_run(result.map(drop), Some(Timestamp::now() + wait));
             tokio::select! {
                 () = ctx.cancelled() => return Ok(()),
                 () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+}
+
+/// When the next cycle runs, given how many guests the last one had to skip.
+#[derive(Debug, Default)]
+struct Pace {
+    last_unknown: usize,
+    quick_repeats: u32,
+}
+
+impl Pace {
+    fn after_cycle(&mut self, unknown: usize) -> Duration {
+        if unknown != self.last_unknown {
+            self.last_unknown = unknown;
+            self.quick_repeats = 0;
+        }
+        if unknown > 0 && self.quick_repeats < SOON_AT_MOST {
+            self.quick_repeats += 1;
+            SOON
+        } else {
+            COLLECT_EVERY
+        }
+    }
+}
+
+#[cfg(test)]
+mod pace_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_guests_bring_the_next_cycle_forward_a_few_times_only() {
+        let mut pace = Pace::default();
+        assert_eq!(pace.after_cycle(0), COLLECT_EVERY);
+        // A guest the mirror has not caught up with yet, or a volume holder it never will.
+        let waits: Vec<Duration> = (0..10).map(|_| pace.after_cycle(1)).collect();
+        assert_eq!(
+            waits[..SOON_AT_MOST as usize],
+            [SOON; SOON_AT_MOST as usize]
+        );
+        assert!(
+            waits[SOON_AT_MOST as usize..]
+                .iter()
+                .all(|w| *w == COLLECT_EVERY)
+        );
+        // A new launch changes the count: a new round of quick repeats.
+        assert_eq!(pace.after_cycle(2), SOON);
+        assert_eq!(pace.after_cycle(0), COLLECT_EVERY);
     }
 }
 
