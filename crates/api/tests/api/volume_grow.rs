@@ -109,7 +109,8 @@ async fn grow_records_what_proxmox_has_and_a_refused_grow_fails_clearly() {
     assert_eq!(job["status"], json!("failed"), "{job:#}");
     let error = job["error"].as_str().unwrap();
     assert!(
-        error.contains("unable to shrink") && error.contains("20 GiB"),
+        error.contains("unable to shrink")
+            && error.contains("it is 20 GiB there now, and volumes only grow"),
         "{error}"
     );
     assert_eq!(

@@ -213,7 +213,7 @@ impl VolumeHandler {
         let wanted = size_gib * GIB;
         match refused {
             Some(message) if real != wanted => Err(StepError::failed(format!(
-                "Proxmox VE refused to resize the volume to {size_gib} GiB ({}): it is {} GiB                  there now, and volumes only grow",
+                "Proxmox VE refused to resize the volume to {size_gib} GiB ({}): it is {} GiB there now, and volumes only grow",
                 message.trim_end(),
                 rules::gib_of(real)
             ))),
