@@ -50,8 +50,8 @@ pub use repo::guests::{
     OwnerFilter, STATUS_CREATING,
 };
 pub use repo::inventory::{
-    GuestObservation, InventoryRepo, InventorySnapshot, Node, NodeObservation, Storage,
-    StorageObservation, SyncReport,
+    GuestActivity, GuestObservation, InventoryRepo, InventorySnapshot, IoCounters, IoRates, Node,
+    NodeObservation, Storage, StorageObservation, SyncReport,
 };
 pub use repo::jobs::{
     ChildOf, CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource,

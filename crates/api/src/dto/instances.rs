@@ -5,7 +5,7 @@
 use proxicloud_domain::FieldErrors;
 use proxicloud_domain::instances::{ConfigEntry, CreateInstance, InstanceConfig, NetworkRequest};
 use proxicloud_domain::inventory::{
-    ClusterUsage, Freshness, InstanceListQuery, InstanceSummary, OwnerSelector,
+    ClusterUsage, Freshness, InstanceListQuery, InstanceSummary, OwnerSelector, tag_list,
 };
 use proxicloud_store::{Cursor, Guest, GuestSort};
 use proxicloud_types::GuestType;
@@ -37,22 +37,20 @@ pub fn instance_dto(guest: &Guest, freshness: Freshness) -> InstanceDto {
         uptime_secs: observed.uptime,
         template: observed.template,
         lock: observed.lock.clone(),
-        tags: observed
-            .tags
-            .as_deref()
-            .map(|t| {
-                t.split([';', ','])
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tag_list(observed.tags.as_deref())
+            .map(str::to_owned)
+            .collect(),
         owner_id: guest.owner_id,
         managed: guest.managed,
         created_at: guest.created_at,
         seen_at: guest.seen_at,
         addresses: guest.addresses.clone().unwrap_or_default(),
         addresses_known: guest.addresses.is_some(),
+        cpu_usage: observed.activity.cpu,
+        net_in_bytes_per_sec: observed.activity.rates.netin,
+        net_out_bytes_per_sec: observed.activity.rates.netout,
+        disk_read_bytes_per_sec: observed.activity.rates.diskread,
+        disk_write_bytes_per_sec: observed.activity.rates.diskwrite,
         stale_since: freshness.stale_since(),
     }
 }
@@ -77,6 +75,7 @@ pub fn list_query(params: InstanceListParams) -> Result<InstanceListQuery, ApiEr
         node: params.node.filter(|n| !n.is_empty()),
         owner,
         name_contains: params.q,
+        tag: params.tag,
         sort,
         descending,
         cursor: params.cursor.map(Cursor::new),

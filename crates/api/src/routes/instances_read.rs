@@ -137,6 +137,7 @@ mod tests {
                 template: false,
                 lock: Some("create".into()),
                 tags: Some("web;prod".into()),
+                activity: Default::default(),
             },
             owner_id: Some(Uuid::now_v7()),
             managed: true,

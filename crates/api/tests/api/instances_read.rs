@@ -304,3 +304,67 @@ async fn users_see_only_their_own_instances() {
     );
     sim.shutdown().await;
 }
+
+/// The list carries live utilization from the mirror: CPU share, and network and disk
+/// rates once two samples were taken (never negative); `?tag=` filters by one whole
+/// tag, case-insensitively, with tags as Proxmox has them.
+#[tokio::test]
+async fn utilization_and_the_tag_filter_come_from_the_mirror() {
+    let sim = spawn_app_with_sim().await;
+    let admin = sim.app.admin().await;
+    sim.register(&admin).await;
+    let items = sim.wait_for_inventory(&admin).await;
+    let running = items
+        .iter()
+        .find(|i| i["status"] == json!("running") && i["type"] == json!("lxc"))
+        .expect("a running container in the simulator")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one = format!("/api/v1/instances/{running}");
+    let sampled = eventually("two samples of a running guest", || async {
+        let (_, _, body) = get(&sim, &admin, &one).await;
+        body["net_in_bytes_per_sec"].is_number().then_some(body)
+    })
+    .await;
+    for field in [
+        "net_in_bytes_per_sec",
+        "net_out_bytes_per_sec",
+        "disk_read_bytes_per_sec",
+        "disk_write_bytes_per_sec",
+    ] {
+        assert!(
+            sampled[field].as_f64().unwrap() >= 0.0,
+            "{field}: {sampled}"
+        );
+    }
+    let cpu = sampled["cpu_usage"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&cpu), "cpu_usage {cpu}");
+    let (_, _, all) = get(&sim, &admin, "/api/v1/instances?limit=500").await;
+    for item in all["items"].as_array().unwrap() {
+        if item["status"] == json!("stopped") {
+            assert_eq!(item["cpu_usage"], json!(0.0), "a stopped guest: {item}");
+        }
+        assert!(
+            item["memory_used_bytes"].as_u64().unwrap() <= item["memory_bytes"].as_u64().unwrap()
+        );
+    }
+
+    let vmid = sampled["vmid"].as_u64().unwrap() as u32;
+    sim.cluster()
+        .guests
+        .get_mut(&vmid)
+        .unwrap()
+        .config
+        .insert("tags".into(), "web;Zz_probe-1.x".into());
+    let tagged = eventually("the tag in the mirror", || async {
+        let (_, _, body) = get(&sim, &admin, "/api/v1/instances?tag=ZZ_PROBE-1.X").await;
+        (!body["items"].as_array()?.is_empty()).then_some(body)
+    })
+    .await;
+    assert_eq!(ids(&tagged), vec![running.clone()]);
+    assert_eq!(tagged["items"][0]["tags"], json!(["web", "Zz_probe-1.x"]));
+    let (_, _, none) = get(&sim, &admin, "/api/v1/instances?tag=zz_probe").await;
+    assert!(ids(&none).is_empty(), "a part of a tag is not the tag");
+    sim.shutdown().await;
+}

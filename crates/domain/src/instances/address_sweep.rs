@@ -179,6 +179,7 @@ mod tests {
                 template: false,
                 lock: None,
                 tags: None,
+                activity: Default::default(),
             },
             owner_id: None,
             managed: false,

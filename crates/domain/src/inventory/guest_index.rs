@@ -34,6 +34,8 @@ pub struct IndexedGuest {
     guest: Guest,
     /// For case-insensitive name search.
     name_lower: String,
+    /// Its tags, lower-cased, for the tag filter.
+    tags_lower: Vec<String>,
     /// The API's serialised form, made on first use and kept as long as this copy of
     /// the guest: a list page is then a concatenation, not 100 serialisations.
     rendered: OnceLock<Bytes>,
@@ -141,6 +143,9 @@ impl GuestIndex {
             .map(|guest| {
                 Arc::new(IndexedGuest {
                     name_lower: guest.observed.name.to_lowercase(),
+                    tags_lower: tag_list(guest.observed.tags.as_deref())
+                        .map(str::to_lowercase)
+                        .collect(),
                     guest,
                     rendered: OnceLock::new(),
                 })
@@ -254,10 +259,19 @@ fn compare(sort: GuestSort, a: &Guest, b: &Guest) -> Ordering {
     key_of(sort, a).cmp(&key_of(sort, b)).then(a.id.cmp(&b.id))
 }
 
+/// The entries of PVE's tag list (`;`, `,` or whitespace between them, as
+/// `PVE::Tools::split_list` reads it).
+pub fn tag_list(tags: Option<&str>) -> impl Iterator<Item = &str> {
+    tags.unwrap_or_default()
+        .split(|c: char| c == ';' || c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+}
+
 /// A [`GuestFilter`] prepared for testing many guests.
 struct Matcher<'a> {
     filter: &'a GuestFilter,
     name_contains: Option<String>,
+    tag: Option<String>,
 }
 
 impl<'a> Matcher<'a> {
@@ -265,6 +279,7 @@ impl<'a> Matcher<'a> {
         Self {
             filter,
             name_contains: filter.name_contains.as_deref().map(str::to_lowercase),
+            tag: filter.tag.as_deref().map(str::to_lowercase),
         }
     }
 
@@ -285,6 +300,10 @@ impl<'a> Matcher<'a> {
                 .name_contains
                 .as_ref()
                 .is_none_or(|part| indexed.name_lower.contains(part.as_str()))
+            && self
+                .tag
+                .as_ref()
+                .is_none_or(|tag| indexed.tags_lower.iter().any(|t| t == tag))
     }
 }
 

@@ -55,6 +55,8 @@ pub struct InstanceListQuery {
     pub owner: Option<OwnerSelector>,
     /// Case-insensitive part of the name.
     pub name_contains: Option<String>,
+    /// One of its tags, case-insensitive.
+    pub tag: Option<String>,
     pub sort: GuestSort,
     pub descending: bool,
     /// From the previous page's `next`; valid only for the same filters and sort.
@@ -72,6 +74,7 @@ impl Default for InstanceListQuery {
             node: None,
             owner: None,
             name_contains: None,
+            tag: None,
             sort: GuestSort::default(),
             descending: false,
             cursor: None,
@@ -193,6 +196,7 @@ impl InstanceDirectory {
             node: query.node,
             owner,
             name_contains: query.name_contains.filter(|q| !q.trim().is_empty()),
+            tag: query.tag.filter(|t| !t.trim().is_empty()),
             include_removed: false,
         };
         let page = self.index().await?.page(

@@ -32,7 +32,7 @@ use proxicloud_store::{Store, Uuid};
 use tokio::sync::watch;
 
 pub use background::Inventory;
-pub use guest_index::{GuestIndex, IndexedGuest};
+pub use guest_index::{GuestIndex, IndexedGuest, tag_list};
 pub(crate) use instances::load_live_guest;
 pub use instances::{
     Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,

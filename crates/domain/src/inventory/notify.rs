@@ -128,6 +128,7 @@ mod tests {
                 template: false,
                 lock: Some("create".into()),
                 tags: None,
+                activity: Default::default(),
             },
             owner_id: None,
             managed: true,

@@ -8,7 +8,8 @@
 
 use proxicloud_pve::{ClusterResource, GuestType};
 use proxicloud_store::{
-    GuestObservation, InventorySnapshot, NodeObservation, StorageObservation, Timestamp,
+    GuestActivity, GuestObservation, InventorySnapshot, IoCounters, IoRates, NodeObservation,
+    StorageObservation, Timestamp,
 };
 
 pub(super) fn snapshot(
@@ -64,6 +65,17 @@ fn guest(r: ClusterResource, kind: GuestType) -> Option<GuestObservation> {
         template: r.template.unwrap_or(false),
         lock: r.lock.filter(|l| !l.is_empty()),
         tags: r.tags.filter(|t| !t.is_empty()),
+        // Rates need the previous sample: the sync works them out.
+        activity: GuestActivity {
+            cpu: r.cpu.unwrap_or(0.0),
+            counters: IoCounters {
+                netin: r.netin.unwrap_or(0),
+                netout: r.netout.unwrap_or(0),
+                diskread: r.diskread.unwrap_or(0),
+                diskwrite: r.diskwrite.unwrap_or(0),
+            },
+            rates: IoRates::default(),
+        },
     })
 }
 

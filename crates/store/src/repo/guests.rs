@@ -82,6 +82,8 @@ pub struct GuestFilter {
     pub owner: OwnerFilter,
     /// Case-insensitive substring of the name.
     pub name_contains: Option<String>,
+    /// One of its Proxmox tags, case-insensitive (PVE compares tags so by default).
+    pub tag: Option<String>,
     /// Also list rows marked removed.
     pub include_removed: bool,
 }

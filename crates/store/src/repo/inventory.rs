@@ -70,11 +70,68 @@ pub struct GuestObservation {
     pub lock: Option<String>,
     /// Proxmox's `;`-separated tag list.
     pub tags: Option<String>,
+    /// CPU share and I/O: usage, refreshed on every sync, never a change on its own.
+    pub activity: GuestActivity,
+}
+
+/// What a guest is doing: Proxmox's CPU share and I/O counters from
+/// `/cluster/resources`, and the rates the sync derives from two consecutive samples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GuestActivity {
+    /// Share of its vCPUs in use, 0.0..=1.0 (PVE's `cpu`).
+    pub cpu: f64,
+    pub counters: IoCounters,
+    /// Filled in by the sync; an observation straight from Proxmox has none.
+    pub rates: IoRates,
+}
+
+/// Bytes since the guest started (PVE's `netin`, `netout`, `diskread`, `diskwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IoCounters {
+    pub netin: u64,
+    pub netout: u64,
+    pub diskread: u64,
+    pub diskwrite: u64,
+}
+
+/// Bytes per second between two samples of [`IoCounters`]; `None` without an earlier
+/// sample, or for a counter that went down (the guest restarted: its counters began
+/// again at zero, so the difference means nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IoRates {
+    pub netin: Option<f64>,
+    pub netout: Option<f64>,
+    pub diskread: Option<f64>,
+    pub diskwrite: Option<f64>,
+}
+
+impl IoRates {
+    /// The rates from `before` (taken at `before_at`) to `now` (at `now_at`). No rate
+    /// at all when no time passed (or the clock went back).
+    pub fn between(
+        before: &IoCounters,
+        before_at: Timestamp,
+        now: &IoCounters,
+        now_at: Timestamp,
+    ) -> Self {
+        let micros = now_at.unix_micros() - before_at.unix_micros();
+        if micros <= 0 {
+            return Self::default();
+        }
+        let seconds = micros as f64 / 1e6;
+        let rate = |old: u64, new: u64| new.checked_sub(old).map(|d| d as f64 / seconds);
+        Self {
+            netin: rate(before.netin, now.netin),
+            netout: rate(before.netout, now.netout),
+            diskread: rate(before.diskread, now.diskread),
+            diskwrite: rate(before.diskwrite, now.diskwrite),
+        }
+    }
 }
 
 impl GuestObservation {
     /// Whether anything a user would call a change differs. Live usage (mem, disk,
-    /// uptime) is refreshed on every sync but is not an event on its own.
+    /// uptime, activity) is refreshed on every sync but is not an event on its own.
     pub fn differs_in_state(&self, other: &GuestObservation) -> bool {
         self.node != other.node
             || self.kind != other.kind

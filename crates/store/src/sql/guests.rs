@@ -13,12 +13,16 @@ use crate::repo::guests::{
     Guest, GuestAddresses, GuestQuery, GuestRepo, GuestReservation, GuestSort, OwnerFilter,
     STATUS_CREATING,
 };
-use crate::repo::inventory::GuestObservation;
+use crate::repo::inventory::{GuestActivity, GuestObservation, IoCounters, IoRates};
 use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
 
 pub(crate) const GUEST_COLUMNS: &str = "id, cluster_id, vmid, node, kind, name, status, cpus, maxmem, mem, \
      maxdisk, disk, uptime, template, lock, tags, owner_id, managed, created_by_job, created_at, seen_at, removed_at, \
-     addresses, addresses_at";
+     addresses, addresses_at, cpu, netin, netout, diskread, diskwrite, netin_rate, netout_rate, diskread_rate, \
+     diskwrite_rate";
+
+/// `;a;b;` of the guest's `tags`, whatever separators Proxmox wrote.
+const TAG_LIST: &str = "(';' || replace(replace(coalesce(tags, ''), ',', ';'), ' ', ';') || ';')";
 
 /// The live (not removed) guest at a vmid of a cluster (`$1`, `$2`): what
 /// [`constraints::GUEST_VMID`] keeps unique.
@@ -50,6 +54,15 @@ pub(crate) struct GuestRecord {
     removed_at: Option<Timestamp>,
     addresses: Option<String>,
     addresses_at: Option<Timestamp>,
+    cpu: f64,
+    netin: i64,
+    netout: i64,
+    diskread: i64,
+    diskwrite: i64,
+    netin_rate: Option<f64>,
+    netout_rate: Option<f64>,
+    diskread_rate: Option<f64>,
+    diskwrite_rate: Option<f64>,
 }
 
 impl TryFrom<GuestRecord> for Guest {
@@ -79,6 +92,21 @@ impl TryFrom<GuestRecord> for Guest {
                 template: r.template,
                 lock: r.lock,
                 tags: r.tags,
+                activity: GuestActivity {
+                    cpu: r.cpu,
+                    counters: IoCounters {
+                        netin: from_db_int(r.netin, "netin")?,
+                        netout: from_db_int(r.netout, "netout")?,
+                        diskread: from_db_int(r.diskread, "diskread")?,
+                        diskwrite: from_db_int(r.diskwrite, "diskwrite")?,
+                    },
+                    rates: IoRates {
+                        netin: r.netin_rate,
+                        netout: r.netout_rate,
+                        diskread: r.diskread_rate,
+                        diskwrite: r.diskwrite_rate,
+                    },
+                },
             },
             owner_id: r.owner_id.map(Into::into),
             managed: r.managed,
@@ -176,6 +204,11 @@ fn build_list_sql(
     }
     if let Some(text) = &filter.name_contains {
         sql.push(" AND ").push_contains("name", text);
+    }
+    if let Some(tag) = &filter.tag {
+        // `tags` is PVE's list (`;`, `,` or spaces between): one whole entry matches.
+        sql.push(" AND ")
+            .push_contains(TAG_LIST, &format!(";{tag};"));
     }
     let column = sort_column(query.sort);
     let (direction, comparison) = if query.descending {

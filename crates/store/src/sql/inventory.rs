@@ -13,26 +13,47 @@ use super::volumes::detach_from_guests;
 use super::{DbId, Dialect, SqlStore};
 use crate::repo::guests::Guest;
 use crate::repo::inventory::{
-    GuestObservation, InventoryRepo, InventorySnapshot, Node, NodeObservation, Storage,
+    GuestObservation, InventoryRepo, InventorySnapshot, IoRates, Node, NodeObservation, Storage,
     StorageObservation, SyncReport,
 };
 use crate::{Result, StoreError, Timestamp};
 
-/// Rows per multi-row statement: 1,000 guests × 17 values stays far below SQLite's
+/// Rows per multi-row statement: 1,000 guests × 27 values stays far below SQLite's
 /// (32,766) and PostgreSQL's (65,535) bind-parameter limits.
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// Proxmox's fields of a guest: `sync` overwrites exactly these (and `seen_at`).
-const OBSERVED_GUEST_FIELDS: [&str; 13] = [
-    "node", "kind", "name", "status", "cpus", "maxmem", "mem", "maxdisk", "disk", "uptime",
-    "template", "lock", "tags",
+/// Proxmox's fields of a guest, and the rates derived from them: `sync` overwrites
+/// exactly these (and `seen_at`).
+const OBSERVED_GUEST_FIELDS: [&str; 22] = [
+    "node",
+    "kind",
+    "name",
+    "status",
+    "cpus",
+    "maxmem",
+    "mem",
+    "maxdisk",
+    "disk",
+    "uptime",
+    "template",
+    "lock",
+    "tags",
+    "cpu",
+    "netin",
+    "netout",
+    "diskread",
+    "diskwrite",
+    "netin_rate",
+    "netout_rate",
+    "diskread_rate",
+    "diskwrite_rate",
 ];
 
 /// Inserts new guests and refreshes known ones (matched through the live-vmid index);
 /// returns `(id, vmid)` of every row, inserted or updated.
 fn guest_upsert(
     dialect: Dialect,
-    chunk: &[&GuestObservation],
+    chunk: &[(&GuestObservation, IoRates)],
     cluster_id: Uuid,
     observed_at: Timestamp,
 ) -> Sql {
@@ -43,7 +64,8 @@ fn guest_upsert(
             OBSERVED_GUEST_FIELDS.join(", ")
         ),
     );
-    for (i, g) in chunk.iter().enumerate() {
+    for (i, (g, rates)) in chunk.iter().enumerate() {
+        let io = &g.activity.counters;
         sql.push(if i == 0 { "(" } else { ", (" }).bind_list([
             Arg::from(Uuid::now_v7()),
             Arg::from(cluster_id),
@@ -61,6 +83,15 @@ fn guest_upsert(
             Arg::from(g.template),
             Arg::from(g.lock.clone()),
             Arg::from(g.tags.clone()),
+            Arg::from(g.activity.cpu),
+            Arg::from(to_db_int(io.netin)),
+            Arg::from(to_db_int(io.netout)),
+            Arg::from(to_db_int(io.diskread)),
+            Arg::from(to_db_int(io.diskwrite)),
+            Arg::from(rates.netin),
+            Arg::from(rates.netout),
+            Arg::from(rates.diskread),
+            Arg::from(rates.diskwrite),
         ]);
         sql.push(", FALSE, ")
             .bind(observed_at)
@@ -196,7 +227,7 @@ impl InventoryRepo for SqlStore {
             }
             let live: Vec<GuestRecord> = sqlx::query_as(&live_sql).bind(DbId(cluster_id)).fetch_all(&mut *tx).await?;
             let live: Vec<Guest> = convert_all(live)?;
-            let plan = sync_plan::plan(&live, &snapshot.guests);
+            let plan = sync_plan::plan(&live, &snapshot.guests, at);
             let statements = SyncStatements {
                 replace_rows: std::mem::take(&mut replace_rows),
                 removals: plan.removed.chunks(ROWS_PER_STATEMENT)

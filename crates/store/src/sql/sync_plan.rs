@@ -5,12 +5,14 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
+use crate::Timestamp;
 use crate::repo::guests::Guest;
-use crate::repo::inventory::GuestObservation;
+use crate::repo::inventory::{GuestObservation, IoRates};
 
 pub(crate) struct SyncPlan<'a> {
-    /// Observations to upsert, one per vmid (the last one wins if Proxmox repeated one).
-    pub upserts: Vec<&'a GuestObservation>,
+    /// Observations to upsert, one per vmid (the last one wins if Proxmox repeated one),
+    /// each with its I/O rates since the row's previous sample.
+    pub upserts: Vec<(&'a GuestObservation, IoRates)>,
     /// Live rows to mark removed: gone from the snapshot, or their vmid now holds the
     /// other kind of guest (a different guest that reused the number).
     pub removed: Vec<Uuid>,
@@ -20,7 +22,11 @@ pub(crate) struct SyncPlan<'a> {
     pub kept_vmids: HashSet<u32>,
 }
 
-pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> SyncPlan<'a> {
+pub(crate) fn plan<'a>(
+    live: &[Guest],
+    snapshot: &'a [GuestObservation],
+    observed_at: Timestamp,
+) -> SyncPlan<'a> {
     let mut by_vmid: HashMap<u32, &'a GuestObservation> = HashMap::with_capacity(snapshot.len());
     let mut order = Vec::with_capacity(snapshot.len());
     for observation in snapshot {
@@ -31,7 +37,29 @@ pub(crate) fn plan<'a>(live: &[Guest], snapshot: &'a [GuestObservation]) -> Sync
             order.push(observation.vmid.get());
         }
     }
-    let upserts = order.iter().map(|vmid| by_vmid[vmid]).collect();
+    // The previous sample of the same guest: the live row at the vmid, if it holds
+    // the same kind and Proxmox reported it before (a reservation has no counters).
+    let previous: HashMap<u32, &Guest> = live
+        .iter()
+        .filter(|g| g.seen_at.is_some())
+        .map(|g| (g.observed.vmid.get(), g))
+        .collect();
+    let upserts = order
+        .iter()
+        .map(|vmid| {
+            let seen = by_vmid[vmid];
+            let rates = match previous.get(vmid) {
+                Some(before) if before.observed.kind == seen.kind => IoRates::between(
+                    &before.observed.activity.counters,
+                    before.seen_at.unwrap_or(observed_at),
+                    &seen.activity.counters,
+                    observed_at,
+                ),
+                _ => IoRates::default(),
+            };
+            (seen, rates)
+        })
+        .collect();
 
     let mut removed = Vec::new();
     let mut changed = Vec::new();
@@ -86,7 +114,7 @@ mod tests {
     use proxicloud_types::{GuestType, VmId};
 
     use super::*;
-    use crate::Timestamp;
+    use crate::repo::inventory::{GuestActivity, IoCounters};
 
     fn observation(vmid: u32, kind: GuestType, status: &str) -> GuestObservation {
         GuestObservation {
@@ -104,6 +132,7 @@ mod tests {
             template: false,
             lock: None,
             tags: None,
+            activity: GuestActivity::default(),
         }
     }
 
@@ -146,7 +175,7 @@ mod tests {
             reused.clone(),
             pending,
         ];
-        let plan = plan(&guests, &snapshot);
+        let plan = plan(&guests, &snapshot, Timestamp::now());
         assert_eq!(
             plan.changed,
             vec![started.id],
@@ -161,7 +190,7 @@ mod tests {
     fn a_reservation_reported_for_the_first_time_is_changed() {
         let pending = live(observation(104, GuestType::Lxc, "running"), false);
         let snapshot = vec![observation(104, GuestType::Lxc, "running")];
-        let plan = plan(std::slice::from_ref(&pending), &snapshot);
+        let plan = plan(std::slice::from_ref(&pending), &snapshot, Timestamp::now());
         assert_eq!(plan.changed, vec![pending.id]);
     }
 
@@ -175,6 +204,7 @@ mod tests {
         let during = plan(
             std::slice::from_ref(&reserved),
             std::slice::from_ref(&placeholder),
+            Timestamp::now(),
         );
         assert!(during.changed.is_empty());
 
@@ -184,6 +214,7 @@ mod tests {
         let after = plan(
             std::slice::from_ref(&reserved),
             std::slice::from_ref(&created),
+            Timestamp::now(),
         );
         assert_eq!(
             after.changed,
@@ -198,8 +229,52 @@ mod tests {
             observation(100, GuestType::Lxc, "stopped"),
             observation(100, GuestType::Lxc, "running"),
         ];
-        let plan = plan(&[], &snapshot);
+        let plan = plan(&[], &snapshot, Timestamp::now());
         assert_eq!(plan.upserts.len(), 1);
-        assert_eq!(plan.upserts[0].status, "running");
+        assert_eq!(plan.upserts[0].0.status, "running");
+    }
+
+    fn counters(netin: u64, netout: u64) -> IoCounters {
+        IoCounters {
+            netin,
+            netout,
+            diskread: 0,
+            diskwrite: 0,
+        }
+    }
+
+    /// Rate = Δcounter / Δt against the row's previous sample; a counter that went
+    /// down (the guest restarted) gives no rate, never a negative one.
+    #[test]
+    fn rates_come_from_the_previous_sample_and_a_reset_gives_none() {
+        let then = Timestamp::now();
+        let now = then + std::time::Duration::from_secs(10);
+        let mut before = observation(100, GuestType::Qemu, "running");
+        before.activity.counters = counters(1_000, 50_000);
+        let mut row = live(before, true);
+        row.seen_at = Some(then);
+        let mut seen = observation(100, GuestType::Qemu, "running");
+        seen.activity.counters = counters(21_000, 10);
+        let snapshot = [seen, observation(101, GuestType::Lxc, "running")];
+        let plan = plan(std::slice::from_ref(&row), &snapshot, now);
+        let rates = plan.upserts[0].1;
+        assert_eq!(rates.netin, Some(2_000.0));
+        assert_eq!(rates.netout, None, "a counter that went down is a reset");
+        assert_eq!(rates.diskread, Some(0.0));
+        assert_eq!(plan.upserts[1].1, IoRates::default(), "no earlier sample");
+    }
+
+    #[test]
+    fn no_rate_when_no_time_passed_or_the_vmid_changed_kind() {
+        let at = Timestamp::now();
+        let mut row = live(observation(100, GuestType::Qemu, "running"), true);
+        row.seen_at = Some(at);
+        let vm = [observation(100, GuestType::Qemu, "running")];
+        let same_time = plan(std::slice::from_ref(&row), &vm, at);
+        assert_eq!(same_time.upserts[0].1, IoRates::default());
+        let container = [observation(100, GuestType::Lxc, "running")];
+        let later = at + std::time::Duration::from_secs(5);
+        let other_kind = plan(std::slice::from_ref(&row), &container, later);
+        assert_eq!(other_kind.upserts[0].1, IoRates::default());
     }
 }

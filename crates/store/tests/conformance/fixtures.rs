@@ -60,6 +60,7 @@ pub fn guest(vmid: u32, kind: GuestType, name: &str, status: &str) -> GuestObser
         template: false,
         lock: None,
         tags: Some("web;prod".into()),
+        activity: Default::default(),
     }
 }
 

@@ -323,3 +323,51 @@ pub async fn cursors_only_work_for_the_query_that_issued_them(store: Arc<dyn Sto
     assert_eq!(names(&rest.items), ["vm2", "vm3", "vm4"]);
     assert_eq!(rest.next, None);
 }
+
+/// `tag` matches one whole entry of PVE's tag list, case-insensitively, whichever
+/// separator (`;`, `,`, space) the list uses; `_` and `%` are taken literally.
+pub async fn the_tag_filter_matches_whole_tags(store: Arc<dyn Store>) {
+    let lab = cluster(&*store, "lab").await;
+    let tagged = |vmid: u32, name: &str, tags: Option<&str>| {
+        let mut g = guest(vmid, GuestType::Lxc, name, "running");
+        g.tags = tags.map(str::to_owned);
+        g
+    };
+    store
+        .inventory()
+        .sync(
+            lab.id,
+            &snapshot(vec![
+                tagged(100, "semi", Some("web;prod")),
+                tagged(101, "comma", Some("Web-2,db")),
+                tagged(102, "space", Some("a_b c")),
+                tagged(103, "none", None),
+            ]),
+        )
+        .await
+        .unwrap();
+    for (tag, expected) in [
+        ("web", vec!["semi"]),
+        ("WEB", vec!["semi"]),
+        ("prod", vec!["semi"]),
+        ("db", vec!["comma"]),
+        ("web-2", vec!["comma"]),
+        ("a_b", vec!["space"]),
+        ("c", vec!["space"]),
+        ("a%b", vec![]),
+        ("we", vec![]),
+    ] {
+        let query = GuestQuery {
+            filter: GuestFilter {
+                tag: Some(tag.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            names(&list_all(&*store, &query).await),
+            expected,
+            "tag {tag}"
+        );
+    }
+}

@@ -113,6 +113,7 @@ conformance_tests! {
         a_vmid_reused_by_another_kind_of_guest_is_a_new_guest,
         a_reserved_name_survives_the_placeholder_reported_during_creation,
         a_reserved_name_survives_the_placeholder_of_a_vm_being_cloned,
+        io_rates_come_from_consecutive_samples,
     ],
     inventory: [
         nodes_and_storages_are_replaced_by_each_snapshot,
@@ -123,6 +124,7 @@ conformance_tests! {
         filters_select_guests_by_every_criterion,
         pagination_is_stable_for_every_sort_and_direction,
         cursors_only_work_for_the_query_that_issued_them,
+        the_tag_filter_matches_whole_tags,
     ],
     guests: [
         reserving_a_taken_vmid_conflicts,

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use proxicloud_store::{GuestQuery, GuestReservation, PageRequest, STATUS_CREATING, Store};
+use proxicloud_store::{
+    GuestQuery, GuestReservation, IoCounters, IoRates, PageRequest, STATUS_CREATING, Store,
+};
 use proxicloud_types::{GuestType, VmId};
 
 use crate::fixtures::{Lab, cluster, guest, lab_with, reservation, snapshot};
@@ -65,7 +67,15 @@ pub async fn later_syncs_report_changes_and_disappearances_but_not_usage(store: 
     assert_eq!(report.appeared.len(), 1);
 
     let usage = store.guests().get(ids[0]).await.unwrap();
-    assert_eq!(usage.observed, next[0], "usage is still refreshed");
+    let mut expected = next[0].clone();
+    // Its I/O counters did not move since the first sync: rates of zero.
+    expected.activity.rates = IoRates {
+        netin: Some(0.0),
+        netout: Some(0.0),
+        diskread: Some(0.0),
+        diskwrite: Some(0.0),
+    };
+    assert_eq!(usage.observed, expected, "usage is still refreshed");
     assert_eq!(usage.seen_at, Some(second.observed_at));
     let gone = store.guests().get(ids[4]).await.unwrap();
     assert_eq!(gone.removed_at, Some(second.observed_at), "history is kept");
@@ -302,4 +312,83 @@ pub async fn a_reserved_name_survives_the_placeholder_of_a_vm_being_cloned(store
         assert_eq!(mirrored.observed.name, "web-clone");
         assert_eq!(mirrored.observed.lock.as_deref(), Some("clone"));
     }
+}
+
+/// The sync keeps CPU and I/O counters and stores each guest's rate since its previous
+/// sample (Δcounter / Δt); a counter that went down (a restart) stores no rate.
+pub async fn io_rates_come_from_consecutive_samples(store: Arc<dyn Store>) {
+    let mut vm = guest(100, GuestType::Qemu, "db", "running");
+    vm.activity.cpu = 0.25;
+    vm.activity.counters = IoCounters {
+        netin: 1_000,
+        netout: 5_000,
+        diskread: 0,
+        diskwrite: 100,
+    };
+    let Lab {
+        cluster: lab,
+        guests: ids,
+        ..
+    } = lab_with(&*store, vec![vm.clone()]).await;
+    let first = store.guests().get(ids[0]).await.unwrap();
+    assert_eq!(first.observed.activity.cpu, 0.25);
+    assert_eq!(first.observed.activity.counters, vm.activity.counters);
+    assert_eq!(first.observed.activity.rates, IoRates::default());
+
+    let later = |counters: IoCounters, seconds: u64| {
+        let mut next = vm.clone();
+        next.activity.counters = counters;
+        let mut taken = snapshot(vec![next]);
+        taken.observed_at = first.seen_at.unwrap() + std::time::Duration::from_secs(seconds);
+        taken
+    };
+    let grown = later(
+        IoCounters {
+            netin: 21_000,
+            netout: 5_000,
+            diskread: 4_000,
+            diskwrite: 100,
+        },
+        10,
+    );
+    let report = store.inventory().sync(lab.id, &grown).await.unwrap();
+    assert!(report.is_empty(), "usage is not a change: {report:?}");
+    let rates = store
+        .guests()
+        .get(ids[0])
+        .await
+        .unwrap()
+        .observed
+        .activity
+        .rates;
+    assert_eq!(
+        rates,
+        IoRates {
+            netin: Some(2_000.0),
+            netout: Some(0.0),
+            diskread: Some(400.0),
+            diskwrite: Some(0.0),
+        }
+    );
+
+    let restarted = later(
+        IoCounters {
+            netin: 10,
+            netout: 9_000,
+            diskread: 0,
+            diskwrite: 0,
+        },
+        20,
+    );
+    store.inventory().sync(lab.id, &restarted).await.unwrap();
+    let rates = store
+        .guests()
+        .get(ids[0])
+        .await
+        .unwrap()
+        .observed
+        .activity
+        .rates;
+    assert_eq!(rates.netin, None, "a counter that went down has no rate");
+    assert_eq!(rates.netout, Some(400.0));
 }

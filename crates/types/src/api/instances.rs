@@ -91,6 +91,18 @@ pub struct InstanceDto {
     /// learned; `true` with no `addresses` when it reported none (a VM without the QEMU
     /// guest agent, a container without a lease).
     pub addresses_known: bool,
+    /// Share of its vCPUs in use, 0.0 to 1.0, as the mirror last sampled it (`0` while
+    /// stopped): `cpu_usage * 100` is the CPU %.
+    pub cpu_usage: f64,
+    /// Network bytes per second received since the mirror's previous sample; `null`
+    /// until there are two samples, or right after the guest restarted.
+    pub net_in_bytes_per_sec: Option<f64>,
+    /// Network bytes per second sent, like `net_in_bytes_per_sec`.
+    pub net_out_bytes_per_sec: Option<f64>,
+    /// Disk bytes per second read, like `net_in_bytes_per_sec`.
+    pub disk_read_bytes_per_sec: Option<f64>,
+    /// Disk bytes per second written, like `net_in_bytes_per_sec`.
+    pub disk_write_bytes_per_sec: Option<f64>,
     // Must stay the last field: the list endpoint splices it into pre-rendered rows.
     /// Set while its cluster is unreachable: the data is as of before this time.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
@@ -155,6 +167,9 @@ pub struct InstanceListParams {
     /// Part of the name, case-insensitive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Only instances with this Proxmox tag (the whole tag, case-insensitive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// `name` (default), `created`, `status`, `node` or `vmid`; `-` first for descending.
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1763,14 +1763,30 @@ export interface components {
             addresses_known: boolean;
             /** Format: uuid */
             cluster_id: string;
+            /**
+             * Format: double
+             * @description Share of its vCPUs in use, 0.0 to 1.0, as the mirror last sampled it (`0` while
+             *     stopped): `cpu_usage * 100` is the CPU %.
+             */
+            cpu_usage: number;
             /** Format: double */
             cpus: number;
             /** Format: date-time */
             created_at: string;
             /** Format: int64 */
             disk_bytes: number;
+            /**
+             * Format: double
+             * @description Disk bytes per second read, like `net_in_bytes_per_sec`.
+             */
+            disk_read_bytes_per_sec?: number | null;
             /** Format: int64 */
             disk_used_bytes: number;
+            /**
+             * Format: double
+             * @description Disk bytes per second written, like `net_in_bytes_per_sec`.
+             */
+            disk_write_bytes_per_sec?: number | null;
             /** Format: uuid */
             id: string;
             /** @description Proxmox's lock (`backup`, `migrate`, …), if any. */
@@ -1782,6 +1798,17 @@ export interface components {
             /** Format: int64 */
             memory_used_bytes: number;
             name: string;
+            /**
+             * Format: double
+             * @description Network bytes per second received since the mirror's previous sample; `null`
+             *     until there are two samples, or right after the guest restarted.
+             */
+            net_in_bytes_per_sec?: number | null;
+            /**
+             * Format: double
+             * @description Network bytes per second sent, like `net_in_bytes_per_sec`.
+             */
+            net_out_bytes_per_sec?: number | null;
             node: string;
             /**
              * Format: uuid
@@ -4186,6 +4213,8 @@ export interface operations {
                 sort?: string;
                 /** @description `running`, `stopped`, … */
                 status?: string;
+                /** @description Only instances with this Proxmox tag (the whole tag, case-insensitive). */
+                tag?: string;
                 type?: components["schemas"]["InstanceType"];
             };
             header?: never;

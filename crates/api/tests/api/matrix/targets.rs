@@ -81,6 +81,7 @@ async fn owned_instance(app: &TestApp, owner: &TestUser) -> Uuid {
         template: false,
         lock: None,
         tags: None,
+        activity: Default::default(),
     };
     let snapshot = InventorySnapshot {
         observed_at: Timestamp::now(),

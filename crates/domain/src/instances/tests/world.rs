@@ -284,6 +284,7 @@ impl World {
             template: false,
             lock: None,
             tags: None,
+            activity: Default::default(),
         };
         self.store
             .inventory()

@@ -15,6 +15,14 @@ use crate::jobs::tests::support::lab_cluster;
 
 const NAMES: [&str; 6] = ["web", "Web", "db-1", "db-10", "cache", "zeta"];
 const STATUSES: [&str; 3] = ["running", "stopped", "paused"];
+/// Every separator PVE's tag lists use, and tags that are substrings of others.
+const TAGS: [Option<&str>; 5] = [
+    None,
+    Some("web;prod"),
+    Some("Prod,db"),
+    Some("web-2 a_b"),
+    Some(""),
+];
 
 struct Mirror {
     store: Arc<dyn Store>,
@@ -58,7 +66,8 @@ async fn mirror() -> Mirror {
             uptime: 0,
             template: false,
             lock: None,
-            tags: None,
+            tags: TAGS[n as usize % TAGS.len()].map(str::to_owned),
+            activity: Default::default(),
         })
         .collect();
     let snapshot = InventorySnapshot {
@@ -158,6 +167,19 @@ fn filters(mirror: &Mirror) -> Vec<GuestFilter> {
             cluster_id: Some(Uuid::now_v7()),
             ..GuestFilter::default()
         },
+        GuestFilter {
+            tag: Some("PROD".into()),
+            ..GuestFilter::default()
+        },
+        GuestFilter {
+            tag: Some("web".into()),
+            status: Some("running".into()),
+            ..GuestFilter::default()
+        },
+        GuestFilter {
+            tag: Some("a_b".into()),
+            ..GuestFilter::default()
+        },
     ]
 }
 
@@ -184,7 +206,7 @@ async fn pages_match_the_store_for_every_sort_direction_and_filter() {
             }
         }
     }
-    assert_eq!(cases, 8 * 5 * 2 * 3);
+    assert_eq!(cases, filters(&mirror).len() * 5 * 2 * 3);
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ fn vm(vmid: u32, name: &str, template: bool) -> GuestObservation {
         template,
         lock: None,
         tags: None,
+        activity: Default::default(),
     }
 }
 
