@@ -27,6 +27,7 @@ use crate::metrics::{
 };
 use crate::network::{self, NetworkConfig, NetworkInterface, NetworkInterfaceSpec};
 use crate::nodes::{self, NodeStatus, NodeSummary};
+use crate::pending::{self, PendingEntry};
 use crate::sdn::{self, SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, SdnZoneSpec};
 use crate::snapshots::{self, Snapshot, SnapshotRequest};
 use crate::storage::{
@@ -127,6 +128,8 @@ pve_trait! {
     fn create_qemu(&self, node: &NodeName, request: &QemuCreate) -> Created => create::create_qemu;
     /// `GET …/config`.
     fn guest_config(&self, node: &NodeName, ty: GuestType, vmid: VmId) -> GuestConfig => guests::config;
+    /// `GET …/pending`: each key's current value and the change waiting for the next start.
+    fn guest_pending(&self, node: &NodeName, ty: GuestType, vmid: VmId) -> Vec<PendingEntry> => pending::pending;
     /// `PUT …/config` (applied synchronously).
     fn update_guest_config(&self, node: &NodeName, ty: GuestType, vmid: VmId, update: &ConfigUpdate) -> () => guests::update_config;
     /// `DELETE /nodes/{node}/{lxc|qemu}/{vmid}`.

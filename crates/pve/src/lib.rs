@@ -26,6 +26,7 @@ mod metrics;
 mod network;
 mod nodes;
 mod params;
+mod pending;
 mod sdn;
 pub mod serde_util;
 mod snapshots;
@@ -57,6 +58,7 @@ pub use metrics::{
 pub use network::{NetworkConfig, NetworkInterface, NetworkInterfaceSpec};
 pub use nodes::{CpuInfo, NodeStatus, NodeSummary, Usage};
 pub use params::{ParamValue, Params};
+pub use pending::PendingEntry;
 pub use sdn::{SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, SdnZoneSpec, subnet_id};
 pub use snapshots::{Snapshot, SnapshotRequest};
 pub use storage::{

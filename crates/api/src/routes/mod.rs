@@ -17,6 +17,7 @@ pub mod clusters;
 pub mod events;
 pub mod images;
 pub mod instance_detail;
+pub mod instance_edit;
 pub mod instance_snapshots;
 pub mod instances_read;
 pub mod instances_summary;
@@ -52,6 +53,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instances_write::router())
         .merge(launch_options::router())
         .merge(instance_detail::router())
+        .merge(instance_edit::router())
         .merge(instance_snapshots::router())
         .merge(jobs::router())
         .merge(keypairs::router())

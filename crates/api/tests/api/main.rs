@@ -14,6 +14,7 @@ mod images_create;
 mod images_upload;
 mod instance_addresses;
 mod instance_detail;
+mod instance_edit;
 mod instance_snapshots;
 mod instances_read;
 mod instances_vm;

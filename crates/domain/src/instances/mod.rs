@@ -9,6 +9,7 @@
 //!   `instances.addresses` worker ([`AddressSweep`]).
 //! - A container needs a way in: an SSH key or a generated root password
 //!   ([`root_password`], returned once, carried sealed to the create job).
+//! - [`InstanceEdits`] renames and retags (one synchronous config change).
 //! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
 //!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
@@ -18,6 +19,7 @@ mod addresses;
 mod clone_config;
 mod create_job;
 mod detail;
+mod edit;
 mod lifecycle_jobs;
 pub mod names;
 mod plan;
@@ -40,6 +42,7 @@ pub use address_sweep::{AddressSweep, Sweep};
 pub use addresses::{AFTER_START_DELAYS, AddressLearner, Learned};
 pub use create_job::KIND as CREATE_KIND;
 pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
+pub use edit::{InstanceEdit, InstanceEdits, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
@@ -92,6 +95,11 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         store.clone(),
         platform.queue.clone(),
         platform.connector.clone(),
+    )));
+    registry.provide(Arc::new(InstanceEdits::new(
+        store.clone(),
+        platform.connector.clone(),
+        Some(platform.mirror.clone()),
     )));
     registry.provide(Arc::new(InstanceDetails::new(
         store.clone(),

@@ -292,6 +292,23 @@ pub struct ConfirmTermination {
     pub confirm: Option<String>,
 }
 
+/// Rename and/or retag an instance; a left-out field stays as it is. Proxmox applies
+/// both at once, running or not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstanceRequest {
+    /// A DNS label (letters, digits, `-`; at most 63), unique in its cluster: the
+    /// container's hostname or the VM's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The whole new tag list (`[]` removes every tag). Each tag as Proxmox allows
+    /// it: letters, digits, `_`, `-`, `+`, `.`, not starting with `-`, `+` or `.`;
+    /// at most 64 characters, 32 tags; duplicates (ignoring case) are dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

@@ -357,7 +357,8 @@ export interface paths {
         delete: operations["terminate_instance"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Rename an instance and/or replace its tags (live, running or not). */
+        patch: operations["update_instance"];
         trace?: never;
     };
     "/api/v1/instances/{id}/audit": {
@@ -2545,6 +2546,23 @@ export interface components {
              */
             poll_interval_secs: number;
         };
+        /**
+         * @description Rename and/or retag an instance; a left-out field stays as it is. Proxmox applies
+         *     both at once, running or not.
+         */
+        UpdateInstanceRequest: {
+            /**
+             * @description A DNS label (letters, digits, `-`; at most 63), unique in its cluster: the
+             *     container's hostname or the VM's name.
+             */
+            name?: string | null;
+            /**
+             * @description The whole new tag list (`[]` removes every tag). Each tag as Proxmox allows
+             *     it: letters, digits, `_`, `-`, `+`, `.`, not starting with `-`, `+` or `.`;
+             *     at most 64 characters, 32 tags; duplicates (ignoring case) are dropped.
+             */
+            tags?: string[] | null;
+        };
         UpdateUserRequest: {
             role?: components["schemas"]["RoleDto"] | null;
             username?: string | null;
@@ -4488,6 +4506,113 @@ export interface operations {
             };
             /** @description Invalid fields (`validation_failed`, with `fields`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateInstanceRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed (`forbidden`), or a cookie write without `X-CSRF-Token` (`csrf_failed`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,11 @@ fn incomplete_instance(_: &Cell) -> Option<Value> {
     Some(json!({ "type": "lxc" }))
 }
 
+/// A change Proxmox must make: the matrix's cluster cannot be reached (503).
+fn retag(_: &Cell) -> Option<Value> {
+    Some(json!({ "tags": ["matrix"] }))
+}
+
 fn confirm_matrix_instance(_: &Cell) -> Option<Value> {
     Some(json!({ "confirm": "matrix" }))
 }
@@ -91,6 +96,14 @@ pub(super) fn rows() -> Vec<Row> {
             Nothing,
             incomplete_instance,
             [401, 403, 422, 422, 422],
+        ),
+        // rename/retag: synchronous, for whoever may manage it; Proxmox is unreachable
+        row(
+            "PATCH",
+            "/api/v1/instances/{id}",
+            OwnerInstance,
+            retag,
+            [401, 403, 503, 404, 503],
         ),
         instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
         instance_action("POST", "/api/v1/instances/{id}/start", no_body),
