@@ -54,6 +54,11 @@ pub struct Guest {
     /// starts (pve-container `vmconfig_apply_pending`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_delete: Vec<String>,
+    /// Values PVE could not hot-plug into a running VM (the config's `[PENDING]`
+    /// section, qemu-server `vmconfig_hotplug_pending`): `cores`, `memory` without
+    /// memory hot-plug, … Applied at the next start.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, String>,
 }
 
 impl Guest {

@@ -40,3 +40,26 @@ export function formatMoment(iso: string | null | undefined): string {
 export function errorMessage(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/** "12 KiB/s": a rate in the same binary units as sizes; "—" while unknown. */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  if (bytesPerSecond === null || bytesPerSecond === undefined) return '—';
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** "37 %" of a 0..1 share, clamped (a sample can overshoot its vCPUs a little). */
+export function formatPercent(share: number): string {
+  const percent = Math.min(100, Math.max(0, share * 100));
+  return `${percent < 10 && percent > 0 ? percent.toFixed(1) : Math.round(percent)} %`;
+}
+
+/** "3 d 4 h", "2 h 5 min", "4 min 10 s"; "—" when not running. */
+export function formatUptime(seconds: number): string {
+  if (!seconds) return '—';
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  if (days) return `${days} d ${hours} h`;
+  if (hours) return `${hours} h ${minutes} min`;
+  return `${minutes} min ${seconds % 60} s`;
+}

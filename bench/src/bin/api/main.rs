@@ -156,6 +156,17 @@ async fn main() -> anyhow::Result<()> {
     let calls = stats_after.0 - stats_before.0;
     let resources_calls = stats_after.1 - stats_before.1;
 
+    // After a few poll cycles every running guest carries its utilization: CPU share
+    // and I/O rates from the mirror's last two samples (the list serves them as is).
+    let page = api
+        .get("/api/v1/instances?status=running&limit=1000", &token)
+        .await?;
+    let rows = page["items"].as_array().context("instance items")?;
+    let with_rates = rows
+        .iter()
+        .filter(|i| i["net_in_bytes_per_sec"].is_number() && i["cpu_usage"].is_number())
+        .count();
+
     let ids = Arc::new(ids);
     let instance_paths = {
         let ids = ids.clone();
@@ -179,6 +190,10 @@ async fn main() -> anyhow::Result<()> {
         mirrored.as_secs_f64()
     );
     print_load(&args, &times, elapsed);
+    println!(
+        "  utilization:               {with_rates:>9} of {} running rows (first page) carry CPU and rates",
+        rows.len()
+    );
     println!(
         "  server RSS:                {:>9.1} MiB",
         rss as f64 / 1024.0

@@ -175,6 +175,8 @@ impl IntoDto for ConfigEntry {
             key: self.key,
             value: self.value,
             masked: self.masked,
+            pending: self.pending,
+            pending_delete: self.pending_delete,
         }
     }
 }

@@ -15,6 +15,7 @@ mod images_upload;
 mod instance_addresses;
 mod instance_detail;
 mod instance_edit;
+mod instance_resize;
 mod instance_snapshots;
 mod instances_read;
 mod instances_vm;

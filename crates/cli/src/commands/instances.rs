@@ -1,4 +1,5 @@
-//! `proxicloud instances list|get|launch|start|stop|shutdown|reboot|terminate`.
+//! `proxicloud instances list|get|launch|start|stop|shutdown|reboot|terminate|resize|
+//! rename|tag`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -6,7 +7,7 @@ use clap::{Args, Subcommand};
 use proxicloud_client::{Client, Power};
 use proxicloud_types::api::instances::{
     CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, LaunchedInstanceDto,
-    NetworkDto,
+    NetworkDto, ResizeInstanceRequest, UpdateInstanceRequest,
 };
 use uuid::Uuid;
 
@@ -40,6 +41,37 @@ enum InstancesCommand {
     Reboot(PowerArgs),
     /// Stop and destroy an instance with its disks.
     Terminate(TerminateArgs),
+    /// Change cores and memory and/or grow the root disk. What a running VM cannot
+    /// take now (its cores; memory without hot-plug) applies at its next start.
+    Resize(ResizeArgs),
+    /// Rename an instance (the container's hostname, the VM's name).
+    Rename {
+        /// Id or name.
+        instance: String,
+        new_name: String,
+    },
+    /// Replace an instance's tags (none given: remove them all).
+    Tag {
+        /// Id or name.
+        instance: String,
+        tags: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct ResizeArgs {
+    /// Id or name.
+    instance: String,
+    #[arg(long)]
+    cores: Option<u32>,
+    /// MiB.
+    #[arg(long)]
+    memory: Option<u64>,
+    /// GiB: the root disk's new size (disks only grow).
+    #[arg(long)]
+    disk: Option<u64>,
+    #[command(flatten)]
+    wait: WaitArg,
 }
 
 #[derive(Args)]
@@ -52,6 +84,9 @@ struct ListArgs {
     status: Option<String>,
     #[arg(long = "type", value_enum)]
     kind: Option<InstanceType>,
+    /// Only instances with this tag (case-insensitive).
+    #[arg(long)]
+    tag: Option<String>,
 }
 
 #[derive(Args)]
@@ -149,6 +184,7 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
                 q: list.name,
                 status: list.status,
                 kind: list.kind,
+                tag: list.tag,
                 ..InstanceListParams::default()
             };
             let items = client.instances().list_all(&params).await?;
@@ -211,6 +247,45 @@ pub async fn run(args: InstancesArgs) -> CommandResult {
                 .await?;
             progress::finish(&client, job, terminate.wait.wait, format).await?;
         }
+        InstancesCommand::Resize(resize) => {
+            let instance = resolve(&client, &resize.instance).await?;
+            let request = ResizeInstanceRequest {
+                cores: resize.cores,
+                memory: resize.memory,
+                disk: resize.disk,
+            };
+            let job = client.instances().resize(instance.id, &request).await?;
+            progress::finish(&client, job, resize.wait.wait, format).await?;
+        }
+        InstancesCommand::Rename { instance, new_name } => {
+            let update = UpdateInstanceRequest {
+                name: Some(new_name),
+                tags: None,
+            };
+            edit(&client, &instance, &update, format).await?;
+        }
+        InstancesCommand::Tag { instance, tags } => {
+            let update = UpdateInstanceRequest {
+                name: None,
+                tags: Some(tags),
+            };
+            edit(&client, &instance, &update, format).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn edit(
+    client: &Client,
+    instance: &str,
+    update: &UpdateInstanceRequest,
+    format: Format,
+) -> CommandResult {
+    let instance = resolve(client, instance).await?;
+    let updated = client.instances().update(instance.id, update).await?;
+    match format {
+        Format::Json => output::json(&updated)?,
+        Format::Table => output::instance(&updated),
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use proxicloud_types::api::instances::{
     ConfirmTermination, CreateInstanceRequest, InstanceDto, InstanceListDto, InstanceListParams,
-    LaunchedInstanceDto,
+    LaunchedInstanceDto, ResizeInstanceRequest, UpdateInstanceRequest,
 };
 use proxicloud_types::api::jobs::JobDto;
 use reqwest::Method;
@@ -100,6 +100,24 @@ impl Instances<'_> {
             .0
             .request(Method::DELETE, &format!("api/v1/instances/{id}"))?
             .json(&body);
+        self.0.send(request).await
+    }
+
+    /// Renames and/or retags an instance (applied at once); answers the instance.
+    pub async fn update(&self, id: Uuid, update: &UpdateInstanceRequest) -> Result<InstanceDto> {
+        let request = self
+            .0
+            .request(Method::PATCH, &format!("api/v1/instances/{id}"))?
+            .json(update);
+        self.0.send(request).await
+    }
+
+    /// Changes cores and memory and/or grows the root disk, as a job.
+    pub async fn resize(&self, id: Uuid, resize: &ResizeInstanceRequest) -> Result<JobDto> {
+        let request = self
+            .0
+            .request(Method::POST, &format!("api/v1/instances/{id}/resize"))?
+            .json(resize);
         self.0.send(request).await
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn configure_clone(
 }
 
 /// The `size=` of a disk property string (`local-lvm:vm-100-disk-0,size=32G`), in bytes.
-fn size_bytes(property: &str) -> Option<u64> {
+pub(super) fn size_bytes(property: &str) -> Option<u64> {
     let size = property
         .split(',')
         .find_map(|part| part.strip_prefix("size="))?;

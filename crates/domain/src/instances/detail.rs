@@ -36,6 +36,11 @@ pub struct ConfigEntry {
     /// As Proxmox returned it (property strings unparsed), or [`MASKED`].
     pub value: String,
     pub masked: bool,
+    /// The value Proxmox will apply at the guest's next start (it could not change
+    /// the running guest): masked like `value`.
+    pub pending: Option<String>,
+    /// Proxmox will remove the key at the next start.
+    pub pending_delete: bool,
 }
 
 /// The live configuration and what the guest said about its addresses meanwhile.
@@ -138,8 +143,9 @@ impl InstanceDetails {
         let node = NodeName::new(observed.node.clone())
             .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
         let pve = self.connector.pve(guest.cluster_id).await?;
-        let (config, learned) = tokio::join!(
+        let (config, pending, learned) = tokio::join!(
             pve.guest_config(&node, observed.kind, observed.vmid),
+            pve.guest_pending(&node, observed.kind, observed.vmid),
             self.addresses.learn(pve.as_ref(), &guest)
         );
         let config = config
@@ -152,10 +158,28 @@ impl InstanceDetails {
                 guest.addresses
             }
         };
+        // `GET …/config` shows pending values as if applied; `…/pending` tells the
+        // current value apart. Without it (an older fake, a refusal) the config stands.
+        let pending = pending.unwrap_or_else(|error| {
+            tracing::info!(instance = %id, %error, "could not read the pending changes");
+            Vec::new()
+        });
         let entries = config
             .raw
             .iter()
-            .filter_map(|(key, value)| Some(config_entry(key, value_as_string(value)?)))
+            .filter_map(|(key, value)| {
+                let value = value_as_string(value)?;
+                let change = pending.iter().find(|p| p.key == *key && p.is_pending());
+                Some(match change {
+                    None => config_entry(key, value),
+                    Some(change) => with_pending(
+                        key,
+                        change.value_text(),
+                        change.pending_text(),
+                        change.delete == Some(true),
+                    ),
+                })
+            })
             .collect();
         Ok(InstanceConfig { entries, addresses })
     }
@@ -241,7 +265,29 @@ fn config_entry(key: &str, value: String) -> ConfigEntry {
         key: key.to_owned(),
         value: if masked { MASKED.to_owned() } else { value },
         masked,
+        pending: None,
+        pending_delete: false,
     }
+}
+
+/// A key with a change waiting for the next start: its current value (empty for a
+/// key being added) and the pending one.
+fn with_pending(
+    key: &str,
+    current: Option<String>,
+    pending: Option<String>,
+    delete: bool,
+) -> ConfigEntry {
+    let mut entry = config_entry(key, current.unwrap_or_default());
+    entry.pending = pending.map(|value| {
+        if entry.masked {
+            MASKED.to_owned()
+        } else {
+            value
+        }
+    });
+    entry.pending_delete = delete;
+    entry
 }
 
 #[cfg(test)]
@@ -257,5 +303,18 @@ mod tests {
         assert!(!net.masked);
         assert!(config_entry("Api_Token", "x".into()).masked);
         assert!(!config_entry("sshkeys", "ssh-ed25519 AAAA".into()).masked);
+    }
+
+    #[test]
+    fn a_pending_change_keeps_the_current_value_beside_it_and_masks_secrets() {
+        let cores = with_pending("cores", Some("2".into()), Some("4".into()), false);
+        assert_eq!(
+            (cores.value.as_str(), cores.pending.as_deref()),
+            ("2", Some("4"))
+        );
+        let secret = with_pending("cipassword", Some("a".into()), Some("b".into()), false);
+        assert_eq!(secret.pending.as_deref(), Some(MASKED));
+        let added = with_pending("vcpus", None, Some("2".into()), false);
+        assert_eq!(added.value, "");
     }
 }

@@ -9,7 +9,8 @@
 //!   `instances.addresses` worker ([`AddressSweep`]).
 //! - A container needs a way in: an SSH key or a generated root password
 //!   ([`root_password`], returned once, carried sealed to the create job).
-//! - [`InstanceEdits`] renames and retags (one synchronous config change).
+//! - [`InstanceEdits`] renames and retags (one synchronous config change);
+//!   [`InstanceResizes`] queues `instance.resize` (cores, memory, root disk growth).
 //! - Names are unique per cluster ([`require_unique_name`]): any new way of naming an
 //!   instance (launch, rename) checks it there.
 //! - Reads (`GET /api/v1/instances`) are served from the inventory mirror elsewhere.
@@ -26,6 +27,8 @@ mod plan;
 mod pve_steps;
 mod request;
 mod reservation;
+mod resize;
+mod resize_job;
 mod resolve;
 pub mod root_password;
 mod service;
@@ -47,6 +50,7 @@ pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NO_WAY_IN, NetworkRequest};
+pub use resize::{InstanceResizes, RESIZE_KIND, Resize};
 pub use service::{InstanceRef, InstanceService, Launched, Queued};
 pub(crate) use snapshot_jobs::{SnapshotAction, run_snapshot_action};
 pub use snapshots::{
@@ -95,6 +99,17 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         store.clone(),
         platform.queue.clone(),
         platform.connector.clone(),
+    )));
+    registry.jobs().register(
+        RESIZE_KIND,
+        Arc::new(resize_job::ResizeHandler {
+            connector: platform.connector.clone(),
+            refresh: Some(platform.mirror.clone()),
+        }),
+    );
+    registry.provide(Arc::new(InstanceResizes::new(
+        store.clone(),
+        platform.queue.clone(),
     )));
     registry.provide(Arc::new(InstanceEdits::new(
         store.clone(),

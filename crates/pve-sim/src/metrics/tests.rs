@@ -26,6 +26,7 @@ fn guest(vmid: u32, kind: GuestType, status: GuestStatus, started_at: Option<i64
         snapshots: BTreeMap::new(),
         started_at,
         pending_delete: Vec::new(),
+        pending: Default::default(),
     }
 }
 

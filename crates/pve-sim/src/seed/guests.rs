@@ -63,6 +63,7 @@ pub fn seed_guests(cluster: &mut Cluster, count: usize, rng: &mut StdRng, now: i
             snapshots: BTreeMap::new(),
             started_at,
             pending_delete: Vec::new(),
+            pending: Default::default(),
         };
         add_disk_volumes(cluster, &node, &guest, disks, now);
         if !is_template && rng.random_ratio(1, 12) {

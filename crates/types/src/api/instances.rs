@@ -292,6 +292,23 @@ pub struct ConfirmTermination {
     pub confirm: Option<String>,
 }
 
+/// New sizes for an instance; a left-out one stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResizeInstanceRequest {
+    /// 1 to the cores of its node. A running VM takes it at its next start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
+    /// MiB: at least 16 (containers) or 64 (VMs), at most its node's memory. A running
+    /// VM takes it at its next start unless it has memory hot-plug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// GiB: the root disk's new size, larger than now (disks only grow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<u64>,
+}
+
 /// Rename and/or retag an instance; a left-out field stays as it is. Proxmox applies
 /// both at once, running or not.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -327,6 +344,13 @@ pub struct ConfigEntryDto {
     pub value: String,
     /// The key may hold a credential (`cipassword`, …): its value is not shown.
     pub masked: bool,
+    /// The value it takes at the next start: Proxmox could not change it on the
+    /// running instance (a VM's cores, its memory without memory hot-plug, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
+    /// Proxmox removes the key at the next start.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending_delete: bool,
 }
 
 /// The guest's configuration as Proxmox has it now, keys sorted.

@@ -474,6 +474,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/resize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change cores and memory and/or grow the root disk, as a job. What Proxmox cannot
+         *     apply to the running instance (a VM's cores; its memory without memory hot-plug)
+         *     waits for the next start: the job's step says so, and the configuration lists it
+         *     as pending. Disks only grow.
+         */
+        post: operations["resize_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/shutdown": {
         parameters: {
             query?: never;
@@ -1454,6 +1476,13 @@ export interface components {
             key: string;
             /** @description The key may hold a credential (`cipassword`, …): its value is not shown. */
             masked: boolean;
+            /**
+             * @description The value it takes at the next start: Proxmox could not change it on the
+             *     running instance (a VM's cores, its memory without memory hot-plug, …).
+             */
+            pending?: string | null;
+            /** @description Proxmox removes the key at the next start. */
+            pending_delete?: boolean;
             /** @description As Proxmox returned it (property strings unparsed); `********` when masked. */
             value: string;
         };
@@ -2457,6 +2486,25 @@ export interface components {
              * @description Leave out (or send no body) to have one generated (returned once).
              */
             password?: string | null;
+        };
+        /** @description New sizes for an instance; a left-out one stays as it is. */
+        ResizeInstanceRequest: {
+            /**
+             * Format: int32
+             * @description 1 to the cores of its node. A running VM takes it at its next start.
+             */
+            cores?: number | null;
+            /**
+             * Format: int64
+             * @description GiB: the root disk's new size, larger than now (disks only grow).
+             */
+            disk?: number | null;
+            /**
+             * Format: int64
+             * @description MiB: at least 16 (containers) or 64 (VMs), at most its node's memory. A running
+             *     VM takes it at its next start unless it has memory hot-plug.
+             */
+            memory?: number | null;
         };
         /** @description What a new instance gets when its request does not say. */
         ResourceDefaultsDto: {
@@ -5012,6 +5060,106 @@ export interface operations {
                 };
             };
             /** @description Invalid parameters (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resize_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResizeInstanceRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed (`forbidden`), or a cookie write without `X-CSRF-Token` (`csrf_failed`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -41,3 +41,12 @@ export const rollbackInstanceSnapshot = (id: string, name: string, start: boolea
   post<Job>(`${snapshotPath(id, name)}/rollback`, { start });
 export const deleteInstanceSnapshot = (id: string, name: string) =>
   request<Job>(snapshotPath(id, name), { method: 'DELETE' }).then((r) => r.data);
+
+export type UpdateInstanceRequest = Schemas['UpdateInstanceRequest'];
+/** Rename and/or retag: applied at once by Proxmox, answered with the instance. */
+export const updateInstance = (id: string, body: UpdateInstanceRequest) =>
+  request<Instance>(path(id), { method: 'PATCH', body }).then((r) => r.data);
+
+export type ResizeInstanceRequest = Schemas['ResizeInstanceRequest'];
+/** Cores, memory and/or a larger root disk, as a job. */
+export const resizeInstance = (id: string, body: ResizeInstanceRequest) => post<Job>(`${path(id)}/resize`, body);

@@ -12,8 +12,9 @@ export const INSTANCE_COLUMNS = [
   { key: 'status', label: 'Status' },
   { key: 'node', label: 'Node' },
   { key: 'ip', label: 'IP address' },
-  { key: 'cpus', label: 'vCPUs' },
+  { key: 'cpus', label: 'CPU' },
   { key: 'memory_bytes', label: 'Memory' },
+  { key: 'net', label: 'Network' },
   { key: 'owner', label: 'Owner' },
 ] as const;
 
@@ -55,9 +56,12 @@ function sortValue(instance: Instance, key: SortKey, ownerName: (id: string | nu
     case 'ip':
       return instance.addresses[0] ?? '';
     case 'cpus':
-      return instance.cpus;
+      // Busiest first when descending: the share of its vCPUs in use.
+      return instance.cpu_usage;
     case 'memory_bytes':
-      return instance.memory_bytes;
+      return instance.memory_used_bytes;
+    case 'net':
+      return (instance.net_in_bytes_per_sec ?? 0) + (instance.net_out_bytes_per_sec ?? 0);
     default:
       return instance[key];
   }

@@ -7,6 +7,9 @@ import type { Instance } from '../api/types';
 import { liveEvents } from '../events.svelte';
 import { applyEvent } from './live';
 
+/** How often the list is read again for fresh utilization figures. */
+const USAGE_REFRESH_MS = 30_000;
+
 type Patch = Partial<Instance> & { id: string; removed_at?: string | null };
 
 /** `cluster.status`: a cluster went offline or came back. */
@@ -62,6 +65,11 @@ class InstanceStore {
     if (this.unsubscribe) return;
     this.unsubscribe = liveEvents.subscribe((kind, data) => this.onEvent(kind, data));
     if (!this.loaded && !this.loading) void this.load();
+    // Utilization (CPU, memory, rates) changes with every mirror poll and sends no
+    // event: read the list again now and then while the console is visible.
+    setInterval(() => {
+      if (document.visibilityState === 'visible' && this.loaded && !this.loading) void this.load();
+    }, USAGE_REFRESH_MS);
   }
 
   private onEvent(kind: string, data: unknown): void {

@@ -2,11 +2,14 @@
 //!
 //! Changes apply immediately, except what PVE cannot hot-plug and the simulator
 //! models: deleting a running container's mount point stays pending
-//! (`Guest::pending_delete`) until the container stops or starts. `GET …/config`
-//! shows the config with pending changes applied unless `current=1` (pve-container
-//! `load_current_config`); `pending` lists them with `delete: 1`. To model another
-//! pending change, record it in the update (`Update::pending_delete`) and apply it in
-//! `config_disks::apply_pending_deletes`.
+//! (`Guest::pending_delete`) until the container stops or starts, and a running VM's
+//! options that qemu-server does not hot-plug (`hotplug.rs`: `cores`, `memory`
+//! without memory hot-plug, …) wait in `Guest::pending` until its next start.
+//! `GET …/config` shows the config with pending changes applied unless `current=1`
+//! (pve-container `load_current_config`); `pending` lists them (`pending: <value>`,
+//! `delete: 1`). To model another pending change, record it in the update
+//! (`Update::pending_delete`, `Update::pending`) and apply it in
+//! `config_disks::apply_pending`.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +21,11 @@ use super::common::{
     typed_config, upid_answer,
 };
 use super::config_disks::{apply_deletes, disk_value};
+use super::hotplug;
 use super::propstr::{PropertyString, lxc_net_with_mac, qemu_net_with_mac};
 use super::volumes;
 use crate::api::{ApiError, ApiResult, Req};
-use crate::model::Guest;
+use crate::model::{Guest, GuestStatus};
 use crate::tasks::{TaskOutcome, TaskSpec};
 use crate::{Cluster, Sim};
 
@@ -53,7 +57,9 @@ pub(crate) fn get(sim: &Sim, req: &Req) -> ApiResult {
         Some(name) => snapshot_config(guest, &name).map_err(ApiError::internal)?,
         None if req.flag("current")? => typed_config(guest.kind, &guest.config),
         None => {
-            let mut out = typed_config(guest.kind, &guest.config);
+            let mut config = guest.config.clone();
+            config.extend(guest.pending.clone());
+            let mut out = typed_config(guest.kind, &config);
             for key in &guest.pending_delete {
                 out.remove(key);
             }
@@ -90,14 +96,27 @@ pub(crate) fn snapshot_config(guest: &Guest, name: &str) -> Result<Map<String, V
 pub(crate) fn pending(sim: &Sim, req: &Req) -> ApiResult {
     let cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
-    let mut items: Vec<Value> = typed_config(guest.kind, &guest.config)
+    let current = typed_config(guest.kind, &guest.config);
+    let pending = typed_config(guest.kind, &guest.pending);
+    let mut keys: Vec<&String> = current.keys().chain(pending.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    // `PVE::GuestHelpers::config_with_pending_array`: the current value, the pending
+    // one, `delete: 1` for a pending removal.
+    let mut items: Vec<Value> = keys
         .into_iter()
-        .map(|(key, value)| {
-            if guest.pending_delete.contains(&key) {
-                json!({ "key": key, "value": value, "delete": 1 })
-            } else {
-                json!({ "key": key, "value": value })
+        .map(|key| {
+            let mut item = json!({ "key": key });
+            if let Some(value) = current.get(key) {
+                item["value"] = value.clone();
             }
+            if let Some(value) = pending.get(key) {
+                item["pending"] = value.clone();
+            }
+            if guest.pending_delete.contains(key) {
+                item["delete"] = json!(1);
+            }
+            item
         })
         .collect();
     items.push(json!({ "key": "digest", "value": digest(guest) }));
@@ -119,7 +138,26 @@ pub(crate) fn put(sim: &Sim, req: &Req) -> ApiResult {
             guest.pending_delete.push(key);
         }
     }
+    settle_pending(guest, update.pending, &update.sets, &update.reverts);
+    // qemu-server writes the config first, then `raise_param_exc($errors)`.
+    if !update.refused.is_empty() {
+        return Err(ApiError::params(update.refused));
+    }
     Ok(Value::Null)
+}
+
+/// Records what waits for the next start: a key set now leaves `[PENDING]`, a key
+/// set but not hot-plugged enters it, a reverted one leaves it.
+fn settle_pending(
+    guest: &mut Guest,
+    pending: BTreeMap<String, String>,
+    sets: &[String],
+    reverts: &[String],
+) {
+    guest
+        .pending
+        .retain(|key, _| !sets.contains(key) && !reverts.contains(key));
+    guest.pending.extend(pending);
 }
 
 /// `POST /qemu/{vmid}/config`: the same update in a `qmconfig` worker.
@@ -132,8 +170,16 @@ pub(crate) fn post(sim: &Sim, req: &Req) -> ApiResult {
         config,
         allocated,
         summary,
+        pending,
+        sets,
+        reverts,
+        refused,
         ..
     } = update;
+    let refused_log: Vec<String> = refused
+        .iter()
+        .map(|(key, message)| format!("{key}: {message}"))
+        .collect();
     let log = vec![format!("update VM {vmid}: {summary}")];
     let rollback_node = node.clone();
     let spec = TaskSpec::new(
@@ -144,7 +190,12 @@ pub(crate) fn post(sim: &Sim, req: &Req) -> ApiResult {
         move |c: &mut Cluster| match c.guests.get_mut(&vmid) {
             Some(guest) => {
                 guest.config = config;
-                TaskOutcome::ok(log)
+                settle_pending(guest, pending, &sets, &reverts);
+                if refused_log.is_empty() {
+                    TaskOutcome::ok(log)
+                } else {
+                    TaskOutcome::failed(log, refused_log.join("; "))
+                }
             }
             None => TaskOutcome::failed(log, format!("VM {vmid} vanished during the update")),
         },
@@ -170,6 +221,12 @@ struct Update {
     pending_delete: Vec<String>,
     /// Options set by the update (they leave the pending deletions).
     sets: Vec<String>,
+    /// Values a running VM could not take now (`hotplug.rs`), for `[PENDING]`.
+    pending: BTreeMap<String, String>,
+    /// Pending changes the update reverts (`revert`).
+    reverts: Vec<String>,
+    /// Hot-plugs that failed, by option: answered as a 400 after the write.
+    refused: BTreeMap<String, String>,
 }
 
 /// Validate the request and compute the new config; new disks are allocated here.
@@ -238,6 +295,25 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
             return Err(error);
         }
     };
+    // A running VM keeps what qemu-server does not hot-plug out of the live config.
+    let mut pending = BTreeMap::new();
+    let mut refused = BTreeMap::new();
+    if kind == GuestType::Qemu && guest.status == GuestStatus::Running {
+        for (key, value) in &sets {
+            let plug = hotplug::plug(&guest.config, key, value);
+            if plug == hotplug::Plug::Now {
+                continue;
+            }
+            if let hotplug::Plug::Refused(message) = plug {
+                refused.insert(key.clone(), message);
+            }
+            match guest.config.get(key) {
+                Some(old) => config.insert(key.clone(), old.clone()),
+                None => config.remove(key),
+            };
+            pending.insert(key.clone(), value.clone());
+        }
+    }
     let mut summary: Vec<String> = sets.iter().map(|(k, v)| format!("-{k} {v}")).collect();
     if !deletes.is_empty() {
         summary.push(format!("-delete {}", deletes.join(",")));
@@ -249,7 +325,14 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
         allocated,
         summary: summary.join(" "),
         pending_delete,
-        sets: sets.keys().cloned().collect(),
+        sets: sets
+            .keys()
+            .filter(|k| !pending.contains_key(*k))
+            .cloned()
+            .collect(),
+        pending,
+        reverts,
+        refused,
     })
 }
 

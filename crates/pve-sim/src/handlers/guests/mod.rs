@@ -11,6 +11,7 @@ mod config;
 mod config_disks;
 mod console;
 mod destroy;
+mod hotplug;
 pub(crate) mod listing;
 pub(crate) mod lxc_create;
 mod migrate;

@@ -57,6 +57,12 @@ fn apply(cluster: &mut Cluster, vmid: u32, effect: Effect) -> TaskOutcome {
         // pve-container applies pending changes in `vm_start` and its poststop hook.
         super::config_disks::apply_pending_deletes(guest);
     }
+    if matches!(effect, Effect::Start | Effect::Reboot) {
+        // qemu-server's `vm_start` runs `vmconfig_apply_pending` before QEMU starts
+        // (a reboot through the API is a stop and a start).
+        let pending = std::mem::take(&mut guest.pending);
+        guest.config.extend(pending);
+    }
     match effect {
         Effect::Start | Effect::Reboot => {
             guest.status = GuestStatus::Running;

@@ -81,6 +81,7 @@ fn placeholder(kind: GuestType, node: &str, vmid: u32, lock: &str) -> Guest {
         snapshots: BTreeMap::new(),
         started_at: None,
         pending_delete: Vec::new(),
+        pending: Default::default(),
     }
 }
 

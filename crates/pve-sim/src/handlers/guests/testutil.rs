@@ -111,6 +111,7 @@ fn guest(vmid: u32, kind: GuestType, status: GuestStatus, config: &[(&str, &str)
         snapshots: BTreeMap::new(),
         started_at: (status != GuestStatus::Stopped).then_some(1_700_000_000),
         pending_delete: Vec::new(),
+        pending: Default::default(),
     }
 }
 

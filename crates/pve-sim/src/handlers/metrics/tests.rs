@@ -57,6 +57,7 @@ fn guest(vmid: u32, kind: GuestType, node: &str, running: bool) -> Guest {
         snapshots: BTreeMap::new(),
         started_at: running.then(|| now() - 30 * 86_400),
         pending_delete: Vec::new(),
+        pending: Default::default(),
     }
 }
 

@@ -19,6 +19,10 @@ fn retag(_: &Cell) -> Option<Value> {
     Some(json!({ "tags": ["matrix"] }))
 }
 
+fn one_core(_: &Cell) -> Option<Value> {
+    Some(json!({ "cores": 1 }))
+}
+
 fn confirm_matrix_instance(_: &Cell) -> Option<Value> {
     Some(json!({ "confirm": "matrix" }))
 }
@@ -105,6 +109,7 @@ pub(super) fn rows() -> Vec<Row> {
             retag,
             [401, 403, 503, 404, 503],
         ),
+        instance_action("POST", "/api/v1/instances/{id}/resize", one_core),
         instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
         instance_action("POST", "/api/v1/instances/{id}/start", no_body),
         instance_action("POST", "/api/v1/instances/{id}/stop", no_body),

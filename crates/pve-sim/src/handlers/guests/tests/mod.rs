@@ -9,6 +9,7 @@ mod console;
 mod create;
 mod destroy;
 mod disks;
+mod hotplug;
 mod lifecycle;
 mod mount_points;
 mod snapshots;
