@@ -318,10 +318,10 @@ describe('instances', () => {
     await page.getByRole('table', { name: 'Instances' }).getByRole('link', { name: given.name }).click();
     await page.getByRole('heading', { name: given.name }).waitFor();
     assert.equal(await page.getByRole('group', { name: 'Instance actions' }).count(), 0, 'no actions for readonly');
-    // Tabs follow the keyboard: → from Summary selects Configuration, End selects Audit.
+    // Tabs follow the keyboard: → from Summary selects Monitoring, End selects Audit.
     await tab(page, 'Summary').focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await tab(page, 'Configuration').getAttribute('aria-selected'), 'true');
+    assert.equal(await tab(page, 'Monitoring').getAttribute('aria-selected'), 'true');
     await page.keyboard.press('End');
     await page.getByRole('table', { name: 'Audit entries for this instance' }).getByText('assign_instance_owner').waitFor();
     await screenshot(page, 'instance-readonly');
