@@ -25,5 +25,5 @@ pub mod rollup;
 pub use chunk::{Chunk, ChunkError, Sample};
 pub use downsample::{Grid, downsample};
 pub use quantize::quantize;
-pub use rate::counter_rate;
+pub use rate::{counter_rate, rate_over};
 pub use rollup::{Rollup, rollup};

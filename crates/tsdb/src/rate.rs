@@ -1,5 +1,5 @@
-//! Byte counters to rates: the one place this is done (the metrics collector and the
-//! inventory's live utilization both use it).
+//! Byte counters to rates: the one place this is done (the metrics collector uses
+//! [`counter_rate`], the inventory mirror's live utilization [`rate_over`]).
 //!
 //! Proxmox's guest counters (`netin`, `netout`, `diskread`, `diskwrite`) count since the
 //! guest started, so a restart makes them smaller: that reading gives no rate, and the
@@ -11,8 +11,14 @@ use crate::Sample;
 /// backwards (a reset), time did not advance, or either reading is not a number.
 pub fn counter_rate(previous: Sample, current: Sample) -> Option<f64> {
     let seconds = current.t.checked_sub(previous.t).filter(|s| *s > 0)?;
-    let delta = current.v - previous.v;
-    (delta.is_finite() && delta >= 0.0).then(|| delta / seconds as f64)
+    rate_over(previous.v, current.v, seconds as f64)
+}
+
+/// Bytes per second for a counter that went from `previous` to `current` in `seconds`
+/// (readings whose clock is finer than whole seconds); `None` as for [`counter_rate`].
+pub fn rate_over(previous: f64, current: f64, seconds: f64) -> Option<f64> {
+    let delta = current - previous;
+    (seconds > 0.0 && delta.is_finite() && delta >= 0.0).then(|| delta / seconds)
 }
 
 #[cfg(test)]

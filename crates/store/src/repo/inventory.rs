@@ -106,20 +106,17 @@ pub struct IoRates {
 }
 
 impl IoRates {
-    /// The rates from `before` (taken at `before_at`) to `now` (at `now_at`). No rate
-    /// at all when no time passed (or the clock went back).
+    /// The rates from `before` (taken at `before_at`) to `now` (at `now_at`), as
+    /// `proxicloud_tsdb::rate_over` reckons them: none for a counter that went back (a
+    /// restart), none at all when no time passed (or the clock went back).
     pub fn between(
         before: &IoCounters,
         before_at: Timestamp,
         now: &IoCounters,
         now_at: Timestamp,
     ) -> Self {
-        let micros = now_at.unix_micros() - before_at.unix_micros();
-        if micros <= 0 {
-            return Self::default();
-        }
-        let seconds = micros as f64 / 1e6;
-        let rate = |old: u64, new: u64| new.checked_sub(old).map(|d| d as f64 / seconds);
+        let seconds = (now_at.unix_micros() - before_at.unix_micros()) as f64 / 1e6;
+        let rate = |old: u64, new: u64| proxicloud_tsdb::rate_over(old as f64, new as f64, seconds);
         Self {
             netin: rate(before.netin, now.netin),
             netout: rate(before.netout, now.netout),
