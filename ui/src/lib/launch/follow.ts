@@ -28,21 +28,40 @@ export function followJob(id: string, onupdate: (job: Job) => void): () => void 
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** Succeeded, failed or cancelled: nothing more will happen to it. */
+export const jobEnded = (job: Job): boolean => ENDED.has(job.status);
+
+/** Follows the job until it ends, then stops by itself and calls `onend`. Returns the
+ *  function that stops following earlier (a dialog closed meanwhile). */
+export function followToEnd(id: string, onupdate: (job: Job) => void, onend: (job: Job) => void): () => void {
+  let stop: (() => void) | null = null;
+  let ended = false;
+  stop = followJob(id, (job) => {
+    if (ended) return;
+    onupdate(job);
+    if (jobEnded(job)) {
+      ended = true;
+      stop?.();
+      onend(job);
+    }
+  });
+  return () => stop?.();
+}
+
 /** Resolves with the job once it has ended (succeeded, failed or cancelled). */
 export function untilJobEnds(id: string): Promise<Job> {
   return new Promise((resolve) => {
-    let stop: (() => void) | null = null;
-    let done = false;
-    const end = (job: Job) => {
-      if (done || !ENDED.has(job.status)) return;
-      done = true;
-      stop?.();
-      resolve(job);
-    };
-    stop = followJob(id, end);
-    if (done) stop();
+    const stop = followToEnd(id, () => undefined, resolve);
     // It may have ended before the subscription: ask once now rather than at the first poll.
-    getJob(id).then(end, () => undefined);
+    getJob(id).then(
+      (job) => {
+        if (jobEnded(job)) {
+          stop();
+          resolve(job);
+        }
+      },
+      () => undefined,
+    );
   });
 }
 
