@@ -35,6 +35,7 @@ use async_trait::async_trait;
 pub use error::{DatabaseError, Result, StoreError, constraints};
 pub use page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use proxicloud_types::Timestamp;
+pub use repo::access_keys::{AccessKey, AccessKeyRepo, NewAccessKey};
 pub use repo::audit::{
     AuditEntry, AuditEntryBuilder, AuditFilter, AuditHead, AuditRepo, NewAuditEntry, Outcome,
     TextMatch,
@@ -59,6 +60,9 @@ pub use repo::jobs::{
 };
 pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
 pub use repo::metrics::{MetricChunk, MetricFootprint, MetricsRepo, SeriesKey};
+pub use repo::objects::{
+    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part,
+};
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
@@ -97,6 +101,10 @@ pub trait Store: Send + Sync {
     fn key_pairs(&self) -> &dyn KeyPairRepo;
     /// Time-series chunks of the metrics feature.
     fn metrics(&self) -> &dyn MetricsRepo;
+    /// Per-user S3 access keys.
+    fn access_keys(&self) -> &dyn AccessKeyRepo;
+    /// Buckets, objects and multipart uploads (the object store's metadata).
+    fn objects(&self) -> &dyn ObjectRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

@@ -1,5 +1,6 @@
 //! Repository traits and the types they exchange, one module per aggregate.
 
+pub mod access_keys;
 pub mod audit;
 pub mod clusters;
 pub mod coordination;
@@ -8,6 +9,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod key_pairs;
 pub mod metrics;
+pub mod objects;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod macros;
+mod access_keys;
 mod args;
 mod audit;
 mod clusters;
@@ -20,6 +21,8 @@ mod job_tree;
 mod jobs;
 mod key_pairs;
 mod metrics;
+mod multipart;
+mod objects;
 mod records;
 mod settings;
 mod sync_plan;
@@ -33,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use sqlx::{PgPool, SqlitePool};
 
+use crate::repo::access_keys::AccessKeyRepo;
 use crate::repo::audit::AuditRepo;
 use crate::repo::clusters::ClusterRepo;
 use crate::repo::coordination::Coordination;
@@ -41,6 +45,7 @@ use crate::repo::inventory::InventoryRepo;
 use crate::repo::jobs::JobRepo;
 use crate::repo::key_pairs::KeyPairRepo;
 use crate::repo::metrics::MetricsRepo;
+use crate::repo::objects::ObjectRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
@@ -177,6 +182,14 @@ impl Store for SqlStore {
         self
     }
     fn metrics(&self) -> &dyn MetricsRepo {
+        self
+    }
+
+    fn access_keys(&self) -> &dyn AccessKeyRepo {
+        self
+    }
+
+    fn objects(&self) -> &dyn ObjectRepo {
         self
     }
 

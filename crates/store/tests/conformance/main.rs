@@ -9,6 +9,7 @@
 mod fixtures;
 mod harness;
 
+mod access_keys;
 mod api_tokens;
 mod audit;
 mod clusters;
@@ -22,6 +23,7 @@ mod job_trees;
 mod jobs;
 mod key_pairs;
 mod metrics;
+mod objects;
 mod refresh_tokens;
 mod settings;
 mod sync;
@@ -78,6 +80,17 @@ conformance_tests! {
         key_pairs_round_trip_and_list_per_owner_by_name,
         key_pair_names_are_unique_per_owner,
         guests_remember_their_key_pairs_after_the_pair_is_deleted,
+    ],
+    access_keys: [
+        access_keys_round_trip_list_per_owner_and_disable,
+        access_key_ids_are_unique_system_wide,
+    ],
+    objects: [
+        bucket_names_are_unique_and_buckets_list_per_owner,
+        objects_are_replaced_deleted_and_counted,
+        listings_are_in_byte_order_within_the_prefix,
+        concurrent_writers_of_one_key_each_get_their_replaced_blob_once,
+        multipart_uploads_complete_into_one_object,
     ],
     metrics: [
         series_are_created_once_and_found_per_resource,

@@ -248,6 +248,12 @@ impl Store for CrashingStore {
     fn metrics(&self) -> &dyn proxicloud_store::MetricsRepo {
         self.inner.metrics()
     }
+    fn access_keys(&self) -> &dyn proxicloud_store::AccessKeyRepo {
+        self.inner.access_keys()
+    }
+    fn objects(&self) -> &dyn proxicloud_store::ObjectRepo {
+        self.inner.objects()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }
