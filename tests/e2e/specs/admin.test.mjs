@@ -114,7 +114,7 @@ describe('admin pages', () => {
     await nav(page).getByRole('link', { name: 'Global settings' }).click();
     await page.getByRole('heading', { name: 'Global settings' }).waitFor();
     // Only settings something uses: no appliance network or metrics retention before those features exist.
-    assert.deepEqual(await page.getByRole('tab').allTextContents(), ['Resources', 'System']);
+    assert.deepEqual(await page.getByRole('tab').allTextContents(), ['Resources', 'System', 'Volume classes']);
     assert.equal(await page.getByRole('tab', { name: 'Resources' }).getAttribute('aria-selected'), 'true');
     assert.equal(await page.getByLabel(/Default vCPUs/).inputValue(), '1');
     // Arrow keys move between tabs.
@@ -147,6 +147,25 @@ describe('admin pages', () => {
     assert.equal(await page.getByLabel(/Default vCPUs/).inputValue(), '2', 'saved for real');
     const saved = (await call('GET', '/api/v1/settings', bearer)).body;
     assert.deepEqual([saved.resources.cores, saved.resources.memory_mib], [2, 2048]);
+
+    // Volume classes: a class on a storage that holds container volumes (only those are offered).
+    await page.getByRole('tab', { name: 'Volume classes' }).click();
+    const classes = page.getByRole('form', { name: 'Volume classes' });
+    await classes.getByText('No volume classes yet.').waitFor();
+    await classes.getByRole('button', { name: 'Add class' }).click();
+    await classes.getByLabel('Class name').fill('ssd');
+    const offered = classes.getByRole('group', { name: 'Storages of class ssd' });
+    assert.equal(await offered.getByLabel('local', { exact: true }).count(), 0, 'a directory of templates holds no volumes');
+    await offered.getByLabel('local-lvm').check();
+    await classes.getByRole('button', { name: 'Save volume classes' }).click();
+    await page.getByRole('status').filter({ hasText: 'Volume classes saved' }).waitFor();
+    await screenshot(page, 'settings-volume-classes');
+    const stored = (await call('GET', '/api/v1/settings/volume-classes', bearer)).body;
+    assert.deepEqual(
+      stored.classes.map((c) => [c.name, c.storages.map((s) => s.storage)]),
+      [['ssd', ['local-lvm']]],
+    );
+    assert.match(page.url(), /tab=volumes/);
     await page.close();
   });
 

@@ -5,7 +5,8 @@
 // metrics retention field with metrics. The server keeps and validates both already.
 import type { Settings } from './api/types';
 
-export type SettingsTab = 'resources' | 'system';
+/** `volumes` (volume classes) is its own document with its own form (`/api/v1/settings/volume-classes`). */
+export type SettingsTab = 'resources' | 'volumes' | 'system';
 
 export interface SettingsField {
   path: string;
@@ -40,6 +41,7 @@ export const TABS: readonly { id: SettingsTab; label: string; fields: readonly S
       { path: 'system.poll_interval_secs', label: 'Inventory poll interval', kind: 'number', unit: 'seconds', hint: 'How often each cluster is read' },
     ],
   },
+  { id: 'volumes', label: 'Volume classes', fields: [] },
 ];
 
 export function isTab(value: string | null): value is SettingsTab {
@@ -71,7 +73,7 @@ export function localProblems(settings: Settings): Record<string, string> {
 
 /** How many of `fields`' errors belong to each tab (to flag tabs with problems). */
 export function problemsPerTab(fields: Record<string, string>): Record<SettingsTab, number> {
-  const counts: Record<SettingsTab, number> = { resources: 0, system: 0 };
+  const counts: Record<SettingsTab, number> = { resources: 0, volumes: 0, system: 0 };
   for (const path of Object.keys(fields)) {
     const tab = path.split('.')[0] ?? '';
     if (isTab(tab)) counts[tab] += 1;

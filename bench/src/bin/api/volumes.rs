@@ -29,6 +29,7 @@ pub async fn seed(
                 cluster_id,
                 node: format!("pve{}", n % 10 + 1),
                 storage: "local-lvm".into(),
+                class: n.is_multiple_of(2).then(|| "ssd".to_owned()),
                 name: format!("bench-{n:05}"),
                 size_bytes: ((n % 64) as u64 + 1) << 30,
                 owner_id: owner,

@@ -1,9 +1,13 @@
 //! Volumes and volume snapshots as the API sends them.
 
 use proxicloud_domain::volumes::VolumeView;
+use proxicloud_domain::volumes::classes::{ClassStorage, VolumeClass};
 use proxicloud_domain::volumes::rules::gib_of;
 use proxicloud_store::VolumeSnapshot;
-use proxicloud_types::api::volumes::{VolumeAttachmentDto, VolumeDto, VolumeSnapshotDto};
+use proxicloud_types::api::volumes::{
+    VolumeAttachmentDto, VolumeClassDto, VolumeClassStorageDto, VolumeClassesDto, VolumeDto,
+    VolumeSnapshotDto,
+};
 
 use super::IntoDto;
 
@@ -28,6 +32,7 @@ impl IntoDto for VolumeView {
             cluster_id: volume.cluster_id,
             node: volume.node,
             storage: volume.storage,
+            class: volume.class,
             status,
             error: volume.error,
             attachment,
@@ -51,4 +56,41 @@ impl IntoDto for VolumeSnapshot {
             created_at: self.created_at,
         }
     }
+}
+
+pub fn classes_dto(classes: Vec<VolumeClass>) -> VolumeClassesDto {
+    VolumeClassesDto {
+        classes: classes
+            .into_iter()
+            .map(|class| VolumeClassDto {
+                name: class.name,
+                storages: class
+                    .storages
+                    .into_iter()
+                    .map(|s| VolumeClassStorageDto {
+                        cluster_id: s.cluster_id,
+                        storage: s.storage,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A `PUT` body as the domain's classes.
+pub fn classes_of(dto: VolumeClassesDto) -> Vec<VolumeClass> {
+    dto.classes
+        .into_iter()
+        .map(|class| VolumeClass {
+            name: class.name,
+            storages: class
+                .storages
+                .into_iter()
+                .map(|s| ClassStorage {
+                    cluster_id: s.cluster_id,
+                    storage: s.storage,
+                })
+                .collect(),
+        })
+        .collect()
 }

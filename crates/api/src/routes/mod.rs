@@ -31,6 +31,7 @@ pub mod settings;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volume_classes;
 pub mod volumes;
 pub mod workers;
 
@@ -61,6 +62,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(workers::router())
         .merge(volumes::router())
+        .merge(volume_classes::router())
         .merge(metrics::router())
         .merge(prometheus::router())
 }

@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// List volumes: your own, or every volume for an admin. Oldest first, a page at a
-/// time; filter by the instance they are attached to, status and part of the name.
+/// time; filter by the instance they are attached to, status, class and part of the name.
 #[utoipa::path(get, path = "/api/v1/volumes", tag = "volumes", params(VolumeListParams),
     responses((status = 200, body = Paginated<VolumeDto>), (status = 422, body = ErrorResponse)))]
 async fn list_volumes(
@@ -51,6 +51,7 @@ async fn list_volumes(
         attached_to: params.instance_id,
         status: params.status.map(|s| s.as_str().to_owned()),
         name_contains: params.q,
+        class: params.class,
         ..VolumeFilter::default()
     };
     let page = page_request(&PageQuery {
@@ -61,7 +62,8 @@ async fn list_volumes(
     Ok(Json(paginated(listed, IntoDto::into_dto)))
 }
 
-/// Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.
+/// Create a volume (1 GiB to 16 TiB) on a node's storage, or in a volume class (its
+/// storage on the node with the most room); `available` when its job ends.
 /// With `attach`, it is created on that instance's node and attached by the same job.
 #[utoipa::path(post, path = "/api/v1/volumes", tag = "volumes", request_body = CreateVolumeRequest,
     responses((status = 202, body = JobDto, headers(("Location" = String, description = "The job"))),
@@ -78,6 +80,7 @@ async fn create_volume(
         cluster_id: request.cluster_id,
         node: request.node,
         storage: request.storage,
+        class: request.class,
         attach: request.attach.map(|attach| AttachVolume {
             instance_id: attach.instance_id,
             mount_path: attach.mount_path,

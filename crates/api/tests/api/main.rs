@@ -37,6 +37,7 @@ mod sim_support;
 mod support;
 mod tokens;
 mod volume_busy;
+mod volume_classes;
 mod volume_create_attached;
 mod volume_grow;
 mod volume_lists;

@@ -19,6 +19,7 @@ async fn seeded_volume(sim: &SimApp, cluster_id: Uuid, name: &str, vmid: u32) ->
             cluster_id,
             node: "pve1".into(),
             storage: "local-lvm".into(),
+            class: None,
             name: name.into(),
             size_bytes: 1 << 30,
             owner_id: None,

@@ -54,6 +54,7 @@ async fn volume_lists_page_filter_and_stay_per_owner() {
                 cluster_id,
                 node: "pve1".into(),
                 storage: "local-lvm".into(),
+                class: None,
                 name: (*name).into(),
                 size_bytes: 1 << 30,
                 owner_id: Some(owner),

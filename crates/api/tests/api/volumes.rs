@@ -300,6 +300,7 @@ async fn bad_volume_requests_are_refused_before_proxmox_is_touched() {
                 cluster_id,
                 node: "pve1".into(),
                 storage: storage.into(),
+                class: None,
                 name: storage.into(),
                 size_bytes: 1 << 30,
                 owner_id: Some(alice_user.id),

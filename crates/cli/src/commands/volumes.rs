@@ -38,8 +38,12 @@ enum VolumesCommand {
         cluster: Option<Uuid>,
         #[arg(long, required_unless_present = "attach")]
         node: Option<String>,
+        /// A storage of the node (or `--class`; with neither, the one with the most room).
+        #[arg(long, conflicts_with = "class")]
+        storage: Option<String>,
+        /// A volume class set up by an admin (`ssd`, `hdd`, …).
         #[arg(long)]
-        storage: String,
+        class: Option<String>,
         /// An instance id to attach the new volume to.
         #[arg(long)]
         attach: Option<Uuid>,
@@ -142,6 +146,7 @@ pub async fn run(args: VolumesArgs) -> CommandResult {
             cluster,
             node,
             storage,
+            class,
             attach,
             path,
             wait,
@@ -152,6 +157,7 @@ pub async fn run(args: VolumesArgs) -> CommandResult {
                 cluster_id: cluster,
                 node,
                 storage,
+                class,
                 attach: attach.map(|instance_id| AttachVolumeRequest {
                     instance_id,
                     mount_path: path,

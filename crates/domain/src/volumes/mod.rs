@@ -8,6 +8,7 @@
 //!   `.delete`, `.snapshot`, `.snapshot_delete`, `.restore`, `.clone`);
 //! - `rules` holds the pure rules (sizes, paths, storage features, slots).
 
+pub mod classes;
 mod jobs;
 pub mod rules;
 mod service;

@@ -17,7 +17,8 @@ fn create_request(world: &World) -> CreateVolume {
         size_gib: 4,
         cluster_id: Some(world.cluster_id),
         node: Some("pve1".into()),
-        storage: "local-lvm".into(),
+        storage: Some("local-lvm".into()),
+        class: None,
         attach: None,
     }
 }

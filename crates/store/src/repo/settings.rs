@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{Result, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum SettingKey {
     /// Appliance subnet, DHCP range, DNS domain.
     Network,
@@ -18,13 +18,16 @@ pub enum SettingKey {
     Resources,
     /// Log level, poll interval, retention.
     System,
+    /// Volume classes (`ssd`, `hdd`, …) and the storages each maps onto.
+    VolumeClasses,
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 3] = [
+    pub const ALL: [SettingKey; 4] = [
         SettingKey::Network,
         SettingKey::Resources,
         SettingKey::System,
+        SettingKey::VolumeClasses,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl SettingKey {
             SettingKey::Network => "network",
             SettingKey::Resources => "resources",
             SettingKey::System => "system",
+            SettingKey::VolumeClasses => "volume_classes",
         }
     }
 }

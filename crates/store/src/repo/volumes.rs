@@ -26,6 +26,8 @@ pub struct Volume {
     pub cluster_id: Uuid,
     pub node: String,
     pub storage: String,
+    /// The volume class it was created in (`None`: an explicit storage).
+    pub class: Option<String>,
     pub name: String,
     pub size_bytes: u64,
     pub status: String,
@@ -54,6 +56,7 @@ pub struct NewVolume {
     pub cluster_id: Uuid,
     pub node: String,
     pub storage: String,
+    pub class: Option<String>,
     pub name: String,
     pub size_bytes: u64,
     pub owner_id: Option<Uuid>,
@@ -71,6 +74,8 @@ pub struct VolumeFilter {
     pub status: Option<String>,
     /// Part of the name, case-insensitive.
     pub name_contains: Option<String>,
+    /// Only volumes created in this class.
+    pub class: Option<String>,
 }
 
 /// The status the API shows for attached, available volumes.

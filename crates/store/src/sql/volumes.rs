@@ -20,7 +20,7 @@ struct VolumeCursor {
     id: Uuid,
 }
 
-const VOLUME_COLUMNS: &str = "id, cluster_id, node, storage, name, size_bytes, status, \
+const VOLUME_COLUMNS: &str = "id, cluster_id, node, storage, class, name, size_bytes, status, \
      holder_vmid, volid, error, owner_id, attached_guest_id, attachment_key, mount_path, \
      created_at, updated_at";
 
@@ -32,6 +32,7 @@ struct VolumeRecord {
     cluster_id: DbId,
     node: String,
     storage: String,
+    class: Option<String>,
     name: String,
     size_bytes: i64,
     status: String,
@@ -92,6 +93,7 @@ impl TryFrom<VolumeRecord> for Volume {
             cluster_id: r.cluster_id.0,
             node: r.node,
             storage: r.storage,
+            class: r.class,
             name: r.name,
             size_bytes: from_db_int(r.size_bytes, "size_bytes")?,
             status: r.status,
@@ -144,7 +146,8 @@ impl VolumeRepo for SqlStore {
     async fn insert(&self, volume: NewVolume) -> Result<Volume> {
         let sql = format!(
             "INSERT INTO volumes (id, cluster_id, node, storage, name, size_bytes, status, \
-             owner_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             owner_id, created_at, updated_at, class) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
              RETURNING {VOLUME_COLUMNS}"
         );
         let record: VolumeRecord = on_writer!(&self.db, pool => {
@@ -158,6 +161,7 @@ impl VolumeRepo for SqlStore {
                 .bind(status::CREATING)
                 .bind(volume.owner_id.map(DbId))
                 .bind(Timestamp::now())
+                .bind(volume.class.as_deref())
                 .fetch_one(pool)
                 .await?
         });
@@ -202,6 +206,9 @@ impl VolumeRepo for SqlStore {
         }
         if let Some(text) = &filter.name_contains {
             sql.push(" AND ").push_contains("name", text);
+        }
+        if let Some(class) = &filter.class {
+            sql.push(" AND class = ").bind(class.as_str());
         }
         if let Some(cursor) = &page.after {
             let cursor: VolumeCursor = cursor.decode()?;

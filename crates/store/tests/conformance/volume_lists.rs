@@ -20,15 +20,20 @@ async fn names(store: &dyn Store, filter: VolumeFilter) -> Vec<String> {
     page.items.into_iter().map(|v| v.name).collect()
 }
 
-async fn insert(store: &dyn Store, cluster_id: Uuid, name: &str, owner: Option<Uuid>) -> Volume {
-    let volume = NewVolume {
+fn new_volume(cluster_id: Uuid, name: &str, owner: Option<Uuid>) -> NewVolume {
+    NewVolume {
         cluster_id,
         node: "pve1".into(),
         storage: "local-lvm".into(),
+        class: None,
         name: name.into(),
         size_bytes: 1 << 30,
         owner_id: owner,
-    };
+    }
+}
+
+async fn insert(store: &dyn Store, cluster_id: Uuid, name: &str, owner: Option<Uuid>) -> Volume {
+    let volume = new_volume(cluster_id, name, owner);
     store.volumes().insert(volume).await.unwrap()
 }
 
@@ -134,6 +139,23 @@ pub async fn volume_lists_page_in_creation_order_and_filter(store: Arc<dyn Store
         ..VolumeFilter::default()
     };
     assert_eq!(names(&*store, mine_available).await, ["logs"]);
+
+    // The class a volume was created in is kept and filtered on.
+    let fast = NewVolume {
+        class: Some("ssd".into()),
+        ..new_volume(lab.id, "fast", Some(olga.id))
+    };
+    let fast = store.volumes().insert(fast).await.unwrap();
+    assert_eq!(
+        store.volumes().get(fast.id).await.unwrap().class.as_deref(),
+        Some("ssd")
+    );
+    let by_class = |c: &str| VolumeFilter {
+        class: Some(c.to_owned()),
+        ..VolumeFilter::default()
+    };
+    assert_eq!(names(&*store, by_class("ssd")).await, ["fast"]);
+    assert!(names(&*store, by_class("hdd")).await.is_empty());
 
     let bad = PageRequest::after(Cursor::new("not-a-cursor"), 3);
     let refused = store.volumes().list(&VolumeFilter::default(), bad).await;

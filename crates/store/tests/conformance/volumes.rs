@@ -14,6 +14,7 @@ fn new_volume(cluster_id: uuid::Uuid, name: &str, owner: Option<uuid::Uuid>) -> 
         cluster_id,
         node: "pve1".into(),
         storage: "local-lvm".into(),
+        class: None,
         name: name.into(),
         size_bytes: 10 << 30,
         owner_id: owner,

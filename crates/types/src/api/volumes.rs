@@ -17,6 +17,9 @@ pub struct VolumeDto {
     pub cluster_id: Uuid,
     pub node: String,
     pub storage: String,
+    /// The volume class it was created in; absent when it was created on a named storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     /// `available`, `in-use`, `creating`, `deleting` or `error`.
     pub status: String,
     /// Why the volume is in `error`.
@@ -57,8 +60,14 @@ pub struct CreateVolumeRequest {
     /// Required unless `attach` is given (then it is the instance's node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
-    /// A storage of the node that holds container volumes (`rootdir`).
-    pub storage: String,
+    /// A storage of the node that holds container volumes (`rootdir`). Give this or
+    /// `class`, not both; with neither, the node's container storage with the most room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// A volume class (`GET /api/v1/settings/volume-classes`): the class's storage on the
+    /// node with the most room is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     /// Attach the new volume to this instance in the same job (created on its node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<AttachVolumeRequest>,
@@ -160,6 +169,9 @@ pub struct VolumeListParams {
     /// Part of the name, case-insensitive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Only volumes created in this class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     /// Items per page, 1 to 1000 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,4 +179,33 @@ pub struct VolumeListParams {
     /// `next_cursor` of the previous page (same filters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// `GET|PUT /api/v1/settings/volume-classes`: named classes (`ssd`, `hdd`, …) an admin
+/// maps onto storages; `POST /api/v1/volumes` with `class` picks one of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VolumeClassesDto {
+    pub classes: Vec<VolumeClassDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VolumeClassDto {
+    /// 1 to 32 characters: lower-case letters, digits, `-`, `_`; a letter or digit first.
+    #[cfg_attr(feature = "openapi", schema(example = "ssd"))]
+    pub name: String,
+    /// Storages that hold container volumes (content `rootdir`), at least one.
+    pub storages: Vec<VolumeClassStorageDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VolumeClassStorageDto {
+    pub cluster_id: Uuid,
+    /// The storage's id (`local-lvm`); every node of the cluster that has it counts.
+    pub storage: String,
 }

@@ -896,6 +896,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/volume-classes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The volume classes and the storages each maps onto. */
+        get: operations["get_volume_classes"];
+        /**
+         * Replace the volume classes (admin). Each storage must exist in its cluster and hold
+         *     container volumes (content `rootdir`); problems are listed in the 422 response as
+         *     `classes[i].name`, `classes[i].storages[j]`.
+         */
+        put: operations["update_volume_classes"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/workers": {
         parameters: {
             query?: never;
@@ -1105,12 +1127,13 @@ export interface paths {
         };
         /**
          * List volumes: your own, or every volume for an admin. Oldest first, a page at a
-         *     time; filter by the instance they are attached to, status and part of the name.
+         *     time; filter by the instance they are attached to, status, class and part of the name.
          */
         get: operations["list_volumes"];
         put?: never;
         /**
-         * Create a volume (1 GiB to 16 TiB) on a node's storage; `available` when its job ends.
+         * Create a volume (1 GiB to 16 TiB) on a node's storage, or in a volume class (its
+         *     storage on the node with the most room); `available` when its job ends.
          *     With `attach`, it is created on that instance's node and attached by the same job.
          */
         post: operations["create_volume"];
@@ -1623,6 +1646,11 @@ export interface components {
         CreateVolumeRequest: {
             attach?: components["schemas"]["AttachVolumeRequest"] | null;
             /**
+             * @description A volume class (`GET /api/v1/settings/volume-classes`): the class's storage on the
+             *     node with the most room is used.
+             */
+            class?: string | null;
+            /**
              * Format: uuid
              * @description Required unless `attach` is given (then it is the instance's).
              */
@@ -1636,8 +1664,11 @@ export interface components {
              * @description 1 to 16384 (16 TiB).
              */
             size_gib: number;
-            /** @description A storage of the node that holds container volumes (`rootdir`). */
-            storage: string;
+            /**
+             * @description A storage of the node that holds container volumes (`rootdir`). Give this or
+             *     `class`, not both; with neither, the node's container storage with the most room.
+             */
+            storage?: string | null;
         };
         CreateVolumeSnapshotRequest: {
             description?: string;
@@ -2421,6 +2452,8 @@ export interface components {
         Paginated_VolumeDto: {
             items: {
                 attachment?: components["schemas"]["VolumeAttachmentDto"] | null;
+                /** @description The volume class it was created in; absent when it was created on a named storage. */
+                class?: string | null;
                 /** Format: uuid */
                 cluster_id: string;
                 /** Format: date-time */
@@ -2639,9 +2672,33 @@ export interface components {
             /** @description Where a container sees the volume. */
             mount_path?: string | null;
         };
+        VolumeClassDto: {
+            /**
+             * @description 1 to 32 characters: lower-case letters, digits, `-`, `_`; a letter or digit first.
+             * @example ssd
+             */
+            name: string;
+            /** @description Storages that hold container volumes (content `rootdir`), at least one. */
+            storages: components["schemas"]["VolumeClassStorageDto"][];
+        };
+        /**
+         * @description `GET|PUT /api/v1/settings/volume-classes`: named classes (`ssd`, `hdd`, …) an admin
+         *     maps onto storages; `POST /api/v1/volumes` with `class` picks one of them.
+         */
+        VolumeClassesDto: {
+            classes: components["schemas"]["VolumeClassDto"][];
+        };
+        VolumeClassStorageDto: {
+            /** Format: uuid */
+            cluster_id: string;
+            /** @description The storage's id (`local-lvm`); every node of the cluster that has it counts. */
+            storage: string;
+        };
         /** @description `available`, `in-use` (attached), `creating`, `deleting` or `error`. */
         VolumeDto: {
             attachment?: components["schemas"]["VolumeAttachmentDto"] | null;
+            /** @description The volume class it was created in; absent when it was created on a named storage. */
+            class?: string | null;
             /** Format: uuid */
             cluster_id: string;
             /** Format: date-time */
@@ -6982,6 +7039,113 @@ export interface operations {
             };
         };
     };
+    get_volume_classes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeClassesDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_volume_classes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VolumeClassesDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeClassesDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed (`forbidden`), or a cookie write without `X-CSRF-Token` (`csrf_failed`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_workers: {
         parameters: {
             query?: never;
@@ -8013,6 +8177,8 @@ export interface operations {
     list_volumes: {
         parameters: {
             query?: {
+                /** @description Only volumes created in this class. */
+                class?: string;
                 /** @description `next_cursor` of the previous page (same filters). */
                 cursor?: string;
                 /** @description Only the volumes attached to this instance. */

@@ -1,7 +1,7 @@
 // Volume API calls (`/api/v1/volumes`, `/api/v1/volume-snapshots`), typed with the
 // generated schema. Every change is a job (202 with the job): the page follows it
 // through the job events.
-import { del, get, post } from '../api/client';
+import { del, get, post, request } from '../api/client';
 import type { components, operations } from '../api/schema';
 
 type Schemas = components['schemas'];
@@ -35,3 +35,12 @@ export const createSnapshot = (volumeId: string, name: string, description: stri
 export const deleteSnapshot = (id: string) => del<Job>(snapshot(id));
 export const restoreSnapshot = (id: string) => post<Job>(`${snapshot(id)}/restore`, {});
 export const cloneSnapshot = (id: string, name: string) => post<Job>(`${snapshot(id)}/clone`, { name });
+
+export type VolumeClasses = Schemas['VolumeClassesDto'];
+export type VolumeClass = Schemas['VolumeClassDto'];
+const classes = '/api/v1/settings/volume-classes';
+/** The volume classes an admin set up (everyone may read them: the create dialog offers them). */
+export const getVolumeClasses = () => get<VolumeClasses>(classes);
+/** Replaces every class (admin); a 422 names `classes[i].name` / `classes[i].storages[j]`. */
+export const saveVolumeClasses = (body: VolumeClasses) =>
+  request<VolumeClasses>(classes, { method: 'PUT', body }).then((r) => r.data);

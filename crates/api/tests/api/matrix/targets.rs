@@ -114,6 +114,7 @@ async fn owned_volume(app: &TestApp, owner: &TestUser) -> Uuid {
             cluster_id: cluster,
             node: "pve1".into(),
             storage: "local-lvm".into(),
+            class: None,
             name: "matrix".into(),
             size_bytes: 1 << 30,
             owner_id: Some(owner.id),

@@ -18,6 +18,7 @@ use proxicloud_store::{
     Timestamp, Uuid, Volume, VolumeFilter,
 };
 
+use super::classes::{Placement, VolumeClass, choose_storage};
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB, MAX_SIZE_GIB};
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -44,7 +45,9 @@ pub struct CreateVolume {
     pub size_gib: u64,
     pub cluster_id: Option<Uuid>,
     pub node: Option<String>,
-    pub storage: String,
+    /// A storage of the node, or `class`, or neither (any storage with room).
+    pub storage: Option<String>,
+    pub class: Option<String>,
     pub attach: Option<AttachVolume>,
 }
 
@@ -56,7 +59,7 @@ pub struct AttachVolume {
 }
 
 pub struct VolumeService {
-    store: Arc<dyn Store>,
+    pub(in crate::volumes) store: Arc<dyn Store>,
     queue: JobQueue,
 }
 
@@ -165,40 +168,30 @@ impl VolumeService {
         if on_node.is_empty() {
             return Err(DomainError::invalid("node", "no such node in this cluster"));
         }
-        let Some(storage) = on_node
-            .iter()
-            .find(|s| s.observed.storage == request.storage)
-        else {
-            return Err(DomainError::invalid(
-                "storage",
-                "no such storage on this node",
-            ));
+        let class = match &request.class {
+            Some(name) => Some(self.class_named(name).await?),
+            None => None,
         };
-        if !storage.observed.content.split(',').any(|c| c == "rootdir") {
-            return Err(DomainError::invalid(
-                "storage",
-                "this storage does not hold container volumes (content 'rootdir')",
-            ));
-        }
-        let needed = (request.size_gib + rules::HOLDER_ROOTFS_GIB) * GIB;
-        if storage.observed.avail < needed {
-            return Err(DomainError::conflict(
-                "insufficient_storage",
-                format!(
-                    "storage '{}' has {} GiB free, the volume needs {} GiB",
-                    request.storage,
-                    storage.observed.avail / GIB,
-                    needed / GIB
-                ),
-            ));
-        }
+        let placement = match (&request.storage, &class) {
+            (Some(_), Some(_)) => {
+                return Err(DomainError::invalid(
+                    "class",
+                    "give a class or a storage, not both",
+                ));
+            }
+            (Some(storage), None) => Placement::Named(storage),
+            (None, Some(class)) => Placement::Class(class),
+            (None, None) => Placement::Any,
+        };
+        let storage = choose_storage(&on_node, placement, request.size_gib)?;
         let volume = self
             .store
             .volumes()
             .insert(NewVolume {
                 cluster_id,
                 node,
-                storage: request.storage,
+                storage: storage.observed.storage.clone(),
+                class: class.map(|c| c.name),
                 name: request.name,
                 size_bytes: request.size_gib * GIB,
                 owner_id: Some(caller.user_id),
@@ -279,6 +272,22 @@ impl VolumeService {
             VolumeJob::of(volume.id),
         )
         .await
+    }
+
+    /// The class of that name, or a 422 on `class` that lists the classes there are.
+    async fn class_named(&self, name: &str) -> DomainResult<VolumeClass> {
+        let classes = self.classes().await?;
+        if let Some(class) = classes.iter().find(|c| c.name == name) {
+            return Ok(class.clone());
+        }
+        let known: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+        Err(DomainError::invalid(
+            "class",
+            match known.is_empty() {
+                true => "no volume classes are set up; leave it out or name a storage".to_owned(),
+                false => format!("no such volume class; there are: {}", known.join(", ")),
+            },
+        ))
     }
 
     pub(super) async fn visible(&self, caller: &Principal, id: Uuid) -> DomainResult<Volume> {

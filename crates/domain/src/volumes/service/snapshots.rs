@@ -155,6 +155,7 @@ impl VolumeService {
                 cluster_id: source.cluster_id,
                 node: source.node.clone(),
                 storage: source.storage.clone(),
+                class: source.class.clone(),
                 name: name.to_owned(),
                 size_bytes: snapshot.size_bytes,
                 owner_id: Some(caller.user_id),

@@ -23,6 +23,7 @@ mod snapshots;
 mod system;
 mod tokens;
 mod users;
+mod volume_classes;
 mod volumes;
 mod workers;
 
@@ -48,6 +49,7 @@ pub(super) fn rows() -> Vec<Row> {
         audit::rows(),
         workers::rows(),
         volumes::rows(),
+        volume_classes::rows(),
         metrics::rows(),
     ]
     .into_iter()
