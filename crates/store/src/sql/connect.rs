@@ -3,9 +3,12 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnectionMetadata;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Database, PgPool, Postgres, Sqlite, SqlitePool, Transaction, TransactionManager};
 
 use super::{Db, upgrade};
 use crate::{Result, StoreError};
@@ -43,6 +46,7 @@ async fn open_sqlite(url: &str) -> Result<Db> {
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        .after_release(|conn, meta| Box::pin(roll_back_abandoned_transaction(conn, meta)))
         .connect_with(options.clone().optimize_on_close(true, None))
         .await?;
     let migrator = sqlx::migrate!("migrations/sqlite");
@@ -65,6 +69,27 @@ async fn open_sqlite(url: &str) -> Result<Db> {
             .await?
     };
     Ok(Db::Sqlite { writer, reader })
+}
+
+/// Rolls back a transaction still open on a connection going back to the pool.
+///
+/// sqlx 0.8.6 can release a connection inside a transaction: `BEGIN IMMEDIATE` (a custom
+/// begin statement) whose future is dropped after SQLite ran it but before sqlx built
+/// the `Transaction` — an aborted task, a client that hung up — leaves no guard to end
+/// it (transact-rs/sqlx#3932). On our single writer, every later write would then run
+/// inside a transaction nobody commits, invisible to the readers, and every later
+/// `begin_write` would fail. The rollback is queued before the pool's release ping, so
+/// it has run before anyone gets the connection. (A `Transaction` dropped the normal
+/// way has queued its own rollback already; a second one finds nothing to do.)
+async fn roll_back_abandoned_transaction(
+    conn: &mut SqliteConnection,
+    _: PoolConnectionMetadata,
+) -> std::result::Result<bool, sqlx::Error> {
+    type Manager = <Sqlite as Database>::TransactionManager;
+    if Manager::get_transaction_depth(conn) > 0 {
+        Manager::start_rollback(conn);
+    }
+    Ok(true)
 }
 
 /// The database holds password hashes and encrypted secrets: readable by its owner
@@ -252,6 +277,60 @@ mod tests {
             message.contains("newer ProxiCloud") && message.contains("9999"),
             "{message}"
         );
+    }
+
+    /// A `begin_write` abandoned between SQLite running `BEGIN IMMEDIATE` and sqlx
+    /// handing out the transaction (here: polled twice, then dropped, as an aborted
+    /// task would be) leaves the writer usable, and what is written next is committed.
+    #[tokio::test]
+    async fn an_abandoned_begin_leaves_the_writer_usable() {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+        let Db::Sqlite { writer, reader } = open(&url).await.unwrap() else {
+            unreachable!()
+        };
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&writer)
+            .await
+            .unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut abandoned = 0;
+        for n in 0..20 {
+            let mut begin = Box::pin(writer.begin_write());
+            // The first poll sends BEGIN to the connection's thread; the second (once it
+            // ran) takes the answer and waits for the connection's lock to check it.
+            let mut polls = 0;
+            let mut ready = false;
+            while polls < 2 {
+                if let Poll::Ready(tx) = begin.as_mut().poll(&mut cx) {
+                    drop(tx);
+                    ready = true;
+                    break;
+                }
+                polls += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            drop(begin);
+            abandoned += usize::from(!ready);
+            let mut tx = tokio::time::timeout(Duration::from_secs(5), writer.begin_write())
+                .await
+                .expect("the writer is free again")
+                .expect("a new write transaction starts");
+            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM t")
+                .fetch_one(&reader)
+                .await
+                .unwrap();
+            assert_eq!(count, n + 1, "every committed write is visible to readers");
+        }
+        assert!(abandoned > 0, "some begins were abandoned midway");
     }
 
     #[test]
