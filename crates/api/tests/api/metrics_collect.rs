@@ -8,7 +8,7 @@ use proxicloud_domain::metrics::{MetricsCollector, Period, ResourceKey, read, un
 use proxicloud_store::Uuid;
 use reqwest::Method;
 
-use crate::sim_support::{SIM_GUESTS, spawn_app_with_sim};
+use crate::sim_support::{SIM_GUESTS, eventually, spawn_app_with_sim};
 
 fn present(values: &[Option<f64>]) -> usize {
     values.iter().filter(|v| v.is_some()).count()
@@ -86,7 +86,7 @@ async fn backfill_export_sampling_counter_reset_and_offline_gap() {
     let t1 = t0 + 60;
     let reports = collector.cycle(t1).await.unwrap();
     assert!(!reports[0].1.used_export, "{:?}", reports[0].1);
-    collector.cycle(t0 + 120).await.unwrap();
+    let second = collector.cycle(t0 + 120).await.unwrap();
     let at = |data: &proxicloud_domain::metrics::SeriesData, name: &str, t: i64| {
         let i = data
             .timestamps
@@ -99,7 +99,12 @@ async fn backfill_export_sampling_counter_reset_and_offline_gap() {
         .await
         .unwrap();
     assert!(at(&hour, "cpu", t0 + 120).is_some());
-    let rate = at(&hour, "netin", t0 + 120).expect("a rate between two samples");
+    let rate = at(&hour, "netin", t0 + 120).unwrap_or_else(|| {
+        panic!(
+            "a rate between two samples: {reports:?} {second:?} {:?}",
+            &hour.series["netin"][hour.series["netin"].len() - 5..]
+        )
+    });
     assert!(rate >= 0.0);
 
     // 3. The guest restarts: its counters start from zero, so that minute has no rate.
@@ -158,5 +163,80 @@ async fn backfill_export_sampling_counter_reset_and_offline_gap() {
             .any(|e| e.accepted && e.request.path.ends_with(path))
     };
     assert!(asked("/cluster/metrics/export") && asked("/rrddata"));
+    world.shutdown().await;
+}
+
+/// The export only brings what is newer than the last cycle. A guest the mirror learns
+/// of after a cycle skipped it (a launch, the first seconds after start-up) still gets
+/// its history at the very next cycle, though the export has nothing new about it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_the_mirror_learns_late_gets_its_history_at_the_next_cycle() {
+    let mut world = spawn_app_with_sim().await;
+    let admin = world.app.admin().await;
+    world.register(&admin).await;
+    world.wait_for_inventory(&admin).await;
+    world.stop_inventory().await;
+    // A container that ran for two days appears in Proxmox; the mirror is not polling.
+    let late = 990;
+    {
+        let mut cluster = world.cluster();
+        let mut guest = cluster
+            .guests
+            .values()
+            .find(|g| g.kind == proxicloud_types::GuestType::Lxc && g.started_at.is_some())
+            .expect("a running container in the simulated cluster")
+            .clone();
+        guest.vmid = late;
+        guest.config.insert("hostname".into(), "late".into());
+        guest.started_at = Some(unix_now() - 2 * 86_400);
+        cluster.guests.insert(late, guest);
+    }
+    let collector = world.app.services.get::<MetricsCollector>();
+    let store = world.app.services.platform().store.clone();
+    let t0 = unix_now();
+    let first = collector.cycle(t0).await.unwrap().remove(0).1;
+    assert_eq!(first.unknown_guests, 1, "{first:?}");
+
+    // The mirror catches up; the next cycle follows at once, within the same export
+    // generation (pvestatd's are 10 s apart).
+    world.resume_inventory().await;
+    let id: Uuid = eventually("the mirror knows the late guest", || async {
+        let body: serde_json::Value = world
+            .app
+            .get("/api/v1/instances?limit=500", &admin.access)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        body["items"]
+            .as_array()?
+            .iter()
+            .find(|i| i["vmid"].as_u64() == Some(u64::from(late)))?["id"]
+            .as_str()?
+            .parse()
+            .ok()
+    })
+    .await;
+    world.stop_inventory().await;
+    let second = collector.cycle(t0 + 1).await.unwrap().remove(0).1;
+    assert_eq!(second.unknown_guests, 0, "{second:?}");
+    assert_eq!(second.backfilled, 1, "{second:?}");
+    let day = read(
+        &*store,
+        &ResourceKey::instance(id),
+        &["cpu"],
+        Period::Day,
+        t0 + 1,
+    )
+    .await
+    .unwrap();
+    let points = present(&day.series["cpu"]);
+    let expected = day.timestamps.len();
+    assert!(
+        points + 3 >= expected,
+        "a day of history: {points} of {expected}"
+    );
     world.shutdown().await;
 }

@@ -40,21 +40,25 @@ pub async fn spawn_app_with_sim() -> SimApp {
     })
     .await
     .unwrap();
-    // The mirror polls every 100 ms (`support::test_config`).
-    let inventory = app
-        .services
-        .start(Start {
-            workers: true,
-            jobs: false,
-        })
-        .await
-        .unwrap();
+    let inventory = start_inventory(&app).await;
     SimApp {
         app,
         sim,
         token_secret,
         inventory: Some(inventory),
     }
+}
+
+/// The background workers (the mirror polls every 100 ms, `support::test_config`),
+/// without the job engine.
+async fn start_inventory(app: &TestApp) -> Running {
+    app.services
+        .start(Start {
+            workers: true,
+            jobs: false,
+        })
+        .await
+        .unwrap()
 }
 
 impl SimApp {
@@ -135,6 +139,14 @@ impl SimApp {
     pub async fn stop_inventory(&mut self) {
         if let Some(inventory) = self.inventory.take() {
             inventory.shutdown().await;
+        }
+    }
+
+    /// Polls again after [`SimApp::stop_inventory`], e.g. to let the mirror learn a
+    /// guest planted in the simulator meanwhile.
+    pub async fn resume_inventory(&mut self) {
+        if self.inventory.is_none() {
+            self.inventory = Some(start_inventory(&self.app).await);
         }
     }
 

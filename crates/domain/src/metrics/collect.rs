@@ -50,6 +50,9 @@ pub struct CycleReport {
     /// Guests Proxmox reported that the inventory mirror does not know yet: skipped
     /// this time, so the worker comes back soon rather than in a minute.
     pub unknown_guests: usize,
+    /// Resources still without their history because a cycle backfills a bounded
+    /// number: the worker comes back soon for them too.
+    pub backfill_pending: usize,
 }
 
 pub(crate) struct Collector {
@@ -129,7 +132,7 @@ impl Collector {
             }
         }
         report.observations = observations.len();
-        self.backfill_new(cluster_id, &pve, &observations, &mut report)
+        self.backfill_new(cluster_id, &pve, &guests, &observations, &mut report)
             .await?;
         report.appended = self.append(cluster_id, observations).await?;
         self.writer.flush().await.map_err(|e| e.to_string())?;
@@ -156,11 +159,16 @@ impl Collector {
         Ok(keys.iter().map(|k| self.ids[k]).collect())
     }
 
-    /// Backfills resources seen for the first time whose primary series is empty.
+    /// Backfills resources seen for the first time whose primary series is empty: those
+    /// observed this cycle and every guest the mirror knows. The mirror's guests count
+    /// even without an observation, because the export only brings data newer than the
+    /// last cycle: a guest skipped while the mirror had not caught up with it may have
+    /// nothing new when it has, and would otherwise wait a whole minute for its history.
     async fn backfill_new(
         &mut self,
         cluster_id: Uuid,
         pve: &Arc<dyn Pve>,
+        guests: &HashMap<u32, Uuid>,
         observations: &[Observation],
         report: &mut CycleReport,
     ) -> Result<(), String> {
@@ -168,6 +176,7 @@ impl Collector {
         let fresh: Vec<ResourceKey> = observations
             .iter()
             .map(|o| o.resource.clone())
+            .chain(guests.values().map(|id| ResourceKey::instance(*id)))
             .filter(|r| !state.known.contains(r))
             .collect::<HashSet<_>>()
             .into_iter()
@@ -194,6 +203,8 @@ impl Collector {
                 state.known.insert(resource);
             } else if todo.len() < self.backfill_per_cycle {
                 todo.push(resource);
+            } else {
+                report.backfill_pending += 1;
             }
         }
         if todo.is_empty() {

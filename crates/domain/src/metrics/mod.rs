@@ -134,7 +134,8 @@ impl MetricsCollector {
 }
 
 /// The `metrics` worker: a cycle every minute, or after [`SOON`] while Proxmox reports
-/// guests the inventory mirror has not caught up with (at start-up, after a launch).
+/// guests the inventory mirror has not caught up with (at start-up, after a launch) or
+/// resources still wait for their history.
 struct CollectWorker {
     collector: Arc<MetricsCollector>,
 }
@@ -164,10 +165,13 @@ impl BackgroundWorker for CollectWorker {
                 () = ctx.cancelled() => return Ok(()),
                 result = self.collector.cycle(unix_now()) => result,
             };
-            let unknown: usize = result.as_ref().map_or(0, |reports| {
-                reports.iter().map(|(_, r)| r.unknown_guests).sum()
+            let waiting: usize = result.as_ref().map_or(0, |reports| {
+                reports
+                    .iter()
+                    .map(|(_, r)| r.unknown_guests + r.backfill_pending)
+                    .sum()
             });
-            let wait = pace.after_cycle(unknown);
+            let wait = pace.after_cycle(waiting);
             ctx.record_run(result.map(drop), Some(Timestamp::now() + wait));
             tokio::select! {
                 () = ctx.cancelled() => return Ok(()),
@@ -177,20 +181,21 @@ impl BackgroundWorker for CollectWorker {
     }
 }
 
-/// When the next cycle runs, given how many guests the last one had to skip.
+/// When the next cycle runs, given how many resources the last one had to leave for
+/// later (guests unknown to the mirror, resources awaiting their backfill).
 #[derive(Debug, Default)]
 struct Pace {
-    last_unknown: usize,
+    last_waiting: usize,
     quick_repeats: u32,
 }
 
 impl Pace {
-    fn after_cycle(&mut self, unknown: usize) -> Duration {
-        if unknown != self.last_unknown {
-            self.last_unknown = unknown;
+    fn after_cycle(&mut self, waiting: usize) -> Duration {
+        if waiting != self.last_waiting {
+            self.last_waiting = waiting;
             self.quick_repeats = 0;
         }
-        if unknown > 0 && self.quick_repeats < SOON_AT_MOST {
+        if waiting > 0 && self.quick_repeats < SOON_AT_MOST {
             self.quick_repeats += 1;
             SOON
         } else {
