@@ -16,8 +16,12 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 12] = [
+const TAGS: [(&str, &str); 13] = [
     ("auth", "Sessions and your own account"),
+    (
+        "alerts",
+        "Alerts (firing now and history), their rules and silences",
+    ),
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
     ("audit", "The audit log (admin)"),

@@ -1,6 +1,7 @@
 //! ProxiCloud's business logic. Depends on the `pve` client and the `store`
 //! traits, never on axum or sqlx.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod clusters;

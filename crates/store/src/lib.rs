@@ -36,6 +36,10 @@ pub use error::{DatabaseError, Result, StoreError, constraints};
 pub use page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use proxicloud_types::Timestamp;
 pub use repo::access_keys::{AccessKey, AccessKeyRepo, NewAccessKey};
+pub use repo::alerts::{
+    Alert, AlertFilter, AlertRepo, AlertResource, AlertRule, AlertRuleFields, AlertState,
+    AlertUpdate, NewAlert, NewSilence, Silence,
+};
 pub use repo::audit::{
     AuditEntry, AuditEntryBuilder, AuditFilter, AuditHead, AuditRepo, NewAuditEntry, Outcome,
     TextMatch,
@@ -105,6 +109,8 @@ pub trait Store: Send + Sync {
     fn access_keys(&self) -> &dyn AccessKeyRepo;
     /// Buckets, objects and multipart uploads (the object store's metadata).
     fn objects(&self) -> &dyn ObjectRepo;
+    /// Alert rules, alerts and silences.
+    fn alerts(&self) -> &dyn AlertRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

@@ -6,6 +6,7 @@
 //! To add a resource: write `dto/<resource>.rs` with `impl IntoDto for <View>`
 //! (and plain functions for the reverse direction, e.g. query enums).
 
+pub mod alerts;
 pub mod audit;
 pub mod clusters;
 pub mod images;

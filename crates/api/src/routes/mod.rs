@@ -11,6 +11,7 @@
 //! `proxicloud_domain::app`), merge its `router()` below, and add its rows to the
 //! authorization matrix (`tests/api/matrix/rows/<resource>.rs`).
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clusters;
@@ -65,4 +66,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(volume_classes::router())
         .merge(metrics::router())
         .merge(prometheus::router())
+        .merge(alerts::router())
 }

@@ -115,6 +115,7 @@ pub fn test_config(iam: IamConfig) -> ServicesConfig {
         inventory_poll: Some(Duration::from_millis(100)),
         // Tests drive metrics collection themselves, with their own clock.
         metrics_manual: true,
+        alerts_manual: true,
         ..ServicesConfig::default()
     }
 }

@@ -23,8 +23,8 @@ use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
 use crate::{
-    audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics, settings,
-    volumes,
+    alerts, audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics,
+    settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -44,6 +44,9 @@ pub struct ServicesConfig {
     /// No metrics collection worker: the caller drives `MetricsCollector::cycle` with
     /// its own clock (tests).
     pub metrics_manual: bool,
+    /// No alert evaluation worker: the caller drives `AlertEvaluator::evaluate` with
+    /// its own clock (tests).
+    pub alerts_manual: bool,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -102,6 +105,7 @@ impl Services {
         volumes::register(&mut registry, &platform);
         images::register(&mut registry, &platform);
         metrics::register(&mut registry, &platform);
+        alerts::register(&mut registry, &platform);
         let jobs = std::mem::take(&mut registry.jobs);
         let readiness = std::mem::take(&mut registry.readiness);
         let workers = std::mem::take(&mut registry.workers);

@@ -1,6 +1,7 @@
 //! Repository traits and the types they exchange, one module per aggregate.
 
 pub mod access_keys;
+pub mod alerts;
 pub mod audit;
 pub mod clusters;
 pub mod coordination;

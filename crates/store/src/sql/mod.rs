@@ -9,6 +9,7 @@
 #[macro_use]
 mod macros;
 mod access_keys;
+mod alerts;
 mod args;
 mod audit;
 mod clusters;
@@ -37,6 +38,7 @@ use async_trait::async_trait;
 use sqlx::{PgPool, SqlitePool};
 
 use crate::repo::access_keys::AccessKeyRepo;
+use crate::repo::alerts::AlertRepo;
 use crate::repo::audit::AuditRepo;
 use crate::repo::clusters::ClusterRepo;
 use crate::repo::coordination::Coordination;
@@ -190,6 +192,10 @@ impl Store for SqlStore {
     }
 
     fn objects(&self) -> &dyn ObjectRepo {
+        self
+    }
+
+    fn alerts(&self) -> &dyn AlertRepo {
         self
     }
 

@@ -10,6 +10,7 @@ mod fixtures;
 mod harness;
 
 mod access_keys;
+mod alerts;
 mod api_tokens;
 mod audit;
 mod clusters;
@@ -75,6 +76,11 @@ conformance_tests! {
         only_active_api_tokens_are_found_by_hash,
         api_tokens_are_listed_per_user_and_record_their_last_use,
         token_hashes_are_unique,
+    ],
+    alerts: [
+        built_in_rules_are_seeded_and_custom_rules_owned,
+        one_open_alert_per_rule_and_resource_then_history,
+        silences_are_owned_and_active_in_their_window,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,

@@ -9,6 +9,7 @@
 //! (`api/src/dto/`). Schema names are the Rust type names, so renaming a type
 //! changes the served document.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clusters;

@@ -18,6 +18,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts you may see (yours, or all for an admin), newest first: `?state=firing` is
+         *     what is wrong now, `resolved` the history.
+         */
+        get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in rules, then your rules (everyone's for an admin) by name. */
+        get: operations["list_alert_rules"];
+        put?: never;
+        /**
+         * Create a rule: `metric comparison threshold`, held for `for_seconds`, on the
+         *     instances of `scope` you may see.
+         */
+        post: operations["create_alert_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rule (a built-in one, yours, or anyone's for an admin). */
+        get: operations["get_alert_rule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a custom rule (built-in ones are disabled instead: 409 `builtin_rule`). Its
+         *     alerts stay in the history.
+         */
+        delete: operations["delete_alert_rule"];
+        options?: never;
+        head?: never;
+        /** Change a rule; disabling it resolves its open alerts at the next evaluation. */
+        patch: operations["update_alert_rule"];
+        trace?: never;
+    };
+    "/api/v1/alerts/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your silences (everyone's for an admin), those ending last first. */
+        get: operations["list_silences"];
+        put?: never;
+        /**
+         * Silence the matching alerts you may see until `ends_at` (from `starts_at`: a
+         *     maintenance window).
+         */
+        post: operations["create_silence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/silences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a silence. */
+        delete: operations["delete_silence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1298,6 +1399,105 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        AlertComparisonDto: "gt" | "ge" | "lt" | "le";
+        AlertDto: {
+            /** Format: date-time */
+            fired_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            message: string;
+            /**
+             * Format: uuid
+             * @description Who sees it besides admins: the custom rule's owner, or the resource's.
+             */
+            owner_id?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            resource: components["schemas"]["AlertResourceDto"];
+            resource_name: string;
+            /**
+             * Format: uuid
+             * @description `null` once the rule is deleted.
+             */
+            rule_id?: string | null;
+            rule_name: string;
+            severity: components["schemas"]["AlertSeverityDto"];
+            /** @description A silence covers it: nothing is notified. */
+            silenced: boolean;
+            /** Format: date-time */
+            started_at: string;
+            state: components["schemas"]["AlertStateDto"];
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: double
+             * @description The measured value that last met the condition, if it has one.
+             */
+            value?: number | null;
+        };
+        /**
+         * @description What a custom rule measures on each instance it watches (running instances, from
+         *     the latest inventory poll): percentages 0–100, rates in bytes per second.
+         * @enum {string}
+         */
+        AlertMetricDto: "cpu_percent" | "memory_percent" | "disk_percent" | "net_in_bps" | "net_out_bps";
+        /**
+         * @description What an alert is about: `kind` `instance` (id: the instance id), `node`
+         *     (`<cluster id>:<node>`), `cluster` (its id) or `job` (its id).
+         */
+        AlertResourceDto: {
+            id: string;
+            kind: string;
+        };
+        AlertRuleDto: {
+            /**
+             * @description The built-in condition (`guest_down`, `node_offline`, `disk_full`,
+             *     `cluster_unreachable`, `job_failed`, `backup_failed`); `null` for custom rules.
+             */
+            builtin?: string | null;
+            /** @description `gt`, `ge`, `lt`, `le` (`eq` for the built-in conditions). */
+            comparison: string;
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description How long the condition must hold before the alert fires.
+             */
+            for_seconds: number;
+            /** Format: uuid */
+            id: string;
+            /** @description One of [`AlertMetricDto`]'s names, or `status` for the built-in conditions. */
+            metric: string;
+            name: string;
+            /**
+             * Format: uuid
+             * @description `null` for built-in rules.
+             */
+            owner_id?: string | null;
+            scope: components["schemas"]["AlertScopeDto"];
+            severity: components["schemas"]["AlertSeverityDto"];
+            /** Format: double */
+            threshold: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Which instances a rule watches, among those its owner may see. */
+        AlertScopeDto: {
+            kind: components["schemas"]["AlertScopeKindDto"];
+            /**
+             * @description The instance id, the tag, the node (`<cluster id>:<node>`) or the cluster id;
+             *     left out for `all`.
+             */
+            value?: string | null;
+        };
+        /** @enum {string} */
+        AlertScopeKindDto: "instance" | "tag" | "node" | "cluster" | "all";
+        /** @enum {string} */
+        AlertSeverityDto: "info" | "warning" | "critical";
+        /** @enum {string} */
+        AlertStateDto: "pending" | "firing" | "resolved";
         ApiTokenDto: {
             /** Format: date-time */
             created_at: string;
@@ -1541,6 +1741,24 @@ export interface components {
             /** @description e.g. `9.1.1`. */
             version?: string | null;
         };
+        CreateAlertRuleRequest: {
+            comparison: components["schemas"]["AlertComparisonDto"];
+            /** @description `true` when left out. */
+            enabled?: boolean | null;
+            /**
+             * Format: int64
+             * @description 0 (fire at once) to 604800; 0 when left out.
+             */
+            for_seconds?: number;
+            metric: components["schemas"]["AlertMetricDto"];
+            /** @description 1 to 100 characters. */
+            name: string;
+            scope: components["schemas"]["AlertScopeDto"];
+            /** @description `warning` when left out. */
+            severity?: components["schemas"]["AlertSeverityDto"];
+            /** Format: double */
+            threshold: number;
+        };
         CreateApiTokenRequest: {
             /**
              * Format: int32
@@ -1621,6 +1839,21 @@ export interface components {
             /** @description Containers: the OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
             template?: string | null;
             type?: components["schemas"]["InstanceType"] | null;
+        };
+        /**
+         * @description Mutes the matching alerts (among those you may see) from `starts_at` (now when
+         *     left out) to `ends_at`; set in advance, it is a maintenance window.
+         */
+        CreateSilenceRequest: {
+            /** @description Why (at most 500 characters). */
+            comment?: string;
+            /** Format: date-time */
+            ends_at: string;
+            resource?: components["schemas"]["AlertResourceDto"] | null;
+            /** Format: uuid */
+            rule_id?: string | null;
+            /** Format: date-time */
+            starts_at?: string | null;
         };
         CreateSnapshotRequest: {
             /** @description At most 1024 characters. */
@@ -2228,6 +2461,88 @@ export interface components {
          * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
          *     (`null` on the last one).
          */
+        Paginated_AlertDto: {
+            items: {
+                /** Format: date-time */
+                fired_at?: string | null;
+                /** Format: uuid */
+                id: string;
+                message: string;
+                /**
+                 * Format: uuid
+                 * @description Who sees it besides admins: the custom rule's owner, or the resource's.
+                 */
+                owner_id?: string | null;
+                /** Format: date-time */
+                resolved_at?: string | null;
+                resource: components["schemas"]["AlertResourceDto"];
+                resource_name: string;
+                /**
+                 * Format: uuid
+                 * @description `null` once the rule is deleted.
+                 */
+                rule_id?: string | null;
+                rule_name: string;
+                severity: components["schemas"]["AlertSeverityDto"];
+                /** @description A silence covers it: nothing is notified. */
+                silenced: boolean;
+                /** Format: date-time */
+                started_at: string;
+                state: components["schemas"]["AlertStateDto"];
+                /** Format: date-time */
+                updated_at: string;
+                /**
+                 * Format: double
+                 * @description The measured value that last met the condition, if it has one.
+                 */
+                value?: number | null;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_AlertRuleDto: {
+            items: {
+                /**
+                 * @description The built-in condition (`guest_down`, `node_offline`, `disk_full`,
+                 *     `cluster_unreachable`, `job_failed`, `backup_failed`); `null` for custom rules.
+                 */
+                builtin?: string | null;
+                /** @description `gt`, `ge`, `lt`, `le` (`eq` for the built-in conditions). */
+                comparison: string;
+                /** Format: date-time */
+                created_at: string;
+                enabled: boolean;
+                /**
+                 * Format: int64
+                 * @description How long the condition must hold before the alert fires.
+                 */
+                for_seconds: number;
+                /** Format: uuid */
+                id: string;
+                /** @description One of [`AlertMetricDto`]'s names, or `status` for the built-in conditions. */
+                metric: string;
+                name: string;
+                /**
+                 * Format: uuid
+                 * @description `null` for built-in rules.
+                 */
+                owner_id?: string | null;
+                scope: components["schemas"]["AlertScopeDto"];
+                severity: components["schemas"]["AlertSeverityDto"];
+                /** Format: double */
+                threshold: number;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
         Paginated_ApiTokenDto: {
             items: {
                 /** Format: date-time */
@@ -2431,6 +2746,32 @@ export interface components {
          * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
          *     (`null` on the last one).
          */
+        Paginated_SilenceDto: {
+            items: {
+                comment: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                ends_at: string;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                owner_id: string;
+                resource?: components["schemas"]["AlertResourceDto"] | null;
+                /**
+                 * Format: uuid
+                 * @description Only this rule's alerts (any rule when `null`).
+                 */
+                rule_id?: string | null;
+                /** Format: date-time */
+                starts_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
         Paginated_UserDto: {
             items: {
                 /** Format: date-time */
@@ -2578,6 +2919,25 @@ export interface components {
             resources: components["schemas"]["ResourceDefaultsDto"];
             system: components["schemas"]["SystemSettingsDto"];
         };
+        SilenceDto: {
+            comment: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            owner_id: string;
+            resource?: components["schemas"]["AlertResourceDto"] | null;
+            /**
+             * Format: uuid
+             * @description Only this rule's alerts (any rule when `null`).
+             */
+            rule_id?: string | null;
+            /** Format: date-time */
+            starts_at: string;
+        };
         /** @description An instance size, like a cloud's instance type. */
         SizePresetDto: {
             /** Format: int32 */
@@ -2626,6 +2986,22 @@ export interface components {
              * @description Seconds between two inventory polls of each cluster.
              */
             poll_interval_secs: number;
+        };
+        /**
+         * @description What is set changes. A built-in rule takes `enabled`, `severity`, `for_seconds`
+         *     (and `threshold` for `disk_full`) only; anything else is a 400 `builtin_rule`.
+         */
+        UpdateAlertRuleRequest: {
+            comparison?: components["schemas"]["AlertComparisonDto"] | null;
+            enabled?: boolean | null;
+            /** Format: int64 */
+            for_seconds?: number | null;
+            metric?: components["schemas"]["AlertMetricDto"] | null;
+            name?: string | null;
+            scope?: components["schemas"]["AlertScopeDto"] | null;
+            severity?: components["schemas"]["AlertSeverityDto"] | null;
+            /** Format: double */
+            threshold?: number | null;
         };
         /**
          * @description Rename and/or retag an instance; a left-out field stays as it is. Proxmox applies
@@ -2806,6 +3182,522 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: {
+                /** @description At most this many, 1 to 500 (default 100). */
+                limit?: number;
+                /** @description Only alerts in this state (`firing` for what is wrong now). */
+                state?: components["schemas"]["AlertStateDto"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_AlertDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_alert_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_AlertRuleDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_alert_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAlertRuleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_silences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_SilenceDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_silence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSilenceRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_silence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

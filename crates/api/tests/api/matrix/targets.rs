@@ -30,6 +30,10 @@ pub(super) enum Target {
     OwnerVolumeSnapshot,
     /// An SSH key pair of the owner.
     OwnerKeyPair,
+    /// A custom alert rule of the owner.
+    OwnerAlertRule,
+    /// An alert silence of the owner.
+    OwnerSilence,
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -186,6 +190,9 @@ impl Target {
                 };
                 let created = app.store.key_pairs().insert(key_pair).await.unwrap();
                 Some(created.id.to_string())
+            }
+            Target::OwnerAlertRule | Target::OwnerSilence => {
+                Some(super::rows::alert_target(app, owner.id, self).await)
             }
             Target::OwnerApiToken => {
                 let minted = mint_api_token();

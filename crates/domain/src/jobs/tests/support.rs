@@ -254,6 +254,9 @@ impl Store for CrashingStore {
     fn objects(&self) -> &dyn proxicloud_store::ObjectRepo {
         self.inner.objects()
     }
+    fn alerts(&self) -> &dyn proxicloud_store::AlertRepo {
+        self.inner.alerts()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }

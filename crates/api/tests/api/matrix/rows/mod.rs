@@ -8,6 +8,7 @@
 
 mod common;
 
+mod alerts;
 mod audit;
 mod auth;
 mod clusters;
@@ -27,6 +28,7 @@ mod volume_classes;
 mod volumes;
 mod workers;
 
+pub(super) use alerts::alert_target;
 pub(super) use common::Row;
 pub(super) use keypairs::PUBLIC_KEY;
 
@@ -51,6 +53,7 @@ pub(super) fn rows() -> Vec<Row> {
         volumes::rows(),
         volume_classes::rows(),
         metrics::rows(),
+        alerts::rows(),
     ]
     .into_iter()
     .flatten()
