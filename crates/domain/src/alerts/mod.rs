@@ -12,7 +12,8 @@
 //!   own clock);
 //! - `signals`: [`AlertSignals`], how other features raise alerts about events (job
 //!   failed, backup failed);
-//! - `silences`: [`SilenceService`], matchers in force for a time window.
+//! - `silences`: [`SilenceService`], matchers in force for a time window;
+//! - `notify`: sending one alert change to a webhook, ntfy, Gotify, Discord or Slack.
 //!
 //! Every alert change that matters to people (firing, resolved, silenced) is published
 //! as `alert.updated` on the event bus, to the alert's owner and admins.
@@ -21,6 +22,7 @@
 
 mod conditions;
 mod evaluate;
+pub mod notify;
 pub mod rule;
 mod rules;
 mod signals;
