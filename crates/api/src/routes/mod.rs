@@ -28,6 +28,7 @@ pub mod keypairs;
 pub mod launch_options;
 pub mod metrics;
 pub mod prometheus;
+pub mod s3_access_keys;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -67,4 +68,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(prometheus::router())
         .merge(alerts::router())
+        .merge(s3_access_keys::router())
 }

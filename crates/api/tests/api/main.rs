@@ -32,6 +32,7 @@ mod metrics;
 mod metrics_collect;
 mod prometheus;
 mod root_password;
+mod s3_access_keys;
 mod sessions;
 mod settings;
 mod sim_support;

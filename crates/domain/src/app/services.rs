@@ -24,7 +24,7 @@ use crate::workers::{
 };
 use crate::{
     alerts, audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics,
-    settings, volumes,
+    s3keys, settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -100,6 +100,7 @@ impl Services {
         jobs::register(&mut registry, &platform);
         inventory::register(&mut registry, &platform);
         keypairs::register(&mut registry, &platform);
+        s3keys::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);

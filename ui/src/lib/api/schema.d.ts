@@ -979,6 +979,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/s3/access-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List S3 access keys: your own, or everyone's for an admin. Oldest first. */
+        get: operations["list_access_keys"];
+        put?: never;
+        /**
+         * Create an S3 access key for yourself. The response carries `secret_access_key`:
+         *     it is shown this once.
+         */
+        post: operations["create_access_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/s3/access-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an access key. Clients using it are refused from then on. */
+        delete: operations["delete_access_key"];
+        options?: never;
+        head?: never;
+        /**
+         * Disable (or enable again) an access key: a disabled key is refused by the S3
+         *     endpoint.
+         */
+        patch: operations["update_access_key"];
+        trace?: never;
+    };
     "/api/v1/settings": {
         parameters: {
             query?: never;
@@ -1399,6 +1441,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessKeyDto: {
+            /** @description What S3 clients send as their access key id (`aws_access_key_id`). */
+            access_key_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description A disabled key is refused by the S3 endpoint (`InvalidAccessKeyId`). */
+            disabled: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            owner_id: string;
+        };
         /** @enum {string} */
         AlertComparisonDto: "gt" | "ge" | "lt" | "le";
         AlertDto: {
@@ -1767,6 +1821,19 @@ export interface components {
             expires_in_days?: number | null;
             /** @description What the token is for (`ci`, `terraform`); 1 to 64 characters. */
             name: string;
+        };
+        /** @description `POST /s3/access-keys`: the new key with its secret, shown this once. */
+        CreatedAccessKeyDto: {
+            access_key_id: string;
+            /** Format: date-time */
+            created_at: string;
+            disabled: boolean;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            owner_id: string;
+            /** @description `aws_secret_access_key`: store it now, it is not shown again. */
+            secret_access_key: string;
         };
         /** @description A new token. `secret` is shown this once only: store it now. */
         CreatedApiTokenDto: {
@@ -2461,6 +2528,25 @@ export interface components {
          * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
          *     (`null` on the last one).
          */
+        Paginated_AccessKeyDto: {
+            items: {
+                /** @description What S3 clients send as their access key id (`aws_access_key_id`). */
+                access_key_id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** @description A disabled key is refused by the S3 endpoint (`InvalidAccessKeyId`). */
+                disabled: boolean;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                owner_id: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
         Paginated_AlertDto: {
             items: {
                 /** Format: date-time */
@@ -2986,6 +3072,10 @@ export interface components {
              * @description Seconds between two inventory polls of each cluster.
              */
             poll_interval_secs: number;
+        };
+        /** @description `PATCH /s3/access-keys/{id}`. */
+        UpdateAccessKeyRequest: {
+            disabled: boolean;
         };
         /**
          * @description What is set changes. A built-in rule takes `enabled`, `severity`, `for_seconds`
@@ -7820,6 +7910,218 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    list_access_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_AccessKeyDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_access_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAccessKeyDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_access_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_access_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAccessKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessKeyDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

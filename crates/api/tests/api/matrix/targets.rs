@@ -34,6 +34,8 @@ pub(super) enum Target {
     OwnerAlertRule,
     /// An alert silence of the owner.
     OwnerSilence,
+    /// An S3 access key of the owner.
+    OwnerAccessKey,
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -193,6 +195,15 @@ impl Target {
             }
             Target::OwnerAlertRule | Target::OwnerSilence => {
                 Some(super::rows::alert_target(app, owner.id, self).await)
+            }
+            Target::OwnerAccessKey => {
+                let key = proxicloud_store::NewAccessKey {
+                    owner_id: owner.id,
+                    access_key_id: format!("PCMATRIX{}", owner.username.to_uppercase()),
+                    secret_sealed: vec![0; 40],
+                };
+                let created = app.store.access_keys().insert(key).await.unwrap();
+                Some(created.id.to_string())
             }
             Target::OwnerApiToken => {
                 let minted = mint_api_token();

@@ -19,6 +19,7 @@ mod jobs;
 mod keypairs;
 mod launch_options;
 mod metrics;
+mod s3_access_keys;
 mod settings;
 mod snapshots;
 mod system;
@@ -54,6 +55,7 @@ pub(super) fn rows() -> Vec<Row> {
         volume_classes::rows(),
         metrics::rows(),
         alerts::rows(),
+        s3_access_keys::rows(),
     ]
     .into_iter()
     .flatten()
