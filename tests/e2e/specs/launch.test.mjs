@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { apiCall } from '../lib/api.mjs';
+import { apiCall, eventually } from '../lib/api.mjs';
 import { screenshot } from '../lib/browser.mjs';
 import { simControl } from '../lib/pve-sim.mjs';
 import { apiToken, demoSimUrl, signIn, useServerAndBrowser } from '../lib/session.mjs';
@@ -15,9 +15,20 @@ const WAIT = 60_000;
 const NAME = 'e2e-launch';
 
 let simUrl;
+let token;
 const env = useServerAndBrowser(async ({ server }) => {
-  simUrl = await demoSimUrl(server, await apiToken(server));
+  token = await apiToken(server);
+  simUrl = await demoSimUrl(server, token);
 });
+const api = (method, path, body) => apiCall(env.server, method, path, { token, body });
+
+/** Waits for a job to succeed; its final state. */
+const finished = (job) =>
+  eventually(`job ${job.kind}`, async () => {
+    const now = await api('GET', `/api/v1/jobs/${job.id}`);
+    if (now.status === 'failed' || now.status === 'cancelled') throw new Error(`${job.kind}: ${now.error}`);
+    return now.status === 'succeeded' ? now : null;
+  });
 
 /** An OpenSSH ed25519 public key line (random key material, well formed). */
 function sshKey() {
@@ -54,6 +65,54 @@ async function badgeSays(page, status) {
 }
 
 describe('launch wizard', () => {
+  test('a launch brings a new volume and attaches an existing one before the first start', async () => {
+    const clusters = await api('GET', '/api/v1/clusters');
+    const clusterId = clusters.items[0].id;
+    const made = await finished(await api('POST', '/api/v1/volumes', { name: 'e2e-existing', size_gib: 1, cluster_id: clusterId, node: 'pve1' }));
+
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await signIn(page, env.server);
+    await page.goto(env.server.url + '/launch');
+    await stepHeading(page, 'Type').waitFor({ timeout: WAIT });
+    await next(page);
+    await page.getByRole('radio', { name: /debian-12-standard/ }).check();
+    for (const heading of ['Size', 'Storage & network']) {
+      await next(page);
+      await stepHeading(page, heading).waitFor();
+    }
+    const volumes = page.getByRole('region', { name: 'Volumes' });
+    // Existing volumes are offered once the node is known.
+    assert.equal(await volumes.getByLabel('Attach an existing volume').isDisabled(), true);
+    await page.getByLabel('Node', { exact: true }).selectOption('pve1');
+    await volumes.getByRole('button', { name: 'Add a new volume' }).click();
+    assert.equal(await volumes.getByLabel('Mount path').inputValue(), '/data');
+    await volumes.getByLabel('Attach an existing volume').selectOption(made.resource_id);
+    await volumes.getByRole('button', { name: 'Attach', exact: true }).click();
+    await volumes.getByText('Existing volume e2e-existing').waitFor();
+    await volumes.getByLabel('Mount path').nth(1).fill('/srv');
+    await screenshot(page, 'launch-volumes');
+    await next(page);
+    await stepHeading(page, 'Access & name').waitFor();
+    await page.getByLabel(/SSH public keys/).fill(sshKey());
+    await page.getByLabel(/^Name/).fill('e2e-volumes');
+    await next(page);
+    await stepHeading(page, 'Review').waitFor();
+    await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
+    await page.getByRole('button', { name: 'Launch' }).click();
+    await landedOnInstance(page);
+    await badgeSays(page, 'running');
+    const id = new URL(page.url()).pathname.split('/').pop();
+    const attached = (await api('GET', `/api/v1/volumes?instance_id=${id}`)).items;
+    assert.deepEqual(
+      attached.map((v) => [v.name, v.status, v.attachment.mount_path]).sort(),
+      [
+        ['data-1', 'in-use', '/data'],
+        ['e2e-existing', 'in-use', '/srv'],
+      ],
+    );
+    await page.close();
+  });
+
   test('launches an LXC from a template with a preset, follows it to running, stops and terminates it', async () => {
     const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, env.server);

@@ -15,6 +15,8 @@ use proxicloud_types::api::instances::{
     InstanceListParams, InstanceSort, InstanceSummaryDto, InstanceType,
 };
 
+use proxicloud_domain::volumes::launch::LaunchVolume;
+
 use super::IntoDto;
 use crate::error::ApiError;
 
@@ -125,6 +127,19 @@ pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
         key_pair_ids: request.key_pair_ids,
         generate_root_password: request.generate_root_password,
         start: request.start,
+        volumes: request
+            .volumes
+            .into_iter()
+            .map(|v| LaunchVolume {
+                volume_id: v.volume_id,
+                name: v.name,
+                size_gib: v.size_gib,
+                class: v.class,
+                storage: v.storage,
+                mount_path: v.mount_path,
+                bus: v.bus,
+            })
+            .collect(),
     }
 }
 

@@ -26,6 +26,7 @@ mod job_support;
 mod jobs;
 mod keypairs;
 mod launch_options;
+mod launch_volumes;
 mod logs;
 mod matrix;
 mod metrics;

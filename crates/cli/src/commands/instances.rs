@@ -311,6 +311,7 @@ fn create_request(launch: LaunchArgs, key_pair_ids: Vec<Uuid>) -> CreateInstance
         key_pair_ids,
         generate_root_password: launch.generate_root_password,
         start: launch.no_start.then_some(false),
+        volumes: Vec::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `instance.create`: reserve → create → await_create → [configure] → [start] → finalize.
+//! `instance.create`: reserve → create → await_create → [configure] → [volumes] →
+//! [start] → finalize.
 //!
 //! The guest is marked as this job's (`proxicloud-job=<job id>` in its description)
 //! in the very request that creates it, so a job resumed after a crash — even one
@@ -26,6 +27,7 @@ use crate::error::DomainError;
 use crate::jobs::pve_task::{find_started_task, recorded_task};
 use crate::jobs::{JobHandler, JobRun, StepError};
 use crate::secrets::MasterKey;
+use crate::volumes::launch::attach_launch_volumes;
 
 pub const KIND: &str = "instance.create";
 
@@ -368,6 +370,10 @@ impl JobHandler for CreateHandler {
             steps::CONFIGURE => {
                 let guest = self.reservation(run, &plan).await?;
                 configure_clone(run, pve, &plan, guest.observed.vmid).await
+            }
+            steps::VOLUMES => {
+                let guest = self.reservation(run, &plan).await?;
+                attach_launch_volumes(run, self.store.as_ref(), &plan.volumes, &guest).await
             }
             steps::START => {
                 let guest = self.reservation(run, &plan).await?;

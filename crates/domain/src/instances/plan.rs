@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::root_password::SealedSecrets;
+use crate::volumes::launch::PlannedVolume;
 #[cfg(doc)]
 use proxicloud_store::SEALED_PARAMS;
 
@@ -57,6 +58,9 @@ pub struct CreatePlan {
     /// store drops this key ([`SEALED_PARAMS`]) then, or when the job ends.
     #[serde(default, rename = "sealed", skip_serializing_if = "Option::is_none")]
     pub sealed: Option<SealedSecrets>,
+    /// Volumes to create or attach before the first start (`volumes` step).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<PlannedVolume>,
     pub start: bool,
 }
 
@@ -67,6 +71,8 @@ pub mod steps {
     pub const AWAIT_CREATE: &str = "await_create";
     /// Clones only: apply cores, memory, network, keys and disk size to the copy.
     pub const CONFIGURE: &str = "configure";
+    /// With volumes: one child job per volume (create-and-attach, or attach).
+    pub const VOLUMES: &str = "volumes";
     pub const START: &str = "start";
     pub const FINALIZE: &str = "finalize";
 }
@@ -83,6 +89,9 @@ impl CreatePlan {
         let mut names = vec![steps::RESERVE, steps::CREATE, steps::AWAIT_CREATE];
         if matches!(self.source, Source::VmTemplate { .. }) {
             names.push(steps::CONFIGURE);
+        }
+        if !self.volumes.is_empty() {
+            names.push(steps::VOLUMES);
         }
         if self.start {
             names.push(steps::START);

@@ -44,6 +44,9 @@ pub struct CreateInstance {
     pub generate_root_password: bool,
     /// Start once created (default: yes).
     pub start: Option<bool>,
+    /// Volumes to create or attach before the first start (checked in
+    /// `InstanceService::plan`, against the chosen node).
+    pub volumes: Vec<crate::volumes::launch::LaunchVolume>,
 }
 
 /// Why a container without any key and without a generated password is refused

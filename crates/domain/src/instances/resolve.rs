@@ -259,6 +259,7 @@ impl Resolver<'_> {
             key_pairs: Vec::new(),
             root_password: draft.root_password,
             sealed: None,
+            volumes: Vec::new(),
             start: draft.start,
         })
     }

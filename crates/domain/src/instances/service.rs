@@ -31,6 +31,7 @@ use crate::jobs::{JobHandlers, JobQueue, Submitted, check_idempotency_key};
 use crate::keypairs::usable_key_pairs;
 use crate::secrets::MasterKey;
 use crate::settings::SettingsService;
+use crate::volumes::launch::{LaunchTarget, plan_volumes};
 
 const RESOURCE: &str = "instance";
 
@@ -241,6 +242,15 @@ impl InstanceService {
             resolved => resolved,
         }?;
         plan.key_pairs = key_pairs.iter().map(GuestKeyPair::from).collect();
+        if !request.volumes.is_empty() {
+            let target = LaunchTarget {
+                cluster_id: plan.cluster_id,
+                node: &plan.node,
+                kind: plan.guest_type(),
+            };
+            plan.volumes =
+                plan_volumes(self.store.as_ref(), caller, &target, &request.volumes).await?;
+        }
         Ok(plan)
     }
 

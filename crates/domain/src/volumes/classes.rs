@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use proxicloud_store::{SettingKey, Storage, Uuid};
+use proxicloud_store::{SettingKey, Storage, Store, Uuid};
 use serde::{Deserialize, Serialize};
 
 use super::VolumeService;
@@ -43,18 +43,7 @@ struct Document {
 impl VolumeService {
     /// The volume classes; every signed-in user may read them (the create dialog).
     pub async fn classes(&self) -> DomainResult<Vec<VolumeClass>> {
-        let stored = self.store.settings().get(SettingKey::VolumeClasses).await?;
-        let Some(stored) = stored else {
-            return Ok(Vec::new());
-        };
-        match serde_json::from_value::<Document>(stored.value) {
-            Ok(document) => Ok(document.classes),
-            Err(error) => {
-                // Written by another version: no classes until an admin saves again.
-                tracing::warn!(%error, "stored volume classes are unreadable; ignoring them");
-                Ok(Vec::new())
-            }
-        }
+        stored_classes(self.store.as_ref()).await
     }
 
     /// Replaces every class (admin). `Validation` names each bad field as
@@ -76,6 +65,81 @@ impl VolumeService {
             .put(SettingKey::VolumeClasses, document, Some(caller.user_id))
             .await?;
         Ok(classes)
+    }
+}
+
+/// The storage (and class) a new volume of `size_gib` on `node` goes to: the named
+/// storage, the class's roomiest one, or with neither the node's roomiest container
+/// storage. 4xx (`cluster_id`, `node`, `class`, `storage`, 409s) when none fits.
+pub(super) async fn place_volume(
+    store: &dyn Store,
+    cluster_id: Uuid,
+    node: &str,
+    size_gib: u64,
+    class: Option<&str>,
+    storage: Option<&str>,
+) -> DomainResult<(String, Option<String>)> {
+    let storages = store.inventory().list_storages(Some(cluster_id)).await?;
+    if storages.is_empty() {
+        return Err(DomainError::invalid(
+            "cluster_id",
+            "no such cluster, or it has not been seen yet",
+        ));
+    }
+    let on_node: Vec<&Storage> = storages
+        .iter()
+        .filter(|s| s.observed.node == node)
+        .collect();
+    if on_node.is_empty() {
+        return Err(DomainError::invalid("node", "no such node in this cluster"));
+    }
+    let class = match class {
+        Some(name) => Some(class_named(store, name).await?),
+        None => None,
+    };
+    let placement = match (storage, &class) {
+        (Some(_), Some(_)) => {
+            return Err(DomainError::invalid(
+                "class",
+                "give a class or a storage, not both",
+            ));
+        }
+        (Some(storage), None) => Placement::Named(storage),
+        (None, Some(class)) => Placement::Class(class),
+        (None, None) => Placement::Any,
+    };
+    let chosen = choose_storage(&on_node, placement, size_gib)?;
+    Ok((chosen.observed.storage.clone(), class.map(|c| c.name)))
+}
+
+/// The class of that name, or a 422 on `class` that lists the classes there are.
+async fn class_named(store: &dyn Store, name: &str) -> DomainResult<VolumeClass> {
+    let classes = stored_classes(store).await?;
+    if let Some(class) = classes.iter().find(|c| c.name == name) {
+        return Ok(class.clone());
+    }
+    let known: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+    Err(DomainError::invalid(
+        "class",
+        match known.is_empty() {
+            true => "no volume classes are set up; leave it out or name a storage".to_owned(),
+            false => format!("no such volume class; there are: {}", known.join(", ")),
+        },
+    ))
+}
+
+async fn stored_classes(store: &dyn Store) -> DomainResult<Vec<VolumeClass>> {
+    let stored = store.settings().get(SettingKey::VolumeClasses).await?;
+    let Some(stored) = stored else {
+        return Ok(Vec::new());
+    };
+    match serde_json::from_value::<Document>(stored.value) {
+        Ok(document) => Ok(document.classes),
+        Err(error) => {
+            // Written by another version: no classes until an admin saves again.
+            tracing::warn!(%error, "stored volume classes are unreadable; ignoring them");
+            Ok(Vec::new())
+        }
     }
 }
 
@@ -153,7 +217,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Which storage of a node a new volume goes to.
-pub(super) enum Placement<'a> {
+enum Placement<'a> {
     /// The storage the request named.
     Named(&'a str),
     /// The class's storage with the most room.
@@ -164,7 +228,7 @@ pub(super) enum Placement<'a> {
 
 /// The storage of `on_node` (one node's storages) a volume of `size_gib` goes to, or
 /// the 4xx that says why none fits.
-pub(super) fn choose_storage<'s>(
+fn choose_storage<'s>(
     on_node: &[&'s Storage],
     placement: Placement<'_>,
     size_gib: u64,

@@ -10,6 +10,7 @@
 
 pub mod classes;
 mod jobs;
+pub mod launch;
 pub mod rules;
 mod service;
 

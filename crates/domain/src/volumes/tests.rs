@@ -178,3 +178,69 @@ async fn a_volume_created_attached_is_attached_once_after_a_crash_anywhere() {
     }
     assert!(crash_at > 4, "the crash points were tried ({crash_at})");
 }
+
+/// A launch that brings a new volume, crashed at every checkpoint of its job tree (the
+/// launch's steps and its child `volume.create`) and resumed by another process: one
+/// instance, one holder, the volume mounted once at its path.
+#[tokio::test]
+async fn a_launch_with_a_volume_is_resumed_after_a_crash_anywhere() {
+    use crate::instances::CreateInstance;
+    use crate::instances::tests::world::lxc;
+    use crate::volumes::launch::LaunchVolume;
+
+    let mut crash_at = 1;
+    loop {
+        let world = World::new().await;
+        let request = CreateInstance {
+            volumes: vec![LaunchVolume {
+                name: Some("data".into()),
+                size_gib: Some(2),
+                mount_path: Some("/data".into()),
+                ..LaunchVolume::default()
+            }],
+            ..lxc(Some("web"))
+        };
+        let job = world
+            .service
+            .create(&world.alice, &request, None)
+            .await
+            .unwrap()
+            .job;
+        if world.run_until_crash(job.id, crash_at).await.is_none() {
+            break;
+        }
+        let at = format!("crash at checkpoint {crash_at}");
+        let job = world.finish_an_hour_later(job.id).await;
+        assert_eq!(job.status, JobStatus::Succeeded, "{at}: {job:#?}");
+        assert_eq!(
+            world.pve.calls("create_lxc"),
+            2,
+            "{at}: the instance and one holder"
+        );
+        let volumes = world
+            .store
+            .volumes()
+            .list(
+                &Default::default(),
+                proxicloud_store::PageRequest::first(10),
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(volumes.len(), 1, "{at}: {volumes:?}");
+        let volid = volumes[0].volid.clone().expect("made");
+        let attachment = volumes[0].attachment.clone().expect("attached");
+        let guest = world.store.guests().get(attachment.guest_id).await.unwrap();
+        let config = world.pve.guests()[&guest.observed.vmid.get()]
+            .config
+            .clone();
+        let mounts: Vec<_> = config
+            .iter()
+            .filter(|(_, v)| v.starts_with(&volid))
+            .collect();
+        assert_eq!(mounts.len(), 1, "{at}: mounted once: {config:?}");
+        assert_eq!(mounts[0].0, &attachment.key, "{at}");
+        crash_at += 1;
+    }
+    assert!(crash_at > 6, "the crash points were tried ({crash_at})");
+}

@@ -95,7 +95,12 @@ pub struct VolumeSnapshot {
 #[async_trait]
 pub trait VolumeRepo: Send + Sync {
     /// A new volume in `creating`.
-    async fn insert(&self, volume: NewVolume) -> Result<Volume>;
+    async fn insert(&self, volume: NewVolume) -> Result<Volume> {
+        self.insert_as(Uuid::now_v7(), volume).await
+    }
+    /// A new volume in `creating` with an id chosen beforehand (a job that must find
+    /// the row it made when it runs again); `Conflict` when the id is taken.
+    async fn insert_as(&self, id: Uuid, volume: NewVolume) -> Result<Volume>;
     async fn get(&self, id: Uuid) -> Result<Volume>;
     /// Oldest first (creation time, then id), a page at a time.
     async fn list(&self, filter: &VolumeFilter, page: PageRequest) -> Result<Page<Volume>>;

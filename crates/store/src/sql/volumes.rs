@@ -143,7 +143,7 @@ fn volumes(records: Vec<VolumeRecord>) -> Result<Vec<Volume>> {
 
 #[async_trait]
 impl VolumeRepo for SqlStore {
-    async fn insert(&self, volume: NewVolume) -> Result<Volume> {
+    async fn insert_as(&self, id: Uuid, volume: NewVolume) -> Result<Volume> {
         let sql = format!(
             "INSERT INTO volumes (id, cluster_id, node, storage, name, size_bytes, status, \
              owner_id, created_at, updated_at, class) \
@@ -152,7 +152,7 @@ impl VolumeRepo for SqlStore {
         );
         let record: VolumeRecord = on_writer!(&self.db, pool => {
             sqlx::query_as(&sql)
-                .bind(DbId(Uuid::now_v7()))
+                .bind(DbId(id))
                 .bind(DbId(volume.cluster_id))
                 .bind(&volume.node)
                 .bind(&volume.storage)

@@ -38,6 +38,23 @@ pub async fn volumes_go_from_creating_to_available_and_list_per_owner(store: Arc
         .insert(new_volume(lab.id, "logs", Some(ivan.id)))
         .await
         .unwrap();
+    // An id chosen beforehand (a launch's volume) is kept, and taken only once.
+    let chosen = uuid::Uuid::now_v7();
+    let planned = store
+        .volumes()
+        .insert_as(chosen, new_volume(lab.id, "planned", Some(olga.id)))
+        .await
+        .unwrap();
+    assert_eq!(planned.id, chosen);
+    let again = store
+        .volumes()
+        .insert_as(chosen, new_volume(lab.id, "planned", Some(olga.id)))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    store.volumes().delete(chosen).await.unwrap();
 
     let now = Timestamp::now();
     store

@@ -253,6 +253,10 @@ pub struct CreateInstanceRequest {
     /// Start once created (default `true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<bool>,
+    /// Volumes made or attached before the first start, each as a child job of the
+    /// launch (at most 8): new ones on the instance's node, or your available ones on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<crate::api::volumes::LaunchVolumeRequest>,
 }
 
 /// `202` of `POST /api/v1/instances`: the create job, plus the generated root

@@ -209,3 +209,29 @@ pub struct VolumeClassStorageDto {
     /// The storage's id (`local-lvm`); every node of the cluster that has it counts.
     pub storage: String,
 }
+
+/// A volume of a launch (`CreateInstanceRequest::volumes`): an existing available
+/// volume on the instance's node (`volume_id`), or a new one (`name`, `size_gib`, and
+/// `class` or `storage`, or neither: the node's container storage with the most room).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LaunchVolumeRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 1 to 16384.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_gib: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Containers: where it is mounted (absolute path, e.g. `/data`); required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
+    /// VMs: `scsi` (default) or `virtio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+}

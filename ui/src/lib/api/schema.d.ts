@@ -1906,6 +1906,11 @@ export interface components {
             /** @description Containers: the OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
             template?: string | null;
             type?: components["schemas"]["InstanceType"] | null;
+            /**
+             * @description Volumes made or attached before the first start, each as a child job of the
+             *     launch (at most 8): new ones on the instance's node, or your available ones on it.
+             */
+            volumes?: components["schemas"]["LaunchVolumeRequest"][];
         };
         /**
          * @description Mutes the matching alerts (among those you may see) from `starts_at` (now when
@@ -2471,6 +2476,27 @@ export interface components {
             size_bytes: number;
             /** @description e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
             volid: string;
+        };
+        /**
+         * @description A volume of a launch (`CreateInstanceRequest::volumes`): an existing available
+         *     volume on the instance's node (`volume_id`), or a new one (`name`, `size_gib`, and
+         *     `class` or `storage`, or neither: the node's container storage with the most room).
+         */
+        LaunchVolumeRequest: {
+            /** @description VMs: `scsi` (default) or `virtio`. */
+            bus?: string | null;
+            class?: string | null;
+            /** @description Containers: where it is mounted (absolute path, e.g. `/data`); required. */
+            mount_path?: string | null;
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description 1 to 16384.
+             */
+            size_gib?: number | null;
+            storage?: string | null;
+            /** Format: uuid */
+            volume_id?: string | null;
         };
         LoginRequest: {
             /** Format: password */

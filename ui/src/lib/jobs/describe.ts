@@ -50,6 +50,7 @@ const STEPS: Record<string, string> = {
   holder: 'Preparing the volume',
   clone: 'Copying the data',
   fan_out: 'Working on each item',
+  volumes: 'Making and attaching its volumes',
   ready: 'Waiting until it is ready',
   reload: 'Reloading',
   finalize: 'Finishing',

@@ -8,6 +8,15 @@ import { AUTO, presetOf, type Kind, type VmSource } from './steps';
 
 const DEBOUNCE_MS = 350;
 
+/** One volume of the launch as the wizard edits it (`name` and size shown for existing ones too). */
+export interface DraftVolume {
+  volume_id?: string;
+  name: string;
+  size_gib: number;
+  class?: string;
+  mount_path: string;
+}
+
 export class LaunchDraft {
   /** The cluster the options describe; sent, so the server checks against the same one. */
   readonly cluster: string;
@@ -32,6 +41,8 @@ export class LaunchDraft {
   generateRootPassword = $state(false);
   name = $state('');
   start = $state(true);
+  /** Volumes to make (no `volume_id`) or attach (`volume_id`) before the first start. */
+  volumes = $state<DraftVolume[]>([]);
 
   /** The server's problems with the current request, by field. */
   fields = $state<Record<string, string>>({});
@@ -96,6 +107,14 @@ export class LaunchDraft {
     if (this.takesKeys && this.keys.length) body.ssh_public_keys = this.keys;
     if (this.takesKeys && this.keyPairIds.length) body.key_pair_ids = this.keyPairIds;
     if (this.kind === 'lxc' && this.generateRootPassword) body.generate_root_password = true;
+    if (this.volumes.length) {
+      body.volumes = this.volumes.map((v) => {
+        const path = this.kind === 'lxc' ? v.mount_path : undefined;
+        return v.volume_id
+          ? { volume_id: v.volume_id, mount_path: path }
+          : { name: v.name.trim(), size_gib: v.size_gib, class: v.class || undefined, mount_path: path };
+      });
+    }
     return body;
   }
 

@@ -30,6 +30,7 @@ const FIELD_STEPS: [prefix: string, step: StepId][] = [
   ['node', 'placement'],
   ['storage', 'placement'],
   ['network', 'placement'],
+  ['volumes', 'placement'],
   ['ssh_public_keys', 'access'],
   ['key_pair_ids', 'access'],
   ['generate_root_password', 'access'],

@@ -35,7 +35,7 @@ impl VolumeService {
         }
         // The slot is chosen by the job from the live config; this records a
         // placeholder key unique to the volume until then.
-        let attachment = placeholder(volume.id, guest.id, &request);
+        let attachment = attachment_placeholder(volume.id, guest.id, request.mount_path.clone());
         match self
             .store
             .volumes()
@@ -169,10 +169,14 @@ pub(super) fn different_node(instance_node: &str, volume_node: &str) -> DomainEr
 
 /// The attachment recorded when it is asked for; the job replaces the key with the
 /// slot it takes in the instance's live config.
-pub(super) fn placeholder(volume_id: Uuid, guest_id: Uuid, request: &AttachVolume) -> Attachment {
+pub(crate) fn attachment_placeholder(
+    volume_id: Uuid,
+    guest_id: Uuid,
+    mount_path: Option<String>,
+) -> Attachment {
     Attachment {
         guest_id,
         key: format!("pending-{}", volume_id.simple()),
-        mount_path: request.mount_path.clone(),
+        mount_path,
     }
 }

@@ -10,6 +10,8 @@ mod attachments;
 mod busy;
 mod snapshots;
 
+pub(crate) use attachments::attachment_placeholder;
+
 use std::sync::Arc;
 
 use proxicloud_store::repo::volumes::status;
@@ -18,7 +20,7 @@ use proxicloud_store::{
     Timestamp, Uuid, Volume, VolumeFilter,
 };
 
-use super::classes::{Placement, VolumeClass, choose_storage};
+use super::classes::place_volume;
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB, MAX_SIZE_GIB};
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -150,48 +152,23 @@ impl VolumeService {
                 request.node.clone().expect("checked above"),
             ),
         };
-        let storages = self
-            .store
-            .inventory()
-            .list_storages(Some(cluster_id))
-            .await?;
-        if storages.is_empty() {
-            return Err(DomainError::invalid(
-                "cluster_id",
-                "no such cluster, or it has not been seen yet",
-            ));
-        }
-        let on_node: Vec<_> = storages
-            .iter()
-            .filter(|s| s.observed.node == node)
-            .collect();
-        if on_node.is_empty() {
-            return Err(DomainError::invalid("node", "no such node in this cluster"));
-        }
-        let class = match &request.class {
-            Some(name) => Some(self.class_named(name).await?),
-            None => None,
-        };
-        let placement = match (&request.storage, &class) {
-            (Some(_), Some(_)) => {
-                return Err(DomainError::invalid(
-                    "class",
-                    "give a class or a storage, not both",
-                ));
-            }
-            (Some(storage), None) => Placement::Named(storage),
-            (None, Some(class)) => Placement::Class(class),
-            (None, None) => Placement::Any,
-        };
-        let storage = choose_storage(&on_node, placement, request.size_gib)?;
+        let (storage, class) = place_volume(
+            self.store.as_ref(),
+            cluster_id,
+            &node,
+            request.size_gib,
+            request.class.as_deref(),
+            request.storage.as_deref(),
+        )
+        .await?;
         let volume = self
             .store
             .volumes()
             .insert(NewVolume {
                 cluster_id,
                 node,
-                storage: storage.observed.storage.clone(),
-                class: class.map(|c| c.name),
+                storage,
+                class,
                 name: request.name,
                 size_bytes: request.size_gib * GIB,
                 owner_id: Some(caller.user_id),
@@ -201,7 +178,8 @@ impl VolumeService {
             (Some((guest, bus)), Some(attach)) => {
                 // Recorded now (the volume shows where it goes); the job's last step
                 // writes it into the instance's config once the volume exists.
-                let attachment = attachments::placeholder(volume.id, guest.id, attach);
+                let attachment =
+                    attachment_placeholder(volume.id, guest.id, attach.mount_path.clone());
                 self.store
                     .volumes()
                     .attach(volume.id, &attachment, Timestamp::now())
@@ -274,22 +252,6 @@ impl VolumeService {
         .await
     }
 
-    /// The class of that name, or a 422 on `class` that lists the classes there are.
-    async fn class_named(&self, name: &str) -> DomainResult<VolumeClass> {
-        let classes = self.classes().await?;
-        if let Some(class) = classes.iter().find(|c| c.name == name) {
-            return Ok(class.clone());
-        }
-        let known: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
-        Err(DomainError::invalid(
-            "class",
-            match known.is_empty() {
-                true => "no volume classes are set up; leave it out or name a storage".to_owned(),
-                false => format!("no such volume class; there are: {}", known.join(", ")),
-            },
-        ))
-    }
-
     pub(super) async fn visible(&self, caller: &Principal, id: Uuid) -> DomainResult<Volume> {
         let volume = self
             .store
@@ -337,21 +299,38 @@ impl VolumeService {
         steps: &[&str],
         params: VolumeJob,
     ) -> DomainResult<Submitted> {
-        let job = NewJob {
-            kind: kind.to_owned(),
-            actor: JobActor::User(caller.user_id),
-            resource_kind: Some(RESOURCE.to_owned()),
-            resource_id: Some(volume.id.to_string()),
-            params: serde_json::to_value(&params).expect("volume jobs serialise"),
-            steps: steps.iter().map(|name| JobStep::pending(*name)).collect(),
-            idempotency_key: None,
-            run_after: None,
-            parent: None,
-        };
+        let job = volume_job(Some(caller.user_id), volume, kind, steps, params);
         match self.queue.submit(job).await {
             Ok(submitted) => Ok(submitted),
             Err(error) => Err(self.busy_on_conflict(volume, error).await),
         }
+    }
+}
+
+/// The job of `kind` on `volume`, acting for `actor` (a child job acts for its
+/// parent's actor whatever this says).
+pub(crate) fn volume_job(
+    actor: Option<Uuid>,
+    volume: &Volume,
+    kind: &str,
+    steps: &[&str],
+    params: VolumeJob,
+) -> NewJob {
+    NewJob {
+        kind: kind.to_owned(),
+        actor: match actor {
+            Some(user) => JobActor::User(user),
+            None => JobActor::System {
+                name: "volumes".to_owned(),
+            },
+        },
+        resource_kind: Some(RESOURCE.to_owned()),
+        resource_id: Some(volume.id.to_string()),
+        params: serde_json::to_value(&params).expect("volume jobs serialise"),
+        steps: steps.iter().map(|name| JobStep::pending(*name)).collect(),
+        idempotency_key: None,
+        run_after: None,
+        parent: None,
     }
 }
 
