@@ -231,3 +231,63 @@ async fn concurrent_jobs_on_one_volume_make_one() {
     );
     sim.shutdown().await;
 }
+
+/// A copy of a snapshot into a new volume reads the source volume's holder while its
+/// job (the new volume's) runs: the source is busy with it too. Before, the source's
+/// own newest job was all that was looked at, and a delete of the source was accepted
+/// in the middle of the copy.
+#[tokio::test]
+async fn the_source_of_a_copy_is_busy_until_the_copy_has_ended() {
+    let sim = spawn_app_with_sim().await;
+    let admin = sim.app.admin().await;
+    let cluster_id: Uuid = sim.register(&admin).await.parse().unwrap();
+    sim.wait_for_inventory(&admin).await;
+    let data = seeded_volume(&sim, cluster_id, "data", 7001).await;
+    let volumes = sim.app.store.volumes();
+    let snapshot = volumes
+        .insert_snapshot(data, "before", "", 1 << 30)
+        .await
+        .unwrap();
+    volumes
+        .set_snapshot_status(snapshot.id, status::AVAILABLE)
+        .await
+        .unwrap();
+
+    let s = format!("/api/v1/volume-snapshots/{}", snapshot.id);
+    let (code, clone) = call(
+        &sim.app,
+        &admin,
+        Method::POST,
+        &format!("{s}/clone"),
+        Some(json!({ "name": "copy" })),
+    )
+    .await;
+    assert_eq!(code, StatusCode::ACCEPTED, "{clone}");
+    let job = clone["id"].as_str().unwrap().to_owned();
+    let v = format!("/api/v1/volumes/{data}");
+    for (method, path, body) in [
+        (Method::DELETE, v.clone(), json!({})),
+        (Method::POST, format!("{v}/grow"), json!({ "size_gib": 3 })),
+        (Method::POST, format!("{s}/restore"), json!({})),
+        (Method::DELETE, s.clone(), json!({})),
+        // A second copy too: Proxmox locks the source while it copies.
+        (
+            Method::POST,
+            format!("{s}/clone"),
+            json!({ "name": "copy-2" }),
+        ),
+    ] {
+        let (status, body) = call(&sim.app, &admin, method, &path, Some(body)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::CONFLICT, "volume_busy"),
+            "{path}: {body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&job) && message.contains("volume.clone"),
+            "{message}"
+        );
+    }
+    sim.shutdown().await;
+}
