@@ -244,3 +244,74 @@ async fn a_launch_with_a_volume_is_resumed_after_a_crash_anywhere() {
     }
     assert!(crash_at > 6, "the crash points were tried ({crash_at})");
 }
+
+/// A volume recorded for a job the queue then refused is rolled back: before, it stayed
+/// `creating` for ever, a volume no job would ever make.
+#[tokio::test]
+async fn a_volume_whose_job_cannot_be_queued_is_not_kept() {
+    use crate::jobs::JobQueue;
+    use crate::jobs::tests::support::CrashingStore;
+    use proxicloud_store::{Backend, PageRequest, VolumeFilter};
+
+    let world = World::new().await;
+    let store = world.store.clone();
+    // An available volume with an available snapshot, to copy from.
+    let source = store
+        .volumes()
+        .insert(proxicloud_store::NewVolume {
+            cluster_id: world.cluster_id,
+            node: "pve1".into(),
+            storage: "local-lvm".into(),
+            class: None,
+            name: "source".into(),
+            size_bytes: 1 << 30,
+            owner_id: Some(world.alice.user_id),
+        })
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    store
+        .volumes()
+        .set_holder(source.id, 7001, now)
+        .await
+        .unwrap();
+    store
+        .volumes()
+        .set_ready(source.id, "local-lvm:vm-7001-disk-1", now)
+        .await
+        .unwrap();
+    let snapshot = store
+        .volumes()
+        .insert_snapshot(source.id, "before", "", 1 << 30)
+        .await
+        .unwrap();
+    store
+        .volumes()
+        .set_snapshot_status(snapshot.id, status::AVAILABLE)
+        .await
+        .unwrap();
+
+    let (refusing, _) = CrashingStore::new(store.clone(), Backend::Sqlite, usize::MAX);
+    refusing.refuse_new_jobs();
+    let queue = JobQueue::new(refusing.clone(), world.events.clone());
+    let service = VolumeService::new(refusing, queue);
+    assert!(
+        service
+            .create(&world.alice, create_request(&world))
+            .await
+            .is_err()
+    );
+    assert!(
+        service
+            .clone_snapshot(&world.alice, snapshot.id, "copy")
+            .await
+            .is_err()
+    );
+    let left = store
+        .volumes()
+        .list(&VolumeFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
+    let names: Vec<_> = left.items.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["source"], "nothing left creating: {left:?}");
+}

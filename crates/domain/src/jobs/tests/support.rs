@@ -165,6 +165,8 @@ struct CrashingJobs {
     checkpoints: AtomicUsize,
     crashed: AtomicBool,
     on_crash: Arc<Notify>,
+    /// Set by [`CrashingStore::refuse_new_jobs`].
+    refusing: AtomicBool,
 }
 
 impl CrashingStore {
@@ -180,6 +182,7 @@ impl CrashingStore {
             checkpoints: AtomicUsize::new(0),
             crashed: AtomicBool::new(false),
             on_crash: on_crash.clone(),
+            refusing: AtomicBool::new(false),
         };
         (
             Arc::new(Self {
@@ -193,6 +196,12 @@ impl CrashingStore {
 
     pub(crate) fn crashed(&self) -> bool {
         self.jobs.crashed.load(Ordering::SeqCst)
+    }
+
+    /// From now on a new job is refused (as the database refuses a job whose user was
+    /// deleted meanwhile): for callers that must undo what they recorded for it.
+    pub(crate) fn refuse_new_jobs(&self) {
+        self.jobs.refusing.store(true, Ordering::SeqCst);
     }
 }
 
@@ -266,6 +275,9 @@ impl Store for CrashingStore {
 #[async_trait]
 impl JobRepo for CrashingJobs {
     async fn create(&self, job: NewJob) -> Result<CreatedJob> {
+        if self.refusing.load(Ordering::SeqCst) {
+            return Err(proxicloud_store::StoreError::MissingReference);
+        }
         self.inner.jobs().create(job).await
     }
     async fn get(&self, id: Uuid) -> Result<Job> {

@@ -194,8 +194,21 @@ impl VolumeService {
         };
         let submitted = self
             .submit(caller, &volume, kinds::CREATE, job_steps, params)
-            .await?;
-        Ok((volume, submitted))
+            .await;
+        Ok((self.unless_refused(volume, &submitted).await?, submitted?))
+    }
+
+    /// A volume recorded for a job that was then refused is forgotten again (with its
+    /// initial attachment): no job will ever make it, and it would stay `creating`.
+    pub(super) async fn unless_refused(
+        &self,
+        volume: Volume,
+        submitted: &DomainResult<Submitted>,
+    ) -> DomainResult<Volume> {
+        if submitted.is_err() {
+            self.store.volumes().delete(volume.id).await?;
+        }
+        Ok(volume)
     }
 
     /// Queues `volume.grow` (only larger, only while detached).

@@ -168,8 +168,8 @@ impl VolumeService {
         };
         let submitted = self
             .submit(caller, &volume, kinds::CLONE, &steps::CLONE_JOB, params)
-            .await?;
-        Ok((volume, submitted))
+            .await;
+        Ok((self.unless_refused(volume, &submitted).await?, submitted?))
     }
 
     pub(super) async fn manageable_snapshot(
