@@ -3,8 +3,8 @@
 //! [`build_router`] assembles every resource router (`routes::*`), the OpenAPI
 //! description, and the cross-cutting layers, from the outside in:
 //! request context (id, span, access log) → security headers → body size cap →
-//! panic guard → routing (JSON 404/405) → audit trail (mutating requests, after
-//! routing) → handler.
+//! panic guard → routing (JSON 404/405) → request metrics (matched routes) → audit
+//! trail (mutating requests, after routing) → handler.
 //! [`serve`] runs it with graceful shutdown.
 
 pub mod audit_trail;
@@ -15,6 +15,7 @@ pub mod context;
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod http_metrics;
 pub mod openapi;
 mod openapi_errors;
 pub mod respond;
@@ -34,11 +35,12 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use axum::{Extension, Router, middleware};
 use proxicloud_domain::audit::AuditService;
+use proxicloud_domain::metrics::HttpTelemetry;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{ApiConfig, AppState, Domain};
+pub use state::{ApiConfig, AppState, Domain, PrometheusAccess};
 
 use crate::audit_trail::{AuditActions, AuditLayer};
 
@@ -66,6 +68,10 @@ pub fn build_router_with_fallback(state: AppState, fallback: Router) -> Router {
         .route_layer(middleware::from_fn_with_state(
             audit_layer,
             audit_trail::record_mutations,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.get::<HttpTelemetry>(),
+            http_metrics::record_requests,
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(fallback)

@@ -28,6 +28,22 @@ pub struct ApiConfig {
     pub refresh_cookie_max_age: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// Who may read `GET /metrics`.
+    pub prometheus: PrometheusAccess,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrometheusAccess {
+    /// An admin's API token (Bearer), from any address.
+    #[default]
+    Token,
+    /// Clients on this machine (the TCP peer, or the client a trusted proxy names, is
+    /// a loopback address), without a token; everyone else is refused.
+    Loopback,
+    /// Not served (404).
+    Off,
 }
 
 impl Default for ApiConfig {
@@ -36,6 +52,7 @@ impl Default for ApiConfig {
             secure_cookies: true,
             refresh_cookie_max_age: IamConfig::default().refresh_token_ttl,
             trusted_proxies: Default::default(),
+            prometheus: PrometheusAccess::default(),
         }
     }
 }

@@ -38,6 +38,16 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub workers: WorkersConfig,
     pub tls: TlsConfig,
+    pub prometheus: PrometheusConfig,
+}
+
+/// `GET /metrics` for Prometheus.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrometheusConfig {
+    /// `token`: an admin's API token as Bearer (from anywhere); `loopback`: no token,
+    /// for clients on this machine only (a Prometheus or agent beside it); `off`: 404.
+    pub access: proxicloud_api::PrometheusAccess,
 }
 
 /// HTTPS served by ProxiCloud itself (see `tls.rs`); off by default, for loopback
@@ -103,6 +113,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             workers: WorkersConfig::default(),
             tls: TlsConfig::default(),
+            prometheus: PrometheusConfig::default(),
         }
     }
 }

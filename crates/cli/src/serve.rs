@@ -101,6 +101,7 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let api_config = ApiConfig {
         trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?,
+        prometheus: config.prometheus.access,
         ..ApiConfig::default()
     };
     let master_key = MasterKey::load_or_create(&config.master_key_path())?;

@@ -59,8 +59,8 @@ pub use repo::inventory::{
     NodeObservation, Storage, StorageObservation, SyncReport,
 };
 pub use repo::jobs::{
-    ChildOf, CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, JobResource,
-    JobStatus, JobStep, NewJob, ParentFilter, SEALED_PARAMS, StepStatus,
+    ChildOf, CreatedJob, Job, JobActor, JobCount, JobFilter, JobOutcome, JobProgress, JobRepo,
+    JobResource, JobStatus, JobStep, NewJob, ParentFilter, SEALED_PARAMS, StepStatus,
 };
 pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
 pub use repo::metrics::{MetricChunk, MetricFootprint, MetricsRepo, SeriesKey};

@@ -17,11 +17,13 @@
 mod backfill;
 mod catalog;
 mod collect;
+mod http;
 pub mod prometheus;
 mod query;
 mod retention;
 #[cfg(test)]
 mod tests;
+mod text_format;
 mod writer;
 
 use std::collections::HashMap;
@@ -33,6 +35,7 @@ use tokio::sync::Mutex;
 
 pub use catalog::{ResourceKey, ResourceKind};
 pub use collect::{CycleReport, MAX_RATE_SPAN};
+pub use http::HttpTelemetry;
 pub use query::{MAX_POINTS, Period, SeriesData, read, select_series};
 pub use retention::{RAW_RETENTION, prune};
 pub use writer::{RAW, RAW_SPAN, ROLLUP, ROLLUP_SPAN, SeriesWriter, pack};
@@ -42,7 +45,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::iam::Principal;
 use crate::inventory::InstanceDirectory;
 use crate::settings::SettingsService;
-use crate::workers::{BackgroundWorker, Periodic, WorkerContext, WorkerScope};
+use crate::workers::{BackgroundWorker, Periodic, WorkerContext, WorkerScope, WorkerState};
 
 /// Collection interval (the raw resolution is one minute).
 const COLLECT_EVERY: Duration = Duration::from_secs(60);
@@ -234,6 +237,29 @@ mod pace_tests {
 pub struct MetricsService {
     store: Arc<dyn Store>,
     instances: Arc<InstanceDirectory>,
+    http: Arc<HttpTelemetry>,
+}
+
+/// The two formats `/metrics` speaks: Prometheus negotiates OpenMetrics; everyone
+/// else gets the classic text format (0.0.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpositionFormat {
+    OpenMetrics,
+    Text,
+}
+
+impl ExpositionFormat {
+    /// The format an `Accept` header asks for, and its content type.
+    pub fn negotiate(accept: Option<&str>) -> (Self, &'static str) {
+        if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+            (
+                Self::OpenMetrics,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )
+        } else {
+            (Self::Text, "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
 }
 
 /// A request for one resource's series.
@@ -245,8 +271,16 @@ pub struct MetricsRequest {
 }
 
 impl MetricsService {
-    pub fn new(store: Arc<dyn Store>, instances: Arc<InstanceDirectory>) -> Self {
-        Self { store, instances }
+    pub fn new(
+        store: Arc<dyn Store>,
+        instances: Arc<InstanceDirectory>,
+        http: Arc<HttpTelemetry>,
+    ) -> Self {
+        Self {
+            store,
+            instances,
+            http,
+        }
     }
 
     /// An instance's series: for whoever may see the instance (its owner, an admin).
@@ -338,10 +372,42 @@ impl MetricsService {
         query::read(&*self.store, &key, &names, period, now).await
     }
 
-    /// `/metrics` for Prometheus (admins: it names every cluster, node and guest).
-    pub async fn prometheus(&self, principal: &Principal) -> DomainResult<String> {
+    /// `/metrics` for Prometheus (admins: it names every cluster, node and guest),
+    /// with this replica's `workers` as the supervisor reports them.
+    pub async fn prometheus(
+        &self,
+        principal: &Principal,
+        workers: &[WorkerState],
+        format: ExpositionFormat,
+    ) -> DomainResult<String> {
         principal.require_admin()?;
-        prometheus::exposition(&*self.store, Timestamp::now()).await
+        self.exposition(workers, format).await
+    }
+
+    /// `/metrics` without a principal, for a server configured to serve it to loopback
+    /// clients without a token (the API checks where the request came from).
+    pub async fn prometheus_for_loopback(
+        &self,
+        workers: &[WorkerState],
+        format: ExpositionFormat,
+    ) -> DomainResult<String> {
+        self.exposition(workers, format).await
+    }
+
+    async fn exposition(
+        &self,
+        workers: &[WorkerState],
+        format: ExpositionFormat,
+    ) -> DomainResult<String> {
+        let scrape = prometheus::Scrape {
+            http: &self.http,
+            workers,
+        };
+        let text = prometheus::exposition(&*self.store, Timestamp::now(), &scrape).await?;
+        Ok(match format {
+            ExpositionFormat::OpenMetrics => text,
+            ExpositionFormat::Text => text_format::from_openmetrics(&text),
+        })
     }
 }
 
@@ -365,7 +431,13 @@ fn parse(
 pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
     let store = platform.store.clone();
     let instances = registry.get::<InstanceDirectory>();
-    registry.provide(Arc::new(MetricsService::new(store.clone(), instances)));
+    let http = Arc::new(HttpTelemetry::default());
+    registry.provide(http.clone());
+    registry.provide(Arc::new(MetricsService::new(
+        store.clone(),
+        instances,
+        http,
+    )));
     let collector = Arc::new(MetricsCollector::new(
         store.clone(),
         platform.connector.clone(),

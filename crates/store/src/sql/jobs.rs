@@ -10,7 +10,8 @@ use super::connect::BeginWrite;
 use super::records::{JOB_COLUMNS, JobRecord, convert_all};
 use super::{DbId, SqlStore};
 use crate::repo::jobs::{
-    CreatedJob, Job, JobActor, JobFilter, JobOutcome, JobProgress, JobRepo, NewJob, ParentFilter,
+    CreatedJob, Job, JobActor, JobCount, JobFilter, JobOutcome, JobProgress, JobRepo, NewJob,
+    ParentFilter,
 };
 use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
 
@@ -295,6 +296,23 @@ impl JobRepo for SqlStore {
 
     async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job> {
         self.cancel_tree(id, reason, now).await
+    }
+
+    async fn count_by_kind_and_status(&self) -> Result<Vec<JobCount>> {
+        let sql = "SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status \
+                   ORDER BY kind, status";
+        let rows: Vec<(String, String, i64)> = on_reader!(&self.db, pool => {
+            sqlx::query_as(sql).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(kind, status, count)| {
+                Ok(JobCount {
+                    kind,
+                    status: status.parse().map_err(StoreError::Corrupt)?,
+                    count: count.max(0) as u64,
+                })
+            })
+            .collect()
     }
 
     async fn drop_sealed(&self, id: Uuid, worker_id: &str, now: Timestamp) -> Result<Job> {

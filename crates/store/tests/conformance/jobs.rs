@@ -305,3 +305,34 @@ pub async fn listing_by_resource_finds_only_that_resources_jobs(store: Arc<dyn S
         .collect();
     assert_eq!(ids, [start.id, create.id]);
 }
+
+pub async fn jobs_are_counted_per_kind_and_status(store: Arc<dyn Store>) {
+    use proxicloud_store::JobCount;
+    assert_eq!(store.jobs().count_by_kind_and_status().await.unwrap(), []);
+    let olga = user(&*store, "olga", Role::Operator).await;
+    for _ in 0..3 {
+        store.jobs().create(new_job(olga.id, None)).await.unwrap();
+    }
+    let other = NewJob::new("volume.create", JobActor::User(olga.id), vec![]);
+    store.jobs().create(other).await.unwrap();
+    let claimed = store
+        .jobs()
+        .claim_next("w1", Timestamp::now(), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.kind, "instance.create", "the oldest first");
+    let count = |kind: &str, status, count| JobCount {
+        kind: kind.into(),
+        status,
+        count,
+    };
+    assert_eq!(
+        store.jobs().count_by_kind_and_status().await.unwrap(),
+        [
+            count("instance.create", JobStatus::Queued, 2),
+            count("instance.create", JobStatus::Running, 1),
+            count("volume.create", JobStatus::Queued, 1),
+        ]
+    );
+}

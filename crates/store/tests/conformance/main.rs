@@ -153,6 +153,7 @@ conformance_tests! {
     ],
     jobs: [
         created_jobs_are_queued_with_their_steps,
+        jobs_are_counted_per_kind_and_status,
         a_repeated_idempotency_key_returns_the_first_job,
         concurrent_creates_with_one_key_make_one_job,
         listing_pages_newest_first_per_owner,

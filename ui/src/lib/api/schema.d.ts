@@ -1405,8 +1405,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Clusters, nodes, storages and guests in the Prometheus text format (names as
-         *     prometheus-pve-exporter's where they overlap), read from the mirror.
+         * Clusters, nodes, storages and guests (names as prometheus-pve-exporter's where they
+         *     overlap, read from the mirror), HTTP requests, jobs and workers in the Prometheus
+         *     text format. By default for admins' tokens; a server configured with
+         *     `access = "loopback"` serves it without a token to clients on its own machine only
+         *     (403 for others), with `access = "off"` not at all (404). OpenMetrics when the
+         *     `Accept` header asks for it (Prometheus does), else the classic text format.
          */
         get: operations["get_prometheus_metrics"];
         put?: never;
@@ -10095,9 +10099,10 @@ export interface operations {
                 };
                 content: {
                     "application/openmetrics-text": string;
+                    "text/plain": string;
                 };
             };
-            /** @description Not authenticated (`unauthenticated`) */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10108,6 +10113,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

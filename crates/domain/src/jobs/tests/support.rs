@@ -351,4 +351,7 @@ impl JobRepo for CrashingJobs {
     async fn request_cancel(&self, id: Uuid, reason: &str, now: Timestamp) -> Result<Job> {
         self.inner.jobs().request_cancel(id, reason, now).await
     }
+    async fn count_by_kind_and_status(&self) -> Result<Vec<proxicloud_store::JobCount>> {
+        self.inner.jobs().count_by_kind_and_status().await
+    }
 }
