@@ -111,3 +111,59 @@ async fn stopped_instances_become_templates_for_whoever_manages_them() {
     world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }
+
+/// A VM template an operator made from their VM is theirs: other operators neither see
+/// it among the images and launch options nor clone it; admins see it. Before, it was
+/// offered to everyone.
+#[tokio::test]
+async fn a_vm_template_an_operator_made_is_theirs() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let (_, bob) = world.user(Role::Operator).await;
+    let app = world.app();
+    let vm = json!({ "type": "vm", "name": "golden", "iso": crate::job_support::ISO,
+        "memory": 1024, "disk": 8, "start": false });
+    let job = accepted(app, &alice, "/api/v1/instances", vm, None).await;
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let id = job["resource_id"].as_str().unwrap().to_owned();
+    let job = accepted(
+        app,
+        &alice,
+        "/api/v1/images",
+        json!({ "instance_id": id }),
+        None,
+    )
+    .await;
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let (_, shown) = instance(app, &alice, &id).await;
+    let vmid = shown["vmid"].as_u64().unwrap();
+
+    let offers = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == json!(vmid.to_string()))
+    };
+    let launchable = |body: &Value| {
+        body["vm_templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["vmid"] == json!(vmid))
+    };
+    for (session, sees) in [(&alice, true), (&bob, false), (&world.admin, true)] {
+        let (_, images) = call(app, session, Method::GET, "/api/v1/images", None).await;
+        assert_eq!(offers(&images), sees, "{images}");
+        let (_, options) = call(app, session, Method::GET, "/api/v1/launch-options", None).await;
+        assert_eq!(launchable(&options), sees, "{options}");
+    }
+    let clone = json!({ "type": "vm", "name": "copy", "clone_from": vmid, "memory": 1024,
+        "disk": 8, "start": false, "ssh_public_keys": [crate::job_support::SSH_KEY] });
+    let (status, body) = call(app, &bob, Method::POST, "/api/v1/instances", Some(clone)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"]["fields"]["clone_from"].is_string(), "{body}");
+    world.shutdown().await;
+}

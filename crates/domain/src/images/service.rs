@@ -116,7 +116,7 @@ impl ImagesService {
             .collect();
         Ok(ImageList {
             cluster_id: options.cluster_id,
-            images: images_of(&options),
+            images: images_of(&options.for_caller(caller)),
             storages,
         })
     }

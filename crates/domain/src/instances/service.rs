@@ -16,7 +16,7 @@ use super::create_job::{self, CreateHandler};
 use super::lifecycle_jobs::{
     PowerHandler, TERMINATE_KIND, TerminateHandler, power_kind, terminate_steps,
 };
-use super::plan::CreatePlan;
+use super::plan::{CreatePlan, Source};
 use super::pve_steps::{Power, Target};
 use super::request::CreateInstance;
 use super::resolve::Resolver;
@@ -242,6 +242,21 @@ impl InstanceService {
             resolved => resolved,
         }?;
         plan.key_pairs = key_pairs.iter().map(GuestKeyPair::from).collect();
+        // A VM template another user made is theirs: as if it did not exist.
+        if let Source::VmTemplate { vmid, .. } = &plan.source
+            && let Some(template) = self
+                .store
+                .guests()
+                .find_by_vmid(plan.cluster_id, *vmid)
+                .await?
+            && template.owner_id.is_some()
+            && !caller.can_view(template.owner_id)
+        {
+            return Err(DomainError::invalid(
+                "clone_from",
+                format!("no VM template {vmid} in this cluster"),
+            ));
+        }
         if !request.volumes.is_empty() {
             let target = LaunchTarget {
                 cluster_id: plan.cluster_id,

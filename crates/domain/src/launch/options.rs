@@ -35,6 +35,22 @@ pub struct ClusterOptions {
     pub fetched_at: Timestamp,
 }
 
+impl ClusterOptions {
+    /// What `caller` may see of the cached options: every VM template but those other
+    /// users made (admins see all).
+    pub fn for_caller(&self, caller: &crate::iam::Principal) -> ClusterOptions {
+        ClusterOptions {
+            vm_templates: self
+                .vm_templates
+                .iter()
+                .filter(|t| t.visible_to(caller))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeOption {
     pub name: String,
@@ -98,6 +114,15 @@ pub struct VmTemplateOption {
     /// Bytes.
     pub memory: u64,
     pub disk: u64,
+    /// Who made it ("create image from instance"); `None`: found on Proxmox, shared.
+    pub owner_id: Option<Uuid>,
+}
+
+impl VmTemplateOption {
+    /// A template someone made is theirs (and admins'); one found on Proxmox is everyone's.
+    pub fn visible_to(&self, caller: &crate::iam::Principal) -> bool {
+        self.owner_id.is_none() || caller.can_view(self.owner_id)
+    }
 }
 
 /// An instance size, like a cloud's instance type.

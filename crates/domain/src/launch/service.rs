@@ -87,7 +87,7 @@ impl LaunchOptionsService {
                     name: c.config.name.clone(),
                 })
                 .collect(),
-            cluster: (*options).clone(),
+            cluster: options.for_caller(caller),
             presets: size_presets(),
             defaults: LaunchDefaults {
                 cores: resources.cores,
@@ -169,6 +169,7 @@ impl LaunchOptionsService {
                         node: guest.observed.node,
                         memory: guest.observed.maxmem,
                         disk: guest.observed.maxdisk,
+                        owner_id: guest.owner_id,
                     }),
             );
             match found.next {
