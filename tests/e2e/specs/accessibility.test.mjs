@@ -22,6 +22,7 @@ const PAGES = [
   ['/instances', 'Instances'],
   ['/launch', 'Launch instance'],
   ['/keypairs', 'Key pairs'],
+  ['/alerts', 'Alerts'],
   ['/volumes', 'Volumes'],
   ['/images', 'Images'],
   ['/clusters', 'Clusters'],

@@ -11,6 +11,7 @@ const KINDS = [
   'instance.changed',
   'instance.disappeared',
   'cluster.status',
+  'alert.updated',
   'reload',
 ];
 

@@ -28,7 +28,13 @@ export const NAV: NavGroup[] = [
       { label: 'Volumes', href: '/volumes' },
     ],
   },
-  { label: 'Observability', items: [{ label: 'Audit log', href: '/audit', adminOnly: true }] },
+  {
+    label: 'Observability',
+    items: [
+      { label: 'Alerts', href: '/alerts' },
+      { label: 'Audit log', href: '/audit', adminOnly: true },
+    ],
+  },
   {
     label: 'Identity',
     items: [

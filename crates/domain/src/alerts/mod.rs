@@ -42,6 +42,7 @@ use std::time::Duration;
 
 use proxicloud_store::{Alert, AlertFilter, AlertResource, AlertState, Store, Timestamp, Uuid};
 use serde_json::json;
+use tokio::sync::Notify;
 
 use crate::app::{Platform, Registry};
 use crate::error::DomainResult;
@@ -127,8 +128,16 @@ pub(crate) async fn is_silenced(
 /// evaluates).
 pub fn register(registry: &mut Registry, platform: &Platform) {
     let store = platform.store.clone();
-    let rules = registry.provide(Arc::new(AlertRuleService::new(store.clone())));
-    registry.provide(Arc::new(SilenceService::new(store.clone(), rules)));
+    let nudge = Arc::new(Notify::new());
+    let rules = registry.provide(Arc::new(AlertRuleService::new(
+        store.clone(),
+        nudge.clone(),
+    )));
+    registry.provide(Arc::new(SilenceService::new(
+        store.clone(),
+        rules,
+        nudge.clone(),
+    )));
     registry.provide(Arc::new(AlertService::new(store.clone())));
     let signals = registry.provide(Arc::new(AlertSignals::new(
         store.clone(),
@@ -140,15 +149,18 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         signals,
     )));
     if !platform.config.alerts_manual {
-        registry.worker(Arc::new(EvaluateWorker { evaluator }));
+        registry.worker(Arc::new(EvaluateWorker { evaluator, nudge }));
     }
 }
 
-/// The `alerts` worker: an evaluation every [`EVALUATE_EVERY`]. A replica that (again)
+/// The `alerts` worker: an evaluation every [`EVALUATE_EVERY`], and at once after a
+/// rule is created or changed. A replica that (again)
 /// leads forgets which guests it saw running: another replica may have stopped them
 /// with a job meanwhile.
 struct EvaluateWorker {
     evaluator: Arc<AlertEvaluator>,
+    /// A rule created or changed: evaluate now rather than at the next round.
+    nudge: Arc<Notify>,
 }
 
 #[async_trait::async_trait]
@@ -173,6 +185,7 @@ impl BackgroundWorker for EvaluateWorker {
             tokio::select! {
                 () = ctx.cancelled() => return Ok(()),
                 () = tokio::time::sleep(EVALUATE_EVERY) => {}
+                () = self.nudge.notified() => {}
             }
         }
     }

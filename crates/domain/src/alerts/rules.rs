@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use proxicloud_store::{AlertRule, AlertRuleFields, Store, Timestamp, Uuid};
+use tokio::sync::Notify;
 
 use super::rule::{Builtin, Comparison, Metric, ScopeKind, check_fields};
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -35,11 +36,13 @@ pub struct RulePatch {
 
 pub struct AlertRuleService {
     store: Arc<dyn Store>,
+    /// Wakes the `alerts` worker: a rule just made is evaluated at once.
+    nudge: Arc<Notify>,
 }
 
 impl AlertRuleService {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, nudge: Arc<Notify>) -> Self {
+        Self { store, nudge }
     }
 
     /// Built-ins first, then the caller's (everyone's for an admin) by name.
@@ -71,11 +74,13 @@ impl AlertRuleService {
         let mut fields = input.fields;
         fields.name = fields.name.trim().to_owned();
         self.check(caller, &fields).await?;
-        Ok(self
+        let rule = self
             .store
             .alerts()
             .insert_rule(caller.user_id, &fields, now)
-            .await?)
+            .await?;
+        self.nudge.notify_one();
+        Ok(rule)
     }
 
     pub async fn update(
@@ -144,11 +149,14 @@ impl AlertRuleService {
                 return Err(DomainError::Validation(errors));
             }
         }
-        self.store
+        let rule = self
+            .store
             .alerts()
             .update_rule(id, &fields, now)
             .await
-            .map_err(DomainError::not_found_as(RESOURCE))
+            .map_err(DomainError::not_found_as(RESOURCE))?;
+        self.nudge.notify_one();
+        Ok(rule)
     }
 
     /// Its open alerts are resolved at the next evaluation; its history stays.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proxicloud_store::{AlertResource, NewSilence, Silence, Store, Timestamp, Uuid};
+use tokio::sync::Notify;
 
 use super::rules::AlertRuleService;
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -42,11 +43,17 @@ pub struct SilenceInput {
 pub struct SilenceService {
     store: Arc<dyn Store>,
     rules: Arc<AlertRuleService>,
+    /// Wakes the `alerts` worker, which marks the alerts a silence covers.
+    nudge: Arc<Notify>,
 }
 
 impl SilenceService {
-    pub fn new(store: Arc<dyn Store>, rules: Arc<AlertRuleService>) -> Self {
-        Self { store, rules }
+    pub fn new(store: Arc<dyn Store>, rules: Arc<AlertRuleService>, nudge: Arc<Notify>) -> Self {
+        Self {
+            store,
+            rules,
+            nudge,
+        }
     }
 
     pub async fn create(
@@ -90,7 +97,9 @@ impl SilenceService {
             ends_at: input.ends_at,
             comment: input.comment.trim().to_owned(),
         };
-        Ok(self.store.alerts().insert_silence(&silence).await?)
+        let silence = self.store.alerts().insert_silence(&silence).await?;
+        self.nudge.notify_one();
+        Ok(silence)
     }
 
     /// The caller's silences (everyone's for an admin), ending last first.
@@ -113,6 +122,7 @@ impl SilenceService {
             .delete_silence(id)
             .await
             .map_err(DomainError::not_found_as(RESOURCE))?;
+        self.nudge.notify_one();
         Ok(silence)
     }
 }
