@@ -39,6 +39,8 @@ pub struct Config {
     pub workers: WorkersConfig,
     pub tls: TlsConfig,
     pub prometheus: PrometheusConfig,
+    /// The S3 endpoint (see `s3.rs`).
+    pub s3: crate::s3::S3Settings,
 }
 
 /// `GET /metrics` for Prometheus.
@@ -114,6 +116,7 @@ impl Default for Config {
             workers: WorkersConfig::default(),
             tls: TlsConfig::default(),
             prometheus: PrometheusConfig::default(),
+            s3: crate::s3::S3Settings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod files;
 mod install;
 mod logging;
 mod pve_sim;
+mod s3;
 mod serve;
 mod tls;
 

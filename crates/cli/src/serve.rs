@@ -49,6 +49,9 @@ pub struct ConfigArgs {
     /// data directory; its fingerprint is printed).
     #[arg(long, conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    /// Address of the S3 endpoint (overrides `[s3] listen`; default 127.0.0.1:9000).
+    #[arg(long)]
+    s3_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +82,9 @@ impl ConfigArgs {
         }
         if self.tls_self_signed {
             config.tls.self_signed = true;
+        }
+        if let Some(address) = self.s3_listen {
+            config.s3.listen = address.to_string();
         }
         Ok((config, warnings))
     }
@@ -133,6 +139,7 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    let s3 = crate::s3::start(&config.s3, &config.data_dir, store.clone(), &services).await?;
     let running = services.start(Start::ALL).await?;
 
     let scheme = if identity.is_some() { "https" } else { "http" };
@@ -167,6 +174,9 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     if let Some(demo) = &demo {
         println!("Demo Proxmox VE simulator at {}", demo.sim.base_url);
     }
+    if let Some(s3) = &s3 {
+        println!("S3 endpoint at {} (region {})", s3.url, config.s3.region);
+    }
 
     let events = services.platform().events.clone();
     let stopping = async move {
@@ -185,6 +195,9 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     tracing::info!("HTTP server stopped; stopping workers");
     // Running job steps reach their next checkpoint and hand the job back.
     running.shutdown().await;
+    if let Some(s3) = s3 {
+        s3.shutdown().await;
+    }
     if let Some(demo) = demo {
         demo.sim.shutdown().await;
     }

@@ -11,7 +11,7 @@ use futures_util::{Stream, StreamExt};
 use crate::ObjectError;
 
 /// A body, streamed: never a whole object in memory.
-pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + Sync>>;
 
 /// A blob's name: lower-case hex and `-` only (it becomes a file name), made by the
 /// blob store.

@@ -138,14 +138,14 @@ impl BlobStore for FsBlobStore {
             }
             Err(e) => return Err(io("open", &path, e)),
         };
-        let stream = match range {
-            None => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
+        let stream: ByteStream = match range {
+            None => Box::pin(ReaderStream::with_capacity(file, READ_CHUNK)),
             Some(range) => {
                 file.seek(SeekFrom::Start(range.start))
                     .await
                     .map_err(|e| io("seek", &path, e))?;
                 let length = range.end.saturating_sub(range.start);
-                ReaderStream::with_capacity(file.take(length), READ_CHUNK).boxed()
+                Box::pin(ReaderStream::with_capacity(file.take(length), READ_CHUNK))
             }
         };
         Ok(stream)
@@ -223,10 +223,11 @@ impl BlobStore for FsBlobStore {
 
 /// A file's bytes, opened when first polled.
 fn file_stream(path: PathBuf) -> ByteStream {
-    futures_util::stream::once(async move { tokio::fs::File::open(path).await })
-        .flat_map(|opened| match opened {
-            Ok(file) => ReaderStream::with_capacity(file, READ_CHUNK).boxed(),
-            Err(error) => futures_util::stream::iter([Err(error)]).boxed(),
-        })
-        .boxed()
+    let opened = futures_util::stream::once(async move { tokio::fs::File::open(path).await });
+    Box::pin(opened.flat_map(|opened| -> ByteStream {
+        match opened {
+            Ok(file) => Box::pin(ReaderStream::with_capacity(file, READ_CHUNK)),
+            Err(error) => Box::pin(futures_util::stream::iter([Err(error)])),
+        }
+    }))
 }

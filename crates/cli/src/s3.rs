@@ -1,0 +1,103 @@
+//! The S3 endpoint of `proxicloud serve`: the object store under
+//! `<data_dir>/objects` (swept of leftovers of interrupted writes at start), served
+//! by `proxicloud_s3` on its own address (`[s3] listen`, `--s3-listen`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use proxicloud_domain::app::Services;
+use proxicloud_domain::s3keys::AccessKeyService;
+use proxicloud_objects::{FsBlobStore, ObjectStore};
+use proxicloud_s3::S3Config;
+use proxicloud_store::{Backend, Store};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct S3Settings {
+    /// Serve the S3 endpoint at all.
+    pub enabled: bool,
+    /// Its address (the console and API have their own, `listen`).
+    pub listen: String,
+    /// What clients sign for and GetBucketLocation answers.
+    pub region: String,
+    /// With a domain, `<bucket>.s3.<domain>` reaches a bucket too (virtual-host style).
+    pub domain: String,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: DEFAULT_LISTEN.into(),
+            region: "us-east-1".into(),
+            domain: String::new(),
+        }
+    }
+}
+
+pub struct RunningS3 {
+    pub url: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningS3 {
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Opens the object store, sweeps it, and serves S3. A taken *default* address is
+/// only a warning (several servers on one machine: tests, demos); an address the
+/// operator chose must be free.
+pub async fn start(
+    settings: &S3Settings,
+    data_dir: &std::path::Path,
+    store: Arc<dyn Store>,
+    services: &Services,
+) -> anyhow::Result<Option<RunningS3>> {
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let address: SocketAddr = settings
+        .listen
+        .parse()
+        .with_context(|| format!("[s3] listen = {:?} is not an address", settings.listen))?;
+    let blobs = Arc::new(FsBlobStore::open(&data_dir.join("objects")).await?);
+    // Alone with SQLite, everything older than this start is a leftover; replicas on
+    // PostgreSQL may be between writing a blob and committing it, so give them time.
+    let before = match store.backend() {
+        Backend::Sqlite => SystemTime::now(),
+        Backend::Postgres => SystemTime::now() - Duration::from_secs(3600),
+    };
+    proxicloud_objects::sweep(store.as_ref(), blobs.as_ref(), before).await?;
+    let listener = match TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) if settings.listen == DEFAULT_LISTEN => {
+            tracing::warn!(%error, "S3 endpoint not started: {DEFAULT_LISTEN} is taken (set [s3] listen)");
+            return Ok(None);
+        }
+        Err(error) => return Err(error).with_context(|| format!("binding S3 to {address}")),
+    };
+    let objects = Arc::new(ObjectStore::new(store, blobs));
+    let config = S3Config {
+        region: settings.region.clone(),
+        domain: (!settings.domain.is_empty()).then(|| settings.domain.clone()),
+    };
+    let service = proxicloud_s3::build(objects, services.get::<AccessKeyService>(), &config);
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(proxicloud_s3::serve(listener, service, async {
+        let _ = stopped.await;
+    }));
+    Ok(Some(RunningS3 { url, stop, task }))
+}
