@@ -33,7 +33,11 @@ pub(crate) async fn open(url: &str) -> Result<Db> {
 async fn open_sqlite(url: &str) -> Result<Db> {
     let options = SqliteConnectOptions::from_str(url)?
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL: a commit is on disk before it is acknowledged. NORMAL (WAL's usual
+        // pairing) survives a process crash but can lose the last commits to a power
+        // cut, after the caller acted on them (a replaced object's old file deleted, a
+        // job's step reported done); one fsync per commit is the price.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
