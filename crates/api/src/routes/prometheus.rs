@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// overlap, read from the mirror), HTTP requests, jobs and workers in the Prometheus
 /// text format. By default for admins' tokens; a server configured with
 /// `access = "loopback"` serves it without a token to clients on its own machine only
-/// (403 for others), with `access = "off"` not at all (404). OpenMetrics when the
+/// (403 for others, and for anything a reverse proxy forwarded), with `access = "off"` not at all (404). OpenMetrics when the
 /// `Accept` header asks for it (Prometheus does), else the classic text format.
 #[utoipa::path(get, path = "/metrics", tag = "metrics",
     responses((status = 200, content(
@@ -48,7 +48,7 @@ async fn get_prometheus_metrics(
                 .prometheus(&auth?.principal, &workers, format)
                 .await?
         }
-        PrometheusAccess::Loopback if context.source_ip.to_canonical().is_loopback() => {
+        PrometheusAccess::Loopback if from_this_machine(&context, &headers) => {
             metrics.prometheus_for_loopback(&workers, format).await?
         }
         PrometheusAccess::Loopback => {
@@ -65,4 +65,14 @@ async fn get_prometheus_metrics(
         }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
+/// A loopback client that is not a reverse proxy's client: a proxy on this machine that
+/// is not among `trusted_proxies` would otherwise make every outside client look local.
+/// (A trusted proxy's client is already `source_ip`; if it is not loopback, it is refused.)
+fn from_this_machine(context: &RequestContext, headers: &HeaderMap) -> bool {
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+    context.source_ip.to_canonical().is_loopback() && !forwarded
 }

@@ -230,6 +230,24 @@ async fn loopback_access_needs_no_token_from_this_machine_and_refuses_others() {
     assert_eq!(remote.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = remote.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
+
+    // A reverse proxy on this machine nobody named in `trusted_proxies`: its clients
+    // all come from loopback, but they are not on this machine.
+    let config = ApiConfig {
+        secure_cookies: false,
+        prometheus: PrometheusAccess::Loopback,
+        ..ApiConfig::default()
+    };
+    let unproxied = spawn_app_configured(IamConfig::default(), config).await;
+    for header in ["x-forwarded-for", "x-real-ip"] {
+        let proxied = http
+            .get(format!("{}/metrics", unproxied.base))
+            .header(header, "203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(proxied.status(), StatusCode::FORBIDDEN, "{header}");
+    }
 }
 
 #[tokio::test]

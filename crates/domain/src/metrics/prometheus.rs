@@ -196,7 +196,11 @@ pub async fn exposition(
         set(&disk, at(), o.disk as f64);
         set(&disk_size, at(), o.maxdisk as f64);
     }
-    let jobs = gauges(&mut r, "proxicloud_jobs", "Jobs by kind and state");
+    let jobs = gauges(
+        &mut r,
+        "proxicloud_jobs",
+        "Unfinished jobs (queued, running, waiting) by kind and state, deployment-wide",
+    );
     for count in store.jobs().count_by_kind_and_status().await? {
         let labels = vec![
             ("kind", count.kind),

@@ -364,7 +364,8 @@ pub trait JobRepo: Send + Sync {
     async fn descendants(&self, id: Uuid, max_depth: u32) -> Result<Vec<Job>>;
     /// The earliest `run_after` after `now` of a queued job: when an idle worker wakes.
     async fn next_run_after(&self, now: Timestamp) -> Result<Option<Timestamp>>;
-    /// Jobs per kind and status (those that exist), by kind then status: monitoring.
+    /// Unfinished jobs (queued, running, waiting) per kind and status, by kind then
+    /// status: monitoring.
     async fn count_by_kind_and_status(&self) -> Result<Vec<JobCount>>;
     /// Cancels a job and its unfinished descendants, in one transaction: those never
     /// started end `Cancelled` with `reason` as their error at once; the others get

@@ -299,8 +299,11 @@ impl JobRepo for SqlStore {
     }
 
     async fn count_by_kind_and_status(&self) -> Result<Vec<JobCount>> {
-        let sql = "SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status \
-                   ORDER BY kind, status";
+        // Unfinished jobs only: the claimable-jobs index covers them, whereas finished
+        // ones accumulate for ever and a scrape would read them all.
+        let sql = "SELECT kind, status, COUNT(*) FROM jobs \
+                   WHERE status IN ('queued', 'running', 'waiting') \
+                   GROUP BY kind, status ORDER BY kind, status";
         let rows: Vec<(String, String, i64)> = on_reader!(&self.db, pool => {
             sqlx::query_as(sql).fetch_all(pool).await?
         });

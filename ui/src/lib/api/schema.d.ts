@@ -1409,7 +1409,7 @@ export interface paths {
          *     overlap, read from the mirror), HTTP requests, jobs and workers in the Prometheus
          *     text format. By default for admins' tokens; a server configured with
          *     `access = "loopback"` serves it without a token to clients on its own machine only
-         *     (403 for others), with `access = "off"` not at all (404). OpenMetrics when the
+         *     (403 for others, and for anything a reverse proxy forwarded), with `access = "off"` not at all (404). OpenMetrics when the
          *     `Accept` header asks for it (Prometheus does), else the classic text format.
          */
         get: operations["get_prometheus_metrics"];
