@@ -63,7 +63,8 @@ impl ByteRange {
                 if first >= size || last.is_some_and(|last| last < first) {
                     return Err(ObjectError::InvalidRange);
                 }
-                let end = last.map_or(size, |last| (last + 1).min(size));
+                // `last` is the client's: never `last + 1`, which overflows at u64::MAX.
+                let end = last.map_or(size, |last| last.min(size - 1) + 1);
                 Ok(first..end)
             }
             ByteRange::Suffix { length } => {
@@ -241,6 +242,7 @@ mod tests {
         assert_eq!(from(0, Some(9)).resolve(100).unwrap(), 0..10);
         assert_eq!(from(90, None).resolve(100).unwrap(), 90..100);
         assert_eq!(from(90, Some(500)).resolve(100).unwrap(), 90..100);
+        assert_eq!(from(0, Some(u64::MAX)).resolve(100).unwrap(), 0..100);
         assert!(from(100, None).resolve(100).is_err());
         assert!(from(5, Some(4)).resolve(100).is_err());
         assert_eq!(

@@ -3,7 +3,7 @@
 //! trail (the access key id only), not in logs.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use proxicloud_domain::s3keys::AccessKeyService;
 use proxicloud_types::api::common::Paginated;
 use proxicloud_types::api::s3::{AccessKeyDto, CreatedAccessKeyDto, UpdateAccessKeyRequest};
@@ -43,11 +43,17 @@ async fn create_access_key(
     auth: Auth,
     Domain(keys): Domain<AccessKeyService>,
     trail: AuditTrail,
-) -> ApiResult<(StatusCode, Json<CreatedAccessKeyDto>)> {
+) -> ApiResult<(
+    StatusCode,
+    [(header::HeaderName, HeaderValue); 1],
+    Json<CreatedAccessKeyDto>,
+)> {
     let created = keys.create(&auth.principal).await?;
     trail.resource(format!("s3/access-keys/{}", created.key.id));
     trail.detail("name", created.key.access_key_id.clone());
-    Ok((StatusCode::CREATED, Json(created.into_dto())))
+    // Shown once: no cache keeps it.
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    Ok((StatusCode::CREATED, no_store, Json(created.into_dto())))
 }
 
 /// Disable (or enable again) an access key: a disabled key is refused by the S3
