@@ -134,6 +134,20 @@ async fn disabled_keys_and_disabled_owners_are_refused_and_keys_are_private() {
     .await;
     assert!(keys.secret_for(&access_key_id).await.unwrap().is_some());
 
+    // Demoted to readonly: the key no longer signs (S3 requests write, and readonly
+    // may not); promoted again, it does.
+    for (role, signs) in [(Role::Readonly, false), (Role::Operator, true)] {
+        let changes = proxicloud_store::UserChanges {
+            username: None,
+            password_hash: None,
+            role: Some(role),
+            disabled: None,
+        };
+        app.store.users().update(alice.id, changes).await.unwrap();
+        let identity = keys.secret_for(&access_key_id).await.unwrap();
+        assert_eq!(identity.is_some(), signs, "{role:?}");
+    }
+
     let changes = proxicloud_store::UserChanges {
         username: None,
         password_hash: None,

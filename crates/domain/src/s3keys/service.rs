@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use proxicloud_store::{AccessKey, NewAccessKey, Store, StoreError, Uuid, constraints};
+use proxicloud_store::{AccessKey, NewAccessKey, Role, Store, StoreError, Uuid, constraints};
 use rand::Rng;
 use rand::distr::{Alphanumeric, SampleString};
 use secrecy::{ExposeSecret, SecretString};
@@ -125,8 +125,9 @@ impl AccessKeyService {
         Ok(key)
     }
 
-    /// The owner and secret of an enabled key of an enabled user; `None` for an
-    /// unknown or disabled key, or a disabled account.
+    /// The owner and secret of an enabled key of an enabled user who may create
+    /// resources; `None` for an unknown or disabled key, a disabled account, or one
+    /// demoted to readonly.
     pub async fn secret_for(&self, access_key_id: &str) -> DomainResult<Option<S3Identity>> {
         let Some(key) = self
             .store
@@ -144,7 +145,9 @@ impl AccessKeyService {
             Err(StoreError::NotFound) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
-        if owner.disabled {
+        // A readonly user cannot make keys; one demoted since loses S3 with the role,
+        // since the endpoint has no read-only mode (a signed request may write).
+        if owner.disabled || owner.role == Role::Readonly {
             return Ok(None);
         }
         let secret = self
