@@ -113,18 +113,7 @@ impl ProxiS3 {
             .await
             .or_s3()?;
         let info = &got.info;
-        let (length, content_range) = match &got.range {
-            Some(range) => (
-                range.end - range.start,
-                Some(format!(
-                    "bytes {}-{}/{}",
-                    range.start,
-                    range.end - 1,
-                    info.size
-                )),
-            ),
-            None => (info.size, None),
-        };
+        let (length, content_range) = served(got.range.clone(), info.size);
         let h = &info.headers;
         let output = GetObjectOutput {
             body: Some(body_out(got.body)),
@@ -173,21 +162,11 @@ impl ProxiS3 {
             if_unmodified_since: input.if_unmodified_since.as_ref(),
         }
         .check(&info)?;
-        let (length, content_range) = match byte_range(input.range) {
-            Some(range) => {
-                let range = range.resolve(info.size).or_s3()?;
-                (
-                    range.end - range.start,
-                    Some(format!(
-                        "bytes {}-{}/{}",
-                        range.start,
-                        range.end - 1,
-                        info.size
-                    )),
-                )
-            }
-            None => (info.size, None),
-        };
+        let range = byte_range(input.range)
+            .map(|range| range.resolve(info.size))
+            .transpose()
+            .or_s3()?;
+        let (length, content_range) = served(range, info.size);
         let h = &info.headers;
         Ok(S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
@@ -342,5 +321,17 @@ pub(crate) fn copy_conditions(
             "At least one of the pre-conditions you specified did not hold"
         )),
         other => other,
+    }
+}
+
+/// The length served and its `Content-Range` for a (resolved) range of an object of
+/// `size` bytes, or the whole object.
+fn served(range: Option<std::ops::Range<u64>>, size: u64) -> (u64, Option<String>) {
+    match range {
+        Some(range) => (
+            range.end - range.start,
+            Some(format!("bytes {}-{}/{size}", range.start, range.end - 1)),
+        ),
+        None => (size, None),
     }
 }
