@@ -42,3 +42,20 @@ if ! command -v promtool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
 fi
 promtool --version | head -n 1
+
+# Real S3 clients the S3 endpoint is tested with (scripts/s3-clients.sh): the AWS CLI
+# from PyPI in its own virtualenv (the system's `aws`, if any, may be any version),
+# s3cmd and rclone from Debian.
+awscli_venv=${PROXICLOUD_AWSCLI_VENV:-$HOME/.cache/proxicloud/awscli-venv}
+awscli_version=1.46.3
+if ! "$awscli_venv/bin/aws" --version 2>&1 | grep -q "aws-cli/$awscli_version"; then
+  python3 -m venv "$awscli_venv"
+  "$awscli_venv/bin/pip" install --quiet --disable-pip-version-check "awscli==$awscli_version"
+fi
+"$awscli_venv/bin/aws" --version
+if ! command -v s3cmd >/dev/null 2>&1 || ! command -v rclone >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends s3cmd rclone
+fi
+s3cmd --version
+rclone version | head -n 1

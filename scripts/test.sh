@@ -57,5 +57,8 @@ fi
 step "API conformance (schemathesis over the OpenAPI document, as admin and operator)"
 bash scripts/api-conformance.sh "$CARGO_TARGET_DIR/debug/proxicloud"
 
+step "real S3 clients (aws, s3cmd, rclone) against the running binary"
+bash scripts/s3-clients.sh "$CARGO_TARGET_DIR/debug/proxicloud"
+
 step "browser tests (Chromium, real binary)"
 bash scripts/e2e.sh

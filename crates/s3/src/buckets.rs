@@ -1,4 +1,4 @@
-//! Bucket operations: create, list, head, delete, location.
+//! Bucket operations: create, list, head, delete, location, versioning (never on).
 
 use proxicloud_objects::Access;
 use s3s::dto::*;
@@ -96,5 +96,20 @@ impl ProxiS3 {
         Ok(S3Response::new(GetBucketLocationOutput {
             location_constraint,
         }))
+    }
+
+    /// Versioning is never enabled: S3 answers a bucket that never had it with an
+    /// empty configuration (no `Status`), which clients such as rclone ask before
+    /// deleting.
+    pub(crate) async fn get_bucket_versioning_op(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let owner = caller(&req)?;
+        self.objects
+            .bucket(Access::Owner(owner), &req.input.bucket)
+            .await
+            .or_s3()?;
+        Ok(S3Response::new(GetBucketVersioningOutput::default()))
     }
 }

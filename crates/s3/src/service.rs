@@ -41,6 +41,12 @@ impl S3 for ProxiS3 {
     ) -> Out<GetBucketLocationOutput> {
         self.get_bucket_location_op(req).await
     }
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> Out<GetBucketVersioningOutput> {
+        self.get_bucket_versioning_op(req).await
+    }
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> Out<PutObjectOutput> {
         self.put_object_op(req).await
     }

@@ -30,6 +30,23 @@ async fn buckets_are_created_listed_located_and_deleted_when_empty() {
     // Like AWS for us-east-1: an empty constraint (the SDK reads it as "").
     let constraint = location.location_constraint().map(|c| c.as_str());
     assert!(matches!(constraint, None | Some("")), "{constraint:?}");
+    // Never versioned: an empty configuration, as S3 answers (rclone asks this).
+    let versioning = lab
+        .alice
+        .get_bucket_versioning()
+        .bucket("photos")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status(), None);
+    let denied = lab
+        .bob
+        .get_bucket_versioning()
+        .bucket("photos")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(failure(denied), (403, "AccessDenied".into()));
 
     lab.put("photos", "cat.jpg", b"meow").await;
     let refused = lab
