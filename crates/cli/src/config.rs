@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use proxicloud_domain::alerts::notify::NotifierPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Environment variables the binary reads that are not configuration keys.
@@ -39,6 +40,7 @@ pub struct Config {
     pub workers: WorkersConfig,
     pub tls: TlsConfig,
     pub prometheus: PrometheusConfig,
+    pub alerts: AlertsConfig,
     /// The S3 endpoint (see `s3.rs`).
     pub s3: crate::s3::S3Settings,
 }
@@ -50,6 +52,25 @@ pub struct PrometheusConfig {
     /// `token`: an admin's API token as Bearer (from anywhere); `loopback`: no token,
     /// for clients on this machine only (a Prometheus or agent beside it); `off`: 404.
     pub access: proxicloud_api::PrometheusAccess,
+}
+
+/// Alert notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertsConfig {
+    /// Networks notification channels may not target (the SSRF guard); by default
+    /// link-local ones, where clouds serve instance credentials (169.254.169.254,
+    /// fd00:ec2::254). Loopback and private networks are allowed: homelab receivers
+    /// live there.
+    pub notifier_blocked_networks: Vec<ipnet::IpNet>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            notifier_blocked_networks: NotifierPolicy::default().blocked,
+        }
+    }
 }
 
 /// HTTPS served by ProxiCloud itself (see `tls.rs`); off by default, for loopback
@@ -116,6 +137,7 @@ impl Default for Config {
             workers: WorkersConfig::default(),
             tls: TlsConfig::default(),
             prometheus: PrometheusConfig::default(),
+            alerts: AlertsConfig::default(),
             s3: crate::s3::S3Settings::default(),
         }
     }
@@ -266,6 +288,30 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn notifier_blocked_networks_default_to_link_local_and_are_checked() {
+        let (config, _) = Config::load(None, env(&[])).unwrap();
+        let blocked: Vec<String> = config
+            .alerts
+            .notifier_blocked_networks
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(blocked, NotifierPolicy::DEFAULT_BLOCKED);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("proxicloud.toml");
+        std::fs::write(&file, "[alerts]\nnotifier_blocked_networks = []\n").unwrap();
+        let (config, _) = Config::load(Some(&file), env(&[])).unwrap();
+        assert!(config.alerts.notifier_blocked_networks.is_empty());
+        std::fs::write(
+            &file,
+            "[alerts]\nnotifier_blocked_networks = [\"10.0.0.0/33\"]\n",
+        )
+        .unwrap();
+        let error = format!("{:#}", Config::load(Some(&file), env(&[])).unwrap_err());
+        assert!(error.contains("notifier_blocked_networks"), "{error}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use proxicloud_api::{ApiConfig, AppState};
+use proxicloud_domain::alerts::notify::NotifierPolicy;
 use proxicloud_domain::app::{Services, ServicesConfig, Start};
 use proxicloud_domain::iam::IamService;
 use proxicloud_domain::inventory::InventoryConfig;
@@ -230,6 +231,10 @@ fn services_config(config: &Config) -> ServicesConfig {
         workers: SupervisorConfig {
             election_interval: Duration::from_secs(config.workers.election_interval_secs.max(1)),
             ..SupervisorConfig::default()
+        },
+        notifier: NotifierPolicy {
+            blocked: config.alerts.notifier_blocked_networks.clone(),
+            ..NotifierPolicy::default()
         },
         ..ServicesConfig::default()
     }

@@ -47,6 +47,8 @@ pub struct ServicesConfig {
     /// No alert evaluation worker: the caller drives `AlertEvaluator::evaluate` with
     /// its own clock (tests).
     pub alerts_manual: bool,
+    /// What notification channels may target (the SSRF guard) and their time limits.
+    pub notifier: crate::alerts::notify::NotifierPolicy,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts

@@ -8,17 +8,15 @@
 //! email (SMTP) — see the feature's README row. Adding a service: a [`Channel`]
 //! variant, its request in [`Channel::request`] and its body in `payload`.
 
+mod guard;
 mod payload;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
+pub use guard::{Blocked, CONNECT_TIMEOUT, Notifier, NotifierPolicy, SEND_TIMEOUT};
 
 use proxicloud_store::{Alert, AlertState};
 use secrecy::{ExposeSecret, SecretString};
-
-/// How long one delivery may take.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where notifications go, with its secrets.
 #[derive(Clone)]
@@ -99,16 +97,23 @@ impl Channel {
         }
     }
 
-    /// Delivers `note`; a non-2xx answer is an error. The error names the service and
-    /// what went wrong, never the URL or a token.
-    pub async fn send(&self, client: &reqwest::Client, note: &Notification) -> Result<(), String> {
+    /// Delivers `note` through `notifier` (its SSRF guard, time limits, no
+    /// redirects); a non-2xx answer is an error. The error names the service and what
+    /// went wrong, never the URL or a token.
+    pub async fn send(&self, notifier: &Notifier, note: &Notification) -> Result<(), String> {
         let service = self.service();
-        let response = self
-            .request(client, note)
-            .timeout(SEND_TIMEOUT)
-            .send()
+        let request = self
+            .request(notifier.client(), note)
+            .build()
+            .map_err(|e| format!("{service}: the address is not valid: {}", e.without_url()))?;
+        notifier
+            .check_literal(request.url())
+            .map_err(|blocked| format!("{service}: {blocked}"))?;
+        let response = notifier
+            .client()
+            .execute(request)
             .await
-            .map_err(|e| format!("{service}: {}", e.without_url()))?;
+            .map_err(|e| format!("{service}: {}", guard::describe(e)))?;
         let status = response.status();
         if status.is_success() {
             Ok(())

@@ -70,7 +70,10 @@ async fn deliver(
     note: &Notification,
     rx: &mut mpsc::UnboundedReceiver<Received>,
 ) -> Received {
-    channel.send(&reqwest::Client::new(), note).await.unwrap();
+    channel
+        .send(&Notifier::new(NotifierPolicy::default()), note)
+        .await
+        .unwrap();
     rx.recv().await.unwrap()
 }
 
@@ -224,7 +227,10 @@ async fn failures_name_the_service_and_status_never_the_secrets() {
         webhook_url: SecretString::from(secret_url.clone()),
     };
     let error = channel
-        .send(&reqwest::Client::new(), &note("firing", "warning"))
+        .send(
+            &Notifier::new(NotifierPolicy::default()),
+            &note("firing", "warning"),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -236,11 +242,120 @@ async fn failures_name_the_service_and_status_never_the_secrets() {
         webhook_url: SecretString::from("http://127.0.0.1:9/services/very-secret-token"),
     };
     let error = closed
-        .send(&reqwest::Client::new(), &note("firing", "warning"))
+        .send(
+            &Notifier::new(NotifierPolicy::default()),
+            &note("firing", "warning"),
+        )
         .await
         .unwrap_err();
     assert!(error.starts_with("slack: "), "{error}");
     assert!(!error.contains("very-secret-token"), "{error}");
     let debug = format!("{channel:?} {closed:?}");
     assert!(!debug.contains("very-secret-token"), "{debug}");
+}
+
+fn webhook(url: String) -> Channel {
+    Channel::Webhook {
+        url: SecretString::from(url),
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let (elsewhere, mut elsewhere_rx) = receiver(StatusCode::OK).await;
+    let app = Router::new().fallback(any(move || {
+        let target = format!("{elsewhere}/caught");
+        async move { (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]) }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let notifier = Notifier::new(NotifierPolicy::default());
+    let error = webhook(format!("{base}/hook"))
+        .send(&notifier, &note("firing", "warning"))
+        .await
+        .unwrap_err();
+    assert_eq!(error, "webhook: the receiver answered 302 Found");
+    // A client following redirects would have reached it before `send` returned.
+    assert!(elsewhere_rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn link_local_and_metadata_addresses_are_refused() {
+    let notifier = Notifier::new(NotifierPolicy::default());
+    for (url, network) in [
+        ("http://169.254.169.254/latest/meta-data/", "169.254.0.0/16"),
+        (
+            "http://[fd00:ec2::254]/latest/meta-data/",
+            "fd00:ec2::254/128",
+        ),
+        ("http://[fe80::1]:8080/hook", "fe80::/10"),
+        // An IPv4 address dressed as IPv6, and one written as a number.
+        ("http://[::ffff:169.254.169.254]/", "169.254.0.0/16"),
+        ("http://2852039166/", "169.254.0.0/16"),
+    ] {
+        let error = webhook(url.into())
+            .send(&notifier, &note("firing", "warning"))
+            .await
+            .unwrap_err();
+        assert!(
+            error.starts_with("webhook: the receiver's address ")
+                && error.contains(&format!("is in a blocked network ({network})")),
+            "{url}: {error}"
+        );
+        assert!(!error.contains("meta-data"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn host_names_are_checked_on_the_addresses_they_resolve_to() {
+    let (base, mut rx) = receiver(StatusCode::OK).await;
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    let by_name = format!("http://localhost:{port}/hook");
+    // Allowed by default: a receiver on this host (a homelab's ntfy often is).
+    let open = Notifier::new(NotifierPolicy::default());
+    webhook(by_name.clone())
+        .send(&open, &note("firing", "warning"))
+        .await
+        .unwrap();
+    assert_eq!(rx.recv().await.unwrap().path, "/hook");
+
+    let strict = Notifier::new(NotifierPolicy {
+        blocked: vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()],
+        ..NotifierPolicy::default()
+    });
+    for url in [by_name, format!("{base}/hook")] {
+        let error = webhook(url.clone())
+            .send(&strict, &note("firing", "warning"))
+            .await
+            .unwrap_err();
+        assert!(error.contains("is in a blocked network"), "{url}: {error}");
+    }
+    assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let notifier = Notifier::new(NotifierPolicy {
+        timeout: std::time::Duration::from_millis(300),
+        ..NotifierPolicy::default()
+    });
+    let started = std::time::Instant::now();
+    let error = webhook(format!("{base}/hook"))
+        .send(&notifier, &note("firing", "warning"))
+        .await
+        .unwrap_err();
+    assert_eq!(error, "webhook: the receiver did not answer in time");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    held.abort();
 }
