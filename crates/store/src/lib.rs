@@ -64,6 +64,10 @@ pub use repo::jobs::{
 };
 pub use repo::key_pairs::{GuestKeyPair, KeyPair, KeyPairRepo, NewKeyPair};
 pub use repo::metrics::{MetricChunk, MetricFootprint, MetricsRepo, SeriesKey};
+pub use repo::notifications::{
+    AttemptOutcome, ChannelFields, Delivery, DeliveryState, NewDelivery, NewSubscription,
+    NotificationChannel, NotificationRepo, Subscription,
+};
 pub use repo::objects::{
     Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part,
 };
@@ -111,6 +115,8 @@ pub trait Store: Send + Sync {
     fn objects(&self) -> &dyn ObjectRepo;
     /// Alert rules, alerts and silences.
     fn alerts(&self) -> &dyn AlertRepo;
+    /// Notification channels, subscriptions and the delivery outbox.
+    fn notifications(&self) -> &dyn NotificationRepo;
     /// Leader election and cross-process notifications (see [`Coordination`]). The
     /// default is [`SingleProcess`], right for a store that is alone with its database.
     fn coordination(&self) -> &dyn Coordination {

@@ -230,6 +230,9 @@ pub trait AlertRepo: Send + Sync {
     async fn latest_alert(&self, rule_id: Uuid, resource: &AlertResource) -> Result<Option<Alert>>;
     /// Newest first (by when they started).
     async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
+    /// Firing or resolved alerts, not silenced, changed at or after `since`, oldest
+    /// change first, at most `limit`: what the notification outbox looks at.
+    async fn changed_alerts(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>>;
 
     async fn insert_silence(&self, silence: &NewSilence) -> Result<Silence>;
     async fn get_silence(&self, id: Uuid) -> Result<Silence>;

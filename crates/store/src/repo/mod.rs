@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod key_pairs;
 pub mod metrics;
+pub mod notifications;
 pub mod objects;
 pub mod settings;
 pub mod tokens;

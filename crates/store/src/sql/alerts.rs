@@ -357,6 +357,18 @@ impl AlertRepo for SqlStore {
         convert_all(records)
     }
 
+    async fn changed_alerts(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts \
+             WHERE updated_at >= $1 AND state IN ('firing', 'resolved') AND NOT silenced \
+             ORDER BY updated_at, id LIMIT $2"
+        );
+        let records: Vec<AlertRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(since).bind(i64::from(limit)).fetch_all(pool).await?
+        });
+        convert_all(records)
+    }
+
     async fn insert_silence(&self, silence: &NewSilence) -> Result<Silence> {
         let sql = format!(
             "INSERT INTO alert_silences (id, owner_id, rule_id, resource_kind, resource_id, \

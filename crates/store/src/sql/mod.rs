@@ -23,6 +23,7 @@ mod jobs;
 mod key_pairs;
 mod metrics;
 mod multipart;
+mod notifications;
 mod objects;
 mod records;
 mod settings;
@@ -47,6 +48,7 @@ use crate::repo::inventory::InventoryRepo;
 use crate::repo::jobs::JobRepo;
 use crate::repo::key_pairs::KeyPairRepo;
 use crate::repo::metrics::MetricsRepo;
+use crate::repo::notifications::NotificationRepo;
 use crate::repo::objects::ObjectRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
@@ -196,6 +198,10 @@ impl Store for SqlStore {
     }
 
     fn alerts(&self) -> &dyn AlertRepo {
+        self
+    }
+
+    fn notifications(&self) -> &dyn NotificationRepo {
         self
     }
 

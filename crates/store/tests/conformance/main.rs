@@ -24,6 +24,7 @@ mod job_trees;
 mod jobs;
 mod key_pairs;
 mod metrics;
+mod notifications;
 mod objects;
 mod refresh_tokens;
 mod settings;
@@ -81,6 +82,13 @@ conformance_tests! {
         built_in_rules_are_seeded_and_custom_rules_owned,
         one_open_alert_per_rule_and_resource_then_history,
         silences_are_owned_and_active_in_their_window,
+    ],
+    notifications: [
+        channels_round_trip_per_owner_and_record_results,
+        subscriptions_belong_to_their_owner_and_go_with_the_channel,
+        the_outbox_delivers_once_leases_claims_and_retries,
+        claims_take_at_most_the_limit_oldest_first,
+        changed_alerts_are_the_unsilenced_firing_and_resolved_ones,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,

@@ -266,6 +266,9 @@ impl Store for CrashingStore {
     fn alerts(&self) -> &dyn proxicloud_store::AlertRepo {
         self.inner.alerts()
     }
+    fn notifications(&self) -> &dyn proxicloud_store::NotificationRepo {
+        self.inner.notifications()
+    }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
     }
