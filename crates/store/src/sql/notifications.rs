@@ -338,7 +338,7 @@ impl NotificationRepo for SqlStore {
                 .await?
         });
         // RETURNING follows no ORDER BY: oldest first for the caller.
-        records.sort_by(|a, b| (a.created_at, a.id.0).cmp(&(b.created_at, b.id.0)));
+        records.sort_by_key(|a| (a.created_at, a.id.0));
         deliveries(records)
     }
 

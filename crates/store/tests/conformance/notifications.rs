@@ -81,7 +81,7 @@ pub async fn channels_round_trip_per_owner_and_record_results(store: Arc<dyn Sto
     assert_eq!(repo.get_channel(id).await.unwrap(), phone);
     assert_eq!(
         repo.list_channels(Some(alice.id)).await.unwrap(),
-        [phone.clone()]
+        std::slice::from_ref(&phone)
     );
     assert_eq!(
         repo.list_channels(None).await.unwrap(),
@@ -228,9 +228,19 @@ pub async fn the_outbox_delivers_once_leases_claims_and_retries(store: Arc<dyn S
         payload: r#"{"status":"firing"}"#.into(),
         give_up_at: t0 + Duration::from_secs(3600),
     };
-    assert_eq!(repo.enqueue(&[firing.clone()], t0).await.unwrap(), 1);
+    assert_eq!(
+        repo.enqueue(std::slice::from_ref(&firing), t0)
+            .await
+            .unwrap(),
+        1
+    );
     // The same change again (another replica, a second subscription): not twice.
-    assert_eq!(repo.enqueue(&[firing.clone()], t0).await.unwrap(), 0);
+    assert_eq!(
+        repo.enqueue(std::slice::from_ref(&firing), t0)
+            .await
+            .unwrap(),
+        0
+    );
 
     let lease = Duration::from_secs(60);
     assert!(
