@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use proxicloud_domain::app::Services;
+use proxicloud_domain::objects::ObjectsConfig;
 use proxicloud_domain::s3keys::AccessKeyService;
-use proxicloud_objects::{FsBlobStore, ObjectStore};
+use proxicloud_objects::{BlobStore, FsBlobStore, ObjectStore};
 use proxicloud_s3::S3Config;
 use proxicloud_store::{Backend, Store};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct S3Settings {
     pub region: String,
     /// With a domain, `<bucket>.s3.<domain>` reaches a bucket too (virtual-host style).
     pub domain: String,
+    /// Multipart uploads neither completed nor aborted within this many hours are
+    /// aborted and their parts deleted.
+    pub abandoned_upload_hours: u32,
 }
 
 impl Default for S3Settings {
@@ -39,6 +43,7 @@ impl Default for S3Settings {
             listen: DEFAULT_LISTEN.into(),
             region: "us-east-1".into(),
             domain: String::new(),
+            abandoned_upload_hours: 24,
         }
     }
 }
@@ -56,15 +61,35 @@ impl RunningS3 {
     }
 }
 
-/// Opens the object store, sweeps it, and serves S3. A taken *default* address is
-/// only a warning (several servers on one machine: tests, demos); an address the
-/// operator chose must be free.
-pub async fn start(
+/// The object store's part of the services' configuration: its blobs under
+/// `<data_dir>/objects`, opened (and created) here.
+pub async fn objects_config(
     settings: &S3Settings,
     data_dir: &std::path::Path,
+) -> anyhow::Result<ObjectsConfig> {
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&data_dir.join("objects")).await?);
+    Ok(ObjectsConfig {
+        blobs: Some(blobs),
+        abandoned_after: Duration::from_secs(u64::from(settings.abandoned_upload_hours) * 3600),
+    })
+}
+
+/// Sweeps the object store (whether S3 is served or not: the API stores objects
+/// too), then serves S3. A taken *default* address is only a warning (several
+/// servers on one machine: tests, demos); an address the operator chose must be free.
+pub async fn start(
+    settings: &S3Settings,
     store: Arc<dyn Store>,
     services: &Services,
 ) -> anyhow::Result<Option<RunningS3>> {
+    let objects = services.get::<ObjectStore>();
+    // Alone with SQLite, everything older than this start is a leftover; replicas on
+    // PostgreSQL may be between writing a blob and committing it, so give them time.
+    let before = match store.backend() {
+        Backend::Sqlite => SystemTime::now(),
+        Backend::Postgres => SystemTime::now() - Duration::from_secs(3600),
+    };
+    proxicloud_objects::sweep(store.as_ref(), objects.blobs().as_ref(), before).await?;
     if !settings.enabled {
         return Ok(None);
     }
@@ -72,14 +97,6 @@ pub async fn start(
         .listen
         .parse()
         .with_context(|| format!("[s3] listen = {:?} is not an address", settings.listen))?;
-    let blobs = Arc::new(FsBlobStore::open(&data_dir.join("objects")).await?);
-    // Alone with SQLite, everything older than this start is a leftover; replicas on
-    // PostgreSQL may be between writing a blob and committing it, so give them time.
-    let before = match store.backend() {
-        Backend::Sqlite => SystemTime::now(),
-        Backend::Postgres => SystemTime::now() - Duration::from_secs(3600),
-    };
-    proxicloud_objects::sweep(store.as_ref(), blobs.as_ref(), before).await?;
     let listener = match TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(error) if settings.listen == DEFAULT_LISTEN => {
@@ -88,7 +105,6 @@ pub async fn start(
         }
         Err(error) => return Err(error).with_context(|| format!("binding S3 to {address}")),
     };
-    let objects = Arc::new(ObjectStore::new(store, blobs));
     let config = S3Config {
         region: settings.region.clone(),
         domain: (!settings.domain.is_empty()).then(|| settings.domain.clone()),

@@ -115,9 +115,10 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let store = proxicloud_store::connect(&config.database_url())
         .await
         .context("opening the database")?;
-    let services = Arc::new(
-        Services::build(store.clone(), master_key.clone(), services_config(&config)).await?,
-    );
+    let mut services_config = services_config(&config);
+    services_config.objects = crate::s3::objects_config(&config.s3, &config.data_dir).await?;
+    let services =
+        Arc::new(Services::build(store.clone(), master_key.clone(), services_config).await?);
     log_level.follow(services.platform().settings.subscribe());
 
     let admin_password = std::env::var("PROXICLOUD_ADMIN_PASSWORD")
@@ -140,7 +141,7 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let s3 = crate::s3::start(&config.s3, &config.data_dir, store.clone(), &services).await?;
+    let s3 = crate::s3::start(&config.s3, store.clone(), &services).await?;
     let running = services.start(Start::ALL).await?;
 
     let scheme = if identity.is_some() { "https" } else { "http" };

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch;
 pub mod metrics;
+pub mod objects;
 pub mod s3keys;
 pub mod secrets;
 pub mod settings;

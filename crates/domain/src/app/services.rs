@@ -24,7 +24,7 @@ use crate::workers::{
 };
 use crate::{
     alerts, audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics,
-    s3keys, settings, volumes,
+    objects, s3keys, settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -49,6 +49,8 @@ pub struct ServicesConfig {
     pub alerts_manual: bool,
     /// What notification channels may target (the SSRF guard) and their time limits.
     pub notifier: crate::alerts::notify::NotifierPolicy,
+    /// Object storage: its blob store (none: no object storage) and clean-up ages.
+    pub objects: objects::ObjectsConfig,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -103,6 +105,7 @@ impl Services {
         inventory::register(&mut registry, &platform);
         keypairs::register(&mut registry, &platform);
         s3keys::register(&mut registry, &platform);
+        objects::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);
