@@ -1,6 +1,6 @@
 //! Bucket operations: create (DNS-compliant names, unique system-wide), list, delete.
 
-use proxicloud_store::{Bucket, BucketUsage, StoreError, constraints};
+use proxicloud_store::{Bucket, BucketUsage, Quota, StoreError, constraints};
 use uuid::Uuid;
 
 use crate::ObjectError;
@@ -71,6 +71,26 @@ impl ObjectStore {
 
     pub async fn bucket_usage(&self, bucket: &Bucket) -> Result<BucketUsage, ObjectError> {
         Ok(self.store.objects().bucket_usage(bucket.id).await?)
+    }
+
+    /// A user's quota (unlimited unless an administrator set one), enforced on every
+    /// write that names an object: put, copy, multipart completion.
+    pub async fn quota(&self, owner_id: Uuid) -> Result<Quota, ObjectError> {
+        Ok(self.store.objects().quota(owner_id).await?)
+    }
+
+    /// Sets a user's quota; `AccessDenied` stands for a user that does not exist.
+    pub async fn set_quota(&self, owner_id: Uuid, quota: Quota) -> Result<(), ObjectError> {
+        match self.store.objects().set_quota(owner_id, quota).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::MissingReference) => Err(ObjectError::AccessDenied),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// What a user stores in all their buckets together.
+    pub async fn owner_usage(&self, owner_id: Uuid) -> Result<BucketUsage, ObjectError> {
+        Ok(self.store.objects().owner_usage(owner_id).await?)
     }
 
     /// Only an empty bucket (`BucketNotEmpty`); its unfinished uploads go with it.

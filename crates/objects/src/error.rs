@@ -38,6 +38,9 @@ pub enum ObjectError {
     EntityTooSmall,
     #[error("{0}")]
     InvalidArgument(String),
+    /// The write would take the bucket's owner past their quota (bytes or objects).
+    #[error("the bucket owner's storage quota would be exceeded")]
+    QuotaExceeded,
     /// The request body failed while it was read (client gone, signature of a chunk).
     #[error("reading the request body failed: {0}")]
     Body(#[source] std::io::Error),

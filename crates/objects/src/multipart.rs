@@ -234,6 +234,7 @@ impl ObjectStore {
                 Err(match error {
                     StoreError::NotFound => ObjectError::NoSuchUpload,
                     StoreError::MissingReference => ObjectError::NoSuchBucket,
+                    StoreError::QuotaExceeded => ObjectError::QuotaExceeded,
                     other => other.into(),
                 })
             }

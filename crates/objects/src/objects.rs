@@ -140,6 +140,7 @@ impl ObjectStore {
                 self.release([row.blob]).await;
                 Err(match error {
                     proxicloud_store::StoreError::MissingReference => ObjectError::NoSuchBucket,
+                    proxicloud_store::StoreError::QuotaExceeded => ObjectError::QuotaExceeded,
                     other => other.into(),
                 })
             }

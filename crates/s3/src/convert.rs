@@ -30,6 +30,14 @@ pub(crate) fn s3_error(error: ObjectError) -> S3Error {
         ObjectError::InvalidPartOrder => C::InvalidPartOrder,
         ObjectError::EntityTooSmall => C::EntityTooSmall,
         ObjectError::Body(_) => C::IncompleteBody,
+        // S3 has no quotas; MinIO answers a full bucket quota with 403 and its own
+        // code. Ours names what happened, with the same status.
+        ObjectError::QuotaExceeded => {
+            let mut refused =
+                S3Error::with_message(C::Custom("QuotaExceeded".into()), error.to_string());
+            refused.set_status_code(hyper::StatusCode::FORBIDDEN);
+            return refused;
+        }
         ObjectError::BlobGone | ObjectError::Internal(_) => {
             tracing::error!(%error, "S3 request failed");
             return S3Error::new(C::InternalError);

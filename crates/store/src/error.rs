@@ -49,6 +49,9 @@ pub enum StoreError {
     /// by the calling worker any more; a job that is not queued.
     #[error("stale: {0}")]
     Stale(&'static str),
+    /// The write would take its owner past their object storage quota.
+    #[error("quota exceeded")]
+    QuotaExceeded,
     /// A pagination cursor that this store did not issue for this query.
     #[error("invalid pagination cursor")]
     InvalidCursor,

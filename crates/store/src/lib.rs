@@ -69,7 +69,7 @@ pub use repo::notifications::{
     NotificationChannel, NotificationRepo, Subscription,
 };
 pub use repo::objects::{
-    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part,
+    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, Quota,
 };
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{

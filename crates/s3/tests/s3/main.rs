@@ -7,4 +7,5 @@ mod listing;
 mod multipart;
 mod objects;
 mod presign;
+mod quotas;
 mod support;

@@ -21,6 +21,9 @@ pub struct Lab {
     pub bob: Client,
     pub endpoint: String,
     pub alice_key: (String, String),
+    pub alice_id: Uuid,
+    /// The store behind the endpoint, for what S3 cannot do (quotas).
+    pub objects: Arc<ObjectStore>,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -77,15 +80,17 @@ impl Lab {
             Arc::new(MasterKey::generate()),
         ));
         let mut pairs = Vec::new();
+        let mut ids = Vec::new();
         for name in ["alice", "bob"] {
             let principal = user(store.as_ref(), name).await;
+            ids.push(principal.user_id);
             let created = keys.create(&principal).await.unwrap();
             pairs.push((
                 created.key.access_key_id.clone(),
                 created.secret.expose_secret().to_owned(),
             ));
         }
-        let service = proxicloud_s3::build(objects, keys, &S3Config::default());
+        let service = proxicloud_s3::build(objects.clone(), keys, &S3Config::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -97,6 +102,8 @@ impl Lab {
             bob: client(&endpoint, &pairs[1].0, &pairs[1].1),
             endpoint,
             alice_key: pairs[0].clone(),
+            alice_id: ids[0],
+            objects,
             _stop: stop,
             _dir: dir,
         }

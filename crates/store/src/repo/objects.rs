@@ -38,6 +38,13 @@ pub struct ObjectRow {
     pub modified_at: Timestamp,
 }
 
+/// A user's object storage limits; `None` is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub max_bytes: Option<u64>,
+    pub max_objects: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultipartUpload {
     pub id: Uuid,
@@ -80,9 +87,16 @@ pub trait ObjectRepo: Send + Sync {
     async fn bucket_usage(&self, id: Uuid) -> Result<BucketUsage>;
     /// The usage of every bucket of an owner together (quotas).
     async fn owner_usage(&self, owner_id: Uuid) -> Result<BucketUsage>;
+    /// A user's quota (unlimited when none was set).
+    async fn quota(&self, owner_id: Uuid) -> Result<Quota>;
+    /// Sets (replaces) a user's quota; `MissingReference` when the user is gone.
+    /// Lowering it below the usage refuses further writes, deletes nothing.
+    async fn set_quota(&self, owner_id: Uuid, quota: Quota) -> Result<()>;
 
     /// Inserts or replaces `(bucket_id, key)`; returns the replaced object's blob.
-    /// `MissingReference` when the bucket is gone.
+    /// `MissingReference` when the bucket is gone; `QuotaExceeded` when the bucket's
+    /// owner would have more bytes or objects than their [`Quota`] (checked with the
+    /// quota row locked: concurrent writers of one owner cannot both pass its limit).
     async fn put_object(&self, object: ObjectRow) -> Result<Option<String>>;
     async fn find_object(&self, bucket_id: Uuid, key: &str) -> Result<Option<ObjectRow>>;
     /// The deleted object's blob; `None` when there was no such object.
@@ -114,7 +128,8 @@ pub trait ObjectRepo: Send + Sync {
     async fn list_parts(&self, upload_id: Uuid, after: u32, limit: u32) -> Result<Vec<Part>>;
     /// In one transaction: stores `object` (its blob made from the parts) and drops
     /// the upload with every part. Returns the blobs no longer referenced: the parts'
-    /// and the replaced object's. `NotFound` when the upload is gone.
+    /// and the replaced object's. `NotFound` when the upload is gone; `QuotaExceeded`
+    /// like [`ObjectRepo::put_object`].
     async fn complete_upload(&self, upload_id: Uuid, object: ObjectRow) -> Result<Vec<String>>;
     /// Drops the upload; returns its parts' blobs. `NotFound` when it is gone.
     async fn abort_upload(&self, upload_id: Uuid) -> Result<Vec<String>>;

@@ -25,6 +25,7 @@ mod metrics;
 mod multipart;
 mod notifications;
 mod objects;
+mod quotas;
 mod records;
 mod settings;
 mod sync_plan;

@@ -13,7 +13,7 @@ use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::{DbId, SqlStore};
 use crate::repo::objects::{
-    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part,
+    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, Quota,
 };
 use crate::{Result, StoreError, Timestamp};
 
@@ -96,21 +96,29 @@ pub(super) fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
-/// `SELECT … FOR UPDATE` of the object's blob, then update or insert. Expands to the
-/// body of a retry loop iteration inside an open transaction `$tx`; evaluates to
+/// `SELECT … FOR UPDATE` of the object's blob, the owner's quota check
+/// (`check_quota!`, which returns `QuotaExceeded`), then update or insert. Expands to
+/// the body of a retry loop iteration inside an open transaction `$tx`; evaluates to
 /// `Some(replaced_blob)` when written, `None` when a racing insert won (start over).
 macro_rules! upsert_object {
     ($self:expr, $tx:expr, $object:expr) => {{
         let object: &ObjectRow = $object;
         let select = format!(
-            "SELECT blob FROM objects WHERE bucket_id = $1 AND key = $2{}",
+            "SELECT blob, size FROM objects WHERE bucket_id = $1 AND key = $2{}",
             $self.dialect().for_update()
         );
-        let old: Option<(String,)> = sqlx::query_as(&select)
+        let old: Option<(String, i64)> = sqlx::query_as(&select)
             .bind(DbId(object.bucket_id))
             .bind(&object.key)
             .fetch_optional(&mut *$tx)
             .await?;
+        super::quotas::check_quota!(
+            $self,
+            $tx,
+            object.bucket_id,
+            old.as_ref().map(|(_, size)| *size),
+            object.size
+        );
         let sql = if old.is_some() {
             "UPDATE objects SET blob = $3, size = $4, etag = $5, headers = $6, modified_at = $7 \
              WHERE bucket_id = $1 AND key = $2"
@@ -129,7 +137,7 @@ macro_rules! upsert_object {
             .execute(&mut *$tx)
             .await?
             .rows_affected();
-        (written == 1).then(|| old.map(|(blob,)| blob))
+        (written == 1).then(|| old.map(|(blob, _)| blob))
     }};
 }
 pub(super) use upsert_object;
@@ -265,6 +273,14 @@ impl ObjectRepo for SqlStore {
                 .await?
         });
         records.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn quota(&self, owner_id: Uuid) -> Result<Quota> {
+        super::quotas::quota(self, owner_id).await
+    }
+
+    async fn set_quota(&self, owner_id: Uuid, quota: Quota) -> Result<()> {
+        super::quotas::set_quota(self, owner_id, quota).await
     }
 
     async fn create_upload(

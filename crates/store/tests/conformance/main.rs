@@ -26,6 +26,7 @@ mod key_pairs;
 mod metrics;
 mod notifications;
 mod objects;
+mod quotas;
 mod refresh_tokens;
 mod settings;
 mod sync;
@@ -105,6 +106,10 @@ conformance_tests! {
         listings_are_in_byte_order_within_the_prefix,
         concurrent_writers_of_one_key_each_get_their_replaced_blob_once,
         multipart_uploads_complete_into_one_object,
+    ],
+    quotas: [
+        quotas_limit_an_owners_bytes_and_objects,
+        concurrent_writers_cannot_both_pass_the_last_byte,
     ],
     metrics: [
         series_are_created_once_and_found_per_resource,
