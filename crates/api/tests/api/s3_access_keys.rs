@@ -165,3 +165,59 @@ async fn disabled_keys_and_disabled_owners_are_refused_and_keys_are_private() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(keys.secret_for(&access_key_id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn admins_set_quotas_that_show_usage_and_are_audited() {
+    let app = spawn_app().await;
+    let alice = app.insert_user(Role::Operator).await;
+    let admin = app.admin().await;
+    let path = format!("/api/v1/s3/quotas/{}", alice.id);
+    let (status, unset) = call(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{unset}");
+    assert_eq!(
+        unset,
+        json!({ "user_id": alice.id, "max_bytes": null, "max_objects": null,
+                "used_bytes": 0, "used_objects": 0 })
+    );
+    let limits = json!({ "max_bytes": 1_048_576, "max_objects": 10 });
+    let (status, set) = call(&app, &admin, Method::PUT, &path, Some(limits)).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["max_bytes"], 1_048_576);
+    let (_, read) = call(&app, &admin, Method::GET, &path, None).await;
+    assert_eq!(read, set);
+    let stored = app
+        .services
+        .platform()
+        .store
+        .objects()
+        .quota(alice.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.max_bytes, stored.max_objects),
+        (Some(1_048_576), Some(10))
+    );
+
+    // Unknown users and fields are refused; the owner cannot raise their own quota.
+    let nobody = format!("/api/v1/s3/quotas/{}", uuid::Uuid::now_v7());
+    let (status, _) = call(&app, &admin, Method::PUT, &nobody, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let typo = json!({ "max_byte": 5 });
+    let (status, _) = call(&app, &admin, Method::PUT, &path, Some(typo)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let session = app.login_user(&alice).await;
+    let (status, _) = call(&app, &session, Method::PUT, &path, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let entries = app
+        .get_json("/api/v1/audit?action=set_s3_quota", &admin.access)
+        .await;
+    let entries = entries["items"].as_array().unwrap();
+    let resource = format!("s3/quotas/{}", alice.id);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["resource"] == resource && e["details"]["max_objects"] == 10),
+        "{entries:#?}"
+    );
+}

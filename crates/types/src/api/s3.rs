@@ -51,3 +51,28 @@ impl std::fmt::Debug for CreatedAccessKeyDto {
 pub struct UpdateAccessKeyRequest {
     pub disabled: bool,
 }
+
+/// `GET|PUT /s3/quotas/{id}`: a user's object storage quota and usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct S3QuotaDto {
+    pub user_id: Uuid,
+    /// The most bytes the user may store in all their buckets; `null`: no limit.
+    pub max_bytes: Option<u64>,
+    /// The most objects; `null`: no limit.
+    pub max_objects: Option<u64>,
+    pub used_bytes: u64,
+    pub used_objects: u64,
+}
+
+/// `PUT /s3/quotas/{id}`: the new limits (`null` or absent: no limit). Writes
+/// past them are refused (S3 `QuotaExceeded`, 403); nothing stored is deleted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetS3QuotaRequest {
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_objects: Option<u64>,
+}

@@ -1021,6 +1021,27 @@ export interface paths {
         patch: operations["update_access_key"];
         trace?: never;
     };
+    "/api/v1/s3/quotas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's object storage quota and usage (admins only). */
+        get: operations["get_s3_quota"];
+        /**
+         * Set a user's object storage quota (admins only): writes past it are refused with
+         *     S3's `QuotaExceeded` (403); lowering it below the usage deletes nothing.
+         */
+        put: operations["set_s3_quota"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings": {
         parameters: {
             query?: never;
@@ -3014,6 +3035,25 @@ export interface components {
              */
             start?: boolean;
         };
+        /** @description `GET|PUT /s3/quotas/{id}`: a user's object storage quota and usage. */
+        S3QuotaDto: {
+            /**
+             * Format: int64
+             * @description The most bytes the user may store in all their buckets; `null`: no limit.
+             */
+            max_bytes?: number | null;
+            /**
+             * Format: int64
+             * @description The most objects; `null`: no limit.
+             */
+            max_objects?: number | null;
+            /** Format: int64 */
+            used_bytes: number;
+            /** Format: int64 */
+            used_objects: number;
+            /** Format: uuid */
+            user_id: string;
+        };
         /**
          * @description A started or renewed session. Tokens are present for bearer clients; cookie
          *     clients get `csrf_token` instead (also set as the readable `pc_csrf` cookie).
@@ -3028,6 +3068,16 @@ export interface components {
             refresh_token?: string | null;
             token_type?: string | null;
             user: components["schemas"]["UserDto"];
+        };
+        /**
+         * @description `PUT /s3/quotas/{id}`: the new limits (`null` or absent: no limit). Writes
+         *     past them are refused (S3 `QuotaExceeded`, 403); nothing stored is deleted.
+         */
+        SetS3QuotaRequest: {
+            /** Format: int64 */
+            max_bytes?: number | null;
+            /** Format: int64 */
+            max_objects?: number | null;
         };
         /** @description All settings. `PUT` takes the whole document (as `GET` returns it). */
         SettingsDto: {
@@ -8089,6 +8139,153 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccessKeyDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_s3_quota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3QuotaDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_s3_quota: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetS3QuotaRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3QuotaDto"];
                 };
             };
             /** @description A malformed path parameter (`invalid_path_parameter`) */

@@ -1,4 +1,5 @@
 //! S3 access keys: owned resources; readonly callers see their own and change nothing.
+//! Quotas: admins only.
 
 use serde_json::{Value, json};
 
@@ -6,6 +7,10 @@ use super::common::*;
 
 fn disable(_: &Cell) -> Option<Value> {
     Some(json!({ "disabled": true }))
+}
+
+fn quota(_: &Cell) -> Option<Value> {
+    Some(json!({ "max_bytes": 1_000_000, "max_objects": 100 }))
 }
 
 pub(super) fn rows() -> Vec<Row> {
@@ -38,6 +43,20 @@ pub(super) fn rows() -> Vec<Row> {
             OwnerAccessKey,
             no_body,
             [401, 403, 204, 404, 204],
+        ),
+        row(
+            "GET",
+            "/api/v1/s3/quotas/{id}",
+            OwnerAccount,
+            no_body,
+            admin_only(200),
+        ),
+        row(
+            "PUT",
+            "/api/v1/s3/quotas/{id}",
+            OwnerAccount,
+            quota,
+            admin_only(200),
         ),
     ]
 }
