@@ -49,9 +49,17 @@ export function canTerminate(instance: Instance): boolean {
 /** Proxmox's locks on a guest it is still creating (a VM clone is copied under `clone`). */
 const CREATING_LOCKS = new Set(['create', 'clone']);
 
-/** The status to show: `creating` while Proxmox builds the guest (it reports it `stopped` meanwhile). */
-export function shownStatus(instance: Instance): string {
-  return instance.lock && CREATING_LOCKS.has(instance.lock) ? 'creating' : instance.status;
+/** The job that launches an instance: it still configures the guest (cloud-init, volumes)
+ *  after Proxmox has made it, and starts it last. */
+export const LAUNCH_JOB_KIND = 'instance.create';
+
+/** The status to show: `creating` while Proxmox builds the guest (it reports it `stopped`
+ *  meanwhile) and, where the caller knows the guest's jobs (`launching`: its launch job is
+ *  still running), until the launch has started it — a user should not read `stopped` in
+ *  the middle of a launch. */
+export function shownStatus(instance: Instance, launching = false): string {
+  if (instance.lock && CREATING_LOCKS.has(instance.lock)) return 'creating';
+  return launching && instance.status === 'stopped' ? 'creating' : instance.status;
 }
 
 /** What each power action does to a guest, for its confirmation (start needs none). */
