@@ -16,6 +16,7 @@ pub mod keypairs;
 pub mod launch;
 pub mod metrics;
 pub mod objects;
+pub mod read_index;
 pub mod s3keys;
 pub mod secrets;
 pub mod settings;

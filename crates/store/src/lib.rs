@@ -93,6 +93,17 @@ pub enum Backend {
 /// close it. Each repository call is its own transaction; flows that span several calls
 /// are ordered so that a crash between them is recoverable (e.g. create the job, then
 /// reserve the guest with the job's id).
+/// Tables whose writes the store counts ([`Store::writes`]), for in-memory views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Inventory sync, reservation, owner change, deletion, and the deletions of
+    /// clusters and users that cascade to guests.
+    Guests,
+    /// Every volume write, the inventory sync's detaching of volumes whose guest is
+    /// gone, and the deletions of clusters and users that cascade to volumes.
+    Volumes,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;
@@ -123,11 +134,10 @@ pub trait Store: Send + Sync {
         &SingleProcess
     }
     /// A counter that grows after every write through this store that may change a
-    /// guest row (inventory sync, reservation, owner change, deletion, and the
-    /// deletions of clusters and users that cascade to guests). In-memory views of
-    /// the guests compare it to know they are out of date; it does not see writes
-    /// made by other processes sharing the database.
-    fn guest_writes(&self) -> u64;
+    /// row of `table` (see [`Table`] for which writes count). In-memory views of the
+    /// table compare it to know they are out of date; it does not see writes made by
+    /// other processes sharing the database.
+    fn writes(&self, table: Table) -> u64;
     /// A trivial query: for `/readyz`.
     async fn ping(&self) -> Result<()>;
     /// Waits for in-flight queries and closes every connection (graceful shutdown).

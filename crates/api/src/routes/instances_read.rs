@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn rendered_rows_are_the_serialised_dto() {
         let guest = guest();
-        let index = GuestIndex::build(vec![guest.clone()], 0);
+        let index = GuestIndex::build(vec![guest.clone()]);
         let indexed = index.get(guest.id).unwrap();
         let stale = Freshness::Stale {
             since: Timestamp::now(),

@@ -1,32 +1,16 @@
 //! An immutable in-memory copy of every live guest of the mirror, indexed for the
-//! instance list's filters, sorts and cursors, so instance reads cost no database
-//! query. [`super::InstanceDirectory`] rebuilds it when the store reports a guest
-//! write (`Store::guest_writes`) and replaces it whole; readers keep the copy they
-//! started with.
-//!
-//! Order and cursors match the store's keyset pagination: sorted by the key, ties
-//! broken by id; a cursor names the last row's key and id, so pages never skip or
-//! repeat a row when rows change between page requests.
+//! instance list's filters and sorts (a [`SortedIndex`]), so instance reads cost no
+//! database query. [`super::InstanceDirectory`] keeps it current through an
+//! `IndexCache` (rebuilt when the store reports a guest write) and replaces it whole;
+//! readers keep the copy they started with.
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use bytes::Bytes;
-use proxicloud_store::{
-    Cursor, Guest, GuestFilter, GuestSort, OwnerFilter, StoreError, Timestamp, Uuid,
-};
-use serde::{Deserialize, Serialize};
+use proxicloud_store::{Cursor, Guest, GuestFilter, GuestSort, OwnerFilter, StoreError, Uuid};
 
-const SORTS: [GuestSort; 5] = [
-    GuestSort::Name,
-    GuestSort::Created,
-    GuestSort::Status,
-    GuestSort::Node,
-    GuestSort::VmId,
-];
+use crate::read_index::{IndexRow, SortKey, SortedIndex};
 
 /// A guest in the index, with a slot for the caller's rendering of it.
 #[derive(Debug)]
@@ -61,126 +45,68 @@ impl Deref for IndexedGuest {
     }
 }
 
-/// A sort key value, borrowed from a guest.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum KeyRef<'a> {
-    Text(&'a str),
-    Time(Timestamp),
-    Number(u32),
-}
+impl IndexRow for IndexedGuest {
+    type Sort = GuestSort;
+    const SORTS: &'static [GuestSort] = &[
+        GuestSort::Name,
+        GuestSort::Created,
+        GuestSort::Status,
+        GuestSort::Node,
+        GuestSort::VmId,
+    ];
 
-fn key_of(sort: GuestSort, guest: &Guest) -> KeyRef<'_> {
-    match sort {
-        GuestSort::Name => KeyRef::Text(&guest.observed.name),
-        GuestSort::Created => KeyRef::Time(guest.created_at),
-        GuestSort::Status => KeyRef::Text(&guest.observed.status),
-        GuestSort::Node => KeyRef::Text(&guest.observed.node),
-        GuestSort::VmId => KeyRef::Number(guest.observed.vmid.get()),
+    fn id(&self) -> Uuid {
+        self.guest.id
     }
-}
 
-/// The owned form of [`KeyRef`], as written into cursors.
-#[derive(Debug, Serialize, Deserialize)]
-enum Key {
-    Text(String),
-    Time(Timestamp),
-    Number(u32),
-}
-
-impl Key {
-    fn as_ref(&self) -> KeyRef<'_> {
-        match self {
-            Key::Text(text) => KeyRef::Text(text),
-            Key::Time(at) => KeyRef::Time(*at),
-            Key::Number(n) => KeyRef::Number(*n),
+    fn sort_key(&self, sort: GuestSort) -> SortKey<'_> {
+        let guest = &self.guest;
+        match sort {
+            GuestSort::Name => SortKey::Text(&guest.observed.name),
+            GuestSort::Created => SortKey::Time(guest.created_at),
+            GuestSort::Status => SortKey::Text(&guest.observed.status),
+            GuestSort::Node => SortKey::Text(&guest.observed.node),
+            GuestSort::VmId => SortKey::Number(u64::from(guest.observed.vmid.get())),
         }
     }
-
-    fn of(key: KeyRef<'_>) -> Self {
-        match key {
-            KeyRef::Text(text) => Key::Text(text.to_owned()),
-            KeyRef::Time(at) => Key::Time(at),
-            KeyRef::Number(n) => Key::Number(n),
-        }
-    }
-}
-
-/// The position after the last row of a page, for one sort and direction.
-#[derive(Debug, Serialize, Deserialize)]
-struct IndexCursor {
-    sort: u8,
-    descending: bool,
-    key: Key,
-    id: Uuid,
-}
-
-fn sort_code(sort: GuestSort) -> u8 {
-    SORTS.iter().position(|s| *s == sort).unwrap_or_default() as u8
 }
 
 /// One page of guests out of the index.
-pub struct IndexPage {
-    pub items: Vec<Arc<IndexedGuest>>,
-    pub next: Option<Cursor>,
-}
+pub type IndexPage = crate::read_index::IndexPage<IndexedGuest>;
 
 pub struct GuestIndex {
-    /// `Store::guest_writes` before the rows were read: the index holds at least
-    /// every write counted up to there.
-    pub(super) writes: u64,
-    pub(super) built_at: Instant,
-    guests: Vec<Arc<IndexedGuest>>,
-    by_id: HashMap<Uuid, u32>,
-    /// Per entry of [`SORTS`]: positions in `guests`, ascending by (key, id).
-    orders: [Vec<u32>; 5],
+    rows: SortedIndex<IndexedGuest>,
 }
 
 impl GuestIndex {
-    pub fn build(guests: Vec<Guest>, writes: u64) -> Self {
-        let guests: Vec<Arc<IndexedGuest>> = guests
+    pub fn build(guests: Vec<Guest>) -> Self {
+        let guests = guests
             .into_iter()
             .filter(|g| g.removed_at.is_none())
-            .map(|guest| {
-                Arc::new(IndexedGuest {
-                    name_lower: guest.observed.name.to_lowercase(),
-                    tags_lower: tag_list(guest.observed.tags.as_deref())
-                        .map(str::to_lowercase)
-                        .collect(),
-                    guest,
-                    rendered: OnceLock::new(),
-                })
+            .map(|guest| IndexedGuest {
+                name_lower: guest.observed.name.to_lowercase(),
+                tags_lower: tag_list(guest.observed.tags.as_deref())
+                    .map(str::to_lowercase)
+                    .collect(),
+                guest,
+                rendered: OnceLock::new(),
             })
             .collect();
-        let by_id = guests
-            .iter()
-            .enumerate()
-            .map(|(at, g)| (g.id, at as u32))
-            .collect();
-        let orders = SORTS.map(|sort| {
-            let mut order: Vec<u32> = (0..guests.len() as u32).collect();
-            order
-                .sort_unstable_by(|&a, &b| compare(sort, &guests[a as usize], &guests[b as usize]));
-            order
-        });
         Self {
-            writes,
-            built_at: Instant::now(),
-            guests,
-            by_id,
-            orders,
+            rows: SortedIndex::build(guests),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.guests.len()
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.guests.is_empty()
+        self.rows.is_empty()
     }
 
     pub fn get(&self, id: Uuid) -> Option<&Arc<IndexedGuest>> {
-        self.by_id.get(&id).map(|&at| &self.guests[at as usize])
+        self.rows.get(id)
     }
 
     /// Every guest matching `filter`, in no particular order.
@@ -189,7 +115,7 @@ impl GuestIndex {
         filter: &'a GuestFilter,
     ) -> impl Iterator<Item = &'a Arc<IndexedGuest>> + 'a {
         let matcher = Matcher::new(filter);
-        self.guests.iter().filter(move |g| matcher.matches(g))
+        self.rows.iter().filter(move |g| matcher.matches(g))
     }
 
     /// Up to `limit` guests matching `filter`, in `sort` order, after `after`.
@@ -202,61 +128,10 @@ impl GuestIndex {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<IndexPage, StoreError> {
-        let order = &self.orders[usize::from(sort_code(sort))];
         let matcher = Matcher::new(filter);
-        let mut items: Vec<Arc<IndexedGuest>> = Vec::with_capacity(limit.min(1024) + 1);
-        let mut collect = |positions: &mut dyn Iterator<Item = &u32>| {
-            for &at in positions {
-                let guest = &self.guests[at as usize];
-                if matcher.matches(guest) {
-                    items.push(guest.clone());
-                    if items.len() > limit {
-                        break;
-                    }
-                }
-            }
-        };
-        let cursor = after.map(Cursor::decode::<IndexCursor>).transpose()?;
-        if let Some(cursor) = &cursor
-            && (cursor.sort != sort_code(sort) || cursor.descending != descending)
-        {
-            return Err(StoreError::InvalidCursor);
-        }
-        // Position of the cursor in ascending order: rows at or before it come first.
-        let split = |cursor: &IndexCursor, inclusive: bool| {
-            order.partition_point(|&at| {
-                let guest = &self.guests[at as usize];
-                let ordering = key_of(sort, guest)
-                    .cmp(&cursor.key.as_ref())
-                    .then(guest.id.cmp(&cursor.id));
-                ordering == Ordering::Less || (inclusive && ordering == Ordering::Equal)
-            })
-        };
-        match (&cursor, descending) {
-            (None, false) => collect(&mut order.iter()),
-            (None, true) => collect(&mut order.iter().rev()),
-            (Some(cursor), false) => collect(&mut order[split(cursor, true)..].iter()),
-            (Some(cursor), true) => collect(&mut order[..split(cursor, false)].iter().rev()),
-        }
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|last| {
-                Cursor::encode(&IndexCursor {
-                    sort: sort_code(sort),
-                    descending,
-                    key: Key::of(key_of(sort, last)),
-                    id: last.id,
-                })
-            })
-        } else {
-            None
-        };
-        Ok(IndexPage { items, next })
+        self.rows
+            .page(|g| matcher.matches(g), sort, descending, after, limit)
     }
-}
-
-fn compare(sort: GuestSort, a: &Guest, b: &Guest) -> Ordering {
-    key_of(sort, a).cmp(&key_of(sort, b)).then(a.id.cmp(&b.id))
 }
 
 /// The entries of PVE's tag list (`;`, `,` or whitespace between them, as

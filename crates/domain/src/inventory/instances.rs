@@ -3,7 +3,7 @@
 //!
 //! Reads are served from an in-memory [`GuestIndex`] of the mirror, not by a query
 //! per request: it is rebuilt before the next read whenever this process wrote a
-//! guest (`Store::guest_writes`), so a caller always reads its own writes; writes by
+//! guest (`Store::writes`), so a caller always reads its own writes; writes by
 //! other replicas sharing the database show within [`MAX_INDEX_AGE`].
 //!
 //! Visibility follows `iam::authz`: admins see every instance including unmanaged
@@ -18,13 +18,14 @@ use parking_lot::Mutex;
 use proxicloud_pve::GuestType;
 use proxicloud_store::{
     ClusterHealth, ClusterStatus, Cursor, Guest, GuestFilter, GuestSort, OwnerFilter, Store,
-    StoreError, Timestamp, Uuid,
+    StoreError, Table, Timestamp, Uuid,
 };
 use serde_json::json;
 
 use crate::error::{DomainError, DomainResult};
 use crate::events::{Audience, EventBus};
 use crate::iam::Principal;
+use crate::read_index::IndexCache;
 
 use super::guest_index::{GuestIndex, IndexedGuest};
 use super::summary::{InstanceSummary, summarise};
@@ -144,9 +145,7 @@ pub struct InstanceDirectory {
     events: Arc<EventBus>,
     /// When the health of every cluster was last read, and what it was.
     health: Mutex<Option<(Instant, HealthByCluster)>>,
-    index: Mutex<Option<Arc<GuestIndex>>>,
-    /// Held while the index is rebuilt, so concurrent readers rebuild it once.
-    rebuilding: tokio::sync::Mutex<()>,
+    index: IndexCache<GuestIndex>,
 }
 
 /// Each cluster's name and health, by cluster id.
@@ -164,8 +163,7 @@ impl InstanceDirectory {
             store,
             events,
             health: Mutex::new(None),
-            index: Mutex::new(None),
-            rebuilding: tokio::sync::Mutex::new(()),
+            index: IndexCache::new(MAX_INDEX_AGE),
         }
     }
 
@@ -312,42 +310,23 @@ impl InstanceDirectory {
 
     /// The index, rebuilt first if this process wrote a guest since it was built.
     async fn index(&self) -> DomainResult<Arc<GuestIndex>> {
-        let current = self.index.lock().clone();
-        if let Some(index) = current
-            && index.writes == self.store.guest_writes()
-        {
-            // Merely old: one reader refreshes it, the others go on with this copy.
-            if index.built_at.elapsed() >= MAX_INDEX_AGE
-                && let Ok(_rebuilding) = self.rebuilding.try_lock()
-            {
-                return self.rebuild().await;
-            }
-            return Ok(index);
-        }
-        let _rebuilding = self.rebuilding.lock().await;
-        let current = self.index.lock().clone();
-        match current {
-            // Rebuilt by the reader this one waited for.
-            Some(index) if index.writes == self.store.guest_writes() => Ok(index),
-            _ => self.rebuild().await,
-        }
-    }
-
-    /// Reads every live guest into a new index. The caller holds `rebuilding`.
-    async fn rebuild(&self) -> DomainResult<Arc<GuestIndex>> {
-        // Read the counter first: a write that lands during the read leaves the index
-        // behind the counter, and the next read rebuilds again.
-        let started = Instant::now();
-        let writes = self.store.guest_writes();
-        let guests = self.store.guests().list_live().await?;
-        let index = Arc::new(GuestIndex::build(guests, writes));
-        tracing::debug!(
-            guests = index.len(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "instance index rebuilt"
-        );
-        *self.index.lock() = Some(index.clone());
-        Ok(index)
+        let store = &self.store;
+        self.index
+            .get(
+                || store.writes(Table::Guests),
+                || async {
+                    let started = Instant::now();
+                    let guests = store.guests().list_live().await?;
+                    let index = GuestIndex::build(guests);
+                    tracing::debug!(
+                        guests = index.len(),
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "instance index rebuilt"
+                    );
+                    Ok(index)
+                },
+            )
+            .await
     }
 
     async fn health(&self) -> DomainResult<HealthByCluster> {

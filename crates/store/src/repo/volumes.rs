@@ -104,6 +104,8 @@ pub trait VolumeRepo: Send + Sync {
     async fn get(&self, id: Uuid) -> Result<Volume>;
     /// Oldest first (creation time, then id), a page at a time.
     async fn list(&self, filter: &VolumeFilter, page: PageRequest) -> Result<Page<Volume>>;
+    /// Every volume, in no particular order: for in-memory views (see `Store::writes`).
+    async fn list_all(&self) -> Result<Vec<Volume>>;
     /// The volumes attached to one guest.
     async fn list_attached_to(&self, guest_id: Uuid) -> Result<Vec<Volume>>;
     /// Records the holder vmid (`Conflict` when another volume of the cluster has it).

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::records::{CLUSTER_COLUMNS, ClusterRecord, convert_all, credential_columns};
 use super::{DbId, SqlStore, found};
 use crate::repo::clusters::{Cluster, ClusterConfig, ClusterHealth, ClusterRepo};
-use crate::{Result, StoreError, Timestamp};
+use crate::{Result, StoreError, Table, Timestamp};
 
 #[async_trait]
 impl ClusterRepo for SqlStore {
@@ -81,6 +81,7 @@ impl ClusterRepo for SqlStore {
         });
         // Its guests went with it (ON DELETE CASCADE).
         self.note_guest_write();
+        self.note_write(Table::Volumes);
         found(deleted)
     }
 

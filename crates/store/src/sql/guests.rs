@@ -387,6 +387,7 @@ impl GuestRepo for SqlStore {
             sqlx::query("DELETE FROM guests WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
         self.note_guest_write();
+        self.note_write(crate::Table::Volumes);
         if deleted == 0 {
             return Err(StoreError::NotFound);
         }

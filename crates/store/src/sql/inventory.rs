@@ -16,7 +16,7 @@ use crate::repo::inventory::{
     GuestObservation, InventoryRepo, InventorySnapshot, IoRates, Node, NodeObservation, Storage,
     StorageObservation, SyncReport,
 };
-use crate::{Result, StoreError, Timestamp};
+use crate::{Result, StoreError, Table, Timestamp};
 
 /// Rows per multi-row statement: 1,000 guests × 27 values stays far below SQLite's
 /// (32,766) and PostgreSQL's (65,535) bind-parameter limits.
@@ -259,6 +259,10 @@ impl InventoryRepo for SqlStore {
         self.note_guest_write();
 
         let (disappeared, changed, kept_vmids) = plan_ids;
+        if !disappeared.is_empty() {
+            // Their volumes were detached in the same transaction.
+            self.note_write(Table::Volumes);
+        }
         let appeared = returned
             .into_iter()
             .filter(|(_, vmid)| !u32::try_from(*vmid).is_ok_and(|vmid| kept_vmids.contains(&vmid)))

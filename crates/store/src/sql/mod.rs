@@ -55,7 +55,7 @@ use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
 use crate::repo::volumes::VolumeRepo;
-use crate::{Backend, Result, Store};
+use crate::{Backend, Result, Store, Table};
 
 pub(crate) use codec::{DbId, found};
 
@@ -109,21 +109,37 @@ impl Dialect {
 
 pub(crate) struct SqlStore {
     db: Db,
-    /// See [`Store::guest_writes`].
-    guest_writes: AtomicU64,
+    /// See [`Store::writes`]: one counter per [`Table`].
+    writes: [AtomicU64; 2],
 }
 
 impl SqlStore {
     pub(crate) async fn connect(url: &str) -> Result<Self> {
         Ok(Self {
             db: connect::open(url).await?,
-            guest_writes: AtomicU64::new(0),
+            writes: [AtomicU64::new(0), AtomicU64::new(0)],
         })
     }
 
-    /// Called after a statement that may have changed guest rows has completed.
+    /// Called after a statement that may have changed rows of `table` has completed.
+    pub(crate) fn note_write(&self, table: Table) {
+        self.writes[table as usize].fetch_add(1, Ordering::Release);
+    }
+
     pub(crate) fn note_guest_write(&self) {
-        self.guest_writes.fetch_add(1, Ordering::Release);
+        self.note_write(Table::Guests);
+    }
+
+    /// Runs a write that may change rows of `table`, then counts it — also when it
+    /// failed: an extra rebuild of a view costs less than a missed one.
+    pub(crate) async fn counting<T>(
+        &self,
+        table: Table,
+        write: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let result = write.await;
+        self.note_write(table);
+        result
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
@@ -210,8 +226,8 @@ impl Store for SqlStore {
         self
     }
 
-    fn guest_writes(&self) -> u64 {
-        self.guest_writes.load(Ordering::Acquire)
+    fn writes(&self, table: Table) -> u64 {
+        self.writes[table as usize].load(Ordering::Acquire)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -6,7 +6,7 @@ use super::args::Sql;
 use super::records::{USER_COLUMNS, UserRecord, convert_all};
 use super::{DbId, SqlStore, found};
 use crate::repo::users::{NewUser, Role, User, UserChanges, UserRepo};
-use crate::{Page, PageRequest, Result, StoreError, Timestamp};
+use crate::{Page, PageRequest, Result, StoreError, Table, Timestamp};
 
 /// Users are listed by lower-cased username, which is unique. The cursor keeps the name
 /// as stored and the database lower-cases both sides, so Rust's and SQL's idea of
@@ -107,6 +107,7 @@ impl UserRepo for SqlStore {
         });
         // Their guests lost their owner (ON DELETE SET NULL).
         self.note_guest_write();
+        self.note_write(Table::Volumes);
         found(deleted)
     }
 

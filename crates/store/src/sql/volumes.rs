@@ -11,7 +11,7 @@ use super::{DbId, Dialect, SqlStore, found};
 use crate::repo::volumes::{
     Attachment, IN_USE, NewVolume, Volume, VolumeFilter, VolumeRepo, VolumeSnapshot, status,
 };
-use crate::{Page, PageRequest, Result, StoreError, Timestamp, constraints};
+use crate::{Page, PageRequest, Result, StoreError, Table, Timestamp, constraints};
 
 /// Where the next page of a volume list starts (its order: creation time, then id).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -144,28 +144,31 @@ fn volumes(records: Vec<VolumeRecord>) -> Result<Vec<Volume>> {
 #[async_trait]
 impl VolumeRepo for SqlStore {
     async fn insert_as(&self, id: Uuid, volume: NewVolume) -> Result<Volume> {
-        let sql = format!(
-            "INSERT INTO volumes (id, cluster_id, node, storage, name, size_bytes, status, \
+        self.counting(Table::Volumes, async {
+            let sql = format!(
+                "INSERT INTO volumes (id, cluster_id, node, storage, name, size_bytes, status, \
              owner_id, created_at, updated_at, class) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
              RETURNING {VOLUME_COLUMNS}"
-        );
-        let record: VolumeRecord = on_writer!(&self.db, pool => {
-            sqlx::query_as(&sql)
-                .bind(DbId(id))
-                .bind(DbId(volume.cluster_id))
-                .bind(&volume.node)
-                .bind(&volume.storage)
-                .bind(&volume.name)
-                .bind(to_db_int(volume.size_bytes))
-                .bind(status::CREATING)
-                .bind(volume.owner_id.map(DbId))
-                .bind(Timestamp::now())
-                .bind(volume.class.as_deref())
-                .fetch_one(pool)
-                .await?
-        });
-        record.try_into()
+            );
+            let record: VolumeRecord = on_writer!(&self.db, pool => {
+                sqlx::query_as(&sql)
+                    .bind(DbId(id))
+                    .bind(DbId(volume.cluster_id))
+                    .bind(&volume.node)
+                    .bind(&volume.storage)
+                    .bind(&volume.name)
+                    .bind(to_db_int(volume.size_bytes))
+                    .bind(status::CREATING)
+                    .bind(volume.owner_id.map(DbId))
+                    .bind(Timestamp::now())
+                    .bind(volume.class.as_deref())
+                    .fetch_one(pool)
+                    .await?
+            });
+            record.try_into()
+        })
+        .await
     }
 
     async fn get(&self, id: Uuid) -> Result<Volume> {
@@ -234,6 +237,14 @@ impl VolumeRepo for SqlStore {
         ))
     }
 
+    async fn list_all(&self) -> Result<Vec<Volume>> {
+        let sql = format!("SELECT {VOLUME_COLUMNS} FROM volumes");
+        let records: Vec<VolumeRecord> = on_reader!(&self.db, pool => {
+            sqlx::query_as(&sql).fetch_all(pool).await?
+        });
+        volumes(records)
+    }
+
     async fn list_attached_to(&self, guest_id: Uuid) -> Result<Vec<Volume>> {
         let sql = format!(
             "SELECT {VOLUME_COLUMNS} FROM volumes WHERE attached_guest_id = $1 \
@@ -246,6 +257,7 @@ impl VolumeRepo for SqlStore {
     }
 
     async fn set_holder(&self, id: Uuid, holder_vmid: u32, now: Timestamp) -> Result<()> {
+        self.counting(Table::Volumes, async {
         let cluster = "SELECT cluster_id FROM volumes WHERE id = $1";
         let reserved = format!("SELECT count(*) FROM guests WHERE {LIVE_GUEST_AT}");
         let sql = "UPDATE volumes SET holder_vmid = $2, updated_at = $3 WHERE id = $1";
@@ -275,22 +287,27 @@ impl VolumeRepo for SqlStore {
             tx.commit().await?;
             Ok(())
         })
+        })
+        .await
     }
 
     async fn set_ready(&self, id: Uuid, volid: &str, now: Timestamp) -> Result<()> {
-        let sql = "UPDATE volumes SET volid = $2, status = $3, error = NULL, updated_at = $4 \
+        self.counting(Table::Volumes, async {
+            let sql = "UPDATE volumes SET volid = $2, status = $3, error = NULL, updated_at = $4 \
                    WHERE id = $1";
-        let updated = on_writer!(&self.db, pool => {
-            sqlx::query(sql)
-                .bind(DbId(id))
-                .bind(volid)
-                .bind(status::AVAILABLE)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        found(updated)
+            let updated = on_writer!(&self.db, pool => {
+                sqlx::query(sql)
+                    .bind(DbId(id))
+                    .bind(volid)
+                    .bind(status::AVAILABLE)
+                    .bind(now)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+            found(updated)
+        })
+        .await
     }
 
     async fn set_status(
@@ -300,35 +317,42 @@ impl VolumeRepo for SqlStore {
         error: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
-        let sql = "UPDATE volumes SET status = $2, error = $3, updated_at = $4 WHERE id = $1";
-        let updated = on_writer!(&self.db, pool => {
-            sqlx::query(sql)
-                .bind(DbId(id))
-                .bind(status)
-                .bind(error)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        found(updated)
+        self.counting(Table::Volumes, async {
+            let sql = "UPDATE volumes SET status = $2, error = $3, updated_at = $4 WHERE id = $1";
+            let updated = on_writer!(&self.db, pool => {
+                sqlx::query(sql)
+                    .bind(DbId(id))
+                    .bind(status)
+                    .bind(error)
+                    .bind(now)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+            found(updated)
+        })
+        .await
     }
 
     async fn set_size(&self, id: Uuid, size_bytes: u64, now: Timestamp) -> Result<()> {
-        let sql = "UPDATE volumes SET size_bytes = $2, updated_at = $3 WHERE id = $1";
-        let updated = on_writer!(&self.db, pool => {
-            sqlx::query(sql)
-                .bind(DbId(id))
-                .bind(to_db_int(size_bytes))
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        found(updated)
+        self.counting(Table::Volumes, async {
+            let sql = "UPDATE volumes SET size_bytes = $2, updated_at = $3 WHERE id = $1";
+            let updated = on_writer!(&self.db, pool => {
+                sqlx::query(sql)
+                    .bind(DbId(id))
+                    .bind(to_db_int(size_bytes))
+                    .bind(now)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            });
+            found(updated)
+        })
+        .await
     }
 
     async fn attach(&self, id: Uuid, attachment: &Attachment, now: Timestamp) -> Result<()> {
+        self.counting(Table::Volumes, async {
         // The guarded UPDATE decides between two concurrent attachments of one volume.
         let sql = "UPDATE volumes SET attached_guest_id = $2, attachment_key = $3, \
                    mount_path = $4, updated_at = $5 WHERE id = $1 AND attached_guest_id IS NULL";
@@ -353,21 +377,29 @@ impl VolumeRepo for SqlStore {
             }
             Ok(())
         })
+        })
+        .await
     }
 
     async fn detach(&self, id: Uuid, now: Timestamp) -> Result<()> {
-        let sql = format!("{DETACH_SET_UPDATED_AT}$2 WHERE id = $1");
-        let updated = on_writer!(&self.db, pool => {
-            sqlx::query(&sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
-        });
-        found(updated)
+        self.counting(Table::Volumes, async {
+            let sql = format!("{DETACH_SET_UPDATED_AT}$2 WHERE id = $1");
+            let updated = on_writer!(&self.db, pool => {
+                sqlx::query(&sql).bind(DbId(id)).bind(now).execute(pool).await?.rows_affected()
+            });
+            found(updated)
+        })
+        .await
     }
 
     async fn delete(&self, id: Uuid) -> Result<()> {
+        self.counting(Table::Volumes, async {
         let deleted = on_writer!(&self.db, pool => {
             sqlx::query("DELETE FROM volumes WHERE id = $1").bind(DbId(id)).execute(pool).await?.rows_affected()
         });
         found(deleted)
+        })
+        .await
     }
 
     async fn insert_snapshot(

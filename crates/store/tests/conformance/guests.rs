@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use proxicloud_store::{GuestAddresses, Role, Store, StoreError, Timestamp, constraints};
+use proxicloud_store::{GuestAddresses, Role, Store, StoreError, Table, Timestamp, constraints};
 use proxicloud_types::{GuestType, VmId};
 use uuid::Uuid;
 
@@ -113,15 +113,15 @@ pub async fn owners_can_be_assigned_and_guests_deleted(store: Arc<dyn Store>) {
         .expect("the vmid is free again");
 }
 
-/// In-memory views rebuild from `list_live` whenever `guest_writes` moved: every kind
+/// In-memory views rebuild from `list_live` whenever `writes(Table::Guests)` moved: every kind
 /// of write that changes what they show must move it, and `list_live` must show
 /// exactly the guests that are not removed.
 pub async fn every_guest_write_is_counted_and_live_guests_are_listed(store: Arc<dyn Store>) {
     let lab = cluster(&*store, "lab").await;
     let olga = user(&*store, "olga", Role::Operator).await;
-    let mut seen = store.guest_writes();
+    let mut seen = store.writes(Table::Guests);
     let mut moved = |what: &str| {
-        let now = store.guest_writes();
+        let now = store.writes(Table::Guests);
         assert!(now > seen, "{what} did not count as a guest write");
         seen = now;
     };
@@ -200,7 +200,7 @@ pub async fn learned_addresses_are_stored_and_survive_syncs(store: Arc<dyn Store
     let fresh = store.guests().get(web).await.unwrap();
     assert_eq!((fresh.addresses, fresh.addresses_at), (None, None));
 
-    let writes_before = store.guest_writes();
+    let writes_before = store.writes(Table::Guests);
     let learned_at = Timestamp::now();
     let updated = store
         .guests()
@@ -225,7 +225,7 @@ pub async fn learned_addresses_are_stored_and_survive_syncs(store: Arc<dyn Store
         .unwrap();
     assert_eq!(updated, 2, "unknown ids are skipped");
     assert!(
-        store.guest_writes() > writes_before,
+        store.writes(Table::Guests) > writes_before,
         "in-memory views refresh"
     );
     let web_row = store.guests().get(web).await.unwrap();

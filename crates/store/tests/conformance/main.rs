@@ -204,5 +204,8 @@ conformance_tests! {
         a_volume_has_one_unfinished_job_at_a_time,
         concurrent_jobs_on_one_volume_make_one,
     ],
-    volume_lists: [volume_lists_page_in_creation_order_and_filter],
+    volume_lists: [
+        volume_lists_page_in_creation_order_and_filter,
+        every_volume_write_is_counted_and_list_all_lists_every_volume,
+    ],
 }

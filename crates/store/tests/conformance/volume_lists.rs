@@ -1,11 +1,12 @@
 //! Listing volumes: keyset pages in creation order (no row skipped or repeated) and
-//! the list's filters — owner, attached instance, shown status, part of the name.
+//! the list's filters — owner, attached instance, shown status, part of the name; and
+//! what the in-memory volume index relies on (`list_all`, `writes(Table::Volumes)`).
 
 use std::sync::Arc;
 
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{
-    Attachment, Cursor, NewVolume, PageRequest, Role, Store, StoreError, Timestamp, Volume,
+    Attachment, Cursor, NewVolume, PageRequest, Role, Store, StoreError, Table, Timestamp, Volume,
     VolumeFilter,
 };
 use proxicloud_types::GuestType;
@@ -163,4 +164,64 @@ pub async fn volume_lists_page_in_creation_order_and_filter(store: Arc<dyn Store
         matches!(refused, Err(StoreError::InvalidCursor)),
         "{refused:?}"
     );
+}
+
+/// The volume index rebuilds from `list_all` whenever `writes(Table::Volumes)` moved:
+/// every kind of write that changes a listed volume must move it — the volume's own
+/// writes, and the guest writes that end an attachment.
+pub async fn every_volume_write_is_counted_and_list_all_lists_every_volume(store: Arc<dyn Store>) {
+    let web = guest(100, GuestType::Lxc, "web", "running");
+    let Lab {
+        cluster: lab,
+        olga,
+        guests,
+    } = lab_with(&*store, vec![web]).await;
+    let mut seen = store.writes(Table::Volumes);
+    let mut moved = |what: &str| {
+        let now = store.writes(Table::Volumes);
+        assert!(now > seen, "{what} did not count as a volume write");
+        seen = now;
+    };
+    let volumes = store.volumes();
+    let data = insert(&*store, lab.id, "data", Some(olga.id)).await;
+    moved("insert");
+    let now = Timestamp::now();
+    volumes
+        .set_ready(data.id, "local-lvm:vm-9000-disk-0", now)
+        .await
+        .unwrap();
+    moved("set_ready");
+    volumes.set_size(data.id, 2 << 30, now).await.unwrap();
+    moved("set_size");
+    volumes
+        .set_status(data.id, status::ERROR, Some("broken"), now)
+        .await
+        .unwrap();
+    moved("set_status");
+    volumes.set_holder(data.id, 9000, now).await.unwrap();
+    moved("set_holder");
+    let attachment = Attachment {
+        guest_id: guests[0],
+        key: "mp0".into(),
+        mount_path: Some("/data".into()),
+    };
+    volumes.attach(data.id, &attachment, now).await.unwrap();
+    moved("attach");
+    volumes.detach(data.id, now).await.unwrap();
+    moved("detach");
+    volumes.attach(data.id, &attachment, now).await.unwrap();
+    moved("attach again");
+    store.guests().delete(guests[0]).await.unwrap();
+    moved("deleting the guest it is attached to");
+    let logs = insert(&*store, lab.id, "logs", None).await;
+    moved("insert");
+    volumes.delete(logs.id).await.unwrap();
+    moved("delete");
+
+    let all = volumes.list_all().await.unwrap();
+    assert_eq!(all.len(), 1);
+    let listed = &all[0];
+    assert_eq!((listed.name.as_str(), listed.size_bytes), ("data", 2 << 30));
+    assert_eq!(listed.attachment, None, "detached with its guest");
+    assert_eq!(listed, &volumes.get(data.id).await.unwrap());
 }

@@ -10,8 +10,9 @@ use proxicloud_store::{
     PageRequest, Role, Store, StoreError, Timestamp, Uuid,
 };
 
-use super::{GuestIndex, SORTS};
+use super::{GuestIndex, IndexedGuest};
 use crate::jobs::tests::support::lab_cluster;
+use crate::read_index::IndexRow;
 
 const NAMES: [&str; 6] = ["web", "Web", "db-1", "db-10", "cache", "zeta"];
 const STATUSES: [&str; 3] = ["running", "stopped", "paused"];
@@ -92,7 +93,7 @@ async fn mirror() -> Mirror {
 }
 
 async fn index_of(store: &dyn Store) -> GuestIndex {
-    GuestIndex::build(store.guests().list_live().await.unwrap(), 0)
+    GuestIndex::build(store.guests().list_live().await.unwrap())
 }
 
 async fn store_ids(store: &dyn Store, query: &GuestQuery, limit: u32) -> Vec<Vec<Uuid>> {
@@ -190,7 +191,7 @@ async fn pages_match_the_store_for_every_sort_direction_and_filter() {
     assert_eq!(index.len(), 119, "the removed guest is not indexed");
     let mut cases = 0;
     for filter in filters(&mirror) {
-        for sort in SORTS {
+        for &sort in IndexedGuest::SORTS {
             for descending in [false, true] {
                 let query = GuestQuery {
                     filter: filter.clone(),

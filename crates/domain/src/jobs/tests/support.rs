@@ -239,8 +239,8 @@ impl Store for CrashingStore {
     fn inventory(&self) -> &dyn InventoryRepo {
         self.inner.inventory()
     }
-    fn guest_writes(&self) -> u64 {
-        self.inner.guest_writes()
+    fn writes(&self, table: proxicloud_store::Table) -> u64 {
+        self.inner.writes(table)
     }
     fn guests(&self) -> &dyn GuestRepo {
         self.inner.guests()
