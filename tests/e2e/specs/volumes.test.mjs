@@ -91,7 +91,8 @@ describe('volumes', () => {
     await chips.getByRole('button', { name: 'in-use' }).click();
     await rowSays(page, 'e2e-data', /in-use/);
     await page.getByLabel('Filter volumes').fill('no-such-volume');
-    await page.getByText('No volume of yours has “no-such-volume” in its name and is in-use.').waitFor();
+    // An admin sees everyone's volumes: the message does not say "of yours".
+    await page.getByText('No volume has “no-such-volume” in its name and is in-use.').waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await rowSays(page, 'e2e-data', /in-use/);
     assert.doesNotMatch(page.url(), /status=|q=/);

@@ -1,12 +1,12 @@
 //! Volumes and volume snapshots as the API sends them.
 
-use proxicloud_domain::volumes::VolumeView;
 use proxicloud_domain::volumes::classes::{ClassStorage, VolumeClass};
 use proxicloud_domain::volumes::rules::gib_of;
+use proxicloud_domain::volumes::{VolumeSort, VolumeView, listed_status};
 use proxicloud_store::VolumeSnapshot;
 use proxicloud_types::api::volumes::{
     VolumeAttachmentDto, VolumeClassDto, VolumeClassStorageDto, VolumeClassesDto, VolumeDto,
-    VolumeSnapshotDto,
+    VolumeSnapshotDto, VolumeSortDto,
 };
 
 use super::IntoDto;
@@ -15,16 +15,13 @@ impl IntoDto for VolumeView {
     type Dto = VolumeDto;
     fn into_dto(self) -> VolumeDto {
         let volume = self.volume;
+        // In use while attached, whatever job is still writing the config.
+        let status = listed_status(&volume).to_owned();
         let attachment = volume.attachment.map(|a| VolumeAttachmentDto {
             instance_id: a.guest_id,
             device: a.key,
             mount_path: a.mount_path,
         });
-        // In use while attached, whatever job is still writing the config.
-        let status = match (&attachment, volume.status.as_str()) {
-            (Some(_), "available") => "in-use".to_owned(),
-            (_, other) => other.to_owned(),
-        };
         VolumeDto {
             id: volume.id,
             name: volume.name,
@@ -93,4 +90,21 @@ pub fn classes_of(dto: VolumeClassesDto) -> Vec<VolumeClass> {
                 .collect(),
         })
         .collect()
+}
+
+/// The list's order as the domain's: its sort and whether descending.
+pub fn volume_sort(sort: Option<VolumeSortDto>) -> (VolumeSort, bool) {
+    use VolumeSortDto as S;
+    match sort.unwrap_or(S::Created) {
+        S::Created => (VolumeSort::Created, false),
+        S::CreatedDesc => (VolumeSort::Created, true),
+        S::Name => (VolumeSort::Name, false),
+        S::NameDesc => (VolumeSort::Name, true),
+        S::Size => (VolumeSort::Size, false),
+        S::SizeDesc => (VolumeSort::Size, true),
+        S::Status => (VolumeSort::Status, false),
+        S::StatusDesc => (VolumeSort::Status, true),
+        S::Node => (VolumeSort::Node, false),
+        S::NodeDesc => (VolumeSort::Node, true),
+    }
 }

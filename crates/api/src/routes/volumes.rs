@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
+use crate::dto::volumes::volume_sort;
 use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -38,8 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clone_volume_snapshot))
 }
 
-/// List volumes: your own, or every volume for an admin. Oldest first, a page at a
-/// time; filter by the instance they are attached to, status, class and part of the name.
+/// List volumes: your own, or every volume for an admin. Oldest first unless `sort`
+/// says otherwise, a page at a time; filter by the instance they are attached to,
+/// status, class and part of the name.
 #[utoipa::path(get, path = "/api/v1/volumes", tag = "volumes", params(VolumeListParams),
     responses((status = 200, body = Paginated<VolumeDto>), (status = 422, body = ErrorResponse)))]
 async fn list_volumes(
@@ -58,7 +60,10 @@ async fn list_volumes(
         limit: params.limit,
         cursor: params.cursor,
     });
-    let listed = volumes.list(&auth.principal, filter, page).await?;
+    let (sort, descending) = volume_sort(params.sort);
+    let listed = volumes
+        .list(&auth.principal, filter, sort, descending, page)
+        .await?;
     Ok(Json(paginated(listed, IntoDto::into_dto)))
 }
 

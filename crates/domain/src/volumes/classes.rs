@@ -7,7 +7,7 @@
 //! To add a property of a class (a default size, a description): a field here with a
 //! serde default (stored documents stay readable), its check in `validate`, the DTO.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use proxicloud_store::{SettingKey, Storage, Store, Uuid};
 use serde::{Deserialize, Serialize};
@@ -68,9 +68,14 @@ impl VolumeService {
     }
 }
 
+/// Bytes that volumes placed earlier in the same request will take, by storage name:
+/// a launch that brings several new volumes must fit them all, not each one alone.
+pub(super) type PlannedSpace = HashMap<String, u64>;
+
 /// The storage (and class) a new volume of `size_gib` on `node` goes to: the named
 /// storage, the class's roomiest one, or with neither the node's roomiest container
-/// storage. 4xx (`cluster_id`, `node`, `class`, `storage`, 409s) when none fits.
+/// storage, counting what `planned` already takes of each. 4xx (`cluster_id`, `node`,
+/// `class`, `storage`, 409s) when none fits; on success `planned` counts this one too.
 pub(super) async fn place_volume(
     store: &dyn Store,
     cluster_id: Uuid,
@@ -78,6 +83,7 @@ pub(super) async fn place_volume(
     size_gib: u64,
     class: Option<&str>,
     storage: Option<&str>,
+    planned: &mut PlannedSpace,
 ) -> DomainResult<(String, Option<String>)> {
     let storages = store.inventory().list_storages(Some(cluster_id)).await?;
     if storages.is_empty() {
@@ -108,7 +114,8 @@ pub(super) async fn place_volume(
         (None, Some(class)) => Placement::Class(class),
         (None, None) => Placement::Any,
     };
-    let chosen = choose_storage(&on_node, placement, size_gib)?;
+    let chosen = choose_storage(&on_node, placement, size_gib, planned)?;
+    *planned.entry(chosen.observed.storage.clone()).or_default() += space_needed(size_gib);
     Ok((chosen.observed.storage.clone(), class.map(|c| c.name)))
 }
 
@@ -228,12 +235,22 @@ enum Placement<'a> {
 
 /// The storage of `on_node` (one node's storages) a volume of `size_gib` goes to, or
 /// the 4xx that says why none fits.
+/// What a new volume takes of its storage: itself and its holder's root disk.
+fn space_needed(size_gib: u64) -> u64 {
+    (size_gib + rules::HOLDER_ROOTFS_GIB) * GIB
+}
+
 fn choose_storage<'s>(
     on_node: &[&'s Storage],
     placement: Placement<'_>,
     size_gib: u64,
+    planned: &PlannedSpace,
 ) -> DomainResult<&'s Storage> {
-    let needed = (size_gib + rules::HOLDER_ROOTFS_GIB) * GIB;
+    let needed = space_needed(size_gib);
+    let free = |s: &Storage| {
+        let taken = planned.get(&s.observed.storage).copied().unwrap_or(0);
+        s.observed.avail.saturating_sub(taken)
+    };
     let named = matches!(placement, Placement::Named(_));
     let (candidates, what): (Vec<&Storage>, String) = match placement {
         Placement::Named(name) => {
@@ -301,20 +318,19 @@ fn choose_storage<'s>(
     };
     let roomiest = candidates
         .into_iter()
-        .max_by_key(|s| {
-            (
-                s.observed.avail,
-                std::cmp::Reverse(s.observed.storage.clone()),
-            )
-        })
+        .max_by_key(|s| (free(s), std::cmp::Reverse(s.observed.storage.clone())))
         .expect("candidates are not empty");
-    if roomiest.observed.avail < needed {
-        let (free, needed) = (roomiest.observed.avail / GIB, needed / GIB);
+    if free(roomiest) < needed {
+        let others = match planned.get(&roomiest.observed.storage) {
+            Some(_) => " (after the other new volumes of this request)",
+            None => "",
+        };
+        let (free, needed) = (free(roomiest) / GIB, needed / GIB);
         let message = match named {
-            true => format!("{what} has {free} GiB free, the volume needs {needed} GiB"),
+            true => format!("{what} has {free} GiB free{others}, the volume needs {needed} GiB"),
             false => format!(
                 "{what} has room for the volume ({needed} GiB needed): the most free is \
-                 {free} GiB, on '{}'",
+                 {free} GiB{others}, on '{}'",
                 roomiest.observed.storage
             ),
         };

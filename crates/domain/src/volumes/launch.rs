@@ -15,7 +15,7 @@ use proxicloud_pve::GuestType;
 use proxicloud_store::{Guest, JobStatus, NewVolume, Store, StoreError, Uuid, Volume, constraints};
 use serde::{Deserialize, Serialize};
 
-use super::classes::place_volume;
+use super::classes::{PlannedSpace, place_volume};
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB};
 use super::service::{attachment_placeholder, volume_job};
@@ -88,6 +88,7 @@ pub async fn plan_volumes(
     }
     let mut paths = BTreeSet::new();
     let mut ids = BTreeSet::new();
+    let mut space = PlannedSpace::new();
     let mut planned = Vec::with_capacity(requests.len());
     for (i, request) in requests.iter().enumerate() {
         let mut own = FieldErrors::new();
@@ -118,7 +119,7 @@ pub async fn plan_volumes(
         }
         let outcome = match request.volume_id {
             Some(id) => existing(store, caller, target, request, id, &mut ids).await,
-            None => new_volume(store, target, request).await,
+            None => new_volume(store, target, request, &mut space).await,
         };
         match outcome {
             Ok(Some(new)) => planned.push(PlannedVolume {
@@ -193,6 +194,7 @@ async fn new_volume(
     store: &dyn Store,
     target: &LaunchTarget<'_>,
     request: &LaunchVolume,
+    space: &mut PlannedSpace,
 ) -> DomainResult<Planned> {
     let mut errors = FieldErrors::new();
     let name = request.name.clone().unwrap_or_default();
@@ -209,6 +211,7 @@ async fn new_volume(
         size_gib,
         request.class.as_deref(),
         request.storage.as_deref(),
+        space,
     )
     .await?;
     let new = NewLaunchVolume {

@@ -6,9 +6,11 @@
 //!   Proxmox) and queues the job;
 //! - `jobs` carries them out (`volume.create`, `.attach`, `.detach`, `.grow`,
 //!   `.delete`, `.snapshot`, `.snapshot_delete`, `.restore`, `.clone`);
-//! - `rules` holds the pure rules (sizes, paths, storage features, slots).
+//! - `rules` holds the pure rules (sizes, paths, storage features, slots);
+//! - `index` answers the list from memory.
 
 pub mod classes;
+mod index;
 mod jobs;
 pub mod launch;
 pub mod rules;
@@ -17,6 +19,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
+pub use index::{VolumeSort, listed_status};
 /// The test world registers the volume jobs beside the instance jobs.
 #[cfg(test)]
 pub(crate) use jobs::register as register_handlers;

@@ -172,13 +172,44 @@ pub struct VolumeListParams {
     /// Only volumes created in this class.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// `created` (default: oldest first), `name`, `size`, `status` (as listed) or
+    /// `node` (node, then storage); `-` first for descending.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<VolumeSortDto>, inline))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<VolumeSortDto>,
     /// Items per page, 1 to 1000 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page (same filters).
+    /// `next_cursor` of the previous page (same filters and sort).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// The order of `GET /api/v1/volumes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum VolumeSortDto {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "-created")]
+    CreatedDesc,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "size")]
+    Size,
+    #[serde(rename = "-size")]
+    SizeDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+    #[serde(rename = "node")]
+    Node,
+    #[serde(rename = "-node")]
+    NodeDesc,
 }
 
 /// `GET|PUT /api/v1/settings/volume-classes`: named classes (`ssd`, `hdd`, …) an admin

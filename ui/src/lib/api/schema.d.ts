@@ -1290,8 +1290,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List volumes: your own, or every volume for an admin. Oldest first, a page at a
-         *     time; filter by the instance they are attached to, status, class and part of the name.
+         * List volumes: your own, or every volume for an admin. Oldest first unless `sort`
+         *     says otherwise, a page at a time; filter by the instance they are attached to,
+         *     status, class and part of the name.
          */
         get: operations["list_volumes"];
         put?: never;
@@ -9600,7 +9601,7 @@ export interface operations {
             query?: {
                 /** @description Only volumes created in this class. */
                 class?: string;
-                /** @description `next_cursor` of the previous page (same filters). */
+                /** @description `next_cursor` of the previous page (same filters and sort). */
                 cursor?: string;
                 /** @description Only the volumes attached to this instance. */
                 instance_id?: string;
@@ -9608,6 +9609,11 @@ export interface operations {
                 limit?: number;
                 /** @description Part of the name, case-insensitive. */
                 q?: string;
+                /**
+                 * @description `created` (default: oldest first), `name`, `size`, `status` (as listed) or
+                 *     `node` (node, then storage); `-` first for descending.
+                 */
+                sort?: "created" | "-created" | "name" | "-name" | "size" | "-size" | "status" | "-status" | "node" | "-node";
                 status?: "available" | "in-use" | "creating" | "deleting" | "error";
             };
             header?: never;

@@ -19,8 +19,10 @@ const snapshot = (id: string) => `/api/v1/volume-snapshots/${encodeURIComponent(
 export type VolumeQuery = NonNullable<operations['list_volumes']['parameters']['query']>;
 /** The statuses the list filters by (`?status=`). */
 export type VolumeStatus = NonNullable<VolumeQuery['status']>;
+/** The list's orders (`?sort=name`, `-size`, …). */
+export type VolumeSortParam = NonNullable<VolumeQuery['sort']>;
 
-/** One page of volumes (oldest first); `next_cursor` asks for the next. */
+/** One page of volumes (oldest first unless `sort`); `next_cursor` asks for the next. */
 export const listVolumes = (query: VolumeQuery = {}) => get<Schemas['Paginated_VolumeDto']>('/api/v1/volumes', { ...query });
 export const createVolume = (body: CreateVolume) => post<Job>('/api/v1/volumes', body);
 export const deleteVolume = (id: string) => del<Job>(volume(id));

@@ -1,9 +1,10 @@
 // How the console lists volumes: columns, search and sort values, and what each state allows.
-import { timeValue, type SortColumn, type SortValue } from '../sort';
-import type { Volume, VolumeStatus } from './api';
+import type { SortColumn, SortOrder } from '../sort';
+import type { Volume, VolumeSortParam, VolumeStatus } from './api';
 
 export type VolumeColumn = 'name' | 'size_gib' | 'status' | 'attached' | 'node' | 'created_at';
 
+/** The table's columns; those with a server order sort the whole list, not only the loaded rows. */
 export const VOLUME_COLUMNS: readonly SortColumn<VolumeColumn>[] = [
   { key: 'name', label: 'Name' },
   { key: 'size_gib', label: 'Size' },
@@ -13,18 +14,24 @@ export const VOLUME_COLUMNS: readonly SortColumn<VolumeColumn>[] = [
   { key: 'created_at', label: 'Created' },
 ];
 
-/** `instanceName` names the instance a volume is attached to (its id until known). */
-export function volumeSortValue(volume: Volume, key: VolumeColumn, instanceName: (id: string) => string): SortValue {
-  switch (key) {
-    case 'attached':
-      return volume.attachment ? instanceName(volume.attachment.instance_id) : '';
-    case 'node':
-      return `${volume.node}/${volume.storage}`;
-    case 'created_at':
-      return timeValue(volume.created_at);
-    default:
-      return volume[key];
-  }
+/** The server's `sort` value per sortable column (`attached` has none: the server
+ *  knows attached instances by id, not by the name shown). */
+const SERVER_SORT: Partial<Record<VolumeColumn, VolumeSortParam>> = {
+  name: 'name',
+  size_gib: 'size',
+  status: 'status',
+  node: 'node',
+  created_at: 'created',
+};
+
+export function sortable(key: VolumeColumn): boolean {
+  return key in SERVER_SORT;
+}
+
+/** The `sort` parameter of `GET /api/v1/volumes` for an order of the table. */
+export function serverSort(order: SortOrder<VolumeColumn>): VolumeSortParam {
+  const key = SERVER_SORT[order.key] ?? 'name';
+  return (order.descending ? `-${key}` : key) as VolumeSortParam;
 }
 
 /** The status chips of the Volumes page, in the order they are shown. */

@@ -3,7 +3,7 @@
 
 use proxicloud_store::{Storage, StorageObservation, Timestamp, Uuid};
 
-use super::{ClassStorage, Placement, VolumeClass, choose_storage, validate};
+use super::{ClassStorage, Placement, PlannedSpace, VolumeClass, choose_storage, validate};
 use crate::error::DomainError;
 use crate::volumes::rules::GIB;
 
@@ -96,15 +96,15 @@ fn a_class_places_the_volume_on_its_roomiest_storage_of_the_node() {
         .filter(|s| s.observed.node == "pve1")
         .collect();
     let ssd = class("ssd", c, &["ssd-a", "ssd-b", "ssd-c"]);
-    let chosen = choose_storage(&pve1, Placement::Class(&ssd), 10).unwrap();
+    let chosen = choose_storage(&pve1, Placement::Class(&ssd), 10, &PlannedSpace::new()).unwrap();
     assert_eq!(chosen.observed.storage, "ssd-b");
-    let any = choose_storage(&pve1, Placement::Any, 10).unwrap();
+    let any = choose_storage(&pve1, Placement::Any, 10, &PlannedSpace::new()).unwrap();
     assert_eq!(any.observed.storage, "big-hdd");
-    let named = choose_storage(&pve1, Placement::Named("ssd-a"), 10).unwrap();
+    let named = choose_storage(&pve1, Placement::Named("ssd-a"), 10, &PlannedSpace::new()).unwrap();
     assert_eq!(named.observed.storage, "ssd-a");
 
     // Too big for every storage of the class on this node: 409 naming the class.
-    match choose_storage(&pve1, Placement::Class(&ssd), 100).unwrap_err() {
+    match choose_storage(&pve1, Placement::Class(&ssd), 100, &PlannedSpace::new()).unwrap_err() {
         DomainError::Conflict { code, message } => {
             assert_eq!(code, "insufficient_storage");
             assert!(
@@ -116,8 +116,39 @@ fn a_class_places_the_volume_on_its_roomiest_storage_of_the_node() {
     }
     // A class none of whose storages is on the node.
     let elsewhere = class("nvme", c, &["ssd-c"]);
-    match choose_storage(&pve1, Placement::Class(&elsewhere), 1).unwrap_err() {
+    match choose_storage(&pve1, Placement::Class(&elsewhere), 1, &PlannedSpace::new()).unwrap_err()
+    {
         DomainError::Conflict { code, .. } => assert_eq!(code, "no_storage_in_class"),
         other => panic!("{other:?}"),
     }
+}
+
+/// A launch that brings several new volumes places each after the ones before it: two
+/// that fit a storage one at a time but not together go elsewhere or are refused.
+#[test]
+fn space_planned_for_earlier_volumes_of_a_request_is_not_offered_again() {
+    let c = Uuid::now_v7();
+    let inventory = [
+        storage(c, "pve1", "ssd-a", "rootdir", 20),
+        storage(c, "pve1", "ssd-b", "rootdir", 30),
+    ];
+    let pve1: Vec<&Storage> = inventory.iter().collect();
+    let ssd = class("ssd", c, &["ssd-a", "ssd-b"]);
+    let needed = |gib: u64| (gib + crate::volumes::rules::HOLDER_ROOTFS_GIB) * GIB;
+    let mut planned = PlannedSpace::new();
+    planned.insert("ssd-b".into(), needed(15));
+    // ssd-b has 30 GiB but 15 + holder are planned: ssd-a is now the roomiest.
+    let chosen = choose_storage(&pve1, Placement::Class(&ssd), 10, &planned).unwrap();
+    assert_eq!(chosen.observed.storage, "ssd-a");
+    // Named, it is refused for what is left, and the message says why.
+    match choose_storage(&pve1, Placement::Named("ssd-b"), 15, &planned).unwrap_err() {
+        DomainError::Conflict { code, message } => {
+            assert_eq!(code, "insufficient_storage");
+            assert!(message.contains("after the other new volumes"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing planned: the same volume fits.
+    let alone = choose_storage(&pve1, Placement::Named("ssd-b"), 15, &PlannedSpace::new());
+    assert_eq!(alone.unwrap().observed.storage, "ssd-b");
 }

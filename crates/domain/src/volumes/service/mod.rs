@@ -1,6 +1,7 @@
 //! `VolumeService`: who may do what to a volume, every check that can be made before
 //! Proxmox VE is touched (sizes, node, storage features, attachment state), then the
-//! job that does it. Reads come from the store and the inventory mirror only.
+//! job that does it. Reads come from the store and the inventory mirror only; the list
+//! from an in-memory index of them (`super::index`).
 //!
 //! Create, grow and delete are here; attaching in `attachments`, snapshots in
 //! `snapshots`. A new operation checks with `manageable` (which also refuses a volume
@@ -13,19 +14,22 @@ mod snapshots;
 pub(crate) use attachments::attachment_placeholder;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use proxicloud_store::repo::volumes::status;
 use proxicloud_store::{
-    JobActor, JobStep, MAX_PAGE_LIMIT, NewJob, NewVolume, Page, PageRequest, Storage, Store,
+    JobActor, JobStep, MAX_PAGE_LIMIT, NewJob, NewVolume, Page, PageRequest, Storage, Store, Table,
     Timestamp, Uuid, Volume, VolumeFilter,
 };
 
-use super::classes::place_volume;
+use super::classes::{PlannedSpace, place_volume};
+use super::index::{VolumeIndex, VolumeSort};
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB, MAX_SIZE_GIB};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::iam::Principal;
 use crate::jobs::{JobQueue, Submitted};
+use crate::read_index::IndexCache;
 
 const RESOURCE: &str = "volume";
 const SNAPSHOT: &str = "volume snapshot";
@@ -63,19 +67,30 @@ pub struct AttachVolume {
 pub struct VolumeService {
     pub(in crate::volumes) store: Arc<dyn Store>,
     queue: JobQueue,
+    index: IndexCache<VolumeIndex>,
 }
+
+/// How old the volume index may get before a read rebuilds it, to show volume writes
+/// made by other processes sharing the database (this process's own rebuild it at once).
+const MAX_INDEX_AGE: Duration = Duration::from_secs(5);
 
 impl VolumeService {
     pub fn new(store: Arc<dyn Store>, queue: JobQueue) -> Self {
-        Self { store, queue }
+        Self {
+            store,
+            queue,
+            index: IndexCache::new(MAX_INDEX_AGE),
+        }
     }
 
-    /// The caller's volumes (an admin's: all) that match `filter`, oldest first, a
-    /// page at a time (the store's keyset pagination: pages neither skip nor repeat).
+    /// The caller's volumes (an admin's: all) that match `filter`, in `sort` order, a
+    /// page at a time (keyset cursors: pages neither skip nor repeat), from the index.
     pub async fn list(
         &self,
         caller: &Principal,
         mut filter: VolumeFilter,
+        sort: VolumeSort,
+        descending: bool,
         page: PageRequest,
     ) -> DomainResult<Page<VolumeView>> {
         if !(1..=MAX_PAGE_LIMIT).contains(&page.limit) {
@@ -86,16 +101,40 @@ impl VolumeService {
         }
         filter.owner_id = (!caller.is_admin()).then_some(caller.user_id);
         filter.name_contains = filter.name_contains.filter(|q| !q.trim().is_empty());
-        let volumes = self.store.volumes().list(&filter, page).await?;
-        let types = self.storage_types().await?;
+        let index = self.index().await?;
+        let found = index.page(
+            &filter,
+            sort,
+            descending,
+            page.after.as_ref(),
+            page.limit as usize,
+        )?;
         Ok(Page {
-            items: volumes
-                .items
-                .into_iter()
-                .map(|volume| view(volume, &types))
-                .collect(),
-            next: volumes.next,
+            items: found.items.iter().map(|row| row.view.clone()).collect(),
+            next: found.next,
         })
+    }
+
+    /// The index of every volume, rebuilt first if this process wrote one since.
+    async fn index(&self) -> DomainResult<Arc<VolumeIndex>> {
+        let store = &self.store;
+        self.index
+            .get(
+                || store.writes(Table::Volumes),
+                || async {
+                    let started = std::time::Instant::now();
+                    let volumes = store.volumes().list_all().await?;
+                    let types = StorageTypes(store.inventory().list_storages(None).await?);
+                    let index = VolumeIndex::build(volumes, &types);
+                    tracing::debug!(
+                        volumes = index.len(),
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "volume index rebuilt"
+                    );
+                    Ok::<_, DomainError>(index)
+                },
+            )
+            .await
     }
 
     pub async fn get(&self, caller: &Principal, id: Uuid) -> DomainResult<VolumeView> {
@@ -159,6 +198,7 @@ impl VolumeService {
             request.size_gib,
             request.class.as_deref(),
             request.storage.as_deref(),
+            &mut PlannedSpace::new(),
         )
         .await?;
         let volume = self
@@ -348,9 +388,14 @@ pub(crate) fn volume_job(
 }
 
 /// The storages of the mirror, to look up a volume's storage type.
-struct StorageTypes(Vec<Storage>);
+/// The type of every storage, to tell what each volume's storage can do.
+pub(super) struct StorageTypes(pub(super) Vec<Storage>);
 
 impl StorageTypes {
+    pub(super) fn view(&self, volume: Volume) -> VolumeView {
+        view(volume, self)
+    }
+
     fn of(&self, volume: &Volume) -> Option<&str> {
         self.0
             .iter()
