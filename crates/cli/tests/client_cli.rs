@@ -396,11 +396,37 @@ fn keypairs_create_writes_the_private_key_0600_and_launch_installs_it() {
         "4",
         "--key-pair",
         "laptop",
+        "--volume",
+        "name=keyed-data,size=2,path=/data",
         "--wait",
         "--output",
         "json",
     ]));
     assert_eq!(job["status"], "succeeded", "{job}");
+    // The volume came with it, mounted where asked.
+    let volumes = json(&run(&["volumes", "list", "--output", "json"]));
+    let data = volumes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "keyed-data")
+        .unwrap_or_else(|| panic!("{volumes}"));
+    assert_eq!(data["status"], "in-use", "{data}");
+    assert_eq!(data["attachment"]["mount_path"], "/data", "{data}");
+    // A malformed --volume is a usage error, before anything is sent.
+    assert_exit(
+        &run(&[
+            "instances",
+            "launch",
+            "--type",
+            "lxc",
+            "--template",
+            TEMPLATE,
+            "--volume",
+            "name=x,size=big",
+        ]),
+        2,
+    );
     assert_exit(
         &run(&[
             "instances",

@@ -9,6 +9,7 @@ use proxicloud_types::api::instances::{
     CreateInstanceRequest, InstanceDto, InstanceListParams, InstanceType, LaunchedInstanceDto,
     NetworkDto, ResizeInstanceRequest, UpdateInstanceRequest,
 };
+use proxicloud_types::api::volumes::LaunchVolumeRequest;
 use uuid::Uuid;
 
 use super::output::{self, Format, OutputArgs};
@@ -135,6 +136,12 @@ struct LaunchArgs {
     /// (repeatable).
     #[arg(long = "key-pair")]
     key_pairs: Vec<String>,
+    /// A volume made or attached before the first start (repeatable, at most 8):
+    /// `name=data,size=20,path=/data` (new; `class=`/`storage=` optional) or
+    /// `id=<volume id>,path=/srv` (existing, on the instance's node). VMs take `bus=`
+    /// instead of `path=`.
+    #[arg(long = "volume", value_parser = super::volume_spec::parse)]
+    volumes: Vec<LaunchVolumeRequest>,
     /// Containers: set a generated root password, printed once (stdout; in `--output
     /// json` as `root_password`). A container needs this or an SSH key.
     #[arg(long)]
@@ -311,7 +318,7 @@ fn create_request(launch: LaunchArgs, key_pair_ids: Vec<Uuid>) -> CreateInstance
         key_pair_ids,
         generate_root_password: launch.generate_root_password,
         start: launch.no_start.then_some(false),
-        volumes: Vec::new(),
+        volumes: launch.volumes,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod keypairs;
 pub mod login;
 pub mod output;
 pub mod progress;
+mod volume_spec;
 pub mod volumes;
 
 use proxicloud_client::{Client, ClientError};
