@@ -98,6 +98,8 @@ describe('launch wizard', () => {
     await next(page);
     await stepHeading(page, 'Review').waitFor();
     await page.getByText('Ready to launch.').waitFor({ timeout: WAIT });
+    const review = await page.locator('dl.review').textContent();
+    assert.match(review, /new data-1, 10 GiB.* at \/data; e2e-existing \(existing\) at \/srv/, 'the review lists what the launch brings');
     await page.getByRole('button', { name: 'Launch' }).click();
     await landedOnInstance(page);
     await badgeSays(page, 'running');
