@@ -86,13 +86,6 @@ pub enum Backend {
     Postgres,
 }
 
-/// The whole persistence layer: one accessor per repository.
-///
-/// One trait object rather than a struct of repositories: one value to hand around
-/// (`Arc<dyn Store>`), one connection pool behind every repository, and one place to
-/// close it. Each repository call is its own transaction; flows that span several calls
-/// are ordered so that a crash between them is recoverable (e.g. create the job, then
-/// reserve the guest with the job's id).
 /// Tables whose writes the store counts ([`Store::writes`]), for in-memory views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -104,6 +97,13 @@ pub enum Table {
     Volumes,
 }
 
+/// The whole persistence layer: one accessor per repository.
+///
+/// One trait object rather than a struct of repositories: one value to hand around
+/// (`Arc<dyn Store>`), one connection pool behind every repository, and one place to
+/// close it. Each repository call is its own transaction; flows that span several calls
+/// are ordered so that a crash between them is recoverable (e.g. create the job, then
+/// reserve the guest with the job's id).
 #[async_trait]
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;

@@ -130,3 +130,67 @@ async fn a_launch_creates_and_attaches_its_volumes_before_the_first_start() {
     world.sim.assert_every_request_passed_the_schema();
     world.shutdown().await;
 }
+
+/// The instance's root disk and its new volumes share a storage's free space: a volume
+/// that would fit alone but not beside the root disk is refused with the launch, before
+/// Proxmox is asked to make anything (review: each was placed against the whole room).
+#[tokio::test]
+async fn a_launch_counts_its_root_disk_before_placing_its_volumes_on_the_same_storage() {
+    let world = spawn_with_engine().await;
+    let (_, alice) = world.user(Role::Operator).await;
+    let app = world.app();
+    let (_, options) = call(app, &alice, Method::GET, "/api/v1/launch-options", None).await;
+    let pve1 = options["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "pve1")
+        .unwrap_or_else(|| panic!("{options}"));
+    let storage = pve1["storages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["for_containers"] == json!(true))
+        .unwrap_or_else(|| panic!("{pve1}"));
+    let name = storage["storage"].as_str().unwrap();
+    let free_gib = storage["avail_bytes"].as_u64().unwrap() >> 30;
+    assert!(free_gib > 8, "{storage}");
+
+    // The root disk leaves 3 GiB; a 3 GiB volume needs 4 with its holder.
+    let mut body = container("crowded");
+    body["node"] = json!("pve1");
+    body["storage"] = json!(name);
+    body["disk"] = json!(free_gib - 3);
+    body["volumes"] =
+        json!([{ "name": "data", "size_gib": 3, "storage": name, "mount_path": "/data" }]);
+    let (status, refused) = call(
+        app,
+        &alice,
+        Method::POST,
+        "/api/v1/instances",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(
+        refused["error"]["code"], "insufficient_storage",
+        "{refused}"
+    );
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("root disk"), "{message}");
+    // Nothing was queued or made.
+    let (_, volumes) = call(app, &alice, Method::GET, "/api/v1/volumes", None).await;
+    assert_eq!(volumes["items"], json!([]), "{volumes}");
+
+    // With a smaller root disk both fit.
+    body["disk"] = json!(free_gib - 8);
+    let (status, accepted) = call(
+        app,
+        &alice,
+        Method::POST,
+        "/api/v1/instances/validate",
+        Some(body),
+    )
+    .await;
+    assert!(status.is_success(), "{accepted}");
+}

@@ -130,9 +130,9 @@ async fn volume_lists_page_filter_and_stay_per_owner() {
     assert_eq!(names(app, &admin, "?limit=1000").await.0.len(), 5);
 
     // Sorted on the server, over every page (not only the loaded rows): by name
-    // descending (byte order: capitals first), by the status as listed.
+    // descending (case-insensitive), by the status as listed.
     let (first, next) = names(app, &alice_session, "?sort=-name&limit=2").await;
-    assert_eq!(first, ["logs", "data-1"]);
+    assert_eq!(first, ["logs", "Data-2"]);
     let cursor = next.as_str().unwrap().to_owned();
     let (second, next) = names(
         app,
@@ -140,7 +140,7 @@ async fn volume_lists_page_filter_and_stay_per_owner() {
         &format!("?sort=-name&limit=2&cursor={cursor}"),
     )
     .await;
-    assert_eq!(second, ["cache", "Data-2"]);
+    assert_eq!(second, ["data-1", "cache"]);
     assert!(next.is_null());
     assert_eq!(
         names(app, &alice_session, "?sort=status").await.0,

@@ -262,6 +262,8 @@ impl InstanceService {
                 cluster_id: plan.cluster_id,
                 node: &plan.node,
                 kind: plan.guest_type(),
+                root_storage: &plan.storage,
+                root_disk_gib: plan.disk_gib,
             };
             plan.volumes =
                 plan_volumes(self.store.as_ref(), caller, &target, &request.volumes).await?;

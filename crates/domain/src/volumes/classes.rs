@@ -233,13 +233,13 @@ enum Placement<'a> {
     Any,
 }
 
-/// The storage of `on_node` (one node's storages) a volume of `size_gib` goes to, or
-/// the 4xx that says why none fits.
 /// What a new volume takes of its storage: itself and its holder's root disk.
 fn space_needed(size_gib: u64) -> u64 {
     (size_gib + rules::HOLDER_ROOTFS_GIB) * GIB
 }
 
+/// The storage of `on_node` (one node's storages) a volume of `size_gib` goes to, or
+/// the 4xx that says why none fits.
 fn choose_storage<'s>(
     on_node: &[&'s Storage],
     placement: Placement<'_>,
@@ -322,7 +322,9 @@ fn choose_storage<'s>(
         .expect("candidates are not empty");
     if free(roomiest) < needed {
         let others = match planned.get(&roomiest.observed.storage) {
-            Some(_) => " (after the other new volumes of this request)",
+            Some(_) => {
+                " (after the instance's root disk and the other new volumes of this request)"
+            }
             None => "",
         };
         let (free, needed) = (free(roomiest) / GIB, needed / GIB);

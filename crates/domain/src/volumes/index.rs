@@ -61,7 +61,8 @@ impl IndexRow for IndexedVolume {
         let volume = &self.view.volume;
         match sort {
             VolumeSort::Created => SortKey::Time(volume.created_at),
-            VolumeSort::Name => SortKey::Text(&volume.name),
+            // Case-insensitive, as people read names (`alpha` before `Zeta`).
+            VolumeSort::Name => SortKey::Text(&self.name_lower),
             VolumeSort::Size => SortKey::Number(volume.size_bytes),
             VolumeSort::Status => SortKey::Text(&self.listed_status),
             VolumeSort::Node => SortKey::Text(&self.node_storage),

@@ -63,11 +63,14 @@ pub struct NewLaunchVolume {
     pub class: Option<String>,
 }
 
-/// Where the instance goes: its cluster, node and kind.
+/// Where the instance goes: its cluster, node and kind, and its root disk (which
+/// takes room on its storage before any volume does).
 pub struct LaunchTarget<'a> {
     pub cluster_id: Uuid,
     pub node: &'a str,
     pub kind: GuestType,
+    pub root_storage: &'a str,
+    pub root_disk_gib: u64,
 }
 
 /// Checks every volume of a launch against the caller, the target node and each
@@ -88,7 +91,8 @@ pub async fn plan_volumes(
     }
     let mut paths = BTreeSet::new();
     let mut ids = BTreeSet::new();
-    let mut space = PlannedSpace::new();
+    let mut space =
+        PlannedSpace::from([(target.root_storage.to_owned(), target.root_disk_gib * GIB)]);
     let mut planned = Vec::with_capacity(requests.len());
     for (i, request) in requests.iter().enumerate() {
         let mut own = FieldErrors::new();

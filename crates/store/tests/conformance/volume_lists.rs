@@ -12,7 +12,7 @@ use proxicloud_store::{
 use proxicloud_types::GuestType;
 use uuid::Uuid;
 
-use crate::fixtures::{Lab, guest, lab_with, reservation, user};
+use crate::fixtures::{Lab, guest, lab_with, reservation, snapshot, user};
 
 async fn names(store: &dyn Store, filter: VolumeFilter) -> Vec<String> {
     let page = store.volumes().list(&filter, PageRequest::first(100));
@@ -224,4 +224,41 @@ pub async fn every_volume_write_is_counted_and_list_all_lists_every_volume(store
     assert_eq!((listed.name.as_str(), listed.size_bytes), ("data", 2 << 30));
     assert_eq!(listed.attachment, None, "detached with its guest");
     assert_eq!(listed, &volumes.get(data.id).await.unwrap());
+
+    // The inventory sync that finds a guest gone detaches its volumes; deleting a
+    // user or a cluster takes theirs with them.
+    let db = guest(101, GuestType::Lxc, "db", "running");
+    store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![db]))
+        .await
+        .unwrap();
+    let db_id = store.guests().list_live().await.unwrap()[0].id;
+    volumes
+        .attach(
+            data.id,
+            &Attachment {
+                guest_id: db_id,
+                ..attachment
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    moved("attach to db");
+    store
+        .inventory()
+        .sync(lab.id, &snapshot(vec![]))
+        .await
+        .unwrap();
+    moved("the sync that found db gone");
+    assert_eq!(volumes.get(data.id).await.unwrap().attachment, None);
+    let ivan = user(&*store, "ivan", Role::Operator).await;
+    insert(&*store, lab.id, "ivans", Some(ivan.id)).await;
+    moved("insert");
+    store.users().delete(ivan.id).await.unwrap();
+    moved("deleting a user");
+    store.clusters().delete(lab.id).await.unwrap();
+    moved("deleting a cluster");
+    assert!(volumes.list_all().await.unwrap().is_empty());
 }

@@ -39,18 +39,32 @@ export class PagedList<T extends { id: string }> {
     this.items = known ? this.items.map((i) => (i.id === item.id ? item : i)) : [item, ...this.items];
   }
 
+  /** Bumped by every read from the start: a response of an older read (or a "load
+   *  more" begun before it) is dropped, so a slow answer never overwrites a newer one
+   *  (rows of one order under another's header, a cursor of another order). */
+  private generation = 0;
+
   private async fetch(cursor: string | undefined, limit?: number): Promise<void> {
+    const generation = cursor ? this.generation : ++this.generation;
     this.loading = true;
     this.error = null;
     try {
       const page = await this.fetchPage(cursor, limit);
-      this.items = cursor ? [...this.items, ...page.items] : page.items;
+      if (generation !== this.generation) return;
+      if (cursor) {
+        // Two "load more" of one cursor, or a row that moved between pages: once each.
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
+        const known = new Set(this.items.map((item) => item.id));
+        this.items = [...this.items, ...page.items.filter((item) => !known.has(item.id))];
+      } else {
+        this.items = page.items;
+      }
       this.next = page.next_cursor ?? null;
       this.loaded = true;
     } catch (cause) {
-      this.error = errorMessage(cause);
+      if (generation === this.generation) this.error = errorMessage(cause);
     } finally {
-      this.loading = false;
+      if (generation === this.generation) this.loading = false;
     }
   }
 }

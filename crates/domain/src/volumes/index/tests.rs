@@ -59,7 +59,7 @@ fn lvm_thin(node: &str) -> Storage {
 fn index(volumes: Vec<Volume>) -> VolumeIndex {
     VolumeIndex::build(
         volumes,
-        &StorageTypes(vec![lvm_thin("pve0"), lvm_thin("pve1")]),
+        &StorageTypes::new(vec![lvm_thin("pve0"), lvm_thin("pve1")]),
     )
 }
 
@@ -120,7 +120,7 @@ fn every_sort_pages_through_every_volume_once_in_order() {
                 };
                 let ordered = match sort {
                     VolumeSort::Created => a.created_at <= b.created_at,
-                    VolumeSort::Name => a.name <= b.name,
+                    VolumeSort::Name => a.name.to_lowercase() <= b.name.to_lowercase(),
                     VolumeSort::Size => a.size_bytes <= b.size_bytes,
                     VolumeSort::Status => super::listed_status(a) <= super::listed_status(b),
                     VolumeSort::Node => (&a.node, &a.storage) <= (&b.node, &b.storage),

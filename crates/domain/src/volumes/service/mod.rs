@@ -13,6 +13,7 @@ mod snapshots;
 
 pub(crate) use attachments::attachment_placeholder;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,7 +125,7 @@ impl VolumeService {
                 || async {
                     let started = std::time::Instant::now();
                     let volumes = store.volumes().list_all().await?;
-                    let types = StorageTypes(store.inventory().list_storages(None).await?);
+                    let types = StorageTypes::new(store.inventory().list_storages(None).await?);
                     let index = VolumeIndex::build(volumes, &types);
                     tracing::debug!(
                         volumes = index.len(),
@@ -326,7 +327,7 @@ impl VolumeService {
 
     /// The storage types of every storage the mirror knows (for a list).
     async fn storage_types(&self) -> DomainResult<StorageTypes> {
-        Ok(StorageTypes(
+        Ok(StorageTypes::new(
             self.store.inventory().list_storages(None).await?,
         ))
     }
@@ -338,7 +339,7 @@ impl VolumeService {
             .inventory()
             .list_storages(Some(volume.cluster_id))
             .await?;
-        Ok(StorageTypes(storages)
+        Ok(StorageTypes::new(storages)
             .of(volume)
             .unwrap_or_default()
             .to_owned())
@@ -387,24 +388,36 @@ pub(crate) fn volume_job(
     }
 }
 
-/// The storages of the mirror, to look up a volume's storage type.
-/// The type of every storage, to tell what each volume's storage can do.
-pub(super) struct StorageTypes(pub(super) Vec<Storage>);
+/// The type of every storage of the mirror, to tell what each volume's storage can do
+/// (looked up once per volume: a list of 10,000 volumes is one pass, not a scan of
+/// every storage per volume).
+pub(super) struct StorageTypes(HashMap<(Uuid, String, String), String>);
 
 impl StorageTypes {
+    pub(super) fn new(storages: Vec<Storage>) -> Self {
+        Self(
+            storages
+                .into_iter()
+                .map(|s| {
+                    let key = (s.cluster_id, s.observed.node, s.observed.storage);
+                    (key, s.observed.storage_type)
+                })
+                .collect(),
+        )
+    }
+
     pub(super) fn view(&self, volume: Volume) -> VolumeView {
         view(volume, self)
     }
 
     fn of(&self, volume: &Volume) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|s| {
-                s.cluster_id == volume.cluster_id
-                    && s.observed.node == volume.node
-                    && s.observed.storage == volume.storage
-            })
-            .map(|s| s.observed.storage_type.as_str())
+        // One allocation per lookup keeps the key type simple; rebuilds are rare.
+        let key = (
+            volume.cluster_id,
+            volume.node.clone(),
+            volume.storage.clone(),
+        );
+        self.0.get(&key).map(String::as_str)
     }
 }
 
