@@ -38,6 +38,9 @@ pub enum ObjectError {
     EntityTooSmall,
     #[error("{0}")]
     InvalidArgument(String),
+    /// A conditional write's condition did not hold when the object was named.
+    #[error("at least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
     /// The write would take the bucket's owner past their quota (bytes or objects).
     #[error("the bucket owner's storage quota would be exceeded")]
     QuotaExceeded,

@@ -43,6 +43,6 @@ pub use fs::FsBlobStore;
 pub use headers::ObjectHeaders;
 pub use listing::{ListPage, ListQuery};
 pub use multipart::{CompletedPart, MIN_PART_SIZE, MultipartLimits};
-pub use objects::{ByteRange, GetObject, ObjectInfo, PutObject};
+pub use objects::{ByteRange, GetObject, ObjectInfo, PutObject, WriteCondition};
 pub use service::{Access, ObjectStore};
 pub use sweep::{SweepReport, sweep};

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use proxicloud_store::{Bucket, ObjectRow, Timestamp};
+use proxicloud_store::{Bucket, ObjectRow, PutCondition, Timestamp};
 
 use crate::ObjectError;
 use crate::blob::{BlobId, ByteStream, WrittenBlob};
@@ -94,12 +94,47 @@ pub(crate) fn validate_key(key: &str) -> Result<(), ObjectError> {
     Ok(())
 }
 
+/// What a conditional PUT requires of the object it replaces. Checked in the
+/// transaction that names the new object (the row locked), so two concurrent
+/// `If-None-Match: *` PUTs cannot both create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    Always,
+    /// No object under the key.
+    Absent,
+    /// The object's ETag (without quotes) is this one.
+    ETag(String),
+}
+
+impl WriteCondition {
+    fn as_store(&self) -> PutCondition<'_> {
+        match self {
+            WriteCondition::Always => PutCondition::Always,
+            WriteCondition::Absent => PutCondition::Absent,
+            WriteCondition::ETag(etag) => PutCondition::ETag(etag),
+        }
+    }
+}
+
 impl ObjectStore {
     pub async fn put_object(
         &self,
         bucket: &Bucket,
         key: &str,
         put: PutObject,
+    ) -> Result<ObjectInfo, ObjectError> {
+        self.put_object_if(bucket, key, put, &WriteCondition::Always)
+            .await
+    }
+
+    /// [`ObjectStore::put_object`] when `condition` holds as the object is named,
+    /// else `PreconditionFailed` (the body written is released).
+    pub async fn put_object_if(
+        &self,
+        bucket: &Bucket,
+        key: &str,
+        put: PutObject,
+        condition: &WriteCondition,
     ) -> Result<ObjectInfo, ObjectError> {
         validate_key(key)?;
         let headers = put.headers.to_json()?;
@@ -109,7 +144,7 @@ impl ObjectStore {
             return Err(ObjectError::BadDigest);
         }
         let etag = hex::encode(written.md5);
-        self.commit_object(bucket, key, written, etag, headers)
+        self.commit_object(bucket, key, written, etag, headers, condition)
             .await
     }
 
@@ -121,6 +156,7 @@ impl ObjectStore {
         written: WrittenBlob,
         etag: String,
         headers: String,
+        condition: &WriteCondition,
     ) -> Result<ObjectInfo, ObjectError> {
         let row = ObjectRow {
             bucket_id: bucket.id,
@@ -131,7 +167,11 @@ impl ObjectStore {
             headers,
             modified_at: Timestamp::now(),
         };
-        match self.store.objects().put_object(row.clone()).await {
+        let put = self
+            .store
+            .objects()
+            .put_object_if(row.clone(), condition.as_store());
+        match put.await {
             Ok(replaced) => {
                 self.release(replaced).await;
                 ObjectInfo::from_row(&row)
@@ -141,6 +181,7 @@ impl ObjectStore {
                 Err(match error {
                     proxicloud_store::StoreError::MissingReference => ObjectError::NoSuchBucket,
                     proxicloud_store::StoreError::QuotaExceeded => ObjectError::QuotaExceeded,
+                    proxicloud_store::StoreError::Stale(_) => ObjectError::PreconditionFailed,
                     other => other.into(),
                 })
             }
@@ -224,7 +265,7 @@ impl ObjectStore {
             // Like S3's CopyObject: the copy is one plain object, its ETag its MD5.
             let etag = hex::encode(written.md5);
             return self
-                .commit_object(bucket, key, written, etag, headers)
+                .commit_object(bucket, key, written, etag, headers, &WriteCondition::Always)
                 .await;
         }
         Err(ObjectError::Internal(format!(

@@ -30,6 +30,7 @@ pub(crate) fn s3_error(error: ObjectError) -> S3Error {
         ObjectError::InvalidPartOrder => C::InvalidPartOrder,
         ObjectError::EntityTooSmall => C::EntityTooSmall,
         ObjectError::Body(_) => C::IncompleteBody,
+        ObjectError::PreconditionFailed => C::PreconditionFailed,
         // S3 has no quotas; MinIO answers a full bucket quota with 403 and its own
         // code. Ours names what happened, with the same status.
         ObjectError::QuotaExceeded => {

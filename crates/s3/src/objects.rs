@@ -1,6 +1,6 @@
 //! Object operations: put, get, head, delete, multi-delete, copy.
 
-use proxicloud_objects::{Access, ByteRange, ObjectInfo, PutObject};
+use proxicloud_objects::{Access, ByteRange, ObjectInfo, PutObject, WriteCondition};
 use proxicloud_store::Bucket;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -34,8 +34,8 @@ impl ProxiS3 {
         let bucket = self.owned_bucket(&req, &req.input.bucket).await?;
         let input = req.input;
         // Conditional writes: `If-None-Match: *` creates only; `If-Match` replaces only
-        // that version. Checked before the upload (another writer may still win the
-        // race in between, as with S3 before its conditional writes).
+        // that version. Checked before the upload (a refusal costs no body) and again
+        // in the transaction naming the object, so a racing writer cannot slip in.
         if input.if_none_match.is_some() || input.if_match.is_some() {
             let existing = match self.objects.head_object(&bucket, &input.key).await {
                 Ok(info) => Some(info),
@@ -71,9 +71,14 @@ impl ProxiS3 {
             ),
             body: body_in(input.body),
         };
+        let condition = match (&input.if_none_match, &input.if_match) {
+            (Some(_), _) => WriteCondition::Absent,
+            (None, Some(ETagCondition::ETag(tag))) => WriteCondition::ETag(tag.value().to_owned()),
+            _ => WriteCondition::Always,
+        };
         let info = self
             .objects
-            .put_object(&bucket, &input.key, put)
+            .put_object_if(&bucket, &input.key, put, &condition)
             .await
             .or_s3()?;
         Ok(S3Response::new(PutObjectOutput {

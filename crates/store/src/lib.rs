@@ -69,7 +69,8 @@ pub use repo::notifications::{
     NotificationChannel, NotificationRepo, Subscription,
 };
 pub use repo::objects::{
-    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, Quota,
+    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, PutCondition,
+    Quota,
 };
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{

@@ -2,6 +2,7 @@
 //! the endpoint implements, its AWS error codes and statuses, presigned URLs.
 
 mod buckets;
+mod conditional;
 mod large;
 mod listing;
 mod multipart;

@@ -38,6 +38,17 @@ pub struct ObjectRow {
     pub modified_at: Timestamp,
 }
 
+/// What must hold of the object a write replaces, checked with its row locked (S3's
+/// conditional writes: two concurrent `If-None-Match: *` PUTs cannot both create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutCondition<'a> {
+    Always,
+    /// There is no object under the key (`If-None-Match: *`).
+    Absent,
+    /// There is one with this ETag, as stored (`If-Match`).
+    ETag(&'a str),
+}
+
 /// A user's object storage limits; `None` is no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Quota {
@@ -97,7 +108,16 @@ pub trait ObjectRepo: Send + Sync {
     /// `MissingReference` when the bucket is gone; `QuotaExceeded` when the bucket's
     /// owner would have more bytes or objects than their [`Quota`] (checked with the
     /// quota row locked: concurrent writers of one owner cannot both pass its limit).
-    async fn put_object(&self, object: ObjectRow) -> Result<Option<String>>;
+    async fn put_object(&self, object: ObjectRow) -> Result<Option<String>> {
+        self.put_object_if(object, PutCondition::Always).await
+    }
+    /// [`ObjectRepo::put_object`] when `condition` holds, else `Stale("precondition
+    /// failed")`.
+    async fn put_object_if(
+        &self,
+        object: ObjectRow,
+        condition: PutCondition<'_>,
+    ) -> Result<Option<String>>;
     async fn find_object(&self, bucket_id: Uuid, key: &str) -> Result<Option<ObjectRow>>;
     /// The deleted object's blob; `None` when there was no such object.
     async fn delete_object(&self, bucket_id: Uuid, key: &str) -> Result<Option<String>>;

@@ -215,7 +215,12 @@ pub(super) async fn complete_upload(
             if found.is_none() {
                 return Err(StoreError::NotFound);
             }
-            let Some(replaced) = upsert_object!(store, tx, &object) else {
+            let Some(replaced) = upsert_object!(
+                store,
+                tx,
+                &object,
+                crate::repo::objects::PutCondition::Always
+            ) else {
                 continue;
             };
             let mut blobs: Vec<String> = sqlx::query_as::<_, (String,)>(parts)

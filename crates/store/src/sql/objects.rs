@@ -13,7 +13,8 @@ use super::codec::{from_db_int, to_db_int};
 use super::connect::BeginWrite;
 use super::{DbId, SqlStore};
 use crate::repo::objects::{
-    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, Quota,
+    Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, PutCondition,
+    Quota,
 };
 use crate::{Result, StoreError, Timestamp};
 
@@ -101,22 +102,33 @@ pub(super) fn prefix_end(prefix: &str) -> Option<String> {
 /// the body of a retry loop iteration inside an open transaction `$tx`; evaluates to
 /// `Some(replaced_blob)` when written, `None` when a racing insert won (start over).
 macro_rules! upsert_object {
-    ($self:expr, $tx:expr, $object:expr) => {{
+    ($self:expr, $tx:expr, $object:expr, $condition:expr) => {{
         let object: &ObjectRow = $object;
         let select = format!(
-            "SELECT blob, size FROM objects WHERE bucket_id = $1 AND key = $2{}",
+            "SELECT blob, size, etag FROM objects WHERE bucket_id = $1 AND key = $2{}",
             $self.dialect().for_update()
         );
-        let old: Option<(String, i64)> = sqlx::query_as(&select)
+        let old: Option<(String, i64, String)> = sqlx::query_as(&select)
             .bind(DbId(object.bucket_id))
             .bind(&object.key)
             .fetch_optional(&mut *$tx)
             .await?;
+        let holds = match ($condition, &old) {
+            ($crate::repo::objects::PutCondition::Always, _) => true,
+            ($crate::repo::objects::PutCondition::Absent, old) => old.is_none(),
+            ($crate::repo::objects::PutCondition::ETag(etag), Some((_, _, stored))) => {
+                stored == etag
+            }
+            ($crate::repo::objects::PutCondition::ETag(_), None) => false,
+        };
+        if !holds {
+            return Err($crate::StoreError::Stale("precondition failed"));
+        }
         super::quotas::check_quota!(
             $self,
             $tx,
             object.bucket_id,
-            old.as_ref().map(|(_, size)| *size),
+            old.as_ref().map(|(_, size, _)| *size),
             object.size
         );
         let sql = if old.is_some() {
@@ -137,7 +149,7 @@ macro_rules! upsert_object {
             .execute(&mut *$tx)
             .await?
             .rows_affected();
-        (written == 1).then(|| old.map(|(blob, _)| blob))
+        (written == 1).then(|| old.map(|(blob, _, _)| blob))
     }};
 }
 pub(super) use upsert_object;
@@ -224,11 +236,15 @@ impl ObjectRepo for SqlStore {
         record.try_into()
     }
 
-    async fn put_object(&self, object: ObjectRow) -> Result<Option<String>> {
+    async fn put_object_if(
+        &self,
+        object: ObjectRow,
+        condition: PutCondition<'_>,
+    ) -> Result<Option<String>> {
         on_writer!(&self.db, pool => {
             loop {
                 let mut tx = pool.begin_write().await?;
-                if let Some(replaced) = upsert_object!(self, tx, &object) {
+                if let Some(replaced) = upsert_object!(self, tx, &object, condition) {
                     tx.commit().await?;
                     return Ok(replaced);
                 }

@@ -106,6 +106,7 @@ conformance_tests! {
         listings_are_in_byte_order_within_the_prefix,
         concurrent_writers_of_one_key_each_get_their_replaced_blob_once,
         multipart_uploads_complete_into_one_object,
+        conditional_puts_are_checked_with_the_row_locked,
     ],
     quotas: [
         quotas_limit_an_owners_bytes_and_objects,

@@ -319,3 +319,65 @@ pub async fn multipart_uploads_complete_into_one_object(store: Arc<dyn Store>) {
     );
     assert_eq!(repo.find_upload(other.id).await.unwrap(), None);
 }
+
+pub async fn conditional_puts_are_checked_with_the_row_locked(store: Arc<dyn Store>) {
+    use proxicloud_store::PutCondition;
+    let alice = user(&*store, "alice", Role::Operator).await;
+    let repo = store.objects();
+    let bucket = repo.create_bucket("cond", alice.id).await.unwrap();
+    let stale =
+        |r: proxicloud_store::Result<Option<String>>| matches!(r, Err(StoreError::Stale(_)));
+    assert!(stale(
+        repo.put_object_if(
+            object(bucket.id, "k", "b0", 1),
+            PutCondition::ETag("\"etag-b1\"")
+        )
+        .await
+    ));
+    repo.put_object_if(object(bucket.id, "k", "b1", 1), PutCondition::Absent)
+        .await
+        .unwrap();
+    assert!(stale(
+        repo.put_object_if(object(bucket.id, "k", "b2", 1), PutCondition::Absent)
+            .await
+    ));
+    let replaced = repo
+        .put_object_if(
+            object(bucket.id, "k", "b3", 1),
+            PutCondition::ETag("\"etag-b1\""),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced.as_deref(), Some("b1"));
+    assert!(stale(
+        repo.put_object_if(
+            object(bucket.id, "k", "b4", 1),
+            PutCondition::ETag("\"etag-b1\"")
+        )
+        .await
+    ));
+    // Racing creators: exactly one.
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .objects()
+                    .put_object_if(
+                        object(bucket.id, "new", &format!("r{i}"), 1),
+                        PutCondition::Absent,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::Stale(_)) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(created, 1);
+}
