@@ -238,11 +238,23 @@ pub(super) async fn complete_upload(
     })
 }
 
+/// The upload row is locked first: a part being stored meanwhile (its foreign key
+/// waits on the lock) either is among the blobs returned or fails afterwards with
+/// `MissingReference`, never vanishes with the upload without its blob named.
 pub(super) async fn abort_upload(store: &SqlStore, upload_id: Uuid) -> Result<Vec<String>> {
+    let lock = format!(
+        "SELECT id FROM multipart_uploads WHERE id = $1{}",
+        store.dialect().for_update()
+    );
     let parts = "SELECT blob FROM multipart_parts WHERE upload_id = $1";
     let drop_upload = "DELETE FROM multipart_uploads WHERE id = $1";
     on_writer!(&store.db, pool => {
         let mut tx = pool.begin_write().await?;
+        let found: Option<(DbId,)> =
+            sqlx::query_as(&lock).bind(DbId(upload_id)).fetch_optional(&mut *tx).await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound);
+        }
         let blobs: Vec<(String,)> =
             sqlx::query_as(parts).bind(DbId(upload_id)).fetch_all(&mut *tx).await?;
         let dropped = sqlx::query(drop_upload).bind(DbId(upload_id)).execute(&mut *tx).await?;

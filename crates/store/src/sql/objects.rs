@@ -196,6 +196,13 @@ impl ObjectRepo for SqlStore {
             "SELECT id FROM buckets WHERE id = $1{}",
             self.dialect().for_update()
         );
+        // The uploads are locked before their parts are read, so a part stored
+        // meanwhile waits and then fails (`MissingReference`) instead of being
+        // dropped by the cascade without its blob named.
+        let lock_uploads = format!(
+            "SELECT id FROM multipart_uploads WHERE bucket_id = $1{}",
+            self.dialect().for_update()
+        );
         let blobs = "SELECT p.blob FROM multipart_parts p \
              JOIN multipart_uploads u ON u.id = p.upload_id WHERE u.bucket_id = $1";
         let delete = "DELETE FROM buckets WHERE id = $1 \
@@ -207,6 +214,8 @@ impl ObjectRepo for SqlStore {
             if found.is_none() {
                 return Err(StoreError::NotFound);
             }
+            let _: Vec<(DbId,)> =
+                sqlx::query_as(&lock_uploads).bind(DbId(id)).fetch_all(&mut *tx).await?;
             let parts: Vec<(String,)> =
                 sqlx::query_as(blobs).bind(DbId(id)).fetch_all(&mut *tx).await?;
             let deleted = sqlx::query(delete).bind(DbId(id)).execute(&mut *tx).await?;

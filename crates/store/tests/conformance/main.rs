@@ -107,6 +107,7 @@ conformance_tests! {
         concurrent_writers_of_one_key_each_get_their_replaced_blob_once,
         multipart_uploads_complete_into_one_object,
         conditional_puts_are_checked_with_the_row_locked,
+        parts_racing_an_abort_or_a_bucket_delete_are_never_leaked,
     ],
     quotas: [
         quotas_limit_an_owners_bytes_and_objects,

@@ -381,3 +381,47 @@ pub async fn conditional_puts_are_checked_with_the_row_locked(store: Arc<dyn Sto
     }
     assert_eq!(created, 1);
 }
+
+/// A part stored while its upload is aborted (or its bucket deleted) is either among
+/// the blobs handed back or refused: never dropped with its blob unnamed (a leak).
+pub async fn parts_racing_an_abort_or_a_bucket_delete_are_never_leaked(store: Arc<dyn Store>) {
+    use proxicloud_store::Part;
+    let alice = user(&*store, "alice", Role::Operator).await;
+    for round in 0..20 {
+        let repo = store.objects();
+        let bucket = repo
+            .create_bucket(&format!("leak-{round}"), alice.id)
+            .await
+            .unwrap();
+        let upload = repo.create_upload(bucket.id, "k", "{}").await.unwrap();
+        let writers: Vec<_> = (0..4u32)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let blob = format!("r{round}p{n}");
+                    let part = Part {
+                        upload_id: upload.id,
+                        part_number: n + 1,
+                        blob: blob.clone(),
+                        size: 1,
+                        etag: "e".into(),
+                        modified_at: Timestamp::now(),
+                    };
+                    store.objects().put_part(part).await.map(|_| blob)
+                })
+            })
+            .collect();
+        let freed = if round % 2 == 0 {
+            repo.abort_upload(upload.id).await.unwrap()
+        } else {
+            repo.delete_bucket(bucket.id).await.unwrap()
+        };
+        for writer in writers {
+            match writer.await.unwrap() {
+                Ok(blob) => assert!(freed.contains(&blob), "{blob} stored but not freed"),
+                Err(StoreError::MissingReference) => {}
+                Err(other) => panic!("{other}"),
+            }
+        }
+    }
+}
