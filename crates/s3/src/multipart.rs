@@ -8,7 +8,6 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use uuid::Uuid;
 
 use crate::convert::{OrS3, body_in, content_md5, etag, headers, timestamp};
-use crate::objects::{copy_conditions, copy_source};
 use crate::service::ProxiS3;
 
 fn part_number(number: i32) -> S3Result<u32> {
@@ -92,25 +91,21 @@ impl ProxiS3 {
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let bucket = self.owned_bucket(&req, &req.input.bucket).await?;
-        let (source_bucket, source_key) = copy_source(&req.input.copy_source)?;
-        let source = self.owned_bucket(&req, &source_bucket).await?;
-        let input = req.input;
+        let input = &req.input;
         let number = part_number(input.part_number)?;
         let upload = self
             .upload_of(&bucket, &input.key, &input.upload_id)
             .await?;
-        let info = self
-            .objects
-            .head_object(&source, &source_key)
-            .await
-            .or_s3()?;
-        copy_conditions(
-            &info,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
+        let conditions = crate::convert::Conditions {
+            if_match: input.copy_source_if_match.as_ref(),
+            if_none_match: input.copy_source_if_none_match.as_ref(),
+            if_modified_since: input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+        };
+        let (source, source_key) = self
+            .copy_source_object(&req, &input.copy_source, conditions)
+            .await?;
+        let input = req.input;
         let range = match input.copy_source_range.as_deref() {
             Some(text) => {
                 let range = Range::parse(text).map_err(|_| {

@@ -243,21 +243,17 @@ impl ProxiS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let bucket = self.owned_bucket(&req, &req.input.bucket).await?;
-        let (source_bucket, source_key) = copy_source(&req.input.copy_source)?;
-        let source = self.owned_bucket(&req, &source_bucket).await?;
+        let input = &req.input;
+        let conditions = crate::convert::Conditions {
+            if_match: input.copy_source_if_match.as_ref(),
+            if_none_match: input.copy_source_if_none_match.as_ref(),
+            if_modified_since: input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+        };
+        let (source, source_key) = self
+            .copy_source_object(&req, &input.copy_source, conditions)
+            .await?;
         let input = req.input;
-        let source_info = self
-            .objects
-            .head_object(&source, &source_key)
-            .await
-            .or_s3()?;
-        copy_conditions(
-            &source_info,
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        )?;
         let replace = input
             .metadata_directive
             .as_ref()
@@ -297,30 +293,33 @@ impl ProxiS3 {
     }
 }
 
-/// `<bucket>/<key>` of `x-amz-copy-source` (access points are not ours).
-pub(crate) fn copy_source(source: &CopySource) -> S3Result<(String, String)> {
-    match source {
-        CopySource::Bucket { bucket, key, .. } => Ok((bucket.to_string(), key.to_string())),
-        _ => Err(s3_error!(InvalidArgument, "Invalid copy source")),
+impl ProxiS3 {
+    /// The source of a copy (CopyObject and UploadPartCopy alike): `x-amz-copy-source`
+    /// as a bucket the caller owns and a key, whose object exists and meets the
+    /// `x-amz-copy-source-if-*` conditions.
+    pub(crate) async fn copy_source_object<T>(
+        &self,
+        req: &S3Request<T>,
+        source: &CopySource,
+        conditions: crate::convert::Conditions<'_>,
+    ) -> S3Result<(Bucket, String)> {
+        // Access points are not ours.
+        let CopySource::Bucket { bucket, key, .. } = source else {
+            return Err(s3_error!(InvalidArgument, "Invalid copy source"));
+        };
+        let bucket = self.owned_bucket(req, bucket).await?;
+        let info = self.objects.head_object(&bucket, key).await.or_s3()?;
+        copy_conditions(&info, conditions)?;
+        Ok((bucket, key.to_string()))
     }
 }
 
 /// `x-amz-copy-source-if-*`: any failure is 412 (S3 answers no 304 to a copy).
-pub(crate) fn copy_conditions(
+fn copy_conditions(
     source: &ObjectInfo,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
+    conditions: crate::convert::Conditions<'_>,
 ) -> S3Result<()> {
-    let checked = crate::convert::Conditions {
-        if_match,
-        if_none_match,
-        if_modified_since,
-        if_unmodified_since,
-    }
-    .check(source);
-    match checked {
+    match conditions.check(source) {
         Err(error) if *error.code() == s3s::S3ErrorCode::NotModified => Err(s3_error!(
             PreconditionFailed,
             "At least one of the pre-conditions you specified did not hold"
