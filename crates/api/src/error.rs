@@ -109,6 +109,7 @@ impl From<DomainError> for ApiError {
             DomainError::Unavailable { code, .. } => {
                 Self::new(S::SERVICE_UNAVAILABLE, code, message)
             }
+            DomainError::BadGateway { code, .. } => Self::new(S::BAD_GATEWAY, code, message),
             DomainError::Busy { retry_after, .. } => Self {
                 retry_after_secs: Some(proxicloud_domain::error::whole_seconds(retry_after)),
                 ..Self::new(S::TOO_MANY_REQUESTS, "busy", message)

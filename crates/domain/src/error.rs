@@ -47,6 +47,10 @@ pub enum DomainError {
     /// be reached; trying again later may work.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// Something outside that the request talked to (a notification channel's
+    /// receiver) failed; `message` says how, for the caller.
+    #[error("{message}")]
+    BadGateway { code: &'static str, message: String },
     /// The server is doing as much of this kind of work as it allows at once (e.g.
     /// one RSA key generation), or the caller did it too often (API token creation);
     /// trying again after `retry_after` may work.

@@ -36,7 +36,7 @@ pub fn severity(severity: AlertSeverityDto) -> &'static str {
     }
 }
 
-fn severity_dto(text: &str) -> AlertSeverityDto {
+pub fn severity_dto(text: &str) -> AlertSeverityDto {
     match text {
         "info" => AlertSeverityDto::Info,
         "critical" => AlertSeverityDto::Critical,

@@ -14,6 +14,7 @@ pub mod instances;
 pub mod jobs;
 pub mod keypairs;
 pub mod launch;
+pub mod notifications;
 pub mod s3;
 pub mod settings;
 pub mod snapshots;

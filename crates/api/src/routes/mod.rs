@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch_options;
 pub mod metrics;
+pub mod notifications;
 pub mod prometheus;
 pub mod s3_access_keys;
 pub mod settings;
@@ -68,5 +69,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(prometheus::router())
         .merge(alerts::router())
+        .merge(notifications::router())
         .merge(s3_access_keys::router())
 }

@@ -31,6 +31,7 @@ mod logs;
 mod matrix;
 mod metrics;
 mod metrics_collect;
+mod notifications;
 mod prometheus;
 mod root_password;
 mod s3_access_keys;

@@ -13,7 +13,8 @@
 //! - `signals`: [`AlertSignals`], how other features raise alerts about events (job
 //!   failed, backup failed);
 //! - `silences`: [`SilenceService`], matchers in force for a time window;
-//! - `notify`: sending one alert change to a webhook, ntfy, Gotify, Discord or Slack.
+//! - `notify`: notification channels (webhook, ntfy, Gotify, Discord, Slack), per-user
+//!   subscriptions and the retried delivery outbox (the `alerts.notify` worker).
 //!
 //! Every alert change that matters to people (firing, resolved, silenced) is published
 //! as `alert.updated` on the event bus, to the alert's owner and admins.
@@ -133,6 +134,7 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         store.clone(),
         nudge.clone(),
     )));
+    notify::register(registry, platform, rules.clone());
     registry.provide(Arc::new(SilenceService::new(
         store.clone(),
         rules,

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch;
 pub mod metrics;
+pub mod notifications;
 pub mod s3;
 mod secret;
 pub mod settings;

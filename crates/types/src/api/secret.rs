@@ -17,3 +17,20 @@ pub fn serialize_option<S: Serializer>(
         None => serializer.serialize_none(),
     }
 }
+
+pub fn serialize_map<S: Serializer>(
+    secrets: &std::collections::BTreeMap<String, SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(secrets.iter().map(|(k, v)| (k, v.expose_secret())))
+}
+
+pub fn serialize_option_map<S: Serializer>(
+    secrets: &Option<std::collections::BTreeMap<String, SecretString>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secrets {
+        Some(secrets) => serialize_map(secrets, serializer),
+        None => serializer.serialize_none(),
+    }
+}

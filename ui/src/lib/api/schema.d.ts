@@ -38,6 +38,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notification channels (everyone's for an admin), by name. */
+        get: operations["list_channels"];
+        put?: never;
+        /** Create a notification channel: a kind with its settings and (write-only) secrets. */
+        post: operations["create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One channel (yours, or anyone's for an admin). */
+        get: operations["get_channel"];
+        put?: never;
+        post?: never;
+        /** Delete a channel, with its subscriptions and pending deliveries. */
+        delete: operations["delete_channel"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a channel: its name, settings, secrets (each given replaces that one; left
+         *     out, kept) or whether it is enabled.
+         */
+        patch: operations["update_channel"];
+        trace?: never;
+    };
+    "/api/v1/alerts/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message now. When the receiver fails, a 502 `notification_failed`
+         *     says how (its status, a refused connection, a timeout, a blocked address); either
+         *     way the channel's `last_error` / `last_delivered_at` record it.
+         */
+        post: operations["test_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/rules": {
         parameters: {
             query?: never;
@@ -114,6 +175,44 @@ export interface paths {
         post?: never;
         /** End a silence. */
         delete: operations["delete_silence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your subscriptions (everyone's for an admin), oldest first. */
+        get: operations["list_subscriptions"];
+        put?: never;
+        /**
+         * Send alerts you may see — of at least `min_severity`, optionally of one rule
+         *     and/or about one resource — to one of your channels.
+         */
+        post: operations["create_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop a subscription. */
+        delete: operations["delete_subscription"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1662,6 +1761,16 @@ export interface components {
              */
             new_password: string;
         };
+        /**
+         * @description The service a channel sends to. Its `settings` and `secrets`:
+         *     - `webhook`: secret `url` (our JSON document is POSTed to it);
+         *     - `ntfy`: settings `server` (e.g. `https://ntfy.sh`) and `topic`, optional secret
+         *       `token` (an access token);
+         *     - `gotify`: setting `server`, secret `token` (an application token);
+         *     - `discord`, `slack`: secret `webhook_url`.
+         * @enum {string}
+         */
+        ChannelKindDto: "webhook" | "ntfy" | "gotify" | "discord" | "slack";
         CloneVolumeRequest: {
             /** @description The new volume's name. */
             name: string;
@@ -1938,6 +2047,21 @@ export interface components {
              */
             volumes?: components["schemas"]["LaunchVolumeRequest"][];
         };
+        CreateNotificationChannelRequest: {
+            /** @description `true` when left out. */
+            enabled?: boolean | null;
+            kind: components["schemas"]["ChannelKindDto"];
+            /** @description 1 to 100 characters. */
+            name: string;
+            /** @description The kind's secrets; write-only: stored sealed, never returned. */
+            secrets?: {
+                [key: string]: string;
+            };
+            /** @description The kind's settings (see [`ChannelKindDto`]). */
+            settings?: {
+                [key: string]: string;
+            };
+        };
         /**
          * @description Mutes the matching alerts (among those you may see) from `starts_at` (now when
          *     left out) to `ends_at`; set in advance, it is a maintenance window.
@@ -1964,6 +2088,20 @@ export interface components {
              *     Proxmox's own).
              */
             name: string;
+        };
+        CreateSubscriptionRequest: {
+            /**
+             * Format: uuid
+             * @description One of your channels.
+             */
+            channel_id: string;
+            /** @description `warning` when left out. */
+            min_severity?: components["schemas"]["AlertSeverityDto"];
+            /** @description `true` when left out. */
+            notify_resolved?: boolean | null;
+            resource?: components["schemas"]["AlertResourceDto"] | null;
+            /** Format: uuid */
+            rule_id?: string | null;
         };
         CreateUserRequest: {
             /**
@@ -2574,6 +2712,35 @@ export interface components {
              */
             dns_domain: string;
         };
+        /** @description A channel. Its secrets are never returned: `secrets_set` names those that are set. */
+        NotificationChannelDto: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description A disabled channel is sent nothing (but can be tested). */
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ChannelKindDto"];
+            /**
+             * Format: date-time
+             * @description When a notification last reached it.
+             */
+            last_delivered_at?: string | null;
+            /** @description What went wrong with the last delivery or test; `null` once one worked again. */
+            last_error?: string | null;
+            /** Format: date-time */
+            last_error_at?: string | null;
+            name: string;
+            /** Format: uuid */
+            owner_id: string;
+            /** @description The names of the secrets that are set (e.g. `["url"]`). */
+            secrets_set: string[];
+            settings: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @enum {string} */
         OutcomeDto: "success" | "failure" | "denied";
         /**
@@ -2884,6 +3051,41 @@ export interface components {
          * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
          *     (`null` on the last one).
          */
+        Paginated_NotificationChannelDto: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                /** @description A disabled channel is sent nothing (but can be tested). */
+                enabled: boolean;
+                /** Format: uuid */
+                id: string;
+                kind: components["schemas"]["ChannelKindDto"];
+                /**
+                 * Format: date-time
+                 * @description When a notification last reached it.
+                 */
+                last_delivered_at?: string | null;
+                /** @description What went wrong with the last delivery or test; `null` once one worked again. */
+                last_error?: string | null;
+                /** Format: date-time */
+                last_error_at?: string | null;
+                name: string;
+                /** Format: uuid */
+                owner_id: string;
+                /** @description The names of the secrets that are set (e.g. `["url"]`). */
+                secrets_set: string[];
+                settings: {
+                    [key: string]: string;
+                };
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
         Paginated_SilenceDto: {
             items: {
                 comment: string;
@@ -2903,6 +3105,33 @@ export interface components {
                 rule_id?: string | null;
                 /** Format: date-time */
                 starts_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_SubscriptionDto: {
+            items: {
+                /** Format: uuid */
+                channel_id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                id: string;
+                /** @description The least severity sent. */
+                min_severity: components["schemas"]["AlertSeverityDto"];
+                /** @description Resolutions are sent too. */
+                notify_resolved: boolean;
+                /** Format: uuid */
+                owner_id: string;
+                resource?: components["schemas"]["AlertResourceDto"] | null;
+                /**
+                 * Format: uuid
+                 * @description Only this rule's alerts (any rule when `null`).
+                 */
+                rule_id?: string | null;
             }[];
             next_cursor?: string | null;
         };
@@ -3140,6 +3369,30 @@ export interface components {
         };
         /** @enum {string} */
         StepStatusDto: "pending" | "running" | "succeeded" | "failed" | "skipped";
+        /**
+         * @description Which alerts go to one of your channels. You are only ever notified about alerts
+         *     you may see.
+         */
+        SubscriptionDto: {
+            /** Format: uuid */
+            channel_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @description The least severity sent. */
+            min_severity: components["schemas"]["AlertSeverityDto"];
+            /** @description Resolutions are sent too. */
+            notify_resolved: boolean;
+            /** Format: uuid */
+            owner_id: string;
+            resource?: components["schemas"]["AlertResourceDto"] | null;
+            /**
+             * Format: uuid
+             * @description Only this rule's alerts (any rule when `null`).
+             */
+            rule_id?: string | null;
+        };
         SystemSettingsDto: {
             /** @description `error`, `warn`, `info`, `debug` or `trace`. */
             log_level: string;
@@ -3190,6 +3443,20 @@ export interface components {
              *     at most 64 characters, 32 tags; duplicates (ignoring case) are dropped.
              */
             tags?: string[] | null;
+        };
+        /**
+         * @description What is set changes: `settings` replaces them all; each secret given replaces that
+         *     secret (an empty string clears an optional one), secrets not given are kept.
+         */
+        UpdateNotificationChannelRequest: {
+            enabled?: boolean | null;
+            name?: string | null;
+            secrets?: {
+                [key: string]: string;
+            } | null;
+            settings?: {
+                [key: string]: string;
+            } | null;
         };
         UpdateUserRequest: {
             role?: components["schemas"]["RoleDto"] | null;
@@ -3391,6 +3658,374 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_NotificationChannelDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNotificationChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNotificationChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    test_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannelDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3818,6 +4453,169 @@ export interface operations {
         };
     };
     delete_silence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_SubscriptionDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionDto"];
+                };
+            };
+            /** @description Malformed JSON (`malformed_json`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_subscription: {
         parameters: {
             query?: never;
             header?: never;

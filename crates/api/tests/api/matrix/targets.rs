@@ -36,6 +36,10 @@ pub(super) enum Target {
     OwnerSilence,
     /// An S3 access key of the owner.
     OwnerAccessKey,
+    /// A notification channel of the owner.
+    OwnerChannel,
+    /// A subscription of the owner (to one of their channels).
+    OwnerSubscription,
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -195,6 +199,9 @@ impl Target {
             }
             Target::OwnerAlertRule | Target::OwnerSilence => {
                 Some(super::rows::alert_target(app, owner.id, self).await)
+            }
+            Target::OwnerChannel | Target::OwnerSubscription => {
+                Some(super::rows::notification_target(app, owner.id, self).await)
             }
             Target::OwnerAccessKey => {
                 let key = proxicloud_store::NewAccessKey {

@@ -4,19 +4,64 @@
 //! path) are [`SecretString`]s: never in `Debug`, and a failed request reports the
 //! service and status only, never the URL.
 //!
-//! Not yet here: stored channels, per-user subscriptions, the delivery outbox and
-//! email (SMTP) — see the feature's README row. Adding a service: a [`Channel`]
-//! variant, its request in [`Channel::request`] and its body in `payload`.
+//! Around them:
+//! - `guard`: the [`Notifier`], the hardened HTTP client every send goes through;
+//! - `kinds`: stored channels' kinds, settings and secrets;
+//! - `channels`: [`ChannelService`], stored channels (secrets sealed) and "send test";
+//! - `subscriptions`: [`SubscriptionService`], which alerts go to which channel;
+//! - `outbox`: [`Outbox`], the retried deliveries and the `alerts.notify` worker.
+//!
+//! Not yet here: email (SMTP). Adding a service: a [`Channel`] variant, its request in
+//! [`Channel::request`], its body in `payload` and its row in `kinds`.
 
+mod channels;
 mod guard;
+mod kinds;
+mod outbox;
+#[cfg(test)]
+mod outbox_tests;
 mod payload;
+mod subscriptions;
 #[cfg(test)]
 mod tests;
 
+pub use channels::{ChannelInput, ChannelPatch, ChannelService, ChannelView};
 pub use guard::{Blocked, CONNECT_TIMEOUT, Notifier, NotifierPolicy, SEND_TIMEOUT};
+pub use kinds::kind_names;
+pub use outbox::{GIVE_UP_AFTER, LEASE, Outbox, RoundReport, retry_delay};
+pub use subscriptions::{SubscriptionInput, SubscriptionService, matches};
 
-use proxicloud_store::{Alert, AlertState};
+use std::sync::Arc;
+
+use proxicloud_store::{Alert, AlertState, Timestamp, Uuid};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Notify;
+
+use crate::app::{Platform, Registry};
+
+/// Provides the channel, subscription and outbox services and (unless the caller
+/// drives the outbox itself, `alerts_manual`) the `alerts.notify` worker.
+pub(super) fn register(
+    registry: &mut Registry,
+    platform: &Platform,
+    rules: Arc<super::AlertRuleService>,
+) {
+    let store = platform.store.clone();
+    let notifier = Arc::new(Notifier::new(platform.config.notifier.clone()));
+    let channels = registry.provide(Arc::new(ChannelService::new(
+        store.clone(),
+        platform.master_key.clone(),
+        notifier.clone(),
+    )));
+    registry.provide(Arc::new(SubscriptionService::new(store.clone(), rules)));
+    let outbox = registry.provide(Arc::new(Outbox::new(store, channels, notifier)));
+    if !platform.config.alerts_manual {
+        registry.worker(Arc::new(outbox::DeliveryWorker {
+            outbox,
+            nudge: Arc::new(Notify::new()),
+        }));
+    }
+}
 
 /// Where notifications go, with its secrets.
 #[derive(Clone)]
@@ -123,8 +168,9 @@ impl Channel {
     }
 }
 
-/// What a notification says, whatever the channel.
-#[derive(Debug, Clone, PartialEq)]
+/// What a notification says, whatever the channel. Kept (as JSON) in the outbox as it
+/// was when the alert changed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Notification {
     pub alert_id: String,
     /// `firing` or `resolved` (or `test` for "send test").
@@ -159,6 +205,22 @@ impl Notification {
             message: alert.message.clone(),
             value: alert.value,
             at: at.to_rfc3339(),
+        }
+    }
+
+    /// What "send test" sends.
+    pub fn test(channel_name: &str, channel_id: Uuid, now: Timestamp) -> Self {
+        Self {
+            alert_id: Uuid::nil().to_string(),
+            status: "test".into(),
+            severity: "info".into(),
+            rule_name: "Test notification".into(),
+            resource_kind: "channel".into(),
+            resource_id: channel_id.to_string(),
+            resource_name: channel_name.to_owned(),
+            message: format!("A test from ProxiCloud: the channel {channel_name} works."),
+            value: None,
+            at: now.to_rfc3339(),
         }
     }
 

@@ -19,6 +19,7 @@ mod jobs;
 mod keypairs;
 mod launch_options;
 mod metrics;
+mod notifications;
 mod s3_access_keys;
 mod settings;
 mod snapshots;
@@ -32,6 +33,7 @@ mod workers;
 pub(super) use alerts::alert_target;
 pub(super) use common::Row;
 pub(super) use keypairs::PUBLIC_KEY;
+pub(super) use notifications::notification_target;
 
 /// Every row of the matrix.
 pub(super) fn rows() -> Vec<Row> {
@@ -55,6 +57,7 @@ pub(super) fn rows() -> Vec<Row> {
         volume_classes::rows(),
         metrics::rows(),
         alerts::rows(),
+        notifications::rows(),
         s3_access_keys::rows(),
     ]
     .into_iter()
