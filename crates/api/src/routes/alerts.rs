@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use proxicloud_domain::alerts::{
     AlertRuleService, AlertService, RuleInput, RulePatch, SilenceInput, SilenceService,
 };
-use proxicloud_store::{AlertRuleFields, Timestamp};
+use proxicloud_store::{AlertRuleFields, Cursor, Timestamp};
 use proxicloud_types::api::alerts::{
     AlertDto, AlertListQuery, AlertRuleDto, CreateAlertRuleRequest, CreateSilenceRequest,
     SilenceDto, UpdateAlertRuleRequest,
@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Alerts you may see (yours, or all for an admin), newest first: `?state=firing` is
-/// what is wrong now, `resolved` the history.
+/// what is wrong now, `resolved` the history (paged: `next_cursor` → `cursor`).
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertListQuery),
     responses((status = 200, body = Paginated<AlertDto>), (status = 422, body = ErrorResponse)))]
 async fn list_alerts(
@@ -51,8 +51,11 @@ async fn list_alerts(
 ) -> ApiResult<Json<Paginated<AlertDto>>> {
     let state = query.state.map(dto::state);
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let list = alerts.list(&auth.principal, state, limit).await?;
-    Ok(Json(Paginated::all(list.into_dto())))
+    let cursor = query.cursor.map(Cursor::new);
+    let page = alerts
+        .list(&auth.principal, state, limit, cursor.as_ref())
+        .await?;
+    Ok(Json(crate::dto::paginated(page, IntoDto::into_dto)))
 }
 
 /// The built-in rules, then your rules (everyone's for an admin) by name.

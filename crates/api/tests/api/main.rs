@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP API: one binary, one module per topic, each test
 //! against its own server and database (`support::spawn_app`).
 
+mod alert_history;
 mod alerts;
 mod audit;
 mod audit_names;

@@ -41,7 +41,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use proxicloud_store::{Alert, AlertFilter, AlertResource, AlertState, Store, Timestamp, Uuid};
+use proxicloud_store::{
+    Alert, AlertFilter, AlertResource, AlertState, Cursor, Page, Store, Timestamp, Uuid,
+};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -65,19 +67,33 @@ impl AlertService {
         Self { store }
     }
 
-    /// Newest first, at most `limit` (1..=[`MAX_LIST`]).
+    /// Newest first, at most `limit` (1..=[`MAX_LIST`]) from `after` (the previous
+    /// page's `next`, for the same state); `next` is set when there are more.
     pub async fn list(
         &self,
         caller: &crate::iam::Principal,
         state: Option<AlertState>,
         limit: u32,
-    ) -> DomainResult<Vec<Alert>> {
+        after: Option<&Cursor>,
+    ) -> DomainResult<Page<Alert>> {
+        let limit = limit.clamp(1, MAX_LIST);
         let filter = AlertFilter {
             state,
             owner_id: (!caller.is_admin()).then_some(caller.user_id),
-            limit: limit.clamp(1, MAX_LIST),
+            // One more than asked: it only says whether another page exists.
+            limit: limit + 1,
+            before: after.map(Cursor::decode).transpose()?,
         };
-        Ok(self.store.alerts().list_alerts(&filter).await?)
+        let mut items = self.store.alerts().list_alerts(&filter).await?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|last| Cursor::encode(&(last.started_at, last.id)))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
     }
 }
 

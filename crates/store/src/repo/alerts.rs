@@ -168,6 +168,9 @@ pub struct AlertFilter {
     pub owner_id: Option<Uuid>,
     /// At most this many, newest first.
     pub limit: u32,
+    /// Only alerts before this `(started_at, id)` in that order: the next page after
+    /// the last alert of the previous one.
+    pub before: Option<(Timestamp, Uuid)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -344,6 +344,7 @@ impl AlertRepo for SqlStore {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
              WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR owner_id = $2) \
+             AND ($4 IS NULL OR started_at < $4 OR (started_at = $4 AND id < $5)) \
              ORDER BY started_at DESC, id DESC LIMIT $3"
         );
         let records: Vec<AlertRecord> = on_reader!(&self.db, pool => {
@@ -351,6 +352,8 @@ impl AlertRepo for SqlStore {
                 .bind(filter.state.map(AlertState::as_str))
                 .bind(filter.owner_id.map(DbId))
                 .bind(i64::from(filter.limit))
+                .bind(filter.before.map(|(at, _)| at))
+                .bind(filter.before.map(|(_, id)| DbId(id)))
                 .fetch_all(pool)
                 .await?
         });

@@ -242,8 +242,23 @@ pub async fn one_open_alert_per_rule_and_resource_then_history(store: Arc<dyn St
         repo.list_alerts(&alices).await.unwrap().is_empty(),
         "owned by nobody"
     );
-    let one = AlertFilter { limit: 1, ..all };
-    assert_eq!(repo.list_alerts(&one).await.unwrap().len(), 1);
+    let one = AlertFilter {
+        limit: 1,
+        ..all.clone()
+    };
+    let first = repo.list_alerts(&one).await.unwrap();
+    assert_eq!(ids(first.clone()), [other.id]);
+    // The next page starts after the last alert of the previous one.
+    let next = AlertFilter {
+        before: Some((first[0].started_at, first[0].id)),
+        ..one.clone()
+    };
+    assert_eq!(ids(repo.list_alerts(&next).await.unwrap()), [pending.id]);
+    let last = AlertFilter {
+        before: Some((pending.started_at, pending.id)),
+        ..one
+    };
+    assert!(repo.list_alerts(&last).await.unwrap().is_empty());
 
     // Deleting the rule keeps its alerts, named.
     repo.delete_rule(rule.id).await.unwrap();

@@ -13,8 +13,9 @@ export type AlertState = Schemas['AlertStateDto'];
 
 const rulePath = (id: string) => `/api/v1/alerts/rules/${encodeURIComponent(id)}`;
 
-export const listAlerts = (state?: AlertState, limit = 100) =>
-  get<Schemas['Paginated_AlertDto']>('/api/v1/alerts', { state, limit });
+/** Newest first; pass a page's `next_cursor` as `cursor` for the next one. */
+export const listAlerts = (state?: AlertState, limit = 100, cursor?: string) =>
+  get<Schemas['Paginated_AlertDto']>('/api/v1/alerts', { state, limit, cursor });
 
 export const listRules = () => get<Schemas['Paginated_AlertRuleDto']>('/api/v1/alerts/rules');
 export const createRule = (rule: NewRule) => post<AlertRule>('/api/v1/alerts/rules', rule);

@@ -27,7 +27,7 @@ export interface paths {
         };
         /**
          * Alerts you may see (yours, or all for an admin), newest first: `?state=firing` is
-         *     what is wrong now, `resolved` the history.
+         *     what is wrong now, `resolved` the history (paged: `next_cursor` → `cursor`).
          */
         get: operations["list_alerts"];
         put?: never;
@@ -3627,6 +3627,8 @@ export interface operations {
     list_alerts: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page (with the same `state`). */
+                cursor?: string;
                 /** @description At most this many, 1 to 500 (default 100). */
                 limit?: number;
                 /** @description Only alerts in this state (`firing` for what is wrong now). */
