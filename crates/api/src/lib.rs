@@ -16,6 +16,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 mod http_metrics;
+mod object_io;
 pub mod openapi;
 mod openapi_errors;
 pub mod respond;

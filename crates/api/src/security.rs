@@ -9,8 +9,9 @@
 //! - Bodies: a request whose `Content-Length` is over the limit is refused before
 //!   anything reads it (`413`, our JSON error); a body without a length is cut off at
 //!   the limit by the body extractors (`DefaultBodyLimit`, see `extract.rs`). Routes
-//!   that stream a file through (uploads) are listed in [`STREAMED_BODY_ROUTES`]: they
-//!   read the raw body without an extractor and bound it themselves.
+//!   that stream a file through (uploads) are listed in [`STREAMED_BODY_ROUTES`] or
+//!   matched by `is_streamed` (object uploads): they read the raw body without an
+//!   extractor and bound it themselves.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -72,12 +73,31 @@ pub async fn refuse_oversized_bodies(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<u64>().ok());
-    let streamed = request.method() == axum::http::Method::POST
-        && STREAMED_BODY_ROUTES.contains(&request.uri().path());
+    let streamed = is_streamed(request.method(), request.uri().path());
     if !streamed && declared.is_some_and(|length| length > max as u64) {
         return payload_too_large(max).into_response();
     }
     next.run(request).await
+}
+
+/// A request whose body is a file streamed through: an image upload, an object or
+/// a part of one (`PUT /api/v1/buckets/{bucket}/objects/{key}`,
+/// `PUT /api/v1/buckets/{bucket}/uploads/{id}/parts/{n}`), bounded by the object
+/// store's quotas rather than by the JSON limit.
+fn is_streamed(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    if *method == Method::POST {
+        return STREAMED_BODY_ROUTES.contains(&path);
+    }
+    let Some(rest) = path.strip_prefix("/api/v1/buckets/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    *method == Method::PUT
+        && matches!(
+            segments.as_slice(),
+            [_, "objects", _] | [_, "uploads", _, "parts", _]
+        )
 }
 
 pub fn payload_too_large(max: usize) -> ApiError {

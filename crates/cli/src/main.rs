@@ -50,6 +50,12 @@ enum Command {
     Volumes(commands::volumes::VolumesArgs),
     /// SSH key pairs to launch instances with: create, import, list, delete.
     Keypairs(commands::keypairs::KeyPairsArgs),
+    /// Buckets of the object store (the ones S3 clients see): list, create, delete.
+    Buckets(commands::buckets::BucketsArgs),
+    /// Objects in a bucket: ls, put, get, rm (streamed both ways).
+    Objects(commands::buckets::ObjectsArgs),
+    /// S3: access keys for S3 clients (create, list, disable, enable, delete).
+    S3(commands::s3keys::S3Args),
     /// Print the default configuration file (TOML).
     PrintDefaultConfig,
     /// Show the effective configuration (defaults, file, environment) and any unknown keys.
@@ -86,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         Command::Images(args) => client_command(&runtime, commands::images::run(args)),
         Command::Volumes(args) => client_command(&runtime, commands::volumes::run(args)),
         Command::Keypairs(args) => client_command(&runtime, commands::keypairs::run(args)),
+        Command::Buckets(args) => client_command(&runtime, commands::buckets::run_buckets(args)),
+        Command::Objects(args) => client_command(&runtime, commands::buckets::run_objects(args)),
+        Command::S3(args) => client_command(&runtime, commands::s3keys::run(args)),
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())

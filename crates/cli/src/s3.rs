@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use proxicloud_domain::app::Services;
+use proxicloud_domain::buckets::S3Endpoint;
 use proxicloud_domain::objects::ObjectsConfig;
 use proxicloud_domain::s3keys::AccessKeyService;
 use proxicloud_objects::{BlobStore, FsBlobStore, ObjectStore};
@@ -74,10 +75,49 @@ pub async fn objects_config(
     })
 }
 
+/// Binds the S3 endpoint's address before the application is built, so presigned
+/// URLs name the port actually bound. A taken *default* address is only a warning
+/// (several servers on one machine: tests, demos); an address the operator chose
+/// must be free. `None`: S3 is off, or its default address was taken.
+pub async fn bind(settings: &S3Settings) -> anyhow::Result<Option<TcpListener>> {
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let address: SocketAddr = settings
+        .listen
+        .parse()
+        .with_context(|| format!("[s3] listen = {:?} is not an address", settings.listen))?;
+    match TcpListener::bind(address).await {
+        Ok(listener) => Ok(Some(listener)),
+        Err(error) if settings.listen == DEFAULT_LISTEN => {
+            tracing::warn!(%error, "S3 endpoint not started: {DEFAULT_LISTEN} is taken (set [s3] listen)");
+            Ok(None)
+        }
+        Err(error) => Err(error).with_context(|| format!("binding S3 to {address}")),
+    }
+}
+
+/// Where clients reach the bound endpoint, for presigned URLs (an unspecified
+/// listen address is reached on loopback; behind another name, clients rewrite it).
+pub fn endpoint(settings: &S3Settings, listener: Option<&TcpListener>) -> S3Endpoint {
+    let url = listener
+        .and_then(|l| l.local_addr().ok())
+        .map(|mut address| {
+            if address.ip().is_unspecified() {
+                address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{address}")
+        });
+    S3Endpoint {
+        url,
+        region: settings.region.clone(),
+    }
+}
+
 /// Sweeps the object store (whether S3 is served or not: the API stores objects
-/// too), then serves S3. A taken *default* address is only a warning (several
-/// servers on one machine: tests, demos); an address the operator chose must be free.
+/// too), then serves S3 on `listener` (see [`bind`]).
 pub async fn start(
+    listener: Option<TcpListener>,
     settings: &S3Settings,
     store: Arc<dyn Store>,
     services: &Services,
@@ -90,20 +130,8 @@ pub async fn start(
         Backend::Postgres => SystemTime::now() - Duration::from_secs(3600),
     };
     proxicloud_objects::sweep(store.as_ref(), objects.blobs().as_ref(), before).await?;
-    if !settings.enabled {
+    let Some(listener) = listener else {
         return Ok(None);
-    }
-    let address: SocketAddr = settings
-        .listen
-        .parse()
-        .with_context(|| format!("[s3] listen = {:?} is not an address", settings.listen))?;
-    let listener = match TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(error) if settings.listen == DEFAULT_LISTEN => {
-            tracing::warn!(%error, "S3 endpoint not started: {DEFAULT_LISTEN} is taken (set [s3] listen)");
-            return Ok(None);
-        }
-        Err(error) => return Err(error).with_context(|| format!("binding S3 to {address}")),
     };
     let config = S3Config {
         region: settings.region.clone(),

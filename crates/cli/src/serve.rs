@@ -115,8 +115,10 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let store = proxicloud_store::connect(&config.database_url())
         .await
         .context("opening the database")?;
+    let s3_listener = crate::s3::bind(&config.s3).await?;
     let mut services_config = services_config(&config);
     services_config.objects = crate::s3::objects_config(&config.s3, &config.data_dir).await?;
+    services_config.s3_endpoint = crate::s3::endpoint(&config.s3, s3_listener.as_ref());
     let services =
         Arc::new(Services::build(store.clone(), master_key.clone(), services_config).await?);
     log_level.follow(services.platform().settings.subscribe());
@@ -141,7 +143,7 @@ pub async fn run(args: ServeArgs, config: Config, log_level: LogLevel) -> anyhow
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let s3 = crate::s3::start(&config.s3, store.clone(), &services).await?;
+    let s3 = crate::s3::start(s3_listener, &config.s3, store.clone(), &services).await?;
     let running = services.start(Start::ALL).await?;
 
     let scheme = if identity.is_some() { "https" } else { "http" };

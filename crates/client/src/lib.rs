@@ -36,10 +36,12 @@ pub use events::{Event, EventStream};
 pub use pages::{Page, paginate};
 pub use proxicloud_types::api;
 pub use resources::auth::Auth;
+pub use resources::buckets::{Buckets, ByteStream};
 pub use resources::images::Images;
 pub use resources::instances::{Instances, Power};
 pub use resources::jobs::Jobs;
 pub use resources::keypairs::KeyPairs;
+pub use resources::s3keys::AccessKeys;
 pub use resources::tokens::Tokens;
 pub use resources::volumes::Volumes;
 pub use wait::WaitOptions;
@@ -144,6 +146,14 @@ impl Client {
         Volumes(self)
     }
 
+    pub fn buckets(&self) -> Buckets<'_> {
+        Buckets(self)
+    }
+
+    pub fn access_keys(&self) -> AccessKeys<'_> {
+        AccessKeys(self)
+    }
+
     pub fn key_pairs(&self) -> KeyPairs<'_> {
         KeyPairs(self)
     }
@@ -190,7 +200,16 @@ impl Client {
 
     /// Sends `request`; a non-2xx answer becomes [`ClientError::Api`].
     pub async fn send_raw(&self, request: RequestBuilder) -> Result<reqwest::Response> {
-        dispatch(request.timeout(REQUEST_TIMEOUT)).await
+        self.send_raw_within(request, REQUEST_TIMEOUT).await
+    }
+
+    /// [`Client::send_raw`] with its own time limit (a download's body is read later).
+    pub async fn send_raw_within(
+        &self,
+        request: RequestBuilder,
+        timeout: Duration,
+    ) -> Result<reqwest::Response> {
+        dispatch(request.timeout(timeout)).await
     }
 }
 

@@ -77,6 +77,20 @@ impl ObjectStore {
         }
     }
 
+    /// The upload `upload_id` in `bucket`, whatever its key (the REST API names
+    /// uploads by id alone), or `NoSuchUpload`.
+    pub async fn upload_in_bucket(
+        &self,
+        bucket: &Bucket,
+        upload_id: &str,
+    ) -> Result<MultipartUpload, ObjectError> {
+        let id = Uuid::parse_str(upload_id).map_err(|_| ObjectError::NoSuchUpload)?;
+        match self.store.objects().find_upload(id).await? {
+            Some(upload) if upload.bucket_id == bucket.id => Ok(upload),
+            _ => Err(ObjectError::NoSuchUpload),
+        }
+    }
+
     /// Stores one part; returns its ETag (MD5 hex).
     pub async fn upload_part(
         &self,

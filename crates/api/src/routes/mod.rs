@@ -14,6 +14,9 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod bucket_objects;
+pub mod bucket_uploads;
+pub mod buckets;
 pub mod clusters;
 pub mod events;
 pub mod images;
@@ -71,4 +74,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(alerts::router())
         .merge(notifications::router())
         .merge(s3_access_keys::router())
+        .merge(buckets::router())
+        .merge(bucket_objects::router())
+        .merge(bucket_uploads::router())
 }

@@ -5,6 +5,8 @@ mod alert_history;
 mod alerts;
 mod audit;
 mod audit_names;
+mod bucket_uploads;
+mod buckets;
 mod client;
 mod clusters;
 mod errors;

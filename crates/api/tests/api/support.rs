@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use proxicloud_api::{ApiConfig, AppState};
 use proxicloud_domain::app::{Services, ServicesConfig};
+use proxicloud_domain::buckets::S3Endpoint;
 use proxicloud_domain::iam::password::hash_password;
 use proxicloud_domain::iam::{IamConfig, IamService};
 use proxicloud_domain::inventory::InventoryConfig;
 use proxicloud_domain::jobs::EngineConfig;
+use proxicloud_domain::objects::ObjectsConfig;
+use proxicloud_domain::s3keys::AccessKeyService;
 use proxicloud_domain::secrets::MasterKey;
 use proxicloud_domain::workers::SupervisorConfig;
+use proxicloud_objects::{FsBlobStore, ObjectStore};
 use proxicloud_store::{NewUser, Role, Store, Uuid};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
@@ -33,6 +37,8 @@ pub struct TestApp {
     /// started (see `sim_support` and `job_support` for the mirror and the engine).
     pub services: Arc<Services>,
     pub db_path: PathBuf,
+    /// The S3 endpoint over the same object store (what presigned URLs reach).
+    pub s3_url: String,
     _dir: tempfile::TempDir,
     _shutdown: oneshot::Sender<()>,
 }
@@ -136,14 +142,38 @@ pub async fn spawn_app_configured(iam_config: IamConfig, config: ApiConfig) -> T
     let store = proxicloud_store::connect(&format!("sqlite://{}?mode=rwc", db_path.display()))
         .await
         .unwrap();
-    let services = Services::build(
-        store.clone(),
-        MasterKey::generate(),
-        test_config(iam_config),
-    )
-    .await
-    .unwrap();
+    let s3_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let s3_url = format!("http://{}", s3_listener.local_addr().unwrap());
+    let mut services_config = test_config(iam_config);
+    services_config.objects = ObjectsConfig {
+        blobs: Some(Arc::new(
+            FsBlobStore::open(&dir.path().join("objects"))
+                .await
+                .unwrap(),
+        )),
+        ..ObjectsConfig::default()
+    };
+    services_config.s3_endpoint = S3Endpoint {
+        url: Some(s3_url.clone()),
+        region: String::new(),
+    };
+    let services = Services::build(store.clone(), MasterKey::generate(), services_config)
+        .await
+        .unwrap();
     let services = Arc::new(services);
+    let s3 = proxicloud_s3::build(
+        services.get::<ObjectStore>(),
+        services.get::<AccessKeyService>(),
+        &proxicloud_s3::S3Config {
+            region: "us-east-1".into(),
+            domain: None,
+        },
+    );
+    tokio::spawn(proxicloud_s3::serve(
+        s3_listener,
+        s3,
+        std::future::pending::<()>(),
+    ));
     services
         .get::<IamService>()
         .bootstrap_admin(Some(SecretString::from(ADMIN_PASSWORD)))
@@ -168,6 +198,7 @@ pub async fn spawn_app_configured(iam_config: IamConfig, config: ApiConfig) -> T
         store,
         services,
         db_path,
+        s3_url,
         _dir: dir,
         _shutdown: shutdown,
     }

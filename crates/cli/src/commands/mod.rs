@@ -6,6 +6,7 @@
 //! To add a command family: a module here with its clap `Args` and a `run`, a variant
 //! in `main.rs`'s `Command`, and a line in the README's CLI section.
 
+pub mod buckets;
 pub mod credentials;
 pub mod images;
 pub mod instances;
@@ -14,6 +15,7 @@ pub mod keypairs;
 pub mod login;
 pub mod output;
 pub mod progress;
+pub mod s3keys;
 mod volume_spec;
 pub mod volumes;
 

@@ -11,6 +11,7 @@ use proxicloud_store::Store;
 use super::platform::Platform;
 use super::readiness::{DatabaseReady, ReadinessCheck};
 use super::registry::{Registry, lookup};
+use crate::buckets::S3Endpoint;
 use crate::clusters::ConnectOptions;
 use crate::error::DomainResult;
 use crate::events::EventRelay;
@@ -23,8 +24,8 @@ use crate::workers::{
     BackgroundWorker, Supervisor, SupervisorConfig, SupervisorHandle, WorkerState, WorkerStates,
 };
 use crate::{
-    alerts, audit, clusters, iam, images, instances, inventory, jobs, keypairs, launch, metrics,
-    objects, s3keys, settings, volumes,
+    alerts, audit, buckets, clusters, iam, images, instances, inventory, jobs, keypairs, launch,
+    metrics, objects, s3keys, settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -51,6 +52,8 @@ pub struct ServicesConfig {
     pub notifier: crate::alerts::notify::NotifierPolicy,
     /// Object storage: its blob store (none: no object storage) and clean-up ages.
     pub objects: objects::ObjectsConfig,
+    /// The S3 endpoint as clients reach it, for presigned URLs.
+    pub s3_endpoint: S3Endpoint,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -106,6 +109,7 @@ impl Services {
         keypairs::register(&mut registry, &platform);
         s3keys::register(&mut registry, &platform);
         objects::register(&mut registry, &platform);
+        buckets::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);

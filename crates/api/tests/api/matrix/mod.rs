@@ -4,8 +4,8 @@
 //! test, and so does a row without an operation.
 //!
 //! Adding a route: add one `Row` to its resource's file in `rows/` — method and path
-//! exactly as in the document, the `Target` its `{id}` names (a `{name}` inside it is
-//! `matrix-snap`) (add a variant, and its
+//! exactly as in the document, the `Target` its `{id}` (or `{bucket}`) names (a
+//! `{name}` inside it is `matrix-snap`, a `{key}` the bucket's object) (add a variant, and its
 //! setup in `Target::prepare`, for a new kind of resource), a body function, and the
 //! five expected statuses in the order of [`CALLERS`]. Each cell runs in a fresh world
 //! (new users, new target), so rows may be destructive.
@@ -101,10 +101,19 @@ async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
     };
     let mut path = row.path.to_owned();
     if let Some(id) = row.target.prepare(app, &cell.owner).await {
-        path = path.replace("{id}", &id);
+        // `bucket|upload`: a target named by two parameters.
+        let (first, second) = id.split_once('|').unwrap_or((&id, ""));
+        path = path
+            .replace("{id}", first)
+            .replace("{bucket}", first)
+            .replace("{upload_id}", second);
     }
-    // A second path parameter names something inside the target (a snapshot, …).
-    path = path.replace("{name}", "matrix-snap");
+    // A second path parameter names something inside the target (a snapshot, an
+    // object, a part, …).
+    path = path
+        .replace("{name}", "matrix-snap")
+        .replace("{key}", targets::MATRIX_KEY)
+        .replace("{part_number}", "1");
     let mut request = app.request(row.method.parse().unwrap(), &path);
     if let Some(session) = &cell.session {
         request = request.bearer_auth(&session.access);

@@ -2,6 +2,8 @@
 
 use proxicloud_domain::clusters::{AuthInput, ClusterInput};
 use proxicloud_domain::iam::tokens::mint_api_token;
+use proxicloud_objects::{ObjectHeaders, ObjectStore, PutObject};
+use proxicloud_store::Bucket;
 use proxicloud_store::{GuestObservation, InventorySnapshot, Uuid};
 use proxicloud_store::{JobActor, JobStep, NewApiToken, NewJob, NewKeyPair, Timestamp};
 use proxicloud_types::{GuestType, VmId};
@@ -40,6 +42,32 @@ pub(super) enum Target {
     OwnerChannel,
     /// A subscription of the owner (to one of their channels).
     OwnerSubscription,
+    /// A bucket of the owner holding the object `matrix.txt` (`{bucket}`, `{key}`).
+    OwnerBucket,
+    /// An empty bucket of the owner.
+    OwnerEmptyBucket,
+    /// A multipart upload in a bucket of the owner: `{bucket}|{upload_id}`.
+    OwnerUpload,
+}
+
+/// The key of the object in an [`Target::OwnerBucket`] (a path's `{key}`).
+pub(super) const MATRIX_KEY: &str = "matrix.txt";
+
+/// A new bucket of `owner`, made through the object store (no caller involved).
+async fn owned_bucket(app: &TestApp, owner: &TestUser, with_object: bool) -> Bucket {
+    let objects = app.services.get::<ObjectStore>();
+    let name = format!("m-{}", Uuid::now_v7().simple());
+    let bucket = objects.create_bucket(owner.id, &name).await.unwrap();
+    if with_object {
+        let body = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"matrix"))]);
+        let put = PutObject {
+            headers: ObjectHeaders::default(),
+            body: Box::pin(body),
+            content_md5: None,
+        };
+        objects.put_object(&bucket, MATRIX_KEY, put).await.unwrap();
+    }
+    bucket
 }
 
 /// Nothing listens there: connection tests fail fast, and no poll reaches anything.
@@ -202,6 +230,17 @@ impl Target {
             }
             Target::OwnerChannel | Target::OwnerSubscription => {
                 Some(super::rows::notification_target(app, owner.id, self).await)
+            }
+            Target::OwnerBucket => Some(owned_bucket(app, owner, true).await.name),
+            Target::OwnerEmptyBucket => Some(owned_bucket(app, owner, false).await.name),
+            Target::OwnerUpload => {
+                let bucket = owned_bucket(app, owner, true).await;
+                let objects = app.services.get::<ObjectStore>();
+                let upload = objects
+                    .create_upload(&bucket, "big.bin", &ObjectHeaders::default())
+                    .await
+                    .unwrap();
+                Some(format!("{}|{}", bucket.name, upload.id))
             }
             Target::OwnerAccessKey => {
                 let key = proxicloud_store::NewAccessKey {

@@ -11,6 +11,7 @@ mod common;
 mod alerts;
 mod audit;
 mod auth;
+mod buckets;
 mod clusters;
 mod events;
 mod images;
@@ -59,6 +60,7 @@ pub(super) fn rows() -> Vec<Row> {
         alerts::rows(),
         notifications::rows(),
         s3_access_keys::rows(),
+        buckets::rows(),
     ]
     .into_iter()
     .flatten()
