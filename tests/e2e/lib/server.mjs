@@ -21,7 +21,7 @@ function startBinary() {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxicloud-e2e-'));
   mkdirSync(OUTPUT, { recursive: true });
   const log = createWriteStream(join(OUTPUT, 'proxicloud.log'));
-  const child = spawn(binary(), ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(binary(), ['serve', '--demo', '--listen', '127.0.0.1:0', '--s3-listen', '127.0.0.1:0', '--data-dir', dataDir], {
     env: { ...process.env, PROXICLOUD_ADMIN_PASSWORD: ADMIN_PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

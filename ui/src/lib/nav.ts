@@ -29,6 +29,13 @@ export const NAV: NavGroup[] = [
     ],
   },
   {
+    label: 'Storage',
+    items: [
+      { label: 'Buckets', href: '/buckets' },
+      { label: 'S3 access keys', href: '/s3-keys' },
+    ],
+  },
+  {
     label: 'Observability',
     items: [
       { label: 'Alerts', href: '/alerts' },

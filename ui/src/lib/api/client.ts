@@ -130,14 +130,26 @@ export async function del<T>(path: string): Promise<T> {
 /** Bytes sent so far of an upload, and of how many. */
 export type UploadProgress = (sent: number, total: number) => void;
 
-function sendFile(url: string, file: Blob, onprogress: UploadProgress, signal?: AbortSignal): Promise<Response> {
+/** How `upload` sends the file: the method and the body's type. */
+export interface UploadOptions {
+  method?: 'POST' | 'PUT';
+  contentType?: string;
+}
+
+function sendFile(
+  url: string,
+  file: Blob,
+  onprogress: UploadProgress,
+  signal: AbortSignal | undefined,
+  options: UploadOptions,
+): Promise<Response> {
   // `fetch` cannot report upload progress; XMLHttpRequest can.
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
+    xhr.open(options.method ?? 'POST', url);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Accept', 'application/json');
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader('Content-Type', options.contentType || 'application/octet-stream');
     const csrf = csrfToken();
     if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
     xhr.upload.onprogress = (event) => onprogress(event.loaded, event.lengthComputable ? event.total : file.size);
@@ -156,19 +168,20 @@ function sendFile(url: string, file: Blob, onprogress: UploadProgress, signal?: 
   });
 }
 
-/** POSTs `file` as the raw request body, reporting progress; refreshes an expired
- *  session once like `request` (a Blob can be sent again). */
+/** POSTs (or PUTs) `file` as the raw request body, reporting progress; refreshes an
+ *  expired session once like `request` (a Blob can be sent again). */
 export async function upload<T>(
   path: string,
   query: RequestOptions['query'],
   file: Blob,
   onprogress: UploadProgress,
   signal?: AbortSignal,
+  options: UploadOptions = {},
 ): Promise<T> {
   const url = buildUrl(path, query);
-  let response = await sendFile(url, file, onprogress, signal);
+  let response = await sendFile(url, file, onprogress, signal, options);
   if (response.status === 401 && (await refreshSession())) {
-    response = await sendFile(url, file, onprogress, signal);
+    response = await sendFile(url, file, onprogress, signal, options);
   }
   if (response.status === 401) sessionLostListeners.forEach((listener) => listener());
   if (!response.ok) throw await toError(response);
