@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 14] = [
+const TAGS: [(&str, &str); 15] = [
     ("auth", "Sessions and your own account"),
     (
         "alerts",
@@ -41,6 +41,10 @@ const TAGS: [(&str, &str); 14] = [
     (
         "metrics",
         "Time series for charts: instances (owner, admin); nodes, clusters, storages (admin)",
+    ),
+    (
+        "monitoring",
+        "The health map: clusters, nodes and guests coloured by health",
     ),
     (
         "s3",

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch;
 pub mod metrics;
+pub mod monitoring;
 pub mod objects;
 pub mod read_index;
 pub mod s3keys;

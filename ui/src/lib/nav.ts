@@ -38,6 +38,7 @@ export const NAV: NavGroup[] = [
   {
     label: 'Observability',
     items: [
+      { label: 'Health', href: '/monitoring/health' },
       { label: 'Alerts', href: '/alerts' },
       { label: 'Audit log', href: '/audit', adminOnly: true },
     ],

@@ -15,6 +15,7 @@ pub mod instances;
 pub mod jobs;
 pub mod keypairs;
 pub mod launch;
+pub mod monitoring;
 pub mod notifications;
 pub mod s3;
 pub mod settings;

@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch_options;
 pub mod metrics;
+pub mod monitoring;
 pub mod notifications;
 pub mod prometheus;
 pub mod s3_access_keys;
@@ -70,6 +71,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(volumes::router())
         .merge(volume_classes::router())
         .merge(metrics::router())
+        .merge(monitoring::router())
         .merge(prometheus::router())
         .merge(alerts::router())
         .merge(notifications::router())

@@ -34,6 +34,7 @@ mod logs;
 mod matrix;
 mod metrics;
 mod metrics_collect;
+mod monitoring;
 mod notifications;
 mod prometheus;
 mod root_password;

@@ -25,7 +25,7 @@ use crate::workers::{
 };
 use crate::{
     alerts, audit, buckets, clusters, iam, images, instances, inventory, jobs, keypairs, launch,
-    metrics, objects, s3keys, settings, volumes,
+    metrics, monitoring, objects, s3keys, settings, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -116,6 +116,7 @@ impl Services {
         images::register(&mut registry, &platform);
         metrics::register(&mut registry, &platform);
         alerts::register(&mut registry, &platform);
+        monitoring::register(&mut registry, &platform);
         let jobs = std::mem::take(&mut registry.jobs);
         let readiness = std::mem::take(&mut registry.readiness);
         let workers = std::mem::take(&mut registry.workers);

@@ -148,6 +148,61 @@ pub struct InstanceDirectory {
     index: IndexCache<GuestIndex>,
 }
 
+/// The instances a caller may see (see [`InstanceDirectory::visible`]).
+pub struct VisibleInstances {
+    index: Arc<GuestIndex>,
+    filter: GuestFilter,
+    clusters: HealthByCluster,
+}
+
+impl VisibleInstances {
+    /// Every one of them (templates included), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<IndexedGuest>> {
+        self.index.matching(&self.filter)
+    }
+
+    /// The cluster's name (empty for a cluster removed since).
+    pub fn cluster_name(&self, cluster: Uuid) -> &str {
+        self.clusters
+            .get(&cluster)
+            .map_or("", |cluster| cluster.name.as_str())
+    }
+
+    pub fn freshness(&self, cluster: Uuid) -> Freshness {
+        freshness_in(&self.clusters, cluster)
+    }
+}
+
+#[cfg(test)]
+impl VisibleInstances {
+    /// `guests`, all visible, in `clusters` (id, name, offline since).
+    pub(crate) fn of(guests: Vec<Guest>, clusters: &[(Uuid, &str, Option<Timestamp>)]) -> Self {
+        let clusters = clusters
+            .iter()
+            .map(|&(id, name, offline_since)| {
+                let health = ClusterHealth {
+                    status: match offline_since {
+                        Some(_) => ClusterStatus::Offline,
+                        None => ClusterStatus::Online,
+                    },
+                    offline_since,
+                    ..ClusterHealth::default()
+                };
+                let state = ClusterState {
+                    name: name.to_owned(),
+                    health,
+                };
+                (id, state)
+            })
+            .collect();
+        Self {
+            index: Arc::new(GuestIndex::build(guests)),
+            filter: GuestFilter::default(),
+            clusters: Arc::new(clusters),
+        }
+    }
+}
+
 /// Each cluster's name and health, by cluster id.
 type HealthByCluster = Arc<HashMap<Uuid, ClusterState>>;
 
@@ -226,23 +281,27 @@ impl InstanceDirectory {
 
     /// Counts by status and per-cluster totals of every instance the caller may see.
     pub async fn summary(&self, principal: &Principal) -> DomainResult<InstanceSummary> {
-        let filter = GuestFilter {
-            owner: visible_to(principal),
-            ..GuestFilter::default()
-        };
-        let index = self.index().await?;
-        let health = self.health().await?;
+        let visible = self.visible(principal).await?;
         Ok(summarise(
-            &index,
-            &filter,
-            |cluster| freshness_in(&health, cluster),
-            |cluster| {
-                health
-                    .get(&cluster)
-                    .map(|cluster| cluster.name.clone())
-                    .unwrap_or_default()
-            },
+            &visible.index,
+            &visible.filter,
+            |cluster| visible.freshness(cluster),
+            |cluster| visible.cluster_name(cluster).to_owned(),
         ))
+    }
+
+    /// Every instance the caller may see, with its cluster's name and freshness: for
+    /// views over all of them at once (the dashboard's summary, the health map) — one
+    /// pass over the in-memory index, no query per instance.
+    pub async fn visible(&self, principal: &Principal) -> DomainResult<VisibleInstances> {
+        Ok(VisibleInstances {
+            index: self.index().await?,
+            filter: GuestFilter {
+                owner: visible_to(principal),
+                ..GuestFilter::default()
+            },
+            clusters: self.health().await?,
+        })
     }
 
     pub async fn get(&self, principal: &Principal, id: Uuid) -> DomainResult<InstanceView> {

@@ -36,7 +36,7 @@ pub use guest_index::{GuestIndex, IndexedGuest, tag_list};
 pub(crate) use instances::load_live_guest;
 pub use instances::{
     Freshness, InstanceDirectory, InstanceList, InstanceListQuery, InstanceView, MAX_LIST_LIMIT,
-    OwnerSelector,
+    OwnerSelector, VisibleInstances,
 };
 pub use refresh::InventoryRefresher;
 pub use summary::{ClusterUsage, InstanceSummary};

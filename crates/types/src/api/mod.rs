@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod launch;
 pub mod metrics;
+pub mod monitoring;
 pub mod notifications;
 pub mod s3;
 mod secret;

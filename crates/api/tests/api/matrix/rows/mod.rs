@@ -20,6 +20,7 @@ mod jobs;
 mod keypairs;
 mod launch_options;
 mod metrics;
+mod monitoring;
 mod notifications;
 mod s3_access_keys;
 mod settings;
@@ -57,6 +58,7 @@ pub(super) fn rows() -> Vec<Row> {
         volumes::rows(),
         volume_classes::rows(),
         metrics::rows(),
+        monitoring::rows(),
         alerts::rows(),
         notifications::rows(),
         s3_access_keys::rows(),
