@@ -1289,6 +1289,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/monitoring/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The health map: clusters → nodes → guests with a health each. Admins see every
+         *     cluster and node with the nodes' own load; others their own guests, grouped under
+         *     the nodes that run them.
+         */
+        get: operations["health_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2480,6 +2501,81 @@ export interface components {
              * @description The new size: larger than the current one, at most 16384.
              */
             size_gib: number;
+        };
+        HealthClusterDto: {
+            /** @description The worst of its nodes and guests. */
+            health: components["schemas"]["HealthDto"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            nodes: components["schemas"]["HealthNodeDto"][];
+            /**
+             * Format: date-time
+             * @description Since when it has been unreachable; absent while it answers.
+             */
+            stale_since?: string | null;
+        };
+        /**
+         * @description `ok` (green), `stopped` (grey), `warning` (yellow: CPU 70–90 %, memory ≥ 90 %,
+         *     paused, or a firing non-critical alert) or `critical` (red: CPU > 90 %, its node or
+         *     cluster unreachable, or a firing critical alert).
+         * @enum {string}
+         */
+        HealthDto: "ok" | "stopped" | "warning" | "critical";
+        /** @description One guest's tile: its size is what it is allocated (vCPUs, memory). */
+        HealthGuestDto: {
+            /**
+             * Format: double
+             * @description 0.0..=1.0 of its vCPUs.
+             */
+            cpu_usage: number;
+            /** Format: double */
+            cpus: number;
+            health: components["schemas"]["HealthDto"];
+            /**
+             * Format: uuid
+             * @description The instance id (`/instances/{id}`).
+             */
+            id: string;
+            /** Format: int64 */
+            memory_bytes: number;
+            /** Format: int64 */
+            memory_used_bytes: number;
+            name: string;
+            reason?: string | null;
+            status: string;
+            type: components["schemas"]["InstanceType"];
+            /** Format: int32 */
+            vmid: number;
+        };
+        HealthMapDto: {
+            /** @description Clusters with something you may see (admins: every cluster with nodes). */
+            clusters: components["schemas"]["HealthClusterDto"][];
+            /** Format: date-time */
+            generated_at: string;
+        };
+        HealthNodeDto: {
+            /** @description Worst first, then by name. */
+            guests: components["schemas"]["HealthGuestDto"][];
+            health: components["schemas"]["HealthDto"];
+            load?: components["schemas"]["HealthNodeLoadDto"] | null;
+            name: string;
+            reason?: string | null;
+            /** @description `online`, `offline` or `unknown`. */
+            status: string;
+        };
+        HealthNodeLoadDto: {
+            /**
+             * Format: double
+             * @description 0.0..=1.0 of all its CPUs.
+             */
+            cpu_usage: number;
+            /** Format: int32 */
+            cpus: number;
+            /** Format: int64 */
+            memory_bytes: number;
+            /** Format: int64 */
+            memory_used_bytes: number;
         };
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
@@ -10284,6 +10380,35 @@ export interface operations {
             };
             /** @description Invalid parameters (`validation_failed`, with `fields`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    health_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthMapDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
