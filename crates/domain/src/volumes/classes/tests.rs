@@ -144,7 +144,10 @@ fn space_planned_for_earlier_volumes_of_a_request_is_not_offered_again() {
     match choose_storage(&pve1, Placement::Named("ssd-b"), 15, &planned).unwrap_err() {
         DomainError::Conflict { code, message } => {
             assert_eq!(code, "insufficient_storage");
-            assert!(message.contains("the other new volumes of this request"), "{message}");
+            assert!(
+                message.contains("the other new volumes of this request"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
     }
