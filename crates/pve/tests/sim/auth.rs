@@ -119,12 +119,14 @@ async fn expired_tickets_fall_back_to_a_password_login() {
 /// times (PVE rate-limits failed and repeated logins; a burst must not trip it).
 #[tokio::test]
 async fn concurrent_refusals_share_one_relogin() {
+    // Long enough that the re-login's own ticket outlives the burst on a loaded
+    // machine (at 1 s it sometimes expired before the last of the ten requests).
     let mut config = sim_config();
-    config.ticket_lifetime = Duration::from_secs(1);
+    config.ticket_lifetime = Duration::from_secs(3);
     let sim = start(config).await;
     let pve = std::sync::Arc::new(password_client(&sim, Duration::from_secs(3600)));
     pve.version().await.expect("first login");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let calls: Vec<_> = (0..10)
         .map(|_| {
             let pve = pve.clone();
