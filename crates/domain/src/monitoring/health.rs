@@ -31,17 +31,6 @@ pub enum Health {
     Critical,
 }
 
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Ok => "ok",
-            Health::Stopped => "stopped",
-            Health::Warning => "warning",
-            Health::Critical => "critical",
-        }
-    }
-}
-
 /// A health and, when it is not plain `ok`/`stopped`, why.
 #[derive(Debug, Clone, PartialEq)]
 struct Verdict {
@@ -179,7 +168,7 @@ fn load_verdict(cpu: f64, memory_used: u64, memory: u64) -> Verdict {
 fn guest_verdict(guest: &IndexedGuest, host: &Verdict, firing: &Firing<'_>) -> Verdict {
     let observed = &guest.observed;
     // An unreachable host makes its guests' state unknown: the host's reason says why.
-    let own = if host.health == Health::Critical && host.reason.is_some() {
+    let own = if host.health == Health::Critical {
         host.clone()
     } else {
         match observed.status.as_str() {
