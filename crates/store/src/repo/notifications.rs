@@ -196,9 +196,15 @@ pub trait NotificationRepo: Send + Sync {
     /// `lease` (its `next_attempt_at` moved to `now + lease`, `attempts` counted).
     async fn claim_due(&self, now: Timestamp, lease: Duration, limit: u32)
     -> Result<Vec<Delivery>>;
+    /// Ends the attempt that the claim numbered `attempt` (the claimed
+    /// [`Delivery::attempts`]) made. `Stale` when that claim is no longer the
+    /// delivery's — its lease passed and another worker claimed it again, or it has
+    /// finished — so a late worker never overwrites the newer attempt's outcome;
+    /// `NotFound` when the delivery is gone.
     async fn finish_attempt(
         &self,
         id: Uuid,
+        attempt: i64,
         outcome: AttemptOutcome,
         now: Timestamp,
     ) -> Result<Delivery>;

@@ -345,6 +345,7 @@ impl NotificationRepo for SqlStore {
     async fn finish_attempt(
         &self,
         id: Uuid,
+        attempt: i64,
         outcome: AttemptOutcome,
         now: Timestamp,
     ) -> Result<Delivery> {
@@ -356,9 +357,12 @@ impl NotificationRepo for SqlStore {
             } => (DeliveryState::Pending, Some(error), next_attempt_at),
             AttemptOutcome::GiveUp { error } => (DeliveryState::Failed, Some(error), now),
         };
+        // Only the claim that counted `attempt` may finish: once its lease passed and
+        // another worker claimed the delivery again, `attempts` has moved on.
         let sql = format!(
             "UPDATE notification_deliveries SET state = $2, last_error = COALESCE($3, last_error), \
-             next_attempt_at = $4, updated_at = $5 WHERE id = $1 RETURNING {DELIVERY_COLUMNS}"
+             next_attempt_at = $4, updated_at = $5 \
+             WHERE id = $1 AND attempts = $6 AND state = 'pending' RETURNING {DELIVERY_COLUMNS}"
         );
         let record: Option<DeliveryRecord> = on_writer!(&self.db, pool => {
             sqlx::query_as(&sql)
@@ -367,10 +371,21 @@ impl NotificationRepo for SqlStore {
                 .bind(error)
                 .bind(next)
                 .bind(now)
+                .bind(attempt)
                 .fetch_optional(pool)
                 .await?
         });
-        record.ok_or(StoreError::NotFound)?.try_into()
+        if let Some(record) = record {
+            return record.try_into();
+        }
+        let exists: Option<(DbId,)> = on_reader!(&self.db, pool => {
+            sqlx::query_as("SELECT id FROM notification_deliveries WHERE id = $1")
+                .bind(DbId(id)).fetch_optional(pool).await?
+        });
+        Err(match exists {
+            Some(_) => StoreError::Stale("the delivery was claimed again or has finished"),
+            None => StoreError::NotFound,
+        })
     }
 
     async fn list_deliveries(&self, channel_id: Uuid, limit: u32) -> Result<Vec<Delivery>> {

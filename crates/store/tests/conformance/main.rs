@@ -24,6 +24,7 @@ mod job_trees;
 mod jobs;
 mod key_pairs;
 mod metrics;
+mod notification_claims;
 mod notifications;
 mod objects;
 mod quotas;
@@ -90,6 +91,9 @@ conformance_tests! {
         the_outbox_delivers_once_leases_claims_and_retries,
         claims_take_at_most_the_limit_oldest_first,
         changed_alerts_are_the_unsilenced_firing_and_resolved_ones,
+    ],
+    notification_claims: [
+        a_late_finish_of_an_expired_claim_is_refused,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,

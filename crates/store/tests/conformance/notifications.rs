@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::fixtures::user;
 
-fn channel(name: &str) -> ChannelFields {
+pub(crate) fn channel(name: &str) -> ChannelFields {
     ChannelFields {
         name: name.into(),
         kind: "ntfy".into(),
@@ -19,7 +19,7 @@ fn channel(name: &str) -> ChannelFields {
     }
 }
 
-async fn alert(store: &dyn Store, owner: Uuid, at: Timestamp) -> Uuid {
+pub(crate) async fn alert(store: &dyn Store, owner: Uuid, at: Timestamp) -> Uuid {
     let rule = store
         .alerts()
         .insert_rule(
@@ -273,6 +273,7 @@ pub async fn the_outbox_delivers_once_leases_claims_and_retries(store: Arc<dyn S
     let retried = repo
         .finish_attempt(
             delivery.id,
+            again[0].attempts,
             AttemptOutcome::Retry {
                 error: "answered 503".into(),
                 next_attempt_at: retry_at,
@@ -295,9 +296,15 @@ pub async fn the_outbox_delivers_once_leases_claims_and_retries(store: Arc<dyn S
             .unwrap()
             .is_empty()
     );
-    assert_eq!(repo.claim_due(retry_at, lease, 10).await.unwrap().len(), 1);
+    let third = repo.claim_due(retry_at, lease, 10).await.unwrap();
+    assert_eq!(third.len(), 1);
     let done = repo
-        .finish_attempt(delivery.id, AttemptOutcome::Delivered, retry_at)
+        .finish_attempt(
+            delivery.id,
+            third[0].attempts,
+            AttemptOutcome::Delivered,
+            retry_at,
+        )
         .await
         .unwrap();
     assert_eq!((done.state, done.attempts), (DeliveryState::Delivered, 3));
@@ -318,6 +325,7 @@ pub async fn the_outbox_delivers_once_leases_claims_and_retries(store: Arc<dyn S
     let failed = repo
         .finish_attempt(
             claimed[0].id,
+            claimed[0].attempts,
             AttemptOutcome::GiveUp {
                 error: "gone".into(),
             },

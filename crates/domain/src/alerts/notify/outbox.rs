@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use proxicloud_store::{
-    AttemptOutcome, Delivery, NewDelivery, NotificationChannel, Store, Timestamp, User, Uuid,
+    AttemptOutcome, Delivery, NewDelivery, NotificationChannel, Store, StoreError, Timestamp, User,
+    Uuid,
 };
 use tokio::sync::Notify;
 
@@ -89,11 +90,11 @@ impl Outbox {
         let sent = join_all(due.iter().map(|d| self.attempt(d, now))).await;
         for (delivery, outcome) in due.iter().zip(sent) {
             let outcome = outcome?;
-            match &outcome {
-                AttemptOutcome::Delivered => report.delivered += 1,
-                AttemptOutcome::Retry { .. } => report.retried += 1,
-                AttemptOutcome::GiveUp { .. } => report.given_up += 1,
-            }
+            let counter = match &outcome {
+                AttemptOutcome::Delivered => &mut report.delivered,
+                AttemptOutcome::Retry { .. } => &mut report.retried,
+                AttemptOutcome::GiveUp { .. } => &mut report.given_up,
+            };
             let error = match &outcome {
                 AttemptOutcome::Delivered => None,
                 AttemptOutcome::Retry { error, .. } => Some(error.clone()),
@@ -102,9 +103,16 @@ impl Outbox {
                     delivery.attempts
                 )),
             };
-            notifications
-                .finish_attempt(delivery.id, outcome, now)
-                .await?;
+            match notifications
+                .finish_attempt(delivery.id, delivery.attempts, outcome, now)
+                .await
+            {
+                Ok(_) => *counter += 1,
+                // Our lease passed and another worker claimed it again (its outcome
+                // stands), or the channel and its deliveries were deleted.
+                Err(StoreError::Stale(_) | StoreError::NotFound) => continue,
+                Err(other) => return Err(other.into()),
+            }
             // The channel may have been deleted meanwhile: nothing to record then.
             let _ = notifications
                 .record_channel_result(delivery.channel_id, error.as_deref(), now)
@@ -184,7 +192,7 @@ impl Outbox {
             .await
         {
             Ok(row) => row,
-            Err(proxicloud_store::StoreError::NotFound) => {
+            Err(StoreError::NotFound) => {
                 return Ok(AttemptOutcome::GiveUp {
                     error: "the channel was deleted".into(),
                 });
