@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 mod control;
 mod dispatch;
 pub mod faults;

@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, Request, Uri};
 use axum::response::Response;
 use axum::routing::any;
@@ -94,6 +95,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         schema,
         recorder: Recorder::new(config.record_file.as_deref())?,
         fingerprint: certificate.as_ref().map(NodeCertificate::fingerprint),
+        certificate_pem: certificate.as_ref().map(|c| c.cert_pem.clone()),
     };
     let sim = Sim::with_parts(config, cluster, parts);
     dispatch::warm_up();
@@ -229,6 +231,10 @@ fn router(sim: Sim) -> Router {
     Router::new()
         .nest("/sim", control::router())
         .route(API_PREFIX, any(api))
+        .route(
+            &format!("{API_PREFIX}/nodes/{{node}}/{{kind}}/{{vmid}}/vncwebsocket"),
+            any(vncwebsocket),
+        )
         .route(&format!("{API_PREFIX}/{{*rest}}"), any(api))
         .fallback(no_such_uri)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -253,6 +259,58 @@ async fn api(
         body,
     };
     dispatch::handle(&sim, incoming).into_response()
+}
+
+/// `vncwebsocket`: a plain GET is an ordinary API call; a websocket upgrade goes through
+/// the same pipeline (authentication, schema, the ticket check of the handler) and, as
+/// pveproxy's websocket proxy does, then connects to the console behind the port —
+/// which serves one client only.
+async fn vncwebsocket(
+    State(sim): State<Sim>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return api(State(sim), method, uri, headers, body).await;
+    };
+    let incoming = Incoming {
+        method: method.as_str(),
+        uri: &uri,
+        headers: &headers,
+        body,
+    };
+    let reply = dispatch::handle(&sim, incoming);
+    if !matches!(reply, Reply::Data(_)) {
+        return reply.into_response();
+    }
+    let target = console_target(&uri);
+    let Some(console) = target.and_then(|(vmid, port)| sim.consoles.claim(vmid, port)) else {
+        // Nothing listens on the port any more: pveproxy's connect fails.
+        return Reply::bare(502, "websocket proxy: connection refused").into_response();
+    };
+    // noVNC asks for the `binary` subprotocol; PVE's proxy accepts it.
+    upgrade
+        .protocols(["binary"])
+        .on_upgrade(move |socket| crate::console::run(socket, console))
+}
+
+/// The vmid (from the path) and port (from the query) of a `vncwebsocket` request.
+fn console_target(uri: &Uri) -> Option<(u32, u16)> {
+    let mut segments = uri.path().rsplit('/');
+    segments.next();
+    let vmid = segments.next()?.parse().ok()?;
+    let port = form_urlencoded_value(uri.query()?, "port")?.parse().ok()?;
+    Some((vmid, port))
+}
+
+fn form_urlencoded_value(query: &str, key: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// pveproxy answers unknown formats and paths outside the API with 501.

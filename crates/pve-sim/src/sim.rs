@@ -100,6 +100,10 @@ pub struct SimInner {
     pub fingerprint: Option<String>,
     /// Uploaded files waiting for their handler (pveproxy's `/var/tmp/pveupload-*`).
     pub uploads: crate::upload::Uploads,
+    /// Consoles started by `termproxy`/`vncproxy`, waiting for `vncwebsocket`.
+    pub consoles: crate::console::Consoles,
+    /// PEM of the served certificate (`cert` in `vncproxy`'s answer); `None` without TLS.
+    pub certificate_pem: Option<String>,
 }
 
 /// The parts of a simulator that `start` prepares before serving.
@@ -108,6 +112,7 @@ pub struct SimParts {
     pub schema: Option<Arc<Schema>>,
     pub recorder: Recorder,
     pub fingerprint: Option<String>,
+    pub certificate_pem: Option<String>,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -130,6 +135,8 @@ impl Sim {
             auth_keys: AuthKeys::random(),
             fingerprint: parts.fingerprint,
             uploads: Default::default(),
+            consoles: Default::default(),
+            certificate_pem: parts.certificate_pem,
         }))
     }
 }

@@ -1,13 +1,18 @@
 //! Consoles: `POST …/vncproxy`, `POST …/termproxy` and `GET …/vncwebsocket`.
 //!
-//! The proxies answer like PVE — `{user, ticket, port, upid}` plus `password` for
-//! websocket use — and start a `vncproxy` task that, as vncterm/termproxy do when no
-//! client connects within 10 seconds, ends with "connection timed out".
+//! The proxies answer like PVE — `{user, ticket, port, upid}`, `port` as a string (PVE's
+//! handlers return it from `wait_for_vnc_port`/`next_vnc_port` as text, and clients
+//! parse it as one), `cert` from `vncproxy` (containers too, per the schema's returns
+//! of pve-container's `vncproxy`) and `password` for a VM's websocket use — offer the
+//! live console to `crate::console` and start a `vncproxy` task that, as
+//! vncterm/termproxy do when no client connects within 10 seconds, ends with
+//! "connection timed out" (and `OK` when a client did connect).
 //! `vncwebsocket` verifies the `PVEVNC` ticket against user, `/vms/{vmid}` and port
 //! and returns `{port}` exactly like PVE's handler; the WebSocket upgrade itself is
 //! the HTTP layer's business (pve-http-server does it outside the API handler).
 
-use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use proxicloud_types::GuestType;
 use rand::Rng;
@@ -16,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{is_running, kind_of, request_guest, secs};
 use crate::api::{ApiError, ApiResult, Req};
+use crate::console::{ConsoleKind, PendingConsole};
 use crate::tasks::{TaskOutcome, TaskSpec, now};
 use crate::{Cluster, Sim};
 
@@ -79,11 +85,13 @@ fn next_port(cluster: &Cluster) -> u16 {
 
 pub(crate) fn vncproxy(sim: &Sim, req: &Req) -> ApiResult {
     let kind = kind_of(req);
-    let websocket = req.flag("websocket")?;
-    let with_password = websocket || (kind == GuestType::Qemu && req.flag("generate-password")?);
+    // Only qemu-server's `vncproxy` has `generate-password` and answers `password`
+    // (pve-container's returns {user, ticket, port, upid, cert}).
+    let with_password =
+        kind == GuestType::Qemu && (req.flag("websocket")? || req.flag("generate-password")?);
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
-    let (vmid, node) = (guest.vmid, guest.node.clone());
+    let (vmid, node, name) = (guest.vmid, guest.node.clone(), guest.name());
     // qemu-server's `vncproxy` needs the VM's VNC socket; lxc attaches to the console.
     let not_running = kind == GuestType::Qemu && !is_running(guest);
     let port = next_port(&cluster);
@@ -92,10 +100,24 @@ pub(crate) fn vncproxy(sim: &Sim, req: &Req) -> ApiResult {
     if let Some(password) = &password {
         ticket = format!("{password}:{ticket}");
     }
-    let upid = spawn_proxy_task(sim, &mut cluster, req, &node, vmid, not_running);
-    let mut answer = json!({ "user": req.user, "ticket": ticket, "port": port, "upid": upid });
+    let console = PendingConsole::new(ConsoleKind::Vnc, name, req.user.clone(), ticket.clone());
+    let upid = spawn_proxy_task(
+        sim,
+        &mut cluster,
+        req,
+        &node,
+        vmid,
+        port,
+        not_running,
+        console,
+    );
+    let mut answer =
+        json!({ "user": req.user, "ticket": ticket, "port": port.to_string(), "upid": upid });
     if let Some(password) = password {
         answer["password"] = json!(password);
+    }
+    if let Some(cert) = &sim.certificate_pem {
+        answer["cert"] = json!(cert);
     }
     Ok(answer)
 }
@@ -103,21 +125,39 @@ pub(crate) fn vncproxy(sim: &Sim, req: &Req) -> ApiResult {
 pub(crate) fn termproxy(sim: &Sim, req: &Req) -> ApiResult {
     let mut cluster = sim.cluster.lock();
     let guest = request_guest(&cluster, req)?;
-    let (vmid, node) = (guest.vmid, guest.node.clone());
+    let (vmid, node, name) = (guest.vmid, guest.node.clone(), guest.name());
     let not_running = guest.kind == GuestType::Qemu && !is_running(guest);
     let port = next_port(&cluster);
     let ticket = vnc_ticket(&req.user, &format!("/vms/{vmid}"), port, now());
-    let upid = spawn_proxy_task(sim, &mut cluster, req, &node, vmid, not_running);
-    Ok(json!({ "user": req.user, "ticket": ticket, "port": port, "upid": upid }))
+    let console = PendingConsole::new(
+        ConsoleKind::Terminal,
+        name,
+        req.user.clone(),
+        ticket.clone(),
+    );
+    let upid = spawn_proxy_task(
+        sim,
+        &mut cluster,
+        req,
+        &node,
+        vmid,
+        port,
+        not_running,
+        console,
+    );
+    Ok(json!({ "user": req.user, "ticket": ticket, "port": port.to_string(), "upid": upid }))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn spawn_proxy_task(
     sim: &Sim,
     cluster: &mut Cluster,
     req: &Req,
     node: &str,
     vmid: u32,
+    port: u16,
     not_running: bool,
+    console: PendingConsole,
 ) -> String {
     let error = if not_running {
         format!("VM {vmid} not running")
@@ -125,8 +165,16 @@ fn spawn_proxy_task(
         "connection timed out".to_string()
     };
     let duration = if not_running { secs(0.5) } else { secs(10.0) };
+    let claimed = Arc::clone(&console.claimed);
+    if !not_running {
+        sim.consoles.offer(vmid, port, console);
+    }
     let spec = TaskSpec::new(node, "vncproxy", vmid, duration, move |_| {
-        TaskOutcome::failed(Vec::new(), error)
+        if claimed.load(Ordering::SeqCst) {
+            TaskOutcome::ok(Vec::new())
+        } else {
+            TaskOutcome::failed(Vec::new(), error)
+        }
     });
     sim.spawn_task(cluster, &req.user, spec)
 }
