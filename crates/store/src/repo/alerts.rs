@@ -234,8 +234,15 @@ pub trait AlertRepo: Send + Sync {
     /// Newest first (by when they started).
     async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
     /// Firing or resolved alerts, not silenced, changed at or after `since`, oldest
-    /// change first, at most `limit`: what the notification outbox looks at.
-    async fn changed_alerts(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>>;
+    /// change first (by `updated_at`, then id), at most `limit`: what the notification
+    /// outbox looks at. The next page starts `after` the last alert's
+    /// `(updated_at, id)`, so alerts changed at the same instant are never skipped.
+    async fn changed_alerts(
+        &self,
+        since: Timestamp,
+        after: Option<(Timestamp, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<Alert>>;
 
     async fn insert_silence(&self, silence: &NewSilence) -> Result<Silence>;
     async fn get_silence(&self, id: Uuid) -> Result<Silence>;

@@ -360,14 +360,28 @@ impl AlertRepo for SqlStore {
         convert_all(records)
     }
 
-    async fn changed_alerts(&self, since: Timestamp, limit: u32) -> Result<Vec<Alert>> {
+    async fn changed_alerts(
+        &self,
+        since: Timestamp,
+        after: Option<(Timestamp, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<Alert>> {
+        // Keyset on (updated_at, id), the order: many alerts change in one evaluation
+        // (same timestamp), and a page boundary inside them must not skip any.
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
              WHERE updated_at >= $1 AND state IN ('firing', 'resolved') AND NOT silenced \
+             AND ($3 IS NULL OR updated_at > $3 OR (updated_at = $3 AND id > $4)) \
              ORDER BY updated_at, id LIMIT $2"
         );
         let records: Vec<AlertRecord> = on_reader!(&self.db, pool => {
-            sqlx::query_as(&sql).bind(since).bind(i64::from(limit)).fetch_all(pool).await?
+            sqlx::query_as(&sql)
+                .bind(since)
+                .bind(i64::from(limit))
+                .bind(after.map(|(at, _)| at))
+                .bind(after.map(|(_, id)| DbId(id)))
+                .fetch_all(pool)
+                .await?
         });
         convert_all(records)
     }

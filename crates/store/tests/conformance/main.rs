@@ -94,6 +94,7 @@ conformance_tests! {
     ],
     notification_claims: [
         a_late_finish_of_an_expired_claim_is_refused,
+        changed_alerts_page_through_equal_timestamps_without_skipping,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,

@@ -1,10 +1,12 @@
-//! The outbox's claims: only the claim that holds a delivery may finish it.
+//! What the notification outbox reads and claims: changed alerts page by
+//! `(updated_at, id)`; only the claim that holds a delivery may finish it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use proxicloud_store::{
-    AttemptOutcome, DeliveryState, NewDelivery, Role, Store, StoreError, Timestamp,
+    AlertResource, AlertState, AttemptOutcome, DeliveryState, NewAlert, NewDelivery, Role, Store,
+    StoreError, Timestamp,
 };
 use uuid::Uuid;
 
@@ -91,4 +93,68 @@ pub async fn a_late_finish_of_an_expired_claim_is_refused(store: Arc<dyn Store>)
         .finish_attempt(Uuid::now_v7(), 1, AttemptOutcome::Delivered, retry_at)
         .await;
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+}
+
+pub async fn changed_alerts_page_through_equal_timestamps_without_skipping(store: Arc<dyn Store>) {
+    let alice = user(&*store, "alice", Role::Operator).await;
+    let t0 = Timestamp::now();
+    alert(&*store, alice.id, t0).await;
+    let repo = store.alerts();
+    let rule = repo.list_rules(Some(alice.id)).await.unwrap().remove(0);
+    // One evaluation fires many alerts at the same instant, the next a few more.
+    let mut opened = Vec::new();
+    for i in 0..30u64 {
+        let at = if i < 25 {
+            t0
+        } else {
+            t0 + Duration::from_secs(1)
+        };
+        let new = NewAlert {
+            rule_id: rule.id,
+            rule_name: "cpu".into(),
+            severity: "warning".into(),
+            resource: AlertResource {
+                kind: "instance".into(),
+                id: format!("g-{i}"),
+            },
+            resource_name: format!("g-{i}"),
+            owner_id: Some(alice.id),
+            state: AlertState::Firing,
+            value: None,
+            message: "m".into(),
+            silenced: false,
+            started_at: at,
+        };
+        opened.push(repo.open_alert(&new).await.unwrap().unwrap());
+    }
+    let mut expected: Vec<(Timestamp, Uuid)> = repo
+        .changed_alerts(t0, None, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| (a.updated_at, a.id))
+        .collect();
+    assert_eq!(expected.len(), 31, "the fixture's alert and the 30");
+    expected.sort();
+    // Pages of 7 split the 26 alerts of t0 at several boundaries.
+    let mut seen = Vec::new();
+    let mut after = None;
+    for _ in 0..10 {
+        let page = repo.changed_alerts(t0, after, 7).await.unwrap();
+        seen.extend(page.iter().map(|a| (a.updated_at, a.id)));
+        match page.last() {
+            Some(last) if page.len() == 7 => after = Some((last.updated_at, last.id)),
+            _ => break,
+        }
+    }
+    assert_eq!(
+        seen, expected,
+        "every change once, in (updated_at, id) order"
+    );
+    assert!(
+        opened
+            .iter()
+            .all(|a| seen.iter().any(|(_, id)| *id == a.id)),
+        "none skipped"
+    );
 }

@@ -438,12 +438,15 @@ pub async fn changed_alerts_are_the_unsilenced_firing_and_resolved_ones(store: A
     let ids =
         |alerts: Vec<proxicloud_store::Alert>| alerts.into_iter().map(|a| a.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(repo.changed_alerts(t0, 10).await.unwrap()),
+        ids(repo.changed_alerts(t0, None, 10).await.unwrap()),
         [firing, resolved.id]
     );
-    assert_eq!(ids(repo.changed_alerts(t0, 1).await.unwrap()), [firing]);
     assert_eq!(
-        ids(repo.changed_alerts(t1, 10).await.unwrap()),
+        ids(repo.changed_alerts(t0, None, 1).await.unwrap()),
+        [firing]
+    );
+    assert_eq!(
+        ids(repo.changed_alerts(t1, None, 10).await.unwrap()),
         [resolved.id]
     );
 }

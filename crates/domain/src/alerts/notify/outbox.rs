@@ -42,7 +42,8 @@ pub const GIVE_UP_AFTER: Duration = Duration::from_secs(6 * 3600);
 pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Deliveries claimed (and sent concurrently) per round.
 const BATCH: u32 = 16;
-const CHANGES_PER_ROUND: u32 = 1000;
+/// Alert changes read per query.
+const CHANGES_PAGE: u32 = 1000;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -124,11 +125,23 @@ impl Outbox {
 
     /// One delivery per subscribed channel for each recent unsilenced change.
     async fn enqueue(&self, now: Timestamp) -> DomainResult<u64> {
-        let changed = self
-            .store
-            .alerts()
-            .changed_alerts(now - LOOK_BACK, CHANGES_PER_ROUND)
-            .await?;
+        // Every change of the look-back window, a page at a time (keyset on
+        // `(updated_at, id)`: one evaluation changes many alerts at the same instant).
+        let mut changed = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .alerts()
+                .changed_alerts(now - LOOK_BACK, after, CHANGES_PAGE)
+                .await?;
+            let full = page.len() == CHANGES_PAGE as usize;
+            after = page.last().map(|a| (a.updated_at, a.id));
+            changed.extend(page);
+            if !full {
+                break;
+            }
+        }
         if changed.is_empty() {
             return Ok(0);
         }
