@@ -179,6 +179,8 @@ pub trait NotificationRepo: Send + Sync {
         at: Timestamp,
     ) -> Result<()>;
 
+    /// `MissingReference` when the channel is gone or is not the owner's own (nor
+    /// is the owner, or the rule).
     async fn insert_subscription(
         &self,
         subscription: NewSubscription,

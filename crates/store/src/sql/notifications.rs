@@ -239,11 +239,15 @@ impl NotificationRepo for SqlStore {
         s: NewSubscription,
         now: Timestamp,
     ) -> Result<Subscription> {
+        // Only a channel of the subscription's owner: the row is inserted from the
+        // channel's, so one of someone else's (or none) inserts nothing. A channel's
+        // owner never changes, so the check cannot go stale.
         let sql = format!(
             "INSERT INTO notification_subscriptions ({SUBSCRIPTION_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SUBSCRIPTION_COLUMNS}"
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM notification_channels \
+             WHERE id = $3 AND owner_id = $2 RETURNING {SUBSCRIPTION_COLUMNS}"
         );
-        let record: SubscriptionRecord = on_writer!(&self.db, pool => {
+        let record: Option<SubscriptionRecord> = on_writer!(&self.db, pool => {
             sqlx::query_as(&sql)
                 .bind(DbId(Uuid::now_v7()))
                 .bind(DbId(s.owner_id))
@@ -254,10 +258,10 @@ impl NotificationRepo for SqlStore {
                 .bind(&s.resource_id)
                 .bind(s.notify_resolved)
                 .bind(now)
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await?
         });
-        Ok(record.into())
+        Ok(record.ok_or(StoreError::MissingReference)?.into())
     }
 
     async fn get_subscription(&self, id: Uuid) -> Result<Subscription> {

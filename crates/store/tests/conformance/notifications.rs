@@ -201,13 +201,34 @@ pub async fn subscriptions_belong_to_their_owner_and_go_with_the_channel(store: 
         repo.insert_subscription(
             NewSubscription {
                 channel_id: Uuid::now_v7(),
-                ..new
+                ..new.clone()
             },
             t0
         )
         .await,
         Err(StoreError::MissingReference)
     ));
+    // Bob cannot subscribe Alice's channel (his alerts would go to her phone).
+    let bob = user(&*store, "bob", Role::Operator).await;
+    let bobs = repo
+        .insert_subscription(
+            NewSubscription {
+                owner_id: bob.id,
+                ..new
+            },
+            t0,
+        )
+        .await;
+    assert!(
+        matches!(bobs, Err(StoreError::MissingReference)),
+        "a subscription of Bob's on Alice's channel: {bobs:?}"
+    );
+    assert!(
+        repo.list_subscriptions(Some(bob.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     repo.delete_channel(phone.id).await.unwrap();
     assert!(repo.list_subscriptions(None).await.unwrap().is_empty());
 }
