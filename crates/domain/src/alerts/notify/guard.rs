@@ -6,7 +6,13 @@
 //!   cannot hold a delivery (or the outbox) for ever;
 //! - **an SSRF guard**: addresses in the blocked networks are refused, whether the URL
 //!   names them literally or a host name resolves to them (checked on the addresses we
-//!   actually connect to, so DNS rebinding does not get around it).
+//!   actually connect to, so DNS rebinding does not get around it);
+//! - **no proxy** (`no_proxy()`): `HTTP(S)_PROXY` in the server's environment would
+//!   hand the receiver's *name* to the proxy, which resolves and connects itself —
+//!   the guard would never see the address. Guarding the proxy's own address instead
+//!   would not help (the proxy is allowed; where it goes is the question), so
+//!   notifications never use one. A deployment that must go through a proxy needs an
+//!   explicit setting, checked by the proxy's own policy; there is none yet.
 //!
 //! The choice (see `NotifierPolicy::default`): loopback and private networks are
 //! **allowed** — a homelab's ntfy, Gotify or webhook receiver lives on the LAN or on
@@ -119,6 +125,7 @@ impl Notifier {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.timeout)
             .dns_resolver(Arc::new(GuardedResolver {
