@@ -32,8 +32,9 @@ pub struct S3Settings {
     pub region: String,
     /// With a domain, `<bucket>.s3.<domain>` reaches a bucket too (virtual-host style).
     pub domain: String,
-    /// Multipart uploads neither completed nor aborted within this many hours are
-    /// aborted and their parts deleted.
+    /// Multipart uploads that received no part for this many hours (and were neither
+    /// completed nor aborted) are aborted and their parts deleted; 0 turns this off
+    /// (unfinished uploads are kept until a client aborts them).
     pub abandoned_upload_hours: u32,
 }
 
@@ -71,7 +72,9 @@ pub async fn objects_config(
     let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&data_dir.join("objects")).await?);
     Ok(ObjectsConfig {
         blobs: Some(blobs),
-        abandoned_after: Duration::from_secs(u64::from(settings.abandoned_upload_hours) * 3600),
+        // 0 is "off", not "at once" (which would abort uploads in progress).
+        abandoned_after: (settings.abandoned_upload_hours > 0)
+            .then(|| Duration::from_secs(u64::from(settings.abandoned_upload_hours) * 3600)),
     })
 }
 

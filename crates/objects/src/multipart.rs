@@ -266,7 +266,8 @@ impl ObjectStore {
         }
     }
 
-    /// Aborts uploads started before `before` (abandoned); returns how many.
+    /// Aborts uploads idle since before `before` (no part stored since; abandoned);
+    /// returns how many.
     pub async fn abort_stale_uploads(&self, before: Timestamp) -> Result<usize, ObjectError> {
         let mut aborted = 0;
         loop {

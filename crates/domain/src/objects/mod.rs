@@ -31,15 +31,17 @@ const CLEAN_EVERY: Duration = Duration::from_secs(3600);
 pub struct ObjectsConfig {
     /// Where object bytes live; `None`: no object storage.
     pub blobs: Option<Arc<dyn BlobStore>>,
-    /// A multipart upload started longer ago than this is aborted and its parts freed.
-    pub abandoned_after: Duration,
+    /// A multipart upload idle this long (no part stored since, or since its start)
+    /// is aborted and its parts freed; `None`: never (`[s3] abandoned_upload_hours =
+    /// 0`). Never zero, which would abort every upload at once.
+    pub abandoned_after: Option<Duration>,
 }
 
 impl Default for ObjectsConfig {
     fn default() -> Self {
         Self {
             blobs: None,
-            abandoned_after: DEFAULT_ABANDONED_AFTER,
+            abandoned_after: Some(DEFAULT_ABANDONED_AFTER),
         }
     }
 }
@@ -53,8 +55,8 @@ impl std::fmt::Debug for ObjectsConfig {
     }
 }
 
-/// Provides [`ObjectStore`] and [`AbandonedUploads`], and the worker
-/// `objects.abandoned_uploads`.
+/// Provides [`ObjectStore`] and [`AbandonedUploads`], and (unless the clean-up is
+/// off) the worker `objects.abandoned_uploads`.
 pub fn register(registry: &mut Registry, platform: &Platform) {
     let config = &platform.config.objects;
     let Some(blobs) = config.blobs.clone() else {
@@ -65,10 +67,11 @@ pub fn register(registry: &mut Registry, platform: &Platform) {
         objects,
         config.abandoned_after,
     )));
+    let Some(after) = config.abandoned_after else {
+        return;
+    };
     // Often enough that an upload outlives its age by at most a quarter of it.
-    let every = CLEAN_EVERY
-        .min(config.abandoned_after / 4)
-        .max(Duration::from_secs(1));
+    let every = CLEAN_EVERY.min(after / 4).max(Duration::from_secs(1));
     registry.worker(Arc::new(Periodic::new(
         "objects.abandoned_uploads",
         WorkerScope::Deployment,

@@ -11,6 +11,7 @@ use crate::secrets::MasterKey;
 
 struct Fixture {
     services: Services,
+    store: Arc<dyn proxicloud_store::Store>,
     blobs: Arc<FsBlobStore>,
     upload: MultipartUpload,
     bucket: proxicloud_store::Bucket,
@@ -19,7 +20,7 @@ struct Fixture {
 
 /// Services with object storage aborting uploads after `after`, and one upload with
 /// one part.
-async fn fixture(after: Duration) -> Fixture {
+async fn fixture(after: Option<Duration>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("db").display());
     let store = proxicloud_store::connect(&url).await.unwrap();
@@ -61,6 +62,7 @@ async fn fixture(after: Duration) -> Fixture {
         .unwrap();
     Fixture {
         services,
+        store,
         blobs,
         upload,
         bucket,
@@ -84,7 +86,7 @@ impl Fixture {
 
 #[tokio::test]
 async fn uploads_older_than_the_age_are_aborted_and_their_parts_freed() {
-    let f = fixture(Duration::from_secs(24 * 3600)).await;
+    let f = fixture(Some(Duration::from_secs(24 * 3600))).await;
     let abandoned = f.services.get::<AbandonedUploads>();
     let started = f.upload.initiated_at;
     assert_eq!(f.blobs.list().await.unwrap().len(), 1, "the part's blob");
@@ -112,8 +114,9 @@ async fn uploads_older_than_the_age_are_aborted_and_their_parts_freed() {
 
 #[tokio::test]
 async fn the_worker_runs_the_clean_up() {
-    // Every upload is abandoned at once: the worker's first round (at its start) aborts it.
-    let f = fixture(Duration::ZERO).await;
+    // Every upload is abandoned after a millisecond: the worker's first round (at its
+    // start, or a second later) aborts it.
+    let f = fixture(Some(Duration::from_millis(1))).await;
     assert!(f.upload_exists().await);
     let running = f
         .services
@@ -134,4 +137,50 @@ async fn the_worker_runs_the_clean_up() {
     let states = f.services.worker_states();
     assert!(states.iter().any(|s| s.name == "objects.abandoned_uploads"));
     running.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_age_turns_the_clean_up_off() {
+    // `[s3] abandoned_upload_hours = 0`: nothing is ever aborted, and no worker runs.
+    let f = fixture(None).await;
+    let abandoned = f.services.get::<AbandonedUploads>();
+    let far = f.upload.initiated_at + Duration::from_secs(10 * 365 * 24 * 3600);
+    assert_eq!(abandoned.clean(far).await.unwrap(), 0);
+    assert!(f.upload_exists().await);
+    assert!(
+        !f.services
+            .worker_states()
+            .iter()
+            .any(|s| s.name == "objects.abandoned_uploads")
+    );
+}
+
+#[tokio::test]
+async fn an_upload_still_receiving_parts_is_not_abandoned() {
+    let f = fixture(Some(Duration::from_secs(24 * 3600))).await;
+    let abandoned = f.services.get::<AbandonedUploads>();
+    let started = f.upload.initiated_at;
+    // Its second part arrives 20 hours after it started (a long upload, a slow link).
+    let objects = f.services.get::<ObjectStore>();
+    let mut second = objects
+        .list_parts(&f.upload, 0, 10)
+        .await
+        .unwrap()
+        .remove(0);
+    second.part_number = 2;
+    second.blob = "second-part".into();
+    second.modified_at = started + Duration::from_secs(20 * 3600);
+    f.store.objects().put_part(second).await.unwrap();
+    // 30 hours after its start, 10 after its last part: alive.
+    let aborted = abandoned
+        .clean(started + Duration::from_secs(30 * 3600))
+        .await;
+    assert_eq!(aborted.unwrap(), 0);
+    assert!(f.upload_exists().await);
+    // 24 hours and a second after its last part: abandoned.
+    let aborted = abandoned
+        .clean(started + Duration::from_secs(44 * 3600 + 1))
+        .await;
+    assert_eq!(aborted.unwrap(), 1);
+    assert!(!f.upload_exists().await);
 }

@@ -139,7 +139,8 @@ pub trait ObjectRepo: Send + Sync {
         after: Option<(&str, Uuid)>,
         limit: u32,
     ) -> Result<Vec<MultipartUpload>>;
-    /// Uploads started before `before` (abandoned-upload clean-up), oldest first.
+    /// Uploads idle since before `before` — their last part stored then, or, without
+    /// parts, started then (abandoned-upload clean-up) —, longest idle first.
     async fn stale_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<MultipartUpload>>;
     /// Inserts or replaces a part; returns the replaced part's blob.
     /// `MissingReference` when the upload is gone (aborted or completed).

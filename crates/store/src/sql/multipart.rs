@@ -127,9 +127,13 @@ pub(super) async fn stale_uploads(
     before: Timestamp,
     limit: u32,
 ) -> Result<Vec<MultipartUpload>> {
+    // Idle since its last part (or its start): an upload still receiving parts is
+    // alive however long ago it started.
+    let last_activity = "COALESCE((SELECT MAX(p.modified_at) FROM multipart_parts p \
+         WHERE p.upload_id = u.id), u.initiated_at)";
     let sql = format!(
-        "SELECT {UPLOAD_COLUMNS} FROM multipart_uploads WHERE initiated_at < $1 \
-         ORDER BY initiated_at, id LIMIT $2"
+        "SELECT u.id, u.bucket_id, u.key, u.headers, u.initiated_at FROM multipart_uploads u WHERE {last_activity} < $1 \
+         ORDER BY {last_activity}, u.id LIMIT $2"
     );
     let records: Vec<UploadRecord> = on_reader!(&store.db, pool => {
         sqlx::query_as(&sql).bind(before).bind(i64::from(limit)).fetch_all(pool).await?

@@ -32,6 +32,7 @@ mod refresh_tokens;
 mod settings;
 mod sync;
 mod upgrade;
+mod upload_ages;
 mod users;
 mod volume_jobs;
 mod volume_lists;
@@ -95,6 +96,9 @@ conformance_tests! {
     notification_claims: [
         a_late_finish_of_an_expired_claim_is_refused,
         changed_alerts_page_through_equal_timestamps_without_skipping,
+    ],
+    upload_ages: [
+        an_upload_is_stale_only_once_idle_since_its_last_part,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,
