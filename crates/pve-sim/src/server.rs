@@ -113,15 +113,13 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
     let ca_pem = certificate.as_ref().map(|cert| cert.ca_pem.clone());
     let (scheme, fingerprint, certificate_pem, server) = if let Some(cert) = certificate {
         let tls = axum_server::tls_rustls::RustlsConfig::from_config(cert.server_config()?);
-        let server = axum_server::from_tcp_rustls(listener, tls)?
-            .handle(handle.clone())
-            .http1_only();
+        let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+        http1_with_upgrades(server.http_builder());
         let task = tokio::spawn(server.serve(make_service));
         ("https", Some(cert.fingerprint()), Some(cert.cert_pem), task)
     } else {
-        let server = axum_server::from_tcp(listener)?
-            .handle(handle.clone())
-            .http1_only();
+        let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
+        http1_with_upgrades(server.http_builder());
         ("http", None, None, tokio::spawn(server.serve(make_service)))
     };
 
@@ -157,6 +155,13 @@ pub async fn start(config: SimConfig) -> anyhow::Result<RunningSim> {
         server,
         saver,
     })
+}
+
+/// HTTP/1.1 only, as pveproxy — but with upgrades, which axum-server's own
+/// `http1_only()` turns off (it serves connections without upgrade support then), and
+/// `vncwebsocket` needs them.
+fn http1_with_upgrades<E: Clone>(builder: &mut hyper_util::server::conn::auto::Builder<E>) {
+    *builder = builder.clone().http1_only();
 }
 
 /// Start, print the URL and fingerprint, serve until Ctrl-C or SIGTERM, then shut down

@@ -14,6 +14,7 @@ use crate::addresses::{self, GuestAddresses};
 use crate::backup::{self, RestoreRequest, VzdumpRequest};
 use crate::cluster::{self, ClusterResource, ClusterStatusEntry, ResourceKind, Version};
 use crate::console::{self, ConsoleTicket, VncProxyOptions};
+use crate::console_socket::{ConsoleProtocol, OpenConsole};
 use crate::create::{self, Created, LxcCreate, QemuCreate};
 use crate::error::{PveError, Result};
 use crate::firewall::{
@@ -73,6 +74,21 @@ macro_rules! pve_trait {
                 let _ = (node, ty, vmid, ticket);
                 Err(PveError::NotImplemented { operation: "vnc_websocket_url" })
             }
+
+            /// Opens the console a `termproxy`/`vncproxy` ticket is for (its
+            /// `vncwebsocket`, over the cluster's TLS and credentials) and completes
+            /// termproxy's ticket handshake; see `console_socket`.
+            async fn open_console(
+                &self,
+                node: &NodeName,
+                ty: GuestType,
+                vmid: VmId,
+                ticket: &ConsoleTicket,
+                protocol: ConsoleProtocol,
+            ) -> Result<OpenConsole> {
+                let _ = (node, ty, vmid, ticket, protocol);
+                Err(PveError::NotImplemented { operation: "open_console" })
+            }
         }
 
         #[async_trait]
@@ -91,6 +107,18 @@ macro_rules! pve_trait {
                 ticket: &ConsoleTicket,
             ) -> Result<Url> {
                 console::vnc_websocket_url(self.current_address(), node, ty, vmid, ticket)
+            }
+
+            async fn open_console(
+                &self,
+                node: &NodeName,
+                ty: GuestType,
+                vmid: VmId,
+                ticket: &ConsoleTicket,
+                protocol: ConsoleProtocol,
+            ) -> Result<OpenConsole> {
+                let url = console::vnc_websocket_url(self.current_address(), node, ty, vmid, ticket)?;
+                self.transport().open_console(&url, ticket, protocol).await
             }
         }
     };

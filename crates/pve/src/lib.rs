@@ -13,6 +13,7 @@ mod backup;
 mod cluster;
 mod config;
 mod console;
+mod console_socket;
 mod create;
 mod error;
 /// The in-memory Proxmox VE of the unit tests (feature `fake`).
@@ -46,6 +47,7 @@ pub use config::{
     Auth, ClusterConfig, DEFAULT_PORT, RetryPolicy, Secret, Timeouts, TlsMode, parse_address,
 };
 pub use console::{ConsoleTicket, VncProxyOptions};
+pub use console_socket::{ConsoleIo, ConsoleMessage, ConsoleProtocol, ConsoleSocket, OpenConsole};
 pub use create::{Created, LxcCreate, QemuCreate, with_free_vmid};
 pub use error::{PveError, Result};
 pub use firewall::{FirewallGroup, FirewallOptions, FirewallRule, FirewallRuleSpec, FirewallScope};

@@ -277,6 +277,76 @@ pub(crate) fn build_http_client(config: &ClusterConfig) -> Result<reqwest::Clien
         .map_err(|e| PveError::Config(format!("cannot build HTTP client: {e}")))
 }
 
+/// The rustls configuration for connections reqwest does not make (console websockets):
+/// the same trust decision as [`build_http_client`] for each mode.
+pub(crate) fn websocket_tls_config(tls: &TlsMode) -> Result<Arc<rustls::ClientConfig>, PveError> {
+    let config = match tls {
+        TlsMode::Fingerprint(accepted) => pinned_tls_config(accepted)?,
+        TlsMode::Trust(bundle) => trusted_tls_config(bundle)?,
+        TlsMode::System => {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| PveError::Tls {
+                    message: format!("cannot set up TLS: {e}"),
+                })?
+                .with_root_certificates(roots)
+                .with_no_client_auth()
+        }
+        TlsMode::Insecure => {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let verifier = AnyCertificate {
+                algorithms: provider.signature_verification_algorithms,
+            };
+            client_config(provider, verifier)?
+        }
+    };
+    Ok(Arc::new(config))
+}
+
+/// `TlsMode::Insecure` for websockets: any certificate, signatures still checked.
+#[derive(Debug)]
+struct AnyCertificate {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
 /// The rustls error behind a failed request, if TLS is what failed. `io::Error`
 /// hides its payload from `source()`, so it is unwrapped explicitly.
 pub(crate) fn tls_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {

@@ -64,6 +64,9 @@ pub(crate) struct Transport {
     preferred: AtomicUsize,
     pub(crate) credentials: Credentials,
     retry: RetryPolicy,
+    pub(crate) timeouts: crate::config::Timeouts,
+    /// TLS for console websockets, which bypass reqwest (same trust as API calls).
+    pub(crate) websocket_tls: std::sync::Arc<rustls::ClientConfig>,
 }
 
 impl Transport {
@@ -74,6 +77,8 @@ impl Transport {
             preferred: AtomicUsize::new(0),
             credentials: Credentials::new(&config.auth, config.ticket_renew_after),
             retry: config.retry,
+            timeouts: config.timeouts,
+            websocket_tls: crate::tls::websocket_tls_config(&config.tls)?,
         })
     }
 
