@@ -43,6 +43,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// The S3 endpoint (see `s3.rs`).
     pub s3: crate::s3::S3Settings,
+    /// The secrets vault: `keep_versions`, the previous values an update keeps.
+    pub vault: proxicloud_domain::vault::VaultConfig,
 }
 
 /// `GET /metrics` for Prometheus.
@@ -139,6 +141,7 @@ impl Default for Config {
             prometheus: PrometheusConfig::default(),
             alerts: AlertsConfig::default(),
             s3: crate::s3::S3Settings::default(),
+            vault: proxicloud_domain::vault::VaultConfig::default(),
         }
     }
 }

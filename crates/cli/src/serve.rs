@@ -239,6 +239,7 @@ fn services_config(config: &Config) -> ServicesConfig {
             blocked: config.alerts.notifier_blocked_networks.clone(),
             ..NotifierPolicy::default()
         },
+        vault: config.vault,
         ..ServicesConfig::default()
     }
 }

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod settings;
 #[cfg(test)]
 mod testing;
+pub mod vault;
 pub mod workers;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

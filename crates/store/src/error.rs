@@ -28,6 +28,8 @@ pub mod constraints {
     pub const KEY_PAIR_NAME: &str = "key_pairs_owner_id_name_key";
     /// `s3_access_keys.access_key_id`.
     pub const ACCESS_KEY_ID: &str = "s3_access_keys_access_key_id_key";
+    /// `(owner_id, name)` of `secrets`.
+    pub const SECRET_NAME: &str = "secrets_owner_id_name_key";
     /// `buckets.name` (system-wide, like S3).
     pub const BUCKET_NAME: &str = "buckets_name_key";
 }

@@ -72,6 +72,9 @@ pub use repo::objects::{
     Bucket, BucketUsage, MultipartUpload, ObjectRange, ObjectRepo, ObjectRow, Part, PutCondition,
     Quota,
 };
+pub use repo::secrets::{
+    NewSecret, Secret, SecretChanges, SecretFilter, SecretRepo, SecretVersion,
+};
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{
     ApiToken, ApiTokenRepo, NewApiToken, NewRefreshToken, RefreshToken, RefreshTokenRepo,
@@ -123,6 +126,8 @@ pub trait Store: Send + Sync {
     fn metrics(&self) -> &dyn MetricsRepo;
     /// Per-user S3 access keys.
     fn access_keys(&self) -> &dyn AccessKeyRepo;
+    /// The secrets vault (sealed values, versions, grants).
+    fn secrets(&self) -> &dyn SecretRepo;
     /// Buckets, objects and multipart uploads (the object store's metadata).
     fn objects(&self) -> &dyn ObjectRepo;
     /// Alert rules, alerts and silences.

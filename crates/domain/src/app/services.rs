@@ -25,7 +25,7 @@ use crate::workers::{
 };
 use crate::{
     alerts, audit, buckets, clusters, iam, images, instances, inventory, jobs, keypairs, launch,
-    metrics, monitoring, objects, s3keys, settings, volumes,
+    metrics, monitoring, objects, s3keys, settings, vault, volumes,
 };
 
 /// Everything the application is built from besides the store and the master key.
@@ -54,6 +54,8 @@ pub struct ServicesConfig {
     pub objects: objects::ObjectsConfig,
     /// The S3 endpoint as clients reach it, for presigned URLs.
     pub s3_endpoint: S3Endpoint,
+    /// The secrets vault (versions kept).
+    pub vault: vault::VaultConfig,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -108,6 +110,7 @@ impl Services {
         inventory::register(&mut registry, &platform);
         keypairs::register(&mut registry, &platform);
         s3keys::register(&mut registry, &platform);
+        vault::register(&mut registry, &platform);
         objects::register(&mut registry, &platform);
         buckets::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);

@@ -12,6 +12,7 @@ pub mod key_pairs;
 pub mod metrics;
 pub mod notifications;
 pub mod objects;
+pub mod secrets;
 pub mod settings;
 pub mod tokens;
 pub mod users;

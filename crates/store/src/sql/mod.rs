@@ -27,6 +27,7 @@ mod notifications;
 mod objects;
 mod quotas;
 mod records;
+mod secrets;
 mod settings;
 mod sync_plan;
 mod tokens;
@@ -51,6 +52,7 @@ use crate::repo::key_pairs::KeyPairRepo;
 use crate::repo::metrics::MetricsRepo;
 use crate::repo::notifications::NotificationRepo;
 use crate::repo::objects::ObjectRepo;
+use crate::repo::secrets::SecretRepo;
 use crate::repo::settings::SettingsRepo;
 use crate::repo::tokens::{ApiTokenRepo, RefreshTokenRepo};
 use crate::repo::users::UserRepo;
@@ -207,6 +209,10 @@ impl Store for SqlStore {
     }
 
     fn access_keys(&self) -> &dyn AccessKeyRepo {
+        self
+    }
+
+    fn secrets(&self) -> &dyn SecretRepo {
         self
     }
 

@@ -29,6 +29,7 @@ mod notifications;
 mod objects;
 mod quotas;
 mod refresh_tokens;
+mod secrets;
 mod settings;
 mod sync;
 mod upgrade;
@@ -60,6 +61,12 @@ macro_rules! conformance_tests {
 }
 
 conformance_tests! {
+    secrets: [
+        secrets_round_trip_and_page_per_owner_by_name,
+        secret_names_are_unique_per_owner,
+        value_updates_add_versions_and_keep_only_the_newest,
+        grants_are_idempotent_and_go_with_the_secret,
+    ],
     users: [
         created_users_are_found_by_id_and_by_username_in_any_case,
         usernames_are_unique_ignoring_case,

@@ -257,6 +257,9 @@ impl Store for CrashingStore {
     fn metrics(&self) -> &dyn proxicloud_store::MetricsRepo {
         self.inner.metrics()
     }
+    fn secrets(&self) -> &dyn proxicloud_store::SecretRepo {
+        self.inner.secrets()
+    }
     fn access_keys(&self) -> &dyn proxicloud_store::AccessKeyRepo {
         self.inner.access_keys()
     }

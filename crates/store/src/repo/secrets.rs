@@ -1,0 +1,109 @@
+//! The secrets vault: named secrets per owner, each with its sealed versions, and the
+//! other users granted read access. The store only ever sees sealed values (the domain
+//! seals and opens them with the master key). To add a field: a column in a new
+//! migration for both backends, the record in `sql/secrets.rs`, a conformance case.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::{Page, PageRequest, Result, Timestamp};
+
+/// A secret's metadata; its value lives in its [`SecretVersion`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    /// Unique per owner ([`constraints::SECRET_NAME`](crate::constraints::SECRET_NAME)).
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// The current version (1 for a new secret; every value change adds one).
+    pub version: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One version of a secret's value, sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretVersion {
+    pub secret_id: Uuid,
+    pub version: u32,
+    pub value_sealed: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// Never prints the sealed value (ciphertext, but logs need none of it).
+impl std::fmt::Debug for SecretVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretVersion")
+            .field("secret_id", &self.secret_id)
+            .field("version", &self.version)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new secret: its id is chosen by the caller, which seals the value with it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSecret {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// Version 1, sealed.
+    pub value_sealed: Vec<u8>,
+}
+
+/// What an update changes; `None` keeps the field as it is.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretChanges {
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// A new value, sealed for version `expected_version + 1`: it becomes current.
+    pub value_sealed: Option<Vec<u8>>,
+}
+
+/// Which secrets a list shows; every filter set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretFilter {
+    /// Only this user's secrets.
+    pub owner_id: Option<Uuid>,
+    /// Part of the name, case-insensitive.
+    pub name_contains: Option<String>,
+}
+
+#[async_trait]
+pub trait SecretRepo: Send + Sync {
+    /// The secret at version 1. `Conflict { SECRET_NAME }` when the owner has one of
+    /// that name; `MissingReference` when the owner does not exist.
+    async fn insert(&self, secret: NewSecret, now: Timestamp) -> Result<Secret>;
+    async fn get(&self, id: Uuid) -> Result<Secret>;
+    async fn find_by_name(&self, owner_id: Uuid, name: &str) -> Result<Option<Secret>>;
+    /// By name, then id, a page at a time.
+    async fn list(&self, filter: &SecretFilter, page: PageRequest) -> Result<Page<Secret>>;
+    /// Applies `changes` if the secret is still at `expected_version` (else `Stale`).
+    /// A new value becomes version `expected_version + 1`, and versions older than the
+    /// newest `keep_versions + 1` are deleted, in the same transaction.
+    async fn update(
+        &self,
+        id: Uuid,
+        expected_version: u32,
+        changes: SecretChanges,
+        keep_versions: u32,
+        now: Timestamp,
+    ) -> Result<Secret>;
+    /// The kept versions, newest first.
+    async fn versions(&self, id: Uuid) -> Result<Vec<SecretVersion>>;
+    /// `NotFound` when the version was never made or is no longer kept.
+    async fn get_version(&self, id: Uuid, version: u32) -> Result<SecretVersion>;
+    /// Deletes the secret, its versions and grants.
+    async fn delete(&self, id: Uuid) -> Result<()>;
+
+    /// Lets `user_id` read the secret's value. Idempotent.
+    async fn grant(&self, id: Uuid, user_id: Uuid, now: Timestamp) -> Result<()>;
+    /// Idempotent.
+    async fn revoke(&self, id: Uuid, user_id: Uuid) -> Result<()>;
+    /// The users granted read access, in id order.
+    async fn grantees(&self, id: Uuid) -> Result<Vec<Uuid>>;
+}
