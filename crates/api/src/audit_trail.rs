@@ -1,6 +1,7 @@
 //! Every mutating request (any method but GET/HEAD/OPTIONS) to a known route is
 //! written to the audit log with its outcome — whether the handler ran or the
-//! request was refused before it (401, 403, CSRF, 422).
+//! request was refused before it (401, 403, CSRF, 422). So is every read whose
+//! operation is named `access_*` (reading a secret's value): an access worth a trace.
 //!
 //! What is recorded without any handler code:
 //! - `action`: the route's OpenAPI `operationId`, i.e. the handler's function name
@@ -98,6 +99,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditTrail {
     }
 }
 
+/// Reads whose operation id starts with this are audited like writes.
+const AUDITED_READ_PREFIX: &str = "access_";
+
 /// `(method, route template)` → action name, read from the OpenAPI document.
 #[derive(Debug, Default)]
 pub(crate) struct AuditActions(HashMap<(Method, String), String>);
@@ -105,10 +109,10 @@ pub(crate) struct AuditActions(HashMap<(Method, String), String>);
 impl AuditActions {
     pub(crate) fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
         let actions = crate::openapi::operations(spec)
-            .filter(|(method, _, _)| !is_safe_method(method))
             .filter_map(|(method, path, operation)| {
                 let id = operation.operation_id.clone()?;
-                Some(((method, path.to_owned()), id))
+                let audited = !is_safe_method(&method) || id.starts_with(AUDITED_READ_PREFIX);
+                audited.then(|| ((method, path.to_owned()), id))
             })
             .collect();
         Self(actions)
@@ -148,14 +152,19 @@ pub(crate) async fn record_mutations(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if is_safe_method(request.method()) {
-        return next.run(request).await;
-    }
     let method = request.method().clone();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    if is_safe_method(&method) {
+        let audited_read = route
+            .as_ref()
+            .is_some_and(|r| layer.actions.0.contains_key(&(method.clone(), r.clone())));
+        if !audited_read {
+            return next.run(request).await;
+        }
+    }
     let path = request.uri().path().to_owned();
     let context = request.extensions().get::<RequestContext>().cloned();
     let trail = AuditTrail::default();

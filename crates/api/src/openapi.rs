@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 15] = [
+const TAGS: [(&str, &str); 16] = [
     ("auth", "Sessions and your own account"),
     (
         "alerts",
@@ -49,6 +49,10 @@ const TAGS: [(&str, &str); 15] = [
     (
         "s3",
         "S3 access keys for the object storage endpoint (the secret is shown once)",
+    ),
+    (
+        "secrets",
+        "The secrets vault: values sealed at rest, versioned, every read audited",
     ),
     ("settings", "Global settings (read: everyone; write: admin)"),
     (

@@ -18,6 +18,7 @@ pub mod launch;
 pub mod monitoring;
 pub mod notifications;
 pub mod s3;
+pub mod secrets;
 pub mod settings;
 pub mod snapshots;
 pub mod tokens;

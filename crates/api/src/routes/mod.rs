@@ -34,6 +34,7 @@ pub mod monitoring;
 pub mod notifications;
 pub mod prometheus;
 pub mod s3_access_keys;
+pub mod secrets;
 pub mod settings;
 pub mod system;
 pub mod tokens;
@@ -76,6 +77,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(alerts::router())
         .merge(notifications::router())
         .merge(s3_access_keys::router())
+        .merge(secrets::router())
         .merge(buckets::router())
         .merge(bucket_objects::router())
         .merge(bucket_uploads::router())

@@ -39,6 +39,8 @@ mod notifications;
 mod prometheus;
 mod root_password;
 mod s3_access_keys;
+mod secrets;
+mod secrets_leak;
 mod sessions;
 mod settings;
 mod sim_support;

@@ -25,6 +25,7 @@ pub mod monitoring;
 pub mod notifications;
 pub mod s3;
 mod secret;
+pub mod secrets;
 pub mod settings;
 pub mod snapshots;
 pub mod system;

@@ -4,8 +4,8 @@
 //! test, and so does a row without an operation.
 //!
 //! Adding a route: add one `Row` to its resource's file in `rows/` — method and path
-//! exactly as in the document, the `Target` its `{id}` (or `{bucket}`) names (a
-//! `{name}` inside it is `matrix-snap`, a `{key}` the bucket's object) (add a variant, and its
+//! exactly as in the document, the `Target` its `{id}` (or `{bucket}`, or a lone `{name}`)
+//! names (a `{name}` inside it is `matrix-snap`, a `{key}` the bucket's object) (add a variant, and its
 //! setup in `Target::prepare`, for a new kind of resource), a body function, and the
 //! five expected statuses in the order of [`CALLERS`]. Each cell runs in a fresh world
 //! (new users, new target), so rows may be destructive.
@@ -103,6 +103,10 @@ async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
     if let Some(id) = row.target.prepare(app, &cell.owner).await {
         // `bucket|upload`: a target named by two parameters.
         let (first, second) = id.split_once('|').unwrap_or((&id, ""));
+        // A target named by `{name}` alone (a secret, by id).
+        if !path.contains("{id}") && !path.contains("{bucket}") {
+            path = path.replace("{name}", first);
+        }
         path = path
             .replace("{id}", first)
             .replace("{bucket}", first)

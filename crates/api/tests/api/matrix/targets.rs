@@ -38,6 +38,8 @@ pub(super) enum Target {
     OwnerSilence,
     /// An S3 access key of the owner.
     OwnerAccessKey,
+    /// A secret of the owner at version 2 (`{name}`: its id).
+    OwnerSecret,
     /// A notification channel of the owner.
     OwnerChannel,
     /// A subscription of the owner (to one of their channels).
@@ -231,6 +233,7 @@ impl Target {
             Target::OwnerChannel | Target::OwnerSubscription => {
                 Some(super::rows::notification_target(app, owner.id, self).await)
             }
+            Target::OwnerSecret => Some(super::rows::secret_target(app, owner).await),
             Target::OwnerBucket => Some(owned_bucket(app, owner, true).await.name),
             Target::OwnerEmptyBucket => Some(owned_bucket(app, owner, false).await.name),
             Target::OwnerUpload => {

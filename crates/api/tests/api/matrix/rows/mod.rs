@@ -23,6 +23,7 @@ mod metrics;
 mod monitoring;
 mod notifications;
 mod s3_access_keys;
+mod secrets;
 mod settings;
 mod snapshots;
 mod system;
@@ -36,6 +37,7 @@ pub(super) use alerts::alert_target;
 pub(super) use common::Row;
 pub(super) use keypairs::PUBLIC_KEY;
 pub(super) use notifications::notification_target;
+pub(super) use secrets::secret_target;
 
 /// Every row of the matrix.
 pub(super) fn rows() -> Vec<Row> {
@@ -62,6 +64,7 @@ pub(super) fn rows() -> Vec<Row> {
         alerts::rows(),
         notifications::rows(),
         s3_access_keys::rows(),
+        secrets::rows(),
         buckets::rows(),
     ]
     .into_iter()

@@ -1,0 +1,119 @@
+//! `/api/v1/secrets`: the secrets vault. Lists carry names and metadata only; the value
+//! travels in a create or update request and in the one audited read
+//! (`GET /api/v1/secrets/{name}`). Values are `SecretString`s on both sides, so no
+//! `Debug` output (and no log line built from one) shows them.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Timestamp;
+
+/// A secret's metadata (never its value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretDto {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    /// Unique among its owner's secrets; an environment variable name.
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// The current version (1 when created; each value change adds one).
+    pub version: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// A secret with its current value: only `GET /api/v1/secrets/{name}` returns it.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretValueDto {
+    pub secret: SecretDto,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "super::secret::serialize")]
+    pub value: SecretString,
+}
+
+/// Never prints the value.
+impl std::fmt::Debug for SecretValueDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretValueDto")
+            .field("secret", &self.secret)
+            .field("value", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSecretRequest {
+    /// An environment variable name: letters, digits and `_`, not starting with a
+    /// digit, at most 128 characters.
+    pub name: String,
+    /// Up to 64 KiB of UTF-8 text (no NUL).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "super::secret::serialize")]
+    pub value: SecretString,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// What to change; a field left out stays as it is. A `value` makes a new version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSecretRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[serde(
+        default,
+        serialize_with = "super::secret::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<SecretString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RollbackSecretRequest {
+    /// A kept version; its value becomes current as a new version.
+    pub version: u32,
+}
+
+/// A kept version of a secret (its value stays sealed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretVersionDto {
+    pub version: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    pub current: bool,
+}
+
+/// `GET /api/v1/secrets` query: a filter and the page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct SecretListParams {
+    /// Part of the name, case-insensitive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Items per page, 1 to 1000 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (same filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
