@@ -33,6 +33,7 @@ mod headers;
 mod listing;
 mod multipart;
 mod objects;
+mod room;
 mod service;
 pub mod sweep;
 

@@ -91,7 +91,8 @@ impl ObjectStore {
         }
     }
 
-    /// Stores one part; returns its ETag (MD5 hex).
+    /// Stores one part; returns its ETag (MD5 hex). `QuotaExceeded` when the owner's
+    /// objects and unfinished parts would pass their byte quota.
     pub async fn upload_part(
         &self,
         upload: &MultipartUpload,
@@ -99,10 +100,27 @@ impl ObjectStore {
         body: ByteStream,
         content_md5: Option<[u8; 16]>,
     ) -> Result<String, ObjectError> {
+        self.upload_part_sized(upload, part_number, body, content_md5, None)
+            .await
+    }
+
+    /// [`ObjectStore::upload_part`] of a body whose length the client declared
+    /// (`Content-Length`): a part the quota cannot take is refused before it is read.
+    pub async fn upload_part_sized(
+        &self,
+        upload: &MultipartUpload,
+        part_number: u32,
+        body: ByteStream,
+        content_md5: Option<[u8; 16]>,
+        declared_size: Option<u64>,
+    ) -> Result<String, ObjectError> {
         if !(1..=MAX_PART_NUMBER).contains(&part_number) {
             return Err(ObjectError::InvalidArgument(format!(
                 "part number must be an integer between 1 and {MAX_PART_NUMBER}"
             )));
+        }
+        if let Some(size) = declared_size {
+            self.check_room_for_part(upload, part_number, size).await?;
         }
         let written = self.blobs.write(body).await?;
         let blob = written.id.as_str().to_owned();
@@ -128,6 +146,7 @@ impl ObjectStore {
                 self.release([blob]).await;
                 Err(match error {
                     StoreError::MissingReference => ObjectError::NoSuchUpload,
+                    StoreError::QuotaExceeded => ObjectError::QuotaExceeded,
                     other => other.into(),
                 })
             }

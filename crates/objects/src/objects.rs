@@ -20,6 +20,9 @@ pub struct PutObject {
     pub body: ByteStream,
     /// The `Content-MD5` the client sent, decoded; checked against the body.
     pub content_md5: Option<[u8; 16]>,
+    /// The length the client declared (`Content-Length`), when it did: an object the
+    /// owner's quota cannot take is refused before the body is read.
+    pub declared_size: Option<u64>,
 }
 
 /// An object as clients see it.
@@ -138,6 +141,9 @@ impl ObjectStore {
     ) -> Result<ObjectInfo, ObjectError> {
         validate_key(key)?;
         let headers = put.headers.to_json()?;
+        if let Some(size) = put.declared_size {
+            self.check_room_for_object(bucket, key, size).await?;
+        }
         let written = self.blobs.write(put.body).await?;
         if put.content_md5.is_some_and(|md5| md5 != written.md5) {
             self.release([written.id.as_str().to_owned()]).await;

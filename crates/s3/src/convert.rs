@@ -65,6 +65,13 @@ pub(crate) fn body_in(body: Option<StreamingBlob>) -> ByteStream {
     }
 }
 
+/// The body's length as the client declared it (`Content-Length`; s3s puts the
+/// decoded length there for `aws-chunked` bodies), for refusing what the quota cannot
+/// take before reading it.
+pub(crate) fn declared(content_length: Option<i64>) -> Option<u64> {
+    content_length.and_then(|length| u64::try_from(length).ok())
+}
+
 pub(crate) fn body_out(body: ByteStream) -> StreamingBlob {
     StreamingBlob::wrap(body)
 }

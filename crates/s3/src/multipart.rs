@@ -7,7 +7,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use uuid::Uuid;
 
-use crate::convert::{OrS3, body_in, content_md5, etag, headers, timestamp};
+use crate::convert::{OrS3, body_in, content_md5, declared, etag, headers, timestamp};
 use crate::service::ProxiS3;
 
 fn part_number(number: i32) -> S3Result<u32> {
@@ -77,7 +77,13 @@ impl ProxiS3 {
         let md5 = content_md5(input.content_md5.as_deref())?;
         let tag = self
             .objects
-            .upload_part(&upload, number, body_in(input.body), md5)
+            .upload_part_sized(
+                &upload,
+                number,
+                body_in(input.body),
+                md5,
+                declared(input.content_length),
+            )
             .await
             .or_s3()?;
         Ok(S3Response::new(UploadPartOutput {

@@ -7,7 +7,8 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use crate::auth::caller;
 use crate::convert::{
-    Conditions, OrS3, body_in, body_out, content_md5, etag, expires, headers, metadata, timestamp,
+    Conditions, OrS3, body_in, body_out, content_md5, declared, etag, expires, headers, metadata,
+    timestamp,
 };
 use crate::service::ProxiS3;
 
@@ -70,6 +71,7 @@ impl ProxiS3 {
                 input.metadata,
             ),
             body: body_in(input.body),
+            declared_size: declared(input.content_length),
         };
         let condition = match (&input.if_none_match, &input.if_match) {
             (Some(_), _) => WriteCondition::Absent,

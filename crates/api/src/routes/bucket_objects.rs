@@ -77,6 +77,10 @@ async fn upload_object(
         headers: upload_headers(&headers),
         body: body_stream(body),
         content_md5: None,
+        // A declared length the quota cannot take is refused before the body is read.
+        declared_size: headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok()),
     };
     let info = buckets
         .upload(&auth.principal, &bucket, &key, upload)

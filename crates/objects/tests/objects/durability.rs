@@ -26,6 +26,7 @@ async fn a_body_that_fails_midway_leaves_nothing_and_the_old_object_stays() {
                 headers: Default::default(),
                 body: Box::pin(broken),
                 content_md5: None,
+                declared_size: None,
             },
         )
         .await;

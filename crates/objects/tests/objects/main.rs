@@ -6,4 +6,5 @@ mod durability;
 mod listing;
 mod multipart;
 mod objects;
+mod quotas;
 mod support;

@@ -24,6 +24,7 @@ async fn objects_round_trip_with_their_headers_and_md5_etag() {
                 headers: headers.clone(),
                 body: body(&data),
                 content_md5: None,
+                declared_size: None,
             },
         )
         .await
@@ -116,6 +117,7 @@ async fn a_wrong_content_md5_is_refused_and_keeps_the_old_object() {
                 headers: Default::default(),
                 body: body(b"new"),
                 content_md5: Some([0; 16]),
+                declared_size: None,
             },
         )
         .await;
@@ -141,6 +143,7 @@ async fn copies_keep_or_replace_the_headers() {
                 headers: headers.clone(),
                 body: body(b"copy me"),
                 content_md5: None,
+                declared_size: None,
             },
         )
         .await

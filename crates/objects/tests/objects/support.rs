@@ -116,6 +116,7 @@ pub fn put(data: &[u8]) -> PutObject {
         headers: ObjectHeaders::default(),
         body: body(data),
         content_md5: None,
+        declared_size: None,
     }
 }
 

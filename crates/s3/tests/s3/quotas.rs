@@ -1,5 +1,6 @@
-//! Per-user quotas as S3 clients meet them: `QuotaExceeded`, 403, on PUT, copy and
-//! multipart completion; the object that was there stays.
+//! Per-user quotas as S3 clients meet them: `QuotaExceeded`, 403, on PUT, copy, a
+//! part (parts of unfinished uploads count) and multipart completion; the object that
+//! was there stays.
 
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use proxicloud_store::Quota;
@@ -42,7 +43,8 @@ async fn writes_past_the_quota_are_refused_with_quota_exceeded() {
         .unwrap_err();
     assert_eq!(failure(copied), (403, "QuotaExceeded".into()));
 
-    // A multipart upload may send its parts; completing is what is refused.
+    // Parts count toward the bytes: one that does not fit is refused as it is sent,
+    // one that fits is stored; completing is checked too (here: the object count).
     let upload = lab
         .alice
         .create_multipart_upload()
@@ -52,15 +54,27 @@ async fn writes_past_the_quota_are_refused_with_quota_exceeded() {
         .await
         .unwrap();
     let id = upload.upload_id().unwrap();
-    let part = lab
-        .alice
-        .upload_part()
-        .bucket("capped")
-        .key("parts")
-        .upload_id(id)
-        .part_number(1)
-        .body(b"12345".to_vec().into())
-        .send()
+    let send_part = |body: &'static [u8]| {
+        lab.alice
+            .upload_part()
+            .bucket("capped")
+            .key("parts")
+            .upload_id(id)
+            .part_number(1)
+            .body(body.to_vec().into())
+            .send()
+    };
+    let refused = send_part(b"12345").await.unwrap_err();
+    assert_eq!(failure(refused), (403, "QuotaExceeded".into()));
+    let part = send_part(b"1234").await.unwrap();
+    lab.objects
+        .set_quota(
+            lab.alice_id,
+            Quota {
+                max_bytes: Some(10),
+                max_objects: Some(1),
+            },
+        )
         .await
         .unwrap();
     let completed = lab
@@ -83,6 +97,15 @@ async fn writes_past_the_quota_are_refused_with_quota_exceeded() {
         .await
         .unwrap_err();
     assert_eq!(failure(completed), (403, "QuotaExceeded".into()));
+    // Aborting gives the part's bytes back.
+    lab.alice
+        .abort_multipart_upload()
+        .bucket("capped")
+        .key("parts")
+        .upload_id(id)
+        .send()
+        .await
+        .unwrap();
 
     // Within the quota (a replacement gives its old bytes back) all is as usual.
     lab.put("capped", "six", b"0123456789").await;

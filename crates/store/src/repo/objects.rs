@@ -96,8 +96,14 @@ pub trait ObjectRepo: Send + Sync {
     /// uploads go with it: their parts' blobs are returned.
     async fn delete_bucket(&self, id: Uuid) -> Result<Vec<String>>;
     async fn bucket_usage(&self, id: Uuid) -> Result<BucketUsage>;
-    /// The usage of every bucket of an owner together (quotas).
+    /// The usage of every bucket of an owner together (quotas): kept in a row updated
+    /// with every object written or deleted, not summed.
     async fn owner_usage(&self, owner_id: Uuid) -> Result<BucketUsage>;
+    /// Whether the owner of `bucket_id` has room for `bytes` more bytes (negative:
+    /// fewer) and `objects` more objects under their quota, counting the parts of
+    /// unfinished uploads. Read without a lock: for refusing an upload *before* its
+    /// body is received; the write itself is checked again when it commits.
+    async fn has_room(&self, bucket_id: Uuid, bytes: i64, objects: i64) -> Result<bool>;
     /// A user's quota (unlimited when none was set).
     async fn quota(&self, owner_id: Uuid) -> Result<Quota>;
     /// Sets (replaces) a user's quota; `MissingReference` when the user is gone.
@@ -143,7 +149,9 @@ pub trait ObjectRepo: Send + Sync {
     /// parts, started then (abandoned-upload clean-up) —, longest idle first.
     async fn stale_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<MultipartUpload>>;
     /// Inserts or replaces a part; returns the replaced part's blob.
-    /// `MissingReference` when the upload is gone (aborted or completed).
+    /// `MissingReference` when the upload is gone (aborted or completed);
+    /// `QuotaExceeded` when the owner's objects and unfinished parts would pass their
+    /// byte quota (parts count toward it until completed or aborted).
     async fn put_part(&self, part: Part) -> Result<Option<String>>;
     /// Parts with numbers above `after`, ascending.
     async fn list_parts(&self, upload_id: Uuid, after: u32, limit: u32) -> Result<Vec<Part>>;

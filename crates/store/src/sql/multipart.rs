@@ -141,19 +141,43 @@ pub(super) async fn stale_uploads(
     Ok(records.into_iter().map(Into::into).collect())
 }
 
+/// The bucket of an upload (read before the owner's usage is locked, which comes
+/// first); `None` when the upload is gone.
+macro_rules! upload_bucket {
+    ($tx:expr, $upload_id:expr) => {{
+        let row: Option<(DbId,)> =
+            sqlx::query_as("SELECT bucket_id FROM multipart_uploads WHERE id = $1")
+                .bind(DbId($upload_id))
+                .fetch_optional(&mut *$tx)
+                .await?;
+        row.map(|(bucket,)| bucket.0)
+    }};
+}
+
 pub(super) async fn put_part(store: &SqlStore, part: Part) -> Result<Option<String>> {
     let select = format!(
-        "SELECT blob FROM multipart_parts WHERE upload_id = $1 AND part_number = $2{}",
+        "SELECT blob, size FROM multipart_parts WHERE upload_id = $1 AND part_number = $2{}",
         store.dialect().for_update()
     );
     on_writer!(&store.db, pool => {
         loop {
             let mut tx = pool.begin_write().await?;
-            let old: Option<(String,)> = sqlx::query_as(&select)
+            let Some(bucket_id) = upload_bucket!(tx, part.upload_id) else {
+                return Err(StoreError::MissingReference);
+            };
+            let usage = super::quotas::lock_usage!(store, tx, bucket_id);
+            let old: Option<(String, i64)> = sqlx::query_as(&select)
                 .bind(DbId(part.upload_id))
                 .bind(i64::from(part.part_number))
                 .fetch_optional(&mut *tx)
                 .await?;
+            let delta = super::quotas::Delta {
+                part_bytes: to_db_int(part.size) - old.as_ref().map_or(0, |(_, size)| *size),
+                ..Default::default()
+            };
+            if let Some(usage) = &usage {
+                usage.check(delta)?;
+            }
             let sql = if old.is_some() {
                 "UPDATE multipart_parts SET blob = $3, size = $4, etag = $5, modified_at = $6 \
                  WHERE upload_id = $1 AND part_number = $2"
@@ -172,8 +196,9 @@ pub(super) async fn put_part(store: &SqlStore, part: Part) -> Result<Option<Stri
                 .await?
                 .rows_affected();
             if written == 1 {
+                super::quotas::apply_usage!(tx, usage, delta);
                 tx.commit().await?;
-                return Ok(old.map(|(blob,)| blob));
+                return Ok(old.map(|(blob, _)| blob));
             }
         }
     })
@@ -209,31 +234,33 @@ pub(super) async fn complete_upload(
         "SELECT id FROM multipart_uploads WHERE id = $1{}",
         store.dialect().for_update()
     );
-    let parts = "SELECT blob FROM multipart_parts WHERE upload_id = $1";
+    let parts = "SELECT blob, size FROM multipart_parts WHERE upload_id = $1";
     let drop_upload = "DELETE FROM multipart_uploads WHERE id = $1";
     on_writer!(&store.db, pool => {
         loop {
             let mut tx = pool.begin_write().await?;
+            let usage = super::quotas::lock_usage!(store, tx, object.bucket_id);
             let found: Option<(DbId,)> =
                 sqlx::query_as(&lock).bind(DbId(upload_id)).fetch_optional(&mut *tx).await?;
             if found.is_none() {
                 return Err(StoreError::NotFound);
             }
+            // The parts become the object: their bytes move from the unfinished
+            // uploads' to the objects' (checked together, as one change).
+            let parts: Vec<(String, i64)> =
+                sqlx::query_as(parts).bind(DbId(upload_id)).fetch_all(&mut *tx).await?;
+            let part_bytes: i64 = parts.iter().map(|(_, size)| size).sum();
             let Some(replaced) = upsert_object!(
                 store,
                 tx,
                 &object,
-                crate::repo::objects::PutCondition::Always
+                crate::repo::objects::PutCondition::Always,
+                usage,
+                part_bytes
             ) else {
                 continue;
             };
-            let mut blobs: Vec<String> = sqlx::query_as::<_, (String,)>(parts)
-                .bind(DbId(upload_id))
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|(blob,)| blob)
-                .collect();
+            let mut blobs: Vec<String> = parts.into_iter().map(|(blob, _)| blob).collect();
             sqlx::query(drop_upload).bind(DbId(upload_id)).execute(&mut *tx).await?;
             tx.commit().await?;
             blobs.extend(replaced);
@@ -250,23 +277,32 @@ pub(super) async fn abort_upload(store: &SqlStore, upload_id: Uuid) -> Result<Ve
         "SELECT id FROM multipart_uploads WHERE id = $1{}",
         store.dialect().for_update()
     );
-    let parts = "SELECT blob FROM multipart_parts WHERE upload_id = $1";
+    let parts = "SELECT blob, size FROM multipart_parts WHERE upload_id = $1";
     let drop_upload = "DELETE FROM multipart_uploads WHERE id = $1";
     on_writer!(&store.db, pool => {
         let mut tx = pool.begin_write().await?;
+        let Some(bucket_id) = upload_bucket!(tx, upload_id) else {
+            return Err(StoreError::NotFound);
+        };
+        let usage = super::quotas::lock_usage!(store, tx, bucket_id);
         let found: Option<(DbId,)> =
             sqlx::query_as(&lock).bind(DbId(upload_id)).fetch_optional(&mut *tx).await?;
         if found.is_none() {
             return Err(StoreError::NotFound);
         }
-        let blobs: Vec<(String,)> =
+        let blobs: Vec<(String, i64)> =
             sqlx::query_as(parts).bind(DbId(upload_id)).fetch_all(&mut *tx).await?;
         let dropped = sqlx::query(drop_upload).bind(DbId(upload_id)).execute(&mut *tx).await?;
         if dropped.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let freed = super::quotas::Delta {
+            part_bytes: -blobs.iter().map(|(_, size)| size).sum::<i64>(),
+            ..Default::default()
+        };
+        super::quotas::apply_usage!(tx, usage, freed);
         tx.commit().await?;
-        Ok(blobs.into_iter().map(|(blob,)| blob).collect())
+        Ok(blobs.into_iter().map(|(blob, _)| blob).collect())
     })
 }
 

@@ -97,12 +97,15 @@ pub(super) fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
-/// `SELECT … FOR UPDATE` of the object's blob, the owner's quota check
-/// (`check_quota!`, which returns `QuotaExceeded`), then update or insert. Expands to
-/// the body of a retry loop iteration inside an open transaction `$tx`; evaluates to
-/// `Some(replaced_blob)` when written, `None` when a racing insert won (start over).
+/// `SELECT … FOR UPDATE` of the object's blob, the owner's quota check (`$usage`,
+/// locked by `lock_usage!` *before*, so the object read is the latest committed one;
+/// `$freed_parts`: the part bytes the write releases, a completed upload's), then
+/// update or insert and the usage's update. Expands to the body of a retry loop
+/// iteration inside an open transaction `$tx` (returns `QuotaExceeded` or `Stale`);
+/// evaluates to `Some(replaced_blob)` when written, `None` when a racing insert won
+/// (start over).
 macro_rules! upsert_object {
-    ($self:expr, $tx:expr, $object:expr, $condition:expr) => {{
+    ($self:expr, $tx:expr, $object:expr, $condition:expr, $usage:expr, $freed_parts:expr) => {{
         let object: &ObjectRow = $object;
         let select = format!(
             "SELECT blob, size, etag FROM objects WHERE bucket_id = $1 AND key = $2{}",
@@ -124,13 +127,15 @@ macro_rules! upsert_object {
         if !holds {
             return Err($crate::StoreError::Stale("precondition failed"));
         }
-        super::quotas::check_quota!(
-            $self,
-            $tx,
-            object.bucket_id,
-            old.as_ref().map(|(_, size, _)| *size),
-            object.size
-        );
+        let old_size: Option<i64> = old.as_ref().map(|(_, size, _)| *size);
+        let delta = super::quotas::Delta {
+            objects: i64::from(old_size.is_none()),
+            bytes: to_db_int(object.size) - old_size.unwrap_or(0),
+            part_bytes: -$freed_parts,
+        };
+        if let Some(usage) = &$usage {
+            usage.check(delta)?;
+        }
         let sql = if old.is_some() {
             "UPDATE objects SET blob = $3, size = $4, etag = $5, headers = $6, modified_at = $7 \
              WHERE bucket_id = $1 AND key = $2"
@@ -149,6 +154,9 @@ macro_rules! upsert_object {
             .execute(&mut *$tx)
             .await?
             .rows_affected();
+        if written == 1 {
+            super::quotas::apply_usage!($tx, $usage, delta);
+        }
         (written == 1).then(|| old.map(|(blob, _, _)| blob))
     }};
 }
@@ -203,12 +211,13 @@ impl ObjectRepo for SqlStore {
             "SELECT id FROM multipart_uploads WHERE bucket_id = $1{}",
             self.dialect().for_update()
         );
-        let blobs = "SELECT p.blob FROM multipart_parts p \
+        let blobs = "SELECT p.blob, p.size FROM multipart_parts p \
              JOIN multipart_uploads u ON u.id = p.upload_id WHERE u.bucket_id = $1";
         let delete = "DELETE FROM buckets WHERE id = $1 \
              AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = $1)";
         on_writer!(&self.db, pool => {
             let mut tx = pool.begin_write().await?;
+            let usage = super::quotas::lock_usage!(self, tx, id);
             let found: Option<(DbId,)> =
                 sqlx::query_as(&lock).bind(DbId(id)).fetch_optional(&mut *tx).await?;
             if found.is_none() {
@@ -216,14 +225,20 @@ impl ObjectRepo for SqlStore {
             }
             let _: Vec<(DbId,)> =
                 sqlx::query_as(&lock_uploads).bind(DbId(id)).fetch_all(&mut *tx).await?;
-            let parts: Vec<(String,)> =
+            let parts: Vec<(String, i64)> =
                 sqlx::query_as(blobs).bind(DbId(id)).fetch_all(&mut *tx).await?;
             let deleted = sqlx::query(delete).bind(DbId(id)).execute(&mut *tx).await?;
             if deleted.rows_affected() == 0 {
                 return Err(StoreError::Stale("bucket not empty"));
             }
+            // The unfinished uploads' parts went with it.
+            let freed = super::quotas::Delta {
+                part_bytes: -parts.iter().map(|(_, size)| size).sum::<i64>(),
+                ..Default::default()
+            };
+            super::quotas::apply_usage!(tx, usage, freed);
             tx.commit().await?;
-            Ok(parts.into_iter().map(|(blob,)| blob).collect())
+            Ok(parts.into_iter().map(|(blob, _)| blob).collect())
         })
     }
 
@@ -237,12 +252,16 @@ impl ObjectRepo for SqlStore {
     }
 
     async fn owner_usage(&self, owner_id: Uuid) -> Result<BucketUsage> {
-        let sql = "SELECT COUNT(*) AS objects, CAST(COALESCE(SUM(o.size), 0) AS BIGINT) AS bytes \
-             FROM objects o JOIN buckets b ON b.id = o.bucket_id WHERE b.owner_id = $1";
-        let record: UsageRecord = on_reader!(&self.db, pool => {
-            sqlx::query_as(sql).bind(DbId(owner_id)).fetch_one(pool).await?
-        });
-        record.try_into()
+        super::quotas::owner_usage(self, owner_id).await
+    }
+
+    async fn has_room(&self, bucket_id: Uuid, bytes: i64, objects: i64) -> Result<bool> {
+        let delta = super::quotas::Delta {
+            objects,
+            bytes,
+            part_bytes: 0,
+        };
+        super::quotas::has_room(self, bucket_id, delta).await
     }
 
     async fn put_object_if(
@@ -253,7 +272,8 @@ impl ObjectRepo for SqlStore {
         on_writer!(&self.db, pool => {
             loop {
                 let mut tx = pool.begin_write().await?;
-                if let Some(replaced) = upsert_object!(self, tx, &object, condition) {
+                let usage = super::quotas::lock_usage!(self, tx, object.bucket_id);
+                if let Some(replaced) = upsert_object!(self, tx, &object, condition, usage, 0) {
                     tx.commit().await?;
                     return Ok(replaced);
                 }
@@ -270,11 +290,20 @@ impl ObjectRepo for SqlStore {
     }
 
     async fn delete_object(&self, bucket_id: Uuid, key: &str) -> Result<Option<String>> {
-        let sql = "DELETE FROM objects WHERE bucket_id = $1 AND key = $2 RETURNING blob";
-        let deleted: Option<(String,)> = on_writer!(&self.db, pool => {
-            sqlx::query_as(sql).bind(DbId(bucket_id)).bind(key).fetch_optional(pool).await?
-        });
-        Ok(deleted.map(|(blob,)| blob))
+        let sql = "DELETE FROM objects WHERE bucket_id = $1 AND key = $2 RETURNING blob, size";
+        on_writer!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let usage = super::quotas::lock_usage!(self, tx, bucket_id);
+            let deleted: Option<(String, i64)> =
+                sqlx::query_as(sql).bind(DbId(bucket_id)).bind(key).fetch_optional(&mut *tx).await?;
+            let Some((blob, size)) = deleted else {
+                return Ok(None);
+            };
+            let freed = super::quotas::Delta { objects: -1, bytes: -size, part_bytes: 0 };
+            super::quotas::apply_usage!(tx, usage, freed);
+            tx.commit().await?;
+            Ok(Some(blob))
+        })
     }
 
     async fn list_objects(

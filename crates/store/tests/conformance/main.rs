@@ -34,6 +34,7 @@ mod settings;
 mod sync;
 mod upgrade;
 mod upload_ages;
+mod usage;
 mod users;
 mod volume_jobs;
 mod volume_lists;
@@ -128,6 +129,11 @@ conformance_tests! {
     quotas: [
         quotas_limit_an_owners_bytes_and_objects,
         concurrent_writers_cannot_both_pass_the_last_byte,
+    ],
+    usage: [
+        parts_count_toward_the_quota_until_completed_or_aborted,
+        the_usage_row_follows_every_write,
+        concurrent_first_writes_of_one_key_count_it_once,
     ],
     metrics: [
         series_are_created_once_and_found_per_resource,

@@ -66,6 +66,7 @@ async fn owned_bucket(app: &TestApp, owner: &TestUser, with_object: bool) -> Buc
             headers: ObjectHeaders::default(),
             body: Box::pin(body),
             content_md5: None,
+            declared_size: None,
         };
         objects.put_object(&bucket, MATRIX_KEY, put).await.unwrap();
     }
