@@ -12,4 +12,4 @@ mod cache;
 mod sorted;
 
 pub use cache::IndexCache;
-pub use sorted::{IndexPage, IndexRow, SortKey, SortedIndex};
+pub use sorted::{IndexPage, IndexRow, Natural, SortKey, SortedIndex};

@@ -25,14 +25,35 @@ pub trait IndexRow: Send + Sync + 'static {
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey<'a> {
     Text(&'a str),
+    /// Text in natural order, as people number things: `vol-2` before `vol-10`.
+    Natural(Natural<'a>),
     Time(Timestamp),
     Number(u64),
+}
+
+/// Text compared in natural order: runs of digits by their value.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Natural<'a>(pub &'a str);
+
+impl Ord for Natural<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Equal by digits but different text (`a01`, `a1`) still orders, by bytes, so
+        // the order is total and a cursor finds its row again.
+        alphanumeric_sort::compare_str(self.0, other.0).then_with(|| self.0.cmp(other.0))
+    }
+}
+
+impl PartialOrd for Natural<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The owned form of [`SortKey`], as written into cursors.
 #[derive(Debug, Serialize, Deserialize)]
 enum Key {
     Text(String),
+    Natural(String),
     Time(Timestamp),
     Number(u64),
 }
@@ -41,6 +62,7 @@ impl Key {
     fn as_ref(&self) -> SortKey<'_> {
         match self {
             Key::Text(text) => SortKey::Text(text),
+            Key::Natural(text) => SortKey::Natural(Natural(text)),
             Key::Time(at) => SortKey::Time(*at),
             Key::Number(n) => SortKey::Number(*n),
         }
@@ -49,6 +71,7 @@ impl Key {
     fn of(key: SortKey<'_>) -> Self {
         match key {
             SortKey::Text(text) => Key::Text(text.to_owned()),
+            SortKey::Natural(Natural(text)) => Key::Natural(text.to_owned()),
             SortKey::Time(at) => Key::Time(at),
             SortKey::Number(n) => Key::Number(n),
         }

@@ -11,7 +11,7 @@ use proxicloud_store::repo::volumes::{IN_USE, status};
 use proxicloud_store::{Cursor, StoreError, Uuid, Volume, VolumeFilter};
 
 use super::service::{StorageTypes, VolumeView};
-use crate::read_index::{IndexPage, IndexRow, SortKey, SortedIndex};
+use crate::read_index::{IndexPage, IndexRow, Natural, SortKey, SortedIndex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VolumeSort {
@@ -61,11 +61,12 @@ impl IndexRow for IndexedVolume {
         let volume = &self.view.volume;
         match sort {
             VolumeSort::Created => SortKey::Time(volume.created_at),
-            // Case-insensitive, as people read names (`alpha` before `Zeta`).
-            VolumeSort::Name => SortKey::Text(&self.name_lower),
+            // As people read names: case-insensitive (`alpha` before `Zeta`), numbers
+            // by value (`vol-2` before `vol-10`).
+            VolumeSort::Name => SortKey::Natural(Natural(&self.name_lower)),
             VolumeSort::Size => SortKey::Number(volume.size_bytes),
             VolumeSort::Status => SortKey::Text(&self.listed_status),
-            VolumeSort::Node => SortKey::Text(&self.node_storage),
+            VolumeSort::Node => SortKey::Natural(Natural(&self.node_storage)),
         }
     }
 }
