@@ -7,7 +7,7 @@
 //! req/s, latency percentiles, the server's RSS and how many Proxmox calls the
 //! simulator received per poll cycle. Then it writes `--volumes` volumes into the
 //! server's database (`volumes`) and measures `GET /api/v1/volumes?limit=100` the
-//! same way. Build both binaries first:
+//! same way, and the health map's data endpoint. Build both binaries first:
 //!
 //! ```sh
 //! cargo build --release -p proxicloud -p proxicloud-bench
@@ -29,7 +29,7 @@ const TOKEN_ID: &str = "root@pam!bench";
 const TOKEN_SECRET: &str = "5b1f0a4e-bench-0000-0000-000000000000";
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 struct Args {
     #[arg(long, default_value_t = 10)]
     nodes: usize,
@@ -211,6 +211,24 @@ async fn main() -> anyhow::Result<()> {
             "no"
         },
     );
+
+    // The health map's data endpoint: every cluster, node and guest in one answer,
+    // what the console polls while the map is open.
+    let health = api.get("/api/v1/monitoring/health", &token).await?;
+    let bytes = serde_json::to_vec(&health)?.len();
+    let health_args = Args {
+        concurrency: 4,
+        ..args.clone()
+    };
+    let (times, elapsed) = measure(&api, &token, &health_args, |_| {
+        "/api/v1/monitoring/health".to_string()
+    })
+    .await?;
+    println!(
+        "health map data ({:.1} KiB per answer):",
+        bytes as f64 / 1024.0
+    );
+    print_load(&health_args, &times, elapsed);
 
     if args.volumes > 0 {
         let me = api.get("/api/v1/auth/me", &token).await?;
