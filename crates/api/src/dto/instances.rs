@@ -99,6 +99,8 @@ fn sort_key(sort: InstanceSort) -> (GuestSort, bool) {
         S::NodeDesc => (GuestSort::Node, true),
         S::VmId => (GuestSort::VmId, false),
         S::VmIdDesc => (GuestSort::VmId, true),
+        S::Cpu => (GuestSort::Cpu, false),
+        S::CpuDesc => (GuestSort::Cpu, true),
     }
 }
 

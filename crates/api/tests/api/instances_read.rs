@@ -79,6 +79,19 @@ async fn lists_filter_sort_and_page_from_the_mirror_without_calling_proxmox() {
         "no page repeats an item"
     );
 
+    // The busiest first (the dashboard's top five): CPU never rises down the list.
+    let (status, _, busiest) = get(&sim, &admin, "/api/v1/instances?sort=-cpu&limit=500").await;
+    assert_eq!(status, StatusCode::OK);
+    let shares: Vec<f64> = busiest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["cpu_usage"].as_f64().unwrap())
+        .collect();
+    assert_eq!(shares.len(), SIM_GUESTS);
+    assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+    assert!(shares[0] > 0.0, "the simulator's running guests use CPU");
+
     let (_, _, lxc) = get(&sim, &admin, "/api/v1/instances?type=lxc&limit=500").await;
     let (_, _, vms) = get(&sim, &admin, "/api/v1/instances?type=vm&limit=500").await;
     let lxc_items = lxc["items"].as_array().unwrap();

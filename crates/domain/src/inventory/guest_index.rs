@@ -53,6 +53,7 @@ impl IndexRow for IndexedGuest {
         GuestSort::Status,
         GuestSort::Node,
         GuestSort::VmId,
+        GuestSort::Cpu,
     ];
 
     fn id(&self) -> Uuid {
@@ -67,6 +68,12 @@ impl IndexRow for IndexedGuest {
             GuestSort::Status => SortKey::Text(&guest.observed.status),
             GuestSort::Node => SortKey::Text(&guest.observed.node),
             GuestSort::VmId => SortKey::Number(u64::from(guest.observed.vmid.get())),
+            // A positive f64's bits order like its value; zero, NaN and negatives
+            // (which Proxmox never reports) count as idle.
+            GuestSort::Cpu => {
+                let cpu = guest.observed.activity.cpu;
+                SortKey::Number(if cpu > 0.0 { cpu.to_bits() } else { 0 })
+            }
         }
     }
 }

@@ -96,6 +96,9 @@ pub enum GuestSort {
     Status,
     Node,
     VmId,
+    /// Share of its vCPUs in use at the mirror's last sample: the busiest first with
+    /// `descending`.
+    Cpu,
 }
 
 /// Sorted by the key, ties broken by id, so pages never skip or repeat a row even when

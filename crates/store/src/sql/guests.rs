@@ -141,6 +141,7 @@ fn sort_column(sort: GuestSort) -> &'static str {
         GuestSort::Status => "status",
         GuestSort::Node => "node",
         GuestSort::VmId => "vmid",
+        GuestSort::Cpu => "cpu",
     }
 }
 
@@ -151,6 +152,8 @@ fn sort_key(sort: GuestSort, guest: &Guest) -> String {
         GuestSort::Status => guest.observed.status.clone(),
         GuestSort::Node => guest.observed.node.clone(),
         GuestSort::VmId => guest.observed.vmid.to_string(),
+        // Rust prints an f64 so that it parses back to the same value.
+        GuestSort::Cpu => guest.observed.activity.cpu.to_string(),
     }
 }
 
@@ -163,6 +166,7 @@ fn bind_sort_key(sql: &mut Sql, sort: GuestSort, key: String) -> Result<()> {
             sql.bind(Timestamp::parse_rfc3339(&key).map_err(|_| StoreError::InvalidCursor)?)
         }
         GuestSort::VmId => sql.bind(key.parse::<i64>().map_err(|_| StoreError::InvalidCursor)?),
+        GuestSort::Cpu => sql.bind(key.parse::<f64>().map_err(|_| StoreError::InvalidCursor)?),
     };
     Ok(())
 }

@@ -194,6 +194,7 @@ pub async fn pagination_is_stable_for_every_sort_and_direction(store: Arc<dyn St
                 statuses[i as usize % 3],
             );
             g.node = format!("pve{}", i % 4);
+            g.activity.cpu = f64::from(i % 5) / 8.0;
             g
         })
         .collect();
@@ -209,6 +210,7 @@ pub async fn pagination_is_stable_for_every_sort_and_direction(store: Arc<dyn St
         GuestSort::Status,
         GuestSort::Node,
         GuestSort::VmId,
+        GuestSort::Cpu,
     ] {
         for descending in [false, true] {
             let query = GuestQuery {

@@ -143,6 +143,11 @@ pub enum InstanceSort {
     VmId,
     #[serde(rename = "-vmid")]
     VmIdDesc,
+    /// By CPU usage at the last sample (`-cpu`: the busiest first).
+    #[serde(rename = "cpu")]
+    Cpu,
+    #[serde(rename = "-cpu")]
+    CpuDesc,
 }
 
 /// `GET /api/v1/instances` query.
