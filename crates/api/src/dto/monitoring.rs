@@ -1,8 +1,11 @@
-//! The health map as the API sends it.
+//! The health map and the hosts view as the API sends them.
 
-use proxicloud_domain::monitoring::{ClusterTile, GuestTile, Health, HealthMap, NodeTile};
+use proxicloud_domain::monitoring::{
+    ClusterTile, GuestTile, Health, HealthMap, HostCluster, HostNode, HostStorage, Hosts, NodeTile,
+};
 use proxicloud_types::api::monitoring::{
     HealthClusterDto, HealthDto, HealthGuestDto, HealthMapDto, HealthNodeDto, HealthNodeLoadDto,
+    HostClusterDto, HostNodeDto, HostStorageDto, HostsDto,
 };
 
 use super::IntoDto;
@@ -73,6 +76,61 @@ impl IntoDto for GuestTile {
             memory_used_bytes: self.memory_used_bytes,
             health: health(self.health),
             reason: self.reason,
+        }
+    }
+}
+
+impl IntoDto for Hosts {
+    type Dto = HostsDto;
+    fn into_dto(self) -> HostsDto {
+        HostsDto {
+            clusters: self.clusters.into_dto(),
+            generated_at: self.generated_at,
+        }
+    }
+}
+
+impl IntoDto for HostCluster {
+    type Dto = HostClusterDto;
+    fn into_dto(self) -> HostClusterDto {
+        HostClusterDto {
+            id: self.id,
+            name: self.name,
+            stale_since: self.stale_since,
+            nodes: self.nodes.into_dto(),
+        }
+    }
+}
+
+impl IntoDto for HostNode {
+    type Dto = HostNodeDto;
+    fn into_dto(self) -> HostNodeDto {
+        HostNodeDto {
+            name: self.name,
+            status: self.status,
+            cpu_usage: self.cpu_usage,
+            cpus: self.cpus,
+            memory_bytes: self.memory_bytes,
+            memory_used_bytes: self.memory_used_bytes,
+            uptime_secs: self.uptime_secs,
+            seen_at: self.seen_at,
+            guests: self.guests,
+            guests_running: self.guests_running,
+            storages: self.storages.into_dto(),
+        }
+    }
+}
+
+impl IntoDto for HostStorage {
+    type Dto = HostStorageDto;
+    fn into_dto(self) -> HostStorageDto {
+        HostStorageDto {
+            name: self.name,
+            storage_type: self.storage_type,
+            shared: self.shared,
+            status: self.status,
+            used_bytes: self.used_bytes,
+            total_bytes: self.total_bytes,
         }
     }
 }

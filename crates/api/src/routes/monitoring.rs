@@ -1,19 +1,22 @@
 //! `GET /api/v1/monitoring/health` — the health map of what the caller may see, from
-//! the mirror and the firing alerts (no Proxmox call), for the console's health page.
+//! the mirror and the firing alerts (no Proxmox call), for the console's health page;
+//! `GET /api/v1/monitoring/hosts` — every node's own figures, for the Monitoring page.
 
 use axum::Json;
 use proxicloud_domain::monitoring::MonitoringService;
-use proxicloud_types::api::monitoring::HealthMapDto;
+use proxicloud_types::api::monitoring::{HealthMapDto, HostsDto};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
 use crate::dto::IntoDto;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorResponse};
 use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health_map))
+    OpenApiRouter::new()
+        .routes(routes!(health_map))
+        .routes(routes!(hosts))
 }
 
 /// The health map: clusters → nodes → guests with a health each. Admins see every
@@ -28,4 +31,16 @@ async fn health_map(
     Ok(Json(
         monitoring.health_map(&auth.principal).await?.into_dto(),
     ))
+}
+
+/// Every registered cluster with its nodes: their own CPU, memory, uptime and
+/// storages, and how many guests each runs (admins: nodes are shared infrastructure).
+/// From the mirror, no Proxmox call.
+#[utoipa::path(get, path = "/api/v1/monitoring/hosts", tag = "monitoring",
+    responses((status = 200, body = HostsDto), (status = 403, body = ErrorResponse)))]
+async fn hosts(
+    auth: Auth,
+    Domain(monitoring): Domain<MonitoringService>,
+) -> ApiResult<Json<HostsDto>> {
+    Ok(Json(monitoring.hosts(&auth.principal).await?.into_dto()))
 }

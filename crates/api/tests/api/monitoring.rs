@@ -106,3 +106,54 @@ async fn the_health_map_shows_what_each_caller_may_see() {
     );
     sim.shutdown().await;
 }
+
+/// `GET /api/v1/monitoring/hosts`: the simulator's nodes with their figures, storages
+/// and guest counts that add up to the instance list (admins; others get 403).
+#[tokio::test]
+async fn the_hosts_view_lists_every_node_with_its_figures_for_admins() {
+    let sim = spawn_app_with_sim().await;
+    let admin = sim.app.admin().await;
+    sim.register(&admin).await;
+    let instances = sim.wait_for_inventory(&admin).await;
+    let app = &sim.app;
+
+    let (status, hosts) = call(app, &admin, Method::GET, "/api/v1/monitoring/hosts", None).await;
+    assert_eq!(status, StatusCode::OK, "{hosts}");
+    let clusters = hosts["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{hosts}");
+    assert_eq!(clusters[0]["name"], "sim");
+    let nodes = clusters[0]["nodes"].as_array().unwrap();
+    assert!(nodes.len() >= 3, "{hosts}");
+    let (mut guests, mut running) = (0, 0);
+    for node in nodes {
+        assert_eq!(node["status"], "online", "{node}");
+        assert!(node["cpus"].as_u64().unwrap() > 0, "{node}");
+        assert!(
+            node["memory_used_bytes"].as_u64().unwrap() <= node["memory_bytes"].as_u64().unwrap(),
+            "{node}"
+        );
+        let storages = node["storages"].as_array().unwrap();
+        assert!(!storages.is_empty(), "{node}");
+        for storage in storages {
+            assert!(
+                storage["used_bytes"].as_u64().unwrap() <= storage["total_bytes"].as_u64().unwrap(),
+                "{storage}"
+            );
+        }
+        guests += node["guests"].as_u64().unwrap();
+        running += node["guests_running"].as_u64().unwrap();
+    }
+    let not_templates = instances.iter().filter(|i| i["template"] == false);
+    assert_eq!(guests, not_templates.clone().count() as u64);
+    assert_eq!(
+        running,
+        not_templates.filter(|i| i["status"] == "running").count() as u64
+    );
+
+    let operator = app.insert_user(Role::Operator).await;
+    let session = app.login_user(&operator).await;
+    let (status, body) = call(app, &session, Method::GET, "/api/v1/monitoring/hosts", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"]["code"].is_string(), "{body}");
+    sim.shutdown().await;
+}

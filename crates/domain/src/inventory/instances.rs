@@ -171,6 +171,13 @@ impl VisibleInstances {
     pub fn freshness(&self, cluster: Uuid) -> Freshness {
         freshness_in(&self.clusters, cluster)
     }
+
+    /// Every registered cluster (id, name), whether or not the caller has guests on it.
+    pub fn clusters(&self) -> impl Iterator<Item = (Uuid, &str)> {
+        self.clusters
+            .iter()
+            .map(|(id, cluster)| (*id, cluster.name.as_str()))
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `GET /api/v1/monitoring/health`: the health map — clusters → nodes → guests, each
-//! with a health colour and, when it is not plain, why.
+//! with a health colour and, when it is not plain, why. `GET /api/v1/monitoring/hosts`:
+//! every cluster's nodes with their own figures (admins).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -88,4 +89,61 @@ pub struct HealthGuestDto {
     pub health: HealthDto,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// `GET /api/v1/monitoring/hosts`: every registered cluster, by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HostsDto {
+    pub clusters: Vec<HostClusterDto>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub generated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HostClusterDto {
+    pub id: Uuid,
+    pub name: String,
+    /// Since when it has been unreachable (its figures are from then); absent while it
+    /// answers.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<Timestamp>,
+    /// By name; empty until its first poll answered.
+    pub nodes: Vec<HostNodeDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HostNodeDto {
+    pub name: String,
+    /// `online`, `offline` or `unknown`, as Proxmox says.
+    pub status: String,
+    /// 0.0..=1.0 of all its CPUs.
+    pub cpu_usage: f64,
+    pub cpus: u32,
+    pub memory_bytes: u64,
+    pub memory_used_bytes: u64,
+    pub uptime_secs: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub seen_at: Timestamp,
+    /// Guests on it (templates are images, not counted) and how many of them run.
+    pub guests: u32,
+    pub guests_running: u32,
+    /// By name; a shared storage is listed under every node that reports it.
+    pub storages: Vec<HostStorageDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HostStorageDto {
+    pub name: String,
+    /// Proxmox's storage type: `dir`, `lvmthin`, `zfspool`, `nfs`, …
+    #[serde(rename = "type")]
+    pub storage_type: String,
+    pub shared: bool,
+    pub status: String,
+    pub used_bytes: u64,
+    pub total_bytes: u64,
 }
