@@ -38,6 +38,7 @@ export const NAV: NavGroup[] = [
   {
     label: 'Observability',
     items: [
+      { label: 'Monitoring', href: '/monitoring', adminOnly: true },
       { label: 'Health', href: '/monitoring/health' },
       { label: 'Alerts', href: '/alerts' },
       { label: 'Audit log', href: '/audit', adminOnly: true },
@@ -64,8 +65,11 @@ const ADMIN_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => 
 const WRITER_PATHS = new Set(NAV.flatMap((group) => group.items.filter((item) => item.writersOnly).map((item) => item.href)));
 
 /** Whether `role` may open `path` at all (the route table shows a "no access" page otherwise). */
+/** Pages under these are an admin page's children (a cluster's or node's view). */
+const ADMIN_PREFIXES = ['/monitoring/clusters/', '/monitoring/nodes/'];
+
 export function mayOpen(path: string, role: Role | undefined): boolean {
-  if (ADMIN_PATHS.has(path)) return role === 'admin';
+  if (ADMIN_PATHS.has(path) || ADMIN_PREFIXES.some((prefix) => path.startsWith(prefix))) return role === 'admin';
   if (WRITER_PATHS.has(path)) return mayWrite(role);
   return true;
 }

@@ -1310,6 +1310,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/monitoring/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every registered cluster with its nodes: their own CPU, memory, uptime and
+         *     storages, and how many guests each runs (admins: nodes are shared infrastructure).
+         *     From the mirror, no Proxmox call.
+         */
+        get: operations["hosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -2674,6 +2695,65 @@ export interface components {
         HealthResponse: {
             /** @description `ok`, or `ready` for readiness. */
             status: string;
+        };
+        HostClusterDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description By name; empty until its first poll answered. */
+            nodes: components["schemas"]["HostNodeDto"][];
+            /**
+             * Format: date-time
+             * @description Since when it has been unreachable (its figures are from then); absent while it
+             *     answers.
+             */
+            stale_since?: string | null;
+        };
+        HostNodeDto: {
+            /**
+             * Format: double
+             * @description 0.0..=1.0 of all its CPUs.
+             */
+            cpu_usage: number;
+            /** Format: int32 */
+            cpus: number;
+            /**
+             * Format: int32
+             * @description Guests on it (templates are images, not counted) and how many of them run.
+             */
+            guests: number;
+            /** Format: int32 */
+            guests_running: number;
+            /** Format: int64 */
+            memory_bytes: number;
+            /** Format: int64 */
+            memory_used_bytes: number;
+            name: string;
+            /** Format: date-time */
+            seen_at: string;
+            /** @description `online`, `offline` or `unknown`, as Proxmox says. */
+            status: string;
+            /** @description By name; a shared storage is listed under every node that reports it. */
+            storages: components["schemas"]["HostStorageDto"][];
+            /** Format: int64 */
+            uptime_secs: number;
+        };
+        /** @description `GET /api/v1/monitoring/hosts`: every registered cluster, by name. */
+        HostsDto: {
+            clusters: components["schemas"]["HostClusterDto"][];
+            /** Format: date-time */
+            generated_at: string;
+        };
+        HostStorageDto: {
+            name: string;
+            shared: boolean;
+            status: string;
+            /** Format: int64 */
+            total_bytes: number;
+            /** @description Proxmox's storage type: `dir`, `lvmthin`, `zfspool`, `nfs`, … */
+            type: string;
+            /** Format: int64 */
+            used_bytes: number;
         };
         ImageDto: {
             /**
@@ -10591,6 +10671,44 @@ export interface operations {
             };
             /** @description Not authenticated (`unauthenticated`) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    hosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostsDto"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -50,3 +50,7 @@ export const updateInstance = (id: string, body: UpdateInstanceRequest) =>
 export type ResizeInstanceRequest = Schemas['ResizeInstanceRequest'];
 /** Cores, memory and/or a larger root disk, as a job. */
 export const resizeInstance = (id: string, body: ResizeInstanceRequest) => post<Job>(`${path(id)}/resize`, body);
+
+/** The running instances using the most CPU at the last sample (the dashboard's top 5). */
+export const busiestInstances = (limit: number) =>
+  get<Schemas['InstanceListDto']>('/api/v1/instances', { status: 'running', sort: '-cpu', limit });

@@ -22,3 +22,10 @@ export function asPeriod(value: string | null | undefined): Period {
 
 export const getInstanceMetrics = (id: string, period: Period, series: string[], signal?: AbortSignal) =>
   get<Metrics>(`/api/v1/metrics/instances/${encodeURIComponent(id)}`, { period, series: series.join(',') }, signal);
+
+/** A node is `<cluster id>:<node name>` in the metrics API. */
+export const getNodeMetrics = (clusterId: string, node: string, period: Period, series: string[], signal?: AbortSignal) =>
+  get<Metrics>(`/api/v1/metrics/nodes/${encodeURIComponent(`${clusterId}:${node}`)}`, { period, series: series.join(',') }, signal);
+
+export const getClusterMetrics = (clusterId: string, period: Period, series: string[], signal?: AbortSignal) =>
+  get<Metrics>(`/api/v1/metrics/clusters/${encodeURIComponent(clusterId)}`, { period, series: series.join(',') }, signal);

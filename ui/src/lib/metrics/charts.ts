@@ -2,7 +2,7 @@
 // unit of the axis. To add a chart, add an entry; its series must exist in the API.
 import { formatBytes } from '../format';
 
-export type Unit = 'percent' | 'bytes' | 'rate';
+export type Unit = 'percent' | 'bytes' | 'rate' | 'number';
 
 export interface ChartSpec {
   key: string;
@@ -51,7 +51,57 @@ export const INSTANCE_CHARTS: ChartSpec[] = [
   },
 ];
 
-export const UNIT_LABELS: Record<Unit, string> = { percent: '%', bytes: 'bytes', rate: 'bytes/s' };
+const CPU: ChartSpec = { key: 'cpu', title: 'CPU', unit: 'percent', series: [{ name: 'cpu', label: 'CPU' }] };
+const NETWORK: ChartSpec = {
+  key: 'network',
+  title: 'Network',
+  unit: 'rate',
+  series: [
+    { name: 'netin', label: 'In' },
+    { name: 'netout', label: 'Out' },
+  ],
+};
+const MEMORY: ChartSpec = {
+  key: 'memory',
+  title: 'Memory',
+  unit: 'bytes',
+  series: [
+    { name: 'mem', label: 'Used' },
+    { name: 'maxmem', label: 'Size' },
+  ],
+};
+
+/** A Proxmox node's own figures (the Monitoring page's node view). */
+export const NODE_CHARTS: ChartSpec[] = [
+  CPU,
+  { key: 'load', title: 'Load average (1 min)', unit: 'number', series: [{ name: 'loadavg', label: 'Load' }] },
+  { key: 'iowait', title: 'I/O wait', unit: 'percent', series: [{ name: 'iowait', label: 'I/O wait' }] },
+  MEMORY,
+  {
+    key: 'swap',
+    title: 'Swap',
+    unit: 'bytes',
+    series: [
+      { name: 'swap', label: 'Used' },
+      { name: 'maxswap', label: 'Size' },
+    ],
+  },
+  {
+    key: 'rootfs',
+    title: 'Root file system',
+    unit: 'bytes',
+    series: [
+      { name: 'rootfs', label: 'Used' },
+      { name: 'maxrootfs', label: 'Size' },
+    ],
+  },
+  NETWORK,
+];
+
+/** A cluster: CPU averaged over its nodes, memory and network summed. */
+export const CLUSTER_CHARTS: ChartSpec[] = [CPU, MEMORY, NETWORK];
+
+export const UNIT_LABELS: Record<Unit, string> = { percent: '%', bytes: 'bytes', rate: 'bytes/s', number: 'count' };
 
 /** A value as the axis and the legend show it; `null` (not measured) as a dash. */
 export function formatValue(unit: Unit, value: number | null | undefined): string {
@@ -63,6 +113,8 @@ export function formatValue(unit: Unit, value: number | null | undefined): strin
       return formatBytes(value);
     case 'rate':
       return `${formatBytes(value)}/s`;
+    case 'number':
+      return value.toFixed(value < 10 ? 2 : 1);
   }
 }
 
