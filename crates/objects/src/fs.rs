@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use crate::ObjectError;
@@ -67,38 +67,51 @@ impl FsBlobStore {
         self.blobs.join(&id[id.len().saturating_sub(2)..]).join(id)
     }
 
-    /// Streams `chunks` into a new temporary file; on any failure the file is gone.
+    /// Streams `body` into a new temporary file, then renames it into place; on any
+    /// failure (or when the caller stops waiting) the temporary file is gone.
+    ///
+    /// The file is written, hashed and fsynced by one blocking thread while this task
+    /// keeps reading the body: one thread hop per upload instead of one per chunk, MD5
+    /// off the async workers, and the network and the disk busy at the same time. The
+    /// queue between them is bounded, so a disk slower than the network holds the
+    /// upload back instead of filling memory.
     async fn write_chunks(
         &self,
         mut body: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin + Send,
     ) -> Result<WrittenBlob, ObjectError> {
         let id = BlobId::new();
         let tmp = self.tmp.join(id.as_str());
-        let outcome = async {
-            let mut file = tokio::fs::File::create(&tmp)
-                .await
-                .map_err(|e| io("create", &tmp, e))?;
-            let mut md5 = Md5::new();
-            let mut size = 0u64;
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(ObjectError::Body)?;
-                md5.update(&chunk);
-                size += chunk.len() as u64;
-                file.write_all(&chunk)
-                    .await
-                    .map_err(|e| io("write", &tmp, e))?;
+        let (pieces, received) = tokio::sync::mpsc::channel(WRITE_QUEUE);
+        let writer = tokio::task::spawn_blocking({
+            let tmp = tmp.clone();
+            move || write_file(&tmp, received)
+        });
+        let mut body_error = None;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                // The writer stopped (a disk error): its error is the answer.
+                Ok(chunk) => {
+                    if pieces.send(Piece::Data(chunk)).await.is_err() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    body_error = Some(error);
+                    break;
+                }
             }
-            file.flush().await.map_err(|e| io("write", &tmp, e))?;
-            file.sync_all().await.map_err(|e| io("fsync", &tmp, e))?;
-            Ok::<_, ObjectError>((size, md5.finalize().into()))
         }
-        .await;
-        let (size, md5) = match outcome {
-            Ok(done) => done,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(error);
-            }
+        if body_error.is_none() {
+            let _ = pieces.send(Piece::End).await;
+        }
+        // Without `End` (a body error, or this future dropped) the writer deletes the file.
+        drop(pieces);
+        let written = writer
+            .await
+            .map_err(|e| ObjectError::Internal(format!("write task: {e}")))?;
+        let (size, md5) = match (body_error, written) {
+            (Some(error), _) => return Err(ObjectError::Body(error)),
+            (None, written) => written?,
         };
         let path = self.path(&id);
         if let Err(error) = tokio::fs::rename(&tmp, &path).await {
@@ -108,6 +121,52 @@ impl FsBlobStore {
         sync_dir(path.parent().map(Path::to_owned).unwrap_or_default()).await?;
         Ok(WrittenBlob { id, size, md5 })
     }
+}
+
+/// Chunks queued between the body and the writer thread (a few MiB at most: hyper's
+/// chunks are up to a few hundred KiB).
+const WRITE_QUEUE: usize = 16;
+
+enum Piece {
+    Data(bytes::Bytes),
+    /// The body ended well: make the file durable.
+    End,
+}
+
+/// Writes `pieces` into a new file at `tmp` and `fdatasync`s it (the data and the
+/// size, all a reader needs) once `End` arrives: (size, MD5). The file is removed
+/// when anything fails or the pieces stop without `End`.
+fn write_file(
+    tmp: &Path,
+    mut pieces: tokio::sync::mpsc::Receiver<Piece>,
+) -> Result<(u64, [u8; 16]), ObjectError> {
+    use std::io::Write;
+    let written = (|| {
+        let mut file = std::fs::File::create(tmp).map_err(|e| io("create", tmp, e))?;
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        loop {
+            match pieces.blocking_recv() {
+                Some(Piece::Data(chunk)) => {
+                    md5.update(&chunk);
+                    size += chunk.len() as u64;
+                    file.write_all(&chunk).map_err(|e| io("write", tmp, e))?;
+                }
+                Some(Piece::End) => break,
+                None => {
+                    return Err(ObjectError::Internal(
+                        "the upload stopped before its body ended".into(),
+                    ));
+                }
+            }
+        }
+        file.sync_data().map_err(|e| io("fsync", tmp, e))?;
+        Ok((size, md5.finalize().into()))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    written
 }
 
 async fn create_private_dir(dir: &Path) -> Result<(), ObjectError> {

@@ -1,6 +1,7 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use proxicloud_objects::{BlobStore, FsBlobStore, ObjectError, PutObject, sweep};
 
 use crate::support::Lab;
@@ -34,6 +35,27 @@ async fn a_body_that_fails_midway_leaves_nothing_and_the_old_object_stays() {
     assert_eq!(lab.read(&bucket, "k").await, b"complete");
     assert_eq!(lab.files("blobs"), 1);
     assert_eq!(lab.files("tmp"), 0, "the partial write was removed");
+}
+
+/// A client that goes away mid-upload drops the request's future: the writer thread
+/// then sees the body end without its end marker and removes the temporary file (no
+/// fsync of a partial file, nothing left for the sweep).
+#[tokio::test]
+async fn an_upload_abandoned_midway_leaves_no_temporary_file() {
+    let lab = Lab::new().await;
+    let blobs = FsBlobStore::open(&lab.root).await.unwrap();
+    let stalled = futures_util::stream::iter([Ok(Bytes::from(vec![7u8; 256 * 1024]))])
+        .chain(futures_util::stream::pending());
+    let write = blobs.write(Box::pin(stalled));
+    let cut = tokio::time::timeout(Duration::from_millis(200), write).await;
+    assert!(cut.is_err(), "the body never ends: the write waits for it");
+    // The removal happens on the writer's thread once it notices; give it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while lab.files("tmp") > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(lab.files("tmp"), 0, "the partial file was removed");
+    assert_eq!(lab.files("blobs"), 0);
 }
 
 #[tokio::test]
