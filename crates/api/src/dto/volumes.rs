@@ -2,7 +2,7 @@
 
 use proxicloud_domain::volumes::classes::{ClassStorage, VolumeClass};
 use proxicloud_domain::volumes::rules::gib_of;
-use proxicloud_domain::volumes::{VolumeSort, VolumeView, listed_status};
+use proxicloud_domain::volumes::{IndexedVolume, VolumeSort, VolumeView, listed_status};
 use proxicloud_store::VolumeSnapshot;
 use proxicloud_types::api::volumes::{
     VolumeAttachmentDto, VolumeClassDto, VolumeClassStorageDto, VolumeClassesDto, VolumeDto,
@@ -107,4 +107,13 @@ pub fn volume_sort(sort: Option<VolumeSortDto>) -> (VolumeSort, bool) {
         S::Node => (VolumeSort::Node, false),
         S::NodeDesc => (VolumeSort::Node, true),
     }
+}
+
+/// A listed volume's JSON, rendered once per copy of the row in the index.
+pub fn volume_json(row: &IndexedVolume) -> bytes::Bytes {
+    row.rendered.get_or_render(|| {
+        serde_json::to_vec(&row.view.clone().into_dto())
+            .expect("a volume serialises")
+            .into()
+    })
 }

@@ -1,5 +1,5 @@
-//! `/api/v1/volumes` and `/api/v1/volume-snapshots`: EBS-like volumes. Reads come from
-//! the store; every write is checked at once (4xx, nothing changed) and answered
+//! `/api/v1/volumes` and `/api/v1/volume-snapshots`: EBS-like volumes. The list comes
+//! from the in-memory volume index, each row's JSON rendered once; every write is checked at once (4xx, nothing changed) and answered
 //! `202 Accepted` with the job that carries it out. The create's job names the new
 //! volume in `resource_id`.
 
@@ -19,11 +19,11 @@ use uuid::Uuid;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
-use crate::dto::volumes::volume_sort;
-use crate::dto::{IntoDto, page_request, paginated};
+use crate::dto::volumes::{volume_json, volume_sort};
+use crate::dto::{IntoDto, page_request};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::respond::accepted;
+use crate::respond::{accepted, rendered_page};
 use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,7 +48,7 @@ async fn list_volumes(
     auth: Auth,
     Domain(volumes): Domain<VolumeService>,
     ApiQuery(params): ApiQuery<VolumeListParams>,
-) -> ApiResult<Json<Paginated<VolumeDto>>> {
+) -> ApiResult<Response> {
     let filter = VolumeFilter {
         attached_to: params.instance_id,
         status: params.status.map(|s| s.as_str().to_owned()),
@@ -62,9 +62,10 @@ async fn list_volumes(
     });
     let (sort, descending) = volume_sort(params.sort);
     let listed = volumes
-        .list(&auth.principal, filter, sort, descending, page)
+        .list_rows(&auth.principal, filter, sort, descending, page)
         .await?;
-    Ok(Json(paginated(listed, IntoDto::into_dto)))
+    let rows = listed.items.iter().map(|row| volume_json(row));
+    Ok(rendered_page(rows, listed.next.as_ref()))
 }
 
 /// Create a volume (1 GiB to 16 TiB) on a node's storage, or in a volume class (its

@@ -7,9 +7,12 @@
 //! To index another kind of row: implement [`IndexRow`] (its id, its sorts and the
 //! key of each), count the table's writes in the store (`Store::writes`), and hold an
 //! `IndexCache<SortedIndex<YourRow>>` (or a wrapper with your filters) in the service.
+//! Give the row a [`Rendered`] to let the API serve its JSON from memory too.
 
 mod cache;
+mod rendered;
 mod sorted;
 
 pub use cache::IndexCache;
+pub use rendered::Rendered;
 pub use sorted::{IndexPage, IndexRow, Natural, SortKey, SortedIndex};

@@ -11,7 +11,7 @@ use proxicloud_store::repo::volumes::{IN_USE, status};
 use proxicloud_store::{Cursor, StoreError, Uuid, Volume, VolumeFilter};
 
 use super::service::{StorageTypes, VolumeView};
-use crate::read_index::{IndexPage, IndexRow, Natural, SortKey, SortedIndex};
+use crate::read_index::{IndexPage, IndexRow, Natural, Rendered, SortKey, SortedIndex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VolumeSort {
@@ -28,6 +28,8 @@ pub enum VolumeSort {
 
 pub struct IndexedVolume {
     pub view: VolumeView,
+    /// Its API form, made by the first list that shows it.
+    pub rendered: Rendered,
     name_lower: String,
     listed_status: String,
     node_storage: String,
@@ -84,6 +86,7 @@ impl VolumeIndex {
                 listed_status: listed_status(&volume).to_owned(),
                 node_storage: format!("{}/{}", volume.node, volume.storage),
                 view: types.view(volume),
+                rendered: Rendered::default(),
             })
             .collect();
         Self {

@@ -19,7 +19,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use index::{VolumeSort, listed_status};
+pub use index::{IndexedVolume, VolumeSort, listed_status};
 /// The test world registers the volume jobs beside the instance jobs.
 #[cfg(test)]
 pub(crate) use jobs::register as register_handlers;

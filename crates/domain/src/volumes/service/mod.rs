@@ -24,7 +24,7 @@ use proxicloud_store::{
 };
 
 use super::classes::{PlannedSpace, place_volume};
-use super::index::{VolumeIndex, VolumeSort};
+use super::index::{IndexedVolume, VolumeIndex, VolumeSort};
 use super::jobs::{VolumeJob, kinds, steps};
 use super::rules::{self, GIB, MAX_SIZE_GIB};
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -89,11 +89,29 @@ impl VolumeService {
     pub async fn list(
         &self,
         caller: &Principal,
-        mut filter: VolumeFilter,
+        filter: VolumeFilter,
         sort: VolumeSort,
         descending: bool,
         page: PageRequest,
     ) -> DomainResult<Page<VolumeView>> {
+        let rows = self
+            .list_rows(caller, filter, sort, descending, page)
+            .await?;
+        Ok(Page {
+            items: rows.items.iter().map(|row| row.view.clone()).collect(),
+            next: rows.next,
+        })
+    }
+
+    /// [`Self::list`] as the index's rows, shared, each with its rendered API form.
+    pub async fn list_rows(
+        &self,
+        caller: &Principal,
+        mut filter: VolumeFilter,
+        sort: VolumeSort,
+        descending: bool,
+        page: PageRequest,
+    ) -> DomainResult<Page<Arc<IndexedVolume>>> {
         if !(1..=MAX_PAGE_LIMIT).contains(&page.limit) {
             return Err(DomainError::invalid(
                 "limit",
@@ -111,7 +129,7 @@ impl VolumeService {
             page.limit as usize,
         )?;
         Ok(Page {
-            items: found.items.iter().map(|row| row.view.clone()).collect(),
+            items: found.items,
             next: found.next,
         })
     }
