@@ -11,6 +11,7 @@ pub mod audit_trail;
 pub mod auth;
 pub mod client_address;
 pub mod connection;
+mod console_relay;
 pub mod context;
 pub mod dto;
 pub mod error;

@@ -45,6 +45,23 @@ pub struct Config {
     pub s3: crate::s3::S3Settings,
     /// The secrets vault: `keep_versions`, the previous values an update keeps.
     pub vault: proxicloud_domain::vault::VaultConfig,
+    pub console: ConsoleConfig,
+}
+
+/// Browser consoles of instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsoleConfig {
+    /// A console session with no traffic either way for this long is closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 15 * 60,
+        }
+    }
 }
 
 /// `GET /metrics` for Prometheus.
@@ -142,6 +159,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             s3: crate::s3::S3Settings::default(),
             vault: proxicloud_domain::vault::VaultConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }

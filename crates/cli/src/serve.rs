@@ -240,6 +240,9 @@ fn services_config(config: &Config) -> ServicesConfig {
             ..NotifierPolicy::default()
         },
         vault: config.vault,
+        console: proxicloud_domain::console::ConsoleConfig {
+            idle_timeout: Duration::from_secs(config.console.idle_timeout_secs.max(1)),
+        },
         ..ServicesConfig::default()
     }
 }

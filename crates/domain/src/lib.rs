@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod buckets;
 pub mod clusters;
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod iam;

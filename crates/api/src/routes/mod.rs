@@ -20,6 +20,7 @@ pub mod buckets;
 pub mod clusters;
 pub mod events;
 pub mod images;
+pub mod instance_console;
 pub mod instance_detail;
 pub mod instance_edit;
 pub mod instance_snapshots;
@@ -64,6 +65,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instance_detail::router())
         .merge(instance_edit::router())
         .merge(instance_snapshots::router())
+        .merge(instance_console::router())
         .merge(jobs::router())
         .merge(keypairs::router())
         .merge(images::router())

@@ -17,6 +17,7 @@ mod images;
 mod images_create;
 mod images_upload;
 mod instance_addresses;
+mod instance_console;
 mod instance_detail;
 mod instance_edit;
 mod instance_resize;

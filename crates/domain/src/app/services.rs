@@ -56,6 +56,8 @@ pub struct ServicesConfig {
     pub s3_endpoint: S3Endpoint,
     /// The secrets vault (versions kept).
     pub vault: vault::VaultConfig,
+    /// Browser consoles: the idle timeout.
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// Which parts [`Services::start`] starts. `serve` starts everything; a test starts
@@ -114,6 +116,7 @@ impl Services {
         objects::register(&mut registry, &platform);
         buckets::register(&mut registry, &platform);
         instances::register(&mut registry, &platform);
+        crate::console::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);
         images::register(&mut registry, &platform);

@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod buckets;
 mod clusters;
+mod console;
 mod events;
 mod images;
 mod instances;
@@ -50,6 +51,7 @@ pub(super) fn rows() -> Vec<Row> {
         settings::rows(),
         instances::rows(),
         snapshots::rows(),
+        console::rows(),
         launch_options::rows(),
         jobs::rows(),
         keypairs::rows(),

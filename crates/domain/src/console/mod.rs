@@ -1,0 +1,313 @@
+//! Browser consoles of instances (`GET /api/v1/instances/{id}/console`): a terminal for
+//! containers (`termproxy`), the screen for VMs (`vncproxy`). The browser talks only to
+//! us; we ask Proxmox for a one-time console ticket, open its `vncwebsocket` over the
+//! cluster's own TLS and credentials (the `pve` crate does the connecting and
+//! termproxy's ticket line), and the API relays frames both ways — the shape of
+//! Proxmox Datacenter Manager's console proxy (server/src/api/remotes/shell.rs).
+//!
+//! This module decides who may open what and records it: only callers who may manage
+//! the instance, only while it runs, each open and close in the audit log (who, when,
+//! for how long). Where the relay itself lives: `api::console_relay`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use proxicloud_pve::{
+    ConsoleProtocol, ConsoleSocket, GuestType, NodeName, Pve, PveError, VncProxyOptions,
+};
+use proxicloud_store::{ClusterCredentials, Guest, Outcome, Store, Uuid};
+use serde_json::json;
+
+use crate::audit::{AuditRecord, AuditService};
+use crate::clusters::PveConnector;
+use crate::error::{DomainError, DomainResult};
+use crate::iam::Principal;
+use crate::inventory::load_live_guest;
+
+const RESOURCE: &str = "instance";
+/// PVE accepts API tokens on `vncwebsocket` from this version on (before, only a
+/// login ticket opens it, so a cluster registered with a token needs a password).
+const TOKEN_CONSOLE_SINCE: [u64; 3] = [9, 0, 13];
+
+/// `[console]` in the configuration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// A session with no traffic either way for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// A console connected to Proxmox, ready to be relayed.
+pub struct OpenedConsole {
+    pub socket: ConsoleSocket,
+    /// Console output that came with termproxy's `OK`; the browser gets it first.
+    pub leftover: Vec<u8>,
+    pub protocol: ConsoleProtocol,
+    pub session: ConsoleSession,
+}
+
+/// Who has which console open since when; what the close entry of the audit log says.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub instance_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub source_ip: Option<String>,
+    pub started: Instant,
+}
+
+/// Why a session ended, for the audit log and the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The browser closed it (tab closed, disconnect button).
+    Client,
+    /// The guest's side ended it (`exit` in the shell, the VM's display went away).
+    Guest,
+    /// No traffic for the configured idle time.
+    Idle,
+    /// The server is shutting down, or a relay error.
+    Error,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Client => "client",
+            CloseReason::Guest => "guest",
+            CloseReason::Idle => "idle",
+            CloseReason::Error => "error",
+        }
+    }
+}
+
+pub struct ConsoleService {
+    store: Arc<dyn Store>,
+    connector: Arc<dyn PveConnector>,
+    audit: Arc<AuditService>,
+    config: ConsoleConfig,
+}
+
+pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
+    let audit = registry.get::<AuditService>();
+    registry.provide(Arc::new(ConsoleService::new(
+        platform.store.clone(),
+        platform.connector.clone(),
+        audit,
+        platform.config.console,
+    )));
+}
+
+impl ConsoleService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        connector: Arc<dyn PveConnector>,
+        audit: Arc<AuditService>,
+        config: ConsoleConfig,
+    ) -> Self {
+        Self {
+            store,
+            connector,
+            audit,
+            config,
+        }
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        self.config.idle_timeout
+    }
+
+    /// The instance, if `caller` may open its console now: 404 if not visible, 403 if
+    /// not manageable (readonly), 409 if a template or not running.
+    pub async fn check(&self, caller: &Principal, id: Uuid) -> DomainResult<Guest> {
+        let guest = load_live_guest(self.store.as_ref(), id).await?;
+        caller.authorize_manage(guest.owner_id, RESOURCE)?;
+        if guest.observed.template {
+            return Err(DomainError::conflict(
+                "instance_is_template",
+                "a template has no console; launch an instance from it",
+            ));
+        }
+        if guest.observed.status != "running" {
+            return Err(DomainError::conflict(
+                "instance_not_running",
+                format!(
+                    "the instance is {}; start it to open its console",
+                    guest.observed.status
+                ),
+            ));
+        }
+        Ok(guest)
+    }
+
+    /// Asks Proxmox for a console of `guest` (checked by [`Self::check`]) and connects
+    /// to it; records the opening in the audit log.
+    pub async fn open(
+        &self,
+        caller: &Principal,
+        guest: &Guest,
+        source_ip: Option<String>,
+    ) -> DomainResult<OpenedConsole> {
+        let observed = &guest.observed;
+        let node = NodeName::new(observed.node.clone())
+            .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
+        let pve = self
+            .connector
+            .pve(guest.cluster_id)
+            .await
+            .map_err(|e| e.for_caller(caller))?;
+        self.require_console_credentials(caller, guest.cluster_id, pve.as_ref())
+            .await?;
+        let (kind, vmid) = (observed.kind, observed.vmid);
+        let (ticket, protocol) = match kind {
+            GuestType::Lxc => (
+                pve.termproxy(&node, kind, vmid).await,
+                ConsoleProtocol::Termproxy,
+            ),
+            GuestType::Qemu => {
+                let options = VncProxyOptions {
+                    websocket: true,
+                    generate_password: false,
+                };
+                (
+                    pve.vncproxy(&node, kind, vmid, options).await,
+                    ConsoleProtocol::Vnc,
+                )
+            }
+        };
+        let ticket = ticket.map_err(|e| unavailable("start a console", e).for_caller(caller))?;
+        let opened = pve
+            .open_console(&node, kind, vmid, &ticket, protocol)
+            .await
+            .map_err(|e| unavailable("open the console", e).for_caller(caller))?;
+        let session = ConsoleSession {
+            instance_id: guest.id,
+            user_id: caller.user_id,
+            username: caller.username.clone(),
+            source_ip,
+            started: Instant::now(),
+        };
+        let kind_name = match kind {
+            GuestType::Lxc => "terminal",
+            GuestType::Qemu => "screen",
+        };
+        self.record(
+            &session,
+            "instance.console.open",
+            json!({ "console": kind_name }),
+        )
+        .await;
+        Ok(OpenedConsole {
+            socket: opened.socket,
+            leftover: opened.leftover,
+            protocol,
+            session,
+        })
+    }
+
+    /// Records the end of a session: how long it lasted and why it ended.
+    pub async fn closed(&self, session: &ConsoleSession, reason: CloseReason) {
+        let details = json!({
+            "duration_secs": session.started.elapsed().as_secs(),
+            "reason": reason.as_str(),
+        });
+        self.record(session, "instance.console.close", details)
+            .await;
+    }
+
+    async fn record(&self, session: &ConsoleSession, action: &str, details: serde_json::Value) {
+        let record = AuditRecord {
+            user_id: Some(session.user_id),
+            username: Some(session.username.clone()),
+            source_ip: session.source_ip.clone(),
+            action: action.to_owned(),
+            resource: Some(format!("instances/{}", session.instance_id)),
+            outcome: Outcome::Success,
+            request_id: None,
+            details,
+        };
+        // A console that works is not refused because the audit log failed; the
+        // failure is logged loudly instead.
+        if let Err(e) = self.audit.record(record).await {
+            tracing::error!(error = %e, action, "cannot write the console audit entry");
+        }
+    }
+
+    /// A cluster registered with an API token on a PVE older than 9.0.13 cannot open
+    /// `vncwebsocket`: say so instead of failing obscurely.
+    async fn require_console_credentials(
+        &self,
+        caller: &Principal,
+        cluster_id: Uuid,
+        pve: &dyn Pve,
+    ) -> DomainResult<()> {
+        let cluster = self.store.clusters().get(cluster_id).await?;
+        if !matches!(
+            cluster.config.credentials,
+            ClusterCredentials::ApiToken { .. }
+        ) {
+            return Ok(());
+        }
+        let version = pve
+            .version()
+            .await
+            .map_err(|e| unavailable("tell its version", e).for_caller(caller))?;
+        if version_at_least(&version.version, TOKEN_CONSOLE_SINCE) {
+            return Ok(());
+        }
+        Err(DomainError::conflict(
+            "console_needs_password",
+            format!(
+                "Proxmox VE {} opens consoles only for a login, not for an API token \
+                 (tokens work from 9.0.13 on): register this cluster with a user and \
+                 password, or upgrade Proxmox VE",
+                version.version
+            ),
+        ))
+    }
+}
+
+/// `9.0.13` ≥ `since`? Missing parts count as 0; anything unparsable as too old.
+fn version_at_least(version: &str, since: [u64; 3]) -> bool {
+    let mut parts = [0u64; 3];
+    for (slot, part) in parts.iter_mut().zip(version.split(['.', '-', '~'])) {
+        match part.parse() {
+            Ok(n) => *slot = n,
+            Err(_) => return false,
+        }
+    }
+    parts >= since
+}
+
+fn unavailable(what: &str, error: PveError) -> DomainError {
+    let code = if error.is_transient() {
+        "cluster_unreachable"
+    } else {
+        "pve_error"
+    };
+    DomainError::Unavailable {
+        code,
+        message: format!("Proxmox VE could not {what}: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_consoles_need_pve_9_0_13() {
+        assert!(version_at_least("9.0.13", TOKEN_CONSOLE_SINCE));
+        assert!(version_at_least("9.1.1", TOKEN_CONSOLE_SINCE));
+        assert!(version_at_least("10.0", TOKEN_CONSOLE_SINCE));
+        assert!(!version_at_least("9.0.12", TOKEN_CONSOLE_SINCE));
+        assert!(!version_at_least("8.4.1", TOKEN_CONSOLE_SINCE));
+        assert!(!version_at_least("garbage", TOKEN_CONSOLE_SINCE));
+    }
+}
