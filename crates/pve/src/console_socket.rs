@@ -86,8 +86,26 @@ fn ws_error(e: tungstenite::Error) -> PveError {
 }
 
 impl Transport {
-    /// Opens `url` (from `vnc_websocket_url`) and completes the console's handshake.
+    /// Opens `url` (from `vnc_websocket_url`) and completes the console's handshake,
+    /// all of it within the request timeout: a node that accepts TCP and then stalls
+    /// (TLS, the upgrade) must not hold the browser's request and the ticket forever.
     pub(crate) async fn open_console(
+        &self,
+        url: &Url,
+        ticket: &ConsoleTicket,
+        protocol: ConsoleProtocol,
+    ) -> Result<OpenConsole> {
+        tokio::time::timeout(
+            self.timeouts.request,
+            self.open_console_now(url, ticket, protocol),
+        )
+        .await
+        .map_err(|_| PveError::Timeout {
+            what: "opening the console".to_string(),
+        })?
+    }
+
+    async fn open_console_now(
         &self,
         url: &Url,
         ticket: &ConsoleTicket,
