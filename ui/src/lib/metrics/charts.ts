@@ -11,65 +11,41 @@ export interface ChartSpec {
   series: { name: string; label: string }[];
 }
 
-export const INSTANCE_CHARTS: ChartSpec[] = [
-  { key: 'cpu', title: 'CPU', unit: 'percent', series: [{ name: 'cpu', label: 'CPU' }] },
-  {
-    key: 'memory',
-    title: 'Memory',
+/** A used-of-size pair of byte series (memory, disk, swap, root file system). */
+function usedOfSize(key: string, title: string, used: string, size: string): ChartSpec {
+  return {
+    key,
+    title,
     unit: 'bytes',
     series: [
-      { name: 'mem', label: 'Used' },
-      { name: 'maxmem', label: 'Size' },
+      { name: used, label: 'Used' },
+      { name: size, label: 'Size' },
     ],
-  },
-  {
-    key: 'disk',
-    title: 'Disk',
-    unit: 'bytes',
-    series: [
-      { name: 'disk', label: 'Used' },
-      { name: 'maxdisk', label: 'Size' },
-    ],
-  },
-  {
-    key: 'network',
-    title: 'Network',
-    unit: 'rate',
-    series: [
-      { name: 'netin', label: 'In' },
-      { name: 'netout', label: 'Out' },
-    ],
-  },
-  {
-    key: 'diskio',
-    title: 'Disk I/O',
-    unit: 'rate',
-    series: [
-      { name: 'diskread', label: 'Read' },
-      { name: 'diskwrite', label: 'Write' },
-    ],
-  },
-];
+  };
+}
+
+/** An in/out or read/write pair of rates. */
+function rates(key: string, title: string, pair: [string, string][]): ChartSpec {
+  return { key, title, unit: 'rate', series: pair.map(([name, label]) => ({ name, label })) };
+}
 
 const CPU: ChartSpec = { key: 'cpu', title: 'CPU', unit: 'percent', series: [{ name: 'cpu', label: 'CPU' }] };
-const NETWORK: ChartSpec = {
-  key: 'network',
-  title: 'Network',
-  unit: 'rate',
-  series: [
-    { name: 'netin', label: 'In' },
-    { name: 'netout', label: 'Out' },
-  ],
-};
-const MEMORY: ChartSpec = {
-  key: 'memory',
-  title: 'Memory',
-  unit: 'bytes',
-  series: [
-    { name: 'mem', label: 'Used' },
-    { name: 'maxmem', label: 'Size' },
-  ],
-};
+const MEMORY = usedOfSize('memory', 'Memory', 'mem', 'maxmem');
+const NETWORK = rates('network', 'Network', [
+  ['netin', 'In'],
+  ['netout', 'Out'],
+]);
+
+export const INSTANCE_CHARTS: ChartSpec[] = [
+  CPU,
+  MEMORY,
+  usedOfSize('disk', 'Disk', 'disk', 'maxdisk'),
+  NETWORK,
+  rates('diskio', 'Disk I/O', [
+    ['diskread', 'Read'],
+    ['diskwrite', 'Write'],
+  ]),
+];
 
 /** A Proxmox node's own figures (the Monitoring page's node view). */
 export const NODE_CHARTS: ChartSpec[] = [
@@ -77,24 +53,8 @@ export const NODE_CHARTS: ChartSpec[] = [
   { key: 'load', title: 'Load average (1 min)', unit: 'number', series: [{ name: 'loadavg', label: 'Load' }] },
   { key: 'iowait', title: 'I/O wait', unit: 'percent', series: [{ name: 'iowait', label: 'I/O wait' }] },
   MEMORY,
-  {
-    key: 'swap',
-    title: 'Swap',
-    unit: 'bytes',
-    series: [
-      { name: 'swap', label: 'Used' },
-      { name: 'maxswap', label: 'Size' },
-    ],
-  },
-  {
-    key: 'rootfs',
-    title: 'Root file system',
-    unit: 'bytes',
-    series: [
-      { name: 'rootfs', label: 'Used' },
-      { name: 'maxrootfs', label: 'Size' },
-    ],
-  },
+  usedOfSize('swap', 'Swap', 'swap', 'maxswap'),
+  usedOfSize('rootfs', 'Root file system', 'rootfs', 'maxrootfs'),
   NETWORK,
 ];
 
