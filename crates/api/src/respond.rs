@@ -63,6 +63,17 @@ pub fn rendered_page(
     rows: impl IntoIterator<Item = bytes::Bytes>,
     next: Option<&proxicloud_store::Cursor>,
 ) -> Response {
+    let mut body = page_json(rows, next);
+    body.push(b'}');
+    json_body(body.into())
+}
+
+/// The start of a rendered page: `{"items":[…],"next_cursor":…` — the caller adds any
+/// further fields of its page type, then the closing `}`.
+pub fn page_json(
+    rows: impl IntoIterator<Item = bytes::Bytes>,
+    next: Option<&proxicloud_store::Cursor>,
+) -> Vec<u8> {
     let mut body = Vec::with_capacity(16 * 1024);
     body.extend_from_slice(b"{\"items\":[");
     for (n, row) in rows.into_iter().enumerate() {
@@ -72,13 +83,14 @@ pub fn rendered_page(
         body.extend_from_slice(&row);
     }
     body.extend_from_slice(b"],\"next_cursor\":");
-    serde_json::to_writer(&mut body, &next.map(|c| c.to_string())).expect("a string serialises");
-    body.push(b'}');
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        bytes::Bytes::from(body),
-    )
-        .into_response()
+    serde_json::to_writer(&mut body, &next.map(proxicloud_store::Cursor::as_str))
+        .expect("a string serialises");
+    body
+}
+
+/// A JSON body already serialised.
+pub fn json_body(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]

@@ -5,12 +5,10 @@
 //!
 //! Someone else's instance is 404 for operators and readonly users, never 403.
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use proxicloud_domain::inventory::InstanceDirectory;
 use proxicloud_domain::inventory::{Freshness, IndexedGuest, InstanceView};
-use proxicloud_store::Cursor;
 use proxicloud_types::api::instances::{InstanceDto, InstanceListDto, InstanceListParams};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,7 +18,7 @@ use crate::auth::Auth;
 use crate::dto::instances::{instance_dto, list_query};
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::respond::with_cache_status;
+use crate::respond::{json_body, page_json, with_cache_status};
 use crate::state::{AppState, Domain};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,22 +37,15 @@ async fn list_instances(
     ApiQuery(params): ApiQuery<InstanceListParams>,
 ) -> ApiResult<Response> {
     let list = instances.list(&auth.principal, list_query(params)?).await?;
-    let mut body = Vec::with_capacity(64 + list.items.len() * 512);
-    body.extend_from_slice(b"{\"items\":[");
-    for (n, guest) in list.items.iter().enumerate() {
-        if n > 0 {
-            body.push(b',');
-        }
+    let rows = list.items.iter().map(|guest| {
         let freshness = list
             .clusters
             .get(&guest.cluster_id)
             .copied()
             .unwrap_or(Freshness::Fresh);
-        write_instance_json(&mut body, guest, freshness);
-    }
-    body.extend_from_slice(b"],\"next_cursor\":");
-    serde_json::to_writer(&mut body, &list.next.as_ref().map(Cursor::as_str))
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+        instance_json(guest, freshness)
+    });
+    let mut body = page_json(rows, list.next.as_ref());
     body.extend_from_slice(b",\"stale_since\":");
     serde_json::to_writer(&mut body, &list.freshness.stale_since())
         .map_err(|e| ApiError::internal(&e.to_string()))?;
@@ -63,34 +54,31 @@ async fn list_instances(
 }
 
 fn instance_response(view: InstanceView) -> Response {
-    let mut body = Vec::new();
-    write_instance_json(&mut body, &view.guest, view.freshness);
-    with_cache_status(view.freshness, json_body(body.into()))
+    let body = instance_json(&view.guest, view.freshness);
+    with_cache_status(view.freshness, json_body(body))
 }
 
-fn json_body(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// Appends the [`InstanceDto`] JSON of `guest`. Serialised once per copy of the guest
-/// in the mirror's index, with `stale_since` (its last field) `null`; a stale
-/// cluster's rows get their `stale_since` written in place of that `null`.
-fn write_instance_json(out: &mut Vec<u8>, guest: &IndexedGuest, freshness: Freshness) {
+/// The [`InstanceDto`] JSON of `guest`. Serialised once per copy of the guest in the
+/// mirror's index, with `stale_since` (its last field) `null`; a stale cluster's rows
+/// get their `stale_since` written in place of that `null`.
+fn instance_json(guest: &IndexedGuest, freshness: Freshness) -> Bytes {
     let fresh = guest.rendered(|g| {
         serde_json::to_vec(&instance_dto(g, Freshness::Fresh))
             .expect("an instance serialises")
             .into()
     });
     match freshness.stale_since() {
-        None => out.extend_from_slice(&fresh),
+        None => fresh,
         Some(since) => {
             let head = fresh
                 .strip_suffix(FRESH_TAIL)
                 .expect("stale_since is the last field of InstanceDto");
+            let mut out = Vec::with_capacity(fresh.len() + 32);
             out.extend_from_slice(head);
             out.extend_from_slice(b"\"stale_since\":");
-            serde_json::to_writer(&mut *out, &since).expect("a timestamp serialises");
+            serde_json::to_writer(&mut out, &since).expect("a timestamp serialises");
             out.push(b'}');
+            out.into()
         }
     }
 }
@@ -161,11 +149,10 @@ mod tests {
             since: Timestamp::now(),
         };
         for freshness in [Freshness::Fresh, stale, Freshness::Fresh] {
-            let mut rendered = Vec::new();
-            write_instance_json(&mut rendered, indexed, freshness);
+            let rendered = instance_json(indexed, freshness);
             let expected = serde_json::to_vec(&instance_dto(&guest, freshness)).unwrap();
             assert_eq!(
-                String::from_utf8(rendered).unwrap(),
+                String::from_utf8(rendered.to_vec()).unwrap(),
                 String::from_utf8(expected).unwrap()
             );
         }

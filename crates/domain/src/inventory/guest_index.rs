@@ -5,12 +5,12 @@
 //! readers keep the copy they started with.
 
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use proxicloud_store::{Cursor, Guest, GuestFilter, GuestSort, OwnerFilter, StoreError, Uuid};
 
-use crate::read_index::{IndexRow, SortKey, SortedIndex};
+use crate::read_index::{IndexRow, Rendered, SortKey, SortedIndex};
 
 /// A guest in the index, with a slot for the caller's rendering of it.
 #[derive(Debug)]
@@ -20,9 +20,8 @@ pub struct IndexedGuest {
     name_lower: String,
     /// Its tags, lower-cased, for the tag filter.
     tags_lower: Vec<String>,
-    /// The API's serialised form, made on first use and kept as long as this copy of
-    /// the guest: a list page is then a concatenation, not 100 serialisations.
-    rendered: OnceLock<Bytes>,
+    /// The API's serialised form (see [`Rendered`]).
+    rendered: Rendered,
 }
 
 impl IndexedGuest {
@@ -33,7 +32,7 @@ impl IndexedGuest {
     /// `render(guest)`, computed once per copy of the guest. Every caller must pass
     /// the same rendering (there is one: the API's JSON).
     pub fn rendered(&self, render: impl FnOnce(&Guest) -> Bytes) -> Bytes {
-        self.rendered.get_or_init(|| render(&self.guest)).clone()
+        self.rendered.get_or_render(|| render(&self.guest))
     }
 }
 
@@ -96,7 +95,7 @@ impl GuestIndex {
                     .map(str::to_lowercase)
                     .collect(),
                 guest,
-                rendered: OnceLock::new(),
+                rendered: Rendered::default(),
             })
             .collect();
         Self {
