@@ -41,7 +41,8 @@ pub async fn relay(browser: WebSocket, console: OpenedConsole, idle: Duration) -
                 Ok(Message::Text(text)) => ConsoleMessage::Text(text.as_str().into()),
                 // axum answers pings itself.
                 Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-                Ok(Message::Close(_)) | Err(_) => return CloseReason::Client,
+                Ok(Message::Close(_)) => return CloseReason::Client,
+                Err(_) => return CloseReason::Error,
             };
             if is_user_input(console.protocol, &forward) {
                 activity.notify_one();
@@ -57,7 +58,8 @@ pub async fn relay(browser: WebSocket, console: OpenedConsole, idle: Duration) -
             let forward = match message {
                 Ok(ConsoleMessage::Binary(bytes)) => Message::Binary(bytes),
                 Ok(ConsoleMessage::Text(text)) => Message::Text(text.as_str().into()),
-                Ok(ConsoleMessage::Close(_)) | Err(_) => return CloseReason::Guest,
+                Ok(ConsoleMessage::Close(_)) => return CloseReason::Guest,
+                Err(_) => return CloseReason::Error,
                 Ok(_) => continue,
             };
             if to_browser.send(forward).await.is_err() {

@@ -68,6 +68,22 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// `what` Proxmox could not do ("list the snapshots"), as a 503:
+    /// `cluster_unreachable` when trying again may help, else `pve_error`.
+    pub fn from_pve(what: &str, error: proxicloud_pve::PveError) -> Self {
+        Self::pve_refused(format!("Proxmox VE could not {what}: {error}"), &error)
+    }
+
+    /// A 503 with `message` for a Proxmox `error` (its code as in [`Self::from_pve`]).
+    pub fn pve_refused(message: String, error: &proxicloud_pve::PveError) -> Self {
+        let code = if error.is_transient() {
+            "cluster_unreachable"
+        } else {
+            "pve_error"
+        };
+        DomainError::Unavailable { code, message }
+    }
+
     /// What `caller` may read of this error. Proxmox's errors name node URLs and OS
     /// errors: an admin (who manages the clusters) gets them, anyone else only that
     /// the cluster cannot be asked now; the details go to the log.

@@ -12,9 +12,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use proxicloud_pve::{
-    ConsoleProtocol, ConsoleSocket, GuestType, NodeName, Pve, PveError, VncProxyOptions,
-};
+use proxicloud_pve::{ConsoleProtocol, ConsoleSocket, GuestType, NodeName, Pve, VncProxyOptions};
 use proxicloud_store::{ClusterCredentials, Guest, Outcome, Store, Uuid};
 use serde_json::json;
 
@@ -72,7 +70,7 @@ pub enum CloseReason {
     Guest,
     /// No traffic for the configured idle time.
     Idle,
-    /// The server is shutting down, or a relay error.
+    /// A connection broke (a socket error rather than a close from either side).
     Error,
 }
 
@@ -181,11 +179,12 @@ impl ConsoleService {
                 )
             }
         };
-        let ticket = ticket.map_err(|e| unavailable("start a console", e).for_caller(caller))?;
+        let ticket =
+            ticket.map_err(|e| DomainError::from_pve("start a console", e).for_caller(caller))?;
         let opened = pve
             .open_console(&node, kind, vmid, &ticket, protocol)
             .await
-            .map_err(|e| unavailable("open the console", e).for_caller(caller))?;
+            .map_err(|e| DomainError::from_pve("open the console", e).for_caller(caller))?;
         let session = ConsoleSession {
             instance_id: guest.id,
             user_id: caller.user_id,
@@ -257,7 +256,7 @@ impl ConsoleService {
         let version = pve
             .version()
             .await
-            .map_err(|e| unavailable("tell its version", e).for_caller(caller))?;
+            .map_err(|e| DomainError::from_pve("tell its version", e).for_caller(caller))?;
         if version_at_least(&version.version, TOKEN_CONSOLE_SINCE) {
             return Ok(());
         }
@@ -283,18 +282,6 @@ fn version_at_least(version: &str, since: [u64; 3]) -> bool {
         }
     }
     parts >= since
-}
-
-fn unavailable(what: &str, error: PveError) -> DomainError {
-    let code = if error.is_transient() {
-        "cluster_unreachable"
-    } else {
-        "pve_error"
-    };
-    DomainError::Unavailable {
-        code,
-        message: format!("Proxmox VE could not {what}: {error}"),
-    }
 }
 
 #[cfg(test)]

@@ -195,12 +195,7 @@ fn refused(error: PveError) -> DomainError {
     if message.contains("locked") {
         return DomainError::conflict("instance_locked", message);
     }
-    let code = if error.is_transient() {
-        "cluster_unreachable"
-    } else {
-        "pve_error"
-    };
-    DomainError::Unavailable { code, message }
+    DomainError::pve_refused(message, &error)
 }
 
 #[cfg(test)]

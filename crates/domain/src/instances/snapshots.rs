@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use proxicloud_pve::{GuestType, NodeName, Pve, PveError, Snapshot};
+use proxicloud_pve::{GuestType, NodeName, Pve, Snapshot};
 use proxicloud_store::{Guest, JobActor, JobStep, NewJob, Store, Uuid};
 use serde::{Deserialize, Serialize};
 
@@ -238,7 +238,7 @@ impl InstanceSnapshots {
         let config = pve
             .guest_config(&node, observed.kind, observed.vmid)
             .await
-            .map_err(|e| unavailable("read the configuration", e).for_caller(caller))?;
+            .map_err(|e| DomainError::from_pve("read the configuration", e).for_caller(caller))?;
         let storages = self
             .store
             .inventory()
@@ -283,7 +283,7 @@ impl InstanceSnapshots {
         let (node, pve) = self.connect(caller, guest).await?;
         pve.snapshots(&node, observed.kind, observed.vmid)
             .await
-            .map_err(|e| unavailable("list the snapshots", e).for_caller(caller))
+            .map_err(|e| DomainError::from_pve("list the snapshots", e).for_caller(caller))
     }
 
     async fn submit(
@@ -305,19 +305,6 @@ impl InstanceSnapshots {
             )
         };
         self.queue.submit(job).await
-    }
-}
-
-/// `what` Proxmox could not do ("list the snapshots"), as a 503.
-fn unavailable(what: &str, error: PveError) -> DomainError {
-    let code = if error.is_transient() {
-        "cluster_unreachable"
-    } else {
-        "pve_error"
-    };
-    DomainError::Unavailable {
-        code,
-        message: format!("Proxmox VE could not {what}: {error}"),
     }
 }
 

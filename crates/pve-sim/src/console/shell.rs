@@ -46,10 +46,6 @@ impl Shell {
         self.rows = rows;
     }
 
-    pub fn size(&self) -> (u16, u16) {
-        (self.cols, self.rows)
-    }
-
     fn prompt(&self) -> String {
         format!("root@{}:~# ", self.hostname)
     }
