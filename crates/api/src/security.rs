@@ -63,16 +63,22 @@ pub async fn security_headers(
 }
 
 /// Refuses a declared body over `max` bytes before it is read.
+/// The request's `Content-Length`, when it is there and a number.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 pub async fn refuse_oversized_bodies(
     State(max): State<usize>,
     request: Request,
     next: Next,
 ) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.parse::<u64>().ok());
+    let declared = declared_length(request.headers());
     let streamed = is_streamed(request.method(), request.uri().path());
     if !streamed && declared.is_some_and(|length| length > max as u64) {
         return payload_too_large(max).into_response();

@@ -78,9 +78,7 @@ async fn upload_object(
         body: body_stream(body),
         content_md5: None,
         // A declared length the quota cannot take is refused before the body is read.
-        declared_size: headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok()),
+        declared_size: crate::security::declared_length(&headers),
     };
     let info = buckets
         .upload(&auth.principal, &bucket, &key, upload)

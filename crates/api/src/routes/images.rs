@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use proxicloud_domain::error::DomainError;
@@ -176,17 +176,13 @@ async fn upload_image(
             .size
             .ok_or_else(|| DomainError::invalid("size", "required with dry_run"))?
     } else {
-        headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::LENGTH_REQUIRED,
-                    "length_required",
-                    "an upload needs the file's length in Content-Length",
-                )
-            })?
+        crate::security::declared_length(&headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::LENGTH_REQUIRED,
+                "length_required",
+                "an upload needs the file's length in Content-Length",
+            )
+        })?
     };
     let checksum = match (query.checksum_algorithm, query.checksum) {
         (Some(algorithm), Some(digest)) => Some((algorithm.as_str().to_owned(), digest)),
