@@ -89,10 +89,9 @@ async fn access_secret(
     trail: AuditTrail,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<([(header::HeaderName, HeaderValue); 1], Json<SecretValueDto>)> {
-    if let Ok(secret) = vault.resolve(&auth.principal, &name).await {
-        note(&trail, &secret);
-    }
-    let revealed = vault.reveal(&auth.principal, &name).await?;
+    let secret = vault.resolve(&auth.principal, &name).await?;
+    note(&trail, &secret);
+    let revealed = vault.reveal_resolved(&auth.principal, secret).await?;
     // No cache keeps the value.
     let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
     Ok((no_store, Json(revealed.into_dto())))

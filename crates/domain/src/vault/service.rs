@@ -165,6 +165,16 @@ impl VaultService {
     /// The current value. The API records every call as an access in the audit log.
     pub async fn reveal(&self, caller: &Principal, key: &str) -> DomainResult<RevealedSecret> {
         let secret = self.resolve(caller, key).await?;
+        self.reveal_resolved(caller, secret).await
+    }
+
+    /// [`Self::reveal`] of a secret `resolve` already found for `caller` (the API
+    /// resolves first to name the secret in the audit entry, allowed or not).
+    pub async fn reveal_resolved(
+        &self,
+        caller: &Principal,
+        secret: Secret,
+    ) -> DomainResult<RevealedSecret> {
         let may_read = caller.is_admin()
             || (secret.owner_id == caller.user_id && caller.role != Role::Readonly)
             || self.is_grantee(caller, &secret).await?;
