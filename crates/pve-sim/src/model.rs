@@ -218,6 +218,10 @@ pub struct Volume {
     /// `vzdump/extractconfig` shows and what a restore recreates the guest from).
     #[serde(default)]
     pub backup_config: Option<BTreeMap<String, String>>,
+    /// Backups only: the `.protected` file PVE keeps beside the archive. A protected
+    /// backup is neither deleted nor pruned.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -209,6 +209,7 @@ fn download(sim: &Sim, req: &Req) -> ApiResult {
                 ctime: now(),
                 notes: None,
                 backup_config: None,
+                protected: false,
             },
         );
         TaskOutcome::ok(vec![

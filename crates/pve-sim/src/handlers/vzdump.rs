@@ -39,6 +39,8 @@ struct Job {
     mode: String,
     compress: String,
     notes_template: Option<String>,
+    /// `protected`: the new archives get a protection file.
+    protected: bool,
     keep_last: Option<usize>,
     command_line: String,
 }
@@ -89,6 +91,7 @@ fn parse_request(req: &Req) -> Result<(Job, Selection), ApiError> {
         mode: req.str("mode").unwrap_or_else(|| "snapshot".to_string()),
         compress: req.str("compress").unwrap_or_else(|| "0".to_string()),
         notes_template: req.str("notes-template").filter(|t| !t.is_empty()),
+        protected: req.flag("protected")?,
         keep_last: keep_last(
             req.str("prune-backups").as_deref(),
             req.bool("remove")?.unwrap_or(true),

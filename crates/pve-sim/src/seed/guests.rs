@@ -259,6 +259,7 @@ fn add_disk_volumes(cluster: &mut Cluster, node: &str, guest: &Guest, disks: Vec
                 ctime: now - 86_400,
                 notes: None,
                 backup_config: None,
+                protected: false,
             },
         );
     }
@@ -294,6 +295,7 @@ fn add_backup(cluster: &mut Cluster, node: &str, guest: &Guest, rng: &mut StdRng
             ctime,
             notes: Some(guest.name()),
             backup_config: Some(guest.config.clone()),
+            protected: false,
         },
     );
 }

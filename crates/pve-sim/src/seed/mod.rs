@@ -107,6 +107,7 @@ fn local_storage(ctime: i64) -> Storage {
                 ctime,
                 notes: None,
                 backup_config: None,
+                protected: false,
             },
         );
     }

@@ -34,6 +34,7 @@ fn volume(volid: &str, content: &str, format: &str, size: u64, vmid: Option<u32>
         ctime: 1_700_000_000,
         notes: None,
         backup_config: None,
+        protected: false,
     }
 }
 
@@ -223,6 +224,7 @@ pub(crate) fn sim() -> Sim {
 fn routes() -> Vec<crate::api::Route> {
     let mut all = super::routes();
     all.extend(crate::handlers::vzdump::routes());
+    all.extend(crate::handlers::storage::routes());
     all.extend(crate::handlers::firewall::routes());
     all
 }

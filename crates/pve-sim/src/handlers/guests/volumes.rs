@@ -201,6 +201,7 @@ pub(crate) fn allocate_named(
         ctime: now(),
         notes: None,
         backup_config: None,
+        protected: false,
     };
     if let Some(storage) = storage_on_mut(cluster, node, sid) {
         storage.volumes.insert(volid.clone(), volume);

@@ -68,6 +68,10 @@ fn list_entry(cluster: &Cluster, storage: &Storage, volume: &Volume) -> Value {
             "unknown"
         };
         entry.insert("subtype".into(), json!(subtype));
+        // `$info->{protected} = 1 if -e protection_file_path(...)`.
+        if volume.protected {
+            entry.insert("protected".into(), json!(1));
+        }
     }
     if storage.kind == "dir" && (content == "images" || content == "rootdir") {
         entry.insert("used".into(), json!(volume.size));
@@ -210,6 +214,7 @@ fn allocate(sim: &Sim, req: &Req) -> ApiResult {
             ctime: now(),
             notes: None,
             backup_config: None,
+            protected: false,
         },
     );
     Ok(json!(volid))
@@ -312,19 +317,21 @@ fn attributes(sim: &Sim, req: &Req) -> ApiResult {
         entry["notes"] = json!(notes);
     }
     if volume.content == "backup" {
-        entry["protected"] = json!(0);
+        entry["protected"] = json!(u8::from(volume.protected));
     }
     Ok(entry)
 }
 
+/// `updateattributes`: `notes`, then `protected` (pve-storage `DirPlugin`: only
+/// backups carry either; PVE's per-guest limit on protected backups does not apply to
+/// the simulator's users, who all hold `Datastore.Allocate`).
 fn update_attributes(sim: &Sim, req: &Req) -> ApiResult {
-    if req.params.contains_key("protected") {
-        return Err(ApiError::not_implemented(req.method, &req.template));
-    }
     let mut cluster = sim.cluster.lock();
     let volid = lookup(&cluster, req)?.2;
-    if let Some(notes) = req.str("notes") {
-        let volume = volume_mut(&mut cluster, req.node()?, req.path("storage")?, &volid)?;
+    let notes = req.str("notes");
+    let protected = req.bool("protected")?;
+    let volume = volume_mut(&mut cluster, req.node()?, req.path("storage")?, &volid)?;
+    if let Some(notes) = notes {
         if volume.content != "backup" {
             return Err(ApiError::internal(format!(
                 "volume notes are not supported for '{}'",
@@ -332,6 +339,14 @@ fn update_attributes(sim: &Sim, req: &Req) -> ApiResult {
             )));
         }
         volume.notes = Some(notes).filter(|n| !n.is_empty());
+    }
+    if let Some(protected) = protected {
+        if volume.content != "backup" {
+            return Err(ApiError::internal(
+                "only backups support attribute 'protected'",
+            ));
+        }
+        volume.protected = protected;
     }
     Ok(Value::Null)
 }
@@ -364,6 +379,21 @@ fn delete(sim: &Sim, req: &Req) -> ApiResult {
     let remove = {
         let (node, storage_id, volid) = (node.clone(), storage_id.clone(), volid.clone());
         move |cluster: &mut Cluster| {
+            let storage = cluster
+                .nodes
+                .get(&node)
+                .and_then(|n| n.storages.get(&storage_id));
+            // `free_image`: a protected backup stays; the task fails.
+            if let Some(volume) = storage
+                .and_then(|s| s.volumes.get(&volid))
+                .filter(|v| v.protected)
+            {
+                let volname = volume.volid.split_once(':').map_or("", |(_, v)| v);
+                return TaskOutcome::failed(
+                    Vec::new(),
+                    format!("cannot remove protected volume '{volname}' on '{storage_id}'"),
+                );
+            }
             let removed = cluster
                 .nodes
                 .get_mut(&node)

@@ -123,6 +123,7 @@ pub(super) fn upload(sim: &Sim, req: &Req) -> ApiResult {
                 ctime: now(),
                 notes: None,
                 backup_config: None,
+                protected: false,
             },
         );
         log.push("finished file import successfully".into());

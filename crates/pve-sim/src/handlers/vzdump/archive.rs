@@ -118,6 +118,10 @@ pub(super) fn backup_guest(
     if notes.is_some() {
         log.push("INFO: adding notes to backup".to_string());
     }
+    // `Mark as protected before pruning.`
+    if job.protected {
+        log.push("INFO: marking backup as protected".to_string());
+    }
     storage.volumes.insert(
         volid.clone(),
         Volume {
@@ -132,6 +136,7 @@ pub(super) fn backup_guest(
             ctime: started,
             notes,
             backup_config: Some(embedded_config(&guest)),
+            protected: job.protected,
         },
     );
     prune(cluster, job, vmid, kind, log);
@@ -212,6 +217,8 @@ fn embedded_config(guest: &Guest) -> BTreeMap<String, String> {
 }
 
 /// `prune-backups keep-last=N`: drop the guest's oldest archives on the storage.
+/// Protected archives are left out of the count and never removed
+/// (`prune_mark_backup_group`).
 fn prune(cluster: &mut Cluster, job: &Job, vmid: u32, kind: GuestType, log: &mut Vec<String>) {
     let Some(keep) = job.keep_last else { return };
     let Some(storage) = cluster
@@ -225,7 +232,7 @@ fn prune(cluster: &mut Cluster, job: &Job, vmid: u32, kind: GuestType, log: &mut
     let mut archives: Vec<(i64, String)> = storage
         .volumes
         .values()
-        .filter(|v| v.volid.starts_with(&prefix))
+        .filter(|v| v.volid.starts_with(&prefix) && !v.protected)
         .map(|v| (v.ctime, v.volid.clone()))
         .collect();
     archives.sort();
@@ -242,8 +249,10 @@ fn prune(cluster: &mut Cluster, job: &Job, vmid: u32, kind: GuestType, log: &mut
         storage.volumes.remove(volid);
         log.push(format!("INFO: removing backup '{volid}'"));
     }
-    log.push(format!(
-        "INFO: pruned {} backup(s) not covered by keep-retention policy",
-        removed.len()
-    ));
+    let extra = if removed.is_empty() {
+        ""
+    } else {
+        " not covered by keep-retention policy"
+    };
+    log.push(format!("INFO: pruned {} backup(s){extra}", removed.len()));
 }

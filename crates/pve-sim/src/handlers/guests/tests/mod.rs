@@ -3,6 +3,7 @@
 
 mod addresses;
 mod backup;
+mod backup_protection;
 mod clone_migrate;
 mod config;
 mod console;
