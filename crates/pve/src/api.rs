@@ -33,6 +33,7 @@ use crate::sdn::{self, SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, 
 use crate::snapshots::{self, Snapshot, SnapshotRequest};
 use crate::storage::{
     self, AllocateVolume, Appliance, ContentFilter, StorageFilter, StorageStatus, StorageVolume,
+    VolumeAttributes,
 };
 use crate::tasks::{self, TaskFilter, TaskLog, TaskStatus, TaskSuccess, TaskSummary, WaitOptions};
 use crate::upid::Upid;
@@ -209,6 +210,8 @@ pve_trait! {
     fn allocate_volume(&self, node: &NodeName, storage: &str, request: &AllocateVolume) -> String => storage::allocate;
     /// `DELETE /nodes/{node}/storage/{storage}/content/{volid}`.
     fn delete_volume(&self, node: &NodeName, storage: &str, volid: &str) -> Option<Upid> => storage::delete_volume;
+    /// `PUT /nodes/{node}/storage/{storage}/content/{volid}`: notes and protection.
+    fn update_volume_attributes(&self, node: &NodeName, storage: &str, volid: &str, attributes: &VolumeAttributes) -> () => storage::update_volume_attributes;
     /// `GET /nodes/{node}/aplinfo`: downloadable container templates.
     fn appliances(&self, node: &NodeName) -> Vec<Appliance> => storage::appliances;
     /// `POST /nodes/{node}/aplinfo`: download a template into `storage`.
@@ -221,6 +224,8 @@ pve_trait! {
     fn vzdump(&self, node: &NodeName, request: &VzdumpRequest) -> Upid => backup::vzdump;
     /// Restore a backup: `POST /nodes/{node}/lxc` with `restore=1`, or `…/qemu` with `archive`.
     fn restore_guest(&self, node: &NodeName, ty: GuestType, request: &RestoreRequest) -> Upid => backup::restore;
+    /// `GET /nodes/{node}/vzdump/extractconfig`: the config file inside a backup archive.
+    fn extract_config(&self, node: &NodeName, volid: &str) -> String => backup::extract_config;
 
     // ---- tasks ----
     /// `GET /nodes/{node}/tasks`.

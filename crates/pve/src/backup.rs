@@ -41,6 +41,8 @@ pub struct VzdumpRequest {
     pub notes_template: Option<String>,
     /// Protect the backup from pruning and deletion.
     pub protected: Option<bool>,
+    /// `remove=0`: prune nothing (the storage's retention is not applied).
+    pub remove: Option<bool>,
 }
 
 /// Restore a backup archive into a (new or, with `force`, existing) guest.
@@ -84,7 +86,8 @@ pub(crate) fn vzdump_params(request: &VzdumpRequest) -> Result<Params> {
         .opt("mode", request.mode.map(BackupMode::as_str))
         .opt("compress", request.compress.as_deref())
         .opt("notes-template", request.notes_template.as_deref())
-        .opt("protected", request.protected))
+        .opt("protected", request.protected)
+        .opt("remove", request.remove))
 }
 
 pub(crate) async fn vzdump(
@@ -94,6 +97,27 @@ pub(crate) async fn vzdump(
 ) -> Result<Upid> {
     t.post(&api_path!("nodes", node, "vzdump"), vzdump_params(request)?)
         .await
+}
+
+/// `GET /nodes/{node}/vzdump/extractconfig`: the guest configuration stored in a backup
+/// archive, as the text of its config file (`key: value` lines, snapshot sections after).
+pub(crate) async fn extract_config(t: &Transport, node: &NodeName, volid: &str) -> Result<String> {
+    t.get(
+        &api_path!("nodes", node, "vzdump", "extractconfig"),
+        Params::new().set("volume", volid),
+    )
+    .await
+}
+
+/// The current section of an extracted config (up to the first `[snapshot]` header)
+/// as key/value pairs; comment lines (`#description`) are left out.
+pub fn parse_extracted_config(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once(": "))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect()
 }
 
 pub(crate) fn restore_params(ty: GuestType, request: &RestoreRequest) -> Params {
@@ -136,6 +160,15 @@ mod tests {
         let form = vzdump_params(&request).unwrap().to_form();
         assert_eq!(form, "vmid=100%2C101&storage=local&mode=snapshot");
         assert!(vzdump_params(&VzdumpRequest::default()).is_err());
+    }
+
+    #[test]
+    fn an_extracted_config_stops_at_the_first_snapshot_section() {
+        let text = "#my notes\narch: amd64\nhostname: web\nrootfs: local-lvm:vm-101-disk-0,size=8G\n\n[before]\nhostname: old\n";
+        let config = parse_extracted_config(text);
+        assert_eq!(config.len(), 3, "{config:?}");
+        assert_eq!(config["hostname"], "web");
+        assert_eq!(config["rootfs"], "local-lvm:vm-101-disk-0,size=8G");
     }
 
     #[test]

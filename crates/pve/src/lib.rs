@@ -41,7 +41,7 @@ mod upload;
 pub use access::{AclEntry, ApiToken, User};
 pub use addresses::{GuestAddress, GuestAddresses, UnavailableReason};
 pub use api::Pve;
-pub use backup::{BackupMode, RestoreRequest, VzdumpRequest};
+pub use backup::{BackupMode, RestoreRequest, VzdumpRequest, parse_extracted_config};
 pub use cluster::{ClusterResource, ClusterStatusEntry, ResourceKind, Version};
 pub use config::{
     Auth, ClusterConfig, DEFAULT_PORT, RetryPolicy, Secret, Timeouts, TlsMode, parse_address,
@@ -65,6 +65,7 @@ pub use sdn::{SdnSubnet, SdnSubnetSpec, SdnVnet, SdnVnetSpec, SdnZone, SdnZoneSp
 pub use snapshots::{Snapshot, SnapshotRequest};
 pub use storage::{
     AllocateVolume, Appliance, ContentFilter, StorageFilter, StorageStatus, StorageVolume,
+    VolumeAttributes,
 };
 pub use tasks::{
     TaskFilter, TaskLog, TaskLogLine, TaskStatus, TaskSuccess, TaskSummary, WaitOptions, log_tail,

@@ -167,6 +167,28 @@ pub(crate) async fn allocate(
     t.post(&path, params).await
 }
 
+/// `PUT /nodes/{node}/storage/{storage}/content/{volume}`: the attributes to change
+/// (PVE sets `notes` first, then `protected`; both are for backups only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeAttributes {
+    pub notes: Option<String>,
+    pub protected: Option<bool>,
+}
+
+pub(crate) async fn update_volume_attributes(
+    t: &Transport,
+    node: &NodeName,
+    storage: &str,
+    volid: &str,
+    attributes: &VolumeAttributes,
+) -> Result<()> {
+    let path = api_path!("nodes", node, "storage", storage, "content", volid);
+    let params = Params::new()
+        .opt("notes", attributes.notes.as_deref())
+        .opt("protected", attributes.protected);
+    t.put(&path, params).await
+}
+
 /// Some storages delete synchronously (`null`), others start a task.
 pub(crate) async fn delete_volume(
     t: &Transport,

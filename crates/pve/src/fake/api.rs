@@ -7,6 +7,7 @@ use proxicloud_types::{GuestType, NodeName, VmId};
 use super::FakePve;
 use crate::addresses::GuestAddresses;
 use crate::api::Pve;
+use crate::backup::VzdumpRequest;
 use crate::cluster::{ClusterResource, ResourceKind};
 use crate::create::{Created, LxcCreate};
 use crate::error::Result;
@@ -119,6 +120,14 @@ impl Pve for FakePve {
 
     async fn task_log(&self, upid: &Upid, start: u64, limit: u64) -> Result<TaskLog> {
         self.fake_task_log(upid, start, limit)
+    }
+
+    async fn vzdump(&self, node: &NodeName, request: &VzdumpRequest) -> Result<Upid> {
+        self.fake_vzdump(node, request)
+    }
+
+    async fn extract_config(&self, node: &NodeName, volid: &str) -> Result<String> {
+        self.fake_extract_config(node, volid)
     }
 
     async fn download_appliance(

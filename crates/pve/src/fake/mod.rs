@@ -27,6 +27,7 @@
 //! `State` and add a knob here or to the builder.
 
 mod api;
+mod backup;
 mod builder;
 mod calls;
 mod guests;

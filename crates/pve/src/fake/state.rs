@@ -88,6 +88,8 @@ pub(super) enum Effect {
     Create(u32),
     Power(u32, bool),
     Destroy(u32),
+    /// A vzdump of one guest: its archive (in `State::archives`) appears when it ends well.
+    Backup,
 }
 
 pub(super) struct FakeTask {
@@ -120,6 +122,10 @@ pub(super) struct State {
     pub injections: Vec<Injection>,
     pub cut_off: BTreeSet<String>,
     pub calls: Vec<Call>,
+    /// Archives of running vzdump tasks by UPID: (node, storage, volume, config text).
+    pub archives: BTreeMap<String, (String, String, StorageVolume, String)>,
+    /// The config file inside each finished archive, by volume id.
+    pub archive_configs: BTreeMap<String, String>,
     /// The root password each container was created with, by vmid.
     pub root_passwords: BTreeMap<u32, String>,
 }

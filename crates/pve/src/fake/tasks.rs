@@ -105,6 +105,14 @@ impl FakePve {
                 (Effect::Destroy(vmid), true) => {
                     guests.remove(&vmid);
                 }
+                (Effect::Backup, true) => {
+                    if let Some((node, storage, volume, config)) =
+                        state.archives.remove(&task.upid.to_string())
+                    {
+                        state.archive_configs.insert(volume.volid.clone(), config);
+                        state.volumes.push((node, storage, volume));
+                    }
+                }
                 _ => {}
             }
             match end.log {

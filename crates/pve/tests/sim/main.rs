@@ -8,6 +8,7 @@ mod access_and_cluster;
 mod addresses;
 mod auth;
 mod backup_and_storage;
+mod backup_protection;
 mod console;
 mod errors;
 mod firewall;
