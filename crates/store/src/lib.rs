@@ -44,6 +44,7 @@ pub use repo::audit::{
     AuditEntry, AuditEntryBuilder, AuditFilter, AuditHead, AuditRepo, NewAuditEntry, Outcome,
     TextMatch,
 };
+pub use repo::backups::{Backup, BackupArchive, BackupFilter, BackupRepo, NewBackup};
 pub use repo::clusters::{
     Cluster, ClusterConfig, ClusterCredentials, ClusterHealth, ClusterRepo, ClusterStatus,
 };
@@ -122,6 +123,8 @@ pub trait Store: Send + Sync {
     fn jobs(&self) -> &dyn JobRepo;
     fn volumes(&self) -> &dyn VolumeRepo;
     fn key_pairs(&self) -> &dyn KeyPairRepo;
+    /// Backups (vzdump archives) of instances.
+    fn backups(&self) -> &dyn BackupRepo;
     /// Time-series chunks of the metrics feature.
     fn metrics(&self) -> &dyn MetricsRepo;
     /// Per-user S3 access keys.

@@ -3,6 +3,7 @@
 pub mod access_keys;
 pub mod alerts;
 pub mod audit;
+pub mod backups;
 pub mod clusters;
 pub mod coordination;
 pub mod guests;

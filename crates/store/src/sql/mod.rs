@@ -12,6 +12,7 @@ mod access_keys;
 mod alerts;
 mod args;
 mod audit;
+mod backups;
 mod clusters;
 mod codec;
 mod connect;
@@ -43,6 +44,7 @@ use sqlx::{PgPool, SqlitePool};
 use crate::repo::access_keys::AccessKeyRepo;
 use crate::repo::alerts::AlertRepo;
 use crate::repo::audit::AuditRepo;
+use crate::repo::backups::BackupRepo;
 use crate::repo::clusters::ClusterRepo;
 use crate::repo::coordination::Coordination;
 use crate::repo::guests::GuestRepo;
@@ -202,6 +204,10 @@ impl Store for SqlStore {
     }
 
     fn key_pairs(&self) -> &dyn KeyPairRepo {
+        self
+    }
+
+    fn backups(&self) -> &dyn BackupRepo {
         self
     }
     fn metrics(&self) -> &dyn MetricsRepo {

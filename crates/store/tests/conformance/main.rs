@@ -13,6 +13,7 @@ mod access_keys;
 mod alerts;
 mod api_tokens;
 mod audit;
+mod backups;
 mod clusters;
 mod coordination;
 mod guest_queries;
@@ -107,6 +108,10 @@ conformance_tests! {
     ],
     upload_ages: [
         an_upload_is_stale_only_once_idle_since_its_last_part,
+    ],
+    backups: [
+        backups_go_from_creating_to_available_and_list_newest_first_per_owner,
+        backups_outlive_their_owner_and_change_status_and_protection,
     ],
     key_pairs: [
         key_pairs_round_trip_and_list_per_owner_by_name,

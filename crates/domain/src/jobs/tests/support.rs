@@ -254,6 +254,9 @@ impl Store for CrashingStore {
     fn key_pairs(&self) -> &dyn proxicloud_store::KeyPairRepo {
         self.inner.key_pairs()
     }
+    fn backups(&self) -> &dyn proxicloud_store::BackupRepo {
+        self.inner.backups()
+    }
     fn metrics(&self) -> &dyn proxicloud_store::MetricsRepo {
         self.inner.metrics()
     }
