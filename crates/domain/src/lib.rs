@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
+pub mod backups;
 pub mod buckets;
 pub mod clusters;
 pub mod console;

@@ -119,6 +119,7 @@ impl Services {
         crate::console::register(&mut registry, &platform);
         launch::register(&mut registry, &platform);
         volumes::register(&mut registry, &platform);
+        crate::backups::register(&mut registry, &platform);
         images::register(&mut registry, &platform);
         metrics::register(&mut registry, &platform);
         alerts::register(&mut registry, &platform);

@@ -48,6 +48,7 @@ pub use detail::{ConfigEntry, InstanceConfig, InstanceDetails, MASKED};
 pub use edit::{InstanceEdit, InstanceEdits, MAX_TAG_LEN, MAX_TAGS, normalize_tags};
 pub use lifecycle_jobs::{TERMINATE_KIND, power_kind};
 pub use plan::{CreatePlan, Source, job_marker};
+pub(crate) use pve_steps::run_power;
 pub use pve_steps::{Power, Target};
 pub use request::{CreateInstance, DEFAULT_BRIDGE, NO_WAY_IN, NetworkRequest};
 pub use resize::{InstanceResizes, RESIZE_KIND, Resize};

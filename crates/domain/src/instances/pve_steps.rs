@@ -154,7 +154,7 @@ impl Power {
 }
 
 /// Brings the guest to the state `power` asks for and waits for Proxmox's task.
-pub(super) async fn run_power(
+pub(crate) async fn run_power(
     run: &mut JobRun<'_>,
     pve: &dyn Pve,
     target: &Target,

@@ -186,7 +186,10 @@ impl World {
         );
         // Volume jobs make holder containers on the same Proxmox.
         let connector = Arc::new(FakeConnector(self.pve.clone()));
-        crate::volumes::register_handlers(&mut handlers, store, connector, None);
+        crate::volumes::register_handlers(&mut handlers, store.clone(), connector, None);
+        // Backups of the world's instances.
+        let connector = Arc::new(FakeConnector(self.pve.clone()));
+        crate::backups::register_handlers(&mut handlers, store, connector, None);
         // Image downloads too (their crash tests).
         let connector = Arc::new(FakeConnector(self.pve.clone()));
         crate::images::register_handlers(&mut handlers, connector, self.launch.clone(), None);
