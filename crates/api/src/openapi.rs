@@ -16,7 +16,7 @@ use crate::auth::cookies::ACCESS_COOKIE;
 
 /// Tags in the order the reference page lists them, with their descriptions. A tag
 /// used by a route but missing here is listed after these, undescribed.
-const TAGS: [(&str, &str); 16] = [
+const TAGS: [(&str, &str); 17] = [
     ("auth", "Sessions and your own account"),
     (
         "alerts",
@@ -25,6 +25,10 @@ const TAGS: [(&str, &str); 16] = [
     ("users", "User administration (admin)"),
     ("tokens", "API tokens for the CLI and automation"),
     ("audit", "The audit log (admin)"),
+    (
+        "backups",
+        "Backups of instances (vzdump archives): take, protect, delete, restore",
+    ),
     ("clusters", "Proxmox VE clusters under management (admin)"),
     (
         "instances",

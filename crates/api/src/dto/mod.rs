@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod backups;
 pub mod buckets;
 pub mod clusters;
 pub mod images;

@@ -14,6 +14,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod bucket_objects;
 pub mod bucket_uploads;
 pub mod buckets;
@@ -72,6 +73,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(workers::router())
         .merge(volumes::router())
+        .merge(backups::router())
         .merge(volume_classes::router())
         .merge(metrics::router())
         .merge(monitoring::router())

@@ -5,6 +5,8 @@ mod alert_history;
 mod alerts;
 mod audit;
 mod audit_names;
+mod backup_restore;
+mod backups;
 mod bucket_uploads;
 mod buckets;
 mod client;

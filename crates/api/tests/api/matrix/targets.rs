@@ -30,6 +30,8 @@ pub(super) enum Target {
     OwnerVolume,
     /// An available snapshot of a volume owned by the owner.
     OwnerVolumeSnapshot,
+    /// An available backup owned by the owner (its cluster cannot be reached).
+    OwnerBackup,
     /// An SSH key pair of the owner.
     OwnerKeyPair,
     /// A custom alert rule of the owner.
@@ -176,6 +178,40 @@ async fn owned_volume(app: &TestApp, owner: &TestUser) -> Uuid {
     volume.id
 }
 
+/// An available backup of a (never mirrored) container, owned by `owner`.
+async fn owned_backup(app: &TestApp, owner: &TestUser) -> Uuid {
+    let cluster = matrix_cluster(app, owner).await;
+    let id = Uuid::now_v7();
+    let backup = proxicloud_store::NewBackup {
+        cluster_id: cluster,
+        owner_id: Some(owner.id),
+        guest_id: Some(Uuid::now_v7()),
+        guest_name: "matrix".into(),
+        guest_kind: GuestType::Lxc,
+        vmid: VmId::new(100).unwrap(),
+        node: "pve1".into(),
+        storage: "local".into(),
+        mode: "snapshot".into(),
+        notes: String::new(),
+        protected: false,
+    };
+    app.store.backups().insert_as(id, backup).await.unwrap();
+    let now = Timestamp::now();
+    let archive = proxicloud_store::BackupArchive {
+        volid: "local:backup/vzdump-lxc-100-2026_12_07-23_10_00.tar.zst".into(),
+        size_bytes: 1 << 20,
+        config: serde_json::json!({"hostname": "matrix"}),
+        started_at: now,
+        finished_at: now,
+    };
+    app.store
+        .backups()
+        .record_archive(id, &archive, now)
+        .await
+        .unwrap();
+    id
+}
+
 impl Target {
     /// Creates the target for one cell and returns the value of `{id}`.
     pub(super) async fn prepare(self, app: &TestApp, owner: &TestUser) -> Option<String> {
@@ -201,6 +237,7 @@ impl Target {
                 )
             }
             Target::OwnerVolume => Some(owned_volume(app, owner).await.to_string()),
+            Target::OwnerBackup => Some(owned_backup(app, owner).await.to_string()),
             Target::OwnerVolumeSnapshot => {
                 let volume = owned_volume(app, owner).await;
                 let snapshot = app

@@ -11,6 +11,7 @@ mod common;
 mod alerts;
 mod audit;
 mod auth;
+mod backups;
 mod buckets;
 mod clusters;
 mod console;
@@ -51,6 +52,7 @@ pub(super) fn rows() -> Vec<Row> {
         settings::rows(),
         instances::rows(),
         snapshots::rows(),
+        backups::rows(),
         console::rows(),
         launch_options::rows(),
         jobs::rows(),
