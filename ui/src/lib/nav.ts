@@ -32,6 +32,7 @@ export const NAV: NavGroup[] = [
     label: 'Storage',
     items: [
       { label: 'Buckets', href: '/buckets' },
+      { label: 'Backups', href: '/backups' },
       { label: 'S3 access keys', href: '/s3-keys' },
     ],
   },
