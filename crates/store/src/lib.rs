@@ -74,7 +74,7 @@ pub use repo::objects::{
     Quota,
 };
 pub use repo::secrets::{
-    NewSecret, Secret, SecretChanges, SecretFilter, SecretRepo, SecretVersion,
+    InjectionState, NewSecret, Secret, SecretChanges, SecretFilter, SecretRepo, SecretVersion,
 };
 pub use repo::settings::{Setting, SettingKey, SettingsRepo};
 pub use repo::tokens::{

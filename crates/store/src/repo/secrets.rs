@@ -64,11 +64,27 @@ pub struct SecretChanges {
     pub value_sealed: Option<Vec<u8>>,
 }
 
+/// Where applying an instance's secrets (as environment variables) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectionState {
+    pub guest_id: Uuid,
+    /// `pending` while a job applies them, then `applied` or `failed` (with `reason`).
+    pub status: String,
+    /// Why it failed, in words for the instance's owner (never a value).
+    pub reason: Option<String>,
+    /// The variables ProxiCloud last wrote, so a re-apply removes those it no longer
+    /// gives and keeps the guest's others.
+    pub managed: Vec<String>,
+    pub updated_at: Timestamp,
+}
+
 /// Which secrets a list shows; every filter set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretFilter {
     /// Only this user's secrets.
     pub owner_id: Option<Uuid>,
+    /// With `owner_id`: also the secrets granted to that user.
+    pub with_granted: bool,
     /// Part of the name, case-insensitive.
     pub name_contains: Option<String>,
 }
@@ -106,4 +122,15 @@ pub trait SecretRepo: Send + Sync {
     async fn revoke(&self, id: Uuid, user_id: Uuid) -> Result<()>;
     /// The users granted read access, in id order.
     async fn grantees(&self, id: Uuid) -> Result<Vec<Uuid>>;
+
+    /// Replaces the secrets an instance receives, in one transaction.
+    /// `MissingReference` when the guest or a secret does not exist.
+    async fn set_guest_secrets(&self, guest_id: Uuid, secret_ids: &[Uuid]) -> Result<()>;
+    /// The secrets an instance receives, by name then id.
+    async fn guest_secrets(&self, guest_id: Uuid) -> Result<Vec<Secret>>;
+    /// The instances receiving a secret, in id order.
+    async fn guests_using(&self, secret_id: Uuid) -> Result<Vec<Uuid>>;
+    async fn injection_state(&self, guest_id: Uuid) -> Result<Option<InjectionState>>;
+    /// Inserts or replaces the instance's state.
+    async fn put_injection_state(&self, state: &InjectionState) -> Result<()>;
 }

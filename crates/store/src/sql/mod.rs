@@ -17,6 +17,7 @@ mod clusters;
 mod codec;
 mod connect;
 mod coordination;
+mod guest_secrets;
 mod guests;
 mod inventory;
 mod job_tree;

@@ -10,11 +10,12 @@ use super::codec::from_db_int;
 use super::connect::BeginWrite;
 use super::{DbId, SqlStore, found};
 use crate::repo::secrets::{
-    NewSecret, Secret, SecretChanges, SecretFilter, SecretRepo, SecretVersion,
+    InjectionState, NewSecret, Secret, SecretChanges, SecretFilter, SecretRepo, SecretVersion,
 };
 use crate::{Page, PageRequest, Result, StoreError, Timestamp};
 
-const COLUMNS: &str = "id, owner_id, name, description, tags, version, created_at, updated_at";
+pub(super) const COLUMNS: &str =
+    "id, owner_id, name, description, tags, version, created_at, updated_at";
 
 /// Where the next page of a secret list starts (its order: name, then id).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -24,7 +25,7 @@ struct SecretCursor {
 }
 
 #[derive(sqlx::FromRow)]
-struct Record {
+pub(super) struct Record {
     id: DbId,
     owner_id: DbId,
     name: String,
@@ -127,8 +128,18 @@ impl SecretRepo for SqlStore {
             self.dialect(),
             format!("SELECT {COLUMNS} FROM secrets WHERE 1 = 1"),
         );
-        if let Some(owner_id) = filter.owner_id {
-            sql.push(" AND owner_id = ").bind(owner_id);
+        match filter.owner_id {
+            Some(owner_id) if filter.with_granted => {
+                sql.push(" AND (owner_id = ")
+                    .bind(owner_id)
+                    .push(" OR id IN (SELECT secret_id FROM secret_grants WHERE user_id = ")
+                    .bind(owner_id)
+                    .push("))");
+            }
+            Some(owner_id) => {
+                sql.push(" AND owner_id = ").bind(owner_id);
+            }
+            None => {}
         }
         if let Some(text) = &filter.name_contains {
             sql.push(" AND ").push_contains("name", text);
@@ -274,5 +285,25 @@ impl SecretRepo for SqlStore {
             sqlx::query_as(sql).bind(DbId(id)).fetch_all(pool).await?
         });
         Ok(ids.into_iter().map(|(id,)| id.0).collect())
+    }
+
+    async fn set_guest_secrets(&self, guest_id: Uuid, secret_ids: &[Uuid]) -> Result<()> {
+        self.replace_guest_secrets(guest_id, secret_ids).await
+    }
+
+    async fn guest_secrets(&self, guest_id: Uuid) -> Result<Vec<Secret>> {
+        self.secrets_of_guest(guest_id).await
+    }
+
+    async fn guests_using(&self, secret_id: Uuid) -> Result<Vec<Uuid>> {
+        self.guests_of_secret(secret_id).await
+    }
+
+    async fn injection_state(&self, guest_id: Uuid) -> Result<Option<InjectionState>> {
+        self.load_injection_state(guest_id).await
+    }
+
+    async fn put_injection_state(&self, state: &InjectionState) -> Result<()> {
+        self.save_injection_state(state).await
     }
 }

@@ -68,6 +68,8 @@ conformance_tests! {
         secret_names_are_unique_per_owner,
         value_updates_add_versions_and_keep_only_the_newest,
         grants_are_idempotent_and_go_with_the_secret,
+        grantees_list_shared_secrets_with_their_own,
+        instances_receive_secrets_and_keep_an_injection_state,
     ],
     users: [
         created_users_are_found_by_id_and_by_username_in_any_case,

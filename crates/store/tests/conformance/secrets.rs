@@ -6,7 +6,7 @@ use proxicloud_store::{
 };
 use uuid::Uuid;
 
-use crate::fixtures::user;
+use crate::fixtures::{later, user};
 
 fn secret(owner_id: Uuid, name: &str) -> NewSecret {
     NewSecret {
@@ -182,4 +182,94 @@ pub async fn grants_are_idempotent_and_go_with_the_secret(store: Arc<dyn Store>)
     repo.grant(token.id, bob.id, now).await.unwrap();
     repo.delete(token.id).await.unwrap();
     assert!(repo.grantees(token.id).await.unwrap().is_empty());
+}
+
+pub async fn grantees_list_shared_secrets_with_their_own(store: Arc<dyn Store>) {
+    let alice = user(&*store, "alice", Role::Operator).await;
+    let bob = user(&*store, "bob", Role::Readonly).await;
+    let repo = store.secrets();
+    let now = Timestamp::now();
+    let token = repo.insert(secret(alice.id, "TOKEN"), now).await.unwrap();
+    repo.insert(secret(alice.id, "PRIVATE"), now).await.unwrap();
+    let own = repo.insert(secret(bob.id, "BOBS"), now).await.unwrap();
+    repo.grant(token.id, bob.id, now).await.unwrap();
+    let shared = SecretFilter {
+        owner_id: Some(bob.id),
+        with_granted: true,
+        ..SecretFilter::default()
+    };
+    let page = repo.list(&shared, PageRequest::first(10)).await.unwrap();
+    assert_eq!(page.items, [own.clone(), token.clone()]);
+    let first = repo.list(&shared, PageRequest::first(1)).await.unwrap();
+    let rest = repo
+        .list(&shared, PageRequest::after(first.next.unwrap(), 1))
+        .await
+        .unwrap();
+    assert_eq!((first.items, rest.items), (vec![own.clone()], vec![token]));
+    let only_own = SecretFilter {
+        with_granted: false,
+        ..shared
+    };
+    let page = repo.list(&only_own, PageRequest::first(10)).await.unwrap();
+    assert_eq!(page.items, [own]);
+}
+
+pub async fn instances_receive_secrets_and_keep_an_injection_state(store: Arc<dyn Store>) {
+    let lab = crate::fixtures::lab_with(
+        &*store,
+        vec![
+            crate::fixtures::guest(101, proxicloud_types::GuestType::Lxc, "web", "running"),
+            crate::fixtures::guest(102, proxicloud_types::GuestType::Lxc, "db", "running"),
+        ],
+    )
+    .await;
+    let (web, db) = (lab.guests[0], lab.guests[1]);
+    let repo = store.secrets();
+    let now = Timestamp::now();
+    let token = repo
+        .insert(secret(lab.olga.id, "TOKEN"), now)
+        .await
+        .unwrap();
+    let api = repo
+        .insert(secret(lab.olga.id, "API_KEY"), now)
+        .await
+        .unwrap();
+    repo.set_guest_secrets(web, &[token.id, api.id])
+        .await
+        .unwrap();
+    repo.set_guest_secrets(db, &[token.id]).await.unwrap();
+    assert_eq!(
+        repo.guest_secrets(web).await.unwrap(),
+        [api.clone(), token.clone()]
+    );
+    let mut users = vec![web, db];
+    users.sort();
+    assert_eq!(repo.guests_using(token.id).await.unwrap(), users);
+    // Replacing the list drops what it no longer names.
+    repo.set_guest_secrets(web, &[api.id]).await.unwrap();
+    assert_eq!(repo.guests_using(token.id).await.unwrap(), [db]);
+    assert!(matches!(
+        repo.set_guest_secrets(web, &[Uuid::now_v7()]).await,
+        Err(StoreError::MissingReference)
+    ));
+    assert_eq!(repo.guest_secrets(web).await.unwrap(), [api.clone()]);
+
+    assert_eq!(repo.injection_state(web).await.unwrap(), None);
+    let mut state = proxicloud_store::InjectionState {
+        guest_id: web,
+        status: "pending".into(),
+        reason: None,
+        managed: vec![],
+        updated_at: now,
+    };
+    repo.put_injection_state(&state).await.unwrap();
+    state.status = "applied".into();
+    state.managed = vec!["API_KEY".into()];
+    state.updated_at = later(now, 5);
+    repo.put_injection_state(&state).await.unwrap();
+    assert_eq!(repo.injection_state(web).await.unwrap(), Some(state));
+
+    // A deleted secret leaves every instance's list.
+    repo.delete(api.id).await.unwrap();
+    assert!(repo.guest_secrets(web).await.unwrap().is_empty());
 }
