@@ -45,6 +45,10 @@ pub struct PveSimArgs {
     /// Seed of the generated cluster.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// The Proxmox VE release to report (default: the schema's, 9.1.1); an older one
+    /// refuses the parameters it did not have yet, such as a container's `env` before 9.1.
+    #[arg(long, value_name = "VERSION")]
+    pve_version: Option<String>,
 }
 
 /// `user@realm!id=secret` → (`user@realm!id`, `secret`).
@@ -92,6 +96,7 @@ impl PveSimArgs {
             state_file: self.state,
             record_file: self.record,
             seed: self.seed,
+            pve_version: self.pve_version.unwrap_or(defaults.pve_version.clone()),
             ..defaults
         })
     }

@@ -216,6 +216,8 @@ fn prepare(
         None => resolve_without_schema(method, rel_path).map_err(|e| (None, Reply::Api(e)))?,
     };
 
+    crate::versions::check(&sim.config.pve_version, method, &template, params)
+        .map_err(|e| (Some(template.clone()), Reply::Api(e)))?;
     if let Some(node) = path_values.get_mut("node") {
         check_node(sim, node).map_err(|reply| (Some(template.clone()), reply))?;
     }

@@ -23,6 +23,7 @@ mod sim;
 pub mod tasks;
 pub mod tls;
 pub mod upload;
+mod versions;
 mod wire;
 
 pub use record::RecordEntry;

@@ -46,6 +46,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// How long a login ticket (and its CSRF token) stays valid; PVE's is 2 hours.
     pub ticket_lifetime: Duration,
+    /// The release `/version` reports. An older one than the schema's 9.1 refuses the
+    /// parameters it did not have yet (`crate::versions`).
+    pub pve_version: String,
 }
 
 impl Default for SimConfig {
@@ -65,6 +68,7 @@ impl Default for SimConfig {
             record_file: None,
             seed: 42,
             ticket_lifetime: Duration::from_secs(2 * 60 * 60),
+            pve_version: crate::handlers::cluster::PVE_VERSION.to_string(),
         }
     }
 }

@@ -34,10 +34,16 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn version(_: &Sim, _: &Req) -> ApiResult {
+fn version(sim: &Sim, _: &Req) -> ApiResult {
+    let version = &sim.config.pve_version;
+    let release = if *version == PVE_VERSION {
+        PVE_RELEASE.to_string()
+    } else {
+        version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")
+    };
     Ok(json!({
-        "version": PVE_VERSION,
-        "release": PVE_RELEASE,
+        "version": version,
+        "release": release,
         "repoid": PVE_REPOID,
     }))
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::cluster::{PVE_REPOID, PVE_VERSION, node_entry, ordered_nodes};
+use super::cluster::{PVE_REPOID, node_entry, ordered_nodes};
 use crate::Sim;
 use crate::api::{ApiError, ApiResult, Method, Req, Route, route};
 use crate::metrics::node_sample;
@@ -156,7 +156,7 @@ fn status(sim: &Sim, req: &Req) -> ApiResult {
             "used": sample.swap_used,
             "free": sample.swap_total.saturating_sub(sample.swap_used),
         },
-        "pveversion": format!("pve-manager/{PVE_VERSION}/{PVE_REPOID}"),
+        "pveversion": format!("pve-manager/{}/{PVE_REPOID}", sim.config.pve_version),
         "rootfs": {
             "total": sample.rootfs_total,
             "used": sample.rootfs_used,

@@ -4,7 +4,8 @@
 //! models: deleting a running container's mount point stays pending
 //! (`Guest::pending_delete`) until the container stops or starts, and a running VM's
 //! options that qemu-server does not hot-plug (`hotplug.rs`: `cores`, `memory`
-//! without memory hot-plug, …) wait in `Guest::pending` until its next start.
+//! without memory hot-plug, …) wait in `Guest::pending` until its next start, as
+//! does a running container's environment (`env`, `entrypoint`: set or deleted).
 //! `GET …/config` shows the config with pending changes applied unless `current=1`
 //! (pve-container `load_current_config`); `pending` lists them (`pending: <value>`,
 //! `delete: 1`). To model another pending change, record it in the update
@@ -134,6 +135,8 @@ pub(crate) fn put(sim: &Sim, req: &Req) -> ApiResult {
     guest.config = update.config;
     guest.pending_delete.retain(|k| !update.sets.contains(k));
     for key in update.pending_delete {
+        // A pending deletion replaces a pending value of the same option.
+        guest.pending.remove(&key);
         if !guest.pending_delete.contains(&key) {
             guest.pending_delete.push(key);
         }
@@ -298,6 +301,17 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
     // A running VM keeps what qemu-server does not hot-plug out of the live config.
     let mut pending = BTreeMap::new();
     let mut refused = BTreeMap::new();
+    let mut pending_delete = pending_delete;
+    if kind == GuestType::Lxc && guest.status == GuestStatus::Running {
+        start_only_lxc_options(
+            &guest,
+            &mut config,
+            &sets,
+            &deletes,
+            &mut pending,
+            &mut pending_delete,
+        );
+    }
     if kind == GuestType::Qemu && guest.status == GuestStatus::Running {
         for (key, value) in &sets {
             let plug = hotplug::plug(&guest.config, key, value);
@@ -334,6 +348,38 @@ fn prepare(cluster: &mut Cluster, req: &Req) -> Result<Update, ApiError> {
         reverts,
         refused,
     })
+}
+
+/// What a running container takes only at its next start and the simulator models:
+/// its environment (pve-container's `vmconfig_hotplug_pending` skips every option not
+/// in `$LXC_FASTPLUG_OPTIONS` and without a hot-plug branch, so `env` and `entrypoint`
+/// stay in `[PENDING]`, set or deleted).
+const LXC_START_ONLY: &[&str] = &["env", "entrypoint"];
+
+fn start_only_lxc_options(
+    guest: &Guest,
+    config: &mut BTreeMap<String, String>,
+    sets: &BTreeMap<String, String>,
+    deletes: &[String],
+    pending: &mut BTreeMap<String, String>,
+    pending_delete: &mut Vec<String>,
+) {
+    for key in LXC_START_ONLY {
+        let key = (*key).to_string();
+        if let Some(value) = sets.get(&key) {
+            pending.insert(key.clone(), value.clone());
+        } else if deletes.contains(&key)
+            && (guest.config.contains_key(&key) || guest.pending.contains_key(&key))
+        {
+            pending_delete.push(key.clone());
+        } else {
+            continue;
+        }
+        match guest.config.get(&key) {
+            Some(old) => config.insert(key, old.clone()),
+            None => config.remove(&key),
+        };
+    }
 }
 
 fn split_list(text: Option<String>) -> Vec<String> {

@@ -57,9 +57,11 @@ fn apply(cluster: &mut Cluster, vmid: u32, effect: Effect) -> TaskOutcome {
         // pve-container applies pending changes in `vm_start` and its poststop hook.
         super::config_disks::apply_pending_deletes(guest);
     }
-    if matches!(effect, Effect::Start | Effect::Reboot) {
+    let lxc_stop = guest.kind == GuestType::Lxc && matches!(effect, Effect::Stop);
+    if matches!(effect, Effect::Start | Effect::Reboot) || lxc_stop {
         // qemu-server's `vm_start` runs `vmconfig_apply_pending` before QEMU starts
-        // (a reboot through the API is a stop and a start).
+        // (a reboot through the API is a stop and a start); pve-container's `vm_start`
+        // and its `lxc-pve-poststop-hook` both do.
         let pending = std::mem::take(&mut guest.pending);
         guest.config.extend(pending);
     }
