@@ -273,7 +273,7 @@ impl ConsoleService {
 }
 
 /// `9.0.13` ≥ `since`? Missing parts count as 0; anything unparsable as too old.
-fn version_at_least(version: &str, since: [u64; 3]) -> bool {
+pub(crate) fn version_at_least(version: &str, since: [u64; 3]) -> bool {
     let mut parts = [0u64; 3];
     for (slot, part) in parts.iter_mut().zip(version.split(['.', '-', '~'])) {
         match part.parse() {

@@ -1,5 +1,5 @@
 //! `instance.create`: reserve → create → await_create → [configure] → [volumes] →
-//! [start] → finalize.
+//! [secrets] → [start] → finalize.
 //!
 //! The guest is marked as this job's (`proxicloud-job=<job id>` in its description)
 //! in the very request that creates it, so a job resumed after a crash — even one
@@ -27,6 +27,7 @@ use crate::error::DomainError;
 use crate::jobs::pve_task::{find_started_task, recorded_task};
 use crate::jobs::{JobHandler, JobRun, StepError};
 use crate::secrets::MasterKey;
+use crate::vault::{Applier, VaultConfig, VaultService};
 use crate::volumes::launch::attach_launch_volumes;
 
 pub const KIND: &str = "instance.create";
@@ -42,6 +43,8 @@ pub struct CreateHandler {
     addresses: AddressLearner,
     /// Opens the generated root password the plan carries sealed.
     master_key: Arc<MasterKey>,
+    /// Sets the secrets chosen at launch (`secrets` step).
+    secrets: Applier,
 }
 
 /// A cluster that cannot be reached is worth retrying; one that was removed is not.
@@ -62,12 +65,19 @@ impl CreateHandler {
         addresses: AddressLearner,
         master_key: Arc<MasterKey>,
     ) -> Self {
+        let vault = VaultService::new(store.clone(), master_key.clone(), VaultConfig::default());
+        let secrets = Applier {
+            store: store.clone(),
+            connector: connector.clone(),
+            vault: Arc::new(vault),
+        };
         Self {
             store,
             connector,
             refresh,
             addresses,
             master_key,
+            secrets,
         }
     }
 
@@ -374,6 +384,10 @@ impl JobHandler for CreateHandler {
             steps::VOLUMES => {
                 let guest = self.reservation(run, &plan).await?;
                 attach_launch_volumes(run, self.store.as_ref(), &plan.volumes, &guest).await
+            }
+            steps::SECRETS => {
+                let guest = self.reservation(run, &plan).await?;
+                self.secrets.launch_step(run, guest.id, &plan.secrets).await
             }
             steps::START => {
                 let guest = self.reservation(run, &plan).await?;

@@ -61,6 +61,10 @@ pub struct CreatePlan {
     /// Volumes to create or attach before the first start (`volumes` step).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<PlannedVolume>,
+    /// Secrets the container receives as environment variables, set before its first
+    /// start (`secrets` step); ids only, the values are read when the step runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Uuid>,
     pub start: bool,
 }
 
@@ -73,6 +77,8 @@ pub mod steps {
     pub const CONFIGURE: &str = "configure";
     /// With volumes: one child job per volume (create-and-attach, or attach).
     pub const VOLUMES: &str = "volumes";
+    /// With secrets: set them in the container's environment before it starts.
+    pub const SECRETS: &str = "secrets";
     pub const START: &str = "start";
     pub const FINALIZE: &str = "finalize";
 }
@@ -92,6 +98,9 @@ impl CreatePlan {
         }
         if !self.volumes.is_empty() {
             names.push(steps::VOLUMES);
+        }
+        if !self.secrets.is_empty() {
+            names.push(steps::SECRETS);
         }
         if self.start {
             names.push(steps::START);

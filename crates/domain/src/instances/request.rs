@@ -47,6 +47,10 @@ pub struct CreateInstance {
     /// Volumes to create or attach before the first start (checked in
     /// `InstanceService::plan`, against the chosen node).
     pub volumes: Vec<crate::volumes::launch::LaunchVolume>,
+    /// Containers: secrets (ids the caller may read, resolved by
+    /// `vault::SecretInjection::resolve`) set as environment variables before the
+    /// first start.
+    pub secret_ids: Vec<Uuid>,
 }
 
 /// Why a container without any key and without a generated password is refused

@@ -260,6 +260,7 @@ impl Resolver<'_> {
             root_password: draft.root_password,
             sealed: None,
             volumes: Vec::new(),
+            secrets: Vec::new(),
             start: draft.start,
         })
     }

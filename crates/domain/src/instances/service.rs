@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use proxicloud_pve::GuestType;
 use secrecy::SecretString;
 
 use proxicloud_store::{
@@ -267,6 +268,21 @@ impl InstanceService {
             };
             plan.volumes =
                 plan_volumes(self.store.as_ref(), caller, &target, &request.volumes).await?;
+        }
+        if !request.secret_ids.is_empty() {
+            if plan.guest_type() != GuestType::Lxc {
+                return Err(DomainError::conflict(
+                    crate::vault::UNSUPPORTED,
+                    "secrets reach only containers: Proxmox VE has no environment for a VM",
+                ));
+            }
+            crate::vault::injection::require_env_support(
+                self.connector.as_ref(),
+                caller,
+                plan.cluster_id,
+            )
+            .await?;
+            plan.secrets = request.secret_ids.clone();
         }
         Ok(plan)
     }

@@ -20,6 +20,7 @@ use super::VaultConfig;
 use super::rules::{clean_tags, description_problem, name_problem, value_problem};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::iam::Principal;
+use crate::jobs::JobQueue;
 use crate::secrets::MasterKey;
 
 pub(super) const RESOURCE: &str = "secret";
@@ -56,9 +57,12 @@ pub struct VersionInfo {
 }
 
 pub struct VaultService {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     master_key: Arc<MasterKey>,
     config: VaultConfig,
+    /// Re-applies a changed secret to the instances receiving it (absent in unit
+    /// tests of the vault alone).
+    pub(super) queue: Option<JobQueue>,
 }
 
 fn seal_context(id: Uuid, version: u32) -> String {
@@ -83,7 +87,14 @@ impl VaultService {
             store,
             master_key,
             config,
+            queue: None,
         }
+    }
+
+    /// Changes of a value re-apply the secret to the instances receiving it.
+    pub fn with_queue(mut self, queue: JobQueue) -> Self {
+        self.queue = Some(queue);
+        self
     }
 
     pub async fn create(&self, caller: &Principal, request: CreateSecret) -> DomainResult<Secret> {
@@ -120,7 +131,8 @@ impl VaultService {
             .map_err(name_taken(&name))
     }
 
-    /// The caller's secrets (everyone's for an admin), by name; never values.
+    /// The caller's secrets and those granted to it (everyone's for an admin), by
+    /// name; never values.
     pub async fn list(
         &self,
         caller: &Principal,
@@ -129,6 +141,7 @@ impl VaultService {
     ) -> DomainResult<Page<Secret>> {
         let filter = SecretFilter {
             owner_id: (!caller.is_admin()).then_some(caller.user_id),
+            with_granted: true,
             name_contains,
         };
         Ok(self.store.secrets().list(&filter, page).await?)
@@ -157,7 +170,11 @@ impl VaultService {
         }
     }
 
-    async fn is_grantee(&self, caller: &Principal, secret: &Secret) -> DomainResult<bool> {
+    pub(super) async fn is_grantee(
+        &self,
+        caller: &Principal,
+        secret: &Secret,
+    ) -> DomainResult<bool> {
         let grantees = self.store.secrets().grantees(secret.id).await?;
         Ok(grantees.contains(&caller.user_id))
     }
@@ -175,16 +192,20 @@ impl VaultService {
         caller: &Principal,
         secret: Secret,
     ) -> DomainResult<RevealedSecret> {
-        let may_read = caller.is_admin()
-            || (secret.owner_id == caller.user_id && caller.role != Role::Readonly)
-            || self.is_grantee(caller, &secret).await?;
-        if !may_read {
+        if !self.may_read(caller, &secret).await? {
             return Err(DomainError::forbidden(
                 "the readonly role may not read secret values unless the secret is granted to you",
             ));
         }
         let value = self.open(&secret, secret.version).await?;
         Ok(RevealedSecret { secret, value })
+    }
+
+    /// Admins, the owner unless readonly, and grantees (whatever their role).
+    pub async fn may_read(&self, caller: &Principal, secret: &Secret) -> DomainResult<bool> {
+        Ok(caller.is_admin()
+            || (secret.owner_id == caller.user_id && caller.role != Role::Readonly)
+            || self.is_grantee(caller, secret).await?)
     }
 
     /// The current value of a secret, for the platform's own use (injection).
@@ -209,7 +230,7 @@ impl VaultService {
             .seal(value.expose_secret().as_bytes(), &seal_context(id, version))
     }
 
-    async fn managed(&self, caller: &Principal, key: &str) -> DomainResult<Secret> {
+    pub(super) async fn managed(&self, caller: &Principal, key: &str) -> DomainResult<Secret> {
         let secret = self.resolve(caller, key).await?;
         if !caller.can_manage(Some(secret.owner_id)) {
             return Err(DomainError::forbidden(
@@ -243,7 +264,11 @@ impl VaultService {
             tags,
             value_sealed: None,
         };
-        self.write(secret, changes, request.value.as_ref()).await
+        let updated = self.write(secret, changes, request.value.as_ref()).await?;
+        if request.value.is_some() {
+            self.reapply(caller, updated.id, None).await;
+        }
+        Ok(updated)
     }
 
     /// Makes an old version's value current again, as a new version.
@@ -269,8 +294,11 @@ impl VaultService {
             }
             other => other?,
         };
-        self.write(secret, SecretChanges::default(), Some(&value))
-            .await
+        let rolled = self
+            .write(secret, SecretChanges::default(), Some(&value))
+            .await?;
+        self.reapply(caller, rolled.id, None).await;
+        Ok(rolled)
     }
 
     /// Applies changes with optimistic concurrency: a value is sealed for the version
@@ -335,11 +363,13 @@ impl VaultService {
 
     pub async fn delete(&self, caller: &Principal, key: &str) -> DomainResult<Secret> {
         let secret = self.managed(caller, key).await?;
+        let receiving = self.store.secrets().guests_using(secret.id).await?;
         self.store
             .secrets()
             .delete(secret.id)
             .await
             .map_err(DomainError::not_found_as(RESOURCE))?;
+        self.reapply(caller, secret.id, Some(receiving)).await;
         Ok(secret)
     }
 }

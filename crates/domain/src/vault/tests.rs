@@ -250,3 +250,107 @@ async fn who_may_see_read_and_change_a_secret() {
         Err(DomainError::NotFound { .. })
     ));
 }
+
+#[tokio::test]
+async fn racing_updates_both_become_versions_and_none_is_lost() {
+    let w = world(10).await;
+    let alice = user(&*w.store, "alice", Role::Operator).await;
+    w.vault.create(&alice, create("TOKEN", "v1")).await.unwrap();
+    // Both read version 1 before either writes: one wins, the other reseals for the
+    // next version instead of overwriting it.
+    let (first, second) = tokio::join!(
+        w.vault.update(&alice, "TOKEN", value_update("from-a")),
+        w.vault.update(&alice, "TOKEN", value_update("from-b")),
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut made = [first.version, second.version];
+    made.sort();
+    assert_eq!(made, [2, 3]);
+    let (secret, versions) = w.vault.versions(&alice, "TOKEN").await.unwrap();
+    assert_eq!(secret.version, 3);
+    let numbers: Vec<u32> = versions.iter().map(|v| v.version).collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    let mut values = Vec::new();
+    for version in [2, 3] {
+        let rolled = w.vault.rollback(&alice, "TOKEN", version).await.unwrap();
+        let read = w.vault.reveal(&alice, "TOKEN").await.unwrap();
+        values.push(read.value.expose_secret().to_owned());
+        assert_eq!(rolled.version, read.secret.version);
+    }
+    values.sort();
+    assert_eq!(values, ["from-a", "from-b"]);
+}
+
+#[tokio::test]
+async fn grantees_read_and_list_a_shared_secret_until_revoked() {
+    let w = world(10).await;
+    let alice = user(&*w.store, "alice", Role::Operator).await;
+    let viewer = user(&*w.store, "viewer", Role::Readonly).await;
+    let bob = user(&*w.store, "bob", Role::Operator).await;
+    let secret = w
+        .vault
+        .create(&alice, create("TOKEN", PLANTED))
+        .await
+        .unwrap();
+    let id = secret.id.to_string();
+    assert!(matches!(
+        w.vault.reveal(&viewer, &id).await,
+        Err(DomainError::NotFound { .. })
+    ));
+    // Only who may change the secret grants it; a grantee may not pass it on.
+    assert!(matches!(
+        w.vault.grant(&bob, &id, "viewer").await,
+        Err(DomainError::NotFound { .. })
+    ));
+    let (_, grantee) = w.vault.grant(&alice, "TOKEN", "viewer").await.unwrap();
+    assert_eq!(grantee.user_id, viewer.user_id);
+    w.vault.grant(&alice, "TOKEN", "viewer").await.unwrap();
+    assert!(matches!(
+        w.vault.grant(&alice, "TOKEN", "alice").await,
+        Err(DomainError::Validation(_))
+    ));
+    assert!(matches!(
+        w.vault.grant(&alice, "TOKEN", "nobody").await,
+        Err(DomainError::Validation(_))
+    ));
+    let revealed = w.vault.reveal(&viewer, &id).await.unwrap();
+    assert_eq!(revealed.value.expose_secret(), PLANTED);
+    let listed = w
+        .vault
+        .list(&viewer, None, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items, std::slice::from_ref(&secret));
+    assert!(matches!(
+        w.vault.grant(&viewer, &id, "bob").await,
+        Err(DomainError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.vault.update(&viewer, &id, value_update("x")).await,
+        Err(DomainError::Forbidden(_))
+    ));
+    // Bob sees nothing of it.
+    let listed = w
+        .vault
+        .list(&bob, None, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+    let (_, grantees) = w.vault.grants(&alice, "TOKEN").await.unwrap();
+    assert_eq!(grantees, [grantee.clone()]);
+
+    w.vault
+        .revoke(&alice, "TOKEN", &viewer.user_id.to_string())
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.vault.reveal(&viewer, &id).await,
+        Err(DomainError::NotFound { .. })
+    ));
+    let listed = w
+        .vault
+        .list(&viewer, None, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+}
