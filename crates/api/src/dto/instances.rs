@@ -142,6 +142,7 @@ pub fn create_request(request: CreateInstanceRequest) -> CreateInstance {
                 bus: v.bus,
             })
             .collect(),
+        secret_ids: Vec::new(),
     }
 }
 

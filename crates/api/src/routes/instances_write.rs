@@ -9,9 +9,11 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use proxicloud_domain::DomainError;
-use proxicloud_domain::instances::{InstanceService, Power, Queued};
+use proxicloud_domain::iam::Principal;
+use proxicloud_domain::instances::{CreateInstance, InstanceService, Power, Queued};
 use proxicloud_domain::inventory::InstanceDirectory;
+use proxicloud_domain::vault::SecretInjection;
+use proxicloud_domain::{DomainError, DomainResult};
 use proxicloud_types::api::instances::{
     AssignOwnerRequest, ConfirmTermination, CreateInstanceRequest, InstanceDto, LaunchedInstanceDto,
 };
@@ -56,10 +58,11 @@ async fn create_instance(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
+    Domain(injection): Domain<SecretInjection>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<Response> {
-    let request = create_request(request);
+    let request = launch_request(&injection, &auth.principal, request).await?;
     let launched = instance_actions
         .launch(&auth.principal, &request, key.as_deref())
         .await?;
@@ -93,11 +96,13 @@ async fn validate_instance(
     auth: Auth,
     trail: AuditTrail,
     Domain(instance_actions): Domain<InstanceService>,
+    Domain(injection): Domain<SecretInjection>,
     ApiJson(request): ApiJson<CreateInstanceRequest>,
 ) -> ApiResult<StatusCode> {
-    let checked = instance_actions
-        .validate(&auth.principal, &create_request(request))
-        .await;
+    let checked = match launch_request(&injection, &auth.principal, request).await {
+        Ok(request) => instance_actions.validate(&auth.principal, &request).await,
+        Err(error) => Err(error),
+    };
     // A dry run changes nothing: no audit entry per keystroke. A caller refused the
     // right to create is still recorded, like every denied attempt.
     if !matches!(checked, Err(DomainError::Forbidden(_))) {
@@ -105,6 +110,22 @@ async fn validate_instance(
     }
     checked?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The domain's create request, with the secrets named resolved to ones the caller
+/// may read (`422` on `secrets` otherwise).
+async fn launch_request(
+    injection: &SecretInjection,
+    caller: &Principal,
+    request: CreateInstanceRequest,
+) -> DomainResult<CreateInstance> {
+    let names = request.secrets.clone();
+    let mut create = create_request(request);
+    if !names.is_empty() {
+        let secrets = injection.resolve(caller, &names).await?;
+        create.secret_ids = secrets.into_iter().map(|s| s.id).collect();
+    }
+    Ok(create)
 }
 
 /// Terminate an instance: stop it, destroy it with its disks, forget it.

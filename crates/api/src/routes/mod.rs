@@ -24,6 +24,7 @@ pub mod images;
 pub mod instance_console;
 pub mod instance_detail;
 pub mod instance_edit;
+pub mod instance_secrets;
 pub mod instance_snapshots;
 pub mod instances_read;
 pub mod instances_summary;
@@ -36,6 +37,7 @@ pub mod monitoring;
 pub mod notifications;
 pub mod prometheus;
 pub mod s3_access_keys;
+pub mod secret_grants;
 pub mod secrets;
 pub mod settings;
 pub mod system;
@@ -65,6 +67,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(launch_options::router())
         .merge(instance_detail::router())
         .merge(instance_edit::router())
+        .merge(instance_secrets::router())
         .merge(instance_snapshots::router())
         .merge(instance_console::router())
         .merge(jobs::router())
@@ -82,6 +85,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(s3_access_keys::router())
         .merge(secrets::router())
+        .merge(secret_grants::router())
         .merge(buckets::router())
         .merge(bucket_objects::router())
         .merge(bucket_uploads::router())

@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::audit_trail::AuditTrail;
 use crate::auth::Auth;
+use crate::dto::secrets::secret_dto;
 use crate::dto::{IntoDto, page_request, paginated};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -53,7 +54,7 @@ async fn list_secrets(
         cursor: params.cursor,
     });
     let listed = vault.list(&auth.principal, params.q, page).await?;
-    Ok(Json(paginated(listed, IntoDto::into_dto)))
+    Ok(Json(paginated(listed, |s| secret_dto(s, &auth.principal))))
 }
 
 /// Create a secret (version 1). The value is sealed at once and never logged.
@@ -73,7 +74,10 @@ async fn create_secret(
     };
     let secret = vault.create(&auth.principal, create).await?;
     note(&trail, &secret);
-    Ok((StatusCode::CREATED, Json(secret.into_dto())))
+    Ok((
+        StatusCode::CREATED,
+        Json(secret_dto(secret, &auth.principal)),
+    ))
 }
 
 /// Read a secret's current value: its owner (unless readonly), an admin, or a user it
@@ -94,7 +98,9 @@ async fn access_secret(
     let revealed = vault.reveal_resolved(&auth.principal, secret).await?;
     // No cache keeps the value.
     let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
-    Ok((no_store, Json(revealed.into_dto())))
+    let mut dto = revealed.into_dto();
+    dto.secret.shared = dto.secret.owner_id != auth.principal.user_id;
+    Ok((no_store, Json(dto)))
 }
 
 /// Change a secret's value (a new version; the oldest kept one may go), description
@@ -119,7 +125,7 @@ async fn update_secret(
     };
     let secret = vault.update(&auth.principal, &name, update).await?;
     note(&trail, &secret);
-    Ok(Json(secret.into_dto()))
+    Ok(Json(secret_dto(secret, &auth.principal)))
 }
 
 /// Delete a secret and every kept version.
@@ -168,5 +174,5 @@ async fn rollback_secret(
         .rollback(&auth.principal, &name, request.version)
         .await?;
     note(&trail, &secret);
-    Ok(Json(secret.into_dto()))
+    Ok(Json(secret_dto(secret, &auth.principal)))
 }

@@ -9,7 +9,7 @@ use proxicloud_store::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::sim_support::{SimApp, WAIT, eventually, spawn_app_with_sim};
+use crate::sim_support::{SimApp, WAIT, eventually, spawn_app_with_sim_on};
 use crate::support::{Session, TestApp, TestUser, status_and_json};
 
 pub const TEMPLATE: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
@@ -27,7 +27,12 @@ pub struct JobWorld {
 /// A server with the simulator registered and mirrored, and the job engine started
 /// on the server's queue as `serve` starts it.
 pub async fn spawn_with_engine() -> JobWorld {
-    let sim = spawn_app_with_sim().await;
+    spawn_with_engine_on(None).await
+}
+
+/// [`spawn_with_engine`] against a simulator reporting `pve_version`.
+pub async fn spawn_with_engine_on(pve_version: Option<&str>) -> JobWorld {
+    let sim = spawn_app_with_sim_on(pve_version).await;
     let admin = sim.app.admin().await;
     sim.register(&admin).await;
     sim.wait_for_inventory(&admin).await;

@@ -23,6 +23,7 @@ mod instance_console;
 mod instance_detail;
 mod instance_edit;
 mod instance_resize;
+mod instance_secrets;
 mod instance_snapshots;
 mod instances_read;
 mod instances_vm;

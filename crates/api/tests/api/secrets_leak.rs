@@ -2,7 +2,8 @@
 //! not in the captured logs, not in any other API response (create, update, rollback,
 //! lists, versions, errors, the audit log as JSON and CSV), and not in clear in the
 //! database — the whole SQLite file and its WAL, and every column of every table on
-//! PostgreSQL (where a clear value in a `bytea` column would show as hex).
+//! PostgreSQL (where a clear value in a `bytea` column would show as hex). Values given
+//! to an instance reach Proxmox and stay out of jobs, audit, logs and the database.
 
 use std::sync::Arc;
 
@@ -271,4 +272,108 @@ async fn postgres_keeps_no_value_in_clear() {
         .execute(&mut admin)
         .await
         .unwrap();
+}
+
+/// The injection path: the values reach the container's `env` in Proxmox, and
+/// nothing of ours — jobs (their steps and details), the instance's secrets and job
+/// lists, the audit log, the logs, the database — holds them.
+#[tokio::test]
+async fn injected_values_reach_proxmox_and_nothing_else() {
+    use crate::job_support::{create, finished_job, spawn_with_engine};
+    use crate::sim_support::eventually;
+
+    let world = spawn_with_engine().await;
+    let app = world.app();
+    let (_, alice) = world.user(Role::Operator).await;
+    let (_, id) = create(&world, &alice, "leaky").await;
+    let values = [planted("InjectFirst"), planted("InjectSecond")];
+    let name = format!("INJECT_{}", Uuid::now_v7().simple());
+    let create_body = json!({ "name": name, "value": values[0] });
+    let (status, _) = call(
+        app,
+        &alice,
+        Method::POST,
+        "/api/v1/secrets",
+        Some(create_body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/api/v1/instances/{id}/secrets");
+    let (status, job) = call(
+        app,
+        &alice,
+        Method::PUT,
+        &path,
+        Some(json!({ "secrets": [name] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = finished_job(app, &alice, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let update = json!({ "value": values[1] });
+    let (status, _) = call(
+        app,
+        &alice,
+        Method::PATCH,
+        &format!("/api/v1/secrets/{name}"),
+        Some(update),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let vmid = crate::job_support::instance(app, &alice, &id).await.1["vmid"]
+        .as_u64()
+        .unwrap() as u32;
+    // The capture works: Proxmox has the value.
+    let wanted = format!("{name}={}", values[1]);
+    eventually("the new value in the container's environment", || async {
+        let cluster = world.sim.cluster();
+        let guest = &cluster.guests[&vmid];
+        let env = guest.pending.get("env").or_else(|| guest.config.get("env"));
+        (env.map(String::as_str) == Some(wanted.as_str())).then_some(())
+    })
+    .await;
+
+    let admin = app.admin().await;
+    let mut seen = String::new();
+    let (_, jobs) = call(app, &alice, Method::GET, "/api/v1/jobs?limit=1000", None).await;
+    for job in jobs["items"].as_array().unwrap() {
+        let one = format!("/api/v1/jobs/{}", job["id"].as_str().unwrap());
+        seen.push_str(
+            &call(app, &alice, Method::GET, &one, None)
+                .await
+                .1
+                .to_string(),
+        );
+    }
+    assert!(
+        seen.contains("instance.secrets.apply"),
+        "the jobs were read"
+    );
+    for read in [
+        path.clone(),
+        format!("/api/v1/instances/{id}/jobs"),
+        format!("/api/v1/instances/{id}/audit"),
+        "/api/v1/audit?limit=1000".to_owned(),
+    ] {
+        seen.push_str(
+            &call(app, &admin, Method::GET, &read, None)
+                .await
+                .1
+                .to_string(),
+        );
+    }
+    assert_absent(&seen, &values, "the API's answers");
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
+    assert_absent(&logs, &values, "the logs");
+    let mut raw = Vec::new();
+    for suffix in ["", "-wal"] {
+        let file = format!("{}{suffix}", app.db_path.display());
+        raw.extend(std::fs::read(&file).unwrap_or_default());
+    }
+    assert_absent(
+        &String::from_utf8_lossy(&raw),
+        &values,
+        "the SQLite database",
+    );
+    world.shutdown().await;
 }

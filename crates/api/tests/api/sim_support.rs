@@ -27,7 +27,14 @@ pub struct SimApp {
 }
 
 pub async fn spawn_app_with_sim() -> SimApp {
+    spawn_app_with_sim_on(None).await
+}
+
+/// [`spawn_app_with_sim`] with the simulator reporting `pve_version` (default: the
+/// schema's release).
+pub async fn spawn_app_with_sim_on(pve_version: Option<&str>) -> SimApp {
     let app = spawn_app().await;
+    let defaults = SimConfig::default();
     let token_secret = format!("planted-token-secret-{}", uuid::Uuid::now_v7().simple());
     let sim = proxicloud_pve_sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -36,7 +43,8 @@ pub async fn spawn_app_with_sim() -> SimApp {
         tokens: vec![(TOKEN_ID.into(), token_secret.clone())],
         schema_path: Some(default_schema_path().expect("the PVE API schema next to the checkout")),
         time_scale: 0.005,
-        ..SimConfig::default()
+        pve_version: pve_version.map_or(defaults.pve_version.clone(), str::to_owned),
+        ..defaults
     })
     .await
     .unwrap();

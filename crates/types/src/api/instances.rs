@@ -262,6 +262,10 @@ pub struct CreateInstanceRequest {
     /// launch (at most 8): new ones on the instance's node, or your available ones on it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<crate::api::volumes::LaunchVolumeRequest>,
+    /// Containers: your secrets' names (or ids of secrets granted to you), set as
+    /// environment variables before the first start (Proxmox VE 9.1+).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 /// `202` of `POST /api/v1/instances`: the create job, plus the generated root

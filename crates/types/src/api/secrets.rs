@@ -25,6 +25,9 @@ pub struct SecretDto {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    /// Someone else's secret: granted to you (or, for an admin, another user's).
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// A secret with its current value: only `GET /api/v1/secrets/{name}` returns it.
@@ -116,4 +119,59 @@ pub struct SecretListParams {
     /// `next_cursor` of the previous page (same filter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// A user a secret is granted to: they may read its value whatever their role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SecretGrantDto {
+    pub user_id: Uuid,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GrantSecretRequest {
+    /// A username, or a user id.
+    pub user: String,
+}
+
+/// One secret an instance receives: its variable name, never its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceSecretDto {
+    pub id: Uuid,
+    /// The environment variable's name.
+    pub name: String,
+    pub owner_id: Uuid,
+    /// The version the instance receives (the current one).
+    pub version: u32,
+}
+
+/// The secrets an instance receives as environment variables, and where applying
+/// them stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceSecretsDto {
+    pub secrets: Vec<InstanceSecretDto>,
+    /// `pending` while a job applies them, `applied`, `failed` (see `reason`); absent
+    /// when secrets were never set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A running container receives its environment at its next start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub updated_at: Option<Timestamp>,
+}
+
+/// The whole list of secrets an instance receives (an empty list removes them all).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetInstanceSecretsRequest {
+    /// Your secrets' names, or ids of secrets you may read (granted to you).
+    pub secrets: Vec<String>,
 }

@@ -5,7 +5,8 @@
 //!
 //! Adding a route: add one `Row` to its resource's file in `rows/` — method and path
 //! exactly as in the document, the `Target` its `{id}` (or `{bucket}`, or a lone `{name}`)
-//! names (a `{name}` inside it is `matrix-snap`, a `{key}` the bucket's object) (add a variant, and its
+//! names (a `{name}` inside it is `matrix-snap`, a `{key}` the bucket's object, a `{user}`
+//! the bootstrap admin) (add a variant, and its
 //! setup in `Target::prepare`, for a new kind of resource), a body function, and the
 //! five expected statuses in the order of [`CALLERS`]. Each cell runs in a fresh world
 //! (new users, new target), so rows may be destructive.
@@ -117,7 +118,8 @@ async fn run_cell(app: &TestApp, row: &Row, caller: Caller) -> (u16, String) {
     path = path
         .replace("{name}", "matrix-snap")
         .replace("{key}", targets::MATRIX_KEY)
-        .replace("{part_number}", "1");
+        .replace("{part_number}", "1")
+        .replace("{user}", "admin");
     let mut request = app.request(row.method.parse().unwrap(), &path);
     if let Some(session) = &cell.session {
         request = request.bearer_auth(&session.access);

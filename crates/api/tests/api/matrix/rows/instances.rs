@@ -23,6 +23,11 @@ fn one_core(_: &Cell) -> Option<Value> {
     Some(json!({ "cores": 1 }))
 }
 
+/// No secrets: nothing to ask Proxmox before queuing.
+fn no_secrets(_: &Cell) -> Option<Value> {
+    Some(json!({ "secrets": [] }))
+}
+
 fn confirm_matrix_instance(_: &Cell) -> Option<Value> {
     Some(json!({ "confirm": "matrix" }))
 }
@@ -110,6 +115,15 @@ pub(super) fn rows() -> Vec<Row> {
             [401, 403, 503, 404, 503],
         ),
         instance_action("POST", "/api/v1/instances/{id}/resize", one_core),
+        // the secrets it receives: names for whoever sees it, changes as jobs
+        row(
+            "GET",
+            "/api/v1/instances/{id}/secrets",
+            OwnerInstance,
+            no_body,
+            OWN_ONLY,
+        ),
+        instance_action("PUT", "/api/v1/instances/{id}/secrets", no_secrets),
         instance_action("DELETE", "/api/v1/instances/{id}", confirm_matrix_instance),
         instance_action("POST", "/api/v1/instances/{id}/start", no_body),
         instance_action("POST", "/api/v1/instances/{id}/stop", no_body),

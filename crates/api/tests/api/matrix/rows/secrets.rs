@@ -49,6 +49,11 @@ fn rollback(_: &Cell) -> Option<Value> {
     Some(json!({ "version": 1 }))
 }
 
+/// The bootstrap admin: a user other than the owner.
+fn grant(_: &Cell) -> Option<Value> {
+    Some(json!({ "user": "admin" }))
+}
+
 /// The owner unless readonly, and admins; another operator does not see it.
 const CHANGE: [u16; 5] = [401, 403, 200, 404, 200];
 
@@ -97,6 +102,28 @@ pub(super) fn rows() -> Vec<Row> {
             OwnerSecret,
             rollback,
             CHANGE,
+        ),
+        // grants: seen and changed by whoever may change the secret
+        row(
+            "GET",
+            "/api/v1/secrets/{name}/grants",
+            OwnerSecret,
+            no_body,
+            CHANGE,
+        ),
+        row(
+            "POST",
+            "/api/v1/secrets/{name}/grants",
+            OwnerSecret,
+            grant,
+            CHANGE,
+        ),
+        row(
+            "DELETE",
+            "/api/v1/secrets/{name}/grants/{user}",
+            OwnerSecret,
+            no_body,
+            [401, 403, 204, 404, 204],
         ),
     ]
 }
