@@ -56,6 +56,9 @@ enum Command {
     Objects(commands::buckets::ObjectsArgs),
     /// S3: access keys for S3 clients (create, list, disable, enable, delete).
     S3(commands::s3keys::S3Args),
+    /// The secrets vault: list, get, put (value from stdin or a file), rm, versions,
+    /// rollback, grant, revoke, and the secrets an instance receives.
+    Secrets(commands::secrets::SecretsArgs),
     /// Print the default configuration file (TOML).
     PrintDefaultConfig,
     /// Show the effective configuration (defaults, file, environment) and any unknown keys.
@@ -95,6 +98,7 @@ fn main() -> anyhow::Result<()> {
         Command::Buckets(args) => client_command(&runtime, commands::buckets::run_buckets(args)),
         Command::Objects(args) => client_command(&runtime, commands::buckets::run_objects(args)),
         Command::S3(args) => client_command(&runtime, commands::s3keys::run(args)),
+        Command::Secrets(args) => client_command(&runtime, commands::secrets::run(args)),
         Command::PrintDefaultConfig => {
             print!("{}", config::Config::default_toml());
             Ok(())

@@ -42,6 +42,7 @@ pub use resources::instances::{Instances, Power};
 pub use resources::jobs::Jobs;
 pub use resources::keypairs::KeyPairs;
 pub use resources::s3keys::AccessKeys;
+pub use resources::secrets::Secrets;
 pub use resources::tokens::Tokens;
 pub use resources::volumes::Volumes;
 pub use wait::WaitOptions;
@@ -156,6 +157,10 @@ impl Client {
 
     pub fn key_pairs(&self) -> KeyPairs<'_> {
         KeyPairs(self)
+    }
+
+    pub fn secrets(&self) -> Secrets<'_> {
+        Secrets(self)
     }
 
     /// A request to `path` (relative to the base URL, e.g. `api/v1/jobs`), with the

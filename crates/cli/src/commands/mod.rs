@@ -16,6 +16,7 @@ pub mod login;
 pub mod output;
 pub mod progress;
 pub mod s3keys;
+pub mod secrets;
 mod volume_spec;
 pub mod volumes;
 

@@ -7,5 +7,6 @@ pub mod instances;
 pub mod jobs;
 pub mod keypairs;
 pub mod s3keys;
+pub mod secrets;
 pub mod tokens;
 pub mod volumes;
