@@ -146,6 +146,10 @@ struct LaunchArgs {
     /// json` as `root_password`). A container needs this or an SSH key.
     #[arg(long)]
     generate_root_password: bool,
+    /// Containers: a secret (your secret's name, or the id of one shared with you) set as
+    /// an environment variable before the first start (repeatable; Proxmox VE 9.1+).
+    #[arg(long = "secret", value_name = "NAME")]
+    secrets: Vec<String>,
     /// Do not start it once created.
     #[arg(long)]
     no_start: bool,
@@ -319,6 +323,7 @@ fn create_request(launch: LaunchArgs, key_pair_ids: Vec<Uuid>) -> CreateInstance
         generate_root_password: launch.generate_root_password,
         start: launch.no_start.then_some(false),
         volumes: launch.volumes,
+        secrets: launch.secrets,
     }
 }
 
