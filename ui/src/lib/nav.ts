@@ -50,6 +50,7 @@ export const NAV: NavGroup[] = [
     items: [
       { label: 'Users', href: '/users', adminOnly: true },
       { label: 'API tokens', href: '/tokens' },
+      { label: 'Secrets', href: '/secrets' },
       { label: 'Your account', href: '/account' },
     ],
   },

@@ -1066,6 +1066,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instances/{id}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The secrets the instance receives as environment variables (names, never values),
+         *     and whether the last change is applied.
+         */
+        get: operations["get_instance_secrets"];
+        /**
+         * Replace the secrets the instance receives (an empty list removes them), as a job
+         *     that writes them into the container's environment through Proxmox VE's `env`
+         *     option (PVE 9.1+). A running container receives them at its next start. VMs and
+         *     older Proxmox VE releases are refused with `409 secrets_injection_unsupported`:
+         *     that would need SSH into the guest, which ProxiCloud does not do.
+         */
+        put: operations["set_instance_secrets"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/instances/{id}/shutdown": {
         parameters: {
             query?: never;
@@ -1597,6 +1624,41 @@ export interface paths {
          *     or tags.
          */
         patch: operations["update_secret"];
+        trace?: never;
+    };
+    "/api/v1/secrets/{name}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The users a secret is granted to. */
+        get: operations["list_secret_grants"];
+        put?: never;
+        /** Let another user read the secret's value (idempotent). */
+        post: operations["grant_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/secrets/{name}/grants/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a grant back (idempotent). Instances that already receive the secret keep it. */
+        delete: operations["revoke_secret_grant"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/secrets/{name}/rollback": {
@@ -2621,6 +2683,11 @@ export interface components {
             network?: components["schemas"]["NetworkDto"];
             node?: string | null;
             /**
+             * @description Containers: your secrets' names (or ids of secrets granted to you), set as
+             *     environment variables before the first start (Proxmox VE 9.1+).
+             */
+            secrets?: string[];
+            /**
              * @description OpenSSH public keys (`ssh-ed25519 AAAA… comment`) for root (containers) or the
              *     cloud-init user (VM templates).
              */
@@ -2822,6 +2889,10 @@ export interface components {
             /** @description 1 to 64 letters, digits, `-`, `_`, `.`, `@`; also the public key's comment. */
             name: string;
             type?: components["schemas"]["KeyTypeDto"] | null;
+        };
+        GrantSecretRequest: {
+            /** @description A username, or a user id. */
+            user: string;
         };
         GrowVolumeRequest: {
             /**
@@ -3148,6 +3219,38 @@ export interface components {
              * @description Set when any listed instance's cluster is unreachable: the earliest outage.
              */
             stale_since?: string | null;
+        };
+        /** @description One secret an instance receives: its variable name, never its value. */
+        InstanceSecretDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description The environment variable's name. */
+            name: string;
+            /** Format: uuid */
+            owner_id: string;
+            /**
+             * Format: int32
+             * @description The version the instance receives (the current one).
+             */
+            version: number;
+        };
+        /**
+         * @description The secrets an instance receives as environment variables, and where applying
+         *     them stands.
+         */
+        InstanceSecretsDto: {
+            reason?: string | null;
+            secrets: components["schemas"]["InstanceSecretDto"][];
+            /**
+             * @description `pending` while a job applies them, `applied`, `failed` (see `reason`); absent
+             *     when secrets were never set.
+             */
+            status?: string | null;
+            /**
+             * Format: date-time
+             * @description A running container receives its environment at its next start.
+             */
+            updated_at?: string | null;
         };
         InstanceSummaryDto: {
             /** @description Instances per status (`running`, `stopped`, …); templates are in none. */
@@ -3988,6 +4091,8 @@ export interface components {
                 name: string;
                 /** Format: uuid */
                 owner_id: string;
+                /** @description Someone else's secret: granted to you (or, for an admin, another user's). */
+                shared?: boolean;
                 tags: string[];
                 /** Format: date-time */
                 updated_at: string;
@@ -3996,6 +4101,18 @@ export interface components {
                  * @description The current version (1 when created; each value change adds one).
                  */
                 version: number;
+            }[];
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list; pass `next_cursor` back as `cursor` for the next page
+         *     (`null` on the last one).
+         */
+        Paginated_SecretGrantDto: {
+            items: {
+                /** Format: uuid */
+                user_id: string;
+                username: string;
             }[];
             next_cursor?: string | null;
         };
@@ -4277,6 +4394,8 @@ export interface components {
             name: string;
             /** Format: uuid */
             owner_id: string;
+            /** @description Someone else's secret: granted to you (or, for an admin, another user's). */
+            shared?: boolean;
             tags: string[];
             /** Format: date-time */
             updated_at: string;
@@ -4285,6 +4404,12 @@ export interface components {
              * @description The current version (1 when created; each value change adds one).
              */
             version: number;
+        };
+        /** @description A user a secret is granted to: they may read its value whatever their role. */
+        SecretGrantDto: {
+            /** Format: uuid */
+            user_id: string;
+            username: string;
         };
         /** @description A secret with its current value: only `GET /api/v1/secrets/{name}` returns it. */
         SecretValueDto: {
@@ -4314,6 +4439,11 @@ export interface components {
             refresh_token?: string | null;
             token_type?: string | null;
             user: components["schemas"]["UserDto"];
+        };
+        /** @description The whole list of secrets an instance receives (an empty list removes them all). */
+        SetInstanceSecretsRequest: {
+            /** @description Your secrets' names, or ids of secrets you may read (granted to you). */
+            secrets: string[];
         };
         /**
          * @description `PUT /s3/quotas/{id}`: the new limits (`null` or absent: no limit). Writes
@@ -9904,6 +10034,164 @@ export interface operations {
             };
         };
     };
+    get_instance_secrets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceSecretsDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    set_instance_secrets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetInstanceSecretsRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The job */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A secret you may not read (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A VM, or Proxmox VE older than 9.1 (`secrets_injection_unsupported`); the instance is still being created (`instance_not_ready`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description An unknown secret, or two secrets of one name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     shutdown_instance: {
         parameters: {
             query?: never;
@@ -12372,6 +12660,223 @@ export interface operations {
                 };
             };
             /** @description Invalid fields (`validation_failed`, with `fields`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_secret_grants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your secret's name, or a secret's id */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginated_SecretGrantDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    grant_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your secret's name, or a secret's id */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretGrantDto"];
+                };
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not `application/json` (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such user, or the owner */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revoke_secret_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your secret's name, or a secret's id */
+                name: string;
+                /** @description A username or user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed path parameter (`invalid_path_parameter`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -43,6 +43,8 @@ export class LaunchDraft {
   start = $state(true);
   /** Volumes to make (no `volume_id`) or attach (`volume_id`) before the first start. */
   volumes = $state<DraftVolume[]>([]);
+  /** Containers: ids of secrets set as environment variables before the first start. */
+  secrets = $state<string[]>([]);
 
   /** The server's problems with the current request, by field. */
   fields = $state<Record<string, string>>({});
@@ -107,6 +109,7 @@ export class LaunchDraft {
     if (this.takesKeys && this.keys.length) body.ssh_public_keys = this.keys;
     if (this.takesKeys && this.keyPairIds.length) body.key_pair_ids = this.keyPairIds;
     if (this.kind === 'lxc' && this.generateRootPassword) body.generate_root_password = true;
+    if (this.kind === 'lxc' && this.secrets.length) body.secrets = this.secrets;
     if (this.volumes.length) {
       body.volumes = this.volumes.map((v) => {
         const path = this.kind === 'lxc' ? v.mount_path : undefined;
