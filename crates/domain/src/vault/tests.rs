@@ -337,7 +337,7 @@ async fn grantees_read_and_list_a_shared_secret_until_revoked() {
         .unwrap();
     assert!(listed.items.is_empty());
     let (_, grantees) = w.vault.grants(&alice, "TOKEN").await.unwrap();
-    assert_eq!(grantees, [grantee.clone()]);
+    assert_eq!(grantees, std::slice::from_ref(&grantee));
 
     w.vault
         .revoke(&alice, "TOKEN", &viewer.user_id.to_string())

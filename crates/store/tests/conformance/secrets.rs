@@ -252,7 +252,10 @@ pub async fn instances_receive_secrets_and_keep_an_injection_state(store: Arc<dy
         repo.set_guest_secrets(web, &[Uuid::now_v7()]).await,
         Err(StoreError::MissingReference)
     ));
-    assert_eq!(repo.guest_secrets(web).await.unwrap(), [api.clone()]);
+    assert_eq!(
+        repo.guest_secrets(web).await.unwrap(),
+        std::slice::from_ref(&api)
+    );
 
     assert_eq!(repo.injection_state(web).await.unwrap(), None);
     let mut state = proxicloud_store::InjectionState {
