@@ -13,6 +13,7 @@ export default defineConfig({
     reportCompressedSize: true,
   },
   server: {
-    proxy: { '/api': { target: apiTarget, changeOrigin: false } },
+    // `ws`: the instance consoles are websockets.
+    proxy: { '/api': { target: apiTarget, changeOrigin: false, ws: true } },
   },
 });
