@@ -11,6 +11,7 @@
 //! | `POST /sim/api/latency?ms=N` | every `/api2` request waits N ms first |
 //! | `POST /sim/tasks/fail-next?count=N` | the next N tasks to finish fail |
 //! | `POST /sim/guests/{vmid}/lock?lock=backup` | guest stuck locked; `DELETE` unlocks |
+//! | `POST /sim/version?version=9.0.12` | `/version` reports that release |
 //! | `POST /sim/reset` | clears every fault above (the cluster's guests stay as they are) |
 //! | `GET /sim/requests?accepted=1&format=jsonl` | recorded requests; `DELETE` forgets them |
 //! | `GET /sim/stats` | request counts per `METHOD template`, cluster size, running tasks |
@@ -36,6 +37,7 @@ pub fn router() -> Router<Sim> {
         .route("/api/{state}", post(api_state))
         .route("/api/errors", post(inject_errors).delete(clear_errors))
         .route("/api/latency", post(latency))
+        .route("/version", post(set_version))
         .route("/tasks/fail-next", post(fail_next_tasks))
         .route("/guests/{vmid}/lock", post(lock_guest).delete(unlock_guest))
         .route("/reset", post(reset))
@@ -101,6 +103,7 @@ async fn faults(State(sim): State<Sim>) -> Response {
         "latency_ms": state.latency_ms,
         "errors": state.errors,
         "locked_guests": state.locked_guests,
+        "version": state.version,
         "offline_nodes": offline,
         "fail_next_tasks": fail_next_tasks,
     }))
@@ -174,6 +177,16 @@ async fn latency(State(sim): State<Sim>, RawQuery(query): RawQuery, body: Bytes)
         }
         Ok(None) => bad_request("'ms' is required"),
         Err(message) => bad_request(&message),
+    }
+}
+
+async fn set_version(State(sim): State<Sim>, RawQuery(query): RawQuery, body: Bytes) -> Response {
+    match params(query, &body).remove("version") {
+        Some(version) if !version.is_empty() => {
+            sim.faults.update(|s| s.version = Some(version.clone()));
+            ok(json!({ "version": version }))
+        }
+        _ => bad_request("'version' is required"),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct FaultState {
     pub errors: Option<ErrorInjection>,
     /// Guests locked through `/sim/guests/{vmid}/lock`, unlocked again by `/sim/reset`.
     pub locked_guests: BTreeSet<u32>,
+    /// `/version` answers this instead of the simulated release (`/sim/version`),
+    /// to exercise what older Proxmox VE versions cannot do.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +52,10 @@ impl Faults {
     /// Clears everything and returns what was injected (so the caller can undo locks).
     pub fn reset(&self) -> FaultState {
         std::mem::take(&mut *self.state.lock())
+    }
+
+    pub fn version(&self) -> Option<String> {
+        self.state.lock().version.clone()
     }
 
     pub fn api_down(&self) -> bool {

@@ -42,6 +42,9 @@ pub struct PendingConsole {
     /// Who asked for it, and the ticket termproxy's first line must repeat.
     pub user: String,
     pub ticket: String,
+    /// `vncproxy`'s VNC password (the `password` it answered); without one, the
+    /// ticket is the password, as in PVE before the separate field.
+    pub vnc_password: Option<String>,
     offered: Instant,
     /// Set when a client connected; the proxy task then ends `OK`, not timed out.
     pub claimed: Arc<AtomicBool>,
@@ -54,6 +57,7 @@ impl PendingConsole {
             name,
             user,
             ticket,
+            vnc_password: None,
             offered: Instant::now(),
             claimed: Arc::new(AtomicBool::new(false)),
         }
@@ -94,6 +98,9 @@ pub async fn run(socket: WebSocket, console: PendingConsole) {
             let check = move |u: &str, t: &str| u == user && t == ticket;
             termproxy::serve(socket, console.name, check).await;
         }
-        ConsoleKind::Vnc => rfb::serve(socket, console.name).await,
+        ConsoleKind::Vnc => {
+            let password = console.vnc_password.unwrap_or(console.ticket);
+            rfb::serve(socket, console.name, password).await;
+        }
     }
 }

@@ -35,8 +35,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn version(sim: &Sim, _: &Req) -> ApiResult {
-    let version = &sim.config.pve_version;
-    let release = if *version == PVE_VERSION {
+    // `/sim/version` overrides the configured release at run time.
+    let injected = sim.faults.version();
+    let version = injected.as_deref().unwrap_or(&sim.config.pve_version);
+    let release = if version == PVE_VERSION {
         PVE_RELEASE.to_string()
     } else {
         version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".")

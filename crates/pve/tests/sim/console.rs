@@ -141,10 +141,14 @@ async fn a_vm_screen_speaks_rfb_and_typed_keys_change_the_framebuffer() {
             .unwrap()
             .socket,
     );
-    assert_eq!(rfb.take(12).await, b"RFB 003.008\n");
-    rfb.send(b"RFB 003.008\n").await;
-    assert_eq!(rfb.take(2).await, [1, 1], "one security type: None");
-    rfb.send(&[1]).await;
+    // QEMU's VNC server asks for VNC authentication with the password `vncproxy`
+    // answered (what `qm vncproxy` set); the ticket starts with it.
+    let password = ticket
+        .password
+        .clone()
+        .expect("websocket=1 answers a password");
+    assert!(ticket.ticket.starts_with(&format!("{password}:PVEVNC:")));
+    rfb.handshake(&password).await;
     assert_eq!(rfb.take(4).await, [0, 0, 0, 0], "SecurityResult OK");
     rfb.send(&[1]).await;
     let init = rfb.take(24).await;
@@ -180,6 +184,27 @@ async fn a_vm_screen_speaks_rfb_and_typed_keys_change_the_framebuffer() {
     finish(sim).await;
 }
 
+#[tokio::test]
+async fn a_vm_screen_refuses_a_wrong_vnc_password() {
+    let sim = start_default().await;
+    let pve = token_client(&sim);
+    let qemu = GuestType::Qemu;
+    let (pve1, vm) = running(&pve, qemu).await;
+    let options = proxicloud_pve::VncProxyOptions {
+        websocket: true,
+        generate_password: false,
+    };
+    let ticket = pve.vncproxy(&pve1, qemu, vm.vmid, options).await.unwrap();
+    let open = pve.open_console(&pve1, qemu, vm.vmid, &ticket, ConsoleProtocol::Vnc);
+    let mut rfb = Rfb::new(open.await.unwrap().socket);
+    rfb.handshake("not-it!!").await;
+    assert_eq!(rfb.take(4).await, [0, 0, 0, 1], "SecurityResult failed");
+    let len = rfb.take(4).await;
+    let reason = rfb.take(u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize);
+    assert_eq!(reason.await, b"Authentication failed");
+    finish(sim).await;
+}
+
 /// The client side of RFB over the console socket, as a byte stream.
 struct Rfb {
     socket: ConsoleSocket,
@@ -209,6 +234,17 @@ impl Rfb {
             .send(ConsoleMessage::Binary(bytes.to_vec().into()))
             .await
             .unwrap();
+    }
+
+    /// Version, security type 2 and the answer to its challenge with `password`.
+    async fn handshake(&mut self, password: &str) {
+        assert_eq!(self.take(12).await, b"RFB 003.008\n");
+        self.send(b"RFB 003.008\n").await;
+        assert_eq!(self.take(2).await, [1, 2], "one security type: VNC auth");
+        self.send(&[2]).await;
+        let challenge: [u8; 16] = self.take(16).await.try_into().unwrap();
+        let response = proxicloud_pve_sim::console::rfb::vnc_auth_response(password, &challenge);
+        self.send(&response).await;
     }
 
     /// One FramebufferUpdate with a single full-screen Raw rectangle; its pixels.

@@ -100,7 +100,8 @@ pub(crate) fn vncproxy(sim: &Sim, req: &Req) -> ApiResult {
     if let Some(password) = &password {
         ticket = format!("{password}:{ticket}");
     }
-    let console = PendingConsole::new(ConsoleKind::Vnc, name, req.user.clone(), ticket.clone());
+    let mut console = PendingConsole::new(ConsoleKind::Vnc, name, req.user.clone(), ticket.clone());
+    console.vnc_password = password.clone();
     let upid = spawn_proxy_task(
         sim,
         &mut cluster,
