@@ -10,6 +10,12 @@
 //! it; nothing here queues without bound. The closing frames get a few seconds: a
 //! browser that stopped reading must not keep the session (and Proxmox's console
 //! process) alive after it ended.
+//!
+//! A VM's screen starts with one text message of ours, `{"vnc_password": "…"}`: the
+//! password the VM's VNC server will ask for (its VncAuth challenge), handed to the
+//! browser's noVNC over this already authenticated socket, as Proxmox Datacenter
+//! Manager hands it over in its own API answer (`domain::console::vnc_password`).
+//! Everything after it is RFB from Proxmox, untouched. The password is never logged.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +24,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use proxicloud_domain::console::{CloseReason, OpenedConsole};
 use proxicloud_pve::{ConsoleMessage, ConsoleProtocol};
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 /// Relays until the session ends; why it ended.
@@ -25,6 +32,16 @@ pub async fn relay(browser: WebSocket, console: OpenedConsole, idle: Duration) -
     let (mut to_browser, mut from_browser) = browser.split();
     let (mut to_pve, mut from_pve) = console.socket.split();
     let activity = Arc::new(Notify::new());
+    if let Some(password) = &console.vnc_password {
+        let preamble = serde_json::json!({ "vnc_password": password.expose_secret() });
+        if to_browser
+            .send(Message::Text(preamble.to_string().into()))
+            .await
+            .is_err()
+        {
+            return CloseReason::Client;
+        }
+    }
     if !console.leftover.is_empty()
         && to_browser
             .send(Message::Binary(console.leftover.into()))

@@ -52,14 +52,17 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConsoleConfig {
-    /// A console session with no traffic either way for this long is closed.
+    /// A console session in which nobody typed for this long is closed.
     pub idle_timeout_secs: u64,
+    /// Consoles one user may have open at once on this server (0: no limit).
+    pub max_sessions_per_user: u32,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         Self {
             idle_timeout_secs: 15 * 60,
+            max_sessions_per_user: 10,
         }
     }
 }

@@ -242,6 +242,7 @@ fn services_config(config: &Config) -> ServicesConfig {
         vault: config.vault,
         console: proxicloud_domain::console::ConsoleConfig {
             idle_timeout: Duration::from_secs(config.console.idle_timeout_secs.max(1)),
+            max_sessions_per_user: config.console.max_sessions_per_user as usize,
         },
         ..ServicesConfig::default()
     }

@@ -12,18 +12,18 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use crate::sim_support::{SimApp, eventually, spawn_app_with_sim};
 use crate::support::Session;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A guest of `kind` with `status`, as the API lists it.
-fn pick<'a>(items: &'a [Value], kind: &str, status: &str) -> &'a Value {
+pub(crate) fn pick<'a>(items: &'a [Value], kind: &str, status: &str) -> &'a Value {
     items
         .iter()
         .find(|i| i["type"] == kind && i["status"] == status)
         .unwrap_or_else(|| panic!("the simulator seeds a {status} {kind}"))
 }
 
-async fn connect(
+pub(crate) async fn connect(
     sim: &SimApp,
     session: &Session,
     id: &str,
@@ -48,7 +48,7 @@ async fn connect(
 }
 
 /// Output until `needle` shows up; the whole output so far.
-async fn read_until(socket: &mut Socket, seen: &mut String, needle: &str) {
+pub(crate) async fn read_until(socket: &mut Socket, seen: &mut String, needle: &str) {
     let wait = async {
         while !seen.contains(needle) {
             match socket.next().await {
@@ -68,7 +68,7 @@ async fn read_until(socket: &mut Socket, seen: &mut String, needle: &str) {
 }
 
 /// The close frame's reason, once the server ends the session.
-async fn closed_with(socket: &mut Socket) -> String {
+pub(crate) async fn closed_with(socket: &mut Socket) -> String {
     loop {
         match socket.next().await {
             Some(Ok(Message::Close(frame))) => {
@@ -80,11 +80,11 @@ async fn closed_with(socket: &mut Socket) -> String {
     }
 }
 
-fn input(text: &str) -> Message {
+pub(crate) fn input(text: &str) -> Message {
     Message::Text(format!("0:{}:{text}", text.len()).into())
 }
 
-fn refused_status(result: Result<Socket, WsError>) -> (u16, Value) {
+pub(crate) fn refused_status(result: Result<Socket, WsError>) -> (u16, Value) {
     match result {
         Err(WsError::Http(response)) => {
             let body = response.body().clone().unwrap_or_default();
@@ -99,7 +99,12 @@ fn refused_status(result: Result<Socket, WsError>) -> (u16, Value) {
 }
 
 /// The console audit entries of `id`, once `count` of them are there.
-async fn console_audit(sim: &SimApp, admin: &Session, id: &str, count: usize) -> Vec<Value> {
+pub(crate) async fn console_audit(
+    sim: &SimApp,
+    admin: &Session,
+    id: &str,
+    count: usize,
+) -> Vec<Value> {
     eventually("the console's audit entries", || async {
         let path = format!("/api/v1/audit?action=instance.console&resource={id}");
         let body = sim.app.get_json(&path, &admin.access).await;
@@ -178,7 +183,7 @@ async fn a_container_terminal_is_relayed_and_each_session_is_audited() {
 }
 
 #[tokio::test]
-async fn a_vm_screen_is_relayed_as_rfb() {
+async fn a_vm_screen_is_relayed_as_rfb_after_its_vnc_password() {
     let sim = spawn_app_with_sim().await;
     let admin = sim.app.admin().await;
     sim.register(&admin).await;
@@ -187,12 +192,64 @@ async fn a_vm_screen_is_relayed_as_rfb() {
     let mut socket = connect(&sim, &admin, vm["id"].as_str().unwrap(), None)
         .await
         .unwrap();
-    match socket.next().await {
-        Some(Ok(Message::Binary(bytes))) => assert_eq!(&bytes[..], b"RFB 003.008\n"),
-        other => panic!("no RFB greeting: {other:?}"),
-    }
+    // First our own message: the password the VM's VNC server will ask for.
+    let password = match socket.next().await {
+        Some(Ok(Message::Text(text))) => {
+            let preamble: Value = serde_json::from_str(&text).unwrap();
+            preamble["vnc_password"].as_str().unwrap().to_owned()
+        }
+        other => panic!("no VNC password first: {other:?}"),
+    };
+    assert_eq!(password.len(), 8, "generate_vnc_password's 8 characters");
+    // Then Proxmox's RFB, untouched: VNC authentication with that password.
+    let mut rfb = Rfb(socket, Vec::new());
+    assert_eq!(rfb.take(12).await, b"RFB 003.008\n");
+    rfb.send(b"RFB 003.008\n").await;
+    assert_eq!(rfb.take(2).await, [1, 2], "VNC authentication");
+    rfb.send(&[2]).await;
+    let challenge: [u8; 16] = rfb.take(16).await.try_into().unwrap();
+    let response = proxicloud_pve_sim::console::rfb::vnc_auth_response(&password, &challenge);
+    rfb.send(&response).await;
+    assert_eq!(rfb.take(4).await, [0, 0, 0, 0], "SecurityResult OK");
+    rfb.send(&[1]).await;
+    let init = rfb.take(24).await;
+    let name_len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize;
+    assert_eq!(
+        rfb.take(name_len).await,
+        vm["name"].as_str().unwrap().as_bytes()
+    );
+    assert!(
+        !crate::support::captured_logs()
+            .lock()
+            .unwrap()
+            .windows(password.len())
+            .any(|w| w == password.as_bytes()),
+        "the VNC password is in no log line"
+    );
     sim.assert_every_request_passed_the_schema();
     sim.shutdown().await;
+}
+
+/// RFB over the relayed socket, as a byte stream.
+struct Rfb(Socket, Vec<u8>);
+
+impl Rfb {
+    async fn take(&mut self, n: usize) -> Vec<u8> {
+        while self.1.len() < n {
+            match self.0.next().await {
+                Some(Ok(Message::Binary(bytes))) => self.1.extend_from_slice(&bytes),
+                other => panic!("RFB stream ended: {other:?}"),
+            }
+        }
+        self.1.drain(..n).collect()
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.0
+            .send(Message::Binary(bytes.to_vec().into()))
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

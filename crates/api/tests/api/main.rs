@@ -20,6 +20,7 @@ mod images_create;
 mod images_upload;
 mod instance_addresses;
 mod instance_console;
+mod instance_console_access;
 mod instance_detail;
 mod instance_edit;
 mod instance_resize;

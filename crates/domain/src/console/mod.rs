@@ -9,11 +9,16 @@
 //! the instance, only while it runs, each open and close in the audit log (who, when,
 //! for how long). Where the relay itself lives: `api::console_relay`.
 
+mod limit;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use limit::SessionSlot;
+
 use proxicloud_pve::{ConsoleProtocol, ConsoleSocket, GuestType, NodeName, Pve, VncProxyOptions};
 use proxicloud_store::{ClusterCredentials, Guest, Outcome, Store, Uuid};
+use secrecy::SecretString;
 use serde_json::json;
 
 use crate::audit::{AuditRecord, AuditService};
@@ -30,14 +35,17 @@ const TOKEN_CONSOLE_SINCE: [u64; 3] = [9, 0, 13];
 /// `[console]` in the configuration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsoleConfig {
-    /// A session with no traffic either way for this long is closed.
+    /// A session in which nobody typed for this long is closed.
     pub idle_timeout: Duration,
+    /// Consoles one user may have open at once (0: no limit); see [`limit`].
+    pub max_sessions_per_user: usize,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         Self {
             idle_timeout: Duration::from_secs(15 * 60),
+            max_sessions_per_user: 10,
         }
     }
 }
@@ -48,7 +56,28 @@ pub struct OpenedConsole {
     /// Console output that came with termproxy's `OK`; the browser gets it first.
     pub leftover: Vec<u8>,
     pub protocol: ConsoleProtocol,
+    /// VMs: the VNC password of this session (see [`vnc_password`]).
+    pub vnc_password: Option<SecretString>,
     pub session: ConsoleSession,
+    /// Counts against the user's open consoles until dropped.
+    pub slot: SessionSlot,
+}
+
+/// The password a VM's VNC server asks for. PVE's `vncproxy` with `websocket=1` sets
+/// QEMU's VNC password (`qm vncproxy` → `set_password`, qemu-server PVE/CLI/qm.pm) to
+/// the `password` it answers, which also begins the ticket (`<password>:PVEVNC:…`);
+/// versions before the separate field used the ticket itself, whose first 8 bytes
+/// are all VNC authentication reads. Proxmox Datacenter Manager hands this password to
+/// the browser's noVNC in its own authenticated answer (server/src/api/pve/qemu.rs
+/// `qemu_vnc_ticket`) and relays the RFB stream untouched; so do we, as the first
+/// message of our own authenticated websocket (see `api::console_relay`).
+pub fn vnc_password(ticket: &proxicloud_pve::ConsoleTicket) -> SecretString {
+    SecretString::from(
+        ticket
+            .password
+            .clone()
+            .unwrap_or_else(|| ticket.ticket.clone()),
+    )
 }
 
 /// Who has which console open since when; what the close entry of the audit log says.
@@ -90,6 +119,7 @@ pub struct ConsoleService {
     connector: Arc<dyn PveConnector>,
     audit: Arc<AuditService>,
     config: ConsoleConfig,
+    open_sessions: Arc<limit::SessionCounts>,
 }
 
 pub fn register(registry: &mut crate::app::Registry, platform: &crate::app::Platform) {
@@ -114,6 +144,7 @@ impl ConsoleService {
             connector,
             audit,
             config,
+            open_sessions: Arc::default(),
         }
     }
 
@@ -141,6 +172,13 @@ impl ConsoleService {
                 ),
             ));
         }
+        let pve = self
+            .connector
+            .pve(guest.cluster_id)
+            .await
+            .map_err(|e| e.for_caller(caller))?;
+        self.require_console_credentials(caller, guest.cluster_id, pve.as_ref())
+            .await?;
         Ok(guest)
     }
 
@@ -152,6 +190,11 @@ impl ConsoleService {
         guest: &Guest,
         source_ip: Option<String>,
     ) -> DomainResult<OpenedConsole> {
+        let slot = limit::take(
+            &self.open_sessions,
+            caller.user_id,
+            self.config.max_sessions_per_user,
+        )?;
         let observed = &guest.observed;
         let node = NodeName::new(observed.node.clone())
             .map_err(|e| DomainError::Internal(format!("mirrored node name: {e}")))?;
@@ -160,8 +203,6 @@ impl ConsoleService {
             .pve(guest.cluster_id)
             .await
             .map_err(|e| e.for_caller(caller))?;
-        self.require_console_credentials(caller, guest.cluster_id, pve.as_ref())
-            .await?;
         let (kind, vmid) = (observed.kind, observed.vmid);
         let (ticket, protocol) = match kind {
             GuestType::Lxc => (
@@ -181,6 +222,7 @@ impl ConsoleService {
         };
         let ticket =
             ticket.map_err(|e| DomainError::from_pve("start a console", e).for_caller(caller))?;
+        let vnc_password = (protocol == ConsoleProtocol::Vnc).then(|| vnc_password(&ticket));
         let opened = pve
             .open_console(&node, kind, vmid, &ticket, protocol)
             .await
@@ -206,8 +248,39 @@ impl ConsoleService {
             socket: opened.socket,
             leftover: opened.leftover,
             protocol,
+            vnc_password,
             session,
+            slot,
         })
+    }
+
+    /// Records a refused attempt to open `instance_id`'s console (as the audit trail
+    /// records refused writes: `denied` for 401/403, else `failure`, with the status
+    /// and the error's code).
+    pub async fn refused(
+        &self,
+        caller: &Principal,
+        instance_id: Uuid,
+        source_ip: Option<String>,
+        refusal: Refusal<'_>,
+    ) {
+        let record = AuditRecord {
+            user_id: Some(caller.user_id),
+            username: Some(caller.username.clone()),
+            source_ip,
+            action: "instance.console.open".to_owned(),
+            resource: Some(format!("instances/{instance_id}")),
+            outcome: if matches!(refusal.status, 401 | 403) {
+                Outcome::Denied
+            } else {
+                Outcome::Failure
+            },
+            request_id: None,
+            details: json!({ "status": refusal.status, "error": refusal.code }),
+        };
+        if let Err(e) = self.audit.record(record).await {
+            tracing::error!(error = %e, "cannot write the console audit entry");
+        }
     }
 
     /// Records the end of a session: how long it lasted and why it ended.
@@ -270,6 +343,13 @@ impl ConsoleService {
             ),
         ))
     }
+}
+
+/// Why opening a console was refused: the HTTP status and the error's code.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    pub status: u16,
+    pub code: &'a str,
 }
 
 /// `9.0.13` ≥ `since`? Missing parts count as 0; anything unparsable as too old.

@@ -1,6 +1,7 @@
 //! Instance consoles: someone else's instance does not exist for you, readers may not
-//! open one. The matrix's instance runs, and its calls are plain GETs, so allowed
-//! callers get as far as the missing websocket upgrade (`400`).
+//! open one. The matrix's instance runs on a cluster registered with a token, so
+//! allowed callers get as far as asking its Proxmox VE for its version (whether a
+//! token may open consoles there), which cannot be reached: past authorization, a 503.
 
 use super::common::*;
 
@@ -10,6 +11,6 @@ pub(super) fn rows() -> Vec<Row> {
         "/api/v1/instances/{id}/console",
         Target::OwnerInstance,
         no_body,
-        [401, 403, 400, 404, 400],
+        [401, 403, 503, 404, 503],
     )]
 }
