@@ -163,8 +163,10 @@ async fn session(io: &mut Input, name: &str, password: &str) -> Option<()> {
 
     let mut screen = Screen::new(name);
     let mut format = PixelFormat::SERVER;
-    // An incremental update request waits until something changes (RFC 6143 §7.5.3).
+    // An incremental update request waits until something changes (RFC 6143 §7.5.3);
+    // a change while no request waits is sent with the next one.
     let mut waiting = false;
+    let mut dirty = false;
     loop {
         let kind = io.take(1).await?[0];
         let mut changed = false;
@@ -177,7 +179,8 @@ async fn session(io: &mut Input, name: &str, password: &str) -> Option<()> {
             }
             3 => {
                 let request = io.take(9).await?;
-                if request[0] == 0 {
+                if request[0] == 0 || dirty {
+                    dirty = false;
                     io.send(update(&screen, &format)).await?;
                 } else {
                     waiting = true;
@@ -206,6 +209,8 @@ async fn session(io: &mut Input, name: &str, password: &str) -> Option<()> {
         if changed && waiting {
             waiting = false;
             io.send(update(&screen, &format)).await?;
+        } else if changed {
+            dirty = true;
         }
     }
 }
