@@ -962,7 +962,8 @@ export interface paths {
         };
         /**
          * Open the instance's console (a websocket upgrade; subprotocol `binary` offered to
-         *     noVNC). Containers: termproxy's terminal protocol; VMs: RFB 3.8.
+         *     noVNC). Containers: termproxy's terminal protocol; VMs: a text message
+         *     `{"vnc_password": "…"}` (the answer to the VM's VNC authentication), then RFB 3.8.
          */
         get: operations["open_instance_console"];
         put?: never;
@@ -9599,7 +9600,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not a websocket upgrade */
+            /** @description Not a websocket upgrade, and every check passed (a page asks this way why its websocket did not open) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9635,8 +9636,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not running, a template, or the cluster's credentials cannot open consoles */
+            /** @description Not running, a template, or the cluster's credentials cannot open consoles (`console_needs_password`: an API token on Proxmox VE before 9.0.13) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller has `[console] max_sessions_per_user` consoles open already */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
