@@ -9,6 +9,12 @@ if ! python3 -c 'import proxmoxer, requests' >/dev/null 2>&1; then
 fi
 python3 -c 'import proxmoxer; print("proxmoxer", proxmoxer.__version__)'
 
+# aiosmtpd: the local SMTP sink (STARTTLS, AUTH) the email notifier is tested against.
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
+fi
+python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'
+
 # schemathesis: API conformance of the served OpenAPI document (scripts/api-conformance.sh),
 # in its own virtualenv so its pinned dependencies never meet the system's.
 schemathesis_venv=${PROXICLOUD_SCHEMATHESIS_VENV:-$HOME/.cache/proxicloud/schemathesis-venv}

@@ -13,7 +13,7 @@
 //! - `signals`: [`AlertSignals`], how other features raise alerts about events (job
 //!   failed, backup failed);
 //! - `silences`: [`SilenceService`], matchers in force for a time window;
-//! - `notify`: notification channels (webhook, ntfy, Gotify, Discord, Slack), per-user
+//! - `notify`: notification channels (webhook, ntfy, Gotify, Discord, Slack, email), per-user
 //!   subscriptions and the retried delivery outbox (the `alerts.notify` worker).
 //!
 //! Every alert change that matters to people (firing, resolved, silenced) is published

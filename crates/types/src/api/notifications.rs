@@ -16,7 +16,13 @@ use crate::Timestamp;
 /// - `ntfy`: settings `server` (e.g. `https://ntfy.sh`) and `topic`, optional secret
 ///   `token` (an access token);
 /// - `gotify`: setting `server`, secret `token` (an application token);
-/// - `discord`, `slack`: secret `webhook_url`.
+/// - `discord`, `slack`: secret `webhook_url`;
+/// - `email`: settings `host` (the SMTP server), `port` (default 587, or 465 with
+///   `security` `tls`), `security` (`starttls`, the default: STARTTLS required;
+///   `tls`: implicit TLS; `none`: plain SMTP, only without a login), `from` (one
+///   address), `to` (addresses separated by commas), `username`, `ca_certificate` (a
+///   PEM certificate trusted besides the system's roots, for a LAN server's own
+///   certificate); secret `password`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -26,6 +32,7 @@ pub enum ChannelKindDto {
     Gotify,
     Discord,
     Slack,
+    Email,
 }
 
 impl ChannelKindDto {
@@ -36,6 +43,7 @@ impl ChannelKindDto {
             ChannelKindDto::Gotify => "gotify",
             ChannelKindDto::Discord => "discord",
             ChannelKindDto::Slack => "slack",
+            ChannelKindDto::Email => "email",
         }
     }
 
@@ -46,6 +54,7 @@ impl ChannelKindDto {
             "gotify" => ChannelKindDto::Gotify,
             "discord" => ChannelKindDto::Discord,
             "slack" => ChannelKindDto::Slack,
+            "email" => ChannelKindDto::Email,
             _ => return None,
         })
     }

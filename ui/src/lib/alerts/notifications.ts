@@ -26,7 +26,22 @@ export const KINDS: Record<ChannelKind, { settings: [string, string, boolean][];
   gotify: { settings: [['server', 'Server', true]], secrets: [['token', 'Application token', true]] },
   discord: { settings: [], secrets: [['webhook_url', 'Webhook URL', true]] },
   slack: { settings: [], secrets: [['webhook_url', 'Webhook URL', true]] },
+  email: {
+    settings: [
+      ['host', 'SMTP server', true],
+      ['port', 'Port (default 587, or 465 with TLS)', false],
+      ['security', 'Security: starttls (default), tls or none', false],
+      ['from', 'From', true],
+      ['to', 'To (comma-separated)', true],
+      ['username', 'Username (optional)', false],
+      ['ca_certificate', 'Trusted CA certificate, PEM (optional, for a server with its own certificate)', false],
+    ],
+    secrets: [['password', 'Password (optional)', false]],
+  },
 };
+
+/** Settings too long for the channel table (a PEM certificate) are only named there. */
+export const LONG_SETTINGS = new Set(['ca_certificate']);
 
 const channelPath = (id: string) => `/api/v1/alerts/channels/${encodeURIComponent(id)}`;
 

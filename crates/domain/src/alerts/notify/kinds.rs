@@ -12,19 +12,36 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Channel;
 use crate::error::{DomainError, FieldErrors};
 
-/// One field of a kind: its name and whether it must be set.
+/// One field of a kind: its name, whether it must be set, and what it must be.
 struct Field {
     name: &'static str,
     required: bool,
-    /// An `http(s)://` URL.
-    url: bool,
+    check: Check,
 }
 
-const fn field(name: &'static str, required: bool, url: bool) -> Field {
+/// What a field's value must be.
+#[derive(Clone, Copy)]
+enum Check {
+    Text,
+    /// An `http(s)://` URL.
+    Url,
+    /// A TCP port (1–65535).
+    Port,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// One mail address (`ops@example.com` or `Ops <ops@example.com>`).
+    Mailbox,
+    /// Mail addresses separated by commas.
+    Mailboxes,
+    /// PEM certificates.
+    Pem,
+}
+
+const fn field(name: &'static str, required: bool, check: Check) -> Field {
     Field {
         name,
         required,
-        url,
+        check,
     }
 }
 
@@ -34,38 +51,58 @@ struct Kind {
     secrets: &'static [Field],
 }
 
+/// How an email channel's connection is protected.
+pub const EMAIL_SECURITY: [&str; 3] = ["starttls", "tls", "none"];
+
 /// Webhook URLs (Discord's and Slack's carry their token in the path) are secrets;
 /// servers and topics are not.
 const KINDS: &[Kind] = &[
     Kind {
         name: "webhook",
         settings: &[],
-        secrets: &[field("url", true, true)],
+        secrets: &[field("url", true, Check::Url)],
     },
     Kind {
         name: "ntfy",
-        settings: &[field("server", true, true), field("topic", true, false)],
-        secrets: &[field("token", false, false)],
+        settings: &[
+            field("server", true, Check::Url),
+            field("topic", true, Check::Text),
+        ],
+        secrets: &[field("token", false, Check::Text)],
     },
     Kind {
         name: "gotify",
-        settings: &[field("server", true, true)],
-        secrets: &[field("token", true, false)],
+        settings: &[field("server", true, Check::Url)],
+        secrets: &[field("token", true, Check::Text)],
     },
     Kind {
         name: "discord",
         settings: &[],
-        secrets: &[field("webhook_url", true, true)],
+        secrets: &[field("webhook_url", true, Check::Url)],
     },
     Kind {
         name: "slack",
         settings: &[],
-        secrets: &[field("webhook_url", true, true)],
+        secrets: &[field("webhook_url", true, Check::Url)],
+    },
+    Kind {
+        name: "email",
+        settings: &[
+            field("host", true, Check::Text),
+            field("port", false, Check::Port),
+            field("security", false, Check::OneOf(&EMAIL_SECURITY)),
+            field("from", true, Check::Mailbox),
+            field("to", true, Check::Mailboxes),
+            field("username", false, Check::Text),
+            field("ca_certificate", false, Check::Pem),
+        ],
+        secrets: &[field("password", false, Check::Text)],
     },
 ];
 
-/// The longest setting or secret accepted.
+/// The longest setting or secret accepted (a PEM certificate chain: [`MAX_PEM`]).
 const MAX_VALUE: usize = 2048;
+const MAX_PEM: usize = 16 * 1024;
 
 /// The names of the kinds, for messages and the API's description.
 pub fn kind_names() -> Vec<&'static str> {
@@ -91,6 +128,9 @@ pub fn validate(kind_name: &str, settings: &Values, secrets: &Values) -> Result<
     let mut errors = FieldErrors::new();
     check(&mut errors, "settings", kind.settings, settings, kind_name);
     check(&mut errors, "secrets", kind.secrets, secrets, kind_name);
+    if kind_name == "email" {
+        check_email_login(&mut errors, settings, secrets);
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -109,23 +149,71 @@ fn check(errors: &mut FieldErrors, group: &str, fields: &[Field], values: &Value
     }
     for f in fields {
         let path = format!("{group}.{}", f.name);
+        let limit = match f.check {
+            Check::Pem => MAX_PEM,
+            _ => MAX_VALUE,
+        };
         match values.get(f.name).map(|v| v.trim()) {
             None | Some("") if f.required => {
                 errors.insert(path, format!("a {kind} channel needs {}", f.name));
             }
             None | Some("") => {}
-            Some(value) if value.len() > MAX_VALUE => {
-                errors.insert(path, format!("at most {MAX_VALUE} characters"));
+            Some(value) if value.len() > limit => {
+                errors.insert(path, format!("at most {limit} characters"));
             }
-            Some(value) if f.url => {
-                let ok = url::Url::parse(value)
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
-                if !ok {
-                    errors.insert(path, "must be an http:// or https:// URL".to_owned());
+            Some(value) => {
+                if let Err(why) = check_value(f.check, value) {
+                    errors.insert(path, why);
                 }
             }
-            Some(_) => {}
         }
+    }
+}
+
+/// Whether `value` is what `check` asks for; the reason never repeats the value.
+fn check_value(check: Check, value: &str) -> Result<(), String> {
+    match check {
+        Check::Text => Ok(()),
+        Check::Url => url::Url::parse(value)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .then_some(())
+            .ok_or_else(|| "must be an http:// or https:// URL".to_owned()),
+        Check::Port => value
+            .parse::<u16>()
+            .is_ok_and(|port| port > 0)
+            .then_some(())
+            .ok_or_else(|| "must be a port number (1-65535)".to_owned()),
+        Check::OneOf(words) => words
+            .contains(&value)
+            .then_some(())
+            .ok_or_else(|| format!("must be one of {}", words.join(", "))),
+        Check::Mailbox => super::email::parse_mailbox(value).map(drop),
+        Check::Mailboxes => super::email::parse_mailboxes(value).map(drop),
+        Check::Pem => super::email::parse_certificates(value).map(drop),
+    }
+}
+
+/// A login needs both halves, and never goes over an unencrypted connection.
+fn check_email_login(errors: &mut FieldErrors, settings: &Values, secrets: &Values) {
+    let set = |values: &Values, name: &str| values.get(name).is_some_and(|v| !v.trim().is_empty());
+    let (username, password) = (set(settings, "username"), set(secrets, "password"));
+    if username && !password {
+        errors.insert(
+            "secrets.password".into(),
+            "a login needs a password too".into(),
+        );
+    }
+    if password && !username {
+        errors.insert(
+            "settings.username".into(),
+            "a password needs a username".into(),
+        );
+    }
+    if (username || password) && settings.get("security").map(String::as_str) == Some("none") {
+        errors.insert(
+            "settings.security".into(),
+            "a login is never sent over an unencrypted connection: use starttls or tls".into(),
+        );
     }
 }
 
@@ -161,6 +249,9 @@ pub fn to_channel(kind: &str, settings: &Values, secrets: &Values) -> Option<Cha
         "slack" => Channel::Slack {
             webhook_url: secret("webhook_url")?,
         },
+        "email" => Channel::Email(Box::new(super::email::EmailChannel::from_stored(
+            settings, secrets,
+        )?)),
         _ => return None,
     })
 }
@@ -219,5 +310,51 @@ mod tests {
             validate("pager", &values(&[]), &values(&[])),
             Err(DomainError::Validation(e)) if e.contains_key("kind")
         ));
+    }
+
+    #[test]
+    fn an_email_channel_needs_addresses_and_never_logs_in_over_plain_smtp() {
+        let good = values(&[
+            ("host", "mail.lab"),
+            ("from", "ProxiCloud <pc@lab.example>"),
+            ("to", "a@lab.example, B <b@lab.example>"),
+            ("username", "pc"),
+        ]);
+        assert!(validate("email", &good, &values(&[("password", "pw")])).is_ok());
+        let channel = to_channel("email", &good, &values(&[("password", "pw")])).unwrap();
+        let Channel::Email(email) = channel else {
+            panic!("an email channel")
+        };
+        assert_eq!(
+            (email.port, email.to.len()),
+            (587, 2),
+            "STARTTLS by default"
+        );
+        assert!(!format!("{email:?}").contains("pw"));
+
+        let mut plain = good.clone();
+        plain.insert("security".into(), "none".into());
+        plain.insert("port".into(), "0".into());
+        plain.insert("to".into(), "not an address".into());
+        plain.insert("ca_certificate".into(), "hello".into());
+        let Err(DomainError::Validation(errors)) =
+            validate("email", &plain, &values(&[("password", "s3cr3t")]))
+        else {
+            panic!("invalid")
+        };
+        assert_eq!(
+            errors.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "settings.ca_certificate",
+                "settings.port",
+                "settings.security",
+                "settings.to"
+            ]
+        );
+        assert!(!format!("{errors:?}").contains("s3cr3t"));
+        let Err(DomainError::Validation(errors)) = validate("email", &good, &values(&[])) else {
+            panic!("a username without a password")
+        };
+        assert!(errors.contains_key("secrets.password"));
     }
 }

@@ -1,6 +1,6 @@
 //! Notifiers: one alert change sent to one channel — a generic JSON webhook, ntfy,
-//! Gotify, Discord or Slack — each in the request shape its service documents
-//! (`payload`). Channel secrets (tokens, webhook URLs, which carry a token in their
+//! Gotify, Discord, Slack or email — each in the request shape its service documents
+//! (`payload`; email: `email`, over SMTP). Channel secrets (tokens, webhook URLs, which carry a token in their
 //! path) are [`SecretString`]s: never in `Debug`, and a failed request reports the
 //! service and status only, never the URL.
 //!
@@ -11,10 +11,12 @@
 //! - `subscriptions`: [`SubscriptionService`], which alerts go to which channel;
 //! - `outbox`: [`Outbox`], the retried deliveries and the `alerts.notify` worker.
 //!
-//! Not yet here: email (SMTP). Adding a service: a [`Channel`] variant, its request in
-//! [`Channel::request`], its body in `payload` and its row in `kinds`.
+//! Adding a service: a [`Channel`] variant, its request in [`Channel::request`] (or,
+//! not over HTTP, its own `send` like `email`), its body in `payload` and its row in
+//! `kinds`.
 
 mod channels;
+mod email;
 mod guard;
 mod kinds;
 mod outbox;
@@ -26,6 +28,7 @@ mod subscriptions;
 mod tests;
 
 pub use channels::{ChannelInput, ChannelPatch, ChannelService, ChannelView};
+pub use email::{EmailChannel, Security as EmailSecurity};
 pub use guard::{Blocked, CONNECT_TIMEOUT, Notifier, NotifierPolicy, SEND_TIMEOUT};
 pub use kinds::kind_names;
 pub use outbox::{GIVE_UP_AFTER, LEASE, Outbox, RoundReport, retry_delay};
@@ -81,6 +84,8 @@ pub enum Channel {
     Discord { webhook_url: SecretString },
     /// A Slack incoming webhook (`https://hooks.slack.com/services/…`).
     Slack { webhook_url: SecretString },
+    /// A plain-text mail over SMTP.
+    Email(Box<EmailChannel>),
 }
 
 impl std::fmt::Debug for Channel {
@@ -96,6 +101,7 @@ impl std::fmt::Debug for Channel {
                 .debug_struct("Gotify")
                 .field("server", server)
                 .finish_non_exhaustive(),
+            Channel::Email(email) => email.fmt(f),
             other => f.write_str(other.service()),
         }
     }
@@ -109,12 +115,18 @@ impl Channel {
             Channel::Gotify { .. } => "gotify",
             Channel::Discord { .. } => "discord",
             Channel::Slack { .. } => "slack",
+            Channel::Email(_) => "email",
         }
     }
 
-    fn request(&self, client: &reqwest::Client, note: &Notification) -> reqwest::RequestBuilder {
+    /// The HTTP request that delivers `note`; `None` for a channel that is not HTTP.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        note: &Notification,
+    ) -> Option<reqwest::RequestBuilder> {
         let base = |server: &str| server.trim_end_matches('/').to_owned();
-        match self {
+        Some(match self {
             Channel::Webhook { url } => client
                 .post(url.expose_secret())
                 .json(&payload::webhook(note)),
@@ -139,7 +151,8 @@ impl Channel {
             Channel::Slack { webhook_url } => client
                 .post(webhook_url.expose_secret())
                 .json(&payload::slack(note)),
-        }
+            Channel::Email(_) => return None,
+        })
     }
 
     /// Delivers `note` through `notifier` (its SSRF guard, time limits, no
@@ -147,8 +160,13 @@ impl Channel {
     /// went wrong, never the URL or a token.
     pub async fn send(&self, notifier: &Notifier, note: &Notification) -> Result<(), String> {
         let service = self.service();
-        let request = self
-            .request(notifier.client(), note)
+        let Some(request) = self.request(notifier.client(), note) else {
+            return match self {
+                Channel::Email(email) => email.send(notifier, note).await,
+                _ => Err(format!("{service}: not sent over HTTP")),
+            };
+        };
+        let request = request
             .build()
             .map_err(|e| format!("{service}: the address is not valid: {}", e.without_url()))?;
         notifier
