@@ -404,7 +404,11 @@ impl JobHandler for CreateHandler {
     }
 
     async fn compensate(&self, run: &mut JobRun<'_>, failed_step: &str) -> Result<(), StepError> {
-        // A guest that failed to start is still a good guest: it stays, owned.
+        // A guest that failed to start is still a good guest: it stays, owned. So does
+        // one whose volumes could not all be attached: it is kept stopped, with the
+        // volumes that did attach, and the job's error names the others. Destroying it
+        // would take the attached volumes (the user's data, possibly existing volumes)
+        // down with it, and the user can attach the rest and start it.
         if !matches!(
             failed_step,
             steps::RESERVE | steps::CREATE | steps::AWAIT_CREATE | steps::CONFIGURE

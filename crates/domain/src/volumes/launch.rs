@@ -284,7 +284,8 @@ pub async fn attach_launch_volumes(
         return Ok(());
     }
     Err(StepError::failed(format!(
-        "the instance was made, but not every volume could be attached: {}",
+        "the instance was made but not started: not every volume could be attached ({}); \
+         attach them and start it, or terminate it",
         failed.join("; ")
     )))
 }
