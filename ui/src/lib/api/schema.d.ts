@@ -2397,10 +2397,16 @@ export interface components {
          *     - `ntfy`: settings `server` (e.g. `https://ntfy.sh`) and `topic`, optional secret
          *       `token` (an access token);
          *     - `gotify`: setting `server`, secret `token` (an application token);
-         *     - `discord`, `slack`: secret `webhook_url`.
+         *     - `discord`, `slack`: secret `webhook_url`;
+         *     - `email`: settings `host` (the SMTP server), `port` (default 587, or 465 with
+         *       `security` `tls`), `security` (`starttls`, the default: STARTTLS required;
+         *       `tls`: implicit TLS; `none`: plain SMTP, only without a login), `from` (one
+         *       address), `to` (addresses separated by commas), `username`, `ca_certificate` (a
+         *       PEM certificate trusted besides the system's roots, for a LAN server's own
+         *       certificate); secret `password`.
          * @enum {string}
          */
-        ChannelKindDto: "webhook" | "ntfy" | "gotify" | "discord" | "slack";
+        ChannelKindDto: "webhook" | "ntfy" | "gotify" | "discord" | "slack" | "email";
         CloneVolumeRequest: {
             /** @description The new volume's name. */
             name: string;
