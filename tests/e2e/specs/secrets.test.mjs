@@ -24,8 +24,8 @@ describe('secrets', () => {
     await page.getByRole('heading', { name: 'Secrets', level: 1 }).waitFor();
     await page.getByText('No secrets yet').waitFor();
 
-    await page.getByLabel('Name', { exact: true }).fill('E2E_TOKEN');
-    await page.getByLabel('Value', { exact: true }).fill(VALUE);
+    await page.getByRole('textbox', { name: /^Name/ }).fill('E2E_TOKEN');
+    await page.getByRole('textbox', { name: /^Value/ }).fill(VALUE);
     await page.getByLabel('Description').fill('for the e2e test');
     await page.getByRole('button', { name: 'Create secret' }).click();
     const table = page.getByRole('table', { name: 'Secrets' });
